@@ -1,0 +1,115 @@
+"""The `oxgen` command line. Commands import their machinery lazily so `oxgen --help` stays instant.
+
+Exit codes: 0 success; 1 the check asked for failed (`generate --check` drift, `--strict` skips,
+`diff` changes at or above `--fail-on`); 2 bad input or usage (a clear message, never a traceback).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from oxgen import __version__
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="oxgen")
+def main() -> None:
+    """Generate and maintain the typed Python client for Oxen.ai's inference API."""
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"oxgen: error: {message}", err=True)
+    sys.exit(code)
+
+
+@main.command()
+@click.option("--schemas", "src", default="schemas", show_default=True, help="Snapshot folder or catalog file.")
+@click.option("--out", default="generated", show_default=True, type=click.Path(file_okay=False))
+@click.option("--package", default="oxen_inference", show_default=True, help="Import name of the generated package.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output would differ.")
+@click.option("--strict", is_flag=True, help="Exit 1 if any model's schema could not be turned into code.")
+def generate(src: str, out: str, package: str, check: bool, strict: bool) -> None:
+    """Render the client package from a schema snapshot (or catalog file)."""
+    from oxgen.generate import GenerateError, run
+
+    try:
+        result = run(src, Path(out), package=package, check=check)
+    except GenerateError as exc:
+        _fail(str(exc))
+        return
+    for problem in result.problems:
+        click.echo(f"skipped {problem.model_id} at {problem.pointer or '/'}: {problem.reason}", err=True)
+    if check:
+        if result.drift:
+            for path in result.drift:
+                click.echo(f"out of date: {path}", err=True)
+            click.echo(f"{len(result.drift)} file(s) differ; run `oxgen generate` and commit.", err=True)
+            sys.exit(1)
+        click.echo(f"{out} is up to date ({result.file_count} files).")
+    else:
+        click.echo(
+            f"generated {result.model_count} models into {out} "
+            f"({result.written} written, {result.unchanged} unchanged, {result.removed} removed)"
+        )
+    if strict and result.problems:
+        click.echo(f"--strict: {len(result.problems)} model(s) could not be generated", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("src")
+@click.option("--out", default="schemas", show_default=True, type=click.Path(file_okay=False))
+def snapshot(src: str, out: str) -> None:
+    """Turn a catalog file (a models-list response saved to disk) into a snapshot folder."""
+    from oxgen import snapshot as snap
+
+    try:
+        loaded = snap.load(src)
+        snap.write_snapshot(Path(out), snap.snapshot_files(loaded))
+    except snap.SnapshotError as exc:
+        _fail(str(exc))
+    click.echo(f"wrote {len(loaded.models)} models to {out}")
+
+
+@main.command()
+@click.option("--base-url", default=None, help="API base (default: $OXEN_BASE_URL or https://hub.oxen.ai/api).")
+@click.option("--out", default="schemas", show_default=True, type=click.Path(file_okay=False))
+def fetch(base_url: str | None, out: str) -> None:
+    """Refresh the snapshot from the models endpoint (API key from OXEN_API_KEY)."""
+    from oxgen.fetch import main as fetch_main
+
+    sys.exit(fetch_main(base_url=base_url, out=Path(out)))
+
+
+@main.command("mock-server")
+@click.option("--schemas", "src", default="schemas", show_default=True, help="Snapshot folder or catalog file.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.option("--latency", default=0.5, show_default=True, type=float, help="Seconds a generation takes.")
+@click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1))
+@click.option("--seed", default=None, type=int, help="Seed for repeatable faults.")
+def mock_server(src: str, host: str, port: int, latency: float, fault_rate: float, seed: int | None) -> None:
+    """Serve a snapshot over Oxen's inference protocol on loopback."""
+    from oxgen.mock import main as mock_main
+
+    sys.exit(mock_main(src=src, host=host, port=port, latency=latency, fault_rate=fault_rate, seed=seed))
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "github"]), default="text")
+@click.option("--fail-on", type=click.Choice(["breaking", "any", "never"]), default="breaking", show_default=True)
+@click.option("--allow", "allow_file", default=None, type=click.Path(dir_okay=False), help="Allow-list file.")
+def diff(old: str, new: str, fmt: str, fail_on: str, allow_file: str | None) -> None:
+    """Compare two snapshots (folders, catalog files or git:REV[:PATH]) and judge the changes."""
+    from oxgen.diff import main as diff_main
+
+    sys.exit(diff_main(old=old, new=new, fmt=fmt, fail_on=fail_on, allow_file=allow_file))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

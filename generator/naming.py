@@ -1,0 +1,209 @@
+"""Every Python identifier the generator emits is decided here, and only here.
+
+Rules, in one place so that the generator, `oxgen diff` and the tests agree:
+
+- A model id becomes a *module name* (``luma-ray-v3-2-image-to-video`` ->
+  ``luma_ray_v3_2_image_to_video``), which also names its client methods (``generate_<module>``,
+  ``submit_<module>``), and a *class stem* (``LumaRayV3_2ImageToVideo``; an underscore is kept
+  between two digits so ``v3-2`` and ``v32`` stay apart). Ids that collide after conversion: an id
+  already in canonical kebab-case keeps the plain name, the others get a suffix made from a hash
+  of their own id, so a name never depends on which other models exist.
+- A property name becomes a field name: non-ASCII is transliterated, anything else not allowed in
+  an identifier becomes ``_``; a leading digit or underscore gets a ``field_`` prefix; Python
+  keywords, builtins, pydantic's own attributes and the client's reserved argument names get a
+  trailing ``_``. Names that still collide get ``_2``, ``_3``... The original is always kept as the
+  wire alias.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import keyword
+import re
+import unicodedata
+from collections.abc import Iterable
+
+# Names every generated client method takes besides the model's own parameters.
+CALL_ARGUMENTS = frozenset(
+    {
+        "self",
+        "model",
+        "num_generations",
+        "target_namespace",
+        "response_format",
+        "timeout",
+        "extra_headers",
+        "extra_body",
+        "poll_interval",
+    }
+)
+
+
+def _pydantic_attributes() -> frozenset[str]:
+    try:
+        from pydantic import BaseModel
+    except ImportError:  # pragma: no cover - pydantic is a dependency
+        return frozenset()
+    return frozenset(n for n in dir(BaseModel) if not n.startswith("__"))
+
+
+# Attributes of BaseModel (model_dump, json, dict, copy, schema, construct, ...) plus names that a
+# future pydantic may claim: anything starting with `model_` is left alone only if not an attribute.
+PYDANTIC_RESERVED = _pydantic_attributes() | {
+    "model_config",
+    "model_fields",
+    "model_computed_fields",
+    "schema",
+    "schema_json",
+    "json",
+    "dict",
+    "copy",
+    "construct",
+    "validate",
+    "parse_obj",
+    "parse_raw",
+    "parse_file",
+    "fields",
+    "update_forward_refs",
+}
+BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
+KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+_CANONICAL_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+def ascii_fold(text: str) -> str:
+    """Non-ASCII letters reduced to their ASCII base (``größe`` -> ``groe``, ``é`` -> ``e``)."""
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+
+
+def snake(text: str) -> str:
+    """A lowercase identifier-safe form: ``Flux.1 [dev]`` -> ``flux_1_dev``; may start with a digit."""
+    folded = ascii_fold(text)
+    folded = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", folded)
+    return re.sub(r"[^a-z0-9]+", "_", folded.lower()).strip("_")
+
+
+def pascal(text: str) -> str:
+    """``luma_ray_v3_2`` -> ``LumaRayV3_2``: each part capitalised, ``_`` kept between digits."""
+    out = ""
+    for part in snake(text).split("_"):
+        if not part:
+            continue
+        if out and out[-1].isdigit() and part[0].isdigit():
+            out += "_"
+        out += part[0].upper() + part[1:]
+    return out
+
+
+def model_module_name(model_id: str) -> str:
+    """The natural module name of a model id, before collisions are settled."""
+    name = snake(model_id) or "model"
+    if name[0].isdigit():
+        name = "m_" + name
+    if keyword.iskeyword(name) or name in BUILTINS:
+        name += "_"
+    return name
+
+
+def model_module_names(model_ids: Iterable[str]) -> dict[str, str]:
+    """Distinct module names for all model ids, stable whatever other ids exist (see module doc)."""
+    ids = sorted(set(model_ids))
+    claims: dict[str, list[str]] = {}
+    for model_id in ids:
+        claims.setdefault(model_module_name(model_id), []).append(model_id)
+    result: dict[str, str] = {}
+    for name, claimants in claims.items():
+        if len(claimants) == 1:
+            result[claimants[0]] = name
+            continue
+        for model_id in claimants:
+            canonical = _CANONICAL_ID.fullmatch(model_id) and model_id.replace("-", "_") == name
+            result[model_id] = name if canonical else f"{name}_{_short_hash(model_id)}"
+    # A hashed name could (astronomically rarely) equal another model's plain name: lengthen it.
+    taken: set[str] = set()
+    for model_id in ids:
+        name = result[model_id]
+        n = 6
+        while name in taken:
+            n += 2
+            name = f"{model_module_name(model_id)}_{hashlib.sha256(model_id.encode()).hexdigest()[:n]}"
+        result[model_id] = name
+        taken.add(name)
+    return result
+
+
+def class_stem(module_name: str) -> str:
+    """The CapWords stem for a model's classes (``luma_ray_v3_2`` -> ``LumaRayV3_2``)."""
+    stem = pascal(module_name) or "Model"
+    if stem[0].isdigit():
+        stem = "M" + stem
+    return stem
+
+
+def request_class_name(module_name: str) -> str:
+    return class_stem(module_name) + "Request"
+
+
+def generate_method_name(module_name: str) -> str:
+    return "generate_" + module_name
+
+
+def submit_method_name(module_name: str) -> str:
+    return "submit_" + module_name
+
+
+def _field_base(prop: str) -> str:
+    name = re.sub(r"\W", "_", ascii_fold(prop), flags=re.ASCII)
+    if not name:
+        return "field"
+    if name[0].isdigit():
+        name = "field_" + name
+    elif name[0] == "_":
+        name = "field" + name
+    if name in KEYWORDS or name in BUILTINS or name in PYDANTIC_RESERVED or name in CALL_ARGUMENTS:
+        name += "_"
+    return name
+
+
+def is_plain_field_name(prop: str) -> bool:
+    """True when a property name can be used as a field name as it is."""
+    return _field_base(prop) == prop
+
+
+def field_names(props: Iterable[str]) -> dict[str, str]:
+    """Distinct, safe field names for one object's property names (original -> Python name).
+
+    A property whose name is already safe keeps it. The others are converted in sorted order of
+    their original names and numbered past any collision, with another field's name or with
+    another property's original name (so that by-name and by-alias input can never be confused).
+    """
+    props = list(dict.fromkeys(props))
+    result: dict[str, str] = {}
+    taken: set[str] = set(props)
+    for prop in props:
+        if is_plain_field_name(prop):
+            result[prop] = prop
+    for prop in sorted(p for p in props if p not in result):
+        base = _field_base(prop)
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}" if not base.endswith("_") else f"{base}{n}"
+        result[prop] = name
+        taken.add(name)
+    return {p: result[p] for p in props}
+
+
+def unique_name(base: str, taken: set[str]) -> str:
+    """`base`, or `base2`, `base3`... whichever is free; records the choice in `taken`."""
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    taken.add(name)
+    return name

@@ -1,0 +1,208 @@
+"""Reading and writing schema snapshots.
+
+A *snapshot* is a folder holding one JSON file per model (the model object as the models endpoint
+returns it, `request_schema` included) and `manifest.json`, which lists every model id with its
+file name and the SHA-256 of that file. A *catalog* is a single file shaped like the models-list
+response, ``{"object": "list", "data": [...]}``. Every command that reads schemas accepts both.
+
+Everything here is pure except :func:`load` and :func:`write_snapshot`, the I/O edges.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+SNAPSHOT_FORMAT = 1
+
+# The per-model pages call the schema `json_request_schema`; the models endpoint `request_schema`.
+SCHEMA_KEYS = ("request_schema", "json_request_schema")
+
+
+class SnapshotError(Exception):
+    """A snapshot or catalog that cannot be read; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Models sorted by id; each is the model object with its schema under `request_schema`."""
+
+    models: tuple[dict[str, Any], ...]
+    source: str
+
+    def by_id(self) -> dict[str, dict[str, Any]]:
+        return {m["id"]: m for m in self.models}
+
+
+def dumps(value: Any) -> str:
+    """The one JSON text form used for snapshot files: sorted keys, two-space indent, final newline."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_SAFE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
+_RESERVED_STEMS = {"manifest"}
+
+
+def file_stem(model_id: str) -> str:
+    """A file name stem for a model id that can never leave the snapshot folder.
+
+    Plain lowercase ids are kept as they are; anything else is reduced to safe characters and
+    suffixed with a hash of the id, so distinct ids never share a file (even on case-insensitive
+    file systems) and ``../x``, absolute paths or NUL bytes never reach the file system.
+    """
+    if _SAFE_ID.fullmatch(model_id) and model_id not in _RESERVED_STEMS and ".." not in model_id:
+        return model_id
+    base = re.sub(r"[^a-z0-9]+", "-", model_id.lower()).strip("-")[:60] or "model"
+    return f"{base}-{sha256(model_id)[:10]}"
+
+
+def normalise_model(raw: Any, where: str) -> dict[str, Any]:
+    """Check one model object and put its schema under `request_schema` (null when absent)."""
+    if not isinstance(raw, dict):
+        raise SnapshotError(f"{where}: a model must be a JSON object, got {type(raw).__name__}")
+    model_id = raw.get("id", raw.get("name"))
+    if not isinstance(model_id, str) or not model_id:
+        raise SnapshotError(f"{where}: model has no string `id`")
+    model = dict(raw)
+    model["id"] = model_id
+    schema = None
+    for key in SCHEMA_KEYS:
+        if model.get(key) is not None:
+            schema = model[key]
+            break
+    model.pop("json_request_schema", None)
+    model["request_schema"] = schema
+    return model
+
+
+def from_catalog(data: Any, source: str) -> Snapshot:
+    """Models from a models-list response (or the internal catalog's ``{"models": [...]}``)."""
+    if isinstance(data, dict) and isinstance(data.get("data"), list):
+        items = data["data"]
+    elif isinstance(data, dict) and isinstance(data.get("models"), list):
+        items = data["models"]
+    elif isinstance(data, list):
+        items = data
+    else:
+        raise SnapshotError(f"{source}: not a models list (expected {{'object': 'list', 'data': [...]}})")
+    return _build((normalise_model(m, f"{source}: data[{i}]") for i, m in enumerate(items)), source)
+
+
+def _build(models: Iterable[dict[str, Any]], source: str) -> Snapshot:
+    seen: dict[str, dict[str, Any]] = {}
+    for m in models:
+        if m["id"] in seen:
+            raise SnapshotError(f"{source}: model id {m['id']!r} appears twice")
+        seen[m["id"]] = m
+    return Snapshot(tuple(seen[k] for k in sorted(seen)), source)
+
+
+def snapshot_files(snapshot: Snapshot) -> dict[str, str]:
+    """The snapshot as file name -> text (pure). Deterministic for the same models."""
+    files: dict[str, str] = {}
+    entries = []
+    for model in snapshot.models:
+        name = file_stem(model["id"]) + ".json"
+        text = dumps(model)
+        files[name] = text
+        entries.append({"id": model["id"], "file": name, "sha256": sha256(text)})
+    # No source, date or host in the manifest: the same models always give the same bytes, so a
+    # fetch from any server that serves them reproduces a committed snapshot exactly.
+    manifest = {"format": SNAPSHOT_FORMAT, "models": entries}
+    files[MANIFEST] = dumps(manifest)
+    return files
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise SnapshotError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+
+
+def from_folder(folder: Path, *, verify: bool = True) -> Snapshot:
+    """Read a snapshot folder through its manifest, checking each file's hash."""
+    manifest_path = folder / MANIFEST
+    manifest = _read_json(manifest_path)
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), list):
+        raise SnapshotError(f"{manifest_path}: not a snapshot manifest (no `models` list)")
+    models = []
+    for i, entry in enumerate(manifest["models"]):
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("file"), str):
+            raise SnapshotError(f"{manifest_path}: models[{i}] has no `file`")
+        name = entry["file"]
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise SnapshotError(f"{manifest_path}: models[{i}].file {name!r} is not a plain file name")
+        path = folder / name
+        if verify and isinstance(entry.get("sha256"), str):
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError as exc:
+                raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
+            if digest != entry["sha256"]:
+                raise SnapshotError(
+                    f"{path}: content does not match the manifest's sha256; the snapshot was edited "
+                    "by hand or half-written. Run `oxgen fetch` again (or restore the file)."
+                )
+        models.append(normalise_model(_read_json(path), str(path)))
+    return _build(models, str(folder))
+
+
+def load(src: str | os.PathLike[str]) -> Snapshot:
+    """Read a snapshot folder or a catalog file."""
+    path = Path(src)
+    if path.is_dir():
+        if not (path / MANIFEST).exists():
+            raise SnapshotError(f"{path}: folder has no {MANIFEST}; is it a snapshot? (`oxgen fetch` makes one)")
+        return from_folder(path)
+    if not path.exists():
+        raise SnapshotError(f"{path}: no such file or folder")
+    return from_catalog(_read_json(path), str(path))
+
+
+def write_snapshot(out_dir: Path, files: Mapping[str, str]) -> None:
+    """Replace `out_dir` with exactly `files`, never leaving it half-written.
+
+    The new snapshot is written into a sibling temporary folder and swapped in with two renames;
+    until the swap the old folder is untouched, and a failure before it removes only the temporary
+    folder.
+    """
+    out_dir = Path(out_dir)
+    parent = out_dir.resolve().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
+    try:
+        for name, text in files.items():
+            if Path(name).name != name:
+                raise SnapshotError(f"refusing to write {name!r}: not a plain file name")
+            (tmp / name).write_text(text, encoding="utf-8")
+        old = None
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
+            old.rmdir()
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
