@@ -1,0 +1,386 @@
+"""Schema -> request classes: turn one model's JSON Schema into :class:`~oxgen.ir.ClassIR` objects.
+
+Each schema node becomes a pair of type expressions. Where pydantic's own validation is exact for a
+node (objects with properties -> model classes, arrays -> ``list[...]``, unions of alternatives),
+it is used, so users get real nested classes and pydantic's error locations. Every keyword
+pydantic cannot express exactly (scalars, whose JSON semantics differ from Python's; enums;
+ranges; patterns; ``oneOf``/``not``/``if``; array and object limits) is checked by the generated
+package's ``_jsonschema`` module on the raw value, via a marker carrying that part of the schema.
+The compiler never guesses: what it cannot express it hands to the exact checker, and what the
+checker cannot do (remote ``$ref``, ``$dynamicRef``, ``unevaluated*``) is reported as a
+:class:`CompileError` with its JSON pointer, and the model is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from oxgen import dialect, naming
+from oxgen.ir import ClassIR, FieldIR
+from oxgen.literals import plain, py_literal
+
+
+class CompileError(Exception):
+    def __init__(self, pointer: str, reason: str) -> None:
+        super().__init__(reason)
+        self.pointer = pointer
+        self.reason = reason
+
+
+_UNSUPPORTED = {
+    "$dynamicRef": "$dynamicRef is not supported",
+    "$recursiveRef": "$recursiveRef is not supported",
+    "unevaluatedProperties": "unevaluatedProperties is not supported",
+    "unevaluatedItems": "unevaluatedItems is not supported",
+}
+# Keywords that only structure the document, never constrain the value at this node.
+_STRUCTURAL = frozenset({"$defs", "definitions", "$id", "$anchor", "$dynamicAnchor", "$vocabulary"})
+_COMBINATORS = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else"})
+_SCALAR_STATIC = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+# Types whose strict pydantic validation is exactly JSON Schema's (integers and numbers are not:
+# 1.0 is a JSON integer, and pydantic would turn 1 into 1.0 for a float).
+_NATIVE = {"string": "str", "boolean": "bool", "null": "None"}
+_KNOWN_TYPES = frozenset({*_SCALAR_STATIC, "array", "object"})
+_FIELD_KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties"})
+_MAX_DEPTH = 60
+
+
+def _validating(node: Mapping[str, Any]) -> set[str]:
+    return {k for k in node if not dialect.is_annotation(k) and k not in _STRUCTURAL}
+
+
+def _literal_static(values: list[Any]) -> str:
+    """The typing form of a set of allowed values: a Literal where Python allows one."""
+    literal, others = [], set()
+    for v in values:
+        if v is None or isinstance(v, (str, bool, int)):
+            literal.append(py_literal(v))
+        elif isinstance(v, float):
+            others.add("float")
+        elif isinstance(v, list):
+            others.add("list[Any]")
+        else:
+            others.add("dict[str, Any]")
+    parts = ([f"Literal[{', '.join(dict.fromkeys(literal))}]"] if literal else []) + sorted(others)
+    return " | ".join(parts) if parts else "Any"
+
+
+def _union(parts: list[str]) -> str:
+    unique = list(dict.fromkeys(parts))
+    if "Any" in unique:
+        return "Any"
+    return " | ".join(unique) if unique else "Any"
+
+
+class ModelCompiler:
+    """Compiles one model's request schema. Use :meth:`compile` once per instance."""
+
+    def __init__(self, schema: Any, class_name: str, stem: str) -> None:
+        self.root = dialect.to_standard(schema)
+        self.check_root = dialect.strip_annotations(self.root)
+        self.class_name = class_name
+        self.stem = stem
+        self.classes: dict[str, ClassIR] = {}
+        self.class_names: dict[str, str] = {}  # pointer -> class name
+        self.taken: set[str] = {"Any", "Annotated", "Literal", "BaseModel", "ConfigDict", "Field", "RequestModel"}
+        self.ref_stack: set[str] = set()  # $ref targets being compiled (to stop on recursion)
+        self.needs_root = False
+        self.depth = 0
+
+    # -- entry point -------------------------------------------------------------------------
+
+    def compile(self) -> list[ClassIR]:
+        if not isinstance(self.root, dict):
+            kind = "null" if self.root is None else type(self.root).__name__
+            raise CompileError("", f"the request schema must be a JSON object, got {kind}")
+        declared = self.root.get("type")
+        if declared not in (None, "object"):
+            raise CompileError("/type", f"the request schema must describe an object, not {declared!r}")
+        self._scan(self.root, "")
+        self.taken.add(self.class_name)
+        self._class(self.root, "", self.class_name)
+        request = self.classes.pop("")
+        return [request, *(self.classes[p] for p in sorted(self.classes))]
+
+    def _scan(self, node: Any, pointer: str) -> None:
+        """Reject what the exact checker cannot do, before any code is written."""
+        for sub_pointer, sub in dialect.walk(node, pointer):
+            if not isinstance(sub, (dict, bool)):
+                raise CompileError(sub_pointer, f"a schema must be an object or a boolean, got {type(sub).__name__}")
+            if not isinstance(sub, dict):
+                continue
+            for key, reason in _UNSUPPORTED.items():
+                if key in sub and sub[key] is not True:
+                    raise CompileError(f"{sub_pointer}/{key}", reason)
+            types = sub.get("type")
+            for t in types if isinstance(types, list) else [types] if types is not None else []:
+                if t not in _KNOWN_TYPES:
+                    raise CompileError(f"{sub_pointer}/type", f"unknown type {t!r}")
+            if "$ref" in sub:
+                ref = sub["$ref"]
+                if not isinstance(ref, str) or not ref.startswith("#"):
+                    raise CompileError(f"{sub_pointer}/$ref", f"only local $ref is supported, got {ref!r}")
+                self._target(ref, f"{sub_pointer}/$ref")
+            for key in ("pattern",):
+                if key in sub:
+                    self._check_pattern(sub[key], f"{sub_pointer}/{key}")
+            for pattern in sub.get("patternProperties", {}) if isinstance(sub.get("patternProperties"), dict) else ():
+                self._check_pattern(pattern, f"{sub_pointer}/patternProperties")
+
+    def _check_pattern(self, pattern: Any, pointer: str) -> None:
+        if not isinstance(pattern, str):
+            raise CompileError(pointer, "pattern must be a string")
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise CompileError(pointer, f"pattern is not a valid regular expression: {exc}") from None
+
+    def _target(self, ref: str, pointer: str) -> tuple[str, Any]:
+        """Resolve a local $ref to (pointer, schema); dangling refs are errors."""
+        if ref in ("#", ""):
+            return "", self.root
+        if ref.startswith("#/"):
+            node: Any = self.root
+            for raw in ref[2:].split("/"):
+                token = dialect.unescape_pointer_token(raw)
+                if isinstance(node, dict) and token in node:
+                    node = node[token]
+                elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                    node = node[int(token)]
+                else:
+                    raise CompileError(pointer, f"$ref {ref!r} points at nothing")
+            return ref[1:], node
+        anchor = ref[1:]
+        for sub_pointer, sub in dialect.walk(self.root):
+            if isinstance(sub, dict) and sub.get("$anchor") == anchor:
+                return sub_pointer, sub
+        raise CompileError(pointer, f"$ref {ref!r} points at nothing")
+
+    # -- types -------------------------------------------------------------------------------
+
+    def _value(self, node: Any, static: str) -> tuple[str, str]:
+        """A position validated by the exact checker alone."""
+        checked = dialect.strip_annotations(node)
+        if "$ref" in repr(checked):
+            self.needs_root = True
+            return static, f"Annotated[{static}, _js.Value({py_literal(checked)}, _ROOT)]"
+        return static, f"Annotated[{static}, _js.Value({py_literal(checked)})]"
+
+    def _also(self, static: str, runtime: str, residual: dict[str, Any]) -> tuple[str, str]:
+        if not residual:
+            return static, runtime
+        checked = dialect.strip_annotations(residual)
+        root = ""
+        if "$ref" in repr(checked):
+            self.needs_root = True
+            root = ", _ROOT"
+        return static, f"Annotated[{runtime}, _js.Also({py_literal(checked)}{root})]"
+
+    def type_of(self, node: Any, pointer: str, hint: str) -> tuple[str, str]:
+        self.depth += 1
+        try:
+            if self.depth > _MAX_DEPTH:
+                raise CompileError(pointer, f"schema nested deeper than {_MAX_DEPTH} levels")
+            return self._type_of(node, pointer, hint)
+        finally:
+            self.depth -= 1
+
+    def _type_of(self, node: Any, pointer: str, hint: str) -> tuple[str, str]:
+        if node is True:
+            return "Any", "Any"
+        if node is False:
+            return self._value(False, "Any")
+        keys = _validating(node)
+        if not keys:
+            return "Any", "Any"
+        if "$ref" in node:
+            return self._ref(node, pointer, hint, keys)
+        types = node.get("type")
+        if types is None:
+            return self._untyped(node, pointer, hint, keys)
+        names = list(dict.fromkeys(types if isinstance(types, list) else [types]))
+        if "enum" in node or "const" in node:
+            values = node["enum"] if "enum" in node else [node["const"]]
+            return self._value(node, _literal_static(values if isinstance(values, list) else []))
+        if len(names) == 1:
+            if keys == {"type"} and names[0] in _NATIVE:
+                return _NATIVE[names[0]], _NATIVE[names[0]]
+            return self._single(names[0], node, pointer, hint, keys)
+        structured = [n for n in names if n in ("array", "object")]
+        if not structured:
+            return self._value(node, _union([_SCALAR_STATIC[n] for n in names]))
+        # A union by type: each member keeps the keywords for its own type; shared keywords
+        # (combinators) are checked once on the whole.
+        members = []
+        shared = {k: node[k] for k in keys & _COMBINATORS}
+        base = {k: v for k, v in node.items() if k not in _COMBINATORS}
+        for n in names:
+            members.append(self.type_of({**base, "type": n}, pointer, hint))
+        static = _union([m[0] for m in members])
+        runtime = " | ".join(dict.fromkeys(m[1] for m in members))
+        return self._also(static, runtime, shared)
+
+    def _ref(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+        target_pointer, target = self._target(node["$ref"], f"{pointer}/$ref")
+        rest = {k: node[k] for k in keys - {"$ref"}}
+        if target_pointer in self.class_names:
+            static = runtime = self.class_names[target_pointer]
+        elif target_pointer in self.ref_stack:
+            # A recursive reference to something that is not a class: the checker follows it.
+            static, runtime = self._value({"$ref": node["$ref"]}, "Any")
+        else:
+            self.ref_stack.add(target_pointer)
+            try:
+                def_hint = self.stem + naming.pascal(target_pointer.rsplit("/", 1)[-1] or "Root")
+                static, runtime = self.type_of(target, target_pointer, def_hint)
+            finally:
+                self.ref_stack.discard(target_pointer)
+        return self._also(static, runtime, rest)
+
+    def _untyped(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+        if keys <= {"anyOf"} and isinstance(node.get("anyOf"), list) and node["anyOf"]:
+            members = [self.type_of(s, f"{pointer}/anyOf/{i}", f"{hint}{i}") for i, s in enumerate(node["anyOf"])]
+            return _union([m[0] for m in members]), " | ".join(dict.fromkeys(m[1] for m in members))
+        if keys <= {"oneOf"} and isinstance(node.get("oneOf"), list) and node["oneOf"]:
+            members = [self.type_of(s, f"{pointer}/oneOf/{i}", f"{hint}{i}") for i, s in enumerate(node["oneOf"])]
+            runtime = " | ".join(dict.fromkeys(m[1] for m in members))
+            return self._also(_union([m[0] for m in members]), runtime, {"oneOf": node["oneOf"]})
+        if keys <= {"allOf"} and isinstance(node.get("allOf"), list) and node["allOf"]:
+            first, *rest = node["allOf"]
+            static, runtime = self.type_of(first, f"{pointer}/allOf/0", hint)
+            return self._also(static, runtime, {"allOf": rest} if rest else {})
+        if "enum" in node or "const" in node:
+            values = node["enum"] if "enum" in node else [node["const"]]
+            return self._value(node, _literal_static(values if isinstance(values, list) else []))
+        return self._value(node, "Any")
+
+    def _single(self, name: str, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+        if name in _SCALAR_STATIC:
+            return self._value(node, _SCALAR_STATIC[name])
+        if name == "array":
+            return self._array(node, pointer, hint, keys)
+        if isinstance(node.get("properties"), dict) or pointer in self.class_names:
+            class_name = self._class(node, pointer, hint)
+            return class_name, class_name
+        return self._mapping(node, pointer, hint, keys)
+
+    def _array(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+        items = node.get("items")
+        if "prefixItems" in node or isinstance(items, list) or items is False:
+            return self._also("list[Any]", "list[Any]", {k: node[k] for k in keys - {"type"}})
+        item_static, item_runtime = ("Any", "Any") if items is None else self.type_of(items, f"{pointer}/items", hint + "Item")
+        residual = {k: node[k] for k in keys - {"type", "items"}}
+        return self._also(f"list[{item_static}]", f"list[{item_runtime}]", residual)
+
+    def _mapping(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+        extra = node.get("additionalProperties")
+        if "patternProperties" in node or extra is False or extra is None or extra is True:
+            residual = {k: node[k] for k in keys - {"type"}}
+            return self._also("dict[str, Any]", "dict[str, Any]", residual)
+        value_static, value_runtime = self.type_of(extra, f"{pointer}/additionalProperties", hint + "Value")
+        residual = {k: node[k] for k in keys - {"type", "additionalProperties"}}
+        return self._also(f"dict[str, {value_static}]", f"dict[str, {value_runtime}]", residual)
+
+    # -- classes -----------------------------------------------------------------------------
+
+    def _class(self, node: dict[str, Any], pointer: str, hint: str) -> str:
+        if pointer in self.class_names:
+            return self.class_names[pointer]
+        name = hint if pointer == "" else naming.unique_name(hint, self.taken)
+        self.class_names[pointer] = name
+        props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
+        required = [r for r in node.get("required", []) if isinstance(r, str)] if isinstance(node.get("required"), list) else []
+        names = naming.field_names(props)
+        order = sorted(
+            range(len(props)),
+            key=lambda i: (_order_key(list(props.values())[i]), i),
+        )
+        fields = []
+        prop_items = list(props.items())
+        for i in order:
+            prop, schema = prop_items[i]
+            field_pointer = f"{pointer}/properties/{dialect.escape_pointer_token(prop)}"
+            static, runtime = self.type_of(schema, field_pointer, name + naming.pascal(prop))
+            fields.append(self._field(prop, names[prop], schema, static, runtime, prop in required))
+        keys = _validating(node)
+        handled = set(_FIELD_KEYWORDS)
+        extra_mode, extra_type = "allow", None
+        extra = node.get("additionalProperties")
+        if "patternProperties" in node:
+            handled.discard("additionalProperties")
+        elif extra is False:
+            extra_mode = "forbid"
+        elif isinstance(extra, dict):
+            _, extra_type = self.type_of(extra, f"{pointer}/additionalProperties", name + "Extra")
+            if extra_type == "Any":
+                extra_type = None
+        residual = {k: node[k] for k in keys - handled}
+        missing = [r for r in required if r not in props]
+        if missing:
+            residual["required"] = missing
+        check = None
+        if residual:
+            checked = dialect.strip_annotations(residual)
+            if "$ref" in repr(checked):
+                self.needs_root = True
+            check = py_literal(checked)
+        self.classes[pointer] = ClassIR(
+            name=name,
+            description=plain(node.get("description")) or plain(node.get("title") if pointer else ""),
+            fields=tuple(fields),
+            extra=extra_mode,
+            extra_type=extra_type,
+            check=check,
+            pointer=pointer,
+        )
+        return name
+
+    def _field(self, prop: str, name: str, schema: Any, static: str, runtime: str, required: bool) -> FieldIR:
+        info = schema if isinstance(schema, dict) else {}
+        default = py_literal(info["default"]) if "default" in info and not required else None
+        return FieldIR(
+            name=name,
+            alias=prop,
+            static=static,
+            runtime=runtime,
+            required=required,
+            default=default,
+            description=plain(info.get("description")) or plain(info.get("title")),
+            facts=describe(info),
+            schema=info,
+        )
+
+
+def _order_key(schema: Any) -> float:
+    order = schema.get("x-order") if isinstance(schema, dict) else None
+    return float(order) if isinstance(order, (int, float)) and not isinstance(order, bool) else float("inf")
+
+
+def _fmt(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def describe(schema: Mapping[str, Any]) -> tuple[str, ...]:
+    """Constraint facts for documentation ('one of: ...', 'range: 1 to 10', ...)."""
+    facts = []
+    schema = dialect.to_standard(schema) if isinstance(schema, dict) else {}
+    if isinstance(schema.get("enum"), list):
+        facts.append("one of: " + ", ".join(_fmt(v) for v in schema["enum"]))
+    if "const" in schema:
+        facts.append("must be: " + _fmt(schema["const"]))
+    low = schema.get("minimum", schema.get("exclusiveMinimum"))
+    high = schema.get("maximum", schema.get("exclusiveMaximum"))
+    if low is not None or high is not None:
+        left = "" if low is None else ("> " if "exclusiveMinimum" in schema else ">= ") + str(low)
+        right = "" if high is None else ("< " if "exclusiveMaximum" in schema else "<= ") + str(high)
+        facts.append("range: " + ", ".join(p for p in (left, right) if p))
+    for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minItems", "min items"),
+                       ("maxItems", "max items"), ("multipleOf", "multiple of"), ("pattern", "pattern"),
+                       ("format", "format")):
+        if key in schema:
+            facts.append(f"{label}: {_fmt(schema[key])}")
+    if "default" in schema:
+        facts.append("default: " + _fmt(schema["default"]))
+    return tuple(facts)

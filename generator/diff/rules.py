@@ -1,0 +1,129 @@
+"""The rule book of `oxgen diff`: every kind of change it reports, with a stable id and a level.
+
+A rule's *level* says how a user of the generated client feels the change:
+
+- ``breaking``: code that worked before can fail now (an import, a keyword argument, a value that
+  validated before and no longer does);
+- ``warning``: nothing fails, but behaviour may change silently (a default) or the change could
+  not be judged automatically and needs a human;
+- ``info``: additive or cosmetic; nothing existing can break.
+
+A rule's *kind* feeds the semantic-version suggestion: ``docs`` rules alone make a patch release,
+``additive`` info makes a minor one, anything breaking a major one. Ids never change once
+released: allow-lists and CI scripts refer to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+Level = Literal["breaking", "warning", "info"]
+Kind = Literal["breaking", "behaviour", "additive", "docs", "meta"]
+
+LEVELS: Final[tuple[Level, ...]] = ("breaking", "warning", "info")
+
+
+def level_rank(level: str) -> int:
+    """0 for breaking, 1 for warning, 2 for info: the order reports list them in."""
+    return LEVELS.index(level) if level in LEVELS else len(LEVELS)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One kind of change: its id, its level, its kind and what it means for a Python user."""
+
+    id: str
+    level: Level
+    kind: Kind
+    meaning: str
+
+
+_TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
+    # Models
+    ("model-removed", "breaking", "breaking", "A model left the catalog: its request class and client methods disappear."),
+    ("model-added", "info", "additive", "A new model: a new request class and new client methods."),
+    ("model-schema-removed", "breaking", "breaking", "A model's `request_schema` became null: its typed parameters disappear."),
+    ("model-schema-added", "info", "additive", "A model's `request_schema` went from null to a schema: typed parameters appear."),
+    ("model-python-name-changed", "breaking", "breaking", "The model's generated module, request class or method names changed (ids collide differently): imports and calls break."),
+    ("route-changed", "breaking", "breaking", "The resolved inference route changed the kind of result, lost queue support or went away."),
+    ("route-moved", "warning", "behaviour", "The resolved route changed but returns the same kind of result (e.g. image generate -> edit)."),
+    ("route-added", "info", "additive", "A model without an inference route gained one."),
+    ("model-metadata-changed", "info", "docs", "`endpoint` or `capabilities` changed without changing the resolved route."),
+    ("model-description-changed", "info", "docs", "The model's `display_name`, `description` or `summary` changed (docstrings only)."),
+    # Properties
+    ("property-removed", "breaking", "breaking", "A property disappeared: its keyword argument / field is gone."),
+    ("property-added-required", "breaking", "breaking", "A new required property: calls without it now fail validation."),
+    ("property-added-optional", "info", "additive", "A new optional property: a new optional keyword argument."),
+    ("property-became-required", "breaking", "breaking", "An optional property became required: calls that omit it now fail."),
+    ("property-became-optional", "info", "additive", "A required property became optional."),
+    ("property-python-name-changed", "breaking", "breaking", "A property kept its wire name but its generated Python field name changed (names collide differently)."),
+    ("property-deprecated", "warning", "behaviour", "A property (or schema) was marked `deprecated`."),
+    # Values
+    ("type-changed", "breaking", "breaking", "The accepted JSON types changed incompatibly (neither a subset nor a superset)."),
+    ("type-narrowed", "breaking", "breaking", "Fewer JSON types are accepted (e.g. number -> integer, nullable true -> false)."),
+    ("type-widened", "info", "additive", "More JSON types are accepted (e.g. integer -> number, nullable false -> true)."),
+    ("enum-value-removed", "breaking", "breaking", "An allowed value was removed: its `Literal` member is gone."),
+    ("enum-value-added", "info", "additive", "A new allowed value."),
+    ("enum-added", "breaking", "breaking", "A free value became restricted to an `enum`."),
+    ("enum-removed", "info", "additive", "An `enum` restriction was lifted."),
+    ("lower-bound-raised", "breaking", "breaking", "`minimum`/`exclusiveMinimum`/`minLength`/`minItems`/`minProperties` raised or added."),
+    ("lower-bound-lowered", "info", "additive", "A lower bound was lowered or removed."),
+    ("upper-bound-lowered", "breaking", "breaking", "`maximum`/`exclusiveMaximum`/`maxLength`/`maxItems`/`maxProperties` lowered or added."),
+    ("upper-bound-raised", "info", "additive", "An upper bound was raised or removed."),
+    ("multiple-of-tightened", "breaking", "breaking", "`multipleOf` added or changed so that fewer numbers are accepted."),
+    ("multiple-of-loosened", "info", "additive", "`multipleOf` removed or relaxed to a divisor of the old value."),
+    ("unique-items-added", "breaking", "breaking", "`uniqueItems: true` added: lists with repeats now fail."),
+    ("unique-items-removed", "info", "additive", "`uniqueItems` dropped."),
+    ("pattern-added", "breaking", "breaking", "A `pattern` now constrains a string."),
+    ("pattern-changed", "breaking", "breaking", "The `pattern` changed: strings that matched may not any more."),
+    ("pattern-removed", "info", "additive", "A `pattern` was dropped."),
+    ("format-added", "breaking", "breaking", "A `format` was added (the generator maps formats to stricter Python types)."),
+    ("format-changed", "breaking", "breaking", "The `format` changed."),
+    ("format-removed", "info", "additive", "A `format` was dropped."),
+    ("default-changed", "warning", "behaviour", "The default changed: calls that omit the argument behave differently, silently."),
+    ("default-removed", "warning", "behaviour", "The documented default was dropped: what an omitted argument means is no longer stated."),
+    ("default-added", "info", "additive", "A default is now documented."),
+    ("additional-properties-restricted", "breaking", "breaking", "`additionalProperties` went from allowed to false (or to a schema): extra keys (`extra_body`) are refused."),
+    ("additional-properties-allowed", "info", "additive", "`additionalProperties` now admits keys it refused."),
+    ("composition-narrowed", "breaking", "breaking", "An `anyOf`/`oneOf` alternative was removed or an `allOf` member added."),
+    ("composition-widened", "info", "additive", "An `anyOf`/`oneOf` alternative was added or an `allOf` member removed."),
+    ("constraint-changed", "warning", "behaviour", "Another validation keyword (`const`, `$ref`, `not`, `if`, ...) changed; review by hand."),
+    # Documentation only
+    ("description-changed", "info", "docs", "A `description` changed (docstrings only)."),
+    ("title-changed", "info", "docs", "A `title` changed (docstrings only)."),
+    ("annotation-changed", "info", "docs", "An annotation-only key changed (`x-order`, `x-*`, `basic`, `renderType`, `examples`, ...)."),
+    # About the allow-list itself, not the schemas
+    ("allow-entry-stale", "warning", "meta", "An allow-list entry matched no change: remove it or fix it."),
+)
+
+RULES: Final[dict[str, Rule]] = {rid: Rule(rid, level, kind, meaning) for rid, level, kind, meaning in _TABLE}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One judged change. `pointer` is a JSON pointer into the model's `request_schema` ("" for
+    the model as a whole). `accepted` holds the allow-list reason when an entry accepted it."""
+
+    model: str
+    pointer: str
+    rule: str
+    level: Level
+    message: str
+    accepted: str | None = None
+
+    @property
+    def counts(self) -> bool:
+        """Whether the change counts toward ``--fail-on`` (accepted changes do not)."""
+        return self.accepted is None
+
+    def sort_key(self) -> tuple[int, str, int, str, str, str]:
+        stale = 1 if self.rule == "allow-entry-stale" else 0
+        return (stale, self.model, level_rank(self.level), self.pointer, self.rule, self.message)
+
+
+def change(rule_id: str, model: str, pointer: str, what: str) -> Change:
+    """A change under rule `rule_id`; the message names the model and the pointer, then `what`."""
+    rule = RULES[rule_id]
+    where = f"{model} at {pointer}" if pointer else model
+    return Change(model, pointer, rule_id, rule.level, f"{where}: {what}")

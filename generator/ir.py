@@ -1,0 +1,76 @@
+"""The intermediate model: every decision (names, types, imports, docs) made before templates run.
+
+Templates only print these objects. Type expressions are Python source: `static` is the plain
+typing form (for signatures and stubs), `runtime` the pydantic annotation that validates exactly
+what the schema allows (it may carry ``_js.Value``/``_js.Also`` markers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a model's schema could not be turned into code."""
+
+    model_id: str
+    pointer: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FieldIR:
+    name: str  # Python identifier
+    alias: str  # the property's name on the wire
+    static: str  # typing expression, e.g. 'Literal["5s", "10s"]'
+    runtime: str  # pydantic annotation expression
+    required: bool
+    default: str | None  # Python literal of the schema's default, if it has one
+    description: str  # plain text, may be empty
+    facts: tuple[str, ...]  # human-readable constraints: 'one of: ...', 'range: 1 to 10', ...
+    schema: dict[str, Any]  # the property's schema as published (docs only)
+
+
+@dataclass(frozen=True)
+class ClassIR:
+    name: str
+    description: str
+    fields: tuple[FieldIR, ...]
+    extra: str  # "forbid" | "allow"
+    extra_type: str | None  # runtime annotation of additional property values, if typed
+    check: str | None  # Python literal of the remaining schema checked on the whole object
+    pointer: str
+
+    @property
+    def renames(self) -> dict[str, str]:
+        return {f.name: f.alias for f in self.fields if f.name != f.alias}
+
+
+@dataclass(frozen=True)
+class ModelIR:
+    model_id: str
+    module: str  # module name inside the package's `models` subpackage
+    class_name: str  # the request class
+    generate_method: str
+    submit_method: str
+    route: str | None
+    media: str | None  # "image" | "video" when the queue accepts the model
+    display_name: str
+    description: str
+    has_schema: bool
+    classes: tuple[ClassIR, ...] = ()  # request class first, then nested classes
+    root_literal: str | None = None  # the schema as a literal, when checks need to resolve $ref
+    fingerprint: str = ""  # hash of everything this model's generated module depends on
+
+    @property
+    def request(self) -> ClassIR:
+        return self.classes[0]
+
+
+@dataclass(frozen=True)
+class PackageIR:
+    package: str
+    models: tuple[ModelIR, ...]  # sorted by model id; models without schema included
+    problems: tuple[Problem, ...] = field(default=())

@@ -1,0 +1,79 @@
+"""The mock server's tunable settings (mutable at run time through ``POST /_mock/config``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class MockConfig:
+    """Settings read on every request, so tests may change them while the server runs.
+
+    latency:        seconds a generation takes (sync routes block that long; queued jobs spend a
+                    quarter of it queued and the rest processing).
+    fault_rate:     probability in [0, 1] that a request is answered 429 or 503 before it is
+                    processed, and that an event stream is dropped early.
+    seed:           seed of the fault generator; None draws a fresh one.
+    keepalive:      seconds between ``: keep-alive`` comments on ``/events`` (Oxen sends them every 15 s).
+    retry_after_max: a faulted 429 carries ``Retry-After`` of 0..this many whole seconds.
+    max_body_bytes: larger request bodies get 413.
+    """
+
+    latency: float = 0.5
+    fault_rate: float = 0.0
+    seed: int | None = None
+    keepalive: float = 15.0
+    retry_after_max: int = 1
+    max_body_bytes: int = MAX_BODY_BYTES
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        """Raise ValueError when a setting is out of range."""
+        if not 0.0 <= self.fault_rate <= 1.0:
+            raise ValueError(f"fault_rate must be within [0, 1], got {self.fault_rate}")
+        if self.latency < 0:
+            raise ValueError(f"latency must be >= 0, got {self.latency}")
+        if self.keepalive <= 0:
+            raise ValueError(f"keepalive must be > 0, got {self.keepalive}")
+        if self.retry_after_max < 0:
+            raise ValueError(f"retry_after_max must be >= 0, got {self.retry_after_max}")
+        if self.max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be >= 1, got {self.max_body_bytes}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def copy(self) -> MockConfig:
+        return MockConfig(**asdict(self))
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply `changes` (names of fields) atomically: on a bad name or value nothing changes."""
+        known = {f.name: f for f in fields(self)}
+        unknown = sorted(set(changes) - set(known))
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        trial = self.copy()
+        for name, value in changes.items():
+            setattr(trial, name, _coerce(name, value))
+        trial.check()
+        for name in changes:
+            setattr(self, name, getattr(trial, name))
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name == "seed":
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise ValueError("seed must be an integer or null")
+    if name in ("retry_after_max", "max_body_bytes"):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        raise ValueError(f"{name} must be an integer")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError(f"{name} must be a number")

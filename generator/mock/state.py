@@ -1,0 +1,79 @@
+"""Everything the mock server remembers, in one object shared by the routes (``app.state.mock``)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from oxgen import snapshot as snap
+from oxgen.mock.catalog import Catalog
+from oxgen.mock.config import MockConfig
+from oxgen.mock.events import EVENT_COMPLETED, EventBroker
+from oxgen.mock.faults import FaultInjector
+from oxgen.mock.jobs import Job, JobStore
+
+
+class MockState:
+    """The catalog, jobs, event streams, fault generator and counters of one server.
+
+    Mutate it only from the server's event loop (route handlers do); reading counters from another
+    thread is fine.
+    """
+
+    def __init__(self, snapshot: snap.Snapshot, config: MockConfig | None = None) -> None:
+        self.config = config if config is not None else MockConfig()
+        self._initial_config = self.config.copy()
+        self.catalog = Catalog.from_snapshot(snapshot)
+        self.faults = FaultInjector(self.config)
+        self.events = EventBroker()
+        self.jobs = JobStore(self.catalog, self._completed)
+        self.requests: Counter[str] = Counter()
+        self.fault_counts: Counter[str] = Counter()
+        self.jobs_created = 0
+        self.sync_generations = 0
+
+    @classmethod
+    def load(cls, src: str, config: MockConfig | None = None) -> MockState:
+        """State over a snapshot folder or catalog file (raises SnapshotError)."""
+        return cls(snap.load(src), config)
+
+    def _completed(self, job: Job) -> None:
+        data: dict[str, Any]
+        if job.status == "succeeded":
+            data = {"generation_id": job.id, "status": "succeeded", "media_type": job.media_type,
+                    "model": job.model, "url": job.result_url}
+        else:
+            data = {"generation_id": job.id, "status": "failed", "media_type": job.media_type,
+                    "error": job.error_message}
+        self.events.publish(job.owner, EVENT_COMPLETED, data)
+
+    def stats(self) -> dict[str, Any]:
+        """The counters behind ``GET /_mock/stats``."""
+        return {
+            "requests": dict(sorted(self.requests.items())),
+            "requests_total": sum(self.requests.values()),
+            "faults": dict(sorted(self.fault_counts.items())),
+            "jobs_created": self.jobs_created,
+            "jobs": self.jobs.counts(),
+            "sync_generations": self.sync_generations,
+            "streams": {"open": self.events.open_count, "opened": self.events.opened,
+                        "dropped": self.events.dropped},
+            "events_sent": self.events.sent,
+            "config": self.config.as_dict(),
+        }
+
+    def reset(self) -> None:
+        """Forget jobs, files and counters, restore the start-up settings and reseed the faults.
+
+        Open event streams stay open (their counters restart from zero).
+        """
+        self.jobs.clear()
+        self.requests.clear()
+        self.fault_counts.clear()
+        self.jobs_created = 0
+        self.sync_generations = 0
+        self.events.opened = self.events.open_count
+        self.events.dropped = 0
+        self.events.sent = 0
+        self.config.update(self._initial_config.as_dict())
+        self.faults.reset()
