@@ -6,15 +6,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from oxgen.mock import errors, routes_generate, routes_mock, routes_models, routes_queue
+from oxgen.mock.gate import Gate
+from oxgen.mock.state import MockState
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-
-from oxgen.mock import errors, routes_generate, routes_mock, routes_models, routes_queue
-from oxgen.mock.gate import Gate
-from oxgen.mock.state import MockState
 
 log = logging.getLogger("oxgen.mock")
 
@@ -27,11 +26,17 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        body = errors.envelope_a(errors.NOT_FOUND, "Not found",
-                                 f"no route {request.method} {request.url.path} on this server")
+        body = errors.envelope_a(
+            errors.NOT_FOUND,
+            "Not found",
+            f"no route {request.method} {request.url.path} on this server",
+        )
     elif exc.status_code == 405:
-        body = errors.envelope_a(errors.METHOD_NOT_ALLOWED, "Method not allowed",
-                                 f"{request.method} is not allowed on {request.url.path}")
+        body = errors.envelope_a(
+            errors.METHOD_NOT_ALLOWED,
+            "Method not allowed",
+            f"{request.method} is not allowed on {request.url.path}",
+        )
     else:
         body = errors.envelope_a(errors.INVALID_PARAMS, "Bad request", str(exc.detail))
     return JSONResponse(body, status_code=exc.status_code, headers=dict(exc.headers or {}))
@@ -39,13 +44,20 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _crash(request: Request, exc: Exception) -> Response:
     log.exception("mock server bug on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(errors.envelope_a(errors.UNKNOWN_ERROR, "Internal error", "the mock server failed"),
-                        status_code=500)
+    return JSONResponse(
+        errors.envelope_a(errors.UNKNOWN_ERROR, "Internal error", "the mock server failed"),
+        status_code=500,
+    )
 
 
 def create_app(state: MockState) -> Starlette:
     """An ASGI app serving `state`; run it with any ASGI server (the CLI uses uvicorn)."""
-    routes = [*routes_models.ROUTES, *routes_generate.ROUTES, *routes_queue.ROUTES, *routes_mock.ROUTES]
+    routes = [
+        *routes_models.ROUTES,
+        *routes_generate.ROUTES,
+        *routes_queue.ROUTES,
+        *routes_mock.ROUTES,
+    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -56,7 +68,11 @@ def create_app(state: MockState) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(Gate, state=state, routes=routes)],
-        exception_handlers={errors.ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+        exception_handlers={
+            errors.ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _crash,
+        },
         lifespan=lifespan,
     )
     app.state.mock = state

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
-
 from oxgen.mock.errors import (
     INVALID_PARAMS,
     PAYLOAD_TOO_LARGE,
@@ -15,6 +13,7 @@ from oxgen.mock.errors import (
     envelope_a,
     invalid,
 )
+from starlette.requests import ClientDisconnect, Request
 
 
 def owner(request: Request) -> str:
@@ -23,8 +22,14 @@ def owner(request: Request) -> str:
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, envelope_a(PAYLOAD_TOO_LARGE, "Request body too large",
-                                    f"request bodies are limited to {limit} bytes"))
+    return ApiError(
+        413,
+        envelope_a(
+            PAYLOAD_TOO_LARGE,
+            "Request body too large",
+            f"request bodies are limited to {limit} bytes",
+        ),
+    )
 
 
 async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
@@ -32,8 +37,14 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        raise ApiError(415, envelope_a(UNSUPPORTED_MEDIA_TYPE, "Unsupported content type",
-                                       f"send a JSON object with Content-Type: application/json, not {media_type!r}"))
+        raise ApiError(
+            415,
+            envelope_a(
+                UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported content type",
+                f"send a JSON object with Content-Type: application/json, not {media_type!r}",
+            ),
+        )
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)
@@ -46,7 +57,9 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
                 raise _too_large(limit)
             chunks.append(chunk)
     except ClientDisconnect:
-        raise invalid("the client went away before sending the whole body", "Incomplete body") from None
+        raise invalid(
+            "the client went away before sending the whole body", "Incomplete body"
+        ) from None
     raw = b"".join(chunks)
     if not raw.strip():
         raise invalid("the request body is empty; send a JSON object", "Empty body")
@@ -55,13 +68,21 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     except UnicodeDecodeError:
         raise invalid("the request body is not UTF-8 text", "Malformed JSON") from None
     except json.JSONDecodeError as exc:
-        raise invalid(f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                      "Malformed JSON") from None
+        raise invalid(
+            f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+            "Malformed JSON",
+        ) from None
     except RecursionError:
         raise invalid("the request body is nested too deeply", "Malformed JSON") from None
     if not isinstance(value, dict):
-        raise ApiError(400, envelope_a(INVALID_PARAMS, "Invalid body",
-                                       f"the request body must be a JSON object, not {type(value).__name__}"))
+        raise ApiError(
+            400,
+            envelope_a(
+                INVALID_PARAMS,
+                "Invalid body",
+                f"the request body must be a JSON object, not {type(value).__name__}",
+            ),
+        )
     return value
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-
 from oxgen import routes
 from oxgen.dialect import to_standard
 from oxgen.snapshot import Snapshot
@@ -57,7 +56,9 @@ class Catalog:
         route = self.route(model_id)
         return MEDIA_FOR_ROUTE.get(route) if route else None
 
-    def listing(self, *, developer_name: str | None = None, action: str | None = None) -> list[dict[str, Any]]:
+    def listing(
+        self, *, developer_name: str | None = None, action: str | None = None
+    ) -> list[dict[str, Any]]:
         return [m for m in self.models.values() if _matches(m, developer_name, action)]
 
     def search(self, query: str) -> list[dict[str, Any]]:
@@ -76,9 +77,15 @@ class Catalog:
         if validator is None:
             validator = Draft202012Validator(to_standard(schema))
             self._validators[model_id] = validator
-        for error in sorted(validator.iter_errors(params), key=lambda e: [str(p) for p in e.absolute_path]):
+        for error in sorted(
+            validator.iter_errors(params), key=lambda e: [str(p) for p in e.absolute_path]
+        ):
             where = ".".join(str(p) for p in error.absolute_path)
-            message = error.message if len(error.message) <= _MAX_MESSAGE else error.message[:_MAX_MESSAGE] + "..."
+            message = (
+                error.message
+                if len(error.message) <= _MAX_MESSAGE
+                else error.message[:_MAX_MESSAGE] + "..."
+            )
             problems.append(f"{where}: {message}" if where else message)
         return problems
 
@@ -92,7 +99,9 @@ def split_body(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def unknown_fields(schema: dict[str, Any], params: Iterable[str]) -> list[str]:
     """Top-level names the schema does not declare, unless it says itself what extra names mean."""
-    if any(k in schema for k in ("additionalProperties", "patternProperties", "unevaluatedProperties")):
+    if any(
+        k in schema for k in ("additionalProperties", "patternProperties", "unevaluatedProperties")
+    ):
         return []
     known: set[str] = set()
     for sub in [schema, *_top_level_branches(schema)]:
@@ -141,7 +150,9 @@ def action_of(model: dict[str, Any]) -> str:
 def _matches(model: dict[str, Any], developer_name: str | None, action: str | None) -> bool:
     if developer_name:
         wanted = _slug(developer_name)
-        names = {_slug(n) for n in (developer_of(model), model.get("owned_by")) if isinstance(n, str)}
+        names = {
+            _slug(n) for n in (developer_of(model), model.get("owned_by")) if isinstance(n, str)
+        }
         if wanted not in names and not str(model["id"]).startswith(wanted + "-"):
             return False
     return not action or _slug(action) == _slug(action_of(model))

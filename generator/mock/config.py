@@ -56,7 +56,9 @@ class MockConfig:
         known = {f.name: f for f in fields(self)}
         unknown = sorted(set(changes) - set(known))
         if unknown:
-            raise ValueError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise ValueError(
+                f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
         trial = self.copy()
         for name, value in changes.items():
             setattr(trial, name, _coerce(name, value))

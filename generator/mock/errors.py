@@ -29,7 +29,11 @@ CONFLICT = "conflict"
 
 
 def envelope_a(type_: str, title: str, detail: str) -> dict[str, Any]:
-    return {"error": {"type": type_, "title": title, "detail": detail}, "status": "error", "status_message": type_}
+    return {
+        "error": {"type": type_, "title": title, "detail": detail},
+        "status": "error",
+        "status_message": type_,
+    }
 
 
 def envelope_b(message: str) -> dict[str, Any]:

@@ -94,7 +94,9 @@ class EventBroker:
                 sub.close()
 
 
-async def stream(broker: EventBroker, sub: Subscriber, keepalive: Callable[[], float]) -> AsyncIterator[str]:
+async def stream(
+    broker: EventBroker, sub: Subscriber, keepalive: Callable[[], float]
+) -> AsyncIterator[str]:
     """The body of one ``/events`` response: events as they come, a comment when idle."""
     try:
         while True:

@@ -10,18 +10,18 @@ always available, so tests can observe a server that is busy failing.
 from __future__ import annotations
 
 import json
-
-from starlette.routing import BaseRoute, Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from collections.abc import Sequence
 
 from oxgen.mock import errors
 from oxgen.mock.state import MockState
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 
 class Gate:
     """Counts each request by route template, injects faults, checks the bearer token."""
 
-    def __init__(self, app: ASGIApp, state: MockState, routes: list[BaseRoute]) -> None:
+    def __init__(self, app: ASGIApp, state: MockState, routes: Sequence[BaseRoute]) -> None:
         self.app = app
         self.state = state
         self.routes = routes
@@ -30,7 +30,7 @@ class Gate:
         for route in self.routes:
             match, _ = route.matches(scope)
             if match is not Match.NONE:
-                path = getattr(route, "path", "?")
+                path = getattr(route, "path_format", getattr(route, "path", "?"))
                 return f"{scope['method']} {path}"
         return f"{scope['method']} (no route)"
 
@@ -47,19 +47,26 @@ class Gate:
         if fault is not None:
             self.state.fault_counts[str(fault.status)] += 1
             if fault.status == 429:
-                body = errors.envelope_a(errors.RATE_LIMITED, "Too many requests",
-                                         "rate limit exceeded (mock fault injection); retry later")
+                body = errors.envelope_a(
+                    errors.RATE_LIMITED,
+                    "Too many requests",
+                    "rate limit exceeded (mock fault injection); retry later",
+                )
                 headers = {"Retry-After": str(fault.retry_after or 0)}
             else:
-                body = errors.envelope_a(errors.UNAVAILABLE, "Service unavailable",
-                                         "the service is temporarily unavailable (mock fault injection)")
+                body = errors.envelope_a(
+                    errors.UNAVAILABLE,
+                    "Service unavailable",
+                    "the service is temporarily unavailable (mock fault injection)",
+                )
                 headers = {}
             await _send_json(send, fault.status, body, headers)
             return
         token = _bearer(scope)
         if token is None:
             err = errors.unauthenticated(
-                "send `Authorization: Bearer <your API key>` (any non-empty key works on the mock)")
+                "send `Authorization: Bearer <your API key>` (any non-empty key works on the mock)"
+            )
             await _send_json(send, err.status, err.body, err.headers)
             return
         scope["oxen.owner"] = token
@@ -67,7 +74,8 @@ class Gate:
 
 
 def _bearer(scope: Scope) -> str | None:
-    for name, value in scope.get("headers", ()):
+    headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+    for name, value in headers:
         if name == b"authorization":
             scheme, _, token = value.decode("latin-1").strip().partition(" ")
             token = token.strip()
@@ -79,7 +87,10 @@ def _bearer(scope: Scope) -> str | None:
 
 async def _send_json(send: Send, status: int, body: object, headers: dict[str, str]) -> None:
     payload = json.dumps(body).encode()
-    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+    ]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})

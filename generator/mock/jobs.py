@@ -101,8 +101,15 @@ class JobStore:
         self.files: set[str] = set()
 
     def enqueue(
-        self, *, owner: str, model: str, media_type: str, params: dict[str, Any],
-        namespace: str | None, base_url: str, latency: float,
+        self,
+        *,
+        owner: str,
+        model: str,
+        media_type: str,
+        params: dict[str, Any],
+        namespace: str | None,
+        base_url: str,
+        latency: float,
     ) -> Job:
         """Create a queued job and start running it on the current event loop."""
         job = Job(uuid.uuid4().hex, owner, model, media_type, params, base_url, namespace=namespace)
@@ -111,12 +118,31 @@ class JobStore:
         self._tasks[job.id] = asyncio.get_running_loop().create_task(self._run(job, latency))
         return job
 
-    def record_sync(self, *, owner: str, model: str, media_type: str, params: dict[str, Any],
-                    namespace: str | None, base_url: str) -> Job:
+    def record_sync(
+        self,
+        *,
+        owner: str,
+        model: str,
+        media_type: str,
+        params: dict[str, Any],
+        namespace: str | None,
+        base_url: str,
+    ) -> Job:
         """Record a result made by a blocking route (already validated and waited for)."""
         now = time.time()
-        job = Job(uuid.uuid4().hex, owner, model, media_type, params, base_url, source="sync",
-                  namespace=namespace, status="succeeded", started_at=now, completed_at=now)
+        job = Job(
+            uuid.uuid4().hex,
+            owner,
+            model,
+            media_type,
+            params,
+            base_url,
+            source="sync",
+            namespace=namespace,
+            status="succeeded",
+            started_at=now,
+            completed_at=now,
+        )
         job.cost = estimate_cost(self.catalog.get(model) or {}, params)
         job.result_url = f"{base_url}/files/{job.file_name}"
         self.files.add(job.file_name)
@@ -131,7 +157,11 @@ class JobStore:
             job.status, job.started_at = "processing", time.time()
             problems = self.catalog.validate(job.model, job.params)
             if problems:
-                self._finish(job, "failed", error=f"Invalid parameters for {job.model}: " + "; ".join(problems))
+                self._finish(
+                    job,
+                    "failed",
+                    error=f"Invalid parameters for {job.model}: " + "; ".join(problems),
+                )
                 return
             await asyncio.sleep(latency * 0.75)
             if job.status != "processing":
@@ -163,12 +193,22 @@ class JobStore:
             return None
         return job
 
-    def select(self, owner: str, *, statuses: Iterable[str], model: str | None = None,
-               media_type: str | None = None, namespace: str | None = None) -> list[Job]:
+    def select(
+        self,
+        owner: str,
+        *,
+        statuses: Iterable[str],
+        model: str | None = None,
+        media_type: str | None = None,
+        namespace: str | None = None,
+    ) -> list[Job]:
         wanted = set(statuses)
         return [
-            j for j in self.jobs.values()
-            if j.owner == owner and j.source == "queue" and j.status in wanted
+            j
+            for j in self.jobs.values()
+            if j.owner == owner
+            and j.source == "queue"
+            and j.status in wanted
             and (model is None or j.model == model)
             and (media_type is None or j.media_type == media_type)
             and (namespace is None or j.namespace == namespace)
@@ -176,7 +216,9 @@ class JobStore:
 
     def history(self, owner: str) -> list[Job]:
         """Every generation of `owner`, newest first."""
-        return sorted((j for j in self.jobs.values() if j.owner == owner), key=lambda j: -j.enqueued_at)
+        return sorted(
+            (j for j in self.jobs.values() if j.owner == owner), key=lambda j: -j.enqueued_at
+        )
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(STATUSES, 0)

@@ -15,7 +15,12 @@ EXTENSION_FOR_MEDIA = {"image": "png", "video": "mp4", "audio": "wav"}
 
 
 def _png_chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 @cache
@@ -55,7 +60,15 @@ def wav(seconds: float = 0.1, rate: int = 8000) -> bytes:
     frames = int(seconds * rate)
     data = b"\x80" * frames
     fmt = struct.pack("<HHIIHH", 1, 1, rate, rate, 1, 8)
-    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    body = (
+        b"WAVE"
+        + b"fmt "
+        + struct.pack("<I", len(fmt))
+        + fmt
+        + b"data"
+        + struct.pack("<I", len(data))
+        + data
+    )
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 

@@ -15,10 +15,6 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
-
 from oxgen import routes
 from oxgen.mock import media
 from oxgen.mock.body import count_field, model_field, namespace_field, owner, read_json_object
@@ -26,6 +22,9 @@ from oxgen.mock.catalog import MEDIA_FOR_ROUTE, split_body
 from oxgen.mock.errors import invalid, model_not_found
 from oxgen.mock.routes_models import state_of
 from oxgen.mock.state import MockState
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
 
 _RESULT_KEY = {"image": "images", "video": "videos", "audio": "audio"}
 
@@ -40,9 +39,15 @@ def _check_model(state: MockState, model_id: str, route: str) -> None:
         raise model_not_found(model_id)
     own = state.catalog.route(model_id)
     if own is None:
-        raise invalid(f"model {model_id} has no inference route (embedding models cannot be run here)")
-    if MEDIA_FOR_ROUTE.get(own) != MEDIA_FOR_ROUTE[route] or (route in (routes.CHAT, routes.TRANSCRIPTION) and own != route):
-        raise invalid(f"model {model_id} is not served on {route}; call POST {own} instead", "Wrong route")
+        raise invalid(
+            f"model {model_id} has no inference route (embedding models cannot be run here)"
+        )
+    if MEDIA_FOR_ROUTE.get(own) != MEDIA_FOR_ROUTE[route] or (
+        route in (routes.CHAT, routes.TRANSCRIPTION) and own != route
+    ):
+        raise invalid(
+            f"model {model_id} is not served on {route}; call POST {own} instead", "Wrong route"
+        )
 
 
 def _validate(state: MockState, model_id: str, params: dict[str, Any]) -> None:
@@ -61,15 +66,21 @@ async def _media(request: Request, route: str) -> JSONResponse:
     if fmt is None:
         fmt = "url"
     if fmt not in ("url", "b64_json"):
-        raise invalid(f"`response_format` must be \"url\" or \"b64_json\", got {json.dumps(fmt)}")
+        raise invalid(f'`response_format` must be "url" or "b64_json", got {json.dumps(fmt)}')
     count, namespace = count_field(control), namespace_field(control)
     _validate(state, model_id, params)
     await asyncio.sleep(state.config.latency)
     kind = MEDIA_FOR_ROUTE[route]
     items: list[dict[str, str]] = []
     for _ in range(count):
-        job = state.jobs.record_sync(owner=owner(request), model=model_id, media_type=kind, params=params,
-                                     namespace=namespace, base_url=base_of(request))
+        job = state.jobs.record_sync(
+            owner=owner(request),
+            model=model_id,
+            media_type=kind,
+            params=params,
+            namespace=namespace,
+            base_url=base_of(request),
+        )
         if fmt == "b64_json":
             ext = media.EXTENSION_FOR_MEDIA[kind]
             items.append({"b64_json": base64.b64encode(media.content(ext)).decode("ascii")})
@@ -105,13 +116,15 @@ async def audio_transcriptions(request: Request) -> JSONResponse:
     _check_model(state, model_id, routes.TRANSCRIPTION)
     _validate(state, model_id, params)
     await asyncio.sleep(state.config.latency)
-    return JSONResponse({"model": model_id, "created": int(time.time()), "text": "This is a mock transcription."})
+    return JSONResponse(
+        {"model": model_id, "created": int(time.time()), "text": "This is a mock transcription."}
+    )
 
 
 def _chat_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
-        raise invalid("`messages` must be a non-empty list of {\"role\", \"content\"} objects")
+        raise invalid('`messages` must be a non-empty list of {"role", "content"} objects')
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise invalid(f"messages[{i}] must be an object with a string `role`")
@@ -138,19 +151,40 @@ async def chat_completions(request: Request) -> Response:
     ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages)
     if body.get("stream") is True:
-        return StreamingResponse(_chat_chunks(ident, created, model_id, text), media_type="text/event-stream")
-    return JSONResponse({
-        "id": ident, "object": "chat.completion", "created": created, "model": model_id,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(text.split()),
-                  "total_tokens": prompt_tokens + len(text.split())},
-    })
+        return StreamingResponse(
+            _chat_chunks(ident, created, model_id, text), media_type="text/event-stream"
+        )
+    return JSONResponse(
+        {
+            "id": ident,
+            "object": "chat.completion",
+            "created": created,
+            "model": model_id,
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": len(text.split()),
+                "total_tokens": prompt_tokens + len(text.split()),
+            },
+        }
+    )
 
 
 async def _chat_chunks(ident: str, created: int, model_id: str, text: str) -> AsyncIterator[str]:
     def chunk(delta: dict[str, str], finish: str | None = None) -> str:
-        data = {"id": ident, "object": "chat.completion.chunk", "created": created, "model": model_id,
-                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+        data = {
+            "id": ident,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": model_id,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
         return f"data: {json.dumps(data)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})

@@ -9,14 +9,13 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-
 from oxgen.mock import media
 from oxgen.mock.body import read_json_object
 from oxgen.mock.errors import invalid, not_found
 from oxgen.mock.routes_models import state_of
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 
 async def stats(request: Request) -> JSONResponse:
@@ -49,9 +48,17 @@ async def result_file(request: Request) -> Response:
     name = request.path_params["name"]
     stem, _, ext = name.rpartition(".")
     if ext not in media.CONTENT_TYPES or name not in state_of(request).jobs.files:
-        raise not_found(f"File not found: {name} (result files live as long as the mock server's state)")
-    return Response(media.content(ext), media_type=media.CONTENT_TYPES[ext],
-                    headers={"Cache-Control": "private, max-age=3600", "Content-Disposition": f'inline; filename="{stem}.{ext}"'})
+        raise not_found(
+            f"File not found: {name} (result files live as long as the mock server's state)"
+        )
+    return Response(
+        media.content(ext),
+        media_type=media.CONTENT_TYPES[ext],
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "Content-Disposition": f'inline; filename="{stem}.{ext}"',
+        },
+    )
 
 
 ROUTES = [

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from oxgen.mock.errors import invalid, model_not_found
+from oxgen.mock.state import MockState
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-
-from oxgen.mock.errors import invalid, model_not_found
-from oxgen.mock.state import MockState
 
 
 def state_of(request: Request) -> MockState:
@@ -23,7 +22,11 @@ def _listing(models: list[dict[str, Any]]) -> JSONResponse:
 async def list_models(request: Request) -> JSONResponse:
     """``GET /ai/models[?developer_name=&action=]``"""
     q = request.query_params
-    return _listing(state_of(request).catalog.listing(developer_name=q.get("developer_name"), action=q.get("action")))
+    return _listing(
+        state_of(request).catalog.listing(
+            developer_name=q.get("developer_name"), action=q.get("action")
+        )
+    )
 
 
 async def search_models(request: Request) -> JSONResponse:

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import math
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
-
-from oxgen.mock.body import count_field, int_query, model_field, namespace_field, owner, read_json_object
+from oxgen.mock.body import (
+    count_field,
+    int_query,
+    model_field,
+    namespace_field,
+    owner,
+    read_json_object,
+)
 from oxgen.mock.catalog import split_body
 from oxgen.mock.errors import invalid, model_not_found, not_found
 from oxgen.mock.events import EventBroker, Subscriber, stream
 from oxgen.mock.jobs import ACTIVE, STATUSES, Job
 from oxgen.mock.routes_generate import base_of
 from oxgen.mock.routes_models import state_of
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 QUEUE_MEDIA = ("image", "video")
 
@@ -32,16 +38,28 @@ async def enqueue(request: Request) -> JSONResponse:
     kind = state.catalog.media(model_id)
     if kind not in QUEUE_MEDIA:
         route = state.catalog.route(model_id)
-        raise invalid(f"the queue runs image and video models only; {model_id} makes {kind or 'nothing'}"
-                      + (f" (call POST {route})" if route else ""), "Model not queueable")
+        raise invalid(
+            f"the queue runs image and video models only; {model_id} makes {kind or 'nothing'}"
+            + (f" (call POST {route})" if route else ""),
+            "Model not queueable",
+        )
     count, namespace = count_field(control), namespace_field(control)
     jobs = [
-        state.jobs.enqueue(owner=owner(request), model=model_id, media_type=kind, params=dict(params),
-                           namespace=namespace, base_url=base_of(request), latency=state.config.latency)
+        state.jobs.enqueue(
+            owner=owner(request),
+            model=model_id,
+            media_type=kind,
+            params=dict(params),
+            namespace=namespace,
+            base_url=base_of(request),
+            latency=state.config.latency,
+        )
         for _ in range(count)
     ]
     state.jobs_created += count
-    return JSONResponse({"generations": [{"generation_id": j.id, "status": j.status} for j in jobs]})
+    return JSONResponse(
+        {"generations": [{"generation_id": j.id, "status": j.status} for j in jobs]}
+    )
 
 
 def _statuses(raw: str | None) -> tuple[str, ...]:
@@ -52,7 +70,9 @@ def _statuses(raw: str | None) -> tuple[str, ...]:
     wanted = tuple(s.strip() for s in raw.split(",") if s.strip())
     bad = [s for s in wanted if s not in STATUSES]
     if bad:
-        raise invalid(f"unknown status {bad[0]!r}; use one or more (comma-separated) of {', '.join(STATUSES)} or all")
+        raise invalid(
+            f"unknown status {bad[0]!r}; use one or more (comma-separated) of {', '.join(STATUSES)} or all"
+        )
     return wanted
 
 
@@ -63,8 +83,11 @@ async def list_queue(request: Request) -> JSONResponse:
     if media_type is not None and media_type not in QUEUE_MEDIA:
         raise invalid(f"`media_type` must be image or video, got {media_type!r}")
     jobs = state_of(request).jobs.select(
-        owner(request), statuses=_statuses(q.get("status")), model=q.get("model") or None,
-        media_type=media_type, namespace=q.get("namespace") or None,
+        owner(request),
+        statuses=_statuses(q.get("status")),
+        model=q.get("model") or None,
+        media_type=media_type,
+        namespace=q.get("namespace") or None,
     )
     return JSONResponse({"count": len(jobs), "generations": [j.row() for j in jobs]})
 
@@ -86,8 +109,10 @@ async def cancel_job(request: Request) -> JSONResponse:
     """``DELETE /ai/queue/{id}``: cancels a queued or processing job (no event is sent)."""
     job = _job(request)
     if not state_of(request).jobs.cancel(job):
-        raise invalid(f"generation {job.id} already ended ({job.status}); only queued or processing jobs can be cancelled",
-                      "Not cancellable")
+        raise invalid(
+            f"generation {job.id} already ended ({job.status}); only queued or processing jobs can be cancelled",
+            "Not cancellable",
+        )
     return JSONResponse({"status": "success", "generation_id": job.id})
 
 
@@ -97,11 +122,15 @@ async def generations(request: Request) -> JSONResponse:
     size = int_query(request, "page_size", 20, 1, 100)
     rows = state_of(request).jobs.history(owner(request))
     chunk = rows[(page - 1) * size : page * size]
-    return JSONResponse({
-        "generations": [j.history_row() for j in chunk],
-        "page": page, "page_size": size, "total_count": len(rows),
-        "total_pages": max(1, math.ceil(len(rows) / size)),
-    })
+    return JSONResponse(
+        {
+            "generations": [j.history_row() for j in chunk],
+            "page": page,
+            "page_size": size,
+            "total_count": len(rows),
+            "total_pages": max(1, math.ceil(len(rows) / size)),
+        }
+    )
 
 
 class _EventStream(StreamingResponse):

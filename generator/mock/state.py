@@ -40,11 +40,20 @@ class MockState:
     def _completed(self, job: Job) -> None:
         data: dict[str, Any]
         if job.status == "succeeded":
-            data = {"generation_id": job.id, "status": "succeeded", "media_type": job.media_type,
-                    "model": job.model, "url": job.result_url}
+            data = {
+                "generation_id": job.id,
+                "status": "succeeded",
+                "media_type": job.media_type,
+                "model": job.model,
+                "url": job.result_url,
+            }
         else:
-            data = {"generation_id": job.id, "status": "failed", "media_type": job.media_type,
-                    "error": job.error_message}
+            data = {
+                "generation_id": job.id,
+                "status": "failed",
+                "media_type": job.media_type,
+                "error": job.error_message,
+            }
         self.events.publish(job.owner, EVENT_COMPLETED, data)
 
     def stats(self) -> dict[str, Any]:
@@ -56,8 +65,11 @@ class MockState:
             "jobs_created": self.jobs_created,
             "jobs": self.jobs.counts(),
             "sync_generations": self.sync_generations,
-            "streams": {"open": self.events.open_count, "opened": self.events.opened,
-                        "dropped": self.events.dropped},
+            "streams": {
+                "open": self.events.open_count,
+                "opened": self.events.opened,
+                "dropped": self.events.dropped,
+            },
             "events_sent": self.events.sent,
             "config": self.config.as_dict(),
         }
