@@ -182,27 +182,41 @@ def load(src: str | os.PathLike[str]) -> Snapshot:
 def write_snapshot(out_dir: Path, files: Mapping[str, str]) -> None:
     """Replace `out_dir` with exactly `files`, never leaving it half-written.
 
-    The new snapshot is written into a sibling temporary folder and swapped in with two renames;
-    until the swap the old folder is untouched, and a failure before it removes only the temporary
-    folder.
+    The new snapshot is written into a sibling temporary folder and swapped in with two renames
+    (old folder aside, new folder in). Until the swap the old folder is untouched; any failure or
+    interrupt (KeyboardInterrupt included) before the swap completes removes the temporary folder
+    and, if the old folder had already been moved aside, puts it back. Bad file names are refused
+    before anything is written.
     """
     out_dir = Path(out_dir)
-    parent = out_dir.resolve().parent
+    for name in files:
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise SnapshotError(f"refusing to write {name!r}: not a plain file name")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise SnapshotError(f"{out_dir} exists and is not a folder")
+    parent = Path(os.path.abspath(out_dir)).parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.new-", dir=parent))
+    # mkdtemp makes a private (0700) folder; keep the old folder's mode, or a usual 0755.
+    os.chmod(tmp, out_dir.stat().st_mode & 0o7777 if out_dir.exists() else 0o755)
+    old: Path | None = None
+    swapped = False
     try:
         for name, text in files.items():
-            if Path(name).name != name:
-                raise SnapshotError(f"refusing to write {name!r}: not a plain file name")
-            (tmp / name).write_text(text, encoding="utf-8")
-        old = None
+            with open(tmp / name, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
             old.rmdir()
             os.replace(out_dir, old)
         os.replace(tmp, out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        swapped = True
     except BaseException:
+        if old is not None and old.exists() and not out_dir.exists():
+            os.replace(old, out_dir)  # put the old snapshot back
+            old = None
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        if swapped and old is not None:
+            shutil.rmtree(old, ignore_errors=True)

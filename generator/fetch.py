@@ -1,0 +1,329 @@
+"""`oxgen fetch`: refresh the snapshot from the models endpoint, never losing the old one.
+
+The models are listed (``GET /ai/models``), then each model object is fetched concurrently
+(``GET /ai/models/{id}``, at most :data:`CONCURRENCY` at a time). Transient failures (connection
+errors, timeouts, 429 honouring ``Retry-After``, 5xx, a garbled body) are retried with
+exponential backoff and jitter. Only when *every* model has arrived is the snapshot written, by
+:func:`oxgen.snapshot.write_snapshot` (new folder beside the old one, then swapped in), so a failed
+or interrupted fetch leaves the output folder exactly as it was.
+
+Shapes seen in the wild are accepted: the schema under ``request_schema`` or
+``json_request_schema``; a bare model object or one wrapped in ``{"data": ...}``; a list under
+``data`` or ``models`` (keyed by ``name`` in the internal catalog); unknown extra fields.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import os
+import random
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import quote
+
+import httpx
+from oxgen import snapshot as snap
+
+DEFAULT_BASE_URL = "https://hub.oxen.ai/api"
+CONCURRENCY = 8
+
+
+class FetchError(Exception):
+    """A request that failed for good (after retries, or at once when retrying cannot help)."""
+
+
+class FetchFailed(Exception):
+    """Some models could not be fetched: model id -> reason."""
+
+    def __init__(self, failures: Mapping[str, str]) -> None:
+        super().__init__(f"{len(failures)} model(s) could not be fetched")
+        self.failures = dict(failures)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How transient failures are retried: `attempts` tries in all, waiting about
+    ``backoff * 2**n`` (n = 0, 1, ...; at most `max_backoff`) with full jitter between them, and
+    at least what a ``Retry-After`` header asks (at most `max_retry_after`)."""
+
+    attempts: int = 5
+    backoff: float = 0.5
+    max_backoff: float = 20.0
+    max_retry_after: float = 60.0
+
+    def delay(self, attempt: int, retry_after: float | None, rng: random.Random) -> float:
+        """Seconds to wait after failed try number `attempt` (1-based)."""
+        ceiling = min(self.max_backoff, self.backoff * 2 ** (attempt - 1))
+        jittered = rng.uniform(ceiling / 2, ceiling)
+        if retry_after is None:
+            return jittered
+        return max(min(retry_after, self.max_retry_after), jittered / 4)
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date); None if absent/bad."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def error_message(response: httpx.Response) -> str:
+    """A short reason from an error response, whichever envelope it uses."""
+    text = response.text[:300]
+    try:
+        body = response.json()
+    except ValueError:
+        return text.strip() or response.reason_phrase
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, str):
+        return error
+    if isinstance(error, dict):
+        for key in ("detail", "message", "title", "type"):
+            if isinstance(error.get(key), str):
+                return str(error[key])
+    return text.strip()
+
+
+async def get_json(
+    client: httpx.AsyncClient, path: str, policy: RetryPolicy, rng: random.Random
+) -> Any:
+    """GET `path` and decode JSON, retrying transient failures per `policy`."""
+    for attempt in range(1, policy.attempts + 1):
+        try:
+            return await _get_once(client, path)
+        except _Retryable as exc:
+            if attempt == policy.attempts:
+                raise FetchError(f"{exc.reason} (gave up after {attempt} attempts)") from None
+            await asyncio.sleep(policy.delay(attempt, exc.retry_after, rng))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _get_once(client: httpx.AsyncClient, path: str) -> Any:
+    try:
+        response = await client.get(path)
+    except httpx.TransportError as exc:
+        raise _Retryable(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise _Retryable(
+            f"HTTP {status}: {error_message(response)}",
+            parse_retry_after(response.headers.get("retry-after")),
+        )
+    if status in (401, 403):
+        raise FetchError(
+            f"HTTP {status}: the API key was rejected ({error_message(response)}); check OXEN_API_KEY"
+        )
+    if status >= 400:
+        raise FetchError(f"HTTP {status}: {error_message(response)}")
+    try:
+        return response.json()
+    except (ValueError, UnicodeDecodeError):
+        raise _Retryable(f"HTTP {status} with a body that is not JSON") from None
+
+
+def model_items(listing: Any) -> list[dict[str, Any]]:
+    """The model objects of a models-list response, in any of the shapes seen in the wild."""
+    items = listing
+    if isinstance(listing, dict):
+        items = listing.get("data", listing.get("models"))
+    if not isinstance(items, list):
+        raise FetchError('the models list is not shaped like {"object": "list", "data": [...]}')
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("id", item.get("name")), str):
+            raise FetchError(f"the models list's item {i} is not a model object with a string `id`")
+        out.append(item)
+    return out
+
+
+def unwrap_model(body: Any, model_id: str, listed: Mapping[str, Any]) -> dict[str, Any]:
+    """The model object from a per-model response (bare, or wrapped in ``data``), normalised.
+
+    If it carries no schema key at all but the list did, the list's schema is kept.
+    """
+    if isinstance(body, dict) and isinstance(body.get("data"), dict) and "id" not in body:
+        body = body["data"]
+    if not isinstance(body, dict):
+        raise FetchError(f"the response is not a model object but {type(body).__name__}")
+    if not any(key in body for key in snap.SCHEMA_KEYS) and any(
+        key in listed for key in snap.SCHEMA_KEYS
+    ):
+        body = {**body, **{k: listed[k] for k in snap.SCHEMA_KEYS if k in listed}}
+    try:
+        model = snap.normalise_model(body, f"model {model_id}")
+    except snap.SnapshotError as exc:
+        raise FetchError(str(exc)) from None
+    if model["id"] != model_id:
+        raise FetchError(
+            f"asked for {model_id!r} but the server answered with model {model['id']!r}"
+        )
+    return model
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent when the stream is not a tty."""
+
+    def __init__(self, total: int, stream: TextIO, label: str = "fetching") -> None:
+        self.total, self.done, self.stream, self.label = total, 0, stream, label
+        self.enabled = stream.isatty()
+
+    def advance(self) -> None:
+        self.done += 1
+        if self.enabled:
+            width = 30
+            filled = width * self.done // max(self.total, 1)
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} models")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled and self.done:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+async def fetch_models(
+    base_url: str,
+    api_key: str,
+    *,
+    concurrency: int = CONCURRENCY,
+    policy: RetryPolicy | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    progress_stream: TextIO | None = None,
+    timeout: float = 30.0,
+    rng: random.Random | None = None,
+) -> list[dict[str, Any]]:
+    """Every model object, normalised, in list order. Raises FetchError (the list itself
+    failed) or FetchFailed (some models failed; nothing is returned then)."""
+    policy = policy or RetryPolicy()
+    rng = rng or random.Random()
+    headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
+    async with httpx.AsyncClient(
+        base_url=base_url.rstrip("/"),
+        headers=headers,
+        transport=transport,
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=True,
+    ) as client:
+        listed = model_items(await get_json(client, "/ai/models", policy, rng))
+        ids = [str(item.get("id", item.get("name"))) for item in listed]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise FetchError(f"the models list names {', '.join(duplicates)} more than once")
+        if not ids:
+            raise FetchError(
+                "the server listed no models; refusing to replace the snapshot with an empty one"
+            )
+        progress = Progress(len(ids), progress_stream or sys.stderr)
+        gate = asyncio.Semaphore(max(1, concurrency))
+        results: dict[str, dict[str, Any]] = {}
+        failures: dict[str, str] = {}
+
+        async def one(model_id: str, item: dict[str, Any]) -> None:
+            async with gate:
+                try:
+                    body = await get_json(
+                        client, f"/ai/models/{quote(model_id, safe='')}", policy, rng
+                    )
+                    results[model_id] = unwrap_model(body, model_id, item)
+                except FetchError as exc:
+                    failures[model_id] = str(exc)
+                finally:
+                    progress.advance()
+
+        try:
+            await asyncio.gather(*(one(i, item) for i, item in zip(ids, listed, strict=True)))
+        finally:
+            progress.close()
+    if failures:
+        raise FetchFailed(failures)
+    return [results[i] for i in ids]
+
+
+def _changes(out: Path, files: Mapping[str, str]) -> str:
+    """A summary like "3 changed, 1 added, 0 removed" against the snapshot now in `out`."""
+    try:
+        old = json.loads((out / snap.MANIFEST).read_text(encoding="utf-8"))
+        old_hashes = {e["id"]: e.get("sha256") for e in old["models"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return "new snapshot"
+    new = json.loads(files[snap.MANIFEST])
+    new_hashes = {e["id"]: e["sha256"] for e in new["models"]}
+    changed = sum(
+        1 for k in new_hashes.keys() & old_hashes.keys() if new_hashes[k] != old_hashes[k]
+    )
+    added, removed = (
+        len(new_hashes.keys() - old_hashes.keys()),
+        len(old_hashes.keys() - new_hashes.keys()),
+    )
+    return f"{changed} changed, {added} added, {removed} removed"
+
+
+def _say(message: str) -> None:
+    print(f"oxgen: {message}", file=sys.stderr)
+
+
+def main(*, base_url: str | None, out: Path, policy: RetryPolicy | None = None) -> int:
+    """The `oxgen fetch` command; returns its exit code (0 done, 1 fetch failed, 2 bad usage)."""
+    api_key = os.environ.get("OXEN_API_KEY", "").strip()
+    if not api_key:
+        _say(
+            "error: OXEN_API_KEY is not set; export your Oxen API key (https://www.oxen.ai) and retry"
+        )
+        return 2
+    base = (base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        _say(f"error: base URL {base!r} must start with http:// or https://")
+        return 2
+    out = Path(out)
+    if out.exists() and (
+        not out.is_dir() or (any(out.iterdir()) and not (out / snap.MANIFEST).exists())
+    ):
+        _say(
+            f"error: {out} exists and is not a snapshot folder (no {snap.MANIFEST}); refusing to replace it"
+        )
+        return 2
+    untouched = f"{out} was left as it was" if out.exists() else f"nothing was written to {out}"
+    try:
+        models = asyncio.run(fetch_models(base, api_key, policy=policy))
+        files = snap.snapshot_files(snap.from_catalog({"data": models}, base))
+        summary = _changes(out, files)
+        snap.write_snapshot(out, files)
+    except FetchFailed as exc:
+        for model_id, reason in sorted(exc.failures.items()):
+            _say(f"failed: {model_id}: {reason}")
+        _say(f"error: {len(exc.failures)} model(s) could not be fetched from {base}; {untouched}")
+        return 1
+    except FetchError as exc:
+        _say(f"error: cannot list the models at {base}/ai/models: {exc}; {untouched}")
+        return 1
+    except (snap.SnapshotError, OSError) as exc:
+        _say(f"error: {exc}; {untouched}")
+        return 1
+    except KeyboardInterrupt:
+        _say(f"interrupted; {untouched}")
+        return 1
+    print(f"fetched {len(models)} models from {base} into {out} ({summary})")
+    return 0
