@@ -3,6 +3,7 @@ exit code. Pure: every function takes changes and returns text or numbers."""
 
 from __future__ import annotations
 
+import html
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -129,10 +130,10 @@ def _model_section(model: str, items: Sequence[Change]) -> str:
         detail = _cell(_detail(c)) + (f" **Accepted:** {_cell(c.accepted)}" if c.accepted else "")
         rows.append(f"| {level} | {_code(c.rule)} | {_code(c.pointer or '(model)')} | {detail} |")
     table = "\n".join(rows)
-    title = f"{_code(model)}: {tally}"
     if all(c.level == "info" for c in items):
-        return f"<details><summary>{_cell(title)}</summary>\n\n{table}\n\n</details>\n"
-    return f"#### {title}\n\n{table}\n"
+        summary_line = f"<code>{html.escape(model)}</code>: {tally}"
+        return f"<details><summary>{summary_line}</summary>\n\n{table}\n\n</details>\n"
+    return f"#### {_code(model)}: {tally}\n\n{table}\n"
 
 
 def render_markdown(report: Report) -> str:

@@ -168,11 +168,11 @@ def _formats(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> 
         if kw.canonical(before) == kw.canonical(after):
             continue
         if before is None:
-            emit(f"{key}-added", key, f"{ctx.subject()} must now match {key} {kw.short(after)}: values valid before may now fail validation")
+            emit(f"{key}-added", key, f"{ctx.subject()} must now match {key} {kw.short(after)}: values valid before may now be refused")
         elif after is None:
             emit(f"{key}-removed", key, f"{ctx.subject()} no longer has {key} {kw.short(before)}")
         else:
-            emit(f"{key}-changed", key, f"{key} of {ctx.subject()} changed ({kw.short(before)} -> {kw.short(after)}): values valid before may now fail validation")
+            emit(f"{key}-changed", key, f"{key} of {ctx.subject()} changed ({kw.short(before)} -> {kw.short(after)}): values valid before may now be refused")
 
 
 def _annotations(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
@@ -301,7 +301,7 @@ def _compositions(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: s
         is_all_of = key == "allOf"
         for i in old_left[len(new_left) :]:
             rule = "composition-widened" if is_all_of else "composition-narrowed"
-            emit(rule, f"{key}/{i}", f"{key} member {kw.short(before[i])} of {ctx.subject()} removed")
+            out.append(change(rule, ctx.model, f"{pointer}/{key}/{i}", f"{key} member {kw.short(before[i])} of {ctx.subject()} removed"))
         for j in new_left[len(old_left) :]:
             rule = "composition-narrowed" if is_all_of else "composition-widened"
             out.append(change(rule, ctx.model, f"{pointer}/{key}/{j}", f"{key} member {kw.short(after[j])} added to {ctx.subject()}"))
