@@ -192,7 +192,7 @@ def _load_git(rev: str, path: str) -> Loaded:
 
 
 def _read_tree(obj: str, label: str) -> snap.Snapshot:
-    listing = _git("ls-tree", "-z", obj)
+    listing = _git("ls-tree", "-z", "--full-tree", obj)
     if listing.returncode != 0:
         raise DiffError(f"{label}: cannot list ({_first_line(listing.stderr)})")
     blobs: list[tuple[str, str]] = []
