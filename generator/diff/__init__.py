@@ -16,7 +16,6 @@ Exit codes: 0 nothing at or above ``--fail-on``; 1 something is; 2 bad input (a 
 from __future__ import annotations
 
 import click
-
 from oxgen.diff import allow, report, sources
 from oxgen.diff.compare import compare
 from oxgen.diff.rules import RULES, Change, Rule
@@ -36,7 +35,14 @@ def run(old: str, new: str, allow_file: str | None = None) -> report.Report:
     return report.Report(changes, before.label, after.label, after.files)
 
 
-def main(*, old: str, new: str, fmt: str = "text", fail_on: str = "breaking", allow_file: str | None = None) -> int:
+def main(
+    *,
+    old: str,
+    new: str,
+    fmt: str = "text",
+    fail_on: str = "breaking",
+    allow_file: str | None = None,
+) -> int:
     """The `oxgen diff` command: print the report in `fmt` and return the exit code."""
     try:
         result = run(old, new, allow_file)

@@ -60,11 +60,13 @@ def load(path: str) -> list[Entry]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise DiffError(f"{path}: allow-list is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})") from None
+        raise DiffError(
+            f"{path}: allow-list is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
+        ) from None
     if isinstance(data, dict) and "allow" in data:
         data = data["allow"]
     if not isinstance(data, list):
-        raise DiffError(f"{path}: an allow-list is a JSON list of entries (or {{\"allow\": [...]}})")
+        raise DiffError(f'{path}: an allow-list is a JSON list of entries (or {{"allow": [...]}})')
     return [_entry(raw, i, path) for i, raw in enumerate(data)]
 
 
@@ -74,16 +76,24 @@ def _entry(raw: Any, index: int, path: str) -> Entry:
         raise DiffError(f"{where}: must be an object with rule, model, pointer and reason")
     unknown = sorted(set(raw) - _KEYS)
     if unknown:
-        raise DiffError(f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(_KEYS))})")
+        raise DiffError(
+            f"{where}: unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(_KEYS))})"
+        )
     for key in ("rule", "model"):
         if not isinstance(raw.get(key), str) or not raw[key]:
-            raise DiffError(f"{where}: `{key}` is required (a string; \"*\" matches any)")
+            raise DiffError(f'{where}: `{key}` is required (a string; "*" matches any)')
     rule = raw["rule"]
     if rule != "*" and (rule not in RULES or RULES[rule].kind == "meta"):
-        raise DiffError(f"{where}: unknown rule {rule!r} (see docs/schema-diff.md for the rule ids)")
+        raise DiffError(
+            f"{where}: unknown rule {rule!r} (see docs/schema-diff.md for the rule ids)"
+        )
     pointer = raw.get("pointer")
-    if pointer is not None and (not isinstance(pointer, str) or (pointer and not pointer.startswith("/"))):
-        raise DiffError(f"{where}: `pointer` must be a JSON pointer such as \"/properties/seed\" (or \"\" for the model)")
+    if pointer is not None and (
+        not isinstance(pointer, str) or (pointer and not pointer.startswith("/"))
+    ):
+        raise DiffError(
+            f'{where}: `pointer` must be a JSON pointer such as "/properties/seed" (or "" for the model)'
+        )
     reason = raw.get("reason")
     if not isinstance(reason, str) or not reason.strip():
         raise DiffError(f"{where}: `reason` is required: say why this change is accepted")
@@ -103,6 +113,16 @@ def apply(changes: list[Change], entries: list[Entry], path: str) -> list[Change
     for entry in entries:
         if entry.index not in used:
             model = entry.model
-            message = f"{path}: allow-list {entry.describe()} matched no change: remove it or fix it"
-            out.append(Change(model, entry.pointer or "", "allow-entry-stale", RULES["allow-entry-stale"].level, message))
+            message = (
+                f"{path}: allow-list {entry.describe()} matched no change: remove it or fix it"
+            )
+            out.append(
+                Change(
+                    model,
+                    entry.pointer or "",
+                    "allow-entry-stale",
+                    RULES["allow-entry-stale"].level,
+                    message,
+                )
+            )
     return sorted(out, key=Change.sort_key)

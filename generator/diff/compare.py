@@ -39,30 +39,84 @@ def compare(old: Snapshot, new: Snapshot) -> list[Change]:
     for model_id in sorted(set(before) | set(after)):
         if model_id not in after:
             names = python_names(old_modules[model_id])
-            out.append(change("model-removed", model_id, "", f"model removed from the catalog: {names['request class']}, {names['sync method']} and {names['queue method']} are gone"))
+            out.append(
+                change(
+                    "model-removed",
+                    model_id,
+                    "",
+                    f"model removed from the catalog: {names['request class']}, {names['sync method']} and {names['queue method']} are gone",
+                )
+            )
         elif model_id not in before:
             names = python_names(new_modules[model_id])
-            out.append(change("model-added", model_id, "", f"new model: {names['request class']}, {names['sync method']}, {names['queue method']}"))
+            out.append(
+                change(
+                    "model-added",
+                    model_id,
+                    "",
+                    f"new model: {names['request class']}, {names['sync method']}, {names['queue method']}",
+                )
+            )
         else:
-            out += _compare_model(model_id, before[model_id], after[model_id], old_modules[model_id], new_modules[model_id])
+            out += _compare_model(
+                model_id,
+                before[model_id],
+                after[model_id],
+                old_modules[model_id],
+                new_modules[model_id],
+            )
     return sorted(out, key=Change.sort_key)
 
 
-def _compare_model(model_id: str, old: dict[str, Any], new: dict[str, Any], old_module: str, new_module: str) -> list[Change]:
+def _compare_model(
+    model_id: str, old: dict[str, Any], new: dict[str, Any], old_module: str, new_module: str
+) -> list[Change]:
     out: list[Change] = []
     if old_module != new_module:
         old_names, new_names = python_names(old_module), python_names(new_module)
-        renamed = "; ".join(f"{k} {old_names[k]} -> {new_names[k]}" for k in old_names if old_names[k] != new_names[k])
-        out.append(change("model-python-name-changed", model_id, "", f"generated names change although the id did not ({renamed}): imports and calls using the old names break"))
+        renamed = "; ".join(
+            f"{k} {old_names[k]} -> {new_names[k]}"
+            for k in old_names
+            if old_names[k] != new_names[k]
+        )
+        out.append(
+            change(
+                "model-python-name-changed",
+                model_id,
+                "",
+                f"generated names change although the id did not ({renamed}): imports and calls using the old names break",
+            )
+        )
     out += _compare_route(model_id, old, new)
     changed = [f for f in _DESCRIPTIVE if kw.canonical(old.get(f)) != kw.canonical(new.get(f))]
     if changed:
-        out.append(change("model-description-changed", model_id, "", f"{', '.join(changed)} changed (docstrings only)"))
+        out.append(
+            change(
+                "model-description-changed",
+                model_id,
+                "",
+                f"{', '.join(changed)} changed (docstrings only)",
+            )
+        )
     old_schema, new_schema = old.get("request_schema"), new.get("request_schema")
     if old_schema is not None and new_schema is None:
-        out.append(change("model-schema-removed", model_id, "", "request_schema became null: the typed keyword arguments of its request class are gone"))
+        out.append(
+            change(
+                "model-schema-removed",
+                model_id,
+                "",
+                "request_schema became null: the typed keyword arguments of its request class are gone",
+            )
+        )
     elif old_schema is None and new_schema is not None:
-        out.append(change("model-schema-added", model_id, "", "request_schema went from null to a schema: typed keyword arguments appear"))
+        out.append(
+            change(
+                "model-schema-added",
+                model_id,
+                "",
+                "request_schema went from null to a schema: typed keyword arguments appear",
+            )
+        )
     elif old_schema is not None:
         ctx = Context(model_id, naming.request_class_name(new_module))
         out += compare_schema(ctx, old_schema, new_schema)
@@ -75,20 +129,43 @@ def _compare_route(model_id: str, old: dict[str, Any], new: dict[str, Any]) -> l
         changed = [f for f in _ROUTING if kw.canonical(old.get(f)) != kw.canonical(new.get(f))]
         if not changed:
             return []
-        return [change("model-metadata-changed", model_id, "", f"{', '.join(changed)} changed; the route stays {old_route or 'none'}")]
+        return [
+            change(
+                "model-metadata-changed",
+                model_id,
+                "",
+                f"{', '.join(changed)} changed; the route stays {old_route or 'none'}",
+            )
+        ]
     if old_route is None:
-        return [change("route-added", model_id, "", f"model gained an inference route: {new_route}")]
+        return [
+            change("route-added", model_id, "", f"model gained an inference route: {new_route}")
+        ]
     old_kind, new_kind = _RESULTS.get(old_route), _RESULTS.get(new_route or "")
     queue_lost = old_route in routes.QUEUE_MEDIA and new_route not in routes.QUEUE_MEDIA
     shift = f"route changed from {old_route} to {new_route or 'none'}"
     if new_route is None:
-        return [change("route-changed", model_id, "", f"{shift}: no inference route any more, its client methods are gone")]
+        return [
+            change(
+                "route-changed",
+                model_id,
+                "",
+                f"{shift}: no inference route any more, its client methods are gone",
+            )
+        ]
     if old_kind != new_kind or queue_lost:
         consequence = "results come back as " + (new_kind or "something else")
         if queue_lost:
             consequence += "; the queue (submit) no longer takes it"
         return [change("route-changed", model_id, "", f"{shift}: {consequence}")]
-    return [change("route-moved", model_id, "", f"{shift}: same kind of result ({new_kind}), but the server now runs it elsewhere")]
+    return [
+        change(
+            "route-moved",
+            model_id,
+            "",
+            f"{shift}: same kind of result ({new_kind}), but the server now runs it elsewhere",
+        )
+    ]
 
 
 # What each route returns, as far as callers of the generated methods see it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeGuard
 
 JSON_TYPES = frozenset({"null", "boolean", "object", "array", "number", "integer", "string"})
 
@@ -59,11 +59,13 @@ def describe_types(types: frozenset[str]) -> str:
         return "any"
     if not types:
         return "nothing"
-    shown = sorted(types - {"integer"} if "number" in types else types, key=lambda t: (t == "null", t))
+    shown = sorted(
+        types - {"integer"} if "number" in types else types, key=lambda t: (t == "null", t)
+    )
     return "|".join(shown)
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -82,7 +84,9 @@ class Bound:
 def numeric_bound(schema: dict[str, Any], lower: bool) -> Bound | None:
     """The tightest numeric lower (or upper) bound, from both the draft 2020-12 numeric
     `exclusiveMinimum` and the draft-04 boolean form that makes `minimum` exclusive."""
-    inclusive_key, exclusive_key = ("minimum", "exclusiveMinimum") if lower else ("maximum", "exclusiveMaximum")
+    inclusive_key, exclusive_key = (
+        ("minimum", "exclusiveMinimum") if lower else ("maximum", "exclusiveMaximum")
+    )
     candidates: list[Bound] = []
     exclusive_flag = schema.get(exclusive_key)
     if is_number(schema.get(inclusive_key)):

@@ -14,7 +14,7 @@ from oxgen.diff.rules import LEVELS, RULES, Change, level_rank
 
 # GitHub caps a pull-request body at 65,536 characters; stay well below with the markdown report.
 MARKDOWN_LIMIT = 60_000
-_FAIL_LEVELS = {"breaking": {"breaking"}, "any": set(LEVELS), "never": set()}
+_FAIL_LEVELS: dict[str, set[str]] = {"breaking": {"breaking"}, "any": set(LEVELS), "never": set()}
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,13 @@ def _headline(changes: Sequence[Change]) -> str:
 def render_json(report: Report) -> str:
     body: dict[str, Any] = {
         "changes": [
-            {"model": c.model, "pointer": c.pointer, "rule": c.rule, "level": c.level, "message": _message(c)}
+            {
+                "model": c.model,
+                "pointer": c.pointer,
+                "rule": c.rule,
+                "level": c.level,
+                "message": _message(c),
+            }
             for c in report.changes
         ],
         "summary": summary(report.changes),
@@ -109,12 +115,22 @@ def render_text(report: Report) -> str:
 
 # --- markdown --------------------------------------------------------------------------------
 
-_ICONS = {"breaking": ":red_circle: breaking", "warning": ":warning: warning", "info": ":information_source: info"}
+_ICONS = {
+    "breaking": ":red_circle: breaking",
+    "warning": ":warning: warning",
+    "info": ":information_source: info",
+}
 
 
 def _cell(text: str) -> str:
     """Text safe inside a markdown table cell (no pipes, no line breaks, no stray HTML)."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace("\r", " ").replace("\n", " ")
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace("\r", " ")
+        .replace("\n", " ")
+    )
 
 
 def _code(text: str) -> str:
@@ -159,11 +175,15 @@ def render_markdown(report: Report) -> str:
         out.append("No changes.\n")
         return "\n".join(out)
     if s["unaccepted_breaking"]:
-        out.append(f"**{s['unaccepted_breaking']} breaking change(s) not accepted by the allow-list.**\n")
+        out.append(
+            f"**{s['unaccepted_breaking']} breaking change(s) not accepted by the allow-list.**\n"
+        )
     groups: dict[str, list[Change]] = {}
     for c in changes:
         groups.setdefault(c.model, []).append(c)
-    ordered = sorted(groups.items(), key=lambda kv: (min(level_rank(c.level) for c in kv[1]), kv[0]))
+    ordered = sorted(
+        groups.items(), key=lambda kv: (min(level_rank(c.level) for c in kv[1]), kv[0])
+    )
     text = "\n".join(out)
     for shown, (model, items) in enumerate(ordered):
         section = _model_section(model, sorted(items, key=Change.sort_key))
@@ -200,8 +220,15 @@ def render_github(report: Report) -> str:
         title = f"oxgen diff: {c.rule}" + (" (accepted)" if c.accepted else "")
         props.append(f"title={escape_property(title)}")
         lines.append(f"::{command} {','.join(props)}::{escape_data(_message(c))}")
-    lines.append(f"::notice title={escape_property('oxgen diff summary')}::{escape_data(_headline(report.changes))}")
+    lines.append(
+        f"::notice title={escape_property('oxgen diff summary')}::{escape_data(_headline(report.changes))}"
+    )
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"text": render_text, "markdown": render_markdown, "json": render_json, "github": render_github}
+RENDERERS = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "json": render_json,
+    "github": render_github,
+}

@@ -35,7 +35,9 @@ _HANDLED = frozenset(
     | {key for trio in _COUNTS for key in trio[:2]}
 )
 # Annotations with a rule of their own; the other annotation keys are `annotation-changed`.
-_OWN_ANNOTATIONS = frozenset({"title", "description", "default", "format", "nullable", "deprecated"})
+_OWN_ANNOTATIONS = frozenset(
+    {"title", "description", "default", "format", "nullable", "deprecated"}
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,11 @@ def compare_schema(ctx: Context, old: Any, new: Any, pointer: str = "") -> list[
     out: list[Change] = []
 
     def emit(rule: str, key: str, what: str) -> None:
-        out.append(change(rule, ctx.model, f"{pointer}/{escape_pointer_token(key)}" if key else pointer, what))
+        out.append(
+            change(
+                rule, ctx.model, f"{pointer}/{escape_pointer_token(key)}" if key else pointer, what
+            )
+        )
 
     _types(ctx, o, n, emit)
     _enum(ctx, o, n, emit)
@@ -98,14 +104,26 @@ def _types(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> No
     if after < before:
         lost = before - after
         if lost == {"null"}:
-            emit("type-narrowed", key, f"{ctx.subject()} no longer accepts null ({shift}): passing None now fails validation")
+            emit(
+                "type-narrowed",
+                key,
+                f"{ctx.subject()} no longer accepts null ({shift}): passing None now fails validation",
+            )
         else:
-            emit("type-narrowed", key, f"{ctx.subject()} accepts fewer types ({shift}): {kw.describe_types(frozenset(lost))} values now fail validation")
+            emit(
+                "type-narrowed",
+                key,
+                f"{ctx.subject()} accepts fewer types ({shift}): {kw.describe_types(frozenset(lost))} values now fail validation",
+            )
     elif after > before:
         gained = "null (None)" if after - before == {"null"} else kw.describe_types(after - before)
         emit("type-widened", key, f"{ctx.subject()} now also accepts {gained} ({shift})")
     else:
-        emit("type-changed", key, f"type of {ctx.subject()} changed incompatibly ({shift}): values of the old type now fail validation")
+        emit(
+            "type-changed",
+            key,
+            f"type of {ctx.subject()} changed incompatibly ({shift}): values of the old type now fail validation",
+        )
 
 
 def _enum(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
@@ -113,7 +131,11 @@ def _enum(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> Non
     if kw.canonical(before) == kw.canonical(after):
         return
     if before is None and isinstance(after, list):
-        emit("enum-added", "enum", f"{ctx.subject()} is now restricted to {kw.short(after)}: other values now fail validation")
+        emit(
+            "enum-added",
+            "enum",
+            f"{ctx.subject()} is now restricted to {kw.short(after)}: other values now fail validation",
+        )
         return
     if after is None and isinstance(before, list):
         emit("enum-removed", "enum", f"{ctx.subject()} is no longer restricted to a list of values")
@@ -124,12 +146,27 @@ def _enum(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> Non
     added = [v for k, v in new_values.items() if k not in old_values]
     if removed:
         listed = ", ".join(kw.short(v) for v in removed)
-        emit("enum-value-removed", "enum", f"{ctx.subject()} no longer accepts {listed}: calls passing it now fail validation")
+        emit(
+            "enum-value-removed",
+            "enum",
+            f"{ctx.subject()} no longer accepts {listed}: calls passing it now fail validation",
+        )
     if added:
-        emit("enum-value-added", "enum", f"{ctx.subject()} now also accepts {', '.join(kw.short(v) for v in added)}")
+        emit(
+            "enum-value-added",
+            "enum",
+            f"{ctx.subject()} now also accepts {', '.join(kw.short(v) for v in added)}",
+        )
 
 
-def _bound_change(ctx: Context, lower: bool, before: kw.Bound | None, after: kw.Bound | None, noun: str, emit: Emit) -> None:
+def _bound_change(
+    ctx: Context,
+    lower: bool,
+    before: kw.Bound | None,
+    after: kw.Bound | None,
+    noun: str,
+    emit: Emit,
+) -> None:
     if before == after:
         return
     side = "lower" if lower else "upper"
@@ -137,7 +174,11 @@ def _bound_change(ctx: Context, lower: bool, before: kw.Bound | None, after: kw.
     key = (after or before).keyword.split(" ")[0]  # type: ignore[union-attr]
     if kw.tighter(after, before, lower):
         rule = "lower-bound-raised" if lower else "upper-bound-lowered"
-        emit(rule, key, f"{side} bound on the {noun} of {ctx.subject()} tightened ({shift}): values valid before now fail validation")
+        emit(
+            rule,
+            key,
+            f"{side} bound on the {noun} of {ctx.subject()} tightened ({shift}): values valid before now fail validation",
+        )
     elif kw.tighter(before, after, lower):
         rule = "lower-bound-lowered" if lower else "upper-bound-raised"
         emit(rule, key, f"{side} bound on the {noun} of {ctx.subject()} loosened ({shift})")
@@ -145,19 +186,33 @@ def _bound_change(ctx: Context, lower: bool, before: kw.Bound | None, after: kw.
 
 def _bounds(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
     for lower in (True, False):
-        _bound_change(ctx, lower, kw.numeric_bound(o, lower), kw.numeric_bound(n, lower), "value", emit)
+        _bound_change(
+            ctx, lower, kw.numeric_bound(o, lower), kw.numeric_bound(n, lower), "value", emit
+        )
     for low_key, high_key, noun in _COUNTS:
         _bound_change(ctx, True, kw.count_bound(o, low_key), kw.count_bound(n, low_key), noun, emit)
-        _bound_change(ctx, False, kw.count_bound(o, high_key), kw.count_bound(n, high_key), noun, emit)
+        _bound_change(
+            ctx, False, kw.count_bound(o, high_key), kw.count_bound(n, high_key), noun, emit
+        )
     relation = kw.multiple_of_relation(o.get("multipleOf"), n.get("multipleOf"))
     shift = f"{kw.short(o.get('multipleOf'))} -> {kw.short(n.get('multipleOf'))}"
     if relation == "tightened":
-        emit("multiple-of-tightened", "multipleOf", f"{ctx.subject()} must now be a multiple of {kw.short(n.get('multipleOf'))} ({shift})")
+        emit(
+            "multiple-of-tightened",
+            "multipleOf",
+            f"{ctx.subject()} must now be a multiple of {kw.short(n.get('multipleOf'))} ({shift})",
+        )
     elif relation == "loosened":
-        emit("multiple-of-loosened", "multipleOf", f"multipleOf of {ctx.subject()} relaxed ({shift})")
+        emit(
+            "multiple-of-loosened", "multipleOf", f"multipleOf of {ctx.subject()} relaxed ({shift})"
+        )
     unique_before, unique_after = o.get("uniqueItems") is True, n.get("uniqueItems") is True
     if unique_after and not unique_before:
-        emit("unique-items-added", "uniqueItems", f"{ctx.subject()} must now hold unique items: lists with repeats now fail validation")
+        emit(
+            "unique-items-added",
+            "uniqueItems",
+            f"{ctx.subject()} must now hold unique items: lists with repeats now fail validation",
+        )
     elif unique_before and not unique_after:
         emit("unique-items-removed", "uniqueItems", f"{ctx.subject()} may now hold repeated items")
 
@@ -168,40 +223,84 @@ def _formats(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> 
         if kw.canonical(before) == kw.canonical(after):
             continue
         if before is None:
-            emit(f"{key}-added", key, f"{ctx.subject()} must now match {key} {kw.short(after)}: values valid before may now be refused")
+            emit(
+                f"{key}-added",
+                key,
+                f"{ctx.subject()} must now match {key} {kw.short(after)}: values valid before may now be refused",
+            )
         elif after is None:
             emit(f"{key}-removed", key, f"{ctx.subject()} no longer has {key} {kw.short(before)}")
         else:
-            emit(f"{key}-changed", key, f"{key} of {ctx.subject()} changed ({kw.short(before)} -> {kw.short(after)}): values valid before may now be refused")
+            emit(
+                f"{key}-changed",
+                key,
+                f"{key} of {ctx.subject()} changed ({kw.short(before)} -> {kw.short(after)}): values valid before may now be refused",
+            )
 
 
 def _annotations(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
     before, after = o.get("default"), n.get("default")
     if "default" in o and "default" not in n:
-        emit("default-removed", "default", f"default of {ctx.subject()} ({kw.short(before)}) is no longer documented: what omitting it means may change")
+        emit(
+            "default-removed",
+            "default",
+            f"default of {ctx.subject()} ({kw.short(before)}) is no longer documented: what omitting it means may change",
+        )
     elif "default" in n and "default" not in o:
-        emit("default-added", "default", f"{ctx.subject()} now documents a default of {kw.short(after)}")
+        emit(
+            "default-added",
+            "default",
+            f"{ctx.subject()} now documents a default of {kw.short(after)}",
+        )
     elif kw.canonical(before) != kw.canonical(after):
-        emit("default-changed", "default", f"default of {ctx.subject()} changed from {kw.short(before)} to {kw.short(after)}: calls that omit it now behave differently")
+        emit(
+            "default-changed",
+            "default",
+            f"default of {ctx.subject()} changed from {kw.short(before)} to {kw.short(after)}: calls that omit it now behave differently",
+        )
     for key in ("title", "description"):
         if kw.canonical(o.get(key)) != kw.canonical(n.get(key)):
-            emit(f"{key}-changed", key, f"{key} of {ctx.subject()} changed: {kw.short(o.get(key))} -> {kw.short(n.get(key))}")
+            emit(
+                f"{key}-changed",
+                key,
+                f"{key} of {ctx.subject()} changed: {kw.short(o.get(key))} -> {kw.short(n.get(key))}",
+            )
     if n.get("deprecated") is True and o.get("deprecated") is not True:
-        emit("property-deprecated", "deprecated", f"{ctx.subject()} is now deprecated: plan to stop passing it")
+        emit(
+            "property-deprecated",
+            "deprecated",
+            f"{ctx.subject()} is now deprecated: plan to stop passing it",
+        )
     elif kw.canonical(o.get("deprecated")) != kw.canonical(n.get("deprecated")):
         emit("annotation-changed", "deprecated", f"{ctx.subject()} is no longer deprecated")
     for key in sorted(set(o) | set(n)):
-        if is_annotation(key) and key not in _OWN_ANNOTATIONS and kw.canonical(o.get(key)) != kw.canonical(n.get(key)):
-            emit("annotation-changed", key, f"annotation {key} of {ctx.subject()} changed: {kw.short(o.get(key))} -> {kw.short(n.get(key))}")
+        if (
+            is_annotation(key)
+            and key not in _OWN_ANNOTATIONS
+            and kw.canonical(o.get(key)) != kw.canonical(n.get(key))
+        ):
+            emit(
+                "annotation-changed",
+                key,
+                f"annotation {key} of {ctx.subject()} changed: {kw.short(o.get(key))} -> {kw.short(n.get(key))}",
+            )
 
 
 def _others(o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
     for key in sorted(set(o) | set(n)):
-        if is_annotation(key) or key in _HANDLED or kw.canonical(o.get(key)) == kw.canonical(n.get(key)):
+        if (
+            is_annotation(key)
+            or key in _HANDLED
+            or kw.canonical(o.get(key)) == kw.canonical(n.get(key))
+        ):
             continue
         verb = "added" if key not in o else "removed" if key not in n else "changed"
         what = f"{kw.short(o.get(key))} -> {kw.short(n.get(key))}"
-        emit("constraint-changed", key, f"`{key}` {verb} ({what}): not judged automatically, review by hand")
+        emit(
+            "constraint-changed",
+            key,
+            f"`{key}` {verb} ({what}): not judged automatically, review by hand",
+        )
 
 
 def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str) -> list[Change]:
@@ -214,30 +313,75 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
     out: list[Change] = []
     for name in sorted(set(old_props) | set(new_props) | old_req | new_req):
         in_old, in_new = name in old_props, name in new_props
-        where = f"{pointer}/properties/{escape_pointer_token(name)}" if in_old or in_new else f"{pointer}/required"
+        where = (
+            f"{pointer}/properties/{escape_pointer_token(name)}"
+            if in_old or in_new
+            else f"{pointer}/required"
+        )
         python = new_names.get(name) or old_names.get(name) or name
         sub = ctx.child(python)
         if in_old and not in_new:
-            out.append(change("property-removed", ctx.model, where, f"property {name!r} removed: {sub.subject()} is gone; code passing it now fails"))
+            out.append(
+                change(
+                    "property-removed",
+                    ctx.model,
+                    where,
+                    f"property {name!r} removed: {sub.subject()} is gone; code passing it now fails",
+                )
+            )
             continue
         if in_new and not in_old:
             if name in new_req:
-                out.append(change("property-added-required", ctx.model, where, f"new required property {name!r}: {sub.subject()} must now be passed; existing calls fail validation"))
+                out.append(
+                    change(
+                        "property-added-required",
+                        ctx.model,
+                        where,
+                        f"new required property {name!r}: {sub.subject()} must now be passed; existing calls fail validation",
+                    )
+                )
             else:
-                out.append(change("property-added-optional", ctx.model, where, f"new optional property {name!r}: {sub.subject()}"))
+                out.append(
+                    change(
+                        "property-added-optional",
+                        ctx.model,
+                        where,
+                        f"new optional property {name!r}: {sub.subject()}",
+                    )
+                )
             continue
         if name in new_req and name not in old_req:
-            out.append(change("property-became-required", ctx.model, where, f"{sub.subject()} is now required: calls that omit it now fail validation"))
+            out.append(
+                change(
+                    "property-became-required",
+                    ctx.model,
+                    where,
+                    f"{sub.subject()} is now required: calls that omit it now fail validation",
+                )
+            )
         elif name in old_req and name not in new_req:
-            out.append(change("property-became-optional", ctx.model, where, f"{sub.subject()} is now optional"))
+            out.append(
+                change(
+                    "property-became-optional", ctx.model, where, f"{sub.subject()} is now optional"
+                )
+            )
         if in_old and old_names[name] != new_names[name]:
-            out.append(change("property-python-name-changed", ctx.model, where, f"property {name!r} keeps its wire name but its Python name changes from `{old_names[name]}` to `{new_names[name]}` (names collide differently): code using `{old_names[name]}` breaks"))
+            out.append(
+                change(
+                    "property-python-name-changed",
+                    ctx.model,
+                    where,
+                    f"property {name!r} keeps its wire name but its Python name changes from `{old_names[name]}` to `{new_names[name]}` (names collide differently): code using `{old_names[name]}` breaks",
+                )
+            )
         if in_old:
             out += compare_schema(sub, old_props[name], new_props[name], where)
     return out
 
 
-def _additional_properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit) -> list[Change]:
+def _additional_properties(
+    ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit
+) -> list[Change]:
     before, after = o.get("additionalProperties"), n.get("additionalProperties")
     if kw.canonical(before) == kw.canonical(after):
         return []
@@ -252,13 +396,23 @@ def _additional_properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], p
     if k_before == k_after:
         return []
     if k_after == "none" or k_before == "any":
-        emit("additional-properties-restricted", key, f"{ctx.subject()} no longer accepts {'extra keys' if k_after == 'none' else 'extra keys of any shape'} ({kw.short(before)} -> {kw.short(after)}): extra_body keys that passed before are refused")
+        emit(
+            "additional-properties-restricted",
+            key,
+            f"{ctx.subject()} no longer accepts {'extra keys' if k_after == 'none' else 'extra keys of any shape'} ({kw.short(before)} -> {kw.short(after)}): extra_body keys that passed before are refused",
+        )
     else:
-        emit("additional-properties-allowed", key, f"{ctx.subject()} now accepts extra keys it refused ({kw.short(before)} -> {kw.short(after)})")
+        emit(
+            "additional-properties-allowed",
+            key,
+            f"{ctx.subject()} now accepts extra keys it refused ({kw.short(before)} -> {kw.short(after)})",
+        )
     return []
 
 
-def _items(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit) -> list[Change]:
+def _items(
+    ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit
+) -> list[Change]:
     out: list[Change] = []
     before, after = o.get("items"), n.get("items")
     if isinstance(before, list) or isinstance(after, list):  # draft-07 tuple form
@@ -269,11 +423,17 @@ def _items(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emi
     return out
 
 
-def _tuple(ctx: Context, key: str, before: Any, after: Any, pointer: str, emit: Emit) -> list[Change]:
+def _tuple(
+    ctx: Context, key: str, before: Any, after: Any, pointer: str, emit: Emit
+) -> list[Change]:
     if kw.canonical(before) == kw.canonical(after):
         return []
     if not isinstance(before, list) or not isinstance(after, list) or len(before) != len(after):
-        emit("constraint-changed", key, f"tuple `{key}` of {ctx.subject()} changed shape: review by hand")
+        emit(
+            "constraint-changed",
+            key,
+            f"tuple `{key}` of {ctx.subject()} changed shape: review by hand",
+        )
         return []
     out: list[Change] = []
     for i, (a, b) in enumerate(zip(before, after, strict=True)):
@@ -281,17 +441,25 @@ def _tuple(ctx: Context, key: str, before: Any, after: Any, pointer: str, emit: 
     return out
 
 
-def _compositions(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit) -> list[Change]:
+def _compositions(
+    ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit
+) -> list[Change]:
     out: list[Change] = []
     for key in _COMPOSITIONS:
         before, after = o.get(key) or [], n.get(key) or []
-        if kw.canonical(before) == kw.canonical(after) or not isinstance(before, list) or not isinstance(after, list):
+        if (
+            kw.canonical(before) == kw.canonical(after)
+            or not isinstance(before, list)
+            or not isinstance(after, list)
+        ):
             continue
         # Pair identical members first, then the rest by position; the leftovers were added or removed.
         new_left = list(range(len(after)))
         old_left = []
         for i, member in enumerate(before):
-            match = next((j for j in new_left if kw.canonical(after[j]) == kw.canonical(member)), None)
+            match = next(
+                (j for j in new_left if kw.canonical(after[j]) == kw.canonical(member)), None
+            )
             if match is None:
                 old_left.append(i)
             else:
@@ -301,18 +469,38 @@ def _compositions(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: s
         is_all_of = key == "allOf"
         for i in old_left[len(new_left) :]:
             rule = "composition-widened" if is_all_of else "composition-narrowed"
-            out.append(change(rule, ctx.model, f"{pointer}/{key}/{i}", f"{key} member {kw.short(before[i])} of {ctx.subject()} removed"))
+            out.append(
+                change(
+                    rule,
+                    ctx.model,
+                    f"{pointer}/{key}/{i}",
+                    f"{key} member {kw.short(before[i])} of {ctx.subject()} removed",
+                )
+            )
         for j in new_left[len(old_left) :]:
             rule = "composition-narrowed" if is_all_of else "composition-widened"
-            out.append(change(rule, ctx.model, f"{pointer}/{key}/{j}", f"{key} member {kw.short(after[j])} added to {ctx.subject()}"))
+            out.append(
+                change(
+                    rule,
+                    ctx.model,
+                    f"{pointer}/{key}/{j}",
+                    f"{key} member {kw.short(after[j])} added to {ctx.subject()}",
+                )
+            )
     return out
 
 
-def _schema_map(ctx: Context, key: str, before: Any, after: Any, pointer: str, emit: Emit) -> list[Change]:
+def _schema_map(
+    ctx: Context, key: str, before: Any, after: Any, pointer: str, emit: Emit
+) -> list[Change]:
     if kw.canonical(before) == kw.canonical(after):
         return []
     if not isinstance(before, dict) or not isinstance(after, dict):
-        emit("constraint-changed", key, f"`{key}` of {ctx.subject()} {'added' if before is None else 'removed' if after is None else 'changed'}: review by hand")
+        emit(
+            "constraint-changed",
+            key,
+            f"`{key}` of {ctx.subject()} {'added' if before is None else 'removed' if after is None else 'changed'}: review by hand",
+        )
         return []
     out: list[Change] = []
     for name in sorted(set(before) | set(after)):
@@ -321,7 +509,14 @@ def _schema_map(ctx: Context, key: str, before: Any, after: Any, pointer: str, e
             out += compare_schema(ctx, before[name], after[name], where)
         else:
             verb = "added" if name in after else "removed"
-            out.append(change("constraint-changed", ctx.model, where, f"`{key}` entry {name!r} {verb}: review by hand"))
+            out.append(
+                change(
+                    "constraint-changed",
+                    ctx.model,
+                    where,
+                    f"`{key}` entry {name!r} {verb}: review by hand",
+                )
+            )
     return out
 
 

@@ -118,22 +118,33 @@ def check_schema(model_id: str, schema: Any, label: str) -> None:
             continue
         where = f"{label}: model {model_id!r}: request_schema at {pointer or '/'}"
         if not isinstance(sub, dict):
-            raise DiffError(f"{where}: a schema must be an object or a boolean, got {_json_type(sub)}")
+            raise DiffError(
+                f"{where}: a schema must be an object or a boolean, got {_json_type(sub)}"
+            )
         kinds = {"properties": dict, "required": list, "enum": list}
         for key, kind in kinds.items():
             if key in sub and not isinstance(sub[key], kind):
-                raise DiffError(f"{where}: `{key}` must be {'an object' if kind is dict else 'an array'}")
+                raise DiffError(
+                    f"{where}: `{key}` must be {'an object' if kind is dict else 'an array'}"
+                )
         if "required" in sub and not all(isinstance(r, str) for r in sub["required"]):
             raise DiffError(f"{where}: `required` must list strings")
         types = sub.get("type")
         if types is not None and not (
-            isinstance(types, str) or (isinstance(types, list) and all(isinstance(t, str) for t in types))
+            isinstance(types, str)
+            or (isinstance(types, list) and all(isinstance(t, str) for t in types))
         ):
             raise DiffError(f"{where}: `type` must be a string or an array of strings")
 
 
 def _json_type(value: Any) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array"}
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+    }
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
@@ -167,7 +178,9 @@ def _load_git(rev: str, path: str) -> Loaded:
     label = f"git:{rev}:{path}"
     top = _git("rev-parse", "--show-toplevel")
     if top.returncode != 0:
-        raise DiffError(f"{label}: the current directory is not in a git repository ({_first_line(top.stderr)})")
+        raise DiffError(
+            f"{label}: the current directory is not in a git repository ({_first_line(top.stderr)})"
+        )
     toplevel = Path(top.stdout.decode().strip()).resolve()
     commit = _git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
     if commit.returncode != 0:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from oxgen import snapshot
 
 MODEL_ID = "acme-video"
@@ -23,9 +23,26 @@ def base_schema() -> dict[str, Any]:
         "basic": ["prompt"],
         "required": ["prompt"],
         "properties": {
-            "prompt": {"type": "string", "description": "What to make.", "minLength": 1, "maxLength": 500, "x-order": 0},
-            "steps": {"type": "integer", "minimum": 1, "maximum": 50, "default": 28, "multipleOf": 1},
-            "guidance": {"type": "number", "exclusiveMinimum": 0, "maximum": 20, "title": "Guidance"},
+            "prompt": {
+                "type": "string",
+                "description": "What to make.",
+                "minLength": 1,
+                "maxLength": 500,
+                "x-order": 0,
+            },
+            "steps": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 50,
+                "default": 28,
+                "multipleOf": 1,
+            },
+            "guidance": {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": 20,
+                "title": "Guidance",
+            },
             "mode": {"type": "string", "enum": ["fast", "quality"], "default": "fast"},
             "seed": {"type": "integer", "nullable": True},
             "style": {"type": "string"},
@@ -35,7 +52,10 @@ def base_schema() -> dict[str, Any]:
             "config": {
                 "type": "object",
                 "required": ["strength"],
-                "properties": {"strength": {"type": "number", "minimum": 0, "maximum": 1}, "label": {"type": "string"}},
+                "properties": {
+                    "strength": {"type": "number", "minimum": 0, "maximum": 1},
+                    "label": {"type": "string"},
+                },
             },
             "extra": {"type": "object", "additionalProperties": {"type": "string"}},
         },
@@ -58,6 +78,19 @@ def catalog(models: list[dict[str, Any]]) -> dict[str, Any]:
     return {"object": "list", "data": copy.deepcopy(models)}
 
 
+def write_snapshot(folder: Path, models: list[dict[str, Any]]) -> None:
+    """Write `models` as a snapshot folder, exactly as `oxgen fetch` would."""
+    snapshot.write_snapshot(
+        folder, snapshot.snapshot_files(snapshot.from_catalog(catalog(models), "test"))
+    )
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in `repo` (failing the test on error); its stdout, stripped."""
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
 @pytest.fixture
 def write_catalog(tmp_path: Path) -> Callable[[str, list[dict[str, Any]]], str]:
     """Write a catalog file named `name` holding `models`; return its path."""
@@ -76,8 +109,7 @@ def write_folder(tmp_path: Path) -> Callable[[str, list[dict[str, Any]]], str]:
 
     def write(name: str, models: list[dict[str, Any]]) -> str:
         folder = tmp_path / name
-        snap = snapshot.from_catalog(catalog(models), name)
-        snapshot.write_snapshot(folder, snapshot.snapshot_files(snap))
+        write_snapshot(folder, models)
         return str(folder)
 
     return write

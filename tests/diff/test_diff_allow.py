@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
 from oxgen.cli import main
 
 from .conftest import MODEL_ID, base_model
@@ -36,7 +35,12 @@ def diff(*args: str) -> Result:
     return CliRunner().invoke(main, ["diff", *args])
 
 
-REMOVAL = {"rule": "property-removed", "model": MODEL_ID, "pointer": "/properties/style", "reason": "never worked"}
+REMOVAL = {
+    "rule": "property-removed",
+    "model": MODEL_ID,
+    "pointer": "/properties/style",
+    "reason": "never worked",
+}
 
 
 def test_accepted_breaking_change_does_not_fail(tmp_path: Path, pair: tuple[str, str]) -> None:
@@ -45,7 +49,9 @@ def test_accepted_breaking_change_does_not_fail(tmp_path: Path, pair: tuple[str,
     assert result.exit_code == 0
     body = json.loads(result.stdout)
     removed = next(c for c in body["changes"] if c["rule"] == "property-removed")
-    assert removed["level"] == "breaking"  # still breaking: accepting it does not make it compatible
+    assert (
+        removed["level"] == "breaking"
+    )  # still breaking: accepting it does not make it compatible
     assert removed["message"].endswith("[accepted: never worked]")
     assert body["summary"]["accepted"] == 1 and body["summary"]["unaccepted_breaking"] == 0
     assert body["semver"] == "major"
@@ -58,22 +64,33 @@ def test_accepted_in_text_markdown_and_github(tmp_path: Path, pair: tuple[str, s
     text = diff(*pair, "--allow", allow).stdout
     assert "ACCEPTED property-removed:" in text
     markdown = diff(*pair, "--allow", allow, "--format", "markdown").stdout
-    assert ":red_circle: breaking (accepted)" in markdown and "**Accepted:** never worked" in markdown
+    assert (
+        ":red_circle: breaking (accepted)" in markdown and "**Accepted:** never worked" in markdown
+    )
     assert "not accepted by the allow-list" not in markdown
     github = diff(*pair, "--allow", allow, "--format", "github").stdout
     assert "::notice title=oxgen diff%3A property-removed (accepted)::" in github
     assert "::error" not in github
 
 
-def test_entry_without_pointer_matches_any_pointer_and_wildcards(tmp_path: Path, pair: tuple[str, str]) -> None:
+def test_entry_without_pointer_matches_any_pointer_and_wildcards(
+    tmp_path: Path, pair: tuple[str, str]
+) -> None:
     entries = [{"rule": "*", "model": MODEL_ID, "reason": "release 3.0 rewrites this model"}]
-    result = diff(*pair, "--allow", allow_file(tmp_path, entries), "--fail-on", "any", "--format", "json")
+    result = diff(
+        *pair, "--allow", allow_file(tmp_path, entries), "--fail-on", "any", "--format", "json"
+    )
     assert result.exit_code == 0
     assert json.loads(result.stdout)["summary"]["accepted"] == 2
 
 
 def test_stale_entry_is_a_warning(tmp_path: Path, pair: tuple[str, str]) -> None:
-    stale = {"rule": "enum-value-removed", "model": MODEL_ID, "pointer": "/properties/mode/enum", "reason": "old"}
+    stale = {
+        "rule": "enum-value-removed",
+        "model": MODEL_ID,
+        "pointer": "/properties/mode/enum",
+        "reason": "old",
+    }
     allow = allow_file(tmp_path, [REMOVAL, stale])
     result = diff(*pair, "--allow", allow, "--format", "json")
     assert result.exit_code == 0
@@ -85,7 +102,10 @@ def test_stale_entry_is_a_warning(tmp_path: Path, pair: tuple[str, str]) -> None
         MODEL_ID,
         "/properties/mode/enum",
     )
-    assert "entry 1 (rule enum-value-removed" in last["message"] and "matched no change" in last["message"]
+    assert (
+        "entry 1 (rule enum-value-removed" in last["message"]
+        and "matched no change" in last["message"]
+    )
     assert body["summary"]["warning"] == 2
     assert diff(*pair, "--allow", allow, "--fail-on", "any").exit_code == 1
     github = diff(*pair, "--allow", allow, "--format", "github").stdout
@@ -106,7 +126,9 @@ def test_stale_entry_is_a_warning(tmp_path: Path, pair: tuple[str, str]) -> None
         ([{**REMOVAL, "until": "2027"}], "unknown key(s) until"),
     ],
 )
-def test_bad_allow_lists_exit_2(tmp_path: Path, pair: tuple[str, str], entries: Any, expected: str) -> None:
+def test_bad_allow_lists_exit_2(
+    tmp_path: Path, pair: tuple[str, str], entries: Any, expected: str
+) -> None:
     path = tmp_path / "allow.json"
     path.write_text(entries if isinstance(entries, str) else json.dumps(entries), encoding="utf-8")
     result = diff(*pair, "--allow", str(path))

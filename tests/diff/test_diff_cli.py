@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
 from oxgen.cli import main
 from oxgen.diff import report
 
@@ -45,7 +44,9 @@ def breaking_pair(write_catalog: Writer) -> tuple[str, str]:
     del new["request_schema"]["properties"]["style"]
     new["request_schema"]["properties"]["steps"]["default"] = 30
     new["request_schema"]["properties"]["prompt"]["description"] = "Changed."
-    return write_catalog("old.json", [old, base_model("zeta-model")]), write_catalog("new.json", [new, base_model("alpha-model")])
+    return write_catalog("old.json", [old, base_model("zeta-model")]), write_catalog(
+        "new.json", [new, base_model("alpha-model")]
+    )
 
 
 def test_identical_inputs_give_no_changes(write_catalog: Writer) -> None:
@@ -62,7 +63,9 @@ def test_committed_snapshot_against_itself() -> None:
     assert (body["changes"], body["semver"], code) == ([], "none", 0)
 
 
-def test_folder_against_catalog_of_the_same_models(write_folder: Writer, write_catalog: Writer) -> None:
+def test_folder_against_catalog_of_the_same_models(
+    write_folder: Writer, write_catalog: Writer
+) -> None:
     models = [base_model(), base_model("other-model")]
     body, code = as_json(write_folder("snap", models), write_catalog("cat.json", models))
     assert (body["changes"], code) == ([], 0)
@@ -70,7 +73,9 @@ def test_folder_against_catalog_of_the_same_models(write_folder: Writer, write_c
 
 def test_additions_only_exit_0_and_minor(write_catalog: Writer) -> None:
     old = write_catalog("old.json", [base_model()])
-    new = write_catalog("new.json", [_changed(negative={"type": "string"}), base_model("acme-image")])
+    new = write_catalog(
+        "new.json", [_changed(negative={"type": "string"}), base_model("acme-image")]
+    )
     body, code = as_json(old, new)
     assert code == 0
     assert body["semver"] == "minor"
@@ -120,7 +125,9 @@ def test_json_shape_and_order(breaking_pair: tuple[str, str]) -> None:
     ("fail_on", "breaking", "warning", "info"),
     [("breaking", 1, 0, 0), ("any", 1, 1, 1), ("never", 0, 0, 0)],
 )
-def test_exit_codes_for_each_fail_on(write_catalog: Writer, fail_on: str, breaking: int, warning: int, info: int) -> None:
+def test_exit_codes_for_each_fail_on(
+    write_catalog: Writer, fail_on: str, breaking: int, warning: int, info: int
+) -> None:
     base = write_catalog("base.json", [base_model()])
     steps = base_model()["request_schema"]["properties"]["steps"]
     variants = {
@@ -161,14 +168,23 @@ def test_markdown_format(breaking_pair: tuple[str, str]) -> None:
     assert out.index(f"#### `{MODEL_ID}`") < out.index("<code>alpha-model</code>")
     assert "<details><summary><code>alpha-model</code>: 1 info</summary>" in out
     section = out[out.index(f"#### `{MODEL_ID}`") :]
-    assert section.index("property-removed") < section.index("default-changed") < section.index("description-changed")
+    assert (
+        section.index("property-removed")
+        < section.index("default-changed")
+        < section.index("description-changed")
+    )
     assert "| :red_circle: breaking | `property-removed` | `/properties/style` |" in section
 
 
 def test_markdown_escapes_table_cells(write_catalog: Writer) -> None:
     new = base_model()
     new["request_schema"]["properties"]["mode"]["enum"] = ["fast", "a|b"]
-    out = oxgen(write_catalog("a.json", [base_model()]), write_catalog("b.json", [new]), "--format", "markdown").stdout
+    out = oxgen(
+        write_catalog("a.json", [base_model()]),
+        write_catalog("b.json", [new]),
+        "--format",
+        "markdown",
+    ).stdout
     row = next(line for line in out.splitlines() if "enum-value-added" in line)
     assert "a\\|b" in row and row.count(" | ") == 3
 
@@ -180,7 +196,9 @@ def test_markdown_without_changes(write_catalog: Writer) -> None:
 
 def test_markdown_is_capped_for_pull_request_bodies(write_catalog: Writer) -> None:
     many = [base_model(f"model-{i:03}") for i in range(400)]
-    out = oxgen(write_catalog("none.json", []), write_catalog("many.json", many), "--format", "markdown").stdout
+    out = oxgen(
+        write_catalog("none.json", []), write_catalog("many.json", many), "--format", "markdown"
+    ).stdout
     assert len(out) <= report.MARKDOWN_LIMIT + 200
     assert "more change(s)" in out
 
@@ -191,7 +209,14 @@ def test_github_format(breaking_pair: tuple[str, str]) -> None:
         "::error title=oxgen diff%3A property-removed::acme-video at /properties/style: property 'style' "
         "removed: keyword argument `style` is gone; code passing it now fails"
     )
-    assert [line.split(" ", 1)[0] for line in lines] == ["::error", "::warning", "::notice", "::notice", "::error", "::notice"]
+    assert [line.split(" ", 1)[0] for line in lines] == [
+        "::error",
+        "::warning",
+        "::notice",
+        "::notice",
+        "::error",
+        "::notice",
+    ]
     assert lines[-1].startswith("::notice title=oxgen diff summary::2 breaking")
 
 
@@ -202,7 +227,9 @@ def test_github_annotations_point_at_the_new_folders_files(write_folder: Writer)
     new = write_folder("new", [new_model])
     (line, _) = oxgen(old, new, "--format", "github").stdout.splitlines()
     expected_file = (Path(new) / f"{MODEL_ID}.json").as_posix().replace(":", "%3A")
-    assert line.startswith(f"::error file={expected_file},title=oxgen diff%3A upper-bound-lowered::")
+    assert line.startswith(
+        f"::error file={expected_file},title=oxgen diff%3A upper-bound-lowered::"
+    )
 
 
 def test_github_escaping() -> None:
@@ -211,7 +238,12 @@ def test_github_escaping() -> None:
 
 
 def test_github_escapes_model_ids_in_messages(write_catalog: Writer) -> None:
-    out = oxgen(write_catalog("a.json", []), write_catalog("b.json", [base_model("odd%id")]), "--format", "github").stdout
+    out = oxgen(
+        write_catalog("a.json", []),
+        write_catalog("b.json", [base_model("odd%id")]),
+        "--format",
+        "github",
+    ).stdout
     assert "::notice title=oxgen diff%3A model-added::odd%25id: new model" in out
 
 
@@ -221,32 +253,59 @@ def test_github_escapes_model_ids_in_messages(write_catalog: Writer) -> None:
 def _bad_inputs(tmp: Path, good: str) -> dict[str, tuple[list[str], str]]:
     (tmp / "invalid.json").write_text("{not json", encoding="utf-8")
     (tmp / "latin1.json").write_bytes(b'{"object": "list", "data": ["\xff"]}')
-    (tmp / "string-schema.json").write_text(json.dumps({"data": [{"id": "m", "request_schema": "oops"}]}), encoding="utf-8")
+    (tmp / "string-schema.json").write_text(
+        json.dumps({"data": [{"id": "m", "request_schema": "oops"}]}), encoding="utf-8"
+    )
     sub = {"type": "object", "properties": {"a": 5}}
-    (tmp / "bad-sub.json").write_text(json.dumps({"data": [{"id": "m", "request_schema": sub}]}), encoding="utf-8")
+    (tmp / "bad-sub.json").write_text(
+        json.dumps({"data": [{"id": "m", "request_schema": sub}]}), encoding="utf-8"
+    )
     (tmp / "not-list.json").write_text(json.dumps({"object": "model"}), encoding="utf-8")
     (tmp / "empty-dir").mkdir()
-    (tmp / "allow.json").write_text(json.dumps([{"rule": "property-removed", "model": "m"}]), encoding="utf-8")
+    (tmp / "allow.json").write_text(
+        json.dumps([{"rule": "property-removed", "model": "m"}]), encoding="utf-8"
+    )
     return {
         "missing": ([str(tmp / "nope.json"), good], "no such file or folder"),
         "invalid json": ([str(tmp / "invalid.json"), good], "invalid JSON at line 1"),
         "not utf-8": ([good, str(tmp / "latin1.json")], "not UTF-8"),
-        "schema not an object": ([good, str(tmp / "string-schema.json")], "request_schema must be a JSON object or null"),
+        "schema not an object": (
+            [good, str(tmp / "string-schema.json")],
+            "request_schema must be a JSON object or null",
+        ),
         "subschema not an object": ([good, str(tmp / "bad-sub.json")], "at /properties/a"),
         "not a models list": ([good, str(tmp / "not-list.json")], "not a models list"),
         "folder without manifest": ([str(tmp / "empty-dir"), good], "has no manifest.json"),
-        "allow without reason": ([good, good, "--allow", str(tmp / "allow.json")], "`reason` is required"),
-        "allow missing": ([good, good, "--allow", str(tmp / "no-allow.json")], "cannot read allow-list"),
+        "allow without reason": (
+            [good, good, "--allow", str(tmp / "allow.json")],
+            "`reason` is required",
+        ),
+        "allow missing": (
+            [good, good, "--allow", str(tmp / "no-allow.json")],
+            "cannot read allow-list",
+        ),
         "git with no path on either side": (["git:HEAD", "git:HEAD"], "give a PATH"),
     }
 
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "invalid json", "not utf-8", "schema not an object", "subschema not an object", "not a models list",
-     "folder without manifest", "allow without reason", "allow missing", "git with no path on either side"],
+    [
+        "missing",
+        "invalid json",
+        "not utf-8",
+        "schema not an object",
+        "subschema not an object",
+        "not a models list",
+        "folder without manifest",
+        "allow without reason",
+        "allow missing",
+        "git with no path on either side",
+    ],
 )
-def test_bad_input_exits_2_without_traceback(tmp_path: Path, write_catalog: Writer, case: str) -> None:
+def test_bad_input_exits_2_without_traceback(
+    tmp_path: Path, write_catalog: Writer, case: str
+) -> None:
     good = write_catalog("good.json", [base_model()])
     args, expected = _bad_inputs(tmp_path, good)[case]
     result = CliRunner().invoke(main, ["diff", *args])
@@ -261,9 +320,21 @@ def test_bad_input_through_a_real_process(tmp_path: Path, write_catalog: Writer)
     bad = tmp_path / "bad.json"
     bad.write_text("[1, 2", encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": ""}
-    proc = subprocess.run([sys.executable, "-m", "oxgen.cli", "diff", str(bad), good], capture_output=True, text=True, env=env, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "oxgen.cli", "diff", str(bad), good],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert proc.returncode == 2
     assert proc.stderr.startswith("oxgen: error: ") and "invalid JSON" in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""
-    ok = subprocess.run([sys.executable, "-m", "oxgen.cli", "diff", good, good, "--format", "json"], capture_output=True, text=True, env=env, check=False)
+    ok = subprocess.run(
+        [sys.executable, "-m", "oxgen.cli", "diff", good, good, "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     assert ok.returncode == 0 and json.loads(ok.stdout)["semver"] == "none"

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-
-from oxgen import snapshot
 from oxgen.cli import main
 
-from .conftest import MODEL_ID, base_model, catalog
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
-
-
-def write_snapshot(folder: Path, models: list[dict[str, Any]]) -> None:
-    snapshot.write_snapshot(folder, snapshot.snapshot_files(snapshot.from_catalog(catalog(models), "test")))
+from .conftest import MODEL_ID, base_model, catalog, git, write_snapshot
 
 
 @pytest.fixture
@@ -80,7 +67,9 @@ def test_working_copy_against_a_revision(repo: Path, args: list[str]) -> None:
 
 
 def test_path_defaults_from_the_other_side_either_way(repo: Path) -> None:
-    assert rules(diff("schemas", "git:HEAD")) == [(MODEL_ID, "property-added-optional", "/properties/style")]
+    assert rules(diff("schemas", "git:HEAD")) == [
+        (MODEL_ID, "property-added-optional", "/properties/style")
+    ]
 
 
 def test_two_revisions(repo: Path) -> None:
@@ -89,7 +78,9 @@ def test_two_revisions(repo: Path) -> None:
     assert rules(diff("git:HEAD:schemas", "git:HEAD")) == []
 
 
-def test_paths_are_relative_to_the_current_directory(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paths_are_relative_to_the_current_directory(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(repo / "sub")
     assert rules(diff("git:HEAD", "../schemas")) == REMOVED
     assert rules(diff("git:HEAD", str(repo / "schemas"))) == REMOVED
@@ -125,7 +116,9 @@ def test_folder_without_manifest_at_revision(repo: Path) -> None:
 
 def test_tampered_file_at_revision_names_the_revision(repo: Path) -> None:
     path = repo / "schemas" / f"{MODEL_ID}.json"
-    path.write_text(path.read_text(encoding="utf-8").replace("Makes videos.", "Edited."), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("Makes videos.", "Edited."), encoding="utf-8"
+    )
     git(repo, "commit", "-qam", "hand edit")
     message = _error(diff("git:HEAD", "schemas"))
     assert "git:HEAD:schemas" in message and "sha256" in message and "oxgen-diff-" not in message

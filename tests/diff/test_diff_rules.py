@@ -8,7 +8,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-
 from oxgen import snapshot
 from oxgen.diff import RULES, compare
 from oxgen.diff.rules import Change
@@ -128,81 +127,381 @@ ANY_OF = [{"type": "string"}, {"type": "integer"}]
 # (case id, mutation of NEW, mutation of OLD or None, [(rule, pointer), ...] expected exactly)
 CASES: list[tuple[str, Mutation, Mutation | None, list[tuple[str, str]]]] = [
     ("property-removed", del_prop("style"), None, [("property-removed", f"{P}/style")]),
-    ("property-added-optional", add_prop("negative", {"type": "string"}), None, [("property-added-optional", f"{P}/negative")]),
-    ("property-added-required", add_prop("negative", {"type": "string"}, required=True), None, [("property-added-required", f"{P}/negative")]),
-    ("property-became-required", set_required("style", True), None, [("property-became-required", f"{P}/style")]),
-    ("property-became-optional", set_required("prompt", False), None, [("property-became-optional", f"{P}/prompt")]),
+    (
+        "property-added-optional",
+        add_prop("negative", {"type": "string"}),
+        None,
+        [("property-added-optional", f"{P}/negative")],
+    ),
+    (
+        "property-added-required",
+        add_prop("negative", {"type": "string"}, required=True),
+        None,
+        [("property-added-required", f"{P}/negative")],
+    ),
+    (
+        "property-became-required",
+        set_required("style", True),
+        None,
+        [("property-became-required", f"{P}/style")],
+    ),
+    (
+        "property-became-optional",
+        set_required("prompt", False),
+        None,
+        [("property-became-optional", f"{P}/prompt")],
+    ),
     (
         "property-python-name-changed",
         add_prop("class_", {"type": "string"}),
         add_prop("class", {"type": "string"}),
-        [("property-added-optional", f"{P}/class_"), ("property-python-name-changed", f"{P}/class")],
+        [
+            ("property-added-optional", f"{P}/class_"),
+            ("property-python-name-changed", f"{P}/class"),
+        ],
     ),
-    ("property-deprecated", prop("style", deprecated=True), None, [("property-deprecated", f"{P}/style/deprecated")]),
+    (
+        "property-deprecated",
+        prop("style", deprecated=True),
+        None,
+        [("property-deprecated", f"{P}/style/deprecated")],
+    ),
     ("type-changed", prop("style", type="integer"), None, [("type-changed", f"{P}/style/type")]),
-    ("type-narrowed number->integer", prop("guidance", type="integer"), None, [("type-narrowed", f"{P}/guidance/type")]),
-    ("type-narrowed nullable true->false", prop("seed", nullable=False), None, [("type-narrowed", f"{P}/seed/nullable")]),
+    (
+        "type-narrowed number->integer",
+        prop("guidance", type="integer"),
+        None,
+        [("type-narrowed", f"{P}/guidance/type")],
+    ),
+    (
+        "type-narrowed nullable true->false",
+        prop("seed", nullable=False),
+        None,
+        [("type-narrowed", f"{P}/seed/nullable")],
+    ),
     ("type-narrowed typed", prop("code", type=...), prop("code", type=...), []),
-    ("type-narrowed untyped->string", prop("style", type="string"), prop("style", type=...), [("type-narrowed", f"{P}/style/type")]),
-    ("type-widened integer->number", prop("steps", type="number"), None, [("type-widened", f"{P}/steps/type")]),
-    ("type-widened nullable false->true", prop("style", nullable=True), None, [("type-widened", f"{P}/style/nullable")]),
-    ("type-widened type list", prop("style", type=["string", "integer"]), None, [("type-widened", f"{P}/style/type")]),
-    ("enum-value-removed", enum_edit("mode", remove="quality"), None, [("enum-value-removed", f"{P}/mode/enum")]),
-    ("enum-value-added", enum_edit("mode", add="draft"), None, [("enum-value-added", f"{P}/mode/enum")]),
+    (
+        "type-narrowed untyped->string",
+        prop("style", type="string"),
+        prop("style", type=...),
+        [("type-narrowed", f"{P}/style/type")],
+    ),
+    (
+        "type-widened integer->number",
+        prop("steps", type="number"),
+        None,
+        [("type-widened", f"{P}/steps/type")],
+    ),
+    (
+        "type-widened nullable false->true",
+        prop("style", nullable=True),
+        None,
+        [("type-widened", f"{P}/style/nullable")],
+    ),
+    (
+        "type-widened type list",
+        prop("style", type=["string", "integer"]),
+        None,
+        [("type-widened", f"{P}/style/type")],
+    ),
+    (
+        "enum-value-removed",
+        enum_edit("mode", remove="quality"),
+        None,
+        [("enum-value-removed", f"{P}/mode/enum")],
+    ),
+    (
+        "enum-value-added",
+        enum_edit("mode", add="draft"),
+        None,
+        [("enum-value-added", f"{P}/mode/enum")],
+    ),
     ("enum-added", prop("style", enum=["a", "b"]), None, [("enum-added", f"{P}/style/enum")]),
     ("enum-removed", prop("mode", enum=...), None, [("enum-removed", f"{P}/mode/enum")]),
-    ("lower-bound-raised minimum", prop("steps", minimum=2), None, [("lower-bound-raised", f"{P}/steps/minimum")]),
-    ("lower-bound-raised exclusive", prop("steps", minimum=..., exclusiveMinimum=1), None, [("lower-bound-raised", f"{P}/steps/exclusiveMinimum")]),
-    ("lower-bound-raised draft-04 exclusive", prop("steps", exclusiveMinimum=True), None, [("lower-bound-raised", f"{P}/steps/minimum")]),
-    ("lower-bound-raised minLength", prop("prompt", minLength=5), None, [("lower-bound-raised", f"{P}/prompt/minLength")]),
-    ("lower-bound-raised minLength added", prop("style", minLength=3), None, [("lower-bound-raised", f"{P}/style/minLength")]),
-    ("lower-bound-raised minItems", prop("images", minItems=2), None, [("lower-bound-raised", f"{P}/images/minItems")]),
-    ("lower-bound-lowered minimum", prop("steps", minimum=0), None, [("lower-bound-lowered", f"{P}/steps/minimum")]),
-    ("lower-bound-lowered exclusive->inclusive", prop("guidance", exclusiveMinimum=..., minimum=0), None, [("lower-bound-lowered", f"{P}/guidance/minimum")]),
-    ("lower-bound-lowered removed", prop("prompt", minLength=...), None, [("lower-bound-lowered", f"{P}/prompt/minLength")]),
-    ("upper-bound-lowered maximum", prop("steps", maximum=40), None, [("upper-bound-lowered", f"{P}/steps/maximum")]),
-    ("upper-bound-lowered exclusive", prop("guidance", maximum=..., exclusiveMaximum=20), None, [("upper-bound-lowered", f"{P}/guidance/exclusiveMaximum")]),
-    ("upper-bound-lowered maxLength", prop("prompt", maxLength=100), None, [("upper-bound-lowered", f"{P}/prompt/maxLength")]),
-    ("upper-bound-lowered maxItems", prop("images", maxItems=2), None, [("upper-bound-lowered", f"{P}/images/maxItems")]),
-    ("upper-bound-raised maximum", prop("steps", maximum=60), None, [("upper-bound-raised", f"{P}/steps/maximum")]),
-    ("upper-bound-raised removed", prop("images", maxItems=...), None, [("upper-bound-raised", f"{P}/images/maxItems")]),
-    ("multiple-of-tightened", prop("steps", multipleOf=2), None, [("multiple-of-tightened", f"{P}/steps/multipleOf")]),
-    ("multiple-of-loosened", prop("steps", multipleOf=...), None, [("multiple-of-loosened", f"{P}/steps/multipleOf")]),
-    ("multiple-of-loosened divisor", prop("guidance", multipleOf=0.5), prop("guidance", multipleOf=1.5), [("multiple-of-loosened", f"{P}/guidance/multipleOf")]),
-    ("unique-items-added", prop("images", uniqueItems=True), None, [("unique-items-added", f"{P}/images/uniqueItems")]),
-    ("unique-items-removed", prop("images", uniqueItems=...), prop("images", uniqueItems=True), [("unique-items-removed", f"{P}/images/uniqueItems")]),
-    ("pattern-added", prop("style", pattern="^[a-z]+$"), None, [("pattern-added", f"{P}/style/pattern")]),
-    ("pattern-changed", prop("code", pattern="^[a-z0-9]+$"), None, [("pattern-changed", f"{P}/code/pattern")]),
-    ("pattern-removed", prop("code", pattern=...), None, [("pattern-removed", f"{P}/code/pattern")]),
+    (
+        "lower-bound-raised minimum",
+        prop("steps", minimum=2),
+        None,
+        [("lower-bound-raised", f"{P}/steps/minimum")],
+    ),
+    (
+        "lower-bound-raised exclusive",
+        prop("steps", minimum=..., exclusiveMinimum=1),
+        None,
+        [("lower-bound-raised", f"{P}/steps/exclusiveMinimum")],
+    ),
+    (
+        "lower-bound-raised draft-04 exclusive",
+        prop("steps", exclusiveMinimum=True),
+        None,
+        [("lower-bound-raised", f"{P}/steps/minimum")],
+    ),
+    (
+        "lower-bound-raised minLength",
+        prop("prompt", minLength=5),
+        None,
+        [("lower-bound-raised", f"{P}/prompt/minLength")],
+    ),
+    (
+        "lower-bound-raised minLength added",
+        prop("style", minLength=3),
+        None,
+        [("lower-bound-raised", f"{P}/style/minLength")],
+    ),
+    (
+        "lower-bound-raised minItems",
+        prop("images", minItems=2),
+        None,
+        [("lower-bound-raised", f"{P}/images/minItems")],
+    ),
+    (
+        "lower-bound-lowered minimum",
+        prop("steps", minimum=0),
+        None,
+        [("lower-bound-lowered", f"{P}/steps/minimum")],
+    ),
+    (
+        "lower-bound-lowered exclusive->inclusive",
+        prop("guidance", exclusiveMinimum=..., minimum=0),
+        None,
+        [("lower-bound-lowered", f"{P}/guidance/minimum")],
+    ),
+    (
+        "lower-bound-lowered removed",
+        prop("prompt", minLength=...),
+        None,
+        [("lower-bound-lowered", f"{P}/prompt/minLength")],
+    ),
+    (
+        "upper-bound-lowered maximum",
+        prop("steps", maximum=40),
+        None,
+        [("upper-bound-lowered", f"{P}/steps/maximum")],
+    ),
+    (
+        "upper-bound-lowered exclusive",
+        prop("guidance", maximum=..., exclusiveMaximum=20),
+        None,
+        [("upper-bound-lowered", f"{P}/guidance/exclusiveMaximum")],
+    ),
+    (
+        "upper-bound-lowered maxLength",
+        prop("prompt", maxLength=100),
+        None,
+        [("upper-bound-lowered", f"{P}/prompt/maxLength")],
+    ),
+    (
+        "upper-bound-lowered maxItems",
+        prop("images", maxItems=2),
+        None,
+        [("upper-bound-lowered", f"{P}/images/maxItems")],
+    ),
+    (
+        "upper-bound-raised maximum",
+        prop("steps", maximum=60),
+        None,
+        [("upper-bound-raised", f"{P}/steps/maximum")],
+    ),
+    (
+        "upper-bound-raised removed",
+        prop("images", maxItems=...),
+        None,
+        [("upper-bound-raised", f"{P}/images/maxItems")],
+    ),
+    (
+        "multiple-of-tightened",
+        prop("steps", multipleOf=2),
+        None,
+        [("multiple-of-tightened", f"{P}/steps/multipleOf")],
+    ),
+    (
+        "multiple-of-loosened",
+        prop("steps", multipleOf=...),
+        None,
+        [("multiple-of-loosened", f"{P}/steps/multipleOf")],
+    ),
+    (
+        "multiple-of-loosened divisor",
+        prop("guidance", multipleOf=0.5),
+        prop("guidance", multipleOf=1.5),
+        [("multiple-of-loosened", f"{P}/guidance/multipleOf")],
+    ),
+    (
+        "unique-items-added",
+        prop("images", uniqueItems=True),
+        None,
+        [("unique-items-added", f"{P}/images/uniqueItems")],
+    ),
+    (
+        "unique-items-removed",
+        prop("images", uniqueItems=...),
+        prop("images", uniqueItems=True),
+        [("unique-items-removed", f"{P}/images/uniqueItems")],
+    ),
+    (
+        "pattern-added",
+        prop("style", pattern="^[a-z]+$"),
+        None,
+        [("pattern-added", f"{P}/style/pattern")],
+    ),
+    (
+        "pattern-changed",
+        prop("code", pattern="^[a-z0-9]+$"),
+        None,
+        [("pattern-changed", f"{P}/code/pattern")],
+    ),
+    (
+        "pattern-removed",
+        prop("code", pattern=...),
+        None,
+        [("pattern-removed", f"{P}/code/pattern")],
+    ),
     ("format-added", prop("style", format="email"), None, [("format-added", f"{P}/style/format")]),
-    ("format-changed", prop("image_url", format="uri-reference"), None, [("format-changed", f"{P}/image_url/format")]),
-    ("format-removed", prop("image_url", format=...), None, [("format-removed", f"{P}/image_url/format")]),
-    ("default-changed", prop("steps", default=30), None, [("default-changed", f"{P}/steps/default")]),
-    ("default-removed", prop("mode", default=...), None, [("default-removed", f"{P}/mode/default")]),
-    ("default-added", prop("style", default="plain"), None, [("default-added", f"{P}/style/default")]),
-    ("additional-properties-restricted", root(additionalProperties=False), None, [("additional-properties-restricted", "/additionalProperties")]),
-    ("additional-properties-restricted to schema", root(additionalProperties={"type": "string"}), None, [("additional-properties-restricted", "/additionalProperties")]),
-    ("additional-properties-allowed", root(additionalProperties=...), root(additionalProperties=False), [("additional-properties-allowed", "/additionalProperties")]),
-    ("additional-properties schema compared", prop("extra", additionalProperties={"type": "integer"}), None, [("type-changed", f"{P}/extra/additionalProperties/type")]),
-    ("composition-narrowed", prop("style", type=..., anyOf=ANY_OF[:1]), prop("style", type=..., anyOf=ANY_OF), [("composition-narrowed", f"{P}/style/anyOf/1")]),
-    ("composition-widened", prop("style", type=..., anyOf=[*ANY_OF, {"type": "boolean"}]), prop("style", type=..., anyOf=ANY_OF), [("composition-widened", f"{P}/style/anyOf/2")]),
-    ("composition member compared", prop("style", type=..., anyOf=[{"type": "string", "maxLength": 3}, ANY_OF[1]]), prop("style", type=..., anyOf=ANY_OF), [("upper-bound-lowered", f"{P}/style/anyOf/0/maxLength")]),
-    ("constraint-changed", prop("style", const="x"), None, [("constraint-changed", f"{P}/style/const")]),
-    ("description-changed", prop("prompt", description="What to render."), None, [("description-changed", f"{P}/prompt/description")]),
-    ("title-changed", prop("guidance", title="CFG"), None, [("title-changed", f"{P}/guidance/title")]),
-    ("annotation-changed x-order", prop("prompt", **{"x-order": 3}), None, [("annotation-changed", f"{P}/prompt/x-order")]),
-    ("annotation-changed basic", root(basic=["prompt", "steps"]), None, [("annotation-changed", "/basic")]),
-    ("annotation-changed renderType", prop("image_url", renderType="video-url"), None, [("annotation-changed", f"{P}/image_url/renderType")]),
-    ("nested bound", nested("strength", maximum=0.5), None, [("upper-bound-lowered", f"{P}/config/properties/strength/maximum")]),
-    ("nested property removed", del_prop("label", where="config"), None, [("property-removed", f"{P}/config/properties/label")]),
-    ("nested became required", set_required("label", True, where="config"), None, [("property-became-required", f"{P}/config/properties/label")]),
-    ("array items type", prop("images", items={"type": "integer"}), None, [("type-changed", f"{P}/images/items/type")]),
-    ("array items format", prop("images", items={"type": "string", "format": "uri"}), None, [("format-added", f"{P}/images/items/format")]),
+    (
+        "format-changed",
+        prop("image_url", format="uri-reference"),
+        None,
+        [("format-changed", f"{P}/image_url/format")],
+    ),
+    (
+        "format-removed",
+        prop("image_url", format=...),
+        None,
+        [("format-removed", f"{P}/image_url/format")],
+    ),
+    (
+        "default-changed",
+        prop("steps", default=30),
+        None,
+        [("default-changed", f"{P}/steps/default")],
+    ),
+    (
+        "default-removed",
+        prop("mode", default=...),
+        None,
+        [("default-removed", f"{P}/mode/default")],
+    ),
+    (
+        "default-added",
+        prop("style", default="plain"),
+        None,
+        [("default-added", f"{P}/style/default")],
+    ),
+    (
+        "additional-properties-restricted",
+        root(additionalProperties=False),
+        None,
+        [("additional-properties-restricted", "/additionalProperties")],
+    ),
+    (
+        "additional-properties-restricted to schema",
+        root(additionalProperties={"type": "string"}),
+        None,
+        [("additional-properties-restricted", "/additionalProperties")],
+    ),
+    (
+        "additional-properties-allowed",
+        root(additionalProperties=...),
+        root(additionalProperties=False),
+        [("additional-properties-allowed", "/additionalProperties")],
+    ),
+    (
+        "additional-properties schema compared",
+        prop("extra", additionalProperties={"type": "integer"}),
+        None,
+        [("type-changed", f"{P}/extra/additionalProperties/type")],
+    ),
+    (
+        "composition-narrowed",
+        prop("style", type=..., anyOf=ANY_OF[:1]),
+        prop("style", type=..., anyOf=ANY_OF),
+        [("composition-narrowed", f"{P}/style/anyOf/1")],
+    ),
+    (
+        "composition-widened",
+        prop("style", type=..., anyOf=[*ANY_OF, {"type": "boolean"}]),
+        prop("style", type=..., anyOf=ANY_OF),
+        [("composition-widened", f"{P}/style/anyOf/2")],
+    ),
+    (
+        "composition member compared",
+        prop("style", type=..., anyOf=[{"type": "string", "maxLength": 3}, ANY_OF[1]]),
+        prop("style", type=..., anyOf=ANY_OF),
+        [("upper-bound-lowered", f"{P}/style/anyOf/0/maxLength")],
+    ),
+    (
+        "constraint-changed",
+        prop("style", const="x"),
+        None,
+        [("constraint-changed", f"{P}/style/const")],
+    ),
+    (
+        "description-changed",
+        prop("prompt", description="What to render."),
+        None,
+        [("description-changed", f"{P}/prompt/description")],
+    ),
+    (
+        "title-changed",
+        prop("guidance", title="CFG"),
+        None,
+        [("title-changed", f"{P}/guidance/title")],
+    ),
+    (
+        "annotation-changed x-order",
+        prop("prompt", **{"x-order": 3}),
+        None,
+        [("annotation-changed", f"{P}/prompt/x-order")],
+    ),
+    (
+        "annotation-changed basic",
+        root(basic=["prompt", "steps"]),
+        None,
+        [("annotation-changed", "/basic")],
+    ),
+    (
+        "annotation-changed renderType",
+        prop("image_url", renderType="video-url"),
+        None,
+        [("annotation-changed", f"{P}/image_url/renderType")],
+    ),
+    (
+        "nested bound",
+        nested("strength", maximum=0.5),
+        None,
+        [("upper-bound-lowered", f"{P}/config/properties/strength/maximum")],
+    ),
+    (
+        "nested property removed",
+        del_prop("label", where="config"),
+        None,
+        [("property-removed", f"{P}/config/properties/label")],
+    ),
+    (
+        "nested became required",
+        set_required("label", True, where="config"),
+        None,
+        [("property-became-required", f"{P}/config/properties/label")],
+    ),
+    (
+        "array items type",
+        prop("images", items={"type": "integer"}),
+        None,
+        [("type-changed", f"{P}/images/items/type")],
+    ),
+    (
+        "array items format",
+        prop("images", items={"type": "string", "format": "uri"}),
+        None,
+        [("format-added", f"{P}/images/items/format")],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("case", "mutate", "before", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_planted_change(case: str, mutate: Mutation, before: Mutation | None, expected: list[tuple[str, str]]) -> None:
+def test_planted_change(
+    case: str, mutate: Mutation, before: Mutation | None, expected: list[tuple[str, str]]
+) -> None:
     changes = planted(mutate, before)
     assert sorted((c.rule, c.pointer) for c in changes) == sorted(expected)
     for c in changes:
@@ -277,8 +576,12 @@ def test_model_removed_and_added() -> None:
 def test_schema_became_null_and_back() -> None:
     with_schema, without = base_model(), base_model()
     without["request_schema"] = None
-    assert _rules(run_diff([with_schema], [without])) == [(MODEL_ID, "model-schema-removed", "", "breaking")]
-    assert _rules(run_diff([without], [with_schema])) == [(MODEL_ID, "model-schema-added", "", "info")]
+    assert _rules(run_diff([with_schema], [without])) == [
+        (MODEL_ID, "model-schema-removed", "", "breaking")
+    ]
+    assert _rules(run_diff([without], [with_schema])) == [
+        (MODEL_ID, "model-schema-added", "", "info")
+    ]
 
 
 def test_model_python_name_changes_when_ids_collide() -> None:
@@ -299,26 +602,40 @@ def _with(**fields: Any) -> Model:
 
 
 def test_route_changed_when_results_change_kind() -> None:
-    image = _with(endpoint="/images/generate", capabilities={"input": ["text"], "output": ["image"]})
+    image = _with(
+        endpoint="/images/generate", capabilities={"input": ["text"], "output": ["image"]}
+    )
     changes = run_diff([base_model()], [image])
     assert _rules(changes) == [(MODEL_ID, "route-changed", "", "breaking")]
-    assert "/ai/videos/generate" in changes[0].message and "/ai/images/generate" in changes[0].message
+    assert (
+        "/ai/videos/generate" in changes[0].message and "/ai/images/generate" in changes[0].message
+    )
 
 
 def test_route_lost_is_breaking_and_gained_is_info() -> None:
-    embedding = _with(endpoint="/embeddings", capabilities={"input": ["text"], "output": ["embedding"]})
-    assert _rules(run_diff([base_model()], [embedding])) == [(MODEL_ID, "route-changed", "", "breaking")]
+    embedding = _with(
+        endpoint="/embeddings", capabilities={"input": ["text"], "output": ["embedding"]}
+    )
+    assert _rules(run_diff([base_model()], [embedding])) == [
+        (MODEL_ID, "route-changed", "", "breaking")
+    ]
     assert _rules(run_diff([embedding], [base_model()])) == [(MODEL_ID, "route-added", "", "info")]
 
 
 def test_route_moved_within_the_same_kind_is_a_warning() -> None:
-    generate = _with(endpoint="/images/generate", capabilities={"input": ["text"], "output": ["image"]})
-    edit = _with(endpoint="/images/edit", capabilities={"input": ["text", "image"], "output": ["image"]})
+    generate = _with(
+        endpoint="/images/generate", capabilities={"input": ["text"], "output": ["image"]}
+    )
+    edit = _with(
+        endpoint="/images/edit", capabilities={"input": ["text", "image"], "output": ["image"]}
+    )
     assert _rules(run_diff([generate], [edit])) == [(MODEL_ID, "route-moved", "", "warning")]
 
 
 def test_metadata_and_description_changes_are_info() -> None:
-    caps = _with(capabilities={"input": ["text", "image"], "output": ["video"]}, description="Better videos.")
+    caps = _with(
+        capabilities={"input": ["text", "image"], "output": ["video"]}, description="Better videos."
+    )
     assert _rules(run_diff([base_model()], [caps])) == [
         (MODEL_ID, "model-description-changed", "", "info"),
         (MODEL_ID, "model-metadata-changed", "", "info"),
