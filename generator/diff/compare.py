@@ -13,7 +13,8 @@ from typing import Any
 from oxgen import naming, routes
 from oxgen.diff import keywords as kw
 from oxgen.diff.rules import Change, change
-from oxgen.diff.schemas import Context, compare_schema
+from oxgen.diff.schemas import compare_schema
+from oxgen.diff.values import Context
 from oxgen.snapshot import Snapshot
 
 _DESCRIPTIVE = ("display_name", "description", "summary")
