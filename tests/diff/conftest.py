@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from oxgen import snapshot
 
 MODEL_ID = "acme-video"

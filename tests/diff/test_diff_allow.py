@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+
 from oxgen.cli import main
 
 from .conftest import MODEL_ID, base_model

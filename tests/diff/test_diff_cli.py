@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+
 from oxgen.cli import main
 from oxgen.diff import report
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+
 from oxgen.cli import main
 
 from .conftest import MODEL_ID, base_model, catalog, git, write_snapshot

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from oxgen import snapshot
 from oxgen.diff import RULES, compare
 from oxgen.diff.rules import Change
