@@ -6,14 +6,15 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from oxgen.mock import errors, routes_generate, routes_mock, routes_models, routes_queue
-from oxgen.mock.gate import Gate
-from oxgen.mock.state import MockState
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from oxgen.mock import errors, routes_generate, routes_mock, routes_models, routes_queue
+from oxgen.mock.gate import Gate
+from oxgen.mock.state import MockState
 
 log = logging.getLogger("oxgen.mock")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.requests import ClientDisconnect, Request
+
 from oxgen.mock.errors import (
     INVALID_PARAMS,
     PAYLOAD_TOO_LARGE,
@@ -13,7 +15,6 @@ from oxgen.mock.errors import (
     envelope_a,
     invalid,
 )
-from starlette.requests import ClientDisconnect, Request
 
 
 def owner(request: Request) -> str:

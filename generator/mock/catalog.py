@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
 from oxgen import routes
 from oxgen.dialect import to_standard
 from oxgen.snapshot import Snapshot

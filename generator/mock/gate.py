@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from oxgen.mock import errors
-from oxgen.mock.state import MockState
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from oxgen.mock import errors
+from oxgen.mock.state import MockState
 
 
 class Gate:

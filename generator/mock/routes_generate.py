@@ -15,6 +15,10 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
 from oxgen import routes
 from oxgen.mock import media
 from oxgen.mock.body import count_field, model_field, namespace_field, owner, read_json_object
@@ -22,9 +26,6 @@ from oxgen.mock.catalog import MEDIA_FOR_ROUTE, split_body
 from oxgen.mock.errors import invalid, model_not_found
 from oxgen.mock.routes_models import state_of
 from oxgen.mock.state import MockState
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
 
 _RESULT_KEY = {"image": "images", "video": "videos", "audio": "audio"}
 

@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from oxgen.mock import media
 from oxgen.mock.body import read_json_object
 from oxgen.mock.errors import invalid, not_found
 from oxgen.mock.routes_models import state_of
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 
 async def stats(request: Request) -> JSONResponse:

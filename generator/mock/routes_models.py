@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from oxgen.mock.errors import invalid, model_not_found
-from oxgen.mock.state import MockState
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from oxgen.mock.errors import invalid, model_not_found
+from oxgen.mock.state import MockState
 
 
 def state_of(request: Request) -> MockState:

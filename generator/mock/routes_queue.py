@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import math
 
+from starlette.requests import Request
+from starlette.responses import JSONResponse, StreamingResponse
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
 from oxgen.mock.body import (
     count_field,
     int_query,
@@ -18,10 +23,6 @@ from oxgen.mock.events import EventBroker, Subscriber, stream
 from oxgen.mock.jobs import ACTIVE, STATUSES, Job
 from oxgen.mock.routes_generate import base_of
 from oxgen.mock.routes_models import state_of
-from starlette.requests import Request
-from starlette.responses import JSONResponse, StreamingResponse
-from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 QUEUE_MEDIA = ("image", "video")
 

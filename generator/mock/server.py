@@ -6,6 +6,7 @@ import asyncio
 import socket
 
 import uvicorn
+
 from oxgen.mock.app import create_app
 from oxgen.mock.state import MockState
 
@@ -36,7 +37,9 @@ class MockUvicorn(uvicorn.Server):
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket (port 0 picks a free one). Raises OSError (e.g. port in use)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY on accepted connections only when the
+    # listening socket says so, and without it keep-alive requests stall ~40 ms (Nagle + delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))

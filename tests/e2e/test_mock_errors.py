@@ -24,7 +24,9 @@ def test_missing_or_malformed_bearer_is_401(mock: MockServer, header: str | None
 
 def test_any_non_empty_token_is_accepted(mock: MockServer) -> None:
     for token in ("x", "sk-anything-123", "Z" * 200):
-        response = httpx.get(mock.base_url + "/ai/models", headers={"Authorization": f"Bearer {token}"})
+        response = httpx.get(
+            mock.base_url + "/ai/models", headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 200
 
 
@@ -43,7 +45,9 @@ def test_unknown_route_and_method(api: httpx.Client) -> None:
     assert response.json()["status"] == "error"
 
 
-def _post(api: httpx.Client, content: bytes, content_type: str | None = "application/json") -> httpx.Response:
+def _post(
+    api: httpx.Client, content: bytes, content_type: str | None = "application/json"
+) -> httpx.Response:
     headers = {} if content_type is None else {"Content-Type": content_type}
     return api.post("/ai/images/generate", content=content, headers=headers)
 

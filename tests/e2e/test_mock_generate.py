@@ -35,7 +35,9 @@ def assert_png(data: bytes) -> None:
     assert seen == [b"IHDR", b"IDAT", b"IEND"]
 
 
-def test_video_generate_blocks_then_answers_with_a_served_mp4(mock: MockServer, api: httpx.Client) -> None:
+def test_video_generate_blocks_then_answers_with_a_served_mp4(
+    mock: MockServer, api: httpx.Client
+) -> None:
     mock.configure(latency=0.3)
     started = time.monotonic()
     response = api.post("/ai/videos/generate", json={**VIDEO_BODY, "target_namespace": "me"})
@@ -54,7 +56,9 @@ def test_video_generate_blocks_then_answers_with_a_served_mp4(mock: MockServer, 
 
 
 def test_image_generate_b64_json(api: httpx.Client) -> None:
-    response = api.post("/ai/images/generate", json={"model": IMAGE, "prompt": "x", "response_format": "b64_json"})
+    response = api.post(
+        "/ai/images/generate", json={"model": IMAGE, "prompt": "x", "response_format": "b64_json"}
+    )
     assert response.status_code == 200, response.text
     [item] = response.json()["images"]
     assert set(item) == {"b64_json"}
@@ -106,11 +110,17 @@ def test_control_fields_are_not_parameters(api: httpx.Client) -> None:
         ("/ai/videos/generate", {**VIDEO_BODY, "response_format": "gif"}, "response_format"),
         ("/ai/videos/generate", {**VIDEO_BODY, "num_generations": 9}, "num_generations"),
         ("/ai/videos/generate", {**VIDEO_BODY, "target_namespace": 1}, "target_namespace"),
-        ("/ai/chat/completions", {"model": VIDEO, "messages": [{"role": "user", "content": "hi"}]}, "videos"),
+        (
+            "/ai/chat/completions",
+            {"model": VIDEO, "messages": [{"role": "user", "content": "hi"}]},
+            "videos",
+        ),
         ("/ai/chat/completions", {"model": "gpt-4o", "messages": []}, "messages"),
     ],
 )
-def test_wrong_route_or_control_field_is_400(api: httpx.Client, route: str, body: dict[str, object], needle: str) -> None:
+def test_wrong_route_or_control_field_is_400(
+    api: httpx.Client, route: str, body: dict[str, object], needle: str
+) -> None:
     response = api.post(route, json=body)
     assert response.status_code == 400
     assert needle in response.json()["error"]["detail"]
@@ -131,7 +141,10 @@ def test_chat_completion_is_openai_shaped(api: httpx.Client) -> None:
     message = data["choices"][0]["message"]
     assert message["role"] == "assistant" and "hello there" in message["content"]
     assert data["choices"][0]["finish_reason"] == "stop"
-    assert data["usage"]["total_tokens"] == data["usage"]["prompt_tokens"] + data["usage"]["completion_tokens"]
+    assert (
+        data["usage"]["total_tokens"]
+        == data["usage"]["prompt_tokens"] + data["usage"]["completion_tokens"]
+    )
 
 
 def test_chat_completion_stream(api: httpx.Client) -> None:
@@ -147,12 +160,16 @@ def test_chat_completion_stream(api: httpx.Client) -> None:
 
 
 def test_audio_routes(api: httpx.Client) -> None:
-    speech = api.post("/ai/audio/speech", json={"model": "bytedance-seed-audio-1-0", "prompt": "hello"})
+    speech = api.post(
+        "/ai/audio/speech", json={"model": "bytedance-seed-audio-1-0", "prompt": "hello"}
+    )
     assert speech.status_code == 200, speech.text
     [item] = speech.json()["audio"]
     wav = httpx.get(item["url"])
     assert wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF"
-    text = api.post("/ai/audio/transcriptions", json={"model": "gpt-audio", "file": "https://x/a.mp3"})
+    text = api.post(
+        "/ai/audio/transcriptions", json={"model": "gpt-audio", "file": "https://x/a.mp3"}
+    )
     assert text.status_code == 200 and isinstance(text.json()["text"], str)
     wrong = api.post("/ai/audio/transcriptions", json={"model": "gpt-4o"})
     assert wrong.status_code == 400

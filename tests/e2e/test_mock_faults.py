@@ -1,0 +1,108 @@
+"""Fault injection (seeded, before processing), and the mock-only stats/reset/config endpoints."""
+
+from __future__ import annotations
+
+import httpx
+
+from oxgen.mock.testing import MockServer, running_mock_server
+
+VIDEO_BODY = {
+    "model": "luma-ray-v3-2-image-to-video",
+    "prompt": "x",
+    "input_image": "https://e.com/a.png",
+}
+
+
+def statuses(api: httpx.Client, n: int = 40) -> list[int]:
+    return [api.get("/ai/models/flux-2-pro").status_code for _ in range(n)]
+
+
+def test_same_seed_same_faults(mock: MockServer, api: httpx.Client) -> None:
+    mock.configure(fault_rate=0.5, seed=7)
+    first = statuses(api)
+    assert set(first) == {200, 429, 503}
+    mock.configure(seed=7)  # reseeds
+    assert statuses(api) == first
+    mock.configure(seed=8)
+    assert statuses(api) != first
+
+
+def test_same_seed_same_faults_across_servers(schemas_dir: object) -> None:
+    runs = []
+    for _ in range(2):
+        with running_mock_server(
+            str(schemas_dir), fault_rate=0.3, seed=42, retry_after_max=0
+        ) as server:
+            with httpx.Client(base_url=server.base_url, headers=server.headers) as api:
+                runs.append(statuses(api, 30))
+    assert runs[0] == runs[1] and 429 in runs[0]
+
+
+def test_fault_envelopes_and_retry_after(mock: MockServer, api: httpx.Client) -> None:
+    mock.configure(fault_rate=1.0, retry_after_max=1)
+    seen = set()
+    for _ in range(30):
+        response = api.get("/ai/models")
+        body = response.json()
+        assert body["status"] == "error"
+        if response.status_code == 429:
+            assert response.headers["retry-after"] in ("0", "1")
+            assert body["error"]["type"] == "rate_limited"
+        else:
+            assert response.status_code == 503 and body["error"]["type"] == "service_unavailable"
+        seen.add(response.status_code)
+    assert seen == {429, 503}
+    assert sum(mock.stats()["faults"].values()) == 30
+
+
+def test_faulted_enqueue_creates_no_job(mock: MockServer, api: httpx.Client) -> None:
+    mock.configure(fault_rate=1.0)
+    for _ in range(10):
+        assert api.post("/ai/queue", json=VIDEO_BODY).status_code in (429, 503)
+    assert mock.stats()["jobs_created"] == 0
+    mock.configure(fault_rate=0.0)
+    assert api.get("/ai/queue", params={"status": "all"}).json()["count"] == 0
+
+
+def test_rate_is_roughly_honoured(mock: MockServer, api: httpx.Client) -> None:
+    mock.configure(fault_rate=0.2, seed=3)
+    faults = sum(s != 200 for s in statuses(api, 300))
+    assert 30 <= faults <= 90
+
+
+def test_files_and_mock_endpoints_never_fault(mock: MockServer, api: httpx.Client) -> None:
+    url = api.post("/ai/images/generate", json={"model": "flux-2-pro", "prompt": "x"}).json()[
+        "images"
+    ][0]["url"]
+    mock.configure(fault_rate=1.0)
+    for _ in range(20):
+        assert httpx.get(url).status_code == 200
+        assert httpx.get(mock.root_url + "/_mock/stats").status_code == 200
+
+
+def test_stats_count_requests_per_route(mock: MockServer, api: httpx.Client) -> None:
+    api.get("/ai/models")
+    api.get("/ai/models/flux-2-pro")
+    api.get("/ai/models/nope")
+    api.post("/ai/queue", json=VIDEO_BODY)
+    stats = httpx.get(mock.root_url + "/_mock/stats").json()
+    assert stats["requests"]["GET /api/ai/models"] == 1
+    assert stats["requests"]["GET /api/ai/models/{model_id}"] == 2
+    assert stats["requests"]["POST /api/ai/queue"] == 1
+    assert stats["jobs_created"] == 1
+
+
+def test_reset_and_config_endpoints(mock: MockServer, api: httpx.Client) -> None:
+    root = mock.root_url
+    api.post("/ai/queue", json=VIDEO_BODY)
+    changed = httpx.post(root + "/_mock/config", json={"latency": 1.5, "fault_rate": 0.25})
+    assert changed.status_code == 200 and changed.json()["config"]["latency"] == 1.5
+    for bad in ({"fault_rate": 2}, {"nope": 1}, {"latency": "slow"}):
+        response = httpx.post(root + "/_mock/config", json=bad)
+        assert response.status_code == 400 and response.json()["error"]["type"] == "invalid_params"
+    assert mock.config.fault_rate == 0.25  # a bad update changes nothing
+    reset = httpx.post(root + "/_mock/reset").json()
+    assert reset["config"]["latency"] == 0.05 and reset["config"]["fault_rate"] == 0.0
+    stats = httpx.get(root + "/_mock/stats").json()
+    assert stats["jobs_created"] == 0 and stats["jobs"]["queued"] == 0
+    assert api.get("/ai/queue", params={"status": "all"}).json()["count"] == 0
