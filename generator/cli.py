@@ -26,11 +26,24 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 @main.command()
-@click.option("--schemas", "src", default="schemas", show_default=True, help="Snapshot folder or catalog file.")
+@click.option(
+    "--schemas",
+    "src",
+    default="schemas",
+    show_default=True,
+    help="Snapshot folder or catalog file.",
+)
 @click.option("--out", default="generated", show_default=True, type=click.Path(file_okay=False))
-@click.option("--package", default="oxen_inference", show_default=True, help="Import name of the generated package.")
+@click.option(
+    "--package",
+    default="oxen_inference",
+    show_default=True,
+    help="Import name of the generated package.",
+)
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if the output would differ.")
-@click.option("--strict", is_flag=True, help="Exit 1 if any model's schema could not be turned into code.")
+@click.option(
+    "--strict", is_flag=True, help="Exit 1 if any model's schema could not be turned into code."
+)
 def generate(src: str, out: str, package: str, check: bool, strict: bool) -> None:
     """Render the client package from a schema snapshot (or catalog file)."""
     from oxgen.generate import GenerateError, run
@@ -41,12 +54,16 @@ def generate(src: str, out: str, package: str, check: bool, strict: bool) -> Non
         _fail(str(exc))
         return
     for problem in result.problems:
-        click.echo(f"skipped {problem.model_id} at {problem.pointer or '/'}: {problem.reason}", err=True)
+        click.echo(
+            f"skipped {problem.model_id} at {problem.pointer or '/'}: {problem.reason}", err=True
+        )
     if check:
         if result.drift:
             for path in result.drift:
                 click.echo(f"out of date: {path}", err=True)
-            click.echo(f"{len(result.drift)} file(s) differ; run `oxgen generate` and commit.", err=True)
+            click.echo(
+                f"{len(result.drift)} file(s) differ; run `oxgen generate` and commit.", err=True
+            )
             sys.exit(1)
         click.echo(f"{out} is up to date ({result.file_count} files).")
     else:
@@ -75,7 +92,11 @@ def snapshot(src: str, out: str) -> None:
 
 
 @main.command()
-@click.option("--base-url", default=None, help="API base (default: $OXEN_BASE_URL or https://hub.oxen.ai/api).")
+@click.option(
+    "--base-url",
+    default=None,
+    help="API base (default: $OXEN_BASE_URL or https://hub.oxen.ai/api).",
+)
 @click.option("--out", default="schemas", show_default=True, type=click.Path(file_okay=False))
 def fetch(base_url: str | None, out: str) -> None:
     """Refresh the snapshot from the models endpoint (API key from OXEN_API_KEY)."""
@@ -85,25 +106,46 @@ def fetch(base_url: str | None, out: str) -> None:
 
 
 @main.command("mock-server")
-@click.option("--schemas", "src", default="schemas", show_default=True, help="Snapshot folder or catalog file.")
+@click.option(
+    "--schemas",
+    "src",
+    default="schemas",
+    show_default=True,
+    help="Snapshot folder or catalog file.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=int)
-@click.option("--latency", default=0.5, show_default=True, type=float, help="Seconds a generation takes.")
+@click.option(
+    "--latency", default=0.5, show_default=True, type=float, help="Seconds a generation takes."
+)
 @click.option("--fault-rate", default=0.0, show_default=True, type=click.FloatRange(0, 1))
 @click.option("--seed", default=None, type=int, help="Seed for repeatable faults.")
-def mock_server(src: str, host: str, port: int, latency: float, fault_rate: float, seed: int | None) -> None:
+def mock_server(
+    src: str, host: str, port: int, latency: float, fault_rate: float, seed: int | None
+) -> None:
     """Serve a snapshot over Oxen's inference protocol on loopback."""
     from oxgen.mock import main as mock_main
 
-    sys.exit(mock_main(src=src, host=host, port=port, latency=latency, fault_rate=fault_rate, seed=seed))
+    sys.exit(
+        mock_main(src=src, host=host, port=port, latency=latency, fault_rate=fault_rate, seed=seed)
+    )
 
 
 @main.command()
 @click.argument("old")
 @click.argument("new")
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json", "github"]), default="text")
-@click.option("--fail-on", type=click.Choice(["breaking", "any", "never"]), default="breaking", show_default=True)
-@click.option("--allow", "allow_file", default=None, type=click.Path(dir_okay=False), help="Allow-list file.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown", "json", "github"]), default="text"
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["breaking", "any", "never"]),
+    default="breaking",
+    show_default=True,
+)
+@click.option(
+    "--allow", "allow_file", default=None, type=click.Path(dir_okay=False), help="Allow-list file."
+)
 def diff(old: str, new: str, fmt: str, fail_on: str, allow_file: str | None) -> None:
     """Compare two snapshots (folders, catalog files or git:REV[:PATH]) and judge the changes."""
     from oxgen.diff import main as diff_main

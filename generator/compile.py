@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from oxgen import dialect, naming
 from oxgen.ir import ClassIR, FieldIR
@@ -38,7 +39,13 @@ _UNSUPPORTED = {
 # Keywords that only structure the document, never constrain the value at this node.
 _STRUCTURAL = frozenset({"$defs", "definitions", "$id", "$anchor", "$dynamicAnchor", "$vocabulary"})
 _COMBINATORS = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else"})
-_SCALAR_STATIC = {"string": "str", "integer": "int", "number": "float", "boolean": "bool", "null": "None"}
+_SCALAR_STATIC = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "null": "None",
+}
 # Types whose strict pydantic validation is exactly JSON Schema's (integers and numbers are not:
 # 1.0 is a JSON integer, and pydantic would turn 1 into 1.0 for a float).
 _NATIVE = {"string": "str", "boolean": "bool", "null": "None"}
@@ -49,6 +56,11 @@ _MAX_DEPTH = 60
 
 def _validating(node: Mapping[str, Any]) -> set[str]:
     return {k for k in node if not dialect.is_annotation(k) and k not in _STRUCTURAL}
+
+
+def _pick(node: Mapping[str, Any], keys: set[str]) -> dict[str, Any]:
+    """The entries of `node` named in `keys`, in the schema's own order (never a set's order)."""
+    return {k: v for k, v in node.items() if k in keys}
 
 
 def _literal_static(values: list[Any]) -> str:
@@ -78,13 +90,21 @@ class ModelCompiler:
     """Compiles one model's request schema. Use :meth:`compile` once per instance."""
 
     def __init__(self, schema: Any, class_name: str, stem: str) -> None:
-        self.root = dialect.to_standard(schema)
+        self.root = dialect.localise_refs(dialect.to_standard(schema))
         self.check_root = dialect.strip_annotations(self.root)
         self.class_name = class_name
         self.stem = stem
         self.classes: dict[str, ClassIR] = {}
         self.class_names: dict[str, str] = {}  # pointer -> class name
-        self.taken: set[str] = {"Any", "Annotated", "Literal", "BaseModel", "ConfigDict", "Field", "RequestModel"}
+        self.taken: set[str] = {
+            "Any",
+            "Annotated",
+            "Literal",
+            "BaseModel",
+            "ConfigDict",
+            "Field",
+            "RequestModel",
+        }
         self.ref_stack: set[str] = set()  # $ref targets being compiled (to stop on recursion)
         self.needs_root = False
         self.depth = 0
@@ -97,7 +117,9 @@ class ModelCompiler:
             raise CompileError("", f"the request schema must be a JSON object, got {kind}")
         declared = self.root.get("type")
         if declared not in (None, "object"):
-            raise CompileError("/type", f"the request schema must describe an object, not {declared!r}")
+            raise CompileError(
+                "/type", f"the request schema must describe an object, not {declared!r}"
+            )
         self._scan(self.root, "")
         self.taken.add(self.class_name)
         self._class(self.root, "", self.class_name)
@@ -108,7 +130,10 @@ class ModelCompiler:
         """Reject what the exact checker cannot do, before any code is written."""
         for sub_pointer, sub in dialect.walk(node, pointer):
             if not isinstance(sub, (dict, bool)):
-                raise CompileError(sub_pointer, f"a schema must be an object or a boolean, got {type(sub).__name__}")
+                raise CompileError(
+                    sub_pointer,
+                    f"a schema must be an object or a boolean, got {type(sub).__name__}",
+                )
             if not isinstance(sub, dict):
                 continue
             for key, reason in _UNSUPPORTED.items():
@@ -121,12 +146,18 @@ class ModelCompiler:
             if "$ref" in sub:
                 ref = sub["$ref"]
                 if not isinstance(ref, str) or not ref.startswith("#"):
-                    raise CompileError(f"{sub_pointer}/$ref", f"only local $ref is supported, got {ref!r}")
+                    raise CompileError(
+                        f"{sub_pointer}/$ref", f"only local $ref is supported, got {ref!r}"
+                    )
                 self._target(ref, f"{sub_pointer}/$ref")
             for key in ("pattern",):
                 if key in sub:
                     self._check_pattern(sub[key], f"{sub_pointer}/{key}")
-            for pattern in sub.get("patternProperties", {}) if isinstance(sub.get("patternProperties"), dict) else ():
+            for pattern in (
+                sub.get("patternProperties", {})
+                if isinstance(sub.get("patternProperties"), dict)
+                else ()
+            ):
                 self._check_pattern(pattern, f"{sub_pointer}/patternProperties")
 
     def _check_pattern(self, pattern: Any, pointer: str) -> None:
@@ -135,7 +166,9 @@ class ModelCompiler:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise CompileError(pointer, f"pattern is not a valid regular expression: {exc}") from None
+            raise CompileError(
+                pointer, f"pattern is not a valid regular expression: {exc}"
+            ) from None
 
     def _target(self, ref: str, pointer: str) -> tuple[str, Any]:
         """Resolve a local $ref to (pointer, schema); dangling refs are errors."""
@@ -144,7 +177,7 @@ class ModelCompiler:
         if ref.startswith("#/"):
             node: Any = self.root
             for raw in ref[2:].split("/"):
-                token = dialect.unescape_pointer_token(raw)
+                token = dialect.unescape_pointer_token(unquote(raw))
                 if isinstance(node, dict) and token in node:
                     node = node[token]
                 elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
@@ -214,7 +247,7 @@ class ModelCompiler:
         # A union by type: each member keeps the keywords for its own type; shared keywords
         # (combinators) are checked once on the whole.
         members = []
-        shared = {k: node[k] for k in keys & _COMBINATORS}
+        shared = _pick(node, keys & _COMBINATORS)
         base = {k: v for k, v in node.items() if k not in _COMBINATORS}
         for n in names:
             members.append(self.type_of({**base, "type": n}, pointer, hint))
@@ -222,9 +255,11 @@ class ModelCompiler:
         runtime = " | ".join(dict.fromkeys(m[1] for m in members))
         return self._also(static, runtime, shared)
 
-    def _ref(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+    def _ref(
+        self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
+    ) -> tuple[str, str]:
         target_pointer, target = self._target(node["$ref"], f"{pointer}/$ref")
-        rest = {k: node[k] for k in keys - {"$ref"}}
+        rest = _pick(node, keys - {"$ref"})
         if target_pointer in self.class_names:
             static = runtime = self.class_names[target_pointer]
         elif target_pointer in self.ref_stack:
@@ -239,12 +274,20 @@ class ModelCompiler:
                 self.ref_stack.discard(target_pointer)
         return self._also(static, runtime, rest)
 
-    def _untyped(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+    def _untyped(
+        self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
+    ) -> tuple[str, str]:
         if keys <= {"anyOf"} and isinstance(node.get("anyOf"), list) and node["anyOf"]:
-            members = [self.type_of(s, f"{pointer}/anyOf/{i}", f"{hint}{i}") for i, s in enumerate(node["anyOf"])]
+            members = [
+                self.type_of(s, f"{pointer}/anyOf/{i}", f"{hint}{i}")
+                for i, s in enumerate(node["anyOf"])
+            ]
             return _union([m[0] for m in members]), " | ".join(dict.fromkeys(m[1] for m in members))
         if keys <= {"oneOf"} and isinstance(node.get("oneOf"), list) and node["oneOf"]:
-            members = [self.type_of(s, f"{pointer}/oneOf/{i}", f"{hint}{i}") for i, s in enumerate(node["oneOf"])]
+            members = [
+                self.type_of(s, f"{pointer}/oneOf/{i}", f"{hint}{i}")
+                for i, s in enumerate(node["oneOf"])
+            ]
             runtime = " | ".join(dict.fromkeys(m[1] for m in members))
             return self._also(_union([m[0] for m in members]), runtime, {"oneOf": node["oneOf"]})
         if keys <= {"allOf"} and isinstance(node.get("allOf"), list) and node["allOf"]:
@@ -256,7 +299,9 @@ class ModelCompiler:
             return self._value(node, _literal_static(values if isinstance(values, list) else []))
         return self._value(node, "Any")
 
-    def _single(self, name: str, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+    def _single(
+        self, name: str, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
+    ) -> tuple[str, str]:
         if name in _SCALAR_STATIC:
             return self._value(node, _SCALAR_STATIC[name])
         if name == "array":
@@ -266,21 +311,31 @@ class ModelCompiler:
             return class_name, class_name
         return self._mapping(node, pointer, hint, keys)
 
-    def _array(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+    def _array(
+        self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
+    ) -> tuple[str, str]:
         items = node.get("items")
         if "prefixItems" in node or isinstance(items, list) or items is False:
-            return self._also("list[Any]", "list[Any]", {k: node[k] for k in keys - {"type"}})
-        item_static, item_runtime = ("Any", "Any") if items is None else self.type_of(items, f"{pointer}/items", hint + "Item")
-        residual = {k: node[k] for k in keys - {"type", "items"}}
+            return self._also("list[Any]", "list[Any]", _pick(node, keys - {"type"}))
+        item_static, item_runtime = (
+            ("Any", "Any")
+            if items is None
+            else self.type_of(items, f"{pointer}/items", hint + "Item")
+        )
+        residual = _pick(node, keys - {"type", "items"})
         return self._also(f"list[{item_static}]", f"list[{item_runtime}]", residual)
 
-    def _mapping(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> tuple[str, str]:
+    def _mapping(
+        self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
+    ) -> tuple[str, str]:
         extra = node.get("additionalProperties")
         if "patternProperties" in node or extra is False or extra is None or extra is True:
-            residual = {k: node[k] for k in keys - {"type"}}
+            residual = _pick(node, keys - {"type"})
             return self._also("dict[str, Any]", "dict[str, Any]", residual)
-        value_static, value_runtime = self.type_of(extra, f"{pointer}/additionalProperties", hint + "Value")
-        residual = {k: node[k] for k in keys - {"type", "additionalProperties"}}
+        value_static, value_runtime = self.type_of(
+            extra, f"{pointer}/additionalProperties", hint + "Value"
+        )
+        residual = _pick(node, keys - {"type", "additionalProperties"})
         return self._also(f"dict[str, {value_static}]", f"dict[str, {value_runtime}]", residual)
 
     # -- classes -----------------------------------------------------------------------------
@@ -290,15 +345,17 @@ class ModelCompiler:
             return self.class_names[pointer]
         name = hint if pointer == "" else naming.unique_name(hint, self.taken)
         self.class_names[pointer] = name
-        props = node.get("properties") if isinstance(node.get("properties"), dict) else {}
-        required = [r for r in node.get("required", []) if isinstance(r, str)] if isinstance(node.get("required"), list) else []
-        names = naming.field_names(props)
-        order = sorted(
-            range(len(props)),
-            key=lambda i: (_order_key(list(props.values())[i]), i),
+        raw_props = node.get("properties")
+        props: dict[str, Any] = raw_props if isinstance(raw_props, dict) else {}
+        required = (
+            [r for r in node.get("required", []) if isinstance(r, str)]
+            if isinstance(node.get("required"), list)
+            else []
         )
-        fields = []
+        names = naming.field_names(props)
         prop_items = list(props.items())
+        order = sorted(range(len(prop_items)), key=lambda i: (_order_key(prop_items[i][1]), i))
+        fields = []
         for i in order:
             prop, schema = prop_items[i]
             field_pointer = f"{pointer}/properties/{dialect.escape_pointer_token(prop)}"
@@ -316,7 +373,7 @@ class ModelCompiler:
             _, extra_type = self.type_of(extra, f"{pointer}/additionalProperties", name + "Extra")
             if extra_type == "Any":
                 extra_type = None
-        residual = {k: node[k] for k in keys - handled}
+        residual = _pick(node, keys - handled)
         missing = [r for r in required if r not in props]
         if missing:
             residual["required"] = missing
@@ -328,7 +385,8 @@ class ModelCompiler:
             check = py_literal(checked)
         self.classes[pointer] = ClassIR(
             name=name,
-            description=plain(node.get("description")) or plain(node.get("title") if pointer else ""),
+            description=plain(node.get("description"))
+            or plain(node.get("title") if pointer else ""),
             fields=tuple(fields),
             extra=extra_mode,
             extra_type=extra_type,
@@ -337,7 +395,9 @@ class ModelCompiler:
         )
         return name
 
-    def _field(self, prop: str, name: str, schema: Any, static: str, runtime: str, required: bool) -> FieldIR:
+    def _field(
+        self, prop: str, name: str, schema: Any, static: str, runtime: str, required: bool
+    ) -> FieldIR:
         info = schema if isinstance(schema, dict) else {}
         default = py_literal(info["default"]) if "default" in info and not required else None
         return FieldIR(
@@ -355,11 +415,21 @@ class ModelCompiler:
 
 def _order_key(schema: Any) -> float:
     order = schema.get("x-order") if isinstance(schema, dict) else None
-    return float(order) if isinstance(order, (int, float)) and not isinstance(order, bool) else float("inf")
+    return (
+        float(order)
+        if isinstance(order, (int, float)) and not isinstance(order, bool)
+        else float("inf")
+    )
 
 
 def _fmt(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    return (
+        repr(value)
+        if isinstance(value, str)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+    )
 
 
 def describe(schema: Mapping[str, Any]) -> tuple[str, ...]:
@@ -374,11 +444,19 @@ def describe(schema: Mapping[str, Any]) -> tuple[str, ...]:
     high = schema.get("maximum", schema.get("exclusiveMaximum"))
     if low is not None or high is not None:
         left = "" if low is None else ("> " if "exclusiveMinimum" in schema else ">= ") + str(low)
-        right = "" if high is None else ("< " if "exclusiveMaximum" in schema else "<= ") + str(high)
+        right = (
+            "" if high is None else ("< " if "exclusiveMaximum" in schema else "<= ") + str(high)
+        )
         facts.append("range: " + ", ".join(p for p in (left, right) if p))
-    for key, label in (("minLength", "min length"), ("maxLength", "max length"), ("minItems", "min items"),
-                       ("maxItems", "max items"), ("multipleOf", "multiple of"), ("pattern", "pattern"),
-                       ("format", "format")):
+    for key, label in (
+        ("minLength", "min length"),
+        ("maxLength", "max length"),
+        ("minItems", "min items"),
+        ("maxItems", "max items"),
+        ("multipleOf", "multiple of"),
+        ("pattern", "pattern"),
+        ("format", "format"),
+    ):
         if key in schema:
             facts.append(f"{label}: {_fmt(schema[key])}")
     if "default" in schema:

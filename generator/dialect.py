@@ -133,7 +133,9 @@ def to_standard(schema: Any) -> Any:
     for key, value in schema.items():
         kind = SUBSCHEMA_KEYWORDS.get(key)
         if kind == "one":
-            out[key] = [to_standard(v) for v in value] if isinstance(value, list) else to_standard(value)
+            out[key] = (
+                [to_standard(v) for v in value] if isinstance(value, list) else to_standard(value)
+            )
         elif kind == "list" and isinstance(value, list):
             out[key] = [to_standard(v) for v in value]
         elif kind == "map" and isinstance(value, dict):
@@ -156,7 +158,11 @@ def strip_annotations(schema: Any) -> Any:
             continue
         kind = SUBSCHEMA_KEYWORDS.get(key)
         if kind == "one":
-            out[key] = [strip_annotations(v) for v in value] if isinstance(value, list) else strip_annotations(value)
+            out[key] = (
+                [strip_annotations(v) for v in value]
+                if isinstance(value, list)
+                else strip_annotations(value)
+            )
         elif kind == "list" and isinstance(value, list):
             out[key] = [strip_annotations(v) for v in value]
         elif kind == "map" and isinstance(value, dict):
@@ -164,3 +170,81 @@ def strip_annotations(schema: Any) -> Any:
         else:
             out[key] = value
     return out
+
+
+_ROOT_BASE = "urn:oxgen:root"
+
+
+def _join_uri(base: str, ref: str) -> str:
+    from urllib.parse import urljoin
+
+    if ref.startswith("#"):
+        return base.split("#", 1)[0] + ref
+    if ":" in ref.split("/", 1)[0]:  # absolute (http:, urn:, ...)
+        return ref
+    return urljoin(base, ref)
+
+
+def _pointer(tokens: list[str]) -> str:
+    return "".join("/" + escape_pointer_token(t).replace("%", "%25") for t in tokens)
+
+
+def localise_refs(schema: Any) -> Any:
+    """A copy of `schema` whose every ``$ref`` that resolves inside the document is a local JSON
+    pointer (``#/...``), following ``$id`` base URIs and ``$anchor`` names as draft 2020-12 does.
+
+    References to other documents (the meta-schema, remote URLs) are left as they are.
+    """
+    resources: dict[str, list[str]] = {}  # absolute URI without fragment -> pointer tokens
+    anchors: dict[str, list[str]] = {}  # absolute URI with #anchor -> pointer tokens
+
+    def index(node: Any, base: str, tokens: list[str]) -> None:
+        if not isinstance(node, dict):
+            return
+        if isinstance(node.get("$id"), str):
+            base = _join_uri(base, node["$id"]).split("#", 1)[0]
+            resources.setdefault(base, tokens)
+        if isinstance(node.get("$anchor"), str):
+            anchors.setdefault(f"{base}#{node['$anchor']}", tokens)
+        for sub_pointer, sub in subschemas(node, ""):
+            index(
+                sub, base, tokens + [unescape_pointer_token(t) for t in sub_pointer.split("/")[1:]]
+            )
+
+    def rewrite(node: Any, base: str) -> Any:
+        if not isinstance(node, dict):
+            return node
+        if isinstance(node.get("$id"), str):
+            base = _join_uri(base, node["$id"]).split("#", 1)[0]
+        out = dict(node)
+        ref = node.get("$ref")
+        if isinstance(ref, str):
+            target = _join_uri(base, ref)
+            doc, _, fragment = target.partition("#")
+            if doc in resources:
+                from urllib.parse import unquote
+
+                if fragment == "" or fragment.startswith("/"):
+                    tokens = resources[doc] + [
+                        unescape_pointer_token(unquote(t)) for t in fragment.split("/")[1:]
+                    ]
+                    out["$ref"] = "#" + _pointer(tokens)
+                elif target in anchors:
+                    out["$ref"] = "#" + _pointer(anchors[target])
+        for key, kind in SUBSCHEMA_KEYWORDS.items():
+            if key not in out:
+                continue
+            value = out[key]
+            if kind == "map" and isinstance(value, dict):
+                out[key] = {k: rewrite(v, base) for k, v in value.items()}
+            elif isinstance(value, list):
+                out[key] = [rewrite(v, base) for v in value]
+            else:
+                out[key] = rewrite(value, base)
+        return out
+
+    if not isinstance(schema, dict):
+        return schema
+    index(schema, _ROOT_BASE, [])
+    resources.setdefault(_ROOT_BASE, [])
+    return rewrite(schema, _ROOT_BASE)

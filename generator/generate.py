@@ -71,7 +71,9 @@ def fingerprints(snapshot: Snapshot, package: str) -> tuple[dict[str, str], str]
     base = generator_fingerprint()
     modules = naming.model_module_names(m["id"] for m in snapshot.models)
     per_model = {
-        m["id"]: _sha(base, package, modules[m["id"]], json.dumps(m, sort_keys=True, ensure_ascii=False))
+        m["id"]: _sha(
+            base, package, modules[m["id"]], json.dumps(m, sort_keys=True, ensure_ascii=False)
+        )
         for m in snapshot.models
     }
     return per_model, _sha(base, package, *per_model.values())
@@ -134,7 +136,9 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def run(src: str | os.PathLike[str], out: Path, *, package: str = "oxen_inference", check: bool = False) -> Result:
+def run(
+    src: str | os.PathLike[str], out: Path, *, package: str = "oxen_inference", check: bool = False
+) -> Result:
     try:
         snapshot = load(src)
     except SnapshotError as exc:
@@ -148,7 +152,9 @@ def run(src: str | os.PathLike[str], out: Path, *, package: str = "oxen_inferenc
     by_path = {render.model_path(m, package): m.model_id for m in ir.models if m.has_schema}
     for path, job in render.render_jobs(ir):
         jobs[path] = (per_model[by_path[path]] if path in by_path else whole, job)
-    result = Result(model_count=sum(m.has_schema for m in ir.models), file_count=len(jobs), problems=ir.problems)
+    result = Result(
+        model_count=sum(m.has_schema for m in ir.models), file_count=len(jobs), problems=ir.problems
+    )
 
     cache = {} if check else _load_cache(out)
     cached_files: dict[str, Any] = cache.get("files", {}) if cache.get("package") == package else {}

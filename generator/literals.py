@@ -30,7 +30,11 @@ def py_literal(value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(py_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{_str_literal(str(k))}: {py_literal(v)}" for k, v in value.items()) + "}"
+        return (
+            "{"
+            + ", ".join(f"{_str_literal(str(k))}: {py_literal(v)}" for k, v in value.items())
+            + "}"
+        )
     raise TypeError(f"not a JSON value: {type(value).__name__}")
 
 
@@ -62,10 +66,16 @@ def docstring_body(text: str) -> str:
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     body = "".join(_safe_char(ch) for ch in text).rstrip()
-    body = body.replace('"""', '\\"\\"\\"')
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
-    return body
+    out: list[str] = []
+    run = 0  # unescaped quotes just emitted
+    for i, ch in enumerate(body):
+        if ch == '"' and (run == 2 or i == len(body) - 1):
+            out.append('\\"')
+            run = 0
+        else:
+            out.append(ch)
+            run = run + 1 if ch == '"' else 0
+    return "".join(out)
 
 
 def docstring(text: str, indent: str = "") -> str:

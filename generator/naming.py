@@ -72,9 +72,30 @@ KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
 _CANONICAL_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 
+_LIGATURES = str.maketrans(
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ø": "o",
+        "Ø": "O",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+    }
+)
+
+
 def ascii_fold(text: str) -> str:
-    """Non-ASCII letters reduced to their ASCII base (``größe`` -> ``groe``, ``é`` -> ``e``)."""
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    """Non-ASCII letters reduced to ASCII (``größe`` -> ``grosse``, ``é`` -> ``e``)."""
+    return (
+        unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
 
 
 def _short_hash(text: str) -> str:
@@ -131,7 +152,9 @@ def model_module_names(model_ids: Iterable[str]) -> dict[str, str]:
         n = 6
         while name in taken:
             n += 2
-            name = f"{model_module_name(model_id)}_{hashlib.sha256(model_id.encode()).hexdigest()[:n]}"
+            name = (
+                f"{model_module_name(model_id)}_{hashlib.sha256(model_id.encode()).hexdigest()[:n]}"
+            )
         result[model_id] = name
         taken.add(name)
     return result

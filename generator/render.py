@@ -82,7 +82,7 @@ def model_path(model: ModelIR, package: str) -> str:
     return f"{package}/models/{model.module}.py"
 
 
-def _imports(model: ModelIR) -> dict[str, list[str]]:
+def _imports(model: ModelIR) -> dict[str, Any]:
     code = " ".join(
         [f.runtime for c in model.classes for f in c.fields]
         + [c.extra_type or "" for c in model.classes]

@@ -33,13 +33,21 @@ def route_for(model: dict[str, Any]) -> str | None:
     endpoint = model.get("endpoint")
     if isinstance(endpoint, str) and endpoint.startswith("/"):
         path = endpoint if endpoint.startswith("/ai/") else "/ai" + endpoint
-        if path in _KIND and (by_caps is None or _KIND[path] == _KIND.get(by_caps) or by_caps == CHAT):
+        if path in _KIND and (
+            by_caps is None or _KIND[path] == _KIND.get(by_caps) or by_caps == CHAT
+        ):
             return path
     return by_caps
 
 
-_KIND = {VIDEO: "video", IMAGE_GENERATE: "image", IMAGE_EDIT: "image", SPEECH: "audio",
-         TRANSCRIPTION: "text", CHAT: "text"}
+_KIND = {
+    VIDEO: "video",
+    IMAGE_GENERATE: "image",
+    IMAGE_EDIT: "image",
+    SPEECH: "audio",
+    TRANSCRIPTION: "text",
+    CHAT: "text",
+}
 
 
 def _by_capabilities(model: dict[str, Any]) -> str | None:

@@ -97,7 +97,9 @@ def from_catalog(data: Any, source: str) -> Snapshot:
     elif isinstance(data, list):
         items = data
     else:
-        raise SnapshotError(f"{source}: not a models list (expected {{'object': 'list', 'data': [...]}})")
+        raise SnapshotError(
+            f"{source}: not a models list (expected {{'object': 'list', 'data': [...]}})"
+        )
     return _build((normalise_model(m, f"{source}: data[{i}]") for i, m in enumerate(items)), source)
 
 
@@ -136,7 +138,9 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SnapshotError(f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise SnapshotError(
+            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
 
 
 def from_folder(folder: Path, *, verify: bool = True) -> Snapshot:
@@ -151,7 +155,9 @@ def from_folder(folder: Path, *, verify: bool = True) -> Snapshot:
             raise SnapshotError(f"{manifest_path}: models[{i}] has no `file`")
         name = entry["file"]
         if Path(name).name != name or name in ("", ".", ".."):
-            raise SnapshotError(f"{manifest_path}: models[{i}].file {name!r} is not a plain file name")
+            raise SnapshotError(
+                f"{manifest_path}: models[{i}].file {name!r} is not a plain file name"
+            )
         path = folder / name
         if verify and isinstance(entry.get("sha256"), str):
             try:
@@ -172,7 +178,9 @@ def load(src: str | os.PathLike[str]) -> Snapshot:
     path = Path(src)
     if path.is_dir():
         if not (path / MANIFEST).exists():
-            raise SnapshotError(f"{path}: folder has no {MANIFEST}; is it a snapshot? (`oxgen fetch` makes one)")
+            raise SnapshotError(
+                f"{path}: folder has no {MANIFEST}; is it a snapshot? (`oxgen fetch` makes one)"
+            )
         return from_folder(path)
     if not path.exists():
         raise SnapshotError(f"{path}: no such file or folder")

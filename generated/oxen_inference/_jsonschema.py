@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, GetCoreSchemaHandler
 from pydantic_core import core_schema
@@ -84,7 +85,7 @@ def _canon(value: Any) -> Any:
 
 def json_equal(a: Any, b: Any) -> bool:
     """Equality as JSON Schema defines it: ``1 == 1.0``, ``True != 1``, deep for arrays and objects."""
-    return _canon(a) == _canon(b)
+    return bool(_canon(a) == _canon(b))
 
 
 def _fraction(value: int | float) -> Fraction:
@@ -129,7 +130,7 @@ def _resolve(ref: str, root: Schema) -> Schema:
     if ref.startswith("#/"):
         node = root
         for raw in ref[2:].split("/"):
-            token = raw.replace("~1", "/").replace("~0", "~")
+            token = unquote(raw).replace("~1", "/").replace("~0", "~")
             if isinstance(node, list):
                 node = node[int(token)]
             else:

@@ -21,6 +21,11 @@ __all__ = [
 ]
 
 
+#: The default of an optional field without a schema default: it reads as None and is never sent.
+#: Typed ``Any`` so a field keeps the exact type the schema allows (``None`` only if nullable).
+UNSET: Any = None
+
+
 class RequestModel(BaseModel):
     """Base of the generated request classes.
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "BlackForestLabsFlux2Klein9bRequest",
@@ -28,7 +28,7 @@ class BlackForestLabsFlux2Klein9bRequest(RequestModel):
 
     input_image: (
         list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=None)
+    ) = Field(default=UNSET)
     """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
 
     aspect_ratio: Annotated[
@@ -56,7 +56,7 @@ class BlackForestLabsFlux2Klein9bRequest(RequestModel):
     one of: 'png', 'jpg', 'webp'; default: 'png'
     """
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed. Leave blank to randomize"""
 
     num_inference_steps: Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "BytedanceDepthAnythingVideoRequest",
@@ -58,10 +58,10 @@ class BytedanceDepthAnythingVideoRequest(RequestModel):
     one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
     """
 
-    max_frames: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    max_frames: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Maximum number of frames to process. Leave unset to process all frames."""
 
-    output_fps: Annotated[float, _js.Value({"type": "number"})] = Field(default=None)
+    output_fps: Annotated[float, _js.Value({"type": "number"})] = Field(default=UNSET)
     """Output video FPS. Leave unset to use the input frame rate."""
 
     side_by_side: bool = Field(default=False)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "BytedanceSeedAudio1_0Request",
@@ -26,10 +26,10 @@ class BytedanceSeedAudio1_0Request(RequestModel):
     prompt: str
     """Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3."""
 
-    audio_urls: list[str] = Field(default=None)
+    audio_urls: list[str] = Field(default=UNSET)
     """Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus."""
 
-    image_url: str = Field(default=None)
+    image_url: str = Field(default=UNSET)
     """Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
 
     format: 'uri'

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "BytedanceSeedance2_0FastImageToVideoRequest",
@@ -38,7 +38,7 @@ class BytedanceSeedance2_0FastImageToVideoRequest(RequestModel):
     default: false
     """
 
-    tail_image_url: str = Field(default=None)
+    tail_image_url: str = Field(default=UNSET)
     """Optional URL of the end-frame image for first+last-frame transitions.
 
     format: 'uri'

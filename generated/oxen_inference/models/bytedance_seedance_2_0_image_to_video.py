@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "BytedanceSeedance2_0ImageToVideoRequest",
@@ -38,7 +38,7 @@ class BytedanceSeedance2_0ImageToVideoRequest(RequestModel):
     default: false
     """
 
-    tail_image_url: str = Field(default=None)
+    tail_image_url: str = Field(default=UNSET)
     """Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.
 
     format: 'uri'

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "BytedanceSeedance2_0ReferenceToVideoRequest",
@@ -26,19 +26,19 @@ class BytedanceSeedance2_0ReferenceToVideoRequest(RequestModel):
     prompt: str
     """The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."""
 
-    input_face_images: list[str] = Field(default=None)
+    input_face_images: list[str] = Field(default=UNSET)
     """Place reference images here when they show a real human face. Content filters may block the request otherwise."""
 
-    input_images: list[str] = Field(default=None)
+    input_images: list[str] = Field(default=UNSET)
     """Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used."""
 
-    input_face_videos: list[str] = Field(default=None)
+    input_face_videos: list[str] = Field(default=UNSET)
     """Place reference videos here when they show a real human face. Content filters may block the request otherwise."""
 
-    input_videos: list[str] = Field(default=None)
+    input_videos: list[str] = Field(default=UNSET)
     """Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used."""
 
-    input_audios: list[str] = Field(default=None)
+    input_audios: list[str] = Field(default=UNSET)
     """Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used."""
 
     resolution: Annotated[

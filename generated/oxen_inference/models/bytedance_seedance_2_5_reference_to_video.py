@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "BytedanceSeedance2_5ReferenceToVideoRequest",
@@ -26,19 +26,19 @@ class BytedanceSeedance2_5ReferenceToVideoRequest(RequestModel):
     prompt: str
     """The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."""
 
-    input_face_images: list[str] = Field(default=None)
+    input_face_images: list[str] = Field(default=UNSET)
     """Place reference images here when they show a real human face. Content filters may block the request otherwise."""
 
-    input_images: list[str] = Field(default=None)
+    input_images: list[str] = Field(default=UNSET)
     """Reference images that guide the generated video. Up to 30 total reference images may be used."""
 
-    input_face_videos: list[str] = Field(default=None)
+    input_face_videos: list[str] = Field(default=UNSET)
     """Place reference videos here when they show a real human face. Content filters may block the request otherwise."""
 
-    input_videos: list[str] = Field(default=None)
+    input_videos: list[str] = Field(default=UNSET)
     """Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds."""
 
-    input_audios: list[str] = Field(default=None)
+    input_audios: list[str] = Field(default=UNSET)
     """Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds."""
 
     resolution: Annotated[

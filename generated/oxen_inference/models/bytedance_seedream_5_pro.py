@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "BytedanceSeedream5ProRequest",
@@ -26,7 +26,7 @@ class BytedanceSeedream5ProRequest(RequestModel):
     prompt: str
     """Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images."""
 
-    input_image: Annotated[list[str], _js.Also({"maxItems": 10})] = Field(default=None)
+    input_image: Annotated[list[str], _js.Also({"maxItems": 10})] = Field(default=UNSET)
     """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
 
     max items: 10

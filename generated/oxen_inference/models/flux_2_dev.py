@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Flux2DevRequest",
@@ -26,7 +26,7 @@ class Flux2DevRequest(RequestModel):
     prompt: str
     """Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images."""
 
-    input_image: list[str] = Field(default=None)
+    input_image: list[str] = Field(default=UNSET)
     """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
 
     aspect_ratio: Annotated[
@@ -68,7 +68,7 @@ class Flux2DevRequest(RequestModel):
     range: >= 0, <= 10; default: 2
     """
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed. Set for reproducible generation"""
 
     output_format: Annotated[

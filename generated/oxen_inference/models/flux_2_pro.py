@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Flux2ProRequest",
@@ -28,7 +28,7 @@ class Flux2ProRequest(RequestModel):
 
     input_image: (
         list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=None)
+    ) = Field(default=UNSET)
     """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
 
     aspect_ratio: Annotated[
@@ -70,7 +70,7 @@ class Flux2ProRequest(RequestModel):
     range: >= 0, <= 10; default: 2
     """
 
-    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=None)
+    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=UNSET)
     """Random seed. Set for reproducible generation"""
 
     output_format: Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Flux3ImageRequest",
@@ -26,7 +26,7 @@ class Flux3ImageRequest(RequestModel):
     input_image: (
         Annotated[list[str], _js.Also({"maxItems": 10})]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "maxItems": 10, "type": "null"})]
-    ) = Field(default=None)
+    ) = Field(default=UNSET)
     """Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
 
     max items: 10

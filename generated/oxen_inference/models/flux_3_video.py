@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Flux3VideoRequest",
@@ -26,10 +26,10 @@ class Flux3VideoRequest(RequestModel):
     prompt: str
     """Free-form prompt describing the video."""
 
-    input_images: list[str] = Field(default=None)
+    input_images: list[str] = Field(default=UNSET)
     """Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video."""
 
-    input_video: str = Field(default=None)
+    input_video: str = Field(default=UNSET)
     """Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
 
     format: 'uri'

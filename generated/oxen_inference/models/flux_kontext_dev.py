@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "FluxKontextDevRequest",
@@ -88,7 +88,7 @@ class FluxKontextDevRequest(RequestModel):
     range: >= 0, <= 10; default: 2.5
     """
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for reproducible generation. Leave blank for random."""
 
     output_format: Annotated[

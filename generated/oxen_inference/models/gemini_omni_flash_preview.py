@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "GeminiOmniFlashPreviewRequest",
@@ -26,7 +26,7 @@ class GeminiOmniFlashPreviewRequest(RequestModel):
     prompt: str
     """Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc."""
 
-    first_frame_image: str = Field(default=None)
+    first_frame_image: str = Field(default=UNSET)
     """Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
 
     format: 'uri'
@@ -38,7 +38,7 @@ class GeminiOmniFlashPreviewRequest(RequestModel):
     default: []
     """
 
-    input_video: str = Field(default=None)
+    input_video: str = Field(default=UNSET)
     """Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
 
     format: 'uri'

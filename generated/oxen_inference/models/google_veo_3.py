@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "GoogleVeo3Request",
@@ -26,7 +26,7 @@ class GoogleVeo3Request(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'

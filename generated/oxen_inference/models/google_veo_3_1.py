@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "GoogleVeo3_1Request",
@@ -26,7 +26,7 @@ class GoogleVeo3_1Request(RequestModel):
     prompt: str
     """Text description of the video to generate, or how to animate the input image."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
 
     format: 'uri'

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "GoogleVeo3_1FastRequest",
@@ -26,7 +26,7 @@ class GoogleVeo3_1FastRequest(RequestModel):
     prompt: str
     """Text description of the video to generate, or how to animate the input image."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
 
     format: 'uri'
@@ -57,5 +57,5 @@ class GoogleVeo3_1FastRequest(RequestModel):
     one of: 4, 6, 8; default: 8
     """
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for deterministic generation."""

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "GptImage1_5Request",
@@ -26,7 +26,7 @@ class GptImage1_5Request(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."""
 
-    input_image: list[str] = Field(default=None)
+    input_image: list[str] = Field(default=UNSET)
     """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
 
     output_format: Annotated[

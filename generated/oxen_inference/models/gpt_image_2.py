@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "GptImage2Request",
@@ -28,10 +28,10 @@ class GptImage2Request(RequestModel):
 
     input_image: (
         list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=None)
+    ) = Field(default=UNSET)
     """Optional reference image(s) to edit. Leave empty to generate from the prompt alone."""
 
-    mask_url: Annotated[str | None, _js.Value({"type": ["string", "null"]})] = Field(default=None)
+    mask_url: Annotated[str | None, _js.Value({"type": ["string", "null"]})] = Field(default=UNSET)
     """Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
 
     format: 'uri'

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "GptImage2_5FlareRequest",
@@ -25,10 +25,10 @@ class GptImage2_5FlareRequest(RequestModel):
 
     input_image: (
         list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=None)
+    ) = Field(default=UNSET)
     """Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone."""
 
-    mask_url: Annotated[str | None, _js.Value({"type": ["string", "null"]})] = Field(default=None)
+    mask_url: Annotated[str | None, _js.Value({"type": ["string", "null"]})] = Field(default=UNSET)
     """Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
 
     format: 'uri'

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Happyhorse1_0T2vRequest",
@@ -52,7 +52,7 @@ class Happyhorse1_0T2vRequest(RequestModel):
     """
 
     seed: Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})] = (
-        Field(default=None)
+        Field(default=UNSET)
     )
     """Random seed for reproducibility (0-2147483647).
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Happyhorse1_0VideoEditRequest",
@@ -32,7 +32,7 @@ class Happyhorse1_0VideoEditRequest(RequestModel):
     format: 'uri'
     """
 
-    reference_images: list[str] = Field(default=None)
+    reference_images: list[str] = Field(default=UNSET)
     """Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each."""
 
     resolution: Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Happyhorse1_1R2vRequest",
@@ -26,7 +26,7 @@ class Happyhorse1_1R2vRequest(RequestModel):
     prompt: str
     """Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order."""
 
-    reference_images: list[str] = Field(default=None)
+    reference_images: list[str] = Field(default=UNSET)
     """Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio."""
 
     aspect_ratio: Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "IdeogramV4Request",
@@ -86,7 +86,7 @@ class IdeogramV4Request(RequestModel):
     default: 1
     """
 
-    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=None)
+    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=UNSET)
     """The seed to use for generation. If not provided, a random seed will be used."""
 
     enable_safety_checker: bool = Field(default=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "KlingVideoO1ImageToVideoRequest",
@@ -32,7 +32,7 @@ class KlingVideoO1ImageToVideoRequest(RequestModel):
     format: 'uri'
     """
 
-    tail_image_url: str = Field(default=None)
+    tail_image_url: str = Field(default=UNSET)
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "KlingVideoO1ReferenceToVideoRequest",
@@ -29,7 +29,7 @@ class KlingVideoO1ReferenceToVideoRequest(RequestModel):
     input_image: list[str]
     """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."""
 
-    elements: list[dict[str, Any]] = Field(default=None)
+    elements: list[dict[str, Any]] = Field(default=UNSET)
     """Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them."""
 
     aspect_ratio: Annotated[

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "KlingVideoO1VideoToVideoEditRequest",
@@ -31,10 +31,10 @@ class KlingVideoO1VideoToVideoEditRequest(RequestModel):
     format: 'uri'
     """
 
-    input_image: list[str] = Field(default=None)
+    input_image: list[str] = Field(default=UNSET)
     """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."""
 
-    elements: list[dict[str, Any]] = Field(default=None)
+    elements: list[dict[str, Any]] = Field(default=UNSET)
     """Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them."""
 
     keep_audio: bool = Field(default=True)

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "KlingVideoO3OmniRequest",
@@ -26,10 +26,10 @@ class KlingVideoO3OmniRequest(RequestModel):
     prompt: str
     """Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements."""
 
-    input_image: list[str] = Field(default=None)
+    input_image: list[str] = Field(default=UNSET)
     """Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set)."""
 
-    input_video: str = Field(default=None)
+    input_video: str = Field(default=UNSET)
     """Source video for edit or motion/style reference.
 
     format: 'uri'
@@ -43,19 +43,19 @@ class KlingVideoO3OmniRequest(RequestModel):
     one of: 'edit', 'reference'; default: 'edit'
     """
 
-    start_image_url: str = Field(default=None)
+    start_image_url: str = Field(default=UNSET)
     """Optional first frame. End frame requires a start frame.
 
     format: 'uri'
     """
 
-    tail_image_url: str = Field(default=None)
+    tail_image_url: str = Field(default=UNSET)
     """Optional last frame. Requires start frame.
 
     format: 'uri'
     """
 
-    elements: list[dict[str, Any]] = Field(default=None)
+    elements: list[dict[str, Any]] = Field(default=UNSET)
     """Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video."""
 
     resolution: Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "KlingVideoV2_6ProImageToVideoRequest",
@@ -26,13 +26,13 @@ class KlingVideoV2_6ProImageToVideoRequest(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Text description of what you *do not* want the model to do."""
 
     duration: Annotated[Literal[5, 10], _js.Value({"enum": [5, 10], "type": "integer"})] = Field(

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "KlingVideoV2_6ProTextToVideoRequest",
@@ -26,7 +26,7 @@ class KlingVideoV2_6ProTextToVideoRequest(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image."""
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Text description of what you *do not* want the model to do."""
 
     aspect_ratio: Annotated[

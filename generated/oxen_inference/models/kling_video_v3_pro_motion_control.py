@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "KlingVideoV3ProMotionControlRequest",
@@ -52,5 +52,5 @@ class KlingVideoV3ProMotionControlRequest(RequestModel):
     default: true
     """
 
-    elements: list[dict[str, Any]] = Field(default=None)
+    elements: list[dict[str, Any]] = Field(default=UNSET)
     """Optional element for facial consistency binding. Upload a facial element to enhance identity preservation in the generated video. Only 1 element is supported. Reference in prompt as @Element1. Element binding is only supported when character_orientation is 'video'."""

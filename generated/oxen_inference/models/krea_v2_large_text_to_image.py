@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "KreaV2LargeTextToImageRequest",
@@ -45,7 +45,7 @@ class KreaV2LargeTextToImageRequest(RequestModel):
                 }
             ),
         ]
-    ) = Field(default=None)
+    ) = Field(default=UNSET)
     """Optional list of reference image URLs that guide the style of the generated image. At most 10 entries."""
 
     aspect_ratio: Annotated[
@@ -71,7 +71,7 @@ class KreaV2LargeTextToImageRequest(RequestModel):
     one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
     """
 
-    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=None)
+    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=UNSET)
     """Random seed for reproducible generation."""
 
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Ltx2_19bImageToVideoRequest",
@@ -26,7 +26,7 @@ class Ltx2_19bImageToVideoRequest(RequestModel):
     prompt: str
     """Text prompt describing the video to generate"""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """First frame image for optional image-to-video generation
 
     format: 'uri'

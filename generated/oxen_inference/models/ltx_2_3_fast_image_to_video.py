@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Ltx2_3FastImageToVideoRequest",
@@ -32,7 +32,7 @@ class Ltx2_3FastImageToVideoRequest(RequestModel):
     format: 'uri'
     """
 
-    last_frame_image: str = Field(default=None)
+    last_frame_image: str = Field(default=UNSET)
     """The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
 
     format: 'uri'

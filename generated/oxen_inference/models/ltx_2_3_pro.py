@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Ltx2_3ProRequest",
@@ -26,13 +26,13 @@ class Ltx2_3ProRequest(RequestModel):
     prompt: str
     """Text prompt describing the video to generate"""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """First frame image for image-to-video generation
 
     format: 'uri'
     """
 
-    last_frame_image: str = Field(default=None)
+    last_frame_image: str = Field(default=UNSET)
     """Last frame image. When provided, the video interpolates between the first frame and this last frame.
 
     format: 'uri'

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Ltx2_3ProAudioToVideoRequest",
@@ -27,10 +27,10 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
     format: 'uri'
     """
 
-    prompt: str = Field(default=None)
+    prompt: str = Field(default=UNSET)
     """Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """URL of an image to use as the first frame of the video. If not provided, prompt is required.
 
     format: 'uri'

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Ltx2_3ProExtendVideoRequest",
@@ -29,7 +29,7 @@ class Ltx2_3ProExtendVideoRequest(RequestModel):
     format: 'uri'
     """
 
-    prompt: str = Field(default=None)
+    prompt: str = Field(default=UNSET)
     """Description of what should happen in the extended portion of the video."""
 
     duration: Annotated[float, _js.Value({"maximum": 20, "type": "number"})] = Field(default=5)
@@ -47,7 +47,7 @@ class Ltx2_3ProExtendVideoRequest(RequestModel):
     """
 
     context: Annotated[float, _js.Value({"maximum": 20, "minimum": 1, "type": "number"})] = Field(
-        default=None
+        default=UNSET
     )
     """Number of seconds from the input video to use as context for the extension (minimum 1 second, maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.
 

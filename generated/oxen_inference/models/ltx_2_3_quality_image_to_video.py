@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Ltx2_3QualityImageToVideoRequest",
@@ -101,8 +101,8 @@ class Ltx2_3QualityImageToVideoRequest(RequestModel):
     one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """The negative prompt to steer generation away from."""
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for reproducibility. If None, a random seed is chosen."""

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Ltx2_3QualityReferenceVideoToVideoRequest",
@@ -32,13 +32,13 @@ class Ltx2_3QualityReferenceVideoToVideoRequest(RequestModel):
     format: 'uri'
     """
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Optional reference image used by the IC-LoRA Union node for style/character anchoring.
 
     format: 'uri'
     """
 
-    control_video_url: str = Field(default=None)
+    control_video_url: str = Field(default=UNSET)
     """Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
 
     format: 'uri'
@@ -129,8 +129,8 @@ class Ltx2_3QualityReferenceVideoToVideoRequest(RequestModel):
     one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """The negative prompt to steer generation away from."""
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for reproducibility. If None, a random seed is chosen."""

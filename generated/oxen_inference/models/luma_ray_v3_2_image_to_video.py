@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "LumaRayV3_2ImageToVideoRequest",
@@ -81,8 +81,8 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
     one of: '5s', '10s'; default: '5s'
     """
 
-    loop: bool = Field(default=None)
+    loop: bool = Field(default=UNSET)
     """Whether the video should loop seamlessly. Not supported for 10s videos."""
 
-    reference_image_urls: list[str] = Field(default=None)
+    reference_image_urls: list[str] = Field(default=UNSET)
     """Optional list of reference image URLs used to guide the generation."""

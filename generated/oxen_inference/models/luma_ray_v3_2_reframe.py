@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "LumaRayV3_2ReframeRequest",
@@ -50,5 +50,5 @@ class LumaRayV3_2ReframeRequest(RequestModel):
     one of: '540p', '720p', '1080p'; default: '540p'
     """
 
-    source_position: dict[str, Any] = Field(default=None)
+    source_position: dict[str, Any] = Field(default=UNSET)
     """Optional normalized source rectangle controlling where the source video sits in the output canvas."""

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "LumaRayV3_2VideoToVideoRequest",
@@ -32,7 +32,7 @@ class LumaRayV3_2VideoToVideoRequest(RequestModel):
     format: 'uri'
     """
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
 
     format: 'uri'
@@ -83,17 +83,17 @@ class LumaRayV3_2VideoToVideoRequest(RequestModel):
                 "type": "string",
             }
         ),
-    ] = Field(default=None)
+    ] = Field(default=UNSET)
     """How closely the edit preserves the source video. 'adhere_*' stays closest to the source, 'flex_*' is balanced, and 'reimagine_*' diverges most. Leave unset to use Luma's default. Cannot be combined with auto_controls.
 
     one of: 'adhere_1', 'adhere_2', 'adhere_3', 'flex_1', 'flex_2', 'flex_3', 'reimagine_1', 'reimagine_2', 'reimagine_3'
     """
 
-    auto_controls: bool = Field(default=None)
+    auto_controls: bool = Field(default=UNSET)
     """Let the model derive the edit conditioning schedule from the source video. Cannot be combined with edit_strength."""
 
-    hdr: bool = Field(default=None)
+    hdr: bool = Field(default=UNSET)
     """Generate an HDR-encoded MP4. Requires HDR access on the account and a resolution of 720p or 1080p."""
 
-    exr_export: bool = Field(default=None)
+    exr_export: bool = Field(default=UNSET)
     """Also export an EXR file alongside the MP4. Requires hdr=true and HDR access."""

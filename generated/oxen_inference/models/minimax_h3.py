@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "MinimaxH3Request",
@@ -26,25 +26,25 @@ class MinimaxH3Request(RequestModel):
     prompt: str
     """Describe the video content, motion, and cinematography."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Optional first frame. Cannot be combined with reference images, videos, or audio.
 
     format: 'uri'
     """
 
-    tail_image_url: str = Field(default=None)
+    tail_image_url: str = Field(default=UNSET)
     """Optional last frame. Cannot be combined with reference images, videos, or audio.
 
     format: 'uri'
     """
 
-    input_images: list[str] = Field(default=None)
+    input_images: list[str] = Field(default=UNSET)
     """Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames."""
 
-    input_videos: list[str] = Field(default=None)
+    input_videos: list[str] = Field(default=UNSET)
     """Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames."""
 
-    input_audios: list[str] = Field(default=None)
+    input_audios: list[str] = Field(default=UNSET)
     """Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames."""
 
     resolution: Annotated[

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "NanoBanana2Request",
@@ -28,7 +28,7 @@ class NanoBanana2Request(RequestModel):
 
     input_image: (
         list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=None)
+    ) = Field(default=UNSET)
     """Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc."""
 
     aspect_ratio: Annotated[

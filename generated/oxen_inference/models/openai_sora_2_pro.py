@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "OpenaiSora2ProRequest",
@@ -26,7 +26,7 @@ class OpenaiSora2ProRequest(RequestModel):
     prompt: str
     """Text description of the scene to generate, or instructions for how to transform the input image."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
 
     format: 'uri'

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "QwenImage2Request",
@@ -26,7 +26,7 @@ class QwenImage2Request(RequestModel):
     prompt: str
     """Text prompt for image generation or editing"""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Optional reference image for image editing, style transfer, or image-to-image generation
 
     format: 'uri'
@@ -58,8 +58,8 @@ class QwenImage2Request(RequestModel):
     default: true
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Negative prompt to specify elements to avoid in the generated image"""
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for reproducible generation. Range: 0-2147483647"""

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "QwenImage2512Request",
@@ -26,7 +26,7 @@ class QwenImage2512Request(RequestModel):
     prompt: str
     """Prompt for generated image"""
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Negative prompt for generated image"""
 
     aspect_ratio: Annotated[
@@ -63,7 +63,7 @@ class QwenImage2512Request(RequestModel):
     range: >= 0, <= 10; default: 3
     """
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed. Set for reproducible generation"""
 
     output_format: Annotated[

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "QwenImage2_1Request",
@@ -26,7 +26,7 @@ class QwenImage2_1Request(RequestModel):
     input_images: (
         Annotated[list[str], _js.Also({"maxItems": 10})]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "maxItems": 10, "type": "null"})]
-    ) = Field(default=None)
+    ) = Field(default=UNSET)
     """Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
 
     max items: 10
@@ -57,10 +57,10 @@ class QwenImage2_1Request(RequestModel):
     range: >= 1, <= 10; default: 1
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """What to keep out of the image. Only applies when guidance scale is above 1."""
 
-    image_size: dict[str, Any] = Field(default=None)
+    image_size: dict[str, Any] = Field(default=UNSET)
     """Pixel dimensions sent to fal, derived from aspect_ratio and resolution."""
 
     output_format: Annotated[

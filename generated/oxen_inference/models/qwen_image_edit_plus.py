@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "QwenImageEditPlusRequest",
@@ -38,7 +38,7 @@ class QwenImageEditPlusRequest(RequestModel):
     one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Negative prompt for generated image"""
 
     output_format: Annotated[

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "Sam3VideoRequest",

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "TopazlabsRheaVideoRequest",
@@ -88,7 +88,7 @@ class TopazlabsRheaVideoRequest(RequestModel):
     grain_type: Annotated[
         Literal["silver_rich", "gaussian", "grey"],
         _js.Value({"enum": ["silver_rich", "gaussian", "grey"], "type": "string"}),
-    ] = Field(default=None)
+    ] = Field(default=UNSET)
     """Film grain style.
 
     one of: 'silver_rich', 'gaussian', 'grey'

@@ -11,7 +11,7 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "WanAiWan2_1T2v1_3bDiffusersRequest",
@@ -42,7 +42,7 @@ class WanAiWan2_1T2v1_3bDiffusersRequest(RequestModel):
     range: >= 1, <= 640; default: 640
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Negative prompt for generated image"""
 
     num_inference_steps: Annotated[
@@ -69,5 +69,5 @@ class WanAiWan2_1T2v1_3bDiffusersRequest(RequestModel):
     range: >= 0, <= 10; default: 5.0
     """
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=None)
+    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed. Set for reproducible generation"""

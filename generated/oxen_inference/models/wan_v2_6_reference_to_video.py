@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "WanV2_6ReferenceToVideoRequest",
@@ -24,5 +24,5 @@ class WanV2_6ReferenceToVideoRequest(RequestModel):
     prompt: str
     """Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos."""
 
-    input_videos: list[str] = Field(default=None)
+    input_videos: list[str] = Field(default=UNSET)
     """Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc."""

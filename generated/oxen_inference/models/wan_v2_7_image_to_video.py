@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "WanV2_7ImageToVideoRequest",
@@ -26,25 +26,25 @@ class WanV2_7ImageToVideoRequest(RequestModel):
     prompt: str
     """Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.
 
     format: 'uri'
     """
 
-    end_image_url: str = Field(default=None)
+    end_image_url: str = Field(default=UNSET)
     """Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.
 
     format: 'uri'
     """
 
-    input_video: str = Field(default=None)
+    input_video: str = Field(default=UNSET)
     """URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.
 
     format: 'uri'
     """
 
-    audio_url: str = Field(default=None)
+    audio_url: str = Field(default=UNSET)
     """Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.
 
     format: 'uri'
@@ -66,7 +66,7 @@ class WanV2_7ImageToVideoRequest(RequestModel):
     range: >= 2, <= 15; default: 5
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Content to avoid in the video. Supports Chinese and English. Max 500 characters."""
 
     prompt_extend: bool = Field(default=True)
@@ -82,7 +82,7 @@ class WanV2_7ImageToVideoRequest(RequestModel):
     """
 
     seed: Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})] = (
-        Field(default=None)
+        Field(default=UNSET)
     )
     """Random seed for reproducibility (0-2147483647).
 

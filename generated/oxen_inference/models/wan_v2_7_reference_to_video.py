@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "WanV2_7ReferenceToVideoRequest",
@@ -26,13 +26,13 @@ class WanV2_7ReferenceToVideoRequest(RequestModel):
     prompt: str
     """Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters. Use @Image1, @Image2, ... to reference the reference images in order, and @Video1, @Video2, ... to reference the reference videos in order; identifiers are independent across types."""
 
-    reference_images: list[dict[str, Any]] = Field(default=None)
+    reference_images: list[dict[str, Any]] = Field(default=UNSET)
     """Array of reference images for character/object/scene appearance. Each item has a URL and an optional reference voice. Order maps to @Image1, @Image2, etc. Reference images + reference videos must total ≤ 5. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB each."""
 
-    reference_videos: list[dict[str, Any]] = Field(default=None)
+    reference_videos: list[dict[str, Any]] = Field(default=UNSET)
     """Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each."""
 
-    input_image: str = Field(default=None)
+    input_image: str = Field(default=UNSET)
     """Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
 
     format: 'uri'
@@ -63,7 +63,7 @@ class WanV2_7ReferenceToVideoRequest(RequestModel):
     range: >= 2, <= 15; default: 5
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Content to avoid in the video. Supports Chinese and English. Max 500 characters."""
 
     prompt_extend: bool = Field(default=True)
@@ -79,7 +79,7 @@ class WanV2_7ReferenceToVideoRequest(RequestModel):
     """
 
     seed: Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})] = (
-        Field(default=None)
+        Field(default=UNSET)
     )
     """Random seed for reproducibility (0-2147483647).
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "WanV2_7TextToVideoRequest",
@@ -51,10 +51,10 @@ class WanV2_7TextToVideoRequest(RequestModel):
     range: >= 2, <= 15; default: 5
     """
 
-    negative_prompt: str = Field(default=None)
+    negative_prompt: str = Field(default=UNSET)
     """Content to avoid in the video. Supports Chinese and English. Max 500 characters."""
 
-    audio_url: str = Field(default=None)
+    audio_url: str = Field(default=UNSET)
     """URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
 
     format: 'uri'
@@ -73,7 +73,7 @@ class WanV2_7TextToVideoRequest(RequestModel):
     """
 
     seed: Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})] = (
-        Field(default=None)
+        Field(default=UNSET)
     )
     """Random seed for reproducibility (0-2147483647).
 

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "XaiGrokImagineVideo1_5ImageToVideoRequest",
@@ -41,7 +41,7 @@ class XaiGrokImagineVideo1_5ImageToVideoRequest(RequestModel):
     """
 
     duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 1, "type": "integer"})] = Field(
-        default=None
+        default=UNSET
     )
     """Duration of the video in seconds
 

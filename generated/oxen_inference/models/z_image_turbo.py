@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import RequestModel
+from .._request import UNSET, RequestModel
 
 __all__ = [
     "ZImageTurboRequest",
@@ -34,7 +34,7 @@ class ZImageTurboRequest(RequestModel):
     range: >= 1, <= 50; default: 8
     """
 
-    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=None)
+    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=UNSET)
     """Random seed. Set for reproducible generation"""
 
     output_format: Annotated[

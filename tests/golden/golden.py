@@ -1,0 +1,60 @@
+"""Golden cases: one small schema per feature -> the committed expected model module.
+
+Regenerate the expected files after an intended change with ``python -m tests.golden.golden``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from oxgen.build import build
+from oxgen.fmt import format_files
+from oxgen.render import model_path, render_model
+from oxgen.snapshot import from_catalog
+
+HERE = Path(__file__).parent
+CASES = HERE / "cases"
+EXPECTED = HERE / "expected"
+PACKAGE = "golden_client"
+
+
+def case_names() -> list[str]:
+    return sorted(p.stem for p in CASES.glob("*.json"))
+
+
+def load_case(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((CASES / f"{name}.json").read_text(encoding="utf-8"))
+    return data
+
+
+def catalog() -> dict[str, Any]:
+    return {
+        "object": "list",
+        "data": [
+            {"id": n.replace("_", "-"), "request_schema": load_case(n)["schema"]}
+            for n in case_names()
+        ],
+    }
+
+
+def render_all() -> dict[str, str]:
+    """Case name -> the formatted module the generator makes for it."""
+    ir = build(from_catalog(catalog(), "golden"), PACKAGE)
+    assert not ir.problems, ir.problems
+    texts = format_files({model_path(m, PACKAGE): render_model(m, PACKAGE) for m in ir.models})
+    return {m.model_id.replace("-", "_"): texts[model_path(m, PACKAGE)] for m in ir.models}
+
+
+def main() -> None:
+    EXPECTED.mkdir(exist_ok=True)
+    for old in EXPECTED.glob("*.py"):
+        old.unlink()
+    for name, text in render_all().items():
+        (EXPECTED / f"{name}.py").write_text(text, encoding="utf-8")
+    print(f"wrote {len(case_names())} expected files to {EXPECTED}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""`oxgen generate`: exit codes, --check, --strict, incremental runs, determinism."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from oxgen.cli import main
+from tests.conftest import REPO
+
+GOOD = {
+    "id": "good-model",
+    "capabilities": {"input": ["text"], "output": ["image"]},
+    "request_schema": {
+        "type": "object",
+        "properties": {"prompt": {"type": "string"}},
+        "required": ["prompt"],
+    },
+}
+BAD = {
+    "id": "bad-model",
+    "request_schema": {"type": "object", "properties": {"a": {"$ref": "#/nope"}}},
+}
+
+
+def _catalog(tmp_path: Path, *models: dict) -> Path:
+    path = tmp_path / "catalog.json"
+    path.write_text(json.dumps({"object": "list", "data": list(models)}))
+    return path
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".oxgen-cache" not in p.parts
+    }
+
+
+def test_committed_tree_is_up_to_date() -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "generate",
+            "--check",
+            "--schemas",
+            str(REPO / "schemas"),
+            "--out",
+            str(REPO / "generated"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_generate_then_check_then_drift(tmp_path: Path) -> None:
+    src, out = _catalog(tmp_path, GOOD), tmp_path / "out"
+    runner = CliRunner()
+    first = runner.invoke(main, ["generate", "--schemas", str(src), "--out", str(out)])
+    assert first.exit_code == 0, first.output
+    assert (out / "oxen_inference" / "models" / "good_model.py").exists()
+    assert (
+        runner.invoke(
+            main, ["generate", "--check", "--schemas", str(src), "--out", str(out)]
+        ).exit_code
+        == 0
+    )
+    target = out / "oxen_inference" / "models" / "good_model.py"
+    target.write_text(target.read_text() + "# hand edit\n")
+    drift = runner.invoke(main, ["generate", "--check", "--schemas", str(src), "--out", str(out)])
+    assert drift.exit_code == 1 and "good_model.py" in drift.output
+    assert target.read_text().endswith("# hand edit\n")  # --check writes nothing
+    again = runner.invoke(main, ["generate", "--schemas", str(src), "--out", str(out)])
+    assert again.exit_code == 0 and "1 written" in again.output
+    assert not target.read_text().endswith("# hand edit\n")
+
+
+def test_second_run_skips_unchanged_work_and_removes_stale(tmp_path: Path) -> None:
+    other = {**GOOD, "id": "other-model"}
+    out = tmp_path / "out"
+    runner = CliRunner()
+    runner.invoke(
+        main, ["generate", "--schemas", str(_catalog(tmp_path, GOOD, other)), "--out", str(out)]
+    )
+    second = runner.invoke(
+        main, ["generate", "--schemas", str(_catalog(tmp_path, GOOD, other)), "--out", str(out)]
+    )
+    assert "0 written" in second.output
+    third = runner.invoke(
+        main, ["generate", "--schemas", str(_catalog(tmp_path, GOOD)), "--out", str(out)]
+    )
+    assert "1 removed" in third.output
+    assert not (out / "oxen_inference" / "models" / "other_model.py").exists()
+
+
+def test_unusable_schema_is_reported_and_strict_fails(tmp_path: Path) -> None:
+    src, out = _catalog(tmp_path, GOOD, BAD), tmp_path / "out"
+    runner = CliRunner()
+    lenient = runner.invoke(main, ["generate", "--schemas", str(src), "--out", str(out)])
+    assert lenient.exit_code == 0
+    assert "skipped bad-model at /properties/a/$ref" in lenient.output
+    assert (out / "oxen_inference" / "models" / "good_model.py").exists()
+    strict = runner.invoke(main, ["generate", "--strict", "--schemas", str(src), "--out", str(out)])
+    assert strict.exit_code == 1
+
+
+def test_bad_input_exits_2_without_traceback(tmp_path: Path) -> None:
+    runner = CliRunner()
+    missing = runner.invoke(
+        main, ["generate", "--schemas", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]
+    )
+    assert (
+        missing.exit_code == 2
+        and "no such file" in missing.output
+        and "Traceback" not in missing.output
+    )
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    bad_json = runner.invoke(
+        main, ["generate", "--schemas", str(broken), "--out", str(tmp_path / "o")]
+    )
+    assert bad_json.exit_code == 2 and "invalid JSON" in bad_json.output
+    bad_pkg = runner.invoke(
+        main,
+        [
+            "generate",
+            "--schemas",
+            str(_catalog(tmp_path, GOOD)),
+            "--out",
+            str(tmp_path / "o"),
+            "--package",
+            "not-valid",
+        ],
+    )
+    assert bad_pkg.exit_code == 2 and "package" in bad_pkg.output
+
+
+def test_package_option_and_byte_identical_across_hash_seeds(tmp_path: Path) -> None:
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"out{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "oxgen.cli",
+                "generate",
+                "--schemas",
+                str(REPO / "tests" / "golden" / "cases" / ".." / ".." / ".." / "schemas"),
+                "--out",
+                str(out),
+                "--package",
+                "my_client",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outs.append(_files(out))
+    assert outs[0] == outs[1]
+    assert "my_client/_registry.py" in outs[0]
+    header = outs[0]["my_client/_registry.py"].decode().splitlines()[0]
+    assert header.startswith("# Generated by oxgen") and "Do not edit" in header
+    assert all(b"Generated by oxgen" in text.splitlines()[0] for text in outs[0].values())
