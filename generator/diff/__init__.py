@@ -16,6 +16,7 @@ Exit codes: 0 nothing at or above ``--fail-on``; 1 something is; 2 bad input (a 
 from __future__ import annotations
 
 import click
+
 from oxgen.diff import allow, report, sources
 from oxgen.diff.compare import compare
 from oxgen.diff.rules import RULES, Change, Rule

@@ -6,6 +6,7 @@ Uses PyYAML (a dev dependency) to read the workflow as GitHub does.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from .conftest import base_model, git, write_snapshot
+from .conftest import MODEL_ID, base_model, git, write_snapshot
 
 WORKFLOW = Path(__file__).resolve().parents[2] / ".github" / "workflows" / "schema-drift.yml"
 
@@ -98,8 +99,10 @@ def test_run_scripts_parse(workflow: dict[str, Any]) -> None:
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
-def test_report_step_runs(workflow: dict[str, Any], tmp_path: Path) -> None:
-    """The report step's script, run as the runner would, in a repository with one breaking change."""
+@pytest.mark.parametrize("allowed", [False, True], ids=["plain", "with-allow-list"])
+def test_report_step_runs(workflow: dict[str, Any], tmp_path: Path, allowed: bool) -> None:
+    """The report step's script, run as the runner would, in a repository with one breaking change
+    (accepted by the repository's allow-list file in the second run)."""
     repo = tmp_path / "repo"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
@@ -111,6 +114,11 @@ def test_report_step_runs(workflow: dict[str, Any], tmp_path: Path) -> None:
     changed = base_model()
     del changed["request_schema"]["properties"]["style"]
     write_snapshot(repo / "schemas", [changed])
+    if allowed:
+        entry = {"rule": "property-removed", "model": MODEL_ID, "reason": "announced"}
+        allow_path = repo / workflow["env"]["ALLOW_FILE"]
+        allow_path.parent.mkdir(parents=True, exist_ok=True)
+        allow_path.write_text(json.dumps([entry]), encoding="utf-8")
     runner = tmp_path / "runner"
     runner.mkdir()
     env = {
@@ -133,7 +141,7 @@ def test_report_step_runs(workflow: dict[str, Any], tmp_path: Path) -> None:
     assert outputs == {
         "changed": "true",
         "semver": "major",
-        "breaking": "1",
+        "breaking": "0" if allowed else "1",
         "report": str(runner / "schema-diff.md"),
     }
     summary = (runner / "summary.md").read_text(encoding="utf-8")
