@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import click
 
-from oxgen.diff import allow, report, sources
-from oxgen.diff.compare import compare
-from oxgen.diff.rules import RULES, Change, Rule
-from oxgen.diff.sources import DiffError
+from . import allow, report, sources
+from .compare import compare
+from .rules import RULES, Change, Rule
+from .sources import DiffError
 
 __all__ = ["RULES", "Change", "DiffError", "Rule", "compare", "main", "run"]
 

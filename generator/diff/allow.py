@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oxgen.diff.rules import RULES, Change
-from oxgen.diff.sources import DiffError
+from .rules import RULES, Change
+from .sources import DiffError
 
 _KEYS = {"rule", "model", "pointer", "reason"}
 

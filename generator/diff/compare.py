@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from oxgen import naming, routes
-from oxgen.diff import keywords as kw
-from oxgen.diff.rules import Change, change
-from oxgen.diff.schemas import compare_schema
-from oxgen.diff.values import Context
-from oxgen.snapshot import Snapshot
+from .. import naming, routes
+from ..snapshot import Snapshot
+from . import keywords as kw
+from .rules import Change, change
+from .schemas import compare_schema
+from .values import Context
 
 _DESCRIPTIVE = ("display_name", "description", "summary")
 _ROUTING = ("endpoint", "capabilities")

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from oxgen.diff.rules import LEVELS, RULES, Change, level_rank
+from .rules import LEVELS, RULES, Change, level_rank
 
 # GitHub caps a pull-request body at 65,536 characters; stay well below with the markdown report.
 MARKDOWN_LIMIT = 60_000

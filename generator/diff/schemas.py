@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from oxgen import naming
-from oxgen.dialect import SUBSCHEMA_KEYWORDS, escape_pointer_token
-from oxgen.diff import keywords as kw
-from oxgen.diff.rules import Change, change
-from oxgen.diff.values import COMPOSITIONS, COVARIANT_MAPS, Context, Emit, compare_values
+from .. import naming
+from ..dialect import SUBSCHEMA_KEYWORDS, escape_pointer_token
+from . import keywords as kw
+from .rules import Change, change
+from .values import COMPOSITIONS, COVARIANT_MAPS, Context, Emit, compare_values
 
 
 def compare_schema(ctx: Context, old: Any, new: Any, pointer: str = "") -> list[Change]:

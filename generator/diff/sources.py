@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oxgen import dialect
-from oxgen import snapshot as snap
+from .. import dialect
+from .. import snapshot as snap
 
 GIT_PREFIX = "git:"
 

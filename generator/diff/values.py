@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from oxgen.dialect import is_annotation
-from oxgen.diff import keywords as kw
+from ..dialect import is_annotation
+from . import keywords as kw
 
 _NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _COUNTS = (
