@@ -15,7 +15,6 @@ import pytest
 from oxgen.generate import Result, run
 
 REPO = Path(__file__).resolve().parents[1]
-FIGURES: dict[str, str] = {}
 
 
 def generate_package(
@@ -58,5 +57,7 @@ def make_package(tmp_path: Path) -> Iterator[Any]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.fidelity.suite import FIGURES
+
     for name, text in FIGURES.items():
         terminalreporter.write_line(f"{name}: {text}")

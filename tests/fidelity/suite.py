@@ -16,6 +16,8 @@ from typing import Any
 from oxgen.dialect import SUBSCHEMA_KEYWORDS
 
 PREFIX = "/properties/value"
+# Figures measured by the tests, printed in pytest's terminal summary (see tests/conftest.py).
+FIGURES: dict[str, str] = {}
 
 
 def suite_dir() -> Path | None:

@@ -13,7 +13,7 @@ from types import ModuleType
 import pytest
 from pydantic import ValidationError
 
-from tests.conftest import FIGURES, generate_package, import_generated
+from tests.conftest import generate_package, import_generated
 from tests.fidelity import suite
 
 FOLDER = suite.suite_dir()
@@ -69,7 +69,7 @@ def test_report_agreement() -> None:
     if not RESULTS:
         pytest.skip("cases were not run")
     agreed = sum(RESULTS.values())
-    FIGURES["JSON Schema Test Suite agreement"] = (
+    suite.FIGURES["JSON Schema Test Suite agreement"] = (
         f"{agreed}/{len(CASES)} cases ({agreed / len(CASES):.1%})"
     )
     assert agreed / len(CASES) >= 0.98
