@@ -30,11 +30,13 @@ def test_same_seed_same_faults(mock: MockServer, api: httpx.Client) -> None:
 def test_same_seed_same_faults_across_servers(schemas_dir: object) -> None:
     runs = []
     for _ in range(2):
-        with running_mock_server(
-            str(schemas_dir), fault_rate=0.3, seed=42, retry_after_max=0
-        ) as server:
-            with httpx.Client(base_url=server.base_url, headers=server.headers) as api:
-                runs.append(statuses(api, 30))
+        with (
+            running_mock_server(
+                str(schemas_dir), fault_rate=0.3, seed=42, retry_after_max=0
+            ) as server,
+            httpx.Client(base_url=server.base_url, headers=server.headers) as api,
+        ):
+            runs.append(statuses(api, 30))
     assert runs[0] == runs[1] and 429 in runs[0]
 
 
