@@ -28,7 +28,8 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 import httpx
-from oxgen import snapshot as snap
+
+from . import snapshot as snap
 
 DEFAULT_BASE_URL = "https://hub.oxen.ai/api"
 CONCURRENCY = 8

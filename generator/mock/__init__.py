@@ -22,9 +22,9 @@ import signal
 import sys
 from types import FrameType
 
-from oxgen.mock.app import create_app
-from oxgen.mock.config import MockConfig
-from oxgen.mock.state import MockState
+from .app import create_app
+from .config import MockConfig
+from .state import MockState
 
 __all__ = ["MockConfig", "MockState", "create_app", "main"]
 
@@ -47,8 +47,8 @@ def main(
     seed: int | None = None,
 ) -> int:
     """Serve `src` (snapshot folder or catalog file) until Ctrl-C or SIGTERM; the exit code."""
-    from oxgen.mock.server import bind, build_server
-    from oxgen.snapshot import SnapshotError
+    from ..snapshot import SnapshotError
+    from .server import bind, build_server
 
     try:
         config = MockConfig(latency=latency, fault_rate=fault_rate, seed=seed)

@@ -12,9 +12,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from oxgen.mock import errors, routes_generate, routes_mock, routes_models, routes_queue
-from oxgen.mock.gate import Gate
-from oxgen.mock.state import MockState
+from . import errors, routes_generate, routes_mock, routes_models, routes_queue
+from .gate import Gate
+from .state import MockState
 
 log = logging.getLogger("oxgen.mock")
 

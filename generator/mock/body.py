@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
 
-from oxgen.mock.errors import (
+from .errors import (
     INVALID_PARAMS,
     PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,

@@ -14,9 +14,9 @@ from typing import Any
 
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from oxgen import routes
-from oxgen.dialect import to_standard
-from oxgen.snapshot import Snapshot
+from .. import routes
+from ..dialect import to_standard
+from ..snapshot import Snapshot
 
 # Body fields that steer the request instead of being model parameters.
 CONTROL_FIELDS = ("model", "response_format", "target_namespace", "num_generations")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from oxgen.mock.config import MockConfig
+from .config import MockConfig
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from oxgen.mock import errors
-from oxgen.mock.state import MockState
+from . import errors
+from .state import MockState
 
 
 class Gate:

@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from oxgen.mock.catalog import Catalog
-from oxgen.mock.media import EXTENSION_FOR_MEDIA
+from .catalog import Catalog
+from .media import EXTENSION_FOR_MEDIA
 
 ACTIVE = ("queued", "processing")
 TERMINAL = ("succeeded", "failed", "cancelled")

@@ -19,13 +19,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from oxgen import routes
-from oxgen.mock import media
-from oxgen.mock.body import count_field, model_field, namespace_field, owner, read_json_object
-from oxgen.mock.catalog import MEDIA_FOR_ROUTE, split_body
-from oxgen.mock.errors import invalid, model_not_found
-from oxgen.mock.routes_models import state_of
-from oxgen.mock.state import MockState
+from .. import routes
+from . import media
+from .body import count_field, model_field, namespace_field, owner, read_json_object
+from .catalog import MEDIA_FOR_ROUTE, split_body
+from .errors import invalid, model_not_found
+from .routes_models import state_of
+from .state import MockState
 
 _RESULT_KEY = {"image": "images", "video": "videos", "audio": "audio"}
 

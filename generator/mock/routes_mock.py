@@ -13,10 +13,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from oxgen.mock import media
-from oxgen.mock.body import read_json_object
-from oxgen.mock.errors import invalid, not_found
-from oxgen.mock.routes_models import state_of
+from . import media
+from .body import read_json_object
+from .errors import invalid, not_found
+from .routes_models import state_of
 
 
 async def stats(request: Request) -> JSONResponse:

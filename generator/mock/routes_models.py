@@ -8,8 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from oxgen.mock.errors import invalid, model_not_found
-from oxgen.mock.state import MockState
+from .errors import invalid, model_not_found
+from .state import MockState
 
 
 def state_of(request: Request) -> MockState:

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from oxgen.mock.body import (
+from .body import (
     count_field,
     int_query,
     model_field,
@@ -17,12 +17,12 @@ from oxgen.mock.body import (
     owner,
     read_json_object,
 )
-from oxgen.mock.catalog import split_body
-from oxgen.mock.errors import invalid, model_not_found, not_found
-from oxgen.mock.events import EventBroker, Subscriber, stream
-from oxgen.mock.jobs import ACTIVE, STATUSES, Job
-from oxgen.mock.routes_generate import base_of
-from oxgen.mock.routes_models import state_of
+from .catalog import split_body
+from .errors import invalid, model_not_found, not_found
+from .events import EventBroker, Subscriber, stream
+from .jobs import ACTIVE, STATUSES, Job
+from .routes_generate import base_of
+from .routes_models import state_of
 
 QUEUE_MEDIA = ("image", "video")
 

@@ -7,8 +7,8 @@ import socket
 
 import uvicorn
 
-from oxgen.mock.app import create_app
-from oxgen.mock.state import MockState
+from .app import create_app
+from .state import MockState
 
 BACKLOG = 4096
 

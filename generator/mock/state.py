@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from oxgen import snapshot as snap
-from oxgen.mock.catalog import Catalog
-from oxgen.mock.config import MockConfig
-from oxgen.mock.events import EVENT_COMPLETED, EventBroker
-from oxgen.mock.faults import FaultInjector
-from oxgen.mock.jobs import Job, JobStore
+from .. import snapshot as snap
+from .catalog import Catalog
+from .config import MockConfig
+from .events import EVENT_COMPLETED, EventBroker
+from .faults import FaultInjector
+from .jobs import Job, JobStore
 
 
 class MockState:

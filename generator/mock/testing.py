@@ -1,6 +1,6 @@
 """Run the mock server inside tests: :func:`running_mock_server`.
 
-    from oxgen.mock.testing import running_mock_server
+    from .testing import running_mock_server
 
     with running_mock_server("schemas", latency=0.05) as mock:
         httpx.get(mock.base_url + "/ai/models", headers=mock.headers)
@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from oxgen import snapshot as snap
-from oxgen.mock.config import MockConfig
-from oxgen.mock.server import MockUvicorn, bind, build_server
-from oxgen.mock.state import MockState
+from .. import snapshot as snap
+from .config import MockConfig
+from .server import MockUvicorn, bind, build_server
+from .state import MockState
 
 T = TypeVar("T")
 
