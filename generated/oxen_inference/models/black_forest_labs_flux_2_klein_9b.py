@@ -74,3 +74,316 @@ class BlackForestLabsFlux2Klein9bRequest(RequestModel):
 
     range: >= 0, <= 10; default: 2
     """
+
+
+# Client methods. ``Oxen.generate_black_forest_labs_flux_2_klein_9b``, ``Oxen.submit_black_forest_labs_flux_2_klein_9b`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] | Omit = OMIT,
+    output_quality: Literal["standard", "high"] | Omit = OMIT,
+    output_format: Literal["png", "jpg", "webp"] | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): run it on POST /ai/images/generate and wait for the result.
+
+    Compact, fast text-to-image model
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
+        output_quality: Quality setting for output image
+            one of: 'standard', 'high'; default: 'standard'
+        output_format: Format of the output image
+            one of: 'png', 'jpg', 'webp'; default: 'png'
+        seed: Random seed. Leave blank to randomize
+        num_inference_steps: Number of denoising steps
+            range: >= 1, <= 50; default: 28
+        guidance_scale: Scale for classifier-free guidance
+            range: >= 0, <= 10; default: 2
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "output_quality": output_quality,
+            "output_format": output_format,
+            "seed": seed,
+            "num_inference_steps": num_inference_steps,
+            "guidance_scale": guidance_scale,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] | Omit = OMIT,
+    output_quality: Literal["standard", "high"] | Omit = OMIT,
+    output_format: Literal["png", "jpg", "webp"] | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): run it on POST /ai/images/generate and wait for the result.
+
+    Compact, fast text-to-image model
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
+        output_quality: Quality setting for output image
+            one of: 'standard', 'high'; default: 'standard'
+        output_format: Format of the output image
+            one of: 'png', 'jpg', 'webp'; default: 'png'
+        seed: Random seed. Leave blank to randomize
+        num_inference_steps: Number of denoising steps
+            range: >= 1, <= 50; default: 28
+        guidance_scale: Scale for classifier-free guidance
+            range: >= 0, <= 10; default: 2
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "output_quality": output_quality,
+            "output_format": output_format,
+            "seed": seed,
+            "num_inference_steps": num_inference_steps,
+            "guidance_scale": guidance_scale,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] | Omit = OMIT,
+    output_quality: Literal["standard", "high"] | Omit = OMIT,
+    output_format: Literal["png", "jpg", "webp"] | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): enqueue it (POST /ai/queue) and return at once.
+
+    Compact, fast text-to-image model
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
+        output_quality: Quality setting for output image
+            one of: 'standard', 'high'; default: 'standard'
+        output_format: Format of the output image
+            one of: 'png', 'jpg', 'webp'; default: 'png'
+        seed: Random seed. Leave blank to randomize
+        num_inference_steps: Number of denoising steps
+            range: >= 1, <= 50; default: 28
+        guidance_scale: Scale for classifier-free guidance
+            range: >= 0, <= 10; default: 2
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "output_quality": output_quality,
+            "output_format": output_format,
+            "seed": seed,
+            "num_inference_steps": num_inference_steps,
+            "guidance_scale": guidance_scale,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] | Omit = OMIT,
+    output_quality: Literal["standard", "high"] | Omit = OMIT,
+    output_format: Literal["png", "jpg", "webp"] | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): enqueue it (POST /ai/queue) and return at once.
+
+    Compact, fast text-to-image model
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
+        output_quality: Quality setting for output image
+            one of: 'standard', 'high'; default: 'standard'
+        output_format: Format of the output image
+            one of: 'png', 'jpg', 'webp'; default: 'png'
+        seed: Random seed. Leave blank to randomize
+        num_inference_steps: Number of denoising steps
+            range: >= 1, <= 50; default: 28
+        guidance_scale: Scale for classifier-free guidance
+            range: >= 0, <= 10; default: 2
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "output_quality": output_quality,
+            "output_format": output_format,
+            "seed": seed,
+            "num_inference_steps": num_inference_steps,
+            "guidance_scale": guidance_scale,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

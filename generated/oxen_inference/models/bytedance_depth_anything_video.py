@@ -75,3 +75,320 @@ class BytedanceDepthAnythingVideoRequest(RequestModel):
 
     default: false
     """
+
+
+# Client methods. ``Oxen.generate_bytedance_depth_anything_video``, ``Oxen.submit_bytedance_depth_anything_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    video_url: str,
+    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] | Omit = OMIT,
+    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] | Omit = OMIT,
+    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] | Omit = OMIT,
+    max_frames: int | Omit = OMIT,
+    output_fps: float | Omit = OMIT,
+    side_by_side: bool | Omit = OMIT,
+    include_raw_depths: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Depth Anything Video (bytedance-depth-anything-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Consistent depth maps from video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        video_url: URL of the input video to estimate depth for.
+            format: 'uri'
+            Required.
+        depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
+            one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
+        colormap: Colormap for depth visualization.
+            one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
+        resolution: Output resolution. Auto preserves input resolution up to 1080p.
+            one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
+        max_frames: Maximum number of frames to process. Leave unset to process all frames.
+        output_fps: Output video FPS. Leave unset to use the input frame rate.
+        side_by_side: If true, output a side-by-side original and depth comparison video.
+            default: false
+        include_raw_depths: If true, exports raw float32 depths as an NPZ file.
+            default: false
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "video_url": video_url,
+            "depth_model": depth_model,
+            "colormap": colormap,
+            "resolution": resolution,
+            "max_frames": max_frames,
+            "output_fps": output_fps,
+            "side_by_side": side_by_side,
+            "include_raw_depths": include_raw_depths,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    video_url: str,
+    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] | Omit = OMIT,
+    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] | Omit = OMIT,
+    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] | Omit = OMIT,
+    max_frames: int | Omit = OMIT,
+    output_fps: float | Omit = OMIT,
+    side_by_side: bool | Omit = OMIT,
+    include_raw_depths: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Depth Anything Video (bytedance-depth-anything-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Consistent depth maps from video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        video_url: URL of the input video to estimate depth for.
+            format: 'uri'
+            Required.
+        depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
+            one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
+        colormap: Colormap for depth visualization.
+            one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
+        resolution: Output resolution. Auto preserves input resolution up to 1080p.
+            one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
+        max_frames: Maximum number of frames to process. Leave unset to process all frames.
+        output_fps: Output video FPS. Leave unset to use the input frame rate.
+        side_by_side: If true, output a side-by-side original and depth comparison video.
+            default: false
+        include_raw_depths: If true, exports raw float32 depths as an NPZ file.
+            default: false
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "video_url": video_url,
+            "depth_model": depth_model,
+            "colormap": colormap,
+            "resolution": resolution,
+            "max_frames": max_frames,
+            "output_fps": output_fps,
+            "side_by_side": side_by_side,
+            "include_raw_depths": include_raw_depths,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    video_url: str,
+    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] | Omit = OMIT,
+    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] | Omit = OMIT,
+    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] | Omit = OMIT,
+    max_frames: int | Omit = OMIT,
+    output_fps: float | Omit = OMIT,
+    side_by_side: bool | Omit = OMIT,
+    include_raw_depths: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Depth Anything Video (bytedance-depth-anything-video): enqueue it (POST /ai/queue) and return at once.
+
+    Consistent depth maps from video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        video_url: URL of the input video to estimate depth for.
+            format: 'uri'
+            Required.
+        depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
+            one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
+        colormap: Colormap for depth visualization.
+            one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
+        resolution: Output resolution. Auto preserves input resolution up to 1080p.
+            one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
+        max_frames: Maximum number of frames to process. Leave unset to process all frames.
+        output_fps: Output video FPS. Leave unset to use the input frame rate.
+        side_by_side: If true, output a side-by-side original and depth comparison video.
+            default: false
+        include_raw_depths: If true, exports raw float32 depths as an NPZ file.
+            default: false
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "video_url": video_url,
+            "depth_model": depth_model,
+            "colormap": colormap,
+            "resolution": resolution,
+            "max_frames": max_frames,
+            "output_fps": output_fps,
+            "side_by_side": side_by_side,
+            "include_raw_depths": include_raw_depths,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    video_url: str,
+    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] | Omit = OMIT,
+    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] | Omit = OMIT,
+    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] | Omit = OMIT,
+    max_frames: int | Omit = OMIT,
+    output_fps: float | Omit = OMIT,
+    side_by_side: bool | Omit = OMIT,
+    include_raw_depths: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Depth Anything Video (bytedance-depth-anything-video): enqueue it (POST /ai/queue) and return at once.
+
+    Consistent depth maps from video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        video_url: URL of the input video to estimate depth for.
+            format: 'uri'
+            Required.
+        depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
+            one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
+        colormap: Colormap for depth visualization.
+            one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
+        resolution: Output resolution. Auto preserves input resolution up to 1080p.
+            one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
+        max_frames: Maximum number of frames to process. Leave unset to process all frames.
+        output_fps: Output video FPS. Leave unset to use the input frame rate.
+        side_by_side: If true, output a side-by-side original and depth comparison video.
+            default: false
+        include_raw_depths: If true, exports raw float32 depths as an NPZ file.
+            default: false
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "video_url": video_url,
+            "depth_model": depth_model,
+            "colormap": colormap,
+            "resolution": resolution,
+            "max_frames": max_frames,
+            "output_fps": output_fps,
+            "side_by_side": side_by_side,
+            "include_raw_depths": include_raw_depths,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -76,3 +76,165 @@ class BytedanceSeedAudio1_0Request(RequestModel):
 
     range: >= -12, <= 12; default: 0
     """
+
+
+# Client methods. ``Oxen.generate_bytedance_seed_audio_1_0`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    audio_urls: list[str] | Omit = OMIT,
+    image_url: str | Omit = OMIT,
+    output_format: Literal["wav", "mp3", "pcm", "ogg_opus"] | Omit = OMIT,
+    sample_rate: Literal[8000, 16000, 24000, 32000, 44100, 48000] | Omit = OMIT,
+    speed: float | Omit = OMIT,
+    volume: float | Omit = OMIT,
+    pitch: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Seed Audio 1.0 (bytedance-seed-audio-1-0): run it on POST /ai/audio/speech and wait for the result.
+
+    Text-to-speech with voice cloning and prosody control
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.
+            Required.
+        audio_urls: Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
+        image_url: Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
+            format: 'uri'
+        output_format: Output audio file format.
+            one of: 'wav', 'mp3', 'pcm', 'ogg_opus'; default: 'mp3'
+        sample_rate: Output sample rate in Hz.
+            one of: 8000, 16000, 24000, 32000, 44100, 48000; default: 24000
+        speed: Speech tempo multiplier (typical range 0.5-2.0).
+            range: >= 0.5, <= 2.0; default: 1.0
+        volume: Audio amplitude multiplier (typical range 0.5-2.0).
+            range: >= 0.5, <= 2.0; default: 1.0
+        pitch: Pitch shift in semitones (range -12 to 12; 0 leaves the pitch unchanged).
+            range: >= -12, <= 12; default: 0
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "audio_urls": audio_urls,
+            "image_url": image_url,
+            "output_format": output_format,
+            "sample_rate": sample_rate,
+            "speed": speed,
+            "volume": volume,
+            "pitch": pitch,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    audio_urls: list[str] | Omit = OMIT,
+    image_url: str | Omit = OMIT,
+    output_format: Literal["wav", "mp3", "pcm", "ogg_opus"] | Omit = OMIT,
+    sample_rate: Literal[8000, 16000, 24000, 32000, 44100, 48000] | Omit = OMIT,
+    speed: float | Omit = OMIT,
+    volume: float | Omit = OMIT,
+    pitch: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Seed Audio 1.0 (bytedance-seed-audio-1-0): run it on POST /ai/audio/speech and wait for the result.
+
+    Text-to-speech with voice cloning and prosody control
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.
+            Required.
+        audio_urls: Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
+        image_url: Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
+            format: 'uri'
+        output_format: Output audio file format.
+            one of: 'wav', 'mp3', 'pcm', 'ogg_opus'; default: 'mp3'
+        sample_rate: Output sample rate in Hz.
+            one of: 8000, 16000, 24000, 32000, 44100, 48000; default: 24000
+        speed: Speech tempo multiplier (typical range 0.5-2.0).
+            range: >= 0.5, <= 2.0; default: 1.0
+        volume: Audio amplitude multiplier (typical range 0.5-2.0).
+            range: >= 0.5, <= 2.0; default: 1.0
+        pitch: Pitch shift in semitones (range -12 to 12; 0 leaves the pitch unchanged).
+            range: >= -12, <= 12; default: 0
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "audio_urls": audio_urls,
+            "image_url": image_url,
+            "output_format": output_format,
+            "sample_rate": sample_rate,
+            "speed": speed,
+            "volume": volume,
+            "pitch": pitch,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

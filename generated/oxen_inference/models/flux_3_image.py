@@ -102,3 +102,356 @@ class Flux3ImageRequest(RequestModel):
 
     one of: 0, 1, 2, 3, 4; default: 2
     """
+
+
+# Client methods. ``Oxen.generate_flux_3_image``, ``Oxen.submit_flux_3_image`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal[
+        "auto",
+        "21:9",
+        "2:1",
+        "16:9",
+        "3:2",
+        "7:5",
+        "4:3",
+        "5:4",
+        "1:1",
+        "4:5",
+        "3:4",
+        "5:7",
+        "2:3",
+        "9:16",
+        "1:2",
+        "9:21",
+    ]
+    | Omit = OMIT,
+    resolution: Literal["768sq", "1k", "2k", "4k"] | Omit = OMIT,
+    grounding: bool | Omit = OMIT,
+    safety_tolerance: Literal[0, 1, 2, 3, 4] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """flux-3-image (flux-3-image): run it on POST /ai/images/generate and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
+            max items: 10
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
+        resolution: Resolution
+            one of: '768sq', '1k', '2k', '4k'; default: '1k'
+        grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
+            default: false
+        safety_tolerance: Safety filter strictness, 0 is strictest.
+            one of: 0, 1, 2, 3, 4; default: 2
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "grounding": grounding,
+            "safety_tolerance": safety_tolerance,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal[
+        "auto",
+        "21:9",
+        "2:1",
+        "16:9",
+        "3:2",
+        "7:5",
+        "4:3",
+        "5:4",
+        "1:1",
+        "4:5",
+        "3:4",
+        "5:7",
+        "2:3",
+        "9:16",
+        "1:2",
+        "9:21",
+    ]
+    | Omit = OMIT,
+    resolution: Literal["768sq", "1k", "2k", "4k"] | Omit = OMIT,
+    grounding: bool | Omit = OMIT,
+    safety_tolerance: Literal[0, 1, 2, 3, 4] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """flux-3-image (flux-3-image): run it on POST /ai/images/generate and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
+            max items: 10
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
+        resolution: Resolution
+            one of: '768sq', '1k', '2k', '4k'; default: '1k'
+        grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
+            default: false
+        safety_tolerance: Safety filter strictness, 0 is strictest.
+            one of: 0, 1, 2, 3, 4; default: 2
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "grounding": grounding,
+            "safety_tolerance": safety_tolerance,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal[
+        "auto",
+        "21:9",
+        "2:1",
+        "16:9",
+        "3:2",
+        "7:5",
+        "4:3",
+        "5:4",
+        "1:1",
+        "4:5",
+        "3:4",
+        "5:7",
+        "2:3",
+        "9:16",
+        "1:2",
+        "9:21",
+    ]
+    | Omit = OMIT,
+    resolution: Literal["768sq", "1k", "2k", "4k"] | Omit = OMIT,
+    grounding: bool | Omit = OMIT,
+    safety_tolerance: Literal[0, 1, 2, 3, 4] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """flux-3-image (flux-3-image): enqueue it (POST /ai/queue) and return at once.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
+            max items: 10
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
+        resolution: Resolution
+            one of: '768sq', '1k', '2k', '4k'; default: '1k'
+        grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
+            default: false
+        safety_tolerance: Safety filter strictness, 0 is strictest.
+            one of: 0, 1, 2, 3, 4; default: 2
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "grounding": grounding,
+            "safety_tolerance": safety_tolerance,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal[
+        "auto",
+        "21:9",
+        "2:1",
+        "16:9",
+        "3:2",
+        "7:5",
+        "4:3",
+        "5:4",
+        "1:1",
+        "4:5",
+        "3:4",
+        "5:7",
+        "2:3",
+        "9:16",
+        "1:2",
+        "9:21",
+    ]
+    | Omit = OMIT,
+    resolution: Literal["768sq", "1k", "2k", "4k"] | Omit = OMIT,
+    grounding: bool | Omit = OMIT,
+    safety_tolerance: Literal[0, 1, 2, 3, 4] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """flux-3-image (flux-3-image): enqueue it (POST /ai/queue) and return at once.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
+            max items: 10
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
+        resolution: Resolution
+            one of: '768sq', '1k', '2k', '4k'; default: '1k'
+        grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
+            default: false
+        safety_tolerance: Safety filter strictness, 0 is strictest.
+            one of: 0, 1, 2, 3, 4; default: 2
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "grounding": grounding,
+            "safety_tolerance": safety_tolerance,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

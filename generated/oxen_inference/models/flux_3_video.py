@@ -82,3 +82,336 @@ class Flux3VideoRequest(RequestModel):
 
     one of: 0, 1, 2, 3, 4; default: 2
     """
+
+
+# Client methods. ``Oxen.generate_flux_3_video``, ``Oxen.submit_flux_3_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_images: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    resolution: Literal["720p", "1080p"] | Omit = OMIT,
+    aspect_ratio: Literal["auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"] | Omit = OMIT,
+    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    draft: bool | Omit = OMIT,
+    safety_tolerance: Literal[0, 1, 2, 3, 4] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """FLUX 3 Video (flux-3-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Text, keyframe and video-continuation generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Free-form prompt describing the video.
+            Required.
+        input_images: Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
+        input_video: Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
+            format: 'uri'
+        resolution: Output resolution. 1080p costs more per second.
+            one of: '720p', '1080p'; default: '720p'
+        aspect_ratio: Aspect ratio of the generated video. Auto lets the model choose.
+            one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
+        duration: Duration in seconds.
+            one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
+        generate_audio: Generate synchronized audio for the video.
+            default: true
+        draft: Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
+            default: false
+        safety_tolerance: Safety filter strictness, 0 is strictest.
+            one of: 0, 1, 2, 3, 4; default: 2
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_images": input_images,
+            "input_video": input_video,
+            "resolution": resolution,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+            "generate_audio": generate_audio,
+            "draft": draft,
+            "safety_tolerance": safety_tolerance,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_images: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    resolution: Literal["720p", "1080p"] | Omit = OMIT,
+    aspect_ratio: Literal["auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"] | Omit = OMIT,
+    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    draft: bool | Omit = OMIT,
+    safety_tolerance: Literal[0, 1, 2, 3, 4] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """FLUX 3 Video (flux-3-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Text, keyframe and video-continuation generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Free-form prompt describing the video.
+            Required.
+        input_images: Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
+        input_video: Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
+            format: 'uri'
+        resolution: Output resolution. 1080p costs more per second.
+            one of: '720p', '1080p'; default: '720p'
+        aspect_ratio: Aspect ratio of the generated video. Auto lets the model choose.
+            one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
+        duration: Duration in seconds.
+            one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
+        generate_audio: Generate synchronized audio for the video.
+            default: true
+        draft: Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
+            default: false
+        safety_tolerance: Safety filter strictness, 0 is strictest.
+            one of: 0, 1, 2, 3, 4; default: 2
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_images": input_images,
+            "input_video": input_video,
+            "resolution": resolution,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+            "generate_audio": generate_audio,
+            "draft": draft,
+            "safety_tolerance": safety_tolerance,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_images: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    resolution: Literal["720p", "1080p"] | Omit = OMIT,
+    aspect_ratio: Literal["auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"] | Omit = OMIT,
+    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    draft: bool | Omit = OMIT,
+    safety_tolerance: Literal[0, 1, 2, 3, 4] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """FLUX 3 Video (flux-3-video): enqueue it (POST /ai/queue) and return at once.
+
+    Text, keyframe and video-continuation generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Free-form prompt describing the video.
+            Required.
+        input_images: Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
+        input_video: Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
+            format: 'uri'
+        resolution: Output resolution. 1080p costs more per second.
+            one of: '720p', '1080p'; default: '720p'
+        aspect_ratio: Aspect ratio of the generated video. Auto lets the model choose.
+            one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
+        duration: Duration in seconds.
+            one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
+        generate_audio: Generate synchronized audio for the video.
+            default: true
+        draft: Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
+            default: false
+        safety_tolerance: Safety filter strictness, 0 is strictest.
+            one of: 0, 1, 2, 3, 4; default: 2
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_images": input_images,
+            "input_video": input_video,
+            "resolution": resolution,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+            "generate_audio": generate_audio,
+            "draft": draft,
+            "safety_tolerance": safety_tolerance,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_images: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    resolution: Literal["720p", "1080p"] | Omit = OMIT,
+    aspect_ratio: Literal["auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"] | Omit = OMIT,
+    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    draft: bool | Omit = OMIT,
+    safety_tolerance: Literal[0, 1, 2, 3, 4] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """FLUX 3 Video (flux-3-video): enqueue it (POST /ai/queue) and return at once.
+
+    Text, keyframe and video-continuation generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Free-form prompt describing the video.
+            Required.
+        input_images: Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
+        input_video: Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
+            format: 'uri'
+        resolution: Output resolution. 1080p costs more per second.
+            one of: '720p', '1080p'; default: '720p'
+        aspect_ratio: Aspect ratio of the generated video. Auto lets the model choose.
+            one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
+        duration: Duration in seconds.
+            one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
+        generate_audio: Generate synchronized audio for the video.
+            default: true
+        draft: Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
+            default: false
+        safety_tolerance: Safety filter strictness, 0 is strictest.
+            one of: 0, 1, 2, 3, 4; default: 2
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_images": input_images,
+            "input_video": input_video,
+            "resolution": resolution,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+            "generate_audio": generate_audio,
+            "draft": draft,
+            "safety_tolerance": safety_tolerance,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

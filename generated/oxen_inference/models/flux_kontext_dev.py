@@ -112,3 +112,396 @@ class FluxKontextDevRequest(RequestModel):
 
     default: false
     """
+
+
+# Client methods. ``Oxen.generate_flux_kontext_dev``, ``Oxen.submit_flux_kontext_dev`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    prompt: str,
+    aspect_ratio: Literal[
+        "1:1",
+        "16:9",
+        "21:9",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "3:4",
+        "4:3",
+        "9:16",
+        "9:21",
+        "match_input_image",
+    ]
+    | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    output_format: Literal["webp", "jpg", "png"] | Omit = OMIT,
+    output_quality: int | Omit = OMIT,
+    disable_safety_checker: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """FLUX.1-Kontext [dev] (flux-kontext-dev): run it on POST /ai/images/edit and wait for the result.
+
+    In-context image editing model
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
+            Required.
+        aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
+            one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
+        num_inference_steps: Number of inference steps
+            range: >= 4, <= 50; default: 28
+        guidance: Guidance scale for generation
+            range: >= 0, <= 10; default: 2.5
+        seed: Random seed for reproducible generation. Leave blank for random.
+        output_format: Output image format
+            one of: 'webp', 'jpg', 'png'; default: 'webp'
+        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+            range: >= 0, <= 100; default: 80
+        disable_safety_checker: Disable NSFW safety checker
+            default: false
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "num_inference_steps": num_inference_steps,
+            "guidance": guidance,
+            "seed": seed,
+            "output_format": output_format,
+            "output_quality": output_quality,
+            "disable_safety_checker": disable_safety_checker,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    prompt: str,
+    aspect_ratio: Literal[
+        "1:1",
+        "16:9",
+        "21:9",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "3:4",
+        "4:3",
+        "9:16",
+        "9:21",
+        "match_input_image",
+    ]
+    | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    output_format: Literal["webp", "jpg", "png"] | Omit = OMIT,
+    output_quality: int | Omit = OMIT,
+    disable_safety_checker: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """FLUX.1-Kontext [dev] (flux-kontext-dev): run it on POST /ai/images/edit and wait for the result.
+
+    In-context image editing model
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
+            Required.
+        aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
+            one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
+        num_inference_steps: Number of inference steps
+            range: >= 4, <= 50; default: 28
+        guidance: Guidance scale for generation
+            range: >= 0, <= 10; default: 2.5
+        seed: Random seed for reproducible generation. Leave blank for random.
+        output_format: Output image format
+            one of: 'webp', 'jpg', 'png'; default: 'webp'
+        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+            range: >= 0, <= 100; default: 80
+        disable_safety_checker: Disable NSFW safety checker
+            default: false
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "num_inference_steps": num_inference_steps,
+            "guidance": guidance,
+            "seed": seed,
+            "output_format": output_format,
+            "output_quality": output_quality,
+            "disable_safety_checker": disable_safety_checker,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    prompt: str,
+    aspect_ratio: Literal[
+        "1:1",
+        "16:9",
+        "21:9",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "3:4",
+        "4:3",
+        "9:16",
+        "9:21",
+        "match_input_image",
+    ]
+    | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    output_format: Literal["webp", "jpg", "png"] | Omit = OMIT,
+    output_quality: int | Omit = OMIT,
+    disable_safety_checker: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """FLUX.1-Kontext [dev] (flux-kontext-dev): enqueue it (POST /ai/queue) and return at once.
+
+    In-context image editing model
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
+            Required.
+        aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
+            one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
+        num_inference_steps: Number of inference steps
+            range: >= 4, <= 50; default: 28
+        guidance: Guidance scale for generation
+            range: >= 0, <= 10; default: 2.5
+        seed: Random seed for reproducible generation. Leave blank for random.
+        output_format: Output image format
+            one of: 'webp', 'jpg', 'png'; default: 'webp'
+        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+            range: >= 0, <= 100; default: 80
+        disable_safety_checker: Disable NSFW safety checker
+            default: false
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "num_inference_steps": num_inference_steps,
+            "guidance": guidance,
+            "seed": seed,
+            "output_format": output_format,
+            "output_quality": output_quality,
+            "disable_safety_checker": disable_safety_checker,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    prompt: str,
+    aspect_ratio: Literal[
+        "1:1",
+        "16:9",
+        "21:9",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "3:4",
+        "4:3",
+        "9:16",
+        "9:21",
+        "match_input_image",
+    ]
+    | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    output_format: Literal["webp", "jpg", "png"] | Omit = OMIT,
+    output_quality: int | Omit = OMIT,
+    disable_safety_checker: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """FLUX.1-Kontext [dev] (flux-kontext-dev): enqueue it (POST /ai/queue) and return at once.
+
+    In-context image editing model
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
+            Required.
+        aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
+            one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
+        num_inference_steps: Number of inference steps
+            range: >= 4, <= 50; default: 28
+        guidance: Guidance scale for generation
+            range: >= 0, <= 10; default: 2.5
+        seed: Random seed for reproducible generation. Leave blank for random.
+        output_format: Output image format
+            one of: 'webp', 'jpg', 'png'; default: 'webp'
+        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+            range: >= 0, <= 100; default: 80
+        disable_safety_checker: Disable NSFW safety checker
+            default: false
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "num_inference_steps": num_inference_steps,
+            "guidance": guidance,
+            "seed": seed,
+            "output_format": output_format,
+            "output_quality": output_quality,
+            "disable_safety_checker": disable_safety_checker,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -51,3 +51,276 @@ class GeminiOmniFlashPreviewRequest(RequestModel):
 
     one of: '16:9', '9:16'; default: '16:9'
     """
+
+
+# Client methods. ``Oxen.generate_gemini_omni_flash_preview``, ``Oxen.submit_gemini_omni_flash_preview`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    first_frame_image: str | Omit = OMIT,
+    input_image: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Gemini Omni Flash (gemini-omni-flash-preview): run it on POST /ai/videos/generate and wait for the result.
+
+    Omni-modal short video generation and editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
+            Required.
+        first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
+            format: 'uri'
+        input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
+            default: []
+        input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
+            format: 'uri'
+        aspect_ratio: Output video aspect ratio.
+            one of: '16:9', '9:16'; default: '16:9'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "first_frame_image": first_frame_image,
+            "input_image": input_image,
+            "input_video": input_video,
+            "aspect_ratio": aspect_ratio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    first_frame_image: str | Omit = OMIT,
+    input_image: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Gemini Omni Flash (gemini-omni-flash-preview): run it on POST /ai/videos/generate and wait for the result.
+
+    Omni-modal short video generation and editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
+            Required.
+        first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
+            format: 'uri'
+        input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
+            default: []
+        input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
+            format: 'uri'
+        aspect_ratio: Output video aspect ratio.
+            one of: '16:9', '9:16'; default: '16:9'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "first_frame_image": first_frame_image,
+            "input_image": input_image,
+            "input_video": input_video,
+            "aspect_ratio": aspect_ratio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    first_frame_image: str | Omit = OMIT,
+    input_image: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Gemini Omni Flash (gemini-omni-flash-preview): enqueue it (POST /ai/queue) and return at once.
+
+    Omni-modal short video generation and editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
+            Required.
+        first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
+            format: 'uri'
+        input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
+            default: []
+        input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
+            format: 'uri'
+        aspect_ratio: Output video aspect ratio.
+            one of: '16:9', '9:16'; default: '16:9'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "first_frame_image": first_frame_image,
+            "input_image": input_image,
+            "input_video": input_video,
+            "aspect_ratio": aspect_ratio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    first_frame_image: str | Omit = OMIT,
+    input_image: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Gemini Omni Flash (gemini-omni-flash-preview): enqueue it (POST /ai/queue) and return at once.
+
+    Omni-modal short video generation and editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
+            Required.
+        first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
+            format: 'uri'
+        input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
+            default: []
+        input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
+            format: 'uri'
+        aspect_ratio: Output video aspect ratio.
+            one of: '16:9', '9:16'; default: '16:9'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "first_frame_image": first_frame_image,
+            "input_image": input_image,
+            "input_video": input_video,
+            "aspect_ratio": aspect_ratio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

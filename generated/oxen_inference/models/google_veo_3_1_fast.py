@@ -59,3 +59,288 @@ class GoogleVeo3_1FastRequest(RequestModel):
 
     seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for deterministic generation."""
+
+
+# Client methods. ``Oxen.generate_google_veo_3_1_fast``, ``Oxen.submit_google_veo_3_1_fast`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "4k"] | Omit = OMIT,
+    duration: Literal[4, 6, 8] | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Veo 3.1 Fast (google-veo-3-1-fast): run it on POST /ai/videos/generate and wait for the result.
+
+    Fast text/image-to-video with audio, 4K
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the video to generate, or how to animate the input image.
+            Required.
+        input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
+            format: 'uri'
+        aspect_ratio: Output video aspect ratio.
+            one of: '16:9', '9:16'; default: '16:9'
+        resolution: Output video resolution. 1080p and 4k require an 8 second duration.
+            one of: '720p', '1080p', '4k'; default: '720p'
+        duration: Video duration in seconds. 1080p and 4k require 8 seconds.
+            one of: 4, 6, 8; default: 8
+        seed: Random seed for deterministic generation.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "4k"] | Omit = OMIT,
+    duration: Literal[4, 6, 8] | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Veo 3.1 Fast (google-veo-3-1-fast): run it on POST /ai/videos/generate and wait for the result.
+
+    Fast text/image-to-video with audio, 4K
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the video to generate, or how to animate the input image.
+            Required.
+        input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
+            format: 'uri'
+        aspect_ratio: Output video aspect ratio.
+            one of: '16:9', '9:16'; default: '16:9'
+        resolution: Output video resolution. 1080p and 4k require an 8 second duration.
+            one of: '720p', '1080p', '4k'; default: '720p'
+        duration: Video duration in seconds. 1080p and 4k require 8 seconds.
+            one of: 4, 6, 8; default: 8
+        seed: Random seed for deterministic generation.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "4k"] | Omit = OMIT,
+    duration: Literal[4, 6, 8] | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Veo 3.1 Fast (google-veo-3-1-fast): enqueue it (POST /ai/queue) and return at once.
+
+    Fast text/image-to-video with audio, 4K
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the video to generate, or how to animate the input image.
+            Required.
+        input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
+            format: 'uri'
+        aspect_ratio: Output video aspect ratio.
+            one of: '16:9', '9:16'; default: '16:9'
+        resolution: Output video resolution. 1080p and 4k require an 8 second duration.
+            one of: '720p', '1080p', '4k'; default: '720p'
+        duration: Video duration in seconds. 1080p and 4k require 8 seconds.
+            one of: 4, 6, 8; default: 8
+        seed: Random seed for deterministic generation.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "4k"] | Omit = OMIT,
+    duration: Literal[4, 6, 8] | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Veo 3.1 Fast (google-veo-3-1-fast): enqueue it (POST /ai/queue) and return at once.
+
+    Fast text/image-to-video with audio, 4K
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the video to generate, or how to animate the input image.
+            Required.
+        input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
+            format: 'uri'
+        aspect_ratio: Output video aspect ratio.
+            one of: '16:9', '9:16'; default: '16:9'
+        resolution: Output video resolution. 1080p and 4k require an 8 second duration.
+            one of: '720p', '1080p', '4k'; default: '720p'
+        duration: Video duration in seconds. 1080p and 4k require 8 seconds.
+            one of: 4, 6, 8; default: 8
+        seed: Random seed for deterministic generation.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

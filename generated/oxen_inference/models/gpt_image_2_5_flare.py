@@ -90,3 +90,332 @@ class GptImage2_5FlareRequest(RequestModel):
 
     one of: 'low', 'auto'; default: 'low'
     """
+
+
+# Client methods. ``Oxen.generate_gpt_image_2_5_flare``, ``Oxen.submit_gpt_image_2_5_flare`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    mask_url: str | Omit | None = OMIT,
+    aspect_ratio: Literal["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"]
+    | Omit = OMIT,
+    resolution: Literal["1K", "2K", "4K"] | Omit = OMIT,
+    quality: Literal["low", "medium", "high", "xhigh", "max"] | Omit = OMIT,
+    output_format: Literal["png", "jpeg", "webp"] | Omit = OMIT,
+    background: Literal["auto", "opaque", "transparent"] | Omit = OMIT,
+    moderation: Literal["low", "auto"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """gpt-image-2-5-flare (gpt-image-2-5-flare): run it on POST /ai/images/generate and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+        mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
+            format: 'uri'
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
+        resolution: Resolution
+            one of: '1K', '2K', '4K'; default: '2K'
+        quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
+            one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
+        output_format: File format for the generated image.
+            one of: 'png', 'jpeg', 'webp'; default: 'png'
+        background: Background of the generated image. 'transparent' requires png or webp output.
+            one of: 'auto', 'opaque', 'transparent'; default: 'auto'
+        moderation: Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
+            one of: 'low', 'auto'; default: 'low'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "mask_url": mask_url,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "quality": quality,
+            "output_format": output_format,
+            "background": background,
+            "moderation": moderation,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    mask_url: str | Omit | None = OMIT,
+    aspect_ratio: Literal["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"]
+    | Omit = OMIT,
+    resolution: Literal["1K", "2K", "4K"] | Omit = OMIT,
+    quality: Literal["low", "medium", "high", "xhigh", "max"] | Omit = OMIT,
+    output_format: Literal["png", "jpeg", "webp"] | Omit = OMIT,
+    background: Literal["auto", "opaque", "transparent"] | Omit = OMIT,
+    moderation: Literal["low", "auto"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """gpt-image-2-5-flare (gpt-image-2-5-flare): run it on POST /ai/images/generate and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+        mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
+            format: 'uri'
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
+        resolution: Resolution
+            one of: '1K', '2K', '4K'; default: '2K'
+        quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
+            one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
+        output_format: File format for the generated image.
+            one of: 'png', 'jpeg', 'webp'; default: 'png'
+        background: Background of the generated image. 'transparent' requires png or webp output.
+            one of: 'auto', 'opaque', 'transparent'; default: 'auto'
+        moderation: Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
+            one of: 'low', 'auto'; default: 'low'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "mask_url": mask_url,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "quality": quality,
+            "output_format": output_format,
+            "background": background,
+            "moderation": moderation,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    mask_url: str | Omit | None = OMIT,
+    aspect_ratio: Literal["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"]
+    | Omit = OMIT,
+    resolution: Literal["1K", "2K", "4K"] | Omit = OMIT,
+    quality: Literal["low", "medium", "high", "xhigh", "max"] | Omit = OMIT,
+    output_format: Literal["png", "jpeg", "webp"] | Omit = OMIT,
+    background: Literal["auto", "opaque", "transparent"] | Omit = OMIT,
+    moderation: Literal["low", "auto"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """gpt-image-2-5-flare (gpt-image-2-5-flare): enqueue it (POST /ai/queue) and return at once.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+        mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
+            format: 'uri'
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
+        resolution: Resolution
+            one of: '1K', '2K', '4K'; default: '2K'
+        quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
+            one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
+        output_format: File format for the generated image.
+            one of: 'png', 'jpeg', 'webp'; default: 'png'
+        background: Background of the generated image. 'transparent' requires png or webp output.
+            one of: 'auto', 'opaque', 'transparent'; default: 'auto'
+        moderation: Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
+            one of: 'low', 'auto'; default: 'low'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "mask_url": mask_url,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "quality": quality,
+            "output_format": output_format,
+            "background": background,
+            "moderation": moderation,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    mask_url: str | Omit | None = OMIT,
+    aspect_ratio: Literal["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"]
+    | Omit = OMIT,
+    resolution: Literal["1K", "2K", "4K"] | Omit = OMIT,
+    quality: Literal["low", "medium", "high", "xhigh", "max"] | Omit = OMIT,
+    output_format: Literal["png", "jpeg", "webp"] | Omit = OMIT,
+    background: Literal["auto", "opaque", "transparent"] | Omit = OMIT,
+    moderation: Literal["low", "auto"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """gpt-image-2-5-flare (gpt-image-2-5-flare): enqueue it (POST /ai/queue) and return at once.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+        mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
+            format: 'uri'
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
+        resolution: Resolution
+            one of: '1K', '2K', '4K'; default: '2K'
+        quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
+            one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
+        output_format: File format for the generated image.
+            one of: 'png', 'jpeg', 'webp'; default: 'png'
+        background: Background of the generated image. 'transparent' requires png or webp output.
+            one of: 'auto', 'opaque', 'transparent'; default: 'auto'
+        moderation: Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
+            one of: 'low', 'auto'; default: 'low'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "mask_url": mask_url,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "quality": quality,
+            "output_format": output_format,
+            "background": background,
+            "moderation": moderation,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -50,3 +50,276 @@ class Happyhorse1_0VideoEditRequest(RequestModel):
 
     one of: 'auto', 'origin'; default: 'auto'
     """
+
+
+# Client methods. ``Oxen.generate_happyhorse_1_0_video_edit``, ``Oxen.submit_happyhorse_1_0_video_edit`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    reference_images: list[str] | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    audio_setting: Literal["auto", "origin"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Happy Horse - Video Edit (happyhorse-1.0-video-edit): run it on POST /ai/videos/generate and wait for the result.
+
+    Prompt-based video editing up to 1080p
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters.
+            Required.
+        input_video: URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
+            format: 'uri'
+            Required.
+        reference_images: Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        audio_setting: Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
+            one of: 'auto', 'origin'; default: 'auto'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "reference_images": reference_images,
+            "resolution": resolution,
+            "audio_setting": audio_setting,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    reference_images: list[str] | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    audio_setting: Literal["auto", "origin"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Happy Horse - Video Edit (happyhorse-1.0-video-edit): run it on POST /ai/videos/generate and wait for the result.
+
+    Prompt-based video editing up to 1080p
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters.
+            Required.
+        input_video: URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
+            format: 'uri'
+            Required.
+        reference_images: Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        audio_setting: Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
+            one of: 'auto', 'origin'; default: 'auto'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "reference_images": reference_images,
+            "resolution": resolution,
+            "audio_setting": audio_setting,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    reference_images: list[str] | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    audio_setting: Literal["auto", "origin"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Happy Horse - Video Edit (happyhorse-1.0-video-edit): enqueue it (POST /ai/queue) and return at once.
+
+    Prompt-based video editing up to 1080p
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters.
+            Required.
+        input_video: URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
+            format: 'uri'
+            Required.
+        reference_images: Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        audio_setting: Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
+            one of: 'auto', 'origin'; default: 'auto'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "reference_images": reference_images,
+            "resolution": resolution,
+            "audio_setting": audio_setting,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    reference_images: list[str] | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    audio_setting: Literal["auto", "origin"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Happy Horse - Video Edit (happyhorse-1.0-video-edit): enqueue it (POST /ai/queue) and return at once.
+
+    Prompt-based video editing up to 1080p
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters.
+            Required.
+        input_video: URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
+            format: 'uri'
+            Required.
+        reference_images: Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        audio_setting: Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
+            one of: 'auto', 'origin'; default: 'auto'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "reference_images": reference_images,
+            "resolution": resolution,
+            "audio_setting": audio_setting,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -102,3 +102,348 @@ class IdeogramV4Request(RequestModel):
 
     one of: 'jpeg', 'png'; default: 'jpeg'
     """
+
+
+# Client methods. ``Oxen.generate_ideogram_v4``, ``Oxen.submit_ideogram_v4`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    image_size: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ]
+    | Omit = OMIT,
+    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] | Omit = OMIT,
+    expansion_model: Literal["Medium", "Large"] | Omit = OMIT,
+    acceleration: Literal["none", "low", "regular", "high"] | Omit = OMIT,
+    num_images: int | Omit = OMIT,
+    seed: int | Omit | None = OMIT,
+    enable_safety_checker: bool | Omit = OMIT,
+    output_format: Literal["jpeg", "png"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Ideogram V4 (ideogram-v4): run it on POST /ai/images/generate and wait for the result.
+
+    Typography-focused image and design generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to generate an image from.
+            Required.
+        image_size: The resolution of the generated image.
+            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
+        rendering_speed: The rendering speed to use. Faster speeds use fewer denoising steps.
+            one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
+        expansion_model: Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
+            one of: 'Medium', 'Large'; default: 'Medium'
+        acceleration: The acceleration level to use for the image generation.
+            one of: 'none', 'low', 'regular', 'high'; default: 'none'
+        num_images: Number of images to generate.
+            default: 1
+        seed: The seed to use for generation. If not provided, a random seed will be used.
+        enable_safety_checker: If set to true, the safety checker will be enabled.
+            default: true
+        output_format: The format of the generated image.
+            one of: 'jpeg', 'png'; default: 'jpeg'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "image_size": image_size,
+            "rendering_speed": rendering_speed,
+            "expansion_model": expansion_model,
+            "acceleration": acceleration,
+            "num_images": num_images,
+            "seed": seed,
+            "enable_safety_checker": enable_safety_checker,
+            "output_format": output_format,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    image_size: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ]
+    | Omit = OMIT,
+    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] | Omit = OMIT,
+    expansion_model: Literal["Medium", "Large"] | Omit = OMIT,
+    acceleration: Literal["none", "low", "regular", "high"] | Omit = OMIT,
+    num_images: int | Omit = OMIT,
+    seed: int | Omit | None = OMIT,
+    enable_safety_checker: bool | Omit = OMIT,
+    output_format: Literal["jpeg", "png"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Ideogram V4 (ideogram-v4): run it on POST /ai/images/generate and wait for the result.
+
+    Typography-focused image and design generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to generate an image from.
+            Required.
+        image_size: The resolution of the generated image.
+            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
+        rendering_speed: The rendering speed to use. Faster speeds use fewer denoising steps.
+            one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
+        expansion_model: Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
+            one of: 'Medium', 'Large'; default: 'Medium'
+        acceleration: The acceleration level to use for the image generation.
+            one of: 'none', 'low', 'regular', 'high'; default: 'none'
+        num_images: Number of images to generate.
+            default: 1
+        seed: The seed to use for generation. If not provided, a random seed will be used.
+        enable_safety_checker: If set to true, the safety checker will be enabled.
+            default: true
+        output_format: The format of the generated image.
+            one of: 'jpeg', 'png'; default: 'jpeg'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "image_size": image_size,
+            "rendering_speed": rendering_speed,
+            "expansion_model": expansion_model,
+            "acceleration": acceleration,
+            "num_images": num_images,
+            "seed": seed,
+            "enable_safety_checker": enable_safety_checker,
+            "output_format": output_format,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    image_size: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ]
+    | Omit = OMIT,
+    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] | Omit = OMIT,
+    expansion_model: Literal["Medium", "Large"] | Omit = OMIT,
+    acceleration: Literal["none", "low", "regular", "high"] | Omit = OMIT,
+    num_images: int | Omit = OMIT,
+    seed: int | Omit | None = OMIT,
+    enable_safety_checker: bool | Omit = OMIT,
+    output_format: Literal["jpeg", "png"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Ideogram V4 (ideogram-v4): enqueue it (POST /ai/queue) and return at once.
+
+    Typography-focused image and design generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to generate an image from.
+            Required.
+        image_size: The resolution of the generated image.
+            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
+        rendering_speed: The rendering speed to use. Faster speeds use fewer denoising steps.
+            one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
+        expansion_model: Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
+            one of: 'Medium', 'Large'; default: 'Medium'
+        acceleration: The acceleration level to use for the image generation.
+            one of: 'none', 'low', 'regular', 'high'; default: 'none'
+        num_images: Number of images to generate.
+            default: 1
+        seed: The seed to use for generation. If not provided, a random seed will be used.
+        enable_safety_checker: If set to true, the safety checker will be enabled.
+            default: true
+        output_format: The format of the generated image.
+            one of: 'jpeg', 'png'; default: 'jpeg'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "image_size": image_size,
+            "rendering_speed": rendering_speed,
+            "expansion_model": expansion_model,
+            "acceleration": acceleration,
+            "num_images": num_images,
+            "seed": seed,
+            "enable_safety_checker": enable_safety_checker,
+            "output_format": output_format,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    image_size: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ]
+    | Omit = OMIT,
+    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] | Omit = OMIT,
+    expansion_model: Literal["Medium", "Large"] | Omit = OMIT,
+    acceleration: Literal["none", "low", "regular", "high"] | Omit = OMIT,
+    num_images: int | Omit = OMIT,
+    seed: int | Omit | None = OMIT,
+    enable_safety_checker: bool | Omit = OMIT,
+    output_format: Literal["jpeg", "png"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Ideogram V4 (ideogram-v4): enqueue it (POST /ai/queue) and return at once.
+
+    Typography-focused image and design generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to generate an image from.
+            Required.
+        image_size: The resolution of the generated image.
+            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
+        rendering_speed: The rendering speed to use. Faster speeds use fewer denoising steps.
+            one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
+        expansion_model: Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
+            one of: 'Medium', 'Large'; default: 'Medium'
+        acceleration: The acceleration level to use for the image generation.
+            one of: 'none', 'low', 'regular', 'high'; default: 'none'
+        num_images: Number of images to generate.
+            default: 1
+        seed: The seed to use for generation. If not provided, a random seed will be used.
+        enable_safety_checker: If set to true, the safety checker will be enabled.
+            default: true
+        output_format: The format of the generated image.
+            one of: 'jpeg', 'png'; default: 'jpeg'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "image_size": image_size,
+            "rendering_speed": rendering_speed,
+            "expansion_model": expansion_model,
+            "acceleration": acceleration,
+            "num_images": num_images,
+            "seed": seed,
+            "enable_safety_checker": enable_safety_checker,
+            "output_format": output_format,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

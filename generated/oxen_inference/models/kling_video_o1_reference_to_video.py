@@ -48,3 +48,272 @@ class KlingVideoO1ReferenceToVideoRequest(RequestModel):
 
     one of: 5, 10; default: 5
     """
+
+
+# Client methods. ``Oxen.generate_kling_video_o1_reference_to_video``, ``Oxen.submit_kling_video_o1_reference_to_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str],
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    aspect_ratio: Literal["9:16", "1:1", "16:9"] | Omit = OMIT,
+    duration: Literal[5, 10] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Reference-driven cinematic video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
+            Required.
+        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Required.
+        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
+        aspect_ratio: Video aspect ratio
+            one of: '9:16', '1:1', '16:9'; default: '16:9'
+        duration: Video duration in seconds
+            one of: 5, 10; default: 5
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "elements": elements,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str],
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    aspect_ratio: Literal["9:16", "1:1", "16:9"] | Omit = OMIT,
+    duration: Literal[5, 10] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Reference-driven cinematic video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
+            Required.
+        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Required.
+        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
+        aspect_ratio: Video aspect ratio
+            one of: '9:16', '1:1', '16:9'; default: '16:9'
+        duration: Video duration in seconds
+            one of: 5, 10; default: 5
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "elements": elements,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str],
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    aspect_ratio: Literal["9:16", "1:1", "16:9"] | Omit = OMIT,
+    duration: Literal[5, 10] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    Reference-driven cinematic video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
+            Required.
+        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Required.
+        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
+        aspect_ratio: Video aspect ratio
+            one of: '9:16', '1:1', '16:9'; default: '16:9'
+        duration: Video duration in seconds
+            one of: 5, 10; default: 5
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "elements": elements,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str],
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    aspect_ratio: Literal["9:16", "1:1", "16:9"] | Omit = OMIT,
+    duration: Literal[5, 10] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    Reference-driven cinematic video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
+            Required.
+        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Required.
+        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
+        aspect_ratio: Video aspect ratio
+            one of: '9:16', '1:1', '16:9'; default: '16:9'
+        duration: Video duration in seconds
+            one of: 5, 10; default: 5
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "elements": elements,
+            "aspect_ratio": aspect_ratio,
+            "duration": duration,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

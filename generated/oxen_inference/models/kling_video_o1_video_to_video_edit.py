@@ -42,3 +42,272 @@ class KlingVideoO1VideoToVideoEditRequest(RequestModel):
 
     default: true
     """
+
+
+# Client methods. ``Oxen.generate_kling_video_o1_video_to_video_edit``, ``Oxen.submit_kling_video_o1_video_to_video_edit`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    input_image: list[str] | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    keep_audio: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): run it on POST /ai/videos/generate and wait for the result.
+
+    Advanced video editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
+            Required.
+        input_video: Video to use as reference.
+            format: 'uri'
+            Required.
+        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
+        keep_audio: Keep the original audio from the source video.
+            default: true
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "input_image": input_image,
+            "elements": elements,
+            "keep_audio": keep_audio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    input_image: list[str] | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    keep_audio: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): run it on POST /ai/videos/generate and wait for the result.
+
+    Advanced video editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
+            Required.
+        input_video: Video to use as reference.
+            format: 'uri'
+            Required.
+        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
+        keep_audio: Keep the original audio from the source video.
+            default: true
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "input_image": input_image,
+            "elements": elements,
+            "keep_audio": keep_audio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    input_image: list[str] | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    keep_audio: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): enqueue it (POST /ai/queue) and return at once.
+
+    Advanced video editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
+            Required.
+        input_video: Video to use as reference.
+            format: 'uri'
+            Required.
+        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
+        keep_audio: Keep the original audio from the source video.
+            default: true
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "input_image": input_image,
+            "elements": elements,
+            "keep_audio": keep_audio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    input_image: list[str] | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    keep_audio: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): enqueue it (POST /ai/queue) and return at once.
+
+    Advanced video editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
+            Required.
+        input_video: Video to use as reference.
+            format: 'uri'
+            Required.
+        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
+        keep_audio: Keep the original audio from the source video.
+            default: true
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "input_image": input_image,
+            "elements": elements,
+            "keep_audio": keep_audio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

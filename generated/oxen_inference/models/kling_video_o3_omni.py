@@ -95,3 +95,380 @@ class KlingVideoO3OmniRequest(RequestModel):
 
     default: true
     """
+
+
+# Client methods. ``Oxen.generate_kling_video_o3_omni``, ``Oxen.submit_kling_video_o3_omni`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    video_mode: Literal["edit", "reference"] | Omit = OMIT,
+    start_image_url: str | Omit = OMIT,
+    tail_image_url: str | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "4k"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    keep_audio: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Kling O3 Omni (kling-video-o3-omni): run it on POST /ai/videos/generate and wait for the result.
+
+    Unified O3 video generation and edit
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
+            Required.
+        input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+        input_video: Source video for edit or motion/style reference.
+            format: 'uri'
+        video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
+            one of: 'edit', 'reference'; default: 'edit'
+        start_image_url: Optional first frame. End frame requires a start frame.
+            format: 'uri'
+        tail_image_url: Optional last frame. Requires start frame.
+            format: 'uri'
+        elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
+        resolution: Output resolution tier.
+            one of: '720p', '1080p', '4k'; default: '1080p'
+        duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
+            range: >= 3, <= 15; default: 5
+        aspect_ratio: Output aspect ratio. Omit when editing video or using only start/end frames.
+            one of: '16:9', '9:16', '1:1'; default: '16:9'
+        generate_audio: Generate native audio. Must be off when a reference or input video is provided.
+            default: false
+        keep_audio: When editing or referencing a video, keep the source audio.
+            default: true
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "input_video": input_video,
+            "video_mode": video_mode,
+            "start_image_url": start_image_url,
+            "tail_image_url": tail_image_url,
+            "elements": elements,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+            "generate_audio": generate_audio,
+            "keep_audio": keep_audio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    video_mode: Literal["edit", "reference"] | Omit = OMIT,
+    start_image_url: str | Omit = OMIT,
+    tail_image_url: str | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "4k"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    keep_audio: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Kling O3 Omni (kling-video-o3-omni): run it on POST /ai/videos/generate and wait for the result.
+
+    Unified O3 video generation and edit
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
+            Required.
+        input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+        input_video: Source video for edit or motion/style reference.
+            format: 'uri'
+        video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
+            one of: 'edit', 'reference'; default: 'edit'
+        start_image_url: Optional first frame. End frame requires a start frame.
+            format: 'uri'
+        tail_image_url: Optional last frame. Requires start frame.
+            format: 'uri'
+        elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
+        resolution: Output resolution tier.
+            one of: '720p', '1080p', '4k'; default: '1080p'
+        duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
+            range: >= 3, <= 15; default: 5
+        aspect_ratio: Output aspect ratio. Omit when editing video or using only start/end frames.
+            one of: '16:9', '9:16', '1:1'; default: '16:9'
+        generate_audio: Generate native audio. Must be off when a reference or input video is provided.
+            default: false
+        keep_audio: When editing or referencing a video, keep the source audio.
+            default: true
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "input_video": input_video,
+            "video_mode": video_mode,
+            "start_image_url": start_image_url,
+            "tail_image_url": tail_image_url,
+            "elements": elements,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+            "generate_audio": generate_audio,
+            "keep_audio": keep_audio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    video_mode: Literal["edit", "reference"] | Omit = OMIT,
+    start_image_url: str | Omit = OMIT,
+    tail_image_url: str | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "4k"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    keep_audio: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Kling O3 Omni (kling-video-o3-omni): enqueue it (POST /ai/queue) and return at once.
+
+    Unified O3 video generation and edit
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
+            Required.
+        input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+        input_video: Source video for edit or motion/style reference.
+            format: 'uri'
+        video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
+            one of: 'edit', 'reference'; default: 'edit'
+        start_image_url: Optional first frame. End frame requires a start frame.
+            format: 'uri'
+        tail_image_url: Optional last frame. Requires start frame.
+            format: 'uri'
+        elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
+        resolution: Output resolution tier.
+            one of: '720p', '1080p', '4k'; default: '1080p'
+        duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
+            range: >= 3, <= 15; default: 5
+        aspect_ratio: Output aspect ratio. Omit when editing video or using only start/end frames.
+            one of: '16:9', '9:16', '1:1'; default: '16:9'
+        generate_audio: Generate native audio. Must be off when a reference or input video is provided.
+            default: false
+        keep_audio: When editing or referencing a video, keep the source audio.
+            default: true
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "input_video": input_video,
+            "video_mode": video_mode,
+            "start_image_url": start_image_url,
+            "tail_image_url": tail_image_url,
+            "elements": elements,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+            "generate_audio": generate_audio,
+            "keep_audio": keep_audio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    video_mode: Literal["edit", "reference"] | Omit = OMIT,
+    start_image_url: str | Omit = OMIT,
+    tail_image_url: str | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "4k"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    keep_audio: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Kling O3 Omni (kling-video-o3-omni): enqueue it (POST /ai/queue) and return at once.
+
+    Unified O3 video generation and edit
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
+            Required.
+        input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+        input_video: Source video for edit or motion/style reference.
+            format: 'uri'
+        video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
+            one of: 'edit', 'reference'; default: 'edit'
+        start_image_url: Optional first frame. End frame requires a start frame.
+            format: 'uri'
+        tail_image_url: Optional last frame. Requires start frame.
+            format: 'uri'
+        elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
+        resolution: Output resolution tier.
+            one of: '720p', '1080p', '4k'; default: '1080p'
+        duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
+            range: >= 3, <= 15; default: 5
+        aspect_ratio: Output aspect ratio. Omit when editing video or using only start/end frames.
+            one of: '16:9', '9:16', '1:1'; default: '16:9'
+        generate_audio: Generate native audio. Must be off when a reference or input video is provided.
+            default: false
+        keep_audio: When editing or referencing a video, keep the source audio.
+            default: true
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "input_video": input_video,
+            "video_mode": video_mode,
+            "start_image_url": start_image_url,
+            "tail_image_url": tail_image_url,
+            "elements": elements,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+            "generate_audio": generate_audio,
+            "keep_audio": keep_audio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -54,3 +54,300 @@ class KlingVideoV3ProMotionControlRequest(RequestModel):
 
     elements: list[dict[str, Any]] = Field(default=UNSET)
     """Optional element for facial consistency binding. Upload a facial element to enhance identity preservation in the generated video. Only 1 element is supported. Reference in prompt as @Element1. Element binding is only supported when character_orientation is 'video'."""
+
+
+# Client methods. ``Oxen.generate_kling_video_v3_pro_motion_control``, ``Oxen.submit_kling_video_v3_pro_motion_control`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str,
+    input_video: str,
+    character_orientation: Literal["image", "video"],
+    keep_original_sound: bool | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Kling 3.0 Pro: Motion Control (kling-video-v3-pro-motion-control): run it on POST /ai/videos/generate and wait for the result.
+
+    Transfer motion from video to image
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt for the scene or character.
+            Required.
+        input_image: Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area.
+            format: 'uri'
+            Required.
+        input_video: Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'.
+            format: 'uri'
+            Required.
+        character_orientation: Controls whether the output character's orientation matches the reference image or video. 'video': orientation matches reference video - better for complex motions (max 30s). 'image': orientation matches reference image - better for following camera movements (max 10s).
+            one of: 'image', 'video'; default: 'video'
+            Required.
+        keep_original_sound: Whether to keep the original sound from the reference video.
+            default: true
+        elements: Optional element for facial consistency binding. Upload a facial element to enhance identity preservation in the generated video. Only 1 element is supported. Reference in prompt as @Element1. Element binding is only supported when character_orientation is 'video'.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "input_video": input_video,
+            "character_orientation": character_orientation,
+            "keep_original_sound": keep_original_sound,
+            "elements": elements,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str,
+    input_video: str,
+    character_orientation: Literal["image", "video"],
+    keep_original_sound: bool | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Kling 3.0 Pro: Motion Control (kling-video-v3-pro-motion-control): run it on POST /ai/videos/generate and wait for the result.
+
+    Transfer motion from video to image
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt for the scene or character.
+            Required.
+        input_image: Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area.
+            format: 'uri'
+            Required.
+        input_video: Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'.
+            format: 'uri'
+            Required.
+        character_orientation: Controls whether the output character's orientation matches the reference image or video. 'video': orientation matches reference video - better for complex motions (max 30s). 'image': orientation matches reference image - better for following camera movements (max 10s).
+            one of: 'image', 'video'; default: 'video'
+            Required.
+        keep_original_sound: Whether to keep the original sound from the reference video.
+            default: true
+        elements: Optional element for facial consistency binding. Upload a facial element to enhance identity preservation in the generated video. Only 1 element is supported. Reference in prompt as @Element1. Element binding is only supported when character_orientation is 'video'.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "input_video": input_video,
+            "character_orientation": character_orientation,
+            "keep_original_sound": keep_original_sound,
+            "elements": elements,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str,
+    input_video: str,
+    character_orientation: Literal["image", "video"],
+    keep_original_sound: bool | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Kling 3.0 Pro: Motion Control (kling-video-v3-pro-motion-control): enqueue it (POST /ai/queue) and return at once.
+
+    Transfer motion from video to image
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt for the scene or character.
+            Required.
+        input_image: Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area.
+            format: 'uri'
+            Required.
+        input_video: Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'.
+            format: 'uri'
+            Required.
+        character_orientation: Controls whether the output character's orientation matches the reference image or video. 'video': orientation matches reference video - better for complex motions (max 30s). 'image': orientation matches reference image - better for following camera movements (max 10s).
+            one of: 'image', 'video'; default: 'video'
+            Required.
+        keep_original_sound: Whether to keep the original sound from the reference video.
+            default: true
+        elements: Optional element for facial consistency binding. Upload a facial element to enhance identity preservation in the generated video. Only 1 element is supported. Reference in prompt as @Element1. Element binding is only supported when character_orientation is 'video'.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "input_video": input_video,
+            "character_orientation": character_orientation,
+            "keep_original_sound": keep_original_sound,
+            "elements": elements,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str,
+    input_video: str,
+    character_orientation: Literal["image", "video"],
+    keep_original_sound: bool | Omit = OMIT,
+    elements: list[dict[str, Any]] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Kling 3.0 Pro: Motion Control (kling-video-v3-pro-motion-control): enqueue it (POST /ai/queue) and return at once.
+
+    Transfer motion from video to image
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt for the scene or character.
+            Required.
+        input_image: Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area.
+            format: 'uri'
+            Required.
+        input_video: Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'.
+            format: 'uri'
+            Required.
+        character_orientation: Controls whether the output character's orientation matches the reference image or video. 'video': orientation matches reference video - better for complex motions (max 30s). 'image': orientation matches reference image - better for following camera movements (max 10s).
+            one of: 'image', 'video'; default: 'video'
+            Required.
+        keep_original_sound: Whether to keep the original sound from the reference video.
+            default: true
+        elements: Optional element for facial consistency binding. Upload a facial element to enhance identity preservation in the generated video. Only 1 element is supported. Reference in prompt as @Element1. Element binding is only supported when character_orientation is 'video'.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "input_video": input_video,
+            "character_orientation": character_orientation,
+            "keep_original_sound": keep_original_sound,
+            "elements": elements,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -91,3 +91,280 @@ class KreaV2LargeTextToImageRequestImageStyleReferencesItem(RequestModel):
 
     range: >= -1, <= 1; default: 1
     """
+
+
+# Client methods. ``Oxen.generate_krea_v2_large_text_to_image``, ``Oxen.submit_krea_v2_large_text_to_image`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
+    | Omit
+    | None = OMIT,
+    aspect_ratio: Literal["1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"]
+    | Omit = OMIT,
+    creativity: Literal["raw", "low", "medium", "high"] | Omit = OMIT,
+    seed: int | Omit | None = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Krea 2 Large (krea-v2-large-text-to-image): run it on POST /ai/images/generate and wait for the result.
+
+    High-fidelity text-to-image with style references
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate.
+            Required.
+        image_style_references: Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
+        creativity: Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
+            one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
+        seed: Random seed for reproducible generation.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "image_style_references": image_style_references,
+            "aspect_ratio": aspect_ratio,
+            "creativity": creativity,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
+    | Omit
+    | None = OMIT,
+    aspect_ratio: Literal["1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"]
+    | Omit = OMIT,
+    creativity: Literal["raw", "low", "medium", "high"] | Omit = OMIT,
+    seed: int | Omit | None = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Krea 2 Large (krea-v2-large-text-to-image): run it on POST /ai/images/generate and wait for the result.
+
+    High-fidelity text-to-image with style references
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate.
+            Required.
+        image_style_references: Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
+        creativity: Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
+            one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
+        seed: Random seed for reproducible generation.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "image_style_references": image_style_references,
+            "aspect_ratio": aspect_ratio,
+            "creativity": creativity,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
+    | Omit
+    | None = OMIT,
+    aspect_ratio: Literal["1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"]
+    | Omit = OMIT,
+    creativity: Literal["raw", "low", "medium", "high"] | Omit = OMIT,
+    seed: int | Omit | None = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Krea 2 Large (krea-v2-large-text-to-image): enqueue it (POST /ai/queue) and return at once.
+
+    High-fidelity text-to-image with style references
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate.
+            Required.
+        image_style_references: Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
+        creativity: Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
+            one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
+        seed: Random seed for reproducible generation.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "image_style_references": image_style_references,
+            "aspect_ratio": aspect_ratio,
+            "creativity": creativity,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
+    | Omit
+    | None = OMIT,
+    aspect_ratio: Literal["1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"]
+    | Omit = OMIT,
+    creativity: Literal["raw", "low", "medium", "high"] | Omit = OMIT,
+    seed: int | Omit | None = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Krea 2 Large (krea-v2-large-text-to-image): enqueue it (POST /ai/queue) and return at once.
+
+    High-fidelity text-to-image with style references
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the image to generate.
+            Required.
+        image_style_references: Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
+        creativity: Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
+            one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
+        seed: Random seed for reproducible generation.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "image_style_references": image_style_references,
+            "aspect_ratio": aspect_ratio,
+            "creativity": creativity,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

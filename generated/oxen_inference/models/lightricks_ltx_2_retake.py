@@ -59,3 +59,280 @@ class LightricksLtx2RetakeRequest(RequestModel):
 
     one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
     """
+
+
+# Client methods. ``Oxen.generate_lightricks_ltx_2_retake``, ``Oxen.submit_lightricks_ltx_2_retake`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    start_time: float | Omit = OMIT,
+    duration: float | Omit = OMIT,
+    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX-2 Retake (lightricks-ltx-2-retake): run it on POST /ai/videos/generate and wait for the result.
+
+    Targeted video segment editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the edit
+            Required.
+        input_video: Input video to edit, must be 1080p.
+            format: 'uri'
+            Required.
+        start_time: Start time of the edit in seconds
+            range: >= 0; default: 0
+        duration: Duration of the edited section in seconds
+            range: >= 2, <= 16; default: 6
+        mode: Mode of operation
+            one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "start_time": start_time,
+            "duration": duration,
+            "mode": mode,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    start_time: float | Omit = OMIT,
+    duration: float | Omit = OMIT,
+    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX-2 Retake (lightricks-ltx-2-retake): run it on POST /ai/videos/generate and wait for the result.
+
+    Targeted video segment editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the edit
+            Required.
+        input_video: Input video to edit, must be 1080p.
+            format: 'uri'
+            Required.
+        start_time: Start time of the edit in seconds
+            range: >= 0; default: 0
+        duration: Duration of the edited section in seconds
+            range: >= 2, <= 16; default: 6
+        mode: Mode of operation
+            one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "start_time": start_time,
+            "duration": duration,
+            "mode": mode,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    start_time: float | Omit = OMIT,
+    duration: float | Omit = OMIT,
+    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """LTX-2 Retake (lightricks-ltx-2-retake): enqueue it (POST /ai/queue) and return at once.
+
+    Targeted video segment editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the edit
+            Required.
+        input_video: Input video to edit, must be 1080p.
+            format: 'uri'
+            Required.
+        start_time: Start time of the edit in seconds
+            range: >= 0; default: 0
+        duration: Duration of the edited section in seconds
+            range: >= 2, <= 16; default: 6
+        mode: Mode of operation
+            one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "start_time": start_time,
+            "duration": duration,
+            "mode": mode,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    start_time: float | Omit = OMIT,
+    duration: float | Omit = OMIT,
+    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """LTX-2 Retake (lightricks-ltx-2-retake): enqueue it (POST /ai/queue) and return at once.
+
+    Targeted video segment editing
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the edit
+            Required.
+        input_video: Input video to edit, must be 1080p.
+            format: 'uri'
+            Required.
+        start_time: Start time of the edit in seconds
+            range: >= 0; default: 0
+        duration: Duration of the edited section in seconds
+            range: >= 2, <= 16; default: 6
+        mode: Mode of operation
+            one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "start_time": start_time,
+            "duration": duration,
+            "mode": mode,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -85,3 +85,340 @@ class Ltx2_3ProRequest(RequestModel):
 
     default: true
     """
+
+
+# Client methods. ``Oxen.generate_ltx_2_3_pro``, ``Oxen.submit_ltx_2_3_pro`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    last_frame_image: str | Omit = OMIT,
+    task: Literal["image_to_video"] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "2k", "4k"] | Omit = OMIT,
+    duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    fps: Literal[24, 25, 48, 50] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX-2.3 Pro (ltx-2-3-pro): run it on POST /ai/videos/generate and wait for the result.
+
+    Image-to-video with native audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the video to generate
+            Required.
+        input_image: First frame image for image-to-video generation
+            format: 'uri'
+        last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
+            format: 'uri'
+        task: The generation task (fixed for this model)
+            one of: 'image_to_video'; default: 'image_to_video'
+        resolution: Resolution quality of the generated video
+            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
+        duration: Duration of the video in seconds
+            one of: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; default: 6
+        aspect_ratio: Aspect ratio of the generated video
+            one of: '16:9', '9:16'; default: '16:9'
+        fps: Frame rate in frames per second
+            one of: 24, 25, 48, 50; default: 25
+        generate_audio: Generate audio for the video
+            default: true
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "last_frame_image": last_frame_image,
+            "task": task,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+            "fps": fps,
+            "generate_audio": generate_audio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    last_frame_image: str | Omit = OMIT,
+    task: Literal["image_to_video"] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "2k", "4k"] | Omit = OMIT,
+    duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    fps: Literal[24, 25, 48, 50] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX-2.3 Pro (ltx-2-3-pro): run it on POST /ai/videos/generate and wait for the result.
+
+    Image-to-video with native audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the video to generate
+            Required.
+        input_image: First frame image for image-to-video generation
+            format: 'uri'
+        last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
+            format: 'uri'
+        task: The generation task (fixed for this model)
+            one of: 'image_to_video'; default: 'image_to_video'
+        resolution: Resolution quality of the generated video
+            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
+        duration: Duration of the video in seconds
+            one of: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; default: 6
+        aspect_ratio: Aspect ratio of the generated video
+            one of: '16:9', '9:16'; default: '16:9'
+        fps: Frame rate in frames per second
+            one of: 24, 25, 48, 50; default: 25
+        generate_audio: Generate audio for the video
+            default: true
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "last_frame_image": last_frame_image,
+            "task": task,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+            "fps": fps,
+            "generate_audio": generate_audio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    last_frame_image: str | Omit = OMIT,
+    task: Literal["image_to_video"] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "2k", "4k"] | Omit = OMIT,
+    duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    fps: Literal[24, 25, 48, 50] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """LTX-2.3 Pro (ltx-2-3-pro): enqueue it (POST /ai/queue) and return at once.
+
+    Image-to-video with native audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the video to generate
+            Required.
+        input_image: First frame image for image-to-video generation
+            format: 'uri'
+        last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
+            format: 'uri'
+        task: The generation task (fixed for this model)
+            one of: 'image_to_video'; default: 'image_to_video'
+        resolution: Resolution quality of the generated video
+            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
+        duration: Duration of the video in seconds
+            one of: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; default: 6
+        aspect_ratio: Aspect ratio of the generated video
+            one of: '16:9', '9:16'; default: '16:9'
+        fps: Frame rate in frames per second
+            one of: 24, 25, 48, 50; default: 25
+        generate_audio: Generate audio for the video
+            default: true
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "last_frame_image": last_frame_image,
+            "task": task,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+            "fps": fps,
+            "generate_audio": generate_audio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    last_frame_image: str | Omit = OMIT,
+    task: Literal["image_to_video"] | Omit = OMIT,
+    resolution: Literal["720p", "1080p", "2k", "4k"] | Omit = OMIT,
+    duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] | Omit = OMIT,
+    aspect_ratio: Literal["16:9", "9:16"] | Omit = OMIT,
+    fps: Literal[24, 25, 48, 50] | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """LTX-2.3 Pro (ltx-2-3-pro): enqueue it (POST /ai/queue) and return at once.
+
+    Image-to-video with native audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the video to generate
+            Required.
+        input_image: First frame image for image-to-video generation
+            format: 'uri'
+        last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
+            format: 'uri'
+        task: The generation task (fixed for this model)
+            one of: 'image_to_video'; default: 'image_to_video'
+        resolution: Resolution quality of the generated video
+            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
+        duration: Duration of the video in seconds
+            one of: 1, 2, 3, 4, 5, 6, 7, 8, 9, 10; default: 6
+        aspect_ratio: Aspect ratio of the generated video
+            one of: '16:9', '9:16'; default: '16:9'
+        fps: Frame rate in frames per second
+            one of: 24, 25, 48, 50; default: 25
+        generate_audio: Generate audio for the video
+            default: true
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "last_frame_image": last_frame_image,
+            "task": task,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+            "fps": fps,
+            "generate_audio": generate_audio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -118,3 +118,420 @@ class Ltx2_3QualityAudioToVideoRequest(RequestModel):
 
     seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for reproducibility. If None, a random seed is chosen."""
+
+
+# Client methods. ``Oxen.generate_ltx_2_3_quality_audio_to_video``, ``Oxen.submit_ltx_2_3_quality_audio_to_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_audio: str,
+    input_image: str | Omit = OMIT,
+    match_audio_length: bool | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    image_strength: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    High-quality audio-driven video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to guide the audio-driven video generation.
+            Required.
+        input_audio: The URL of the audio track that drives generation.
+            format: 'uri'
+            Required.
+        input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
+            format: 'uri'
+        match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
+            default: true
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
+            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        image_strength: Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
+            range: >= 0, <= 1; default: 0.7
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_audio": input_audio,
+            "input_image": input_image,
+            "match_audio_length": match_audio_length,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "image_strength": image_strength,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_audio: str,
+    input_image: str | Omit = OMIT,
+    match_audio_length: bool | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    image_strength: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    High-quality audio-driven video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to guide the audio-driven video generation.
+            Required.
+        input_audio: The URL of the audio track that drives generation.
+            format: 'uri'
+            Required.
+        input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
+            format: 'uri'
+        match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
+            default: true
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
+            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        image_strength: Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
+            range: >= 0, <= 1; default: 0.7
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_audio": input_audio,
+            "input_image": input_image,
+            "match_audio_length": match_audio_length,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "image_strength": image_strength,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_audio: str,
+    input_image: str | Omit = OMIT,
+    match_audio_length: bool | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    image_strength: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    High-quality audio-driven video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to guide the audio-driven video generation.
+            Required.
+        input_audio: The URL of the audio track that drives generation.
+            format: 'uri'
+            Required.
+        input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
+            format: 'uri'
+        match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
+            default: true
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
+            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        image_strength: Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
+            range: >= 0, <= 1; default: 0.7
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_audio": input_audio,
+            "input_image": input_image,
+            "match_audio_length": match_audio_length,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "image_strength": image_strength,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_audio: str,
+    input_image: str | Omit = OMIT,
+    match_audio_length: bool | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    image_strength: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    High-quality audio-driven video
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to guide the audio-driven video generation.
+            Required.
+        input_audio: The URL of the audio track that drives generation.
+            format: 'uri'
+            Required.
+        input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
+            format: 'uri'
+        match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
+            default: true
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
+            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        image_strength: Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
+            range: >= 0, <= 1; default: 0.7
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_audio": input_audio,
+            "input_image": input_image,
+            "match_audio_length": match_audio_length,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "image_strength": image_strength,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

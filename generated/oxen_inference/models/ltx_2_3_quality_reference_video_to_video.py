@@ -134,3 +134,468 @@ class Ltx2_3QualityReferenceVideoToVideoRequest(RequestModel):
 
     seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for reproducibility. If None, a random seed is chosen."""
+
+
+# Client methods. ``Oxen.generate_ltx_2_3_quality_reference_video_to_video``, ``Oxen.submit_ltx_2_3_quality_reference_video_to_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    input_image: str | Omit = OMIT,
+    control_video_url: str | Omit = OMIT,
+    skip_control_preprocess: bool | Omit = OMIT,
+    preserve_original_video: bool | Omit = OMIT,
+    video_strength: float | Omit = OMIT,
+    strength: float | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX 2.3 Quality: Reference Video to Video (ltx-2-3-quality-reference-video-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Structure-guided video-to-video generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to guide generation.
+            Required.
+        input_video: The URL of the reference video that supplies motion/structure.
+            format: 'uri'
+            Required.
+        input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
+            format: 'uri'
+        control_video_url: Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
+            format: 'uri'
+        skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
+            default: false
+        preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
+            default: false
+        video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
+            default: 0.6
+        strength: Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
+            default: 1
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
+            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "input_image": input_image,
+            "control_video_url": control_video_url,
+            "skip_control_preprocess": skip_control_preprocess,
+            "preserve_original_video": preserve_original_video,
+            "video_strength": video_strength,
+            "strength": strength,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    input_image: str | Omit = OMIT,
+    control_video_url: str | Omit = OMIT,
+    skip_control_preprocess: bool | Omit = OMIT,
+    preserve_original_video: bool | Omit = OMIT,
+    video_strength: float | Omit = OMIT,
+    strength: float | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX 2.3 Quality: Reference Video to Video (ltx-2-3-quality-reference-video-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Structure-guided video-to-video generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to guide generation.
+            Required.
+        input_video: The URL of the reference video that supplies motion/structure.
+            format: 'uri'
+            Required.
+        input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
+            format: 'uri'
+        control_video_url: Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
+            format: 'uri'
+        skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
+            default: false
+        preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
+            default: false
+        video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
+            default: 0.6
+        strength: Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
+            default: 1
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
+            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "input_image": input_image,
+            "control_video_url": control_video_url,
+            "skip_control_preprocess": skip_control_preprocess,
+            "preserve_original_video": preserve_original_video,
+            "video_strength": video_strength,
+            "strength": strength,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    input_image: str | Omit = OMIT,
+    control_video_url: str | Omit = OMIT,
+    skip_control_preprocess: bool | Omit = OMIT,
+    preserve_original_video: bool | Omit = OMIT,
+    video_strength: float | Omit = OMIT,
+    strength: float | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """LTX 2.3 Quality: Reference Video to Video (ltx-2-3-quality-reference-video-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    Structure-guided video-to-video generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to guide generation.
+            Required.
+        input_video: The URL of the reference video that supplies motion/structure.
+            format: 'uri'
+            Required.
+        input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
+            format: 'uri'
+        control_video_url: Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
+            format: 'uri'
+        skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
+            default: false
+        preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
+            default: false
+        video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
+            default: 0.6
+        strength: Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
+            default: 1
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
+            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "input_image": input_image,
+            "control_video_url": control_video_url,
+            "skip_control_preprocess": skip_control_preprocess,
+            "preserve_original_video": preserve_original_video,
+            "video_strength": video_strength,
+            "strength": strength,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_video: str,
+    input_image: str | Omit = OMIT,
+    control_video_url: str | Omit = OMIT,
+    skip_control_preprocess: bool | Omit = OMIT,
+    preserve_original_video: bool | Omit = OMIT,
+    video_strength: float | Omit = OMIT,
+    strength: float | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """LTX 2.3 Quality: Reference Video to Video (ltx-2-3-quality-reference-video-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    Structure-guided video-to-video generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to guide generation.
+            Required.
+        input_video: The URL of the reference video that supplies motion/structure.
+            format: 'uri'
+            Required.
+        input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
+            format: 'uri'
+        control_video_url: Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
+            format: 'uri'
+        skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
+            default: false
+        preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
+            default: false
+        video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
+            default: 0.6
+        strength: Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
+            default: 1
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
+            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_video": input_video,
+            "input_image": input_image,
+            "control_video_url": control_video_url,
+            "skip_control_preprocess": skip_control_preprocess,
+            "preserve_original_video": preserve_original_video,
+            "video_strength": video_strength,
+            "strength": strength,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -90,3 +90,328 @@ class Ltx2_3QualityTextToVideoRequest(RequestModel):
 
     seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for reproducibility. If None, a random seed is chosen."""
+
+
+# Client methods. ``Oxen.generate_ltx_2_3_quality_text_to_video``, ``Oxen.submit_ltx_2_3_quality_text_to_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX 2.3 Quality: Text to Video (ltx-2-3-quality-text-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    High-quality text-to-video with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to generate the video from.
+            Required.
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: The size of the generated video.
+            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """LTX 2.3 Quality: Text to Video (ltx-2-3-quality-text-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    High-quality text-to-video with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to generate the video from.
+            Required.
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: The size of the generated video.
+            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """LTX 2.3 Quality: Text to Video (ltx-2-3-quality-text-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    High-quality text-to-video with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to generate the video from.
+            Required.
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: The size of the generated video.
+            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    num_frames: int | Omit = OMIT,
+    resolution: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ]
+    | Omit = OMIT,
+    frames_per_second: float | Omit = OMIT,
+    generate_audio: bool | Omit = OMIT,
+    video_quality: Literal["low", "medium", "high", "maximum"] | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """LTX 2.3 Quality: Text to Video (ltx-2-3-quality-text-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    High-quality text-to-video with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: The prompt to generate the video from.
+            Required.
+        num_frames: The number of frames to generate.
+            range: >= 9, <= 481; default: 121
+        resolution: The size of the generated video.
+            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
+        frames_per_second: Frames per second of the generated video.
+            range: >= 1, <= 60; default: 24
+        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+            default: true
+        video_quality: The quality preset of the generated video.
+            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
+        negative_prompt: The negative prompt to steer generation away from.
+        seed: Random seed for reproducibility. If None, a random seed is chosen.
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "num_frames": num_frames,
+            "resolution": resolution,
+            "frames_per_second": frames_per_second,
+            "generate_audio": generate_audio,
+            "video_quality": video_quality,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

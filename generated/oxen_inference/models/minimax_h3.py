@@ -73,3 +73,328 @@ class MinimaxH3Request(RequestModel):
 
     one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
     """
+
+
+# Client methods. ``Oxen.generate_minimax_h3``, ``Oxen.submit_minimax_h3`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    tail_image_url: str | Omit = OMIT,
+    input_images: list[str] | Omit = OMIT,
+    input_videos: list[str] | Omit = OMIT,
+    input_audios: list[str] | Omit = OMIT,
+    resolution: Literal["768P", "2K"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """MiniMax H3 (minimax-h3): run it on POST /ai/videos/generate and wait for the result.
+
+    Open weights omni-modal video with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Describe the video content, motion, and cinematography.
+            Required.
+        input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
+            format: 'uri'
+        tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
+            format: 'uri'
+        input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+        input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+        input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+        resolution: Output resolution tier.
+            one of: '768P', '2K'; default: '2K'
+        duration: Output length in seconds (4 to 15).
+            range: >= 4, <= 15; default: 5
+        aspect_ratio: Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
+            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "tail_image_url": tail_image_url,
+            "input_images": input_images,
+            "input_videos": input_videos,
+            "input_audios": input_audios,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    tail_image_url: str | Omit = OMIT,
+    input_images: list[str] | Omit = OMIT,
+    input_videos: list[str] | Omit = OMIT,
+    input_audios: list[str] | Omit = OMIT,
+    resolution: Literal["768P", "2K"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """MiniMax H3 (minimax-h3): run it on POST /ai/videos/generate and wait for the result.
+
+    Open weights omni-modal video with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Describe the video content, motion, and cinematography.
+            Required.
+        input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
+            format: 'uri'
+        tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
+            format: 'uri'
+        input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+        input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+        input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+        resolution: Output resolution tier.
+            one of: '768P', '2K'; default: '2K'
+        duration: Output length in seconds (4 to 15).
+            range: >= 4, <= 15; default: 5
+        aspect_ratio: Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
+            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "tail_image_url": tail_image_url,
+            "input_images": input_images,
+            "input_videos": input_videos,
+            "input_audios": input_audios,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    tail_image_url: str | Omit = OMIT,
+    input_images: list[str] | Omit = OMIT,
+    input_videos: list[str] | Omit = OMIT,
+    input_audios: list[str] | Omit = OMIT,
+    resolution: Literal["768P", "2K"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """MiniMax H3 (minimax-h3): enqueue it (POST /ai/queue) and return at once.
+
+    Open weights omni-modal video with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Describe the video content, motion, and cinematography.
+            Required.
+        input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
+            format: 'uri'
+        tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
+            format: 'uri'
+        input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+        input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+        input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+        resolution: Output resolution tier.
+            one of: '768P', '2K'; default: '2K'
+        duration: Output length in seconds (4 to 15).
+            range: >= 4, <= 15; default: 5
+        aspect_ratio: Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
+            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "tail_image_url": tail_image_url,
+            "input_images": input_images,
+            "input_videos": input_videos,
+            "input_audios": input_audios,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    tail_image_url: str | Omit = OMIT,
+    input_images: list[str] | Omit = OMIT,
+    input_videos: list[str] | Omit = OMIT,
+    input_audios: list[str] | Omit = OMIT,
+    resolution: Literal["768P", "2K"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """MiniMax H3 (minimax-h3): enqueue it (POST /ai/queue) and return at once.
+
+    Open weights omni-modal video with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Describe the video content, motion, and cinematography.
+            Required.
+        input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
+            format: 'uri'
+        tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
+            format: 'uri'
+        input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+        input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+        input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+        resolution: Output resolution tier.
+            one of: '768P', '2K'; default: '2K'
+        duration: Output length in seconds (4 to 15).
+            range: >= 4, <= 15; default: 5
+        aspect_ratio: Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
+            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "tail_image_url": tail_image_url,
+            "input_images": input_images,
+            "input_videos": input_videos,
+            "input_audios": input_audios,
+            "resolution": resolution,
+            "duration": duration,
+            "aspect_ratio": aspect_ratio,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -99,3 +99,356 @@ class NanoBanana2Request(RequestModel):
 
     one of: 'minimal', 'high'; default: 'minimal'
     """
+
+
+# Client methods. ``Oxen.generate_nano_banana_2``, ``Oxen.submit_nano_banana_2`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal[
+        "auto",
+        "1:1",
+        "16:9",
+        "9:16",
+        "4:3",
+        "3:4",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "21:9",
+        "4:1",
+        "1:4",
+        "8:1",
+        "1:8",
+    ]
+    | Omit = OMIT,
+    resolution: Literal["512", "1K", "2K", "4K"] | Omit = OMIT,
+    google_search: bool | Omit = OMIT,
+    thinking_level: Literal["minimal", "high"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Nano Banana 2 (nano-banana-2): run it on POST /ai/images/generate and wait for the result.
+
+    Pro quality at Flash speed
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
+        resolution: Resolution
+            one of: '512', '1K', '2K', '4K'; default: '2K'
+        google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
+            default: false
+        thinking_level: How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
+            one of: 'minimal', 'high'; default: 'minimal'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "google_search": google_search,
+            "thinking_level": thinking_level,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal[
+        "auto",
+        "1:1",
+        "16:9",
+        "9:16",
+        "4:3",
+        "3:4",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "21:9",
+        "4:1",
+        "1:4",
+        "8:1",
+        "1:8",
+    ]
+    | Omit = OMIT,
+    resolution: Literal["512", "1K", "2K", "4K"] | Omit = OMIT,
+    google_search: bool | Omit = OMIT,
+    thinking_level: Literal["minimal", "high"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Nano Banana 2 (nano-banana-2): run it on POST /ai/images/generate and wait for the result.
+
+    Pro quality at Flash speed
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
+        resolution: Resolution
+            one of: '512', '1K', '2K', '4K'; default: '2K'
+        google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
+            default: false
+        thinking_level: How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
+            one of: 'minimal', 'high'; default: 'minimal'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "google_search": google_search,
+            "thinking_level": thinking_level,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal[
+        "auto",
+        "1:1",
+        "16:9",
+        "9:16",
+        "4:3",
+        "3:4",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "21:9",
+        "4:1",
+        "1:4",
+        "8:1",
+        "1:8",
+    ]
+    | Omit = OMIT,
+    resolution: Literal["512", "1K", "2K", "4K"] | Omit = OMIT,
+    google_search: bool | Omit = OMIT,
+    thinking_level: Literal["minimal", "high"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Nano Banana 2 (nano-banana-2): enqueue it (POST /ai/queue) and return at once.
+
+    Pro quality at Flash speed
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
+        resolution: Resolution
+            one of: '512', '1K', '2K', '4K'; default: '2K'
+        google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
+            default: false
+        thinking_level: How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
+            one of: 'minimal', 'high'; default: 'minimal'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "google_search": google_search,
+            "thinking_level": thinking_level,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal[
+        "auto",
+        "1:1",
+        "16:9",
+        "9:16",
+        "4:3",
+        "3:4",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "21:9",
+        "4:1",
+        "1:4",
+        "8:1",
+        "1:8",
+    ]
+    | Omit = OMIT,
+    resolution: Literal["512", "1K", "2K", "4K"] | Omit = OMIT,
+    google_search: bool | Omit = OMIT,
+    thinking_level: Literal["minimal", "high"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Nano Banana 2 (nano-banana-2): enqueue it (POST /ai/queue) and return at once.
+
+    Pro quality at Flash speed
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
+            Required.
+        input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
+        aspect_ratio: Aspect Ratio
+            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
+        resolution: Resolution
+            one of: '512', '1K', '2K', '4K'; default: '2K'
+        google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
+            default: false
+        thinking_level: How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
+            one of: 'minimal', 'high'; default: 'minimal'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "google_search": google_search,
+            "thinking_level": thinking_level,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -56,3 +56,276 @@ class OpenaiSora2ProRequest(RequestModel):
 
     one of: '4', '8', '12'; default: '4'
     """
+
+
+# Client methods. ``Oxen.generate_openai_sora_2_pro``, ``Oxen.submit_openai_sora_2_pro`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    aspect_ratio: Literal["landscape", "portrait"] | Omit = OMIT,
+    resolution: Literal["standard", "high"] | Omit = OMIT,
+    seconds: Literal["4", "8", "12"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Sora 2 Pro (openai-sora-2-pro): run it on POST /ai/videos/generate and wait for the result.
+
+    Realistic video generation with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the scene to generate, or instructions for how to transform the input image.
+            Required.
+        input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
+            format: 'uri'
+        aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
+            one of: 'landscape', 'portrait'; default: 'landscape'
+        resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
+            one of: 'standard', 'high'; default: 'standard'
+        seconds: Total video length in seconds.
+            one of: '4', '8', '12'; default: '4'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "seconds": seconds,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    aspect_ratio: Literal["landscape", "portrait"] | Omit = OMIT,
+    resolution: Literal["standard", "high"] | Omit = OMIT,
+    seconds: Literal["4", "8", "12"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Sora 2 Pro (openai-sora-2-pro): run it on POST /ai/videos/generate and wait for the result.
+
+    Realistic video generation with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the scene to generate, or instructions for how to transform the input image.
+            Required.
+        input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
+            format: 'uri'
+        aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
+            one of: 'landscape', 'portrait'; default: 'landscape'
+        resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
+            one of: 'standard', 'high'; default: 'standard'
+        seconds: Total video length in seconds.
+            one of: '4', '8', '12'; default: '4'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "seconds": seconds,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    aspect_ratio: Literal["landscape", "portrait"] | Omit = OMIT,
+    resolution: Literal["standard", "high"] | Omit = OMIT,
+    seconds: Literal["4", "8", "12"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Sora 2 Pro (openai-sora-2-pro): enqueue it (POST /ai/queue) and return at once.
+
+    Realistic video generation with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the scene to generate, or instructions for how to transform the input image.
+            Required.
+        input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
+            format: 'uri'
+        aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
+            one of: 'landscape', 'portrait'; default: 'landscape'
+        resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
+            one of: 'standard', 'high'; default: 'standard'
+        seconds: Total video length in seconds.
+            one of: '4', '8', '12'; default: '4'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "seconds": seconds,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    aspect_ratio: Literal["landscape", "portrait"] | Omit = OMIT,
+    resolution: Literal["standard", "high"] | Omit = OMIT,
+    seconds: Literal["4", "8", "12"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Sora 2 Pro (openai-sora-2-pro): enqueue it (POST /ai/queue) and return at once.
+
+    Realistic video generation with audio
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text description of the scene to generate, or instructions for how to transform the input image.
+            Required.
+        input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
+            format: 'uri'
+        aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
+            one of: 'landscape', 'portrait'; default: 'landscape'
+        resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
+            one of: 'standard', 'high'; default: 'standard'
+        seconds: Total video length in seconds.
+            one of: '4', '8', '12'; default: '4'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "seconds": seconds,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

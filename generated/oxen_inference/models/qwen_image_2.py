@@ -63,3 +63,304 @@ class QwenImage2Request(RequestModel):
 
     seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed for reproducible generation. Range: 0-2147483647"""
+
+
+# Client methods. ``Oxen.generate_qwen_image_2``, ``Oxen.submit_qwen_image_2`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    match_input_image: bool | Omit = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"]
+    | Omit = OMIT,
+    enable_prompt_expansion: bool | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Qwen Image 2.0 Pro (qwen-image-2): run it on POST /ai/images/edit and wait for the result.
+
+    Text-and-image to image generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt for image generation or editing
+            Required.
+        input_image: Optional reference image for image editing, style transfer, or image-to-image generation
+            format: 'uri'
+        match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
+            default: false
+        aspect_ratio: Aspect ratio of the generated image
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
+        enable_prompt_expansion: Automatically expand and optimize the prompt for better results
+            default: true
+        negative_prompt: Negative prompt to specify elements to avoid in the generated image
+        seed: Random seed for reproducible generation. Range: 0-2147483647
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "match_input_image": match_input_image,
+            "aspect_ratio": aspect_ratio,
+            "enable_prompt_expansion": enable_prompt_expansion,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    match_input_image: bool | Omit = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"]
+    | Omit = OMIT,
+    enable_prompt_expansion: bool | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Qwen Image 2.0 Pro (qwen-image-2): run it on POST /ai/images/edit and wait for the result.
+
+    Text-and-image to image generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt for image generation or editing
+            Required.
+        input_image: Optional reference image for image editing, style transfer, or image-to-image generation
+            format: 'uri'
+        match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
+            default: false
+        aspect_ratio: Aspect ratio of the generated image
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
+        enable_prompt_expansion: Automatically expand and optimize the prompt for better results
+            default: true
+        negative_prompt: Negative prompt to specify elements to avoid in the generated image
+        seed: Random seed for reproducible generation. Range: 0-2147483647
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "match_input_image": match_input_image,
+            "aspect_ratio": aspect_ratio,
+            "enable_prompt_expansion": enable_prompt_expansion,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    match_input_image: bool | Omit = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"]
+    | Omit = OMIT,
+    enable_prompt_expansion: bool | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Qwen Image 2.0 Pro (qwen-image-2): enqueue it (POST /ai/queue) and return at once.
+
+    Text-and-image to image generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt for image generation or editing
+            Required.
+        input_image: Optional reference image for image editing, style transfer, or image-to-image generation
+            format: 'uri'
+        match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
+            default: false
+        aspect_ratio: Aspect ratio of the generated image
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
+        enable_prompt_expansion: Automatically expand and optimize the prompt for better results
+            default: true
+        negative_prompt: Negative prompt to specify elements to avoid in the generated image
+        seed: Random seed for reproducible generation. Range: 0-2147483647
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "match_input_image": match_input_image,
+            "aspect_ratio": aspect_ratio,
+            "enable_prompt_expansion": enable_prompt_expansion,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    match_input_image: bool | Omit = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"]
+    | Omit = OMIT,
+    enable_prompt_expansion: bool | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Qwen Image 2.0 Pro (qwen-image-2): enqueue it (POST /ai/queue) and return at once.
+
+    Text-and-image to image generation
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt for image generation or editing
+            Required.
+        input_image: Optional reference image for image editing, style transfer, or image-to-image generation
+            format: 'uri'
+        match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
+            default: false
+        aspect_ratio: Aspect ratio of the generated image
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
+        enable_prompt_expansion: Automatically expand and optimize the prompt for better results
+            default: true
+        negative_prompt: Negative prompt to specify elements to avoid in the generated image
+        seed: Random seed for reproducible generation. Range: 0-2147483647
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "match_input_image": match_input_image,
+            "aspect_ratio": aspect_ratio,
+            "enable_prompt_expansion": enable_prompt_expansion,
+            "negative_prompt": negative_prompt,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

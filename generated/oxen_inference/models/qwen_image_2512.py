@@ -87,3 +87,348 @@ class QwenImage2512Request(RequestModel):
 
     default: false
     """
+
+
+# Client methods. ``Oxen.generate_qwen_image_2512``, ``Oxen.submit_qwen_image_2512`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    negative_prompt: str | Omit = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] | Omit = OMIT,
+    image_size: Literal["optimize_for_quality", "optimize_for_speed"] | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    output_format: Literal["webp", "jpg", "png"] | Omit = OMIT,
+    output_quality: int | Omit = OMIT,
+    disable_safety_checker: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Qwen Image - 2512 (qwen-image-2512): run it on POST /ai/images/generate and wait for the result.
+
+    Photorealistic portraits and natural scenes
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for generated image
+            Required.
+        negative_prompt: Negative prompt for generated image
+        aspect_ratio: Aspect ratio for the generated image
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
+        image_size: Image size for the generated image
+            one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
+        num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
+            range: >= 1, <= 50; default: 30
+        guidance: Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
+            range: >= 0, <= 10; default: 3
+        seed: Random seed. Set for reproducible generation
+        output_format: Format of the output images
+            one of: 'webp', 'jpg', 'png'; default: 'webp'
+        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+            range: >= 0, <= 100; default: 80
+        disable_safety_checker: Disable safety checker for generated images.
+            default: false
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "negative_prompt": negative_prompt,
+            "aspect_ratio": aspect_ratio,
+            "image_size": image_size,
+            "num_inference_steps": num_inference_steps,
+            "guidance": guidance,
+            "seed": seed,
+            "output_format": output_format,
+            "output_quality": output_quality,
+            "disable_safety_checker": disable_safety_checker,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    negative_prompt: str | Omit = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] | Omit = OMIT,
+    image_size: Literal["optimize_for_quality", "optimize_for_speed"] | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    output_format: Literal["webp", "jpg", "png"] | Omit = OMIT,
+    output_quality: int | Omit = OMIT,
+    disable_safety_checker: bool | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Qwen Image - 2512 (qwen-image-2512): run it on POST /ai/images/generate and wait for the result.
+
+    Photorealistic portraits and natural scenes
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for generated image
+            Required.
+        negative_prompt: Negative prompt for generated image
+        aspect_ratio: Aspect ratio for the generated image
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
+        image_size: Image size for the generated image
+            one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
+        num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
+            range: >= 1, <= 50; default: 30
+        guidance: Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
+            range: >= 0, <= 10; default: 3
+        seed: Random seed. Set for reproducible generation
+        output_format: Format of the output images
+            one of: 'webp', 'jpg', 'png'; default: 'webp'
+        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+            range: >= 0, <= 100; default: 80
+        disable_safety_checker: Disable safety checker for generated images.
+            default: false
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "negative_prompt": negative_prompt,
+            "aspect_ratio": aspect_ratio,
+            "image_size": image_size,
+            "num_inference_steps": num_inference_steps,
+            "guidance": guidance,
+            "seed": seed,
+            "output_format": output_format,
+            "output_quality": output_quality,
+            "disable_safety_checker": disable_safety_checker,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    negative_prompt: str | Omit = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] | Omit = OMIT,
+    image_size: Literal["optimize_for_quality", "optimize_for_speed"] | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    output_format: Literal["webp", "jpg", "png"] | Omit = OMIT,
+    output_quality: int | Omit = OMIT,
+    disable_safety_checker: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Qwen Image - 2512 (qwen-image-2512): enqueue it (POST /ai/queue) and return at once.
+
+    Photorealistic portraits and natural scenes
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for generated image
+            Required.
+        negative_prompt: Negative prompt for generated image
+        aspect_ratio: Aspect ratio for the generated image
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
+        image_size: Image size for the generated image
+            one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
+        num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
+            range: >= 1, <= 50; default: 30
+        guidance: Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
+            range: >= 0, <= 10; default: 3
+        seed: Random seed. Set for reproducible generation
+        output_format: Format of the output images
+            one of: 'webp', 'jpg', 'png'; default: 'webp'
+        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+            range: >= 0, <= 100; default: 80
+        disable_safety_checker: Disable safety checker for generated images.
+            default: false
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "negative_prompt": negative_prompt,
+            "aspect_ratio": aspect_ratio,
+            "image_size": image_size,
+            "num_inference_steps": num_inference_steps,
+            "guidance": guidance,
+            "seed": seed,
+            "output_format": output_format,
+            "output_quality": output_quality,
+            "disable_safety_checker": disable_safety_checker,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    negative_prompt: str | Omit = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] | Omit = OMIT,
+    image_size: Literal["optimize_for_quality", "optimize_for_speed"] | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    guidance: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    output_format: Literal["webp", "jpg", "png"] | Omit = OMIT,
+    output_quality: int | Omit = OMIT,
+    disable_safety_checker: bool | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Qwen Image - 2512 (qwen-image-2512): enqueue it (POST /ai/queue) and return at once.
+
+    Photorealistic portraits and natural scenes
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for generated image
+            Required.
+        negative_prompt: Negative prompt for generated image
+        aspect_ratio: Aspect ratio for the generated image
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
+        image_size: Image size for the generated image
+            one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
+        num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
+            range: >= 1, <= 50; default: 30
+        guidance: Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
+            range: >= 0, <= 10; default: 3
+        seed: Random seed. Set for reproducible generation
+        output_format: Format of the output images
+            one of: 'webp', 'jpg', 'png'; default: 'webp'
+        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+            range: >= 0, <= 100; default: 80
+        disable_safety_checker: Disable safety checker for generated images.
+            default: false
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "negative_prompt": negative_prompt,
+            "aspect_ratio": aspect_ratio,
+            "image_size": image_size,
+            "num_inference_steps": num_inference_steps,
+            "guidance": guidance,
+            "seed": seed,
+            "output_format": output_format,
+            "output_quality": output_quality,
+            "disable_safety_checker": disable_safety_checker,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

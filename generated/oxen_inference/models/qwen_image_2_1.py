@@ -71,3 +71,308 @@ class QwenImage2_1Request(RequestModel):
 
     one of: 'png', 'jpeg', 'webp'; default: 'png'
     """
+
+
+# Client methods. ``Oxen.generate_qwen_image_2_1``, ``Oxen.submit_qwen_image_2_1`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_images: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] | Omit = OMIT,
+    resolution: Literal["1K", "2K"] | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    image_size: dict[str, Any] | Omit = OMIT,
+    output_format: Literal["png", "jpeg", "webp"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """qwen-image-2-1 (qwen-image-2-1): run it on POST /ai/images/generate and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.
+            Required.
+        input_images: Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
+            max items: 10
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
+        resolution: Resolution
+            one of: '1K', '2K'; default: '2K'
+        guidance_scale: Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
+            range: >= 1, <= 10; default: 1
+        negative_prompt: What to keep out of the image. Only applies when guidance scale is above 1.
+        image_size: Pixel dimensions sent to fal, derived from aspect_ratio and resolution.
+        output_format: Output format. PNG and WebP preserve transparency; JPEG fills it with white.
+            one of: 'png', 'jpeg', 'webp'; default: 'png'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_images": input_images,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "guidance_scale": guidance_scale,
+            "negative_prompt": negative_prompt,
+            "image_size": image_size,
+            "output_format": output_format,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_images: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] | Omit = OMIT,
+    resolution: Literal["1K", "2K"] | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    image_size: dict[str, Any] | Omit = OMIT,
+    output_format: Literal["png", "jpeg", "webp"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """qwen-image-2-1 (qwen-image-2-1): run it on POST /ai/images/generate and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.
+            Required.
+        input_images: Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
+            max items: 10
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
+        resolution: Resolution
+            one of: '1K', '2K'; default: '2K'
+        guidance_scale: Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
+            range: >= 1, <= 10; default: 1
+        negative_prompt: What to keep out of the image. Only applies when guidance scale is above 1.
+        image_size: Pixel dimensions sent to fal, derived from aspect_ratio and resolution.
+        output_format: Output format. PNG and WebP preserve transparency; JPEG fills it with white.
+            one of: 'png', 'jpeg', 'webp'; default: 'png'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_images": input_images,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "guidance_scale": guidance_scale,
+            "negative_prompt": negative_prompt,
+            "image_size": image_size,
+            "output_format": output_format,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_images: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] | Omit = OMIT,
+    resolution: Literal["1K", "2K"] | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    image_size: dict[str, Any] | Omit = OMIT,
+    output_format: Literal["png", "jpeg", "webp"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """qwen-image-2-1 (qwen-image-2-1): enqueue it (POST /ai/queue) and return at once.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.
+            Required.
+        input_images: Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
+            max items: 10
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
+        resolution: Resolution
+            one of: '1K', '2K'; default: '2K'
+        guidance_scale: Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
+            range: >= 1, <= 10; default: 1
+        negative_prompt: What to keep out of the image. Only applies when guidance scale is above 1.
+        image_size: Pixel dimensions sent to fal, derived from aspect_ratio and resolution.
+        output_format: Output format. PNG and WebP preserve transparency; JPEG fills it with white.
+            one of: 'png', 'jpeg', 'webp'; default: 'png'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_images": input_images,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "guidance_scale": guidance_scale,
+            "negative_prompt": negative_prompt,
+            "image_size": image_size,
+            "output_format": output_format,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_images: list[str] | Omit | None = OMIT,
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] | Omit = OMIT,
+    resolution: Literal["1K", "2K"] | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    image_size: dict[str, Any] | Omit = OMIT,
+    output_format: Literal["png", "jpeg", "webp"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """qwen-image-2-1 (qwen-image-2-1): enqueue it (POST /ai/queue) and return at once.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.
+            Required.
+        input_images: Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
+            max items: 10
+        aspect_ratio: Aspect Ratio
+            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
+        resolution: Resolution
+            one of: '1K', '2K'; default: '2K'
+        guidance_scale: Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
+            range: >= 1, <= 10; default: 1
+        negative_prompt: What to keep out of the image. Only applies when guidance scale is above 1.
+        image_size: Pixel dimensions sent to fal, derived from aspect_ratio and resolution.
+        output_format: Output format. PNG and WebP preserve transparency; JPEG fills it with white.
+            one of: 'png', 'jpeg', 'webp'; default: 'png'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_images": input_images,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "guidance_scale": guidance_scale,
+            "negative_prompt": negative_prompt,
+            "image_size": image_size,
+            "output_format": output_format,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

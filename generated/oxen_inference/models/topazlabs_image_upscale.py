@@ -64,3 +64,276 @@ class TopazlabsImageUpscaleRequest(RequestModel):
 
     one of: 'jpg', 'png'; default: 'png'
     """
+
+
+# Client methods. ``Oxen.generate_topazlabs_image_upscale``, ``Oxen.submit_topazlabs_image_upscale`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    enhance_model: Literal[
+        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
+    ]
+    | Omit = OMIT,
+    upscale_factor: Literal["4x", "2x"] | Omit = OMIT,
+    output_format: Literal["jpg", "png"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Topaz Image Upscaler (topazlabs-image-upscale): run it on POST /ai/images/generate and wait for the result.
+
+    Professional AI image upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
+            one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
+        upscale_factor: How much to upscale the image
+            one of: '4x', '2x'; default: '2x'
+        output_format: Format of the output images
+            one of: 'jpg', 'png'; default: 'png'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "enhance_model": enhance_model,
+            "upscale_factor": upscale_factor,
+            "output_format": output_format,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    enhance_model: Literal[
+        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
+    ]
+    | Omit = OMIT,
+    upscale_factor: Literal["4x", "2x"] | Omit = OMIT,
+    output_format: Literal["jpg", "png"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Topaz Image Upscaler (topazlabs-image-upscale): run it on POST /ai/images/generate and wait for the result.
+
+    Professional AI image upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
+            one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
+        upscale_factor: How much to upscale the image
+            one of: '4x', '2x'; default: '2x'
+        output_format: Format of the output images
+            one of: 'jpg', 'png'; default: 'png'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "enhance_model": enhance_model,
+            "upscale_factor": upscale_factor,
+            "output_format": output_format,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    enhance_model: Literal[
+        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
+    ]
+    | Omit = OMIT,
+    upscale_factor: Literal["4x", "2x"] | Omit = OMIT,
+    output_format: Literal["jpg", "png"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Topaz Image Upscaler (topazlabs-image-upscale): enqueue it (POST /ai/queue) and return at once.
+
+    Professional AI image upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
+            one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
+        upscale_factor: How much to upscale the image
+            one of: '4x', '2x'; default: '2x'
+        output_format: Format of the output images
+            one of: 'jpg', 'png'; default: 'png'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "enhance_model": enhance_model,
+            "upscale_factor": upscale_factor,
+            "output_format": output_format,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    enhance_model: Literal[
+        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
+    ]
+    | Omit = OMIT,
+    upscale_factor: Literal["4x", "2x"] | Omit = OMIT,
+    output_format: Literal["jpg", "png"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Topaz Image Upscaler (topazlabs-image-upscale): enqueue it (POST /ai/queue) and return at once.
+
+    Professional AI image upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
+            one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
+        upscale_factor: How much to upscale the image
+            one of: '4x', '2x'; default: '2x'
+        output_format: Format of the output images
+            one of: 'jpg', 'png'; default: 'png'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "enhance_model": enhance_model,
+            "upscale_factor": upscale_factor,
+            "output_format": output_format,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

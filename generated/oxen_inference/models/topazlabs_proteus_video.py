@@ -109,3 +109,376 @@ class TopazlabsProteusVideoRequest(RequestModel):
 
     range: >= -1, <= 1; default: 0
     """
+
+
+# Client methods. ``Oxen.generate_topazlabs_proteus_video``, ``Oxen.submit_topazlabs_proteus_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_video: str,
+    resolution: Literal["720p", "1080p", "2k", "4k"] | Omit = OMIT,
+    interpolate_frames: bool | Omit = OMIT,
+    target_fps: Literal[24, 25, 30, 50, 60] | float | Omit = OMIT,
+    blur: float | Omit = OMIT,
+    compression: float | Omit = OMIT,
+    details: float | Omit = OMIT,
+    grain: float | Omit = OMIT,
+    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
+    halo: float | Omit = OMIT,
+    noise: float | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Versatile video upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_video: Video file to upscale (URL or file path).
+            format: 'uri'
+            Required.
+        resolution: Target output resolution.
+            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
+        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
+            default: false
+        target_fps: Output frame rate after interpolation.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+        blur: Anti-blur / sharpening. Higher values produce a sharper result.
+            range: >= -1, <= 1; default: 0
+        compression: Reduces compression artifacts. Higher values remove more artifacts.
+            range: >= -1, <= 1; default: 0
+        details: Detail enhancement. Higher values boost fine detail.
+            range: >= -1, <= 1; default: 0
+        grain: Film grain intensity.
+            range: >= 0, <= 0.1; default: 0.05
+        grain_type: Film grain style.
+            one of: 'silver_rich', 'gaussian', 'grey'
+        halo: Halo and ringing reduction. Higher values suppress halos more strongly.
+            range: >= -1, <= 1; default: 0
+        noise: Noise handling. Negative reduces noise, positive adds grain-like noise.
+            range: >= -1, <= 1; default: 0
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "input_video": input_video,
+            "resolution": resolution,
+            "interpolate_frames": interpolate_frames,
+            "target_fps": target_fps,
+            "blur": blur,
+            "compression": compression,
+            "details": details,
+            "grain": grain,
+            "grain_type": grain_type,
+            "halo": halo,
+            "noise": noise,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_video: str,
+    resolution: Literal["720p", "1080p", "2k", "4k"] | Omit = OMIT,
+    interpolate_frames: bool | Omit = OMIT,
+    target_fps: Literal[24, 25, 30, 50, 60] | float | Omit = OMIT,
+    blur: float | Omit = OMIT,
+    compression: float | Omit = OMIT,
+    details: float | Omit = OMIT,
+    grain: float | Omit = OMIT,
+    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
+    halo: float | Omit = OMIT,
+    noise: float | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Versatile video upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_video: Video file to upscale (URL or file path).
+            format: 'uri'
+            Required.
+        resolution: Target output resolution.
+            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
+        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
+            default: false
+        target_fps: Output frame rate after interpolation.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+        blur: Anti-blur / sharpening. Higher values produce a sharper result.
+            range: >= -1, <= 1; default: 0
+        compression: Reduces compression artifacts. Higher values remove more artifacts.
+            range: >= -1, <= 1; default: 0
+        details: Detail enhancement. Higher values boost fine detail.
+            range: >= -1, <= 1; default: 0
+        grain: Film grain intensity.
+            range: >= 0, <= 0.1; default: 0.05
+        grain_type: Film grain style.
+            one of: 'silver_rich', 'gaussian', 'grey'
+        halo: Halo and ringing reduction. Higher values suppress halos more strongly.
+            range: >= -1, <= 1; default: 0
+        noise: Noise handling. Negative reduces noise, positive adds grain-like noise.
+            range: >= -1, <= 1; default: 0
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "input_video": input_video,
+            "resolution": resolution,
+            "interpolate_frames": interpolate_frames,
+            "target_fps": target_fps,
+            "blur": blur,
+            "compression": compression,
+            "details": details,
+            "grain": grain,
+            "grain_type": grain_type,
+            "halo": halo,
+            "noise": noise,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_video: str,
+    resolution: Literal["720p", "1080p", "2k", "4k"] | Omit = OMIT,
+    interpolate_frames: bool | Omit = OMIT,
+    target_fps: Literal[24, 25, 30, 50, 60] | float | Omit = OMIT,
+    blur: float | Omit = OMIT,
+    compression: float | Omit = OMIT,
+    details: float | Omit = OMIT,
+    grain: float | Omit = OMIT,
+    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
+    halo: float | Omit = OMIT,
+    noise: float | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): enqueue it (POST /ai/queue) and return at once.
+
+    Versatile video upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_video: Video file to upscale (URL or file path).
+            format: 'uri'
+            Required.
+        resolution: Target output resolution.
+            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
+        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
+            default: false
+        target_fps: Output frame rate after interpolation.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+        blur: Anti-blur / sharpening. Higher values produce a sharper result.
+            range: >= -1, <= 1; default: 0
+        compression: Reduces compression artifacts. Higher values remove more artifacts.
+            range: >= -1, <= 1; default: 0
+        details: Detail enhancement. Higher values boost fine detail.
+            range: >= -1, <= 1; default: 0
+        grain: Film grain intensity.
+            range: >= 0, <= 0.1; default: 0.05
+        grain_type: Film grain style.
+            one of: 'silver_rich', 'gaussian', 'grey'
+        halo: Halo and ringing reduction. Higher values suppress halos more strongly.
+            range: >= -1, <= 1; default: 0
+        noise: Noise handling. Negative reduces noise, positive adds grain-like noise.
+            range: >= -1, <= 1; default: 0
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "input_video": input_video,
+            "resolution": resolution,
+            "interpolate_frames": interpolate_frames,
+            "target_fps": target_fps,
+            "blur": blur,
+            "compression": compression,
+            "details": details,
+            "grain": grain,
+            "grain_type": grain_type,
+            "halo": halo,
+            "noise": noise,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_video: str,
+    resolution: Literal["720p", "1080p", "2k", "4k"] | Omit = OMIT,
+    interpolate_frames: bool | Omit = OMIT,
+    target_fps: Literal[24, 25, 30, 50, 60] | float | Omit = OMIT,
+    blur: float | Omit = OMIT,
+    compression: float | Omit = OMIT,
+    details: float | Omit = OMIT,
+    grain: float | Omit = OMIT,
+    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
+    halo: float | Omit = OMIT,
+    noise: float | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): enqueue it (POST /ai/queue) and return at once.
+
+    Versatile video upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_video: Video file to upscale (URL or file path).
+            format: 'uri'
+            Required.
+        resolution: Target output resolution.
+            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
+        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
+            default: false
+        target_fps: Output frame rate after interpolation.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+        blur: Anti-blur / sharpening. Higher values produce a sharper result.
+            range: >= -1, <= 1; default: 0
+        compression: Reduces compression artifacts. Higher values remove more artifacts.
+            range: >= -1, <= 1; default: 0
+        details: Detail enhancement. Higher values boost fine detail.
+            range: >= -1, <= 1; default: 0
+        grain: Film grain intensity.
+            range: >= 0, <= 0.1; default: 0.05
+        grain_type: Film grain style.
+            one of: 'silver_rich', 'gaussian', 'grey'
+        halo: Halo and ringing reduction. Higher values suppress halos more strongly.
+            range: >= -1, <= 1; default: 0
+        noise: Noise handling. Negative reduces noise, positive adds grain-like noise.
+            range: >= -1, <= 1; default: 0
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "input_video": input_video,
+            "resolution": resolution,
+            "interpolate_frames": interpolate_frames,
+            "target_fps": target_fps,
+            "blur": blur,
+            "compression": compression,
+            "details": details,
+            "grain": grain,
+            "grain_type": grain_type,
+            "halo": halo,
+            "noise": noise,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

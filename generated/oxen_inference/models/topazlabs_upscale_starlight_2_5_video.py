@@ -51,3 +51,264 @@ class TopazlabsUpscaleStarlight2_5VideoRequest(RequestModel):
 
     one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
     """
+
+
+# Client methods. ``Oxen.generate_topazlabs_upscale_starlight_2_5_video``, ``Oxen.submit_topazlabs_upscale_starlight_2_5_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_video: str,
+    resolution: Literal["1080p", "2k", "4k"] | Omit = OMIT,
+    interpolate_frames: bool | Omit = OMIT,
+    target_fps: Literal[24, 25, 30, 50, 60] | float | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Topaz Starlight Precise 2.5 (topazlabs-upscale-starlight-2-5-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Detail-preserving video upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_video: Video file to upscale (URL or file path).
+            format: 'uri'
+            Required.
+        resolution: Target output resolution.
+            one of: '1080p', '2k', '4k'; default: '4k'
+        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
+            default: false
+        target_fps: Output frame rate after interpolation.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "input_video": input_video,
+            "resolution": resolution,
+            "interpolate_frames": interpolate_frames,
+            "target_fps": target_fps,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_video: str,
+    resolution: Literal["1080p", "2k", "4k"] | Omit = OMIT,
+    interpolate_frames: bool | Omit = OMIT,
+    target_fps: Literal[24, 25, 30, 50, 60] | float | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Topaz Starlight Precise 2.5 (topazlabs-upscale-starlight-2-5-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Detail-preserving video upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_video: Video file to upscale (URL or file path).
+            format: 'uri'
+            Required.
+        resolution: Target output resolution.
+            one of: '1080p', '2k', '4k'; default: '4k'
+        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
+            default: false
+        target_fps: Output frame rate after interpolation.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "input_video": input_video,
+            "resolution": resolution,
+            "interpolate_frames": interpolate_frames,
+            "target_fps": target_fps,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_video: str,
+    resolution: Literal["1080p", "2k", "4k"] | Omit = OMIT,
+    interpolate_frames: bool | Omit = OMIT,
+    target_fps: Literal[24, 25, 30, 50, 60] | float | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Topaz Starlight Precise 2.5 (topazlabs-upscale-starlight-2-5-video): enqueue it (POST /ai/queue) and return at once.
+
+    Detail-preserving video upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_video: Video file to upscale (URL or file path).
+            format: 'uri'
+            Required.
+        resolution: Target output resolution.
+            one of: '1080p', '2k', '4k'; default: '4k'
+        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
+            default: false
+        target_fps: Output frame rate after interpolation.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "input_video": input_video,
+            "resolution": resolution,
+            "interpolate_frames": interpolate_frames,
+            "target_fps": target_fps,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_video: str,
+    resolution: Literal["1080p", "2k", "4k"] | Omit = OMIT,
+    interpolate_frames: bool | Omit = OMIT,
+    target_fps: Literal[24, 25, 30, 50, 60] | float | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Topaz Starlight Precise 2.5 (topazlabs-upscale-starlight-2-5-video): enqueue it (POST /ai/queue) and return at once.
+
+    Detail-preserving video upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_video: Video file to upscale (URL or file path).
+            format: 'uri'
+            Required.
+        resolution: Target output resolution.
+            one of: '1080p', '2k', '4k'; default: '4k'
+        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
+            default: false
+        target_fps: Output frame rate after interpolation.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "input_video": input_video,
+            "resolution": resolution,
+            "interpolate_frames": interpolate_frames,
+            "target_fps": target_fps,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

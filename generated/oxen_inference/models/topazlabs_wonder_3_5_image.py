@@ -46,3 +46,248 @@ class TopazlabsWonder3_5ImageRequest(RequestModel):
 
     one of: '1x', '2x', '4x', '6x'; default: '1x'
     """
+
+
+# Client methods. ``Oxen.generate_topazlabs_wonder_3_5_image``, ``Oxen.submit_topazlabs_wonder_3_5_image`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    enhancement_strength: Literal["low", "medium", "high"] | Omit = OMIT,
+    scale: Literal["1x", "2x", "4x", "6x"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Topaz Wonder 3.5 (topazlabs-wonder-3-5-image): run it on POST /ai/images/generate and wait for the result.
+
+    Detail-preserving image enhancement and upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        enhancement_strength: Overall enhancement strength.
+            one of: 'low', 'medium', 'high'; default: 'high'
+        scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
+            one of: '1x', '2x', '4x', '6x'; default: '1x'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "enhancement_strength": enhancement_strength,
+            "scale": scale,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    enhancement_strength: Literal["low", "medium", "high"] | Omit = OMIT,
+    scale: Literal["1x", "2x", "4x", "6x"] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Topaz Wonder 3.5 (topazlabs-wonder-3-5-image): run it on POST /ai/images/generate and wait for the result.
+
+    Detail-preserving image enhancement and upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        enhancement_strength: Overall enhancement strength.
+            one of: 'low', 'medium', 'high'; default: 'high'
+        scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
+            one of: '1x', '2x', '4x', '6x'; default: '1x'
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "enhancement_strength": enhancement_strength,
+            "scale": scale,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    enhancement_strength: Literal["low", "medium", "high"] | Omit = OMIT,
+    scale: Literal["1x", "2x", "4x", "6x"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Topaz Wonder 3.5 (topazlabs-wonder-3-5-image): enqueue it (POST /ai/queue) and return at once.
+
+    Detail-preserving image enhancement and upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        enhancement_strength: Overall enhancement strength.
+            one of: 'low', 'medium', 'high'; default: 'high'
+        scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
+            one of: '1x', '2x', '4x', '6x'; default: '1x'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "enhancement_strength": enhancement_strength,
+            "scale": scale,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    input_image: str,
+    enhancement_strength: Literal["low", "medium", "high"] | Omit = OMIT,
+    scale: Literal["1x", "2x", "4x", "6x"] | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Topaz Wonder 3.5 (topazlabs-wonder-3-5-image): enqueue it (POST /ai/queue) and return at once.
+
+    Detail-preserving image enhancement and upscaling
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
+            format: 'uri'
+            Required.
+        enhancement_strength: Overall enhancement strength.
+            one of: 'low', 'medium', 'high'; default: 'high'
+        scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
+            one of: '1x', '2x', '4x', '6x'; default: '1x'
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "input_image": input_image,
+            "enhancement_strength": enhancement_strength,
+            "scale": scale,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -71,3 +71,316 @@ class WanAiWan2_1T2v14bDiffusersRequest(RequestModel):
 
     seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
     """Random seed. Set for reproducible generation"""
+
+
+# Client methods. ``Oxen.generate_wan_ai_wan2_1_t2v_14b_diffusers``, ``Oxen.submit_wan_ai_wan2_1_t2v_14b_diffusers`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    height: int | Omit = OMIT,
+    width: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Wan2.1 14B - Text to Video (wan-ai-wan2-1-t2v-14b-diffusers): run it on POST /ai/videos/generate and wait for the result.
+
+    Text-to-video with bilingual text
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for generated image
+            Required.
+        height: Height of the video
+            range: >= 1, <= 720; default: 480
+        width: Width of the video
+            range: >= 1, <= 1280; default: 832
+        negative_prompt: Negative prompt for generated image
+        num_inference_steps: Number of diffusion steps to take
+            range: >= 1, <= 100; default: 16
+        num_frames: Number of frames of video to generate
+            range: >= 1, <= 120; default: 81
+        guidance_scale: Guidance for generated video. Lower values can give more realistic videos.
+            range: >= 0, <= 10; default: 5.0
+        seed: Random seed. Set for reproducible generation
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "height": height,
+            "width": width,
+            "negative_prompt": negative_prompt,
+            "num_inference_steps": num_inference_steps,
+            "num_frames": num_frames,
+            "guidance_scale": guidance_scale,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    height: int | Omit = OMIT,
+    width: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """Wan2.1 14B - Text to Video (wan-ai-wan2-1-t2v-14b-diffusers): run it on POST /ai/videos/generate and wait for the result.
+
+    Text-to-video with bilingual text
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for generated image
+            Required.
+        height: Height of the video
+            range: >= 1, <= 720; default: 480
+        width: Width of the video
+            range: >= 1, <= 1280; default: 832
+        negative_prompt: Negative prompt for generated image
+        num_inference_steps: Number of diffusion steps to take
+            range: >= 1, <= 100; default: 16
+        num_frames: Number of frames of video to generate
+            range: >= 1, <= 120; default: 81
+        guidance_scale: Guidance for generated video. Lower values can give more realistic videos.
+            range: >= 0, <= 10; default: 5.0
+        seed: Random seed. Set for reproducible generation
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "height": height,
+            "width": width,
+            "negative_prompt": negative_prompt,
+            "num_inference_steps": num_inference_steps,
+            "num_frames": num_frames,
+            "guidance_scale": guidance_scale,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    height: int | Omit = OMIT,
+    width: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """Wan2.1 14B - Text to Video (wan-ai-wan2-1-t2v-14b-diffusers): enqueue it (POST /ai/queue) and return at once.
+
+    Text-to-video with bilingual text
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for generated image
+            Required.
+        height: Height of the video
+            range: >= 1, <= 720; default: 480
+        width: Width of the video
+            range: >= 1, <= 1280; default: 832
+        negative_prompt: Negative prompt for generated image
+        num_inference_steps: Number of diffusion steps to take
+            range: >= 1, <= 100; default: 16
+        num_frames: Number of frames of video to generate
+            range: >= 1, <= 120; default: 81
+        guidance_scale: Guidance for generated video. Lower values can give more realistic videos.
+            range: >= 0, <= 10; default: 5.0
+        seed: Random seed. Set for reproducible generation
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "height": height,
+            "width": width,
+            "negative_prompt": negative_prompt,
+            "num_inference_steps": num_inference_steps,
+            "num_frames": num_frames,
+            "guidance_scale": guidance_scale,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    height: int | Omit = OMIT,
+    width: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    num_inference_steps: int | Omit = OMIT,
+    num_frames: int | Omit = OMIT,
+    guidance_scale: float | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """Wan2.1 14B - Text to Video (wan-ai-wan2-1-t2v-14b-diffusers): enqueue it (POST /ai/queue) and return at once.
+
+    Text-to-video with bilingual text
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Prompt for generated image
+            Required.
+        height: Height of the video
+            range: >= 1, <= 720; default: 480
+        width: Width of the video
+            range: >= 1, <= 1280; default: 832
+        negative_prompt: Negative prompt for generated image
+        num_inference_steps: Number of diffusion steps to take
+            range: >= 1, <= 100; default: 16
+        num_frames: Number of frames of video to generate
+            range: >= 1, <= 120; default: 81
+        guidance_scale: Guidance for generated video. Lower values can give more realistic videos.
+            range: >= 0, <= 10; default: 5.0
+        seed: Random seed. Set for reproducible generation
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "height": height,
+            "width": width,
+            "negative_prompt": negative_prompt,
+            "num_inference_steps": num_inference_steps,
+            "num_frames": num_frames,
+            "guidance_scale": guidance_scale,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

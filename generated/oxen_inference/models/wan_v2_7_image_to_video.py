@@ -88,3 +88,368 @@ class WanV2_7ImageToVideoRequest(RequestModel):
 
     range: >= 0, <= 2147483647
     """
+
+
+# Client methods. ``Oxen.generate_wan_v2_7_image_to_video``, ``Oxen.submit_wan_v2_7_image_to_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    end_image_url: str | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    audio_url: str | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    prompt_extend: bool | Omit = OMIT,
+    watermark: bool | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """WAN 2.7 - Image to Video (wan-v2-7-image-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Image-to-video, 1080p, frame control
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters.
+            Required.
+        input_image: URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.
+            format: 'uri'
+        end_image_url: Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.
+            format: 'uri'
+        input_video: URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.
+            format: 'uri'
+        audio_url: Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.
+            format: 'uri'
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        duration: Output video duration in seconds (2-15).
+            range: >= 2, <= 15; default: 5
+        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
+        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
+            default: true
+        watermark: Adds an 'AI Generated' watermark to the bottom-right corner.
+            default: false
+        seed: Random seed for reproducibility (0-2147483647).
+            range: >= 0, <= 2147483647
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "end_image_url": end_image_url,
+            "input_video": input_video,
+            "audio_url": audio_url,
+            "resolution": resolution,
+            "duration": duration,
+            "negative_prompt": negative_prompt,
+            "prompt_extend": prompt_extend,
+            "watermark": watermark,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    end_image_url: str | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    audio_url: str | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    prompt_extend: bool | Omit = OMIT,
+    watermark: bool | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """WAN 2.7 - Image to Video (wan-v2-7-image-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Image-to-video, 1080p, frame control
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters.
+            Required.
+        input_image: URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.
+            format: 'uri'
+        end_image_url: Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.
+            format: 'uri'
+        input_video: URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.
+            format: 'uri'
+        audio_url: Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.
+            format: 'uri'
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        duration: Output video duration in seconds (2-15).
+            range: >= 2, <= 15; default: 5
+        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
+        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
+            default: true
+        watermark: Adds an 'AI Generated' watermark to the bottom-right corner.
+            default: false
+        seed: Random seed for reproducibility (0-2147483647).
+            range: >= 0, <= 2147483647
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "end_image_url": end_image_url,
+            "input_video": input_video,
+            "audio_url": audio_url,
+            "resolution": resolution,
+            "duration": duration,
+            "negative_prompt": negative_prompt,
+            "prompt_extend": prompt_extend,
+            "watermark": watermark,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    end_image_url: str | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    audio_url: str | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    prompt_extend: bool | Omit = OMIT,
+    watermark: bool | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """WAN 2.7 - Image to Video (wan-v2-7-image-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    Image-to-video, 1080p, frame control
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters.
+            Required.
+        input_image: URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.
+            format: 'uri'
+        end_image_url: Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.
+            format: 'uri'
+        input_video: URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.
+            format: 'uri'
+        audio_url: Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.
+            format: 'uri'
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        duration: Output video duration in seconds (2-15).
+            range: >= 2, <= 15; default: 5
+        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
+        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
+            default: true
+        watermark: Adds an 'AI Generated' watermark to the bottom-right corner.
+            default: false
+        seed: Random seed for reproducibility (0-2147483647).
+            range: >= 0, <= 2147483647
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "end_image_url": end_image_url,
+            "input_video": input_video,
+            "audio_url": audio_url,
+            "resolution": resolution,
+            "duration": duration,
+            "negative_prompt": negative_prompt,
+            "prompt_extend": prompt_extend,
+            "watermark": watermark,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str | Omit = OMIT,
+    end_image_url: str | Omit = OMIT,
+    input_video: str | Omit = OMIT,
+    audio_url: str | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    prompt_extend: bool | Omit = OMIT,
+    watermark: bool | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """WAN 2.7 - Image to Video (wan-v2-7-image-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    Image-to-video, 1080p, frame control
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters.
+            Required.
+        input_image: URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.
+            format: 'uri'
+        end_image_url: Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.
+            format: 'uri'
+        input_video: URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.
+            format: 'uri'
+        audio_url: Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.
+            format: 'uri'
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        duration: Output video duration in seconds (2-15).
+            range: >= 2, <= 15; default: 5
+        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
+        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
+            default: true
+        watermark: Adds an 'AI Generated' watermark to the bottom-right corner.
+            default: false
+        seed: Random seed for reproducibility (0-2147483647).
+            range: >= 0, <= 2147483647
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "end_image_url": end_image_url,
+            "input_video": input_video,
+            "audio_url": audio_url,
+            "resolution": resolution,
+            "duration": duration,
+            "negative_prompt": negative_prompt,
+            "prompt_extend": prompt_extend,
+            "watermark": watermark,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -79,3 +79,336 @@ class WanV2_7TextToVideoRequest(RequestModel):
 
     range: >= 0, <= 2147483647
     """
+
+
+# Client methods. ``Oxen.generate_wan_v2_7_text_to_video``, ``Oxen.submit_wan_v2_7_text_to_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._jobs import AsyncJob, Job
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    audio_url: str | Omit = OMIT,
+    prompt_extend: bool | Omit = OMIT,
+    watermark: bool | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Text-to-video, 1080p, multi-shot
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure.
+            Required.
+        aspect_ratio: Aspect ratio of the generated video.
+            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        duration: Output video duration in seconds (2-15).
+            range: >= 2, <= 15; default: 5
+        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
+        audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
+            format: 'uri'
+        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
+            default: true
+        watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
+            default: false
+        seed: Random seed for reproducibility (0-2147483647).
+            range: >= 0, <= 2147483647
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "negative_prompt": negative_prompt,
+            "audio_url": audio_url,
+            "prompt_extend": prompt_extend,
+            "watermark": watermark,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    audio_url: str | Omit = OMIT,
+    prompt_extend: bool | Omit = OMIT,
+    watermark: bool | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): run it on POST /ai/videos/generate and wait for the result.
+
+    Text-to-video, 1080p, multi-shot
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure.
+            Required.
+        aspect_ratio: Aspect ratio of the generated video.
+            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        duration: Output video duration in seconds (2-15).
+            range: >= 2, <= 15; default: 5
+        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
+        audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
+            format: 'uri'
+        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
+            default: true
+        watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
+            default: false
+        seed: Random seed for reproducibility (0-2147483647).
+            range: >= 0, <= 2147483647
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "negative_prompt": negative_prompt,
+            "audio_url": audio_url,
+            "prompt_extend": prompt_extend,
+            "watermark": watermark,
+            "seed": seed,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+def submit(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    audio_url: str | Omit = OMIT,
+    prompt_extend: bool | Omit = OMIT,
+    watermark: bool | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> Job | list[Job]:
+    """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    Text-to-video, 1080p, multi-shot
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure.
+            Required.
+        aspect_ratio: Aspect ratio of the generated video.
+            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        duration: Output video duration in seconds (2-15).
+            range: >= 2, <= 15; default: 5
+        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
+        audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
+            format: 'uri'
+        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
+            default: true
+        watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
+            default: false
+        seed: Random seed for reproducibility (0-2147483647).
+            range: >= 0, <= 2147483647
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        Job (or a list of them with ``num_generations``):
+        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "negative_prompt": negative_prompt,
+            "audio_url": audio_url,
+            "prompt_extend": prompt_extend,
+            "watermark": watermark,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def asubmit(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] | Omit = OMIT,
+    resolution: Literal["720P", "1080P"] | Omit = OMIT,
+    duration: int | Omit = OMIT,
+    negative_prompt: str | Omit = OMIT,
+    audio_url: str | Omit = OMIT,
+    prompt_extend: bool | Omit = OMIT,
+    watermark: bool | Omit = OMIT,
+    seed: int | Omit = OMIT,
+    num_generations: int | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> AsyncJob | list[AsyncJob]:
+    """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): enqueue it (POST /ai/queue) and return at once.
+
+    Text-to-video, 1080p, multi-shot
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure.
+            Required.
+        aspect_ratio: Aspect ratio of the generated video.
+            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
+        resolution: Output video resolution tier.
+            one of: '720P', '1080P'; default: '1080P'
+        duration: Output video duration in seconds (2-15).
+            range: >= 2, <= 15; default: 5
+        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
+        audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
+            format: 'uri'
+        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
+            default: true
+        watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
+            default: false
+        seed: Random seed for reproducibility (0-2147483647).
+            range: >= 0, <= 2147483647
+        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
+            returned; otherwise one job.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        AsyncJob (or a list of them with ``num_generations``):
+        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._submit(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "negative_prompt": negative_prompt,
+            "audio_url": audio_url,
+            "prompt_extend": prompt_extend,
+            "watermark": watermark,
+            "seed": seed,
+        },
+        num_generations=num_generations,
+        target_namespace=target_namespace,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
