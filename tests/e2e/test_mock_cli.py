@@ -110,3 +110,10 @@ def test_bad_source_and_busy_port_exit_2(tmp_path: Path, schemas_dir: Path) -> N
             env={**os.environ},
         )
     assert result.returncode == 2 and "cannot listen" in result.stderr
+
+
+def test_public_names_are_honest() -> None:
+    import oxgen.mock
+
+    assert oxgen.mock.__all__ == sorted(oxgen.mock.__all__)
+    assert all(hasattr(oxgen.mock, name) for name in oxgen.mock.__all__)
