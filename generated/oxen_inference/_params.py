@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import difflib
 import logging
+import types
+import typing
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 
@@ -69,6 +71,20 @@ def _location(loc: tuple[int | str, ...], names: Mapping[str, str]) -> str:
     return ".".join(parts)
 
 
+def allowed_values(cls: type[pydantic.BaseModel], name: str) -> list[Any] | None:
+    """The values a field's Literal type allows (None if it is not an enumeration)."""
+    info = cls.model_fields.get(name)
+    if info is None:
+        return None
+    annotation: Any = info.annotation
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = args[0] if len(args) == 1 else None
+    if typing.get_origin(annotation) is Literal:
+        return list(typing.get_args(annotation))
+    return None
+
+
 def _message(error: Mapping[str, Any]) -> str:
     msg = str(error.get("msg", "invalid"))
     msg = msg.removeprefix("Value error, ")
@@ -77,6 +93,23 @@ def _message(error: Mapping[str, Any]) -> str:
     if "input" in error and error.get("type") not in ("missing", "value_error"):
         msg += f" (got {error['input']!r})"
     return msg
+
+
+def _explain(
+    cls: type[pydantic.BaseModel], error: Mapping[str, Any], names: Mapping[str, str]
+) -> tuple[str, str]:
+    """(wire location, message); a message about an enumerated field always lists its values."""
+    loc = tuple(error["loc"])
+    message = _message(error)
+    if len(loc) == 1 and "one of" not in message:
+        field = next(
+            (n for n, i in cls.model_fields.items() if names.get(str(loc[0])) == (i.alias or n)),
+            None,
+        )
+        allowed = allowed_values(cls, field) if field else None
+        if allowed:
+            message += "; allowed: " + ", ".join(repr(v) for v in allowed)
+    return _location(loc, names), message
 
 
 def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -103,9 +136,7 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
     try:
         request = cls.model_validate(dict(params))
     except pydantic.ValidationError as exc:
-        raise ValidationError(
-            model_id, [(_location(e["loc"], names), _message(e)) for e in exc.errors()]
-        ) from exc
+        raise ValidationError(model_id, [_explain(cls, e, names) for e in exc.errors()]) from exc
     return to_body(request)
 
 

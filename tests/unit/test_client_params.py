@@ -1,0 +1,252 @@
+"""Validation and body building of the generated client (no network), the per-model methods,
+the lazy binding and the public surface."""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import httpx
+import oxen_inference as ox
+import pytest
+from oxen_inference import _events, _params, _types
+
+M = "luma-ray-v3-2-image-to-video"
+
+
+def recording() -> tuple[ox.Oxen, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path.endswith("/ai/queue"):
+            n = json.loads(request.content).get("num_generations", 1)
+            return httpx.Response(
+                200,
+                json={
+                    "generations": [
+                        {"generation_id": f"g{i}", "status": "queued"} for i in range(n)
+                    ]
+                },
+            )
+        return httpx.Response(
+            200, json={"model": M, "created": 1, "videos": [{"url": "https://x/v.mp4"}]}
+        )
+
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return ox.Oxen(
+        api_key="k", base_url="https://api.test/api", http_client=http, events=False
+    ), seen
+
+
+def test_only_set_parameters_are_sent_under_wire_names() -> None:
+    c, seen = recording()
+    job = c.submit_luma_ray_v3_2_image_to_video(prompt="a tiger", input_image="https://e/t.png")
+    assert isinstance(job, ox.Job) and job.id == "g0"
+    assert json.loads(seen[0].content) == {
+        "model": M,
+        "prompt": "a tiger",
+        "input_image": "https://e/t.png",
+    }
+    c.generate_luma_ray_v3_2_image_to_video(
+        prompt="p",
+        input_image="https://e/t.png",
+        duration="10s",
+        response_format="url",
+        target_namespace="me",
+    )
+    assert json.loads(seen[1].content) == {
+        "model": M,
+        "prompt": "p",
+        "input_image": "https://e/t.png",
+        "duration": "10s",
+        "response_format": "url",
+        "target_namespace": "me",
+    }
+    assert seen[1].url.path == "/api/ai/videos/generate"
+
+
+def test_num_generations_returns_a_list_and_extra_body_passes_through() -> None:
+    c, seen = recording()
+    jobs = c.submit(
+        M,
+        prompt="p",
+        input_image="https://e/t.png",
+        num_generations=3,
+        extra_body={"secret_flag": [1]},
+    )
+    assert [j.id for j in jobs] == ["g0", "g1", "g2"]
+    assert json.loads(seen[0].content) == {
+        "model": M,
+        "prompt": "p",
+        "input_image": "https://e/t.png",
+        "num_generations": 3,
+        "secret_flag": [1],
+    }
+
+
+@pytest.mark.parametrize(
+    ("params", "field", "words"),
+    [
+        ({"duration": "7s"}, "duration", ["'5s'", "'10s'"]),
+        ({"resolution": 720}, "resolution", ["'540p'", "'720p'", "'1080p'"]),
+        ({"durtion": "5s"}, "durtion", ["did you mean 'duration'"]),
+        ({"num_generations": 9}, "num_generations", ["1 to 4"]),
+        ({"prompt": None}, "prompt", ["string"]),
+    ],
+)
+def test_bad_values_fail_before_the_network(
+    params: dict[str, object], field: str, words: list[str]
+) -> None:
+    c, seen = recording()
+    base = {"prompt": "p", "input_image": "https://e/t.png"}
+    with pytest.raises(ox.ValidationError) as info:
+        c.submit(M, **{**base, **params})
+    assert seen == []
+    err = info.value
+    assert isinstance(err, ValueError) and err.model_id == M
+    assert [f for f, _ in err.errors] == [field]
+    for word in words:
+        assert word in str(err)
+
+
+def test_missing_required_and_unqueueable_models() -> None:
+    c, seen = recording()
+    with pytest.raises(ox.ValidationError, match="input_image: required"):
+        c.submit(M, prompt="p")
+    with pytest.raises(ox.ValidationError, match="queue runs image and video models only"):
+        c.submit("gpt-4o", messages=[])
+    with pytest.raises(ox.UnknownModelError, match="did you mean"):
+        c.generate("luma-ray-v3-2-image-to-vide", prompt="p")
+    assert seen == []
+
+
+def test_unknown_model_submits_pass_through_and_chat_is_generic() -> None:
+    c, seen = recording()
+    c.submit("brand-new-model", anything=1)
+    assert json.loads(seen[0].content) == {"model": "brand-new-model", "anything": 1}
+    c.generate_gpt_4o(messages=[{"role": "user", "content": "hi"}])
+    assert json.loads(seen[1].content) == {
+        "model": "gpt-4o",
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    assert seen[1].url.path == "/api/ai/chat/completions"
+
+
+def test_per_model_methods_are_lazy_and_documented() -> None:
+    c, _ = recording()
+    assert "submit_luma_ray_v3_2_image_to_video" in dir(c)
+    method = c.submit_luma_ray_v3_2_image_to_video
+    assert c.__dict__["submit_luma_ray_v3_2_image_to_video"] is method  # cached
+    sig = inspect.signature(method)
+    assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values())
+    assert sig.parameters["duration"].default is ox.OMIT
+    assert sig.parameters["prompt"].default is inspect.Parameter.empty
+    doc = method.__doc__ or ""
+    for text in (
+        "duration:",
+        "one of: '5s', '10s'",
+        "default: '5s'",
+        "num_generations:",
+        "extra_body:",
+    ):
+        assert text in doc
+    with pytest.raises(AttributeError):
+        c.submit_gpt_4o  # noqa: B018 - chat models cannot be queued
+    with pytest.raises(AttributeError):
+        c.no_such_method  # noqa: B018
+
+
+def test_stub_shows_defaults_and_literals() -> None:
+    from pathlib import Path
+
+    stub = (Path(ox.__file__).parent / "_client.pyi").read_text()
+    assert 'duration: Literal["5s", "10s"] = "5s"' in stub
+    assert (
+        "def submit_luma_ray_v3_2_image_to_video(" in stub
+        and "async def submit_luma_ray_v3_2_image_to_video(" in stub
+    )
+
+
+def test_public_all_is_sorted_and_importable() -> None:
+    assert ox.__all__ == sorted(ox.__all__)
+    for name in ox.__all__:
+        assert getattr(ox, name) is not None
+    for name in (
+        "Oxen",
+        "AsyncOxen",
+        "Job",
+        "AsyncJob",
+        "GenerationFailedError",
+        "WaitTimeoutError",
+        "OMIT",
+    ):
+        assert name in ox.__all__
+
+
+def test_body_for_controls() -> None:
+    with pytest.raises(ox.ValidationError, match="response_format"):
+        _params.body_for(
+            M, {"prompt": "p", "input_image": "u"}, extra_body=None, response_format="png"
+        )
+    assert _params.body_for("gpt-4o", {"messages": [], "x": _types.OMIT}, extra_body=None) == {
+        "model": "gpt-4o",
+        "messages": [],
+    }
+
+
+def test_sse_decoder_and_event_normalisation() -> None:
+    d = _events.SSEDecoder()
+    lines = [
+        ": keep-alive",
+        "",
+        "event: other",
+        "data: {}",
+        "",
+        "event: media_generation_completed",
+        'data: {"generation_id": "g", "status": "succeeded", "model": "m", "url": "https://r"}',
+        "",
+    ]
+    out = [item for line in lines if (item := d.feed(line)) is not None]
+    assert out[0] == ("other", "{}")
+    assert _events.completion(*out[0]) is None  # unknown event types are ignored
+    row = _events.completion(*out[1])
+    assert row is not None and (row.result_url, row.model_name, row.status) == (
+        "https://r",
+        "m",
+        "succeeded",
+    )
+    failed = _events.completion(
+        "media_generation_completed", '{"generation_id": "g", "status": "failed", "error": "bad"}'
+    )
+    assert failed is not None and failed.error_message == "bad"
+    assert _events.completion("media_generation_completed", "not json") is None
+
+
+def test_generation_keeps_extra_keys_and_failure_errors() -> None:
+    row = ox.Generation.model_validate(
+        {
+            "generation_id": "g",
+            "status": "failed",
+            "error_message": "nope",
+            "cost": 0.5,
+            "enqueued_at": 10,
+        }
+    )
+    assert row.model_extra == {"cost": 0.5} and row.done and not row.succeeded
+    err = ox.GenerationFailedError(row)
+    assert err.generation_id == "g" and err.error_message == "nope" and "nope" in str(err)
+    timeout = ox.WaitTimeoutError("g", 5, "processing")
+    assert timeout.generation_id == "g" and "client.job('g')" in str(timeout)
+    model = ox.Model.model_validate(
+        {
+            "id": "m",
+            "json_request_schema": {"type": "object"},
+            "pricing": {"method": "per_image", "per_image": 0.1},
+        }
+    )
+    assert (
+        model.request_schema == {"type": "object"}
+        and model.pricing is not None
+        and model.pricing.model_extra == {"per_image": 0.1}
+    )

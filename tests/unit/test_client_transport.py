@@ -1,0 +1,270 @@
+"""The generated client's transport: retries, backoff, Retry-After, unsafe requests, deadlines,
+error envelopes and redaction, over httpx.MockTransport (no server)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+import httpx
+import oxen_inference as ox
+import pytest
+from oxen_inference import _base_client as base
+
+KEY = "sk-secret-key-123"
+M = "luma-ray-v3-2-image-to-video"
+
+
+@pytest.fixture(autouse=True)
+def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Record retry sleeps instead of sleeping."""
+    slept: list[float] = []
+    monkeypatch.setattr(base.time, "sleep", slept.append)
+    return slept
+
+
+def client(handler: Callable[[httpx.Request], httpx.Response], **kw: object) -> ox.Oxen:
+    http = httpx.Client(transport=httpx.MockTransport(handler))
+    return ox.Oxen(
+        api_key=KEY, base_url="https://api.test/api", http_client=http, events=False, **kw
+    )  # type: ignore[arg-type]
+
+
+def sequence(
+    *responses: httpx.Response | Exception,
+) -> tuple[Callable[[httpx.Request], httpx.Response], list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+    items = list(responses)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        item = items.pop(0) if len(items) > 1 else items[0]
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+    return handler, seen
+
+
+OK_QUEUE = httpx.Response(200, json={"generations": [{"generation_id": "g1", "status": "queued"}]})
+ENV_A = {
+    "error": {"type": "invalid_params", "title": "Invalid parameters", "detail": "bad prompt"},
+    "status": "error",
+    "status_message": "invalid_params",
+}
+
+
+def test_get_retries_5xx_and_429_then_succeeds(no_sleep: list[float]) -> None:
+    handler, seen = sequence(
+        httpx.Response(500, json=ENV_A),
+        httpx.Response(429, headers={"Retry-After": "2"}, json={}),
+        httpx.Response(200, json={"object": "list", "data": []}),
+    )
+    assert client(handler).models.list() == []
+    assert len(seen) == 3
+    assert no_sleep[0] < base.MAX_RETRY_DELAY and 2.0 <= no_sleep[1] < 2.1  # Retry-After honoured
+
+
+def test_retries_give_up_after_max_retries(no_sleep: list[float]) -> None:
+    handler, seen = sequence(httpx.Response(503, json={"error": "down"}))
+    with pytest.raises(ox.InternalServerError) as info:
+        client(handler, max_retries=2).models.list()
+    assert len(seen) == 3 and len(no_sleep) == 2
+    assert info.value.status_code == 503 and info.value.message == "down"
+
+
+def test_enqueue_not_retried_on_500_or_read_error() -> None:
+    handler, seen = sequence(httpx.Response(500, json=ENV_A))
+    with pytest.raises(ox.InternalServerError):
+        client(handler).submit(M, prompt="p", input_image="https://e/x.png")
+    assert len(seen) == 1  # a duplicate enqueue would be a duplicate bill
+    handler, seen = sequence(httpx.ReadError("reset"))
+    with pytest.raises(ox.APIConnectionError):
+        client(handler).submit(M, prompt="p", input_image="https://e/x.png")
+    assert len(seen) == 1
+    handler, seen = sequence(httpx.ReadTimeout("slow"))
+    with pytest.raises(ox.APITimeoutError):
+        client(handler).generate(M, prompt="p", input_image="https://e/x.png")
+    assert len(seen) == 1
+
+
+def test_enqueue_retried_when_surely_not_processed() -> None:
+    handler, seen = sequence(
+        httpx.ConnectError("refused"),
+        httpx.Response(429, json={}),
+        httpx.Response(503, json={}),
+        OK_QUEUE,
+    )
+    job = client(handler).submit(M, prompt="p", input_image="https://e/x.png")
+    assert job.id == "g1" and len(seen) == 4
+
+
+def test_backoff_grows_with_jitter_and_cap() -> None:
+    delays = [base.backoff_delay(n) for n in range(10)]
+    for n, d in enumerate(delays):
+        nominal = min(base.MAX_RETRY_DELAY, base.INITIAL_RETRY_DELAY * 2**n)
+        assert 0.75 * nominal <= d <= nominal
+    assert max(delays) <= base.MAX_RETRY_DELAY
+
+
+def test_retry_after_forms() -> None:
+    assert base.parse_retry_after({"retry-after": "3"}) == 3.0
+    assert base.parse_retry_after({"retry-after-ms": "250"}) == 0.25
+    date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(1_000_010))
+    assert base.parse_retry_after({"retry-after": date}, now=1_000_000) == pytest.approx(10, abs=1)
+    assert base.parse_retry_after({"retry-after": "soon"}) is None
+    assert base.parse_retry_after({}) is None
+    assert (
+        base.retry_delay(0, {"retry-after": "600"}) <= base.INITIAL_RETRY_DELAY
+    )  # absurd: ignored
+
+
+def test_deadline_stops_retries_and_clips_timeouts(no_sleep: list[float]) -> None:
+    handler, seen = sequence(httpx.Response(429, headers={"Retry-After": "5"}, json={}))
+    c = client(handler)
+    with pytest.raises(ox.RateLimitError):
+        c.request("GET", "/ai/queue", deadline=time.monotonic() + 1.0)
+    assert len(seen) == 1 and no_sleep == []  # waiting 5 s would pass the deadline
+    handler, seen = sequence(httpx.Response(200, json={}))
+    c = client(handler)
+    c.request("GET", "/ai/queue", deadline=time.monotonic() + 2.0)
+    assert seen[0].extensions["timeout"]["read"] <= 2.0
+
+
+def test_route_timeouts() -> None:
+    handler, seen = sequence(httpx.Response(200, json={"videos": []}))
+    client(handler).generate(M, prompt="p", input_image="https://e/x.png")
+    assert seen[0].extensions["timeout"]["read"] >= 900  # blocking video routes take minutes
+    client(handler).generate(M, prompt="p", input_image="https://e/x.png", timeout=3)
+    assert seen[1].extensions["timeout"]["read"] == 3
+    client(handler).models.list()
+    assert seen[2].extensions["timeout"]["read"] == base.DEFAULT_TIMEOUT.read
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls", "message"),
+    [
+        (400, ENV_A, ox.BadRequestError, "Invalid parameters: bad prompt"),
+        (
+            401,
+            {"error": {"type": "unauthenticated", "title": "Unauthenticated", "detail": "no key"}},
+            ox.AuthenticationError,
+            "Unauthenticated: no key",
+        ),
+        (403, {"error": "forbidden"}, ox.PermissionDeniedError, "forbidden"),
+        (404, {"error": {"message": "Model not found: x"}}, ox.NotFoundError, "Model not found: x"),
+        (422, {"error": {"message": "upstream 422"}}, ox.UnprocessableEntityError, "upstream 422"),
+        (429, {"error": "slow down"}, ox.RateLimitError, "slow down"),
+        (502, "Bad gateway text", ox.InternalServerError, "Bad gateway text"),
+        (418, {"detail": "teapot"}, ox.APIStatusError, "teapot"),
+    ],
+)
+def test_error_envelopes(
+    status: int, body: object, cls: type[ox.APIStatusError], message: str
+) -> None:
+    response = (
+        httpx.Response(status, json=body, headers={"x-request-id": "req-9"})
+        if not isinstance(body, str)
+        else httpx.Response(status, text=body)
+    )
+    handler, _ = sequence(response)
+    with pytest.raises(cls) as info:
+        client(handler, max_retries=0).models.get("x")
+    err = info.value
+    assert type(err) is cls and err.status_code == status and err.message == message
+    assert err.body == body and err.request is not None and err.response.status_code == status
+    if not isinstance(body, str):
+        assert err.request_id == "req-9" and "req-9" in str(err)
+    assert isinstance(err, ox.APIError) and isinstance(err, ox.OxenError)
+
+
+def test_missing_key_is_a_clear_error_before_sending(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OXEN_API_KEY", raising=False)
+    handler, seen = sequence(httpx.Response(200, json={}))
+    c = ox.Oxen(
+        base_url="https://api.test/api",
+        http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        events=False,
+    )
+    with pytest.raises(ox.MissingAPIKeyError, match="OXEN_API_KEY"):
+        c.models.list()
+    assert seen == []
+
+
+def test_env_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OXEN_API_KEY", KEY)
+    monkeypatch.setenv("OXEN_BASE_URL", "https://other.test/api/")
+    handler, seen = sequence(httpx.Response(200, json={"data": []}))
+    c = ox.Oxen(http_client=httpx.Client(transport=httpx.MockTransport(handler)), events=False)
+    c.models.list()
+    assert str(seen[0].url) == "https://other.test/api/ai/models"
+    assert seen[0].headers["authorization"] == f"Bearer {KEY}"
+    monkeypatch.delenv("OXEN_BASE_URL")
+    assert str(ox.Oxen(events=False).base_url) == "https://hub.oxen.ai/api"
+
+
+def test_key_never_in_repr_errors_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    handler, _ = sequence(
+        httpx.Response(500, json={"error": "boom"}), httpx.Response(401, json=ENV_A)
+    )
+    c = client(handler, max_retries=1)
+    caplog.set_level(logging.DEBUG, logger="oxen_inference")
+    with pytest.raises(ox.APIStatusError) as info:
+        c.models.list()
+    texts = [
+        repr(c),
+        str(c),
+        str(info.value),
+        repr(info.value),
+        repr(info.value.request),
+        caplog.text,
+    ]
+    assert "Authorization" in caplog.text or "authorization" in caplog.text  # headers are logged...
+    assert base.REDACTED in caplog.text  # ...redacted
+    for text in texts:
+        assert KEY not in text
+    assert base.redact_headers({"Authorization": "Bearer x", "X-Other": "1"}) == {
+        "Authorization": base.REDACTED,
+        "X-Other": "1",
+    }
+
+
+def test_oxen_log_env_enables_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    logger = logging.getLogger("oxen_inference")
+    saved = (logger.handlers[:], logger.level)
+    logger.handlers.clear()
+    try:
+        monkeypatch.setenv("OXEN_LOG", "debug")
+        base.setup_logging()
+        assert logger.level == logging.DEBUG and len(logger.handlers) == 1
+    finally:
+        logger.handlers[:] = saved[0]
+        logger.setLevel(saved[1])
+
+
+def test_key_only_sent_to_own_origin(tmp_path: object) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, content=b"x" * 100_000, headers={"content-length": "100000"})
+
+    c = client(handler)
+    progress: list[tuple[int, int | None]] = []
+    from pathlib import Path
+
+    out = c.download_url(
+        "https://cdn.elsewhere.test/f/a.mp4",
+        Path(str(tmp_path)),
+        progress=lambda d, t: progress.append((d, t)),
+    )
+    assert out.name == "a.mp4" and out.stat().st_size == 100_000
+    assert progress[-1] == (100_000, 100_000)
+    c.download_url("https://api.test/files/b.png", Path(str(tmp_path)) / "b.png")
+    assert "authorization" not in seen[0].headers
+    assert seen[1].headers["authorization"] == f"Bearer {KEY}"
+    assert not c.same_origin("http://api.test/files/x")  # other scheme: other origin
+    assert [p.name for p in Path(str(tmp_path)).iterdir()] and not list(
+        Path(str(tmp_path)).glob("*.part")
+    )
