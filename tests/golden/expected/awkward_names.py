@@ -53,3 +53,165 @@ class AwkwardNamesRequest(RequestModel):
 
     type_: str = Field(default=UNSET, alias="type")
     """Sent as "type"."""
+
+
+# Client methods. ``Oxen.generate_awkward_names`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    class_: str | Omit = OMIT,
+    model_config_: str | Omit = OMIT,
+    json_: int | Omit = OMIT,
+    field_3d: bool | Omit = OMIT,
+    a_b_2: str | Omit = OMIT,
+    a_b: str | Omit = OMIT,
+    with_space: str | Omit = OMIT,
+    grosse: int | Omit = OMIT,
+    field_private: str | Omit = OMIT,
+    timeout_: float | Omit = OMIT,
+    type_: str | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """awkward-names (awkward-names): run it on POST /ai/chat/completions and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        class_: Sent as "class".
+        model_config_: Sent as "model_config".
+        json_: Sent as "json".
+        field_3d: Sent as "3d".
+        a_b_2: Sent as "a-b".
+        a_b: (no description)
+        with_space: Sent as "with space".
+        grosse: Sent as "größe".
+        field_private: Sent as "_private".
+        timeout_: Sent as "timeout".
+        type_: Sent as "type".
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "class": class_,
+            "model_config": model_config_,
+            "json": json_,
+            "3d": field_3d,
+            "a-b": a_b_2,
+            "a_b": a_b,
+            "with space": with_space,
+            "größe": grosse,
+            "_private": field_private,
+            "timeout": timeout_,
+            "type": type_,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    class_: str | Omit = OMIT,
+    model_config_: str | Omit = OMIT,
+    json_: int | Omit = OMIT,
+    field_3d: bool | Omit = OMIT,
+    a_b_2: str | Omit = OMIT,
+    a_b: str | Omit = OMIT,
+    with_space: str | Omit = OMIT,
+    grosse: int | Omit = OMIT,
+    field_private: str | Omit = OMIT,
+    timeout_: float | Omit = OMIT,
+    type_: str | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """awkward-names (awkward-names): run it on POST /ai/chat/completions and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        class_: Sent as "class".
+        model_config_: Sent as "model_config".
+        json_: Sent as "json".
+        field_3d: Sent as "3d".
+        a_b_2: Sent as "a-b".
+        a_b: (no description)
+        with_space: Sent as "with space".
+        grosse: Sent as "größe".
+        field_private: Sent as "_private".
+        timeout_: Sent as "timeout".
+        type_: Sent as "type".
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "class": class_,
+            "model_config": model_config_,
+            "json": json_,
+            "3d": field_3d,
+            "a-b": a_b_2,
+            "a_b": a_b,
+            "with space": with_space,
+            "größe": grosse,
+            "_private": field_private,
+            "timeout": timeout_,
+            "type": type_,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )

@@ -83,3 +83,161 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
 
     reference_image_urls: list[str] = Field(default=UNSET)
     """Optional list of reference image URLs used to guide the generation."""
+
+
+# Client methods. ``Oxen.generate_luma_ray_v3_2_image_to_video`` and their ``AsyncOxen``
+# twins are these functions, bound to the client on first use (nothing is imported before).
+import typing as _typing  # noqa: E402
+from collections.abc import Mapping as _Mapping  # noqa: E402
+
+from .._types import OMIT, Omit  # noqa: E402
+
+if _typing.TYPE_CHECKING:
+    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._types import GenerateResponse, Timeout
+
+
+def generate(
+    client: SyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str,
+    aspect_ratio: Literal[
+        "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
+    ]
+    | Omit = OMIT,
+    resolution: Literal["540p", "720p", "1080p"] | Omit = OMIT,
+    duration: Literal["5s", "10s"] | Omit = OMIT,
+    loop: bool | Omit = OMIT,
+    reference_image_urls: list[str] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """luma-ray-v3-2-image-to-video (luma-ray-v3-2-image-to-video): run it on POST /ai/chat/completions and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the motion/scene to generate.
+            default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
+            Required.
+        input_image: URL of the source image the video starts from.
+            format: 'uri'
+            Required.
+        aspect_ratio: Aspect ratio of the generated video.
+            one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
+        resolution: Resolution of the generated video (720p costs 2x, 1080p 4x).
+            one of: '540p', '720p', '1080p'; default: '540p'
+        duration: Duration of the generated video (10s costs 2x).
+            one of: '5s', '10s'; default: '5s'
+        loop: Whether the video should loop seamlessly. Not supported for 10s videos.
+        reference_image_urls: Optional list of reference image URLs used to guide the generation.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "loop": loop,
+            "reference_image_urls": reference_image_urls,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
+
+
+async def agenerate(
+    client: AsyncOxenBase,
+    /,
+    *,
+    prompt: str,
+    input_image: str,
+    aspect_ratio: Literal[
+        "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
+    ]
+    | Omit = OMIT,
+    resolution: Literal["540p", "720p", "1080p"] | Omit = OMIT,
+    duration: Literal["5s", "10s"] | Omit = OMIT,
+    loop: bool | Omit = OMIT,
+    reference_image_urls: list[str] | Omit = OMIT,
+    target_namespace: str | Omit = OMIT,
+    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    timeout: Timeout | Omit = OMIT,
+    extra_headers: _Mapping[str, str] | None = None,
+    extra_body: _Mapping[str, _typing.Any] | None = None,
+) -> GenerateResponse:
+    """luma-ray-v3-2-image-to-video (luma-ray-v3-2-image-to-video): run it on POST /ai/chat/completions and wait for the result.
+
+    Only the parameters you pass are sent; the server applies its own defaults to the rest. Values
+    are checked against the model's schema before anything is sent.
+
+    Args:
+        prompt: Text prompt describing the motion/scene to generate.
+            default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
+            Required.
+        input_image: URL of the source image the video starts from.
+            format: 'uri'
+            Required.
+        aspect_ratio: Aspect ratio of the generated video.
+            one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
+        resolution: Resolution of the generated video (720p costs 2x, 1080p 4x).
+            one of: '540p', '720p', '1080p'; default: '540p'
+        duration: Duration of the generated video (10s costs 2x).
+            one of: '5s', '10s'; default: '5s'
+        loop: Whether the video should loop seamlessly. Not supported for 10s videos.
+        reference_image_urls: Optional list of reference image URLs used to guide the generation.
+        target_namespace: Namespace (user or organisation) that owns and pays for the result.
+        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
+        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
+        extra_headers: Headers added to the request.
+        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+
+    Returns:
+        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
+
+    Raises:
+        ValidationError: a parameter the model does not accept (nothing was sent).
+        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
+        APIConnectionError: no answer from the API.
+    """
+    return await client._generate(
+        MODEL_ID,
+        {
+            "prompt": prompt,
+            "input_image": input_image,
+            "aspect_ratio": aspect_ratio,
+            "resolution": resolution,
+            "duration": duration,
+            "loop": loop,
+            "reference_image_urls": reference_image_urls,
+        },
+        target_namespace=target_namespace,
+        response_format=response_format,
+        timeout=timeout,
+        extra_headers=extra_headers,
+        extra_body=extra_body,
+    )
