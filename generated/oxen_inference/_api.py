@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Self, overload
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 import httpx
 
 from ._base_client import DEFAULT_MAX_RETRIES, AsyncAPIClient, SyncAPIClient
-from ._events import AsyncEventHub, EventHub
 from ._exceptions import ValidationError
-from ._jobs import AsyncJob, Job, Progress, download_async, download_sync
 from ._params import body_for, queue_media, route_for
 from ._registry import MODELS
-from ._resources import AsyncGenerations, AsyncModels, AsyncQueue, Generations, Models, Queue
-from ._types import OMIT, GenerateResponse, Omit, Timeout
+from ._types import OMIT, Omit, Timeout
+
+if TYPE_CHECKING:  # the rest is imported on first use, so that creating a client stays cheap
+    from ._events import AsyncEventHub, EventHub
+    from ._jobs import AsyncJob, Job, Progress
+    from ._models import GenerateResponse
+    from ._resources import AsyncGenerations, AsyncModels, AsyncQueue, Generations, Models, Queue
 
 __all__ = ["AsyncOxenBase", "SyncOxenBase"]
 
@@ -67,10 +71,35 @@ class SyncOxenBase(SyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
         )
-        self._hub = EventHub(self, use_events=events)
-        self.models = Models(self)
-        self.queue = Queue(self)
-        self.generations = Generations(self)
+        self._use_events = events
+
+    @cached_property
+    def _hub(self) -> EventHub:
+        """The shared event stream (or poller) serving every waiting job of this client."""
+        from ._events import EventHub
+
+        return EventHub(self, use_events=self._use_events)
+
+    @cached_property
+    def models(self) -> Models:
+        """The model catalog: ``list()``, ``get(id)``, ``search(q)``."""
+        from ._resources import Models
+
+        return Models(self)
+
+    @cached_property
+    def queue(self) -> Queue:
+        """The queue listing: ``list(status=..., model=..., ...)``."""
+        from ._resources import Queue
+
+        return Queue(self)
+
+    @cached_property
+    def generations(self) -> Generations:
+        """The paginated generation history: ``list()`` (lazy iterator), ``page(n)``."""
+        from ._resources import Generations
+
+        return Generations(self)
 
     def generate(
         self,
@@ -116,6 +145,8 @@ class SyncOxenBase(SyncAPIClient):
         response = self.request(
             "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
         )
+        from ._models import GenerateResponse
+
         return GenerateResponse.model_validate(response.json())
 
     @overload
@@ -194,11 +225,15 @@ class SyncOxenBase(SyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
         )
+        from ._jobs import Job
+
         jobs = [Job(self, gid, epoch=epoch, model_id=model_id) for gid in _job_ids(response.json())]
         return jobs[0] if isinstance(num_generations, Omit) else jobs
 
     def job(self, generation_id: str) -> Job:
         """A handle on an existing generation (e.g. one whose ``wait`` timed out)."""
+        from ._jobs import Job
+
         return Job(self, generation_id)
 
     def download_url(
@@ -210,6 +245,8 @@ class SyncOxenBase(SyncAPIClient):
         timeout: Timeout | Omit = OMIT,
     ) -> Path:
         """Stream `url` to `path`; the API key goes only to the API's own origin."""
+        from ._jobs import download_sync
+
         response = self.request(
             "GET", url, stream=True, timeout=timeout, extra_headers={"Accept": "*/*"}
         )
@@ -217,7 +254,8 @@ class SyncOxenBase(SyncAPIClient):
 
     def close(self) -> None:
         """Stop the event stream and close the connections."""
-        self._hub.close()
+        if "_hub" in self.__dict__:
+            self._hub.close()
         super().close()
 
     def __enter__(self) -> Self:
@@ -252,10 +290,35 @@ class AsyncOxenBase(AsyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
         )
-        self._hub = AsyncEventHub(self, use_events=events)
-        self.models = AsyncModels(self)
-        self.queue = AsyncQueue(self)
-        self.generations = AsyncGenerations(self)
+        self._use_events = events
+
+    @cached_property
+    def _hub(self) -> AsyncEventHub:
+        """The shared event stream (or poller) serving every waiting job of this client."""
+        from ._events import AsyncEventHub
+
+        return AsyncEventHub(self, use_events=self._use_events)
+
+    @cached_property
+    def models(self) -> AsyncModels:
+        """The model catalog: ``list()``, ``get(id)``, ``search(q)``."""
+        from ._resources import AsyncModels
+
+        return AsyncModels(self)
+
+    @cached_property
+    def queue(self) -> AsyncQueue:
+        """The queue listing: ``list(status=..., model=..., ...)``."""
+        from ._resources import AsyncQueue
+
+        return AsyncQueue(self)
+
+    @cached_property
+    def generations(self) -> AsyncGenerations:
+        """The paginated generation history: ``list()`` (lazy iterator), ``page(n)``."""
+        from ._resources import AsyncGenerations
+
+        return AsyncGenerations(self)
 
     async def generate(
         self,
@@ -301,6 +364,8 @@ class AsyncOxenBase(AsyncAPIClient):
         response = await self.request(
             "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
         )
+        from ._models import GenerateResponse
+
         return GenerateResponse.model_validate(response.json())
 
     @overload
@@ -379,6 +444,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
         )
+        from ._jobs import AsyncJob
+
         jobs = [
             AsyncJob(self, gid, epoch=epoch, model_id=model_id) for gid in _job_ids(response.json())
         ]
@@ -386,6 +453,8 @@ class AsyncOxenBase(AsyncAPIClient):
 
     def job(self, generation_id: str) -> AsyncJob:
         """A handle on an existing generation (e.g. one whose ``wait`` timed out)."""
+        from ._jobs import AsyncJob
+
         return AsyncJob(self, generation_id)
 
     async def download_url(
@@ -397,6 +466,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
     ) -> Path:
         """Stream `url` to `path`; the API key goes only to the API's own origin."""
+        from ._jobs import download_async
+
         response = await self.request(
             "GET", url, stream=True, timeout=timeout, extra_headers={"Accept": "*/*"}
         )
@@ -404,7 +475,8 @@ class AsyncOxenBase(AsyncAPIClient):
 
     async def close(self) -> None:
         """Stop the event stream and close the connections."""
-        await self._hub.close()
+        if "_hub" in self.__dict__:
+            await self._hub.close()
         await super().close()
 
     async def __aenter__(self) -> Self:

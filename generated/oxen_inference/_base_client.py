@@ -9,7 +9,6 @@ the server surely did not process them: the connection could not be made, 429, o
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 import os
@@ -50,6 +49,12 @@ UNSAFE_RETRY_STATUSES = frozenset({429, 503})
 REDACTED = "<redacted>"
 
 logger = logging.getLogger("oxen_inference")
+
+
+def _asyncio() -> Any:
+    import asyncio  # only the async client needs it; keeps `Oxen()` light
+
+    return asyncio
 
 
 def setup_logging() -> None:
@@ -172,9 +177,11 @@ class BaseClient:
     def _url(self, path: str) -> str:
         return str(self.base_url) + path if path.startswith("/") else path
 
-    def _headers(self, url: str, extra: Mapping[str, str] | None) -> dict[str, str]:
+    def _headers(
+        self, url: str, extra: Mapping[str, str] | None, own: bool | None = None
+    ) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "oxen-inference/0.1.0"}
-        if self.same_origin(url):
+        if own if own is not None else self.same_origin(url):
             if self.__api_key is None:
                 raise MissingAPIKeyError(
                     "no API key: pass Oxen(api_key=...) or set the OXEN_API_KEY environment variable"
@@ -254,7 +261,7 @@ class BaseClient:
         deadline: float | None,
     ) -> tuple[str, dict[str, str], httpx.Timeout]:
         url = self._url(path)
-        headers = self._headers(url, extra_headers)
+        headers = self._headers(url, extra_headers, own=True if path.startswith("/") else None)
         limit = self._timeout_for(path, timeout)
         if deadline is not None:
             limit = _clip(limit, deadline - time.monotonic())
@@ -267,14 +274,17 @@ class SyncAPIClient(BaseClient):
     def __init__(self, *, http_client: httpx.Client | None, **config: Any) -> None:
         super().__init__(**config)
         self._owns_http = http_client is None
-        self._http = (
-            http_client
-            if http_client is not None
-            else httpx.Client(
+        self.__http = http_client
+
+    @property
+    def _http(self) -> httpx.Client:
+        """The connection pool, made on first use (so creating a client costs nothing)."""
+        if self.__http is None:
+            self.__http = httpx.Client(
                 timeout=DEFAULT_TIMEOUT,
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             )
-        )
+        return self.__http
 
     def request(
         self,
@@ -323,8 +333,8 @@ class SyncAPIClient(BaseClient):
 
     def close(self) -> None:
         """Close the connections (only those of an ``httpx.Client`` the client made itself)."""
-        if self._owns_http:
-            self._http.close()
+        if self._owns_http and self.__http is not None:
+            self.__http.close()
 
 
 class AsyncAPIClient(BaseClient):
@@ -333,14 +343,17 @@ class AsyncAPIClient(BaseClient):
     def __init__(self, *, http_client: httpx.AsyncClient | None, **config: Any) -> None:
         super().__init__(**config)
         self._owns_http = http_client is None
-        self._http = (
-            http_client
-            if http_client is not None
-            else httpx.AsyncClient(
+        self.__http = http_client
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        """The connection pool, made on first use (so creating a client costs nothing)."""
+        if self.__http is None:
+            self.__http = httpx.AsyncClient(
                 timeout=DEFAULT_TIMEOUT,
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             )
-        )
+        return self.__http
 
     async def request(
         self,
@@ -381,7 +394,7 @@ class AsyncAPIClient(BaseClient):
                 await response.aclose()
                 if delay is None:
                     raise status_error(response)
-            await asyncio.sleep(delay)
+            await _asyncio().sleep(delay)
             attempt += 1
 
     async def get_json(self, path: str, **kwargs: Any) -> Any:
@@ -389,5 +402,5 @@ class AsyncAPIClient(BaseClient):
 
     async def close(self) -> None:
         """Close the connections (only those of an ``httpx.AsyncClient`` the client made itself)."""
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_http and self.__http is not None:
+            await self.__http.aclose()

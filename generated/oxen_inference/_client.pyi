@@ -5,7 +5,8 @@ from typing import Any, Literal, overload
 
 from ._api import AsyncOxenBase, SyncOxenBase
 from ._jobs import AsyncJob, Job
-from ._types import OMIT, GenerateResponse, Omit, Timeout
+from ._models import GenerateResponse
+from ._types import OMIT, Omit, Timeout
 from .models.krea_v2_large_text_to_image import (
     KreaV2LargeTextToImageRequestImageStyleReferencesItem as KreaV2LargeTextToImageRequestImageStyleReferencesItem,
 )

@@ -27,7 +27,8 @@ import httpx
 
 from ._base_client import backoff_delay
 from ._exceptions import APIStatusError, NotFoundError, OxenError
-from ._types import TERMINAL_STATUSES, Generation, normalise_event
+from ._models import Generation
+from ._types import TERMINAL_STATUSES, normalise_event
 
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, SyncAPIClient

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 if TYPE_CHECKING:
-    from ._types import Generation
+    from ._models import Generation
 
 __all__ = [
     "APIConnectionError",

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._exceptions import GenerationFailedError, OxenError, WaitTimeoutError
-from ._types import OMIT, Cancellation, Generation, Omit, Timeout
+from ._models import Cancellation, Generation
+from ._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:
     from ._api import AsyncOxenBase, SyncOxenBase

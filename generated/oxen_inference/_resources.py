@@ -7,7 +7,8 @@ import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._types import OMIT, HistoryItem, HistoryPage, Model, Omit, QueueList, Timeout
+from ._models import HistoryItem, HistoryPage, Model, QueueList
+from ._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:
     from ._base_client import AsyncAPIClient, SyncAPIClient
