@@ -38,7 +38,8 @@ from .._types import OMIT, Omit  # noqa: E402
 
 if _typing.TYPE_CHECKING:
     from .._api import AsyncOxenBase, SyncOxenBase
-    from .._types import GenerateResponse, Timeout
+    from .._models import GenerateResponse
+    from .._types import Timeout
 
 
 def generate(
