@@ -65,9 +65,14 @@ def run_dmcg(catalog: dict[str, Any], cases: list[suite.Case], tmp: Path) -> tup
     for i, model in enumerate(catalog["data"]):
         out = tmp / f"dmcg_{i}.py"
         try:
-            generate(json.dumps(model["request_schema"]), input_file_type=InputFileType.JsonSchema,
-                     output=out, output_model_type=DataModelType.PydanticV2BaseModel, class_name="Model",
-                     disable_timestamp=True)
+            generate(
+                json.dumps(model["request_schema"]),
+                input_file_type=InputFileType.JsonSchema,
+                output=out,
+                output_model_type=DataModelType.PydanticV2BaseModel,
+                class_name="Model",
+                disable_timestamp=True,
+            )
             spec = importlib.util.spec_from_file_location(f"dmcg_{i}", out)
             assert spec and spec.loader
             module = importlib.util.module_from_spec(spec)
@@ -83,7 +88,9 @@ def run_dmcg(catalog: dict[str, Any], cases: list[suite.Case], tmp: Path) -> tup
         cls = classes.get(case.model_id)
         if cls is not None:
             # Generous to the peer: a round trip counts if either dump mode gives the body back.
-            agreed += judge(cls, case, lambda o: o.model_dump(by_alias=True, exclude_unset=True)) or judge(
+            agreed += judge(
+                cls, case, lambda o: o.model_dump(by_alias=True, exclude_unset=True)
+            ) or judge(
                 cls, case, lambda o: o.model_dump(mode="json", by_alias=True, exclude_unset=True)
             )
     return agreed, elapsed

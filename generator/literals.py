@@ -9,6 +9,7 @@ be broken out of.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from typing import Any
 
@@ -47,6 +48,11 @@ def _str_literal(text: str) -> str:
     return out
 
 
+# Every character `_safe_char` changes: backslash, C0/C1 controls except \n and \t, DEL, line and
+# paragraph separators, lone surrogates.
+_NEEDS_ESCAPE = re.compile("[\\\\\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
 def _safe_char(ch: str) -> str:
     code = ord(ch)
     if ch == "\\":
@@ -65,7 +71,12 @@ def docstring_body(text: str) -> str:
     in a quote, so the literal always closes where the generator closes it.
     """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    body = "".join(_safe_char(ch) for ch in text).rstrip()
+    # Fast paths (most prose needs no escaping at all): same result as the loops, far cheaper.
+    if _NEEDS_ESCAPE.search(text):
+        text = "".join(_safe_char(ch) for ch in text)
+    body = text.rstrip()
+    if '"' not in body:
+        return body
     out: list[str] = []
     run = 0  # unescaped quotes just emitted
     for i, ch in enumerate(body):
