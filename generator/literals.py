@@ -51,6 +51,7 @@ def _str_literal(text: str) -> str:
 # Every character `_safe_char` changes: backslash, C0/C1 controls except \n and \t, DEL, line and
 # paragraph separators, lone surrogates.
 _NEEDS_ESCAPE = re.compile("[\\\\\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_QUOTES = re.compile('"+')
 
 
 def _safe_char(ch: str) -> str:
@@ -77,16 +78,23 @@ def docstring_body(text: str) -> str:
     body = text.rstrip()
     if '"' not in body:
         return body
-    out: list[str] = []
-    run = 0  # unescaped quotes just emitted
-    for i, ch in enumerate(body):
-        if ch == '"' and (run == 2 or i == len(body) - 1):
-            out.append('\\"')
-            run = 0
-        else:
-            out.append(ch)
-            run = run + 1 if ch == '"' else 0
-    return "".join(out)
+    end = len(body)
+
+    def quotes(run: re.Match[str]) -> str:
+        # In each run of quotes every third one is escaped (so no three stay adjacent), and so is
+        # a quote that ends the text (the generator's closing quotes follow it).
+        out, unescaped = [], 0
+        last = run.end() - run.start() - 1
+        for i in range(last + 1):
+            if unescaped == 2 or (i == last and run.end() == end):
+                out.append('\\"')
+                unescaped = 0
+            else:
+                out.append('"')
+                unescaped += 1
+        return "".join(out)
+
+    return _QUOTES.sub(quotes, body)
 
 
 def docstring(text: str, indent: str = "") -> str:

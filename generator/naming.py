@@ -17,9 +17,7 @@ Rules, in one place so that the generator, `oxgen diff` and the tests agree:
 
 from __future__ import annotations
 
-import builtins
 import hashlib
-import keyword
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -28,7 +26,10 @@ from collections.abc import Iterable
 CALL_ARGUMENTS = frozenset(
     {
         "self",
+        "client",
         "model",
+        "model_id",
+        "params",
         "num_generations",
         "target_namespace",
         "response_format",
@@ -40,35 +41,242 @@ CALL_ARGUMENTS = frozenset(
 )
 
 
-def _pydantic_attributes() -> frozenset[str]:
-    try:
-        from pydantic import BaseModel
-    except ImportError:  # pragma: no cover - pydantic is a dependency
-        return frozenset()
-    return frozenset(n for n in dir(BaseModel) if not n.startswith("__"))
-
-
-# Attributes of BaseModel (model_dump, json, dict, copy, schema, construct, ...) plus names that a
-# future pydantic may claim: anything starting with `model_` is left alone only if not an attribute.
-PYDANTIC_RESERVED = _pydantic_attributes() | {
-    "model_config",
-    "model_fields",
-    "model_computed_fields",
-    "schema",
-    "schema_json",
-    "json",
-    "dict",
-    "copy",
-    "construct",
-    "validate",
-    "parse_obj",
-    "parse_raw",
-    "parse_file",
-    "fields",
-    "update_forward_refs",
-}
-BUILTINS = frozenset(n for n in dir(builtins) if not n.startswith("_"))
-KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+# The public attributes of pydantic's BaseModel (model_dump, json, dict, copy, schema, construct,
+# ...), written out rather than read from the installed pydantic, so that the output does not
+# depend on which pydantic generates it (tests/unit/test_naming.py checks it covers the installed
+# one).
+PYDANTIC_RESERVED = frozenset(
+    {
+        "construct",
+        "copy",
+        "dict",
+        "fields",
+        "from_orm",
+        "json",
+        "model_computed_fields",
+        "model_config",
+        "model_construct",
+        "model_copy",
+        "model_dump",
+        "model_dump_json",
+        "model_extra",
+        "model_fields",
+        "model_fields_set",
+        "model_json_schema",
+        "model_parametrized_name",
+        "model_post_init",
+        "model_rebuild",
+        "model_validate",
+        "model_validate_json",
+        "model_validate_strings",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+    }
+)
+# Builtins and keywords of every supported Python (3.11 to 3.13: soft keywords included), fixed
+# for the same reason: the names must not change with the interpreter that runs the generator.
+BUILTINS = frozenset(
+    {
+        "ArithmeticError",
+        "AssertionError",
+        "AttributeError",
+        "BaseException",
+        "BaseExceptionGroup",
+        "BlockingIOError",
+        "BrokenPipeError",
+        "BufferError",
+        "BytesWarning",
+        "ChildProcessError",
+        "ConnectionAbortedError",
+        "ConnectionError",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+        "DeprecationWarning",
+        "EOFError",
+        "Ellipsis",
+        "EncodingWarning",
+        "EnvironmentError",
+        "Exception",
+        "ExceptionGroup",
+        "False",
+        "FileExistsError",
+        "FileNotFoundError",
+        "FloatingPointError",
+        "FutureWarning",
+        "GeneratorExit",
+        "IOError",
+        "ImportError",
+        "ImportWarning",
+        "IndentationError",
+        "IndexError",
+        "InterruptedError",
+        "IsADirectoryError",
+        "KeyError",
+        "KeyboardInterrupt",
+        "LookupError",
+        "MemoryError",
+        "ModuleNotFoundError",
+        "NameError",
+        "None",
+        "NotADirectoryError",
+        "NotImplemented",
+        "NotImplementedError",
+        "OSError",
+        "OverflowError",
+        "PendingDeprecationWarning",
+        "PermissionError",
+        "ProcessLookupError",
+        "PythonFinalizationError",
+        "RecursionError",
+        "ReferenceError",
+        "ResourceWarning",
+        "RuntimeError",
+        "RuntimeWarning",
+        "StopAsyncIteration",
+        "StopIteration",
+        "SyntaxError",
+        "SyntaxWarning",
+        "SystemError",
+        "SystemExit",
+        "TabError",
+        "TimeoutError",
+        "True",
+        "TypeError",
+        "UnboundLocalError",
+        "UnicodeDecodeError",
+        "UnicodeEncodeError",
+        "UnicodeError",
+        "UnicodeTranslateError",
+        "UnicodeWarning",
+        "UserWarning",
+        "ValueError",
+        "Warning",
+        "ZeroDivisionError",
+        "abs",
+        "aiter",
+        "all",
+        "anext",
+        "any",
+        "ascii",
+        "bin",
+        "bool",
+        "breakpoint",
+        "bytearray",
+        "bytes",
+        "callable",
+        "chr",
+        "classmethod",
+        "compile",
+        "complex",
+        "copyright",
+        "credits",
+        "delattr",
+        "dict",
+        "dir",
+        "divmod",
+        "enumerate",
+        "eval",
+        "exec",
+        "exit",
+        "filter",
+        "float",
+        "format",
+        "frozenset",
+        "getattr",
+        "globals",
+        "hasattr",
+        "hash",
+        "help",
+        "hex",
+        "id",
+        "input",
+        "int",
+        "isinstance",
+        "issubclass",
+        "iter",
+        "len",
+        "license",
+        "list",
+        "locals",
+        "map",
+        "max",
+        "memoryview",
+        "min",
+        "next",
+        "object",
+        "oct",
+        "open",
+        "ord",
+        "pow",
+        "print",
+        "property",
+        "quit",
+        "range",
+        "repr",
+        "reversed",
+        "round",
+        "set",
+        "setattr",
+        "slice",
+        "sorted",
+        "staticmethod",
+        "str",
+        "sum",
+        "super",
+        "tuple",
+        "type",
+        "vars",
+        "zip",
+    }
+)
+KEYWORDS = frozenset(
+    {
+        "False",
+        "None",
+        "True",
+        "_",
+        "and",
+        "as",
+        "assert",
+        "async",
+        "await",
+        "break",
+        "case",
+        "class",
+        "continue",
+        "def",
+        "del",
+        "elif",
+        "else",
+        "except",
+        "finally",
+        "for",
+        "from",
+        "global",
+        "if",
+        "import",
+        "in",
+        "is",
+        "lambda",
+        "match",
+        "nonlocal",
+        "not",
+        "or",
+        "pass",
+        "raise",
+        "return",
+        "try",
+        "type",
+        "while",
+        "with",
+        "yield",
+    }
+)
 _CANONICAL_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 
@@ -126,7 +334,7 @@ def model_module_name(model_id: str) -> str:
     name = snake(model_id) or "model"
     if name[0].isdigit():
         name = "m_" + name
-    if keyword.iskeyword(name) or name in BUILTINS:
+    if name in KEYWORDS or name in BUILTINS:
         name += "_"
     return name
 

@@ -83,20 +83,39 @@ def model_path(model: ModelIR, package: str) -> str:
 
 
 def _imports(model: ModelIR) -> dict[str, Any]:
+    """The names a model module imports: exactly those its classes and methods use."""
+    fields = [f for c in model.classes for f in c.fields]
+    methods = model.route is not None or model.media is not None
     code = " ".join(
-        [f.runtime for c in model.classes for f in c.fields]
+        [f.runtime for f in fields]
         + [c.extra_type or "" for c in model.classes]
+        + ([f.static for f in model.request.fields] if methods else [])
     )
     typing = [n for n in ("Annotated", "Any", "Literal") if re.search(rf"\b{n}\b", code)]
-    pydantic = ["Field"]
+    optional = [f for f in fields if not f.required]
+    pydantic = []
+    if (
+        optional
+        or any(f.name != f.alias for f in fields)
+        or any(c.extra_type for c in model.classes)
+    ):
+        pydantic.append("Field")
     if any(c.extra == "forbid" for c in model.classes):
         pydantic.append("ConfigDict")
     if any(c.check for c in model.classes):
         pydantic.append("model_validator")
+    request = ["RequestModel"]  # constants first, then classes, as isort orders them
+    if any(f.default is None for f in optional):
+        request.insert(0, "UNSET")
+    types = ["OMIT", "Omit"] if methods else []
+    if methods and any(not f.required and f.default is not None for f in model.request.fields):
+        types.append("server_default")
     return {
         "typing": typing,
         "pydantic": sorted(pydantic),
         "js": "_js." in code or any(c.check for c in model.classes),
+        "request": request,
+        "types": types,
     }
 
 

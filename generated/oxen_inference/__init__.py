@@ -104,7 +104,46 @@ _EXPORTS = {
     "to_body": "._request",
 }
 
-__all__ = sorted(["__version__", *_EXPORTS])
+# Literal, so that type checkers see the re-exports (mypy --strict: no implicit re-export).
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncJob",
+    "AsyncOxen",
+    "AuthenticationError",
+    "BadRequestError",
+    "Cancellation",
+    "GenerateResponse",
+    "GeneratedMedia",
+    "Generation",
+    "GenerationFailedError",
+    "HistoryItem",
+    "HistoryPage",
+    "InternalServerError",
+    "Job",
+    "MissingAPIKeyError",
+    "Model",
+    "NoRequestSchemaError",
+    "NotFoundError",
+    "OMIT",
+    "Omit",
+    "Oxen",
+    "OxenError",
+    "PermissionDeniedError",
+    "QueueList",
+    "RateLimitError",
+    "RequestModel",
+    "UnknownModelError",
+    "UnprocessableEntityError",
+    "ValidationError",
+    "WaitTimeoutError",
+    "__version__",
+    "model_ids",
+    "request_model",
+    "to_body",
+]
 
 
 def __getattr__(name: str) -> Any:

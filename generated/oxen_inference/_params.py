@@ -24,7 +24,7 @@ import pydantic
 from ._exceptions import ValidationError
 from ._registry import MODELS
 from ._request import UnknownModelError, request_model, to_body
-from ._types import OMIT, Omit
+from ._types import OMIT, Omit, is_given
 
 __all__ = ["MAX_GENERATIONS", "body_for", "route_for"]
 
@@ -150,7 +150,7 @@ def body_for(
     response_format: str | Omit = OMIT,
 ) -> dict[str, Any]:
     """``{"model": id, **checked params, **given controls, **extra_body}``."""
-    given = {k: v for k, v in params.items() if not isinstance(v, Omit)}
+    given = {k: v for k, v in params.items() if is_given(v)}
     body: dict[str, Any] = {"model": model_id}
     body.update(validate(model_id, given))
     errors: list[tuple[str, str]] = []

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar, cast
 
 import httpx
 
@@ -16,6 +16,7 @@ __all__ = [
     "Timeout",
     "is_given",
     "normalise_event",
+    "server_default",
 ]
 
 GenerationStatus: TypeAlias = Literal["queued", "processing", "succeeded", "failed", "cancelled"]
@@ -51,8 +52,34 @@ class Omit:
 OMIT: Final = Omit()
 
 
+_T = TypeVar("_T")
+
+
+class ServerDefault(Generic[_T]):
+    """A parameter left at the server's default: shown in signatures, never sent."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: _T) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"server_default({self.value!r})"
+
+
+def server_default(value: _T) -> _T:
+    """The default of a per-model method parameter: the value the model's schema documents.
+
+    Signatures read ``resolution: Literal["540p", "720p"] = server_default("540p")``. A parameter
+    left at it is not sent at all (the server applies its own default, which is this value when
+    the schema is current); pass a value, even the same one, and it is sent.
+    """
+    return cast(_T, ServerDefault(value))
+
+
 def is_given(value: object) -> bool:
-    return not isinstance(value, Omit)
+    """False for :data:`OMIT` and for a parameter left at its :func:`server_default`."""
+    return not isinstance(value, (Omit, ServerDefault))
 
 
 def normalise_event(data: dict[str, Any]) -> dict[str, Any]:

@@ -140,7 +140,8 @@ def test_per_model_methods_are_lazy_and_documented() -> None:
     assert c.__dict__["submit_luma_ray_v3_2_image_to_video"] is method  # cached
     sig = inspect.signature(method)
     assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values())
-    assert sig.parameters["duration"].default is ox.OMIT
+    assert repr(sig.parameters["duration"].default) == "server_default('5s')"
+    assert sig.parameters["loop"].default is ox.OMIT
     assert sig.parameters["prompt"].default is inspect.Parameter.empty
     doc = method.__doc__ or ""
     for text in (
@@ -157,15 +158,30 @@ def test_per_model_methods_are_lazy_and_documented() -> None:
         c.no_such_method  # noqa: B018
 
 
-def test_stub_shows_defaults_and_literals() -> None:
+def test_signatures_show_defaults_and_the_stub_points_at_them() -> None:
     from pathlib import Path
 
-    stub = (Path(ox.__file__).parent / "_client.pyi").read_text()
-    assert 'duration: Literal["5s", "10s"] = "5s"' in stub
-    assert (
-        "def submit_luma_ray_v3_2_image_to_video(" in stub
-        and "async def submit_luma_ray_v3_2_image_to_video(" in stub
+    root = Path(ox.__file__).parent
+    module = (root / "models" / "luma_ray_v3_2_image_to_video.py").read_text()
+    assert 'duration: Literal["5s", "10s"] = server_default("5s"),' in module
+    stub = (root / "_client.pyi").read_text()
+    sync, async_ = stub.split("class AsyncOxen(")
+    assert "submit_luma_ray_v3_2_image_to_video = _luma_ray_v3_2_image_to_video.submit" in sync
+    assert "submit_luma_ray_v3_2_image_to_video = _luma_ray_v3_2_image_to_video.asubmit" in async_
+
+
+def test_server_defaults_are_not_sent_but_explicit_values_are() -> None:
+    c, seen = recording()
+    c.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="https://x/i.png")
+    c.generate_luma_ray_v3_2_image_to_video(
+        prompt="p", input_image="https://x/i.png", duration="5s"
     )
+    assert json.loads(seen[0].content) == {
+        "model": "luma-ray-v3-2-image-to-video",
+        "prompt": "p",
+        "input_image": "https://x/i.png",
+    }
+    assert json.loads(seen[1].content)["duration"] == "5s"
 
 
 def test_public_all_is_sorted_and_importable() -> None:
@@ -250,3 +266,10 @@ def test_generation_keeps_extra_keys_and_failure_errors() -> None:
         and model.pricing is not None
         and model.pricing.model_extra == {"per_image": 0.1}
     )
+
+
+def test_package_all_lists_every_lazy_export() -> None:
+    exports = ox._EXPORTS  # type: ignore[attr-defined]
+    assert sorted(ox.__all__) == sorted(["__version__", *exports])
+    for name in ox.__all__:
+        assert getattr(ox, name) is not None

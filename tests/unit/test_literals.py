@@ -61,3 +61,33 @@ def test_comment_is_one_line(text: str) -> None:
 def test_floats_round_trip_exactly() -> None:
     for value in [0.1, 1e308, 5e-324, 1.0, 123456789.123456789]:
         assert ast.literal_eval(py_literal(value)) == value
+
+
+def _docstring_body_reference(text: str) -> str:
+    """The escaping rule spelled out one character at a time (the fast code must agree)."""
+    from oxgen.literals import _safe_char
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    body = "".join(_safe_char(ch) for ch in text).rstrip()
+    out: list[str] = []
+    run = 0
+    for i, ch in enumerate(body):
+        if ch == '"' and (run == 2 or i == len(body) - 1):
+            out.append('\\"')
+            run = 0
+        else:
+            out.append(ch)
+            run = run + 1 if ch == '"' else 0
+    return "".join(out)
+
+
+def test_docstring_fast_paths_match_the_reference() -> None:
+    import random
+
+    from oxgen.literals import docstring_body
+
+    rng = random.Random(7)
+    alphabet = ['"', '"', '"', "a", " ", "\\", "\n", "\r", "\t", "\x00", "\u2028", "é"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 14)))
+        assert docstring_body(text) == _docstring_body_reference(text), repr(text)

@@ -69,3 +69,20 @@ def test_field_names() -> None:
 def test_field_name_never_shadows_a_wire_name() -> None:
     names = naming.field_names(["class", "class_"])
     assert names["class_"] == "class_" and names["class"] == "class_2"
+
+
+def test_fixed_reserved_names_cover_the_installed_pydantic_and_python() -> None:
+    """The reserved sets are written out (output must not depend on the installed versions);
+    they must still cover what this interpreter and this pydantic actually reserve."""
+    import builtins
+    import keyword
+
+    from pydantic import BaseModel
+
+    from oxgen import naming
+
+    assert {n for n in dir(BaseModel) if not n.startswith("_")} <= naming.PYDANTIC_RESERVED
+    assert {n for n in dir(builtins) if not n.startswith("_")} <= naming.BUILTINS
+    assert set(keyword.kwlist) | set(keyword.softkwlist) <= naming.KEYWORDS
+    for name in ("client", "params", "model_id", "timeout", "extra_body"):
+        assert naming.field_names([name])[name] == name + "_"

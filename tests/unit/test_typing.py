@@ -12,19 +12,28 @@ import pytest
 from tests.conftest import REPO
 
 
-def _mypy(args: list[str], cwd: Path, env_path: str | None = None) -> subprocess.CompletedProcess[str]:
+def _mypy(
+    args: list[str], cwd: Path, env_path: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ)
     if env_path:
         env["MYPYPATH"] = env_path
-    return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-error-summary", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-error-summary", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.mark.slow
 def test_generator_is_strictly_typed(tmp_path: Path) -> None:
     # The package lives in generator/ but imports as `oxgen`: give mypy that name through a link.
     (tmp_path / "oxgen").symlink_to(REPO / "generator", target_is_directory=True)
-    proc = _mypy(["--cache-dir", str(tmp_path / "cache"), "-p", "oxgen"], cwd=REPO, env_path=str(tmp_path))
+    proc = _mypy(
+        ["--cache-dir", str(tmp_path / "cache"), "-p", "oxgen"], cwd=REPO, env_path=str(tmp_path)
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -32,3 +41,42 @@ def test_generator_is_strictly_typed(tmp_path: Path) -> None:
 def test_generated_client_is_strictly_typed(tmp_path: Path) -> None:
     proc = _mypy(["--cache-dir", str(tmp_path / "cache"), "oxen_inference"], cwd=REPO / "generated")
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+USAGE = """
+from oxen_inference import AsyncOxen, Oxen
+
+client = Oxen(api_key="x")
+reveal_type(client.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image="u"))
+reveal_type(client.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image="u", num_generations=2))
+reveal_type(client.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u", duration="10s"))
+client.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u", duration="7s")
+client.generate_luma_ray_v3_2_image_to_video(prompt="p")
+client.generate_gpt_4o(messages=[{"role": "user", "content": "hi"}])
+
+
+async def main() -> None:
+    aclient = AsyncOxen(api_key="x")
+    reveal_type(await aclient.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image="u"))
+"""
+
+
+@pytest.mark.slow
+def test_per_model_methods_type_check_for_callers(tmp_path: Path) -> None:
+    """What a caller's type checker sees through _client.pyi: bound methods with the schema's
+    Literal values, required parameters, and submit's return type following num_generations."""
+    (tmp_path / "use.py").write_text(USAGE)
+    proc = _mypy(
+        ["--cache-dir", str(tmp_path / "cache"), str(tmp_path / "use.py")],
+        cwd=tmp_path,
+        env_path=str(REPO / "generated"),
+    )
+    lines = [line.split(": ", 1)[1] for line in proc.stdout.splitlines() if ": " in line]
+    assert 'note: Revealed type is "oxen_inference._jobs.Job"' in lines
+    assert 'note: Revealed type is "list[oxen_inference._jobs.Job]"' in lines
+    assert 'note: Revealed type is "oxen_inference._models.GenerateResponse"' in lines
+    assert 'note: Revealed type is "oxen_inference._jobs.AsyncJob"' in lines
+    errors = [line for line in lines if line.startswith("error:")]
+    assert len(errors) == 2, proc.stdout
+    assert '"duration" has incompatible type "Literal[\'7s\']"' in errors[0]
+    assert 'Missing named argument "input_image"' in errors[1]
