@@ -10,20 +10,25 @@ Files whose fingerprint and on-disk state still match are neither rendered nor f
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from oxgen import naming, render
-from oxgen.build import build
-from oxgen.fmt import FormatError, format_files, ruff_version
+from oxgen.fmt import ruff_identity
 from oxgen.ir import Problem
 from oxgen.snapshot import Snapshot, SnapshotError, load
+
+# The compiler, Jinja (see render.environment) and the formatter are imported only when something has to be rendered, so
+# that a run with nothing to do costs little more than reading the snapshot and the cache.
 
 CACHE_DIR = ".oxgen-cache"
 CACHE_FILE = "state.json"
@@ -57,7 +62,7 @@ def _sha(*parts: str) -> str:
 def generator_fingerprint() -> str:
     """Changes whenever anything that shapes the output changes."""
     here = Path(__file__).parent
-    parts = [ruff_version()]
+    parts = [ruff_identity()]
     for base in (here, render.templates_dir()):
         for path in sorted(base.rglob("*")):
             if path.is_file() and path.suffix in (".py", ".jinja"):
@@ -110,15 +115,55 @@ def _existing_generated(out: Path, package: str) -> set[str]:
     roots = [out / package] if (out / package).is_dir() else []
     candidates: Iterable[Path] = [p for r in roots for p in r.rglob("*")]
     for path in [*candidates, out / "pyproject.toml", out / "README.md"]:
-        if path.is_file() and CACHE_DIR not in path.parts:
-            try:
-                with path.open(encoding="utf-8") as fh:
-                    head = fh.read(200)
-            except (OSError, UnicodeDecodeError):
-                continue
-            if MARKER in head:
-                found.add(path.relative_to(out).as_posix())
+        if path.is_file() and CACHE_DIR not in path.parts and _has_marker(path):
+            found.add(path.relative_to(out).as_posix())
     return found
+
+
+_MAYBE_GENERATED = (".py", ".pyi", ".md", ".toml", ".typed", ".json")
+
+
+def _up_to_date(out: Path, package: str, cache: dict[str, Any], whole: str) -> Result | None:
+    """The previous run's result when its inputs and its files on disk are all unchanged.
+
+    Checks the cached fingerprint of the whole package, the size and mtime of every file the run
+    wrote, and that no other generated file has appeared (which a full run would remove); files
+    without the marker and caches (``__pycache__``) are ignored as a full run ignores them."""
+    files = cache.get("files")
+    if (
+        cache.get("package") != package
+        or cache.get("whole") != whole
+        or not isinstance(files, dict)
+    ):
+        return None
+    for path, entry in files.items():
+        if not isinstance(entry, dict) or entry.get("stat") != _stat(out / path):
+            return None
+    for folder, dirs, names in os.walk(out / package):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", CACHE_DIR)]
+        base = Path(folder)
+        for name in names:
+            rel = (base / name).relative_to(out).as_posix()
+            if rel not in files and name.endswith(_MAYBE_GENERATED) and _has_marker(base / name):
+                return None
+    try:
+        problems = tuple(Problem(**p) for p in cache.get("problems", []))
+    except TypeError:
+        return None
+    return Result(
+        model_count=int(cache.get("model_count", 0)),
+        file_count=len(files),
+        unchanged=len(files),
+        problems=problems,
+    )
+
+
+def _has_marker(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return MARKER in fh.read(200)
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _safe_target(out: Path, rel: str) -> Path:
@@ -129,13 +174,6 @@ def _safe_target(out: Path, rel: str) -> Path:
     return target
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".oxgen-tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    os.replace(tmp, path)
-
-
 def run(
     src: str | os.PathLike[str], out: Path, *, package: str = "oxen_inference", check: bool = False
 ) -> Result:
@@ -143,11 +181,20 @@ def run(
         snapshot = load(src)
     except SnapshotError as exc:
         raise GenerateError(str(exc)) from None
+    per_model, whole = fingerprints(snapshot, package)
+    cache = {} if check else _load_cache(out)
+    if not check:
+        done = _up_to_date(out, package, cache, whole)
+        if done is not None:
+            return done
+
+    from oxgen.build import build
+    from oxgen.fmt import FormatError, Formatter
+
     try:
         ir = build(snapshot, package)
     except ValueError as exc:
         raise GenerateError(str(exc)) from None
-    per_model, whole = fingerprints(snapshot, package)
     jobs: dict[str, tuple[str, Callable[[], str]]] = {}
     by_path = {render.model_path(m, package): m.model_id for m in ir.models if m.has_schema}
     for path, job in render.render_jobs(ir):
@@ -156,7 +203,6 @@ def run(
         model_count=sum(m.has_schema for m in ir.models), file_count=len(jobs), problems=ir.problems
     )
 
-    cache = {} if check else _load_cache(out)
     cached_files: dict[str, Any] = cache.get("files", {}) if cache.get("package") == package else {}
     todo = {}
     for path, (fp, job) in jobs.items():
@@ -166,34 +212,59 @@ def run(
         else:
             todo[path] = (fp, job)
 
-    try:
-        texts = format_files({path: job() for path, (_, job) in todo.items()})
-    except FormatError as exc:
-        raise GenerateError(str(exc)) from None
-
-    stale = sorted(_existing_generated(out, package) - set(jobs))
-    state_files = {p: cached_files[p] for p in jobs if p not in todo}
-    for path in sorted(todo):
-        target = _safe_target(out, path)
-        text = texts[path]
-        try:
-            current = target.read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            current = None
-        if current == text:
-            result.unchanged += 1
-        elif check:
-            result.drift.append(path)
+    # Render into a staging folder (beside --out, so that moving a file in is a rename; a
+    # throwaway one for --check, which writes nothing under --out), formatting in background
+    # batches as rendering goes on.
+    with contextlib.ExitStack() as stack:
+        if check:
+            stage = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="oxgen-check-")))
         else:
-            _write(target, text)
-            result.written += 1
-        if not check:
-            state_files[path] = {"inputs": todo[path][0], "stat": _stat(target)}
+            stage = out / CACHE_DIR / "stage"
+            shutil.rmtree(stage, ignore_errors=True)
+            stack.callback(shutil.rmtree, stage, True)
+        formatter = Formatter(stage)
+        targets = {path: _safe_target(out, path) for path in sorted(todo)}
+        try:
+            for path in targets:
+                formatter.add(path, todo[path][1]())
+            formatter.finish()
+        except FormatError as exc:
+            raise GenerateError(str(exc)) from None
+        stale = sorted(_existing_generated(out, package) - set(jobs))
+        state_files = {p: cached_files[p] for p in jobs if p not in todo}
+        made: set[Path] = set()
+        for path, target in targets.items():
+            staged = stage / path
+            try:
+                same = target.read_bytes() == staged.read_bytes()
+            except OSError:
+                same = False
+            if same:
+                result.unchanged += 1
+            elif check:
+                result.drift.append(path)
+            else:
+                if target.parent not in made:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(target.parent)
+                os.replace(staged, target)
+                result.written += 1
+            if not check:
+                state_files[path] = {"inputs": todo[path][0], "stat": _stat(target)}
     if check:
         result.drift.extend(stale)
         return result
     for path in stale:
         (out / path).unlink()
         result.removed += 1
-    _save_cache(out, {"package": package, "files": state_files})
+    _save_cache(
+        out,
+        {
+            "package": package,
+            "whole": whole,
+            "model_count": result.model_count,
+            "problems": [vars(p) for p in result.problems],
+            "files": state_files,
+        },
+    )
     return result

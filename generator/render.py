@@ -13,13 +13,14 @@ import re
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from oxgen import __version__
 from oxgen.ir import ModelIR, PackageIR
 from oxgen.literals import comment, docstring, py_literal
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATE_PACKAGE_DIR = "oxen_inference"
 PER_MODEL_TEMPLATE = f"{TEMPLATE_PACKAGE_DIR}/models/model.py.jinja"
@@ -38,6 +39,8 @@ def templates_dir() -> Path:
 @functools.cache
 def environment() -> jinja2.Environment:
     """The one Jinja environment, used by the generator and the tests alike."""
+    import jinja2  # here, not at the top: a run with nothing to render never loads Jinja
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir()),
         undefined=jinja2.StrictUndefined,
