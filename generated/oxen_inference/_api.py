@@ -13,8 +13,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
-import httpx
-
 from ._base_client import DEFAULT_MAX_RETRIES, AsyncAPIClient, SyncAPIClient
 from ._exceptions import ValidationError
 from ._params import body_for, queue_media, route_for
@@ -22,6 +20,8 @@ from ._registry import MODELS
 from ._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:  # the rest is imported on first use, so that creating a client stays cheap
+    import httpx
+
     from ._events import AsyncEventHub, EventHub
     from ._jobs import AsyncJob, Job, Progress
     from ._models import GenerateResponse

@@ -10,14 +10,12 @@ the server surely did not process them: the connection could not be made, 429, o
 from __future__ import annotations
 
 import email.utils
-import logging
 import os
 import random
 import time
 from collections.abc import Mapping
-from typing import Any
-
-import httpx
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
     APIConnectionError,
@@ -27,20 +25,31 @@ from ._exceptions import (
 )
 from ._types import OMIT, Omit, Timeout
 
+# Imported by the first request (or the first use of an httpx object), so that importing the
+# package and creating a client stay cheap.
+if TYPE_CHECKING:
+    import logging
+
+    import httpx
+
 __all__ = ["AsyncAPIClient", "BaseClient", "SyncAPIClient"]
 
 DEFAULT_BASE_URL = "https://hub.oxen.ai/api"
 DEFAULT_MAX_RETRIES = 3
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 60.0
 # Blocking generations hold the connection until the result exists: videos take up to 15 minutes.
-ROUTE_TIMEOUTS: dict[str, httpx.Timeout] = {
-    "/ai/videos/generate": httpx.Timeout(1200.0, connect=10.0),
-    "/ai/images/generate": httpx.Timeout(300.0, connect=10.0),
-    "/ai/images/edit": httpx.Timeout(300.0, connect=10.0),
-    "/ai/audio/speech": httpx.Timeout(300.0, connect=10.0),
-    "/ai/audio/transcriptions": httpx.Timeout(300.0, connect=10.0),
-    "/ai/chat/completions": httpx.Timeout(300.0, connect=10.0),
+ROUTE_READ_TIMEOUTS: dict[str, float] = {
+    "/ai/videos/generate": 1200.0,
+    "/ai/images/generate": 300.0,
+    "/ai/images/edit": 300.0,
+    "/ai/audio/speech": 300.0,
+    "/ai/audio/transcriptions": 300.0,
+    "/ai/chat/completions": 300.0,
 }
+if TYPE_CHECKING:  # httpx objects, made on first access by __getattr__
+    DEFAULT_TIMEOUT: httpx.Timeout
+    ROUTE_TIMEOUTS: dict[str, httpx.Timeout]
 INITIAL_RETRY_DELAY = 0.5
 MAX_RETRY_DELAY = 8.0
 MAX_RETRY_AFTER = 60.0
@@ -48,7 +57,40 @@ SAFE_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 UNSAFE_RETRY_STATUSES = frozenset({429, 503})
 REDACTED = "<redacted>"
 
-logger = logging.getLogger("oxen_inference")
+_DEBUG = 10  # logging.DEBUG
+
+
+def _logger() -> logging.Logger:
+    """This package's logger (``logging`` too is imported on first use)."""
+    import logging
+
+    return logging.getLogger("oxen_inference")
+
+
+@cache
+def _default_timeout() -> httpx.Timeout:
+    import httpx
+
+    return httpx.Timeout(DEFAULT_READ_TIMEOUT, connect=CONNECT_TIMEOUT)
+
+
+@cache
+def _route_timeouts() -> dict[str, httpx.Timeout]:
+    import httpx
+
+    return {
+        path: httpx.Timeout(read, connect=CONNECT_TIMEOUT)
+        for path, read in ROUTE_READ_TIMEOUTS.items()
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """``DEFAULT_TIMEOUT`` and ``ROUTE_TIMEOUTS``, made (and httpx imported) on first access."""
+    if name == "DEFAULT_TIMEOUT":
+        return _default_timeout()
+    if name == "ROUTE_TIMEOUTS":
+        return _route_timeouts()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _asyncio() -> Any:
@@ -60,7 +102,12 @@ def _asyncio() -> Any:
 def setup_logging() -> None:
     """``OXEN_LOG=debug`` (or ``info``) sends this package's log to stderr, once per process."""
     level = os.environ.get("OXEN_LOG", "").strip().upper()
-    if level in ("DEBUG", "INFO") and not logger.handlers:
+    if level not in ("DEBUG", "INFO"):
+        return
+    import logging
+
+    logger = logging.getLogger("oxen_inference")
+    if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
         logger.addHandler(handler)
@@ -118,22 +165,30 @@ def retryable_status(status: int, unsafe: bool) -> bool:
 
 def retryable_exception(exc: httpx.TransportError, unsafe: bool) -> bool:
     """Unsafe requests only when nothing reached the server (no connection was made)."""
+    import httpx
+
     if unsafe:
         return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
     return True
 
 
 def connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+    import httpx
+
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"request timed out ({type(exc).__name__})", request=request)
     return APIConnectionError(f"connection error: {type(exc).__name__}: {exc}", request=request)
 
 
 def _as_timeout(value: Timeout) -> httpx.Timeout:
+    import httpx
+
     return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
 def _clip(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
+    import httpx
+
     remaining = max(0.001, remaining)
 
     def clip(v: float | None) -> float:
@@ -160,15 +215,22 @@ class BaseClient:
     ) -> None:
         setup_logging()
         self.__api_key = api_key if api_key is not None else os.environ.get("OXEN_API_KEY") or None
-        self.base_url = httpx.URL(
-            str(base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        )
+        self._base_url = str(
+            base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL
+        ).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
 
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"
         return f"{type(self).__name__}(base_url={str(self.base_url)!r}, api_key=<{key}>)"
+
+    @cached_property
+    def base_url(self) -> httpx.URL:
+        """The API's root, an ``httpx.URL`` (made on first use, like the connection pool)."""
+        import httpx
+
+        return httpx.URL(self._base_url)
 
     @property
     def has_api_key(self) -> bool:
@@ -193,6 +255,8 @@ class BaseClient:
 
     def same_origin(self, url: str | httpx.URL) -> bool:
         """Whether `url` is on the API's own origin (the only place the key is ever sent)."""
+        import httpx
+
         other = httpx.URL(str(url))
         return (other.scheme, other.host, other.port) == (
             self.base_url.scheme,
@@ -205,10 +269,11 @@ class BaseClient:
             return _as_timeout(given)
         if not isinstance(self.timeout, Omit):
             return _as_timeout(self.timeout)
-        return ROUTE_TIMEOUTS.get(path, DEFAULT_TIMEOUT)
+        return _route_timeouts().get(path, _default_timeout())
 
     def _log_request(self, request: httpx.Request, attempt: int) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
+        logger = _logger()
+        if logger.isEnabledFor(_DEBUG):
             logger.debug(
                 "request %s %s attempt=%d headers=%s",
                 request.method,
@@ -218,7 +283,8 @@ class BaseClient:
             )
 
     def _log_response(self, response: httpx.Response, started: float) -> None:
-        if logger.isEnabledFor(logging.DEBUG):
+        logger = _logger()
+        if logger.isEnabledFor(_DEBUG):
             logger.debug(
                 "response %s %s -> %d in %.0f ms",
                 response.request.method,
@@ -247,7 +313,7 @@ class BaseClient:
         delay = retry_delay(attempt, headers)
         if deadline is not None and time.monotonic() + delay >= deadline:
             return None
-        logger.info(
+        _logger().info(
             "retrying in %.2fs (attempt %d, %s)", delay, attempt + 2, status or type(exc).__name__
         )
         return delay
@@ -280,8 +346,10 @@ class SyncAPIClient(BaseClient):
     def _http(self) -> httpx.Client:
         """The connection pool, made on first use (so creating a client costs nothing)."""
         if self.__http is None:
+            import httpx
+
             self.__http = httpx.Client(
-                timeout=DEFAULT_TIMEOUT,
+                timeout=_default_timeout(),
                 limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             )
         return self.__http
@@ -300,6 +368,8 @@ class SyncAPIClient(BaseClient):
         stream: bool = False,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise."""
+        import httpx  # the first request pays for importing httpx
+
         attempt = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)
@@ -349,8 +419,10 @@ class AsyncAPIClient(BaseClient):
     def _http(self) -> httpx.AsyncClient:
         """The connection pool, made on first use (so creating a client costs nothing)."""
         if self.__http is None:
+            import httpx
+
             self.__http = httpx.AsyncClient(
-                timeout=DEFAULT_TIMEOUT,
+                timeout=_default_timeout(),
                 limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             )
         return self.__http
@@ -369,6 +441,8 @@ class AsyncAPIClient(BaseClient):
         stream: bool = False,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise."""
+        import httpx  # the first request pays for importing httpx
+
         attempt = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)

@@ -28,9 +28,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import httpx
+if TYPE_CHECKING:  # httpx only in annotations: the first request imports it
+    import httpx
 
-if TYPE_CHECKING:
     from ._models import Generation
 
 __all__ = [

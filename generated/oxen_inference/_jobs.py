@@ -16,13 +16,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import httpx
-
 from ._exceptions import GenerationFailedError, OxenError, WaitTimeoutError
 from ._models import Cancellation, Generation
 from ._types import OMIT, Omit, Timeout
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # httpx is imported by the first request, not by making a handle
+    import httpx
+
     from ._api import AsyncOxenBase, SyncOxenBase
 
 __all__ = ["DEFAULT_WAIT", "AsyncJob", "Job", "Progress"]
@@ -43,6 +43,8 @@ def _remaining(deadline: float | None) -> float | None:
 def _target(path: str | os.PathLike[str], url: str) -> Path:
     target = Path(path)
     if target.is_dir():
+        import httpx
+
         name = httpx.URL(url).path.rsplit("/", 1)[-1] or "result"
         target = target / name
     return target
@@ -136,9 +138,7 @@ class Job(_JobBase):
         try:
             if not hub.current(self._epoch) and not waiter.event.is_set():
                 self.status(
-                    timeout=httpx.Timeout(30.0)
-                    if deadline is None
-                    else max(0.001, deadline - time.monotonic())
+                    timeout=30.0 if deadline is None else max(0.001, deadline - time.monotonic())
                 )
             if not waiter.event.wait(_remaining(deadline)):
                 raise WaitTimeoutError(
@@ -230,9 +230,7 @@ class AsyncJob(_JobBase):
         try:
             if not hub.current(self._epoch) and not waiter.done():
                 await self.status(
-                    timeout=httpx.Timeout(30.0)
-                    if deadline is None
-                    else max(0.001, deadline - time.monotonic())
+                    timeout=30.0 if deadline is None else max(0.001, deadline - time.monotonic())
                 )
             try:
                 row = await asyncio.wait_for(asyncio.shield(waiter), _remaining(deadline))

@@ -12,8 +12,6 @@ needs their route, so it refuses them (``UnknownModelError`` with close matches)
 
 from __future__ import annotations
 
-import difflib
-import logging
 import types
 import typing
 from collections.abc import Mapping
@@ -28,8 +26,6 @@ from ._types import OMIT, Omit, is_given
 
 __all__ = ["MAX_GENERATIONS", "body_for", "route_for"]
 
-logger = logging.getLogger("oxen_inference")
-
 MAX_GENERATIONS = 4
 RESPONSE_FORMATS = ("url", "b64_json")
 
@@ -38,6 +34,8 @@ def route_for(model_id: str) -> str:
     """The blocking route of `model_id`; UnknownModelError if the snapshot does not know it."""
     entry = MODELS.get(model_id)
     if entry is None:
+        import difflib
+
         close = difflib.get_close_matches(model_id, MODELS, n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UnknownModelError(f"unknown model {model_id!r}{hint}")
@@ -116,7 +114,9 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The checked model parameters of `model_id` as they go on the wire."""
     entry = MODELS.get(model_id)
     if entry is None:
-        logger.debug(
+        import logging  # imported here, not with the package
+
+        logging.getLogger("oxen_inference").debug(
             "model %r is not in this client's snapshot: parameters sent unchecked", model_id
         )
         return dict(params)
@@ -128,6 +128,8 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
     if unknown:
         allowed = sorted(set(names.values()))
         errors = []
+        import difflib  # only for the error message
+
         for key in unknown:
             close = difflib.get_close_matches(key, list(names), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from typing import Any
 
@@ -65,6 +64,8 @@ def request_model(model_id: str) -> type[RequestModel]:
     try:
         module, class_name = MODELS[model_id][:2]
     except KeyError:
+        import difflib  # only for the error message
+
         close = difflib.get_close_matches(model_id, MODELS, n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UnknownModelError(f"unknown model {model_id!r}{hint}") from None

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar, cast
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -23,7 +24,8 @@ GenerationStatus: TypeAlias = Literal["queued", "processing", "succeeded", "fail
 ACTIVE_STATUSES: Final = ("queued", "processing")
 TERMINAL_STATUSES: Final = ("succeeded", "failed", "cancelled")
 
-Timeout: TypeAlias = float | httpx.Timeout | None
+# A string, so that httpx is not imported with the package (annotations only; see _base_client).
+Timeout: TypeAlias = "float | httpx.Timeout | None"
 
 
 class Omit:
