@@ -236,14 +236,40 @@ class BaseClient:
     def has_api_key(self) -> bool:
         return self.__api_key is not None
 
-    def _url(self, path: str) -> str:
-        return str(self.base_url) + path if path.startswith("/") else path
+    def _url(self, path: str) -> str | httpx.URL:
+        """The URL of an API path (``/ai/queue``), parsed once per path; other URLs as given."""
+        if not path.startswith("/"):
+            return path
+        urls: dict[str, httpx.URL] = self.__dict__.setdefault("_urls", {})
+        url = urls.get(path)
+        if url is None:
+            import httpx
+
+            # Bounded (per-job paths such as ``/ai/queue/<id>`` would grow it): past 64 paths,
+            # a new path is parsed on each use.
+            url = httpx.URL(str(self.base_url) + path)
+            if len(urls) < 64:
+                urls[path] = url
+        return url
 
     def _headers(
-        self, url: str, extra: Mapping[str, str] | None, own: bool | None = None
-    ) -> dict[str, str]:
+        self, url: str | httpx.URL, extra: Mapping[str, str] | None, own: bool | None = None
+    ) -> Mapping[str, str]:
+        own = own if own is not None else self.same_origin(url)
+        if own and not extra:
+            cached: httpx.Headers | None = self.__dict__.get("_own_headers")
+            if cached is None:  # made once: httpx copies Headers objects without re-encoding them
+                import httpx
+
+                cached = self.__dict__["_own_headers"] = httpx.Headers(
+                    self._header_dict(True, None)
+                )
+            return cached
+        return self._header_dict(own, extra)
+
+    def _header_dict(self, own: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
         headers = {"Accept": "application/json", "User-Agent": "oxen-inference/0.1.0"}
-        if own if own is not None else self.same_origin(url):
+        if own:
             if self.__api_key is None:
                 raise MissingAPIKeyError(
                     "no API key: pass Oxen(api_key=...) or set the OXEN_API_KEY environment variable"
@@ -325,7 +351,7 @@ class BaseClient:
         timeout: Timeout | Omit,
         extra_headers: Mapping[str, str] | None,
         deadline: float | None,
-    ) -> tuple[str, dict[str, str], httpx.Timeout]:
+    ) -> tuple[str | httpx.URL, Mapping[str, str], httpx.Timeout]:
         url = self._url(path)
         headers = self._headers(url, extra_headers, own=True if path.startswith("/") else None)
         limit = self._timeout_for(path, timeout)
