@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -22,12 +22,41 @@ from ._types import OMIT, Omit, Timeout
 if TYPE_CHECKING:  # the rest is imported on first use, so that creating a client stays cheap
     import httpx
 
+    from ._chat import AsyncChatStream, ChatCompletion, ChatMessageParam, ChatStream
     from ._events import AsyncEventHub, EventHub
     from ._jobs import AsyncJob, Job, Progress
     from ._models import GenerateResponse
     from ._resources import AsyncGenerations, AsyncModels, AsyncQueue, Generations, Models, Queue
 
 __all__ = ["AsyncOxenBase", "SyncOxenBase"]
+
+EVENTS_IDLE_TIMEOUT = (
+    45.0  # the event stream is dead after this long without a byte (keep-alives every 15 s)
+)
+CHAT_ROUTE = "/ai/chat/completions"
+
+
+def _positive(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a number of seconds > 0, got {value!r}")
+    return float(value)
+
+
+def _refuse_stream(
+    model_id: str, route: str, params: Mapping[str, Any], extra_body: Mapping[str, Any] | None
+) -> None:
+    """``generate`` returns one answer: a chat stream goes through ``chat(..., stream=True)``."""
+    if route == CHAT_ROUTE and (params.get("stream") or (extra_body or {}).get("stream")):
+        raise ValidationError(
+            model_id,
+            [
+                (
+                    "stream",
+                    "generate() cannot stream; call client.chat(model_id, messages=[...], "
+                    "stream=True), which returns an iterator of ChatCompletionChunk",
+                )
+            ],
+        )
 
 
 def _check_queueable(model_id: str) -> None:
@@ -63,6 +92,7 @@ class SyncOxenBase(SyncAPIClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: Timeout | Omit = OMIT,
         events: bool = True,
+        events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -72,13 +102,14 @@ class SyncOxenBase(SyncAPIClient):
             timeout=timeout,
         )
         self._use_events = events
+        self._events_idle_timeout = _positive("events_idle_timeout", events_idle_timeout)
 
     @cached_property
     def _hub(self) -> EventHub:
         """The shared event stream (or poller) serving every waiting job of this client."""
         from ._events import EventHub
 
-        return EventHub(self, use_events=self._use_events)
+        return EventHub(self, use_events=self._use_events, idle_timeout=self._events_idle_timeout)
 
     @cached_property
     def models(self) -> Models:
@@ -135,6 +166,7 @@ class SyncOxenBase(SyncAPIClient):
         extra_body: Mapping[str, Any] | None = None,
     ) -> GenerateResponse:
         route = route_for(model_id)
+        _refuse_stream(model_id, route, params, extra_body)
         body = body_for(
             model_id,
             params,
@@ -148,6 +180,76 @@ class SyncOxenBase(SyncAPIClient):
         from ._models import GenerateResponse
 
         return GenerateResponse.model_validate(response.json())
+
+    @overload
+    def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: Literal[False] = False,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion: ...
+    @overload
+    def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: Literal[True],
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatStream: ...
+    @overload
+    def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: bool,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion | ChatStream: ...
+    def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: bool = False,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion | ChatStream:
+        """Chat with `model_id` (``POST /ai/chat/completions``, OpenAI-compatible).
+
+        `messages` is the conversation (``[{"role": "user", "content": "..."}]``; a returned
+        ``ChatMessage`` may be passed back); other OpenAI-style parameters (``temperature``,
+        ``max_tokens``, ...) go in `params` and are sent as given. Without `stream`: a
+        ``ChatCompletion``. With ``stream=True``: a ``ChatStream`` of ``ChatCompletionChunk``,
+        ``with client.chat(...) as stream: for chunk in stream``.
+        Errors mid-stream raise ``APIStreamError`` or ``APIConnectionError``; a stream is never
+        retried once it has started. `timeout` bounds the wait for each chunk.
+        """
+        from ._chat import chat_sync
+
+        return chat_sync(
+            self,
+            model_id,
+            messages,
+            params,
+            stream=stream,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
 
     @overload
     def submit(
@@ -282,6 +384,7 @@ class AsyncOxenBase(AsyncAPIClient):
         max_retries: int = DEFAULT_MAX_RETRIES,
         timeout: Timeout | Omit = OMIT,
         events: bool = True,
+        events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
     ) -> None:
         super().__init__(
             api_key=api_key,
@@ -291,13 +394,16 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
         )
         self._use_events = events
+        self._events_idle_timeout = _positive("events_idle_timeout", events_idle_timeout)
 
     @cached_property
     def _hub(self) -> AsyncEventHub:
         """The shared event stream (or poller) serving every waiting job of this client."""
         from ._events import AsyncEventHub
 
-        return AsyncEventHub(self, use_events=self._use_events)
+        return AsyncEventHub(
+            self, use_events=self._use_events, idle_timeout=self._events_idle_timeout
+        )
 
     @cached_property
     def models(self) -> AsyncModels:
@@ -354,6 +460,7 @@ class AsyncOxenBase(AsyncAPIClient):
         extra_body: Mapping[str, Any] | None = None,
     ) -> GenerateResponse:
         route = route_for(model_id)
+        _refuse_stream(model_id, route, params, extra_body)
         body = body_for(
             model_id,
             params,
@@ -367,6 +474,76 @@ class AsyncOxenBase(AsyncAPIClient):
         from ._models import GenerateResponse
 
         return GenerateResponse.model_validate(response.json())
+
+    @overload
+    async def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: Literal[False] = False,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion: ...
+    @overload
+    async def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: Literal[True],
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> AsyncChatStream: ...
+    @overload
+    async def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: bool,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion | AsyncChatStream: ...
+    async def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: bool = False,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion | AsyncChatStream:
+        """Chat with `model_id` (``POST /ai/chat/completions``, OpenAI-compatible).
+
+        `messages` is the conversation (``[{"role": "user", "content": "..."}]``; a returned
+        ``ChatMessage`` may be passed back); other OpenAI-style parameters (``temperature``,
+        ``max_tokens``, ...) go in `params` and are sent as given. Without `stream`: a
+        ``ChatCompletion``. With ``stream=True``: a ``AsyncChatStream`` of ``ChatCompletionChunk``,
+        ``async with await client.chat(...) as stream: async for chunk in stream``.
+        Errors mid-stream raise ``APIStreamError`` or ``APIConnectionError``; a stream is never
+        retried once it has started. `timeout` bounds the wait for each chunk.
+        """
+        from ._chat import chat_async
+
+        return await chat_async(
+            self,
+            model_id,
+            messages,
+            params,
+            stream=stream,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
 
     @overload
     async def submit(

@@ -9,6 +9,12 @@ with a few list requests (``GET /ai/queue`` for the active ones, then one reques
 status, or per id when only a few are missing), never one request per job. If the server has no
 event stream, the hub polls the same way, with growing intervals. Cancelled jobs emit no event:
 a periodic reconcile (every ``RECONCILE_EVERY`` seconds) catches those too.
+
+The server sends a ``: keep-alive`` comment every 15 s. A stream on which nothing at all arrives
+for ``idle_timeout`` seconds (``IDLE_TIMEOUT``, 45 s, ``Oxen(events_idle_timeout=...)``) is
+treated as dead, as when a proxy or NAT forgets a connection without closing it: the hub closes
+it, reconnects with backoff and reconciles, exactly as after a drop. The idle timeout is the read
+timeout of the stream's connection, so every byte (event or comment) restarts it.
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ logger = logging.getLogger("oxen_inference")
 
 COMPLETED = "media_generation_completed"
 CONNECT_WAIT = 10.0  # how long a submit waits for the stream to open before going on without it
-READ_TIMEOUT = 60.0  # keep-alives come every 15 s; silence for this long means a dead stream
+IDLE_TIMEOUT = 45.0  # keep-alives come every 15 s; silence for this long means a dead stream
 RECONCILE_EVERY = 60.0
 POLL_START, POLL_MAX = 1.0, 15.0
 PER_ID_LIMIT = 5
@@ -99,6 +105,19 @@ class _Hub(Generic[W]):
         self.polling = False  # the server has no event stream
         self.closed = False
         self.requests = 0  # reconcile/poll requests made (for diagnostics)
+        self.idle_drops = 0  # streams given up because nothing arrived for `idle_timeout` seconds
+        self.idle_timeout = IDLE_TIMEOUT
+
+    def stream_timeout(self) -> httpx.Timeout:
+        """The stream's timeouts: reading waits at most `idle_timeout` for the next byte."""
+        return httpx.Timeout(self.idle_timeout, connect=10.0)
+
+    def failed(self, exc: BaseException, failures: int, was_up: bool) -> int:
+        """The failure count after the stream ended with `exc` (backoff restarts after a stream that was up)."""
+        if isinstance(exc, httpx.ReadTimeout):
+            self.idle_drops += 1
+            logger.info("event stream silent for %.3gs: reconnecting", self.idle_timeout)
+        return 1 if was_up else failures + 1
 
     def current(self, epoch: int | None) -> bool:
         """Whether the stream has been up, without a gap, since `epoch` was taken."""
@@ -163,10 +182,13 @@ class _SyncWaiter:
 class EventHub(_Hub[_SyncWaiter]):
     """The blocking client's hub: one daemon thread reads the stream and reconciles."""
 
-    def __init__(self, client: SyncAPIClient, *, use_events: bool = True) -> None:
+    def __init__(
+        self, client: SyncAPIClient, *, use_events: bool = True, idle_timeout: float = IDLE_TIMEOUT
+    ) -> None:
         super().__init__()
         self._client = client
         self.use_events = use_events
+        self.idle_timeout = idle_timeout
         self._lock = threading.RLock()
         self._up = threading.Condition(self._lock)
         self._wake = threading.Event()
@@ -232,6 +254,7 @@ class EventHub(_Hub[_SyncWaiter]):
             return
         failures = 0
         while not self.closed:
+            epoch = self.epoch
             try:
                 self._stream()
                 failures = 0
@@ -243,9 +266,9 @@ class EventHub(_Hub[_SyncWaiter]):
                         self._up.notify_all()
                     self._poll()
                     return
-                failures += 1
-            except (httpx.HTTPError, OSError, RuntimeError):
-                failures += 1
+                failures = self.failed(exc, failures, self.epoch != epoch)
+            except (httpx.HTTPError, OSError, RuntimeError) as exc:
+                failures = self.failed(exc, failures, self.epoch != epoch)
             with self._lock:
                 self.connected = False
             if self.closed:
@@ -260,7 +283,7 @@ class EventHub(_Hub[_SyncWaiter]):
             "GET",
             "/events",
             stream=True,
-            timeout=httpx.Timeout(READ_TIMEOUT, connect=10.0),
+            timeout=self.stream_timeout(),
             extra_headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )
         try:
@@ -350,10 +373,13 @@ class EventHub(_Hub[_SyncWaiter]):
 class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
     """The asyncio client's hub: one task reads the stream; thousands of waiters are futures."""
 
-    def __init__(self, client: AsyncAPIClient, *, use_events: bool = True) -> None:
+    def __init__(
+        self, client: AsyncAPIClient, *, use_events: bool = True, idle_timeout: float = IDLE_TIMEOUT
+    ) -> None:
         super().__init__()
         self._client = client
         self.use_events = use_events
+        self.idle_timeout = idle_timeout
         self._task: asyncio.Task[None] | None = None
         self._up: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
@@ -435,6 +461,7 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
             return
         failures = 0
         while not self.closed:
+            epoch = self.epoch
             try:
                 await self._stream()
                 failures = 0
@@ -445,9 +472,9 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
                     self._set_up()
                     await self._poll()
                     return
-                failures += 1
-            except (httpx.HTTPError, OSError, RuntimeError):
-                failures += 1
+                failures = self.failed(exc, failures, self.epoch != epoch)
+            except (httpx.HTTPError, OSError, RuntimeError) as exc:
+                failures = self.failed(exc, failures, self.epoch != epoch)
             self.connected = False
             if self._up is not None:
                 self._up.clear()
@@ -460,7 +487,7 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
             "GET",
             "/events",
             stream=True,
-            timeout=httpx.Timeout(READ_TIMEOUT, connect=10.0),
+            timeout=self.stream_timeout(),
             extra_headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )
         try:

@@ -13,7 +13,8 @@
     │   │   ├── UnprocessableEntityError   422
     │   │   ├── RateLimitError             429
     │   │   └── InternalServerError        5xx
-    │   └── APIConnectionError     no answer: connection refused, reset, TLS, ...
+    │   ├── APIStreamError         a stream that had started (2xx) reported an error or sent garbage
+    │   └── APIConnectionError     no answer: connection refused, reset, TLS, ... (or a stream cut short)
     │       └── APITimeoutError    no answer in time
     ├── GenerationFailedError      a queued job ended failed (or cancelled); keeps its generation id
     └── WaitTimeoutError           ``wait`` ran out of time; the job goes on and keeps its id
@@ -37,6 +38,7 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APIStatusError",
+    "APIStreamError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
@@ -141,6 +143,23 @@ class RateLimitError(APIStatusError):
 
 class InternalServerError(APIStatusError):
     """5xx: the server failed."""
+
+
+class APIStreamError(APIError):
+    """A streamed answer (HTTP 2xx, already under way) reported an error or sent something unreadable.
+
+    `message` (the server's own words when it sent an error envelope), `type`, `body` (the event's
+    data, parsed when it is JSON), `response` and `request_id`. Streams are never retried.
+    """
+
+    def __init__(
+        self, message: str, *, response: httpx.Response, body: object, type: str | None = None
+    ) -> None:
+        super().__init__(message, response.request)
+        self.response = response
+        self.body = body
+        self.type = type
+        self.request_id = request_id_of(response.headers)
 
 
 class APIConnectionError(APIError):

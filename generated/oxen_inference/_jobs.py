@@ -41,8 +41,11 @@ def _remaining(deadline: float | None) -> float | None:
 
 
 def _target(path: str | os.PathLike[str], url: str) -> Path:
+    """Where to save: `path`, or the URL's file name inside it when `path` is a directory or ends
+    with a separator (``"out/"``: created if missing)."""
     target = Path(path)
-    if target.is_dir():
+    raw = os.fspath(path)
+    if target.is_dir() or raw.endswith(("/", os.sep)):
         import httpx
 
         name = httpx.URL(url).path.rsplit("/", 1)[-1] or "result"
@@ -171,10 +174,11 @@ class Job(_JobBase):
         wait_timeout: float | None = DEFAULT_WAIT,
         timeout: Timeout | Omit = OMIT,
     ) -> Path:
-        """Stream the result to `path` (a file, or a directory to keep the URL's file name).
+        """Stream the result to `path`: a file, or a directory that keeps the URL's file name.
 
-        Waits for the job first if needed. The file appears complete or not at all. The API key
-        is sent only if the result lives on the API's own origin.
+        A `path` ending in ``/`` is a directory (created if missing). Waits for the job first if
+        needed. The file appears complete or not at all. The API key is sent only if the result
+        lives on the API's own origin.
         """
         row = (
             self.last if self.last is not None and self.last.succeeded else self.wait(wait_timeout)
@@ -262,10 +266,11 @@ class AsyncJob(_JobBase):
         wait_timeout: float | None = DEFAULT_WAIT,
         timeout: Timeout | Omit = OMIT,
     ) -> Path:
-        """Stream the result to `path` (a file, or a directory to keep the URL's file name).
+        """Stream the result to `path`: a file, or a directory that keeps the URL's file name.
 
-        Waits for the job first if needed. The file appears complete or not at all. The API key
-        is sent only if the result lives on the API's own origin.
+        A `path` ending in ``/`` is a directory (created if missing). Waits for the job first if
+        needed. The file appears complete or not at all. The API key is sent only if the result
+        lives on the API's own origin.
         """
         row = (
             self.last

@@ -16,6 +16,8 @@ class MockConfig:
                     quarter of it queued and the rest processing).
     fault_rate:     probability in [0, 1] that a request is answered 429 or 503 before it is
                     processed, and that an event stream is dropped early.
+    stall_rate:     probability in [0, 1] that an event stream goes silent (no events, no
+                    keep-alives, connection left open) at a random moment within twice the latency.
     seed:           seed of the fault generator; None draws a fresh one.
     keepalive:      seconds between ``: keep-alive`` comments on ``/events`` (Oxen sends them every 15 s).
     retry_after_max: a faulted 429 carries ``Retry-After`` of 0..this many whole seconds.
@@ -24,6 +26,7 @@ class MockConfig:
 
     latency: float = 0.5
     fault_rate: float = 0.0
+    stall_rate: float = 0.0
     seed: int | None = None
     keepalive: float = 15.0
     retry_after_max: int = 1
@@ -36,6 +39,8 @@ class MockConfig:
         """Raise ValueError when a setting is out of range."""
         if not 0.0 <= self.fault_rate <= 1.0:
             raise ValueError(f"fault_rate must be within [0, 1], got {self.fault_rate}")
+        if not 0.0 <= self.stall_rate <= 1.0:
+            raise ValueError(f"stall_rate must be within [0, 1], got {self.stall_rate}")
         if self.latency < 0:
             raise ValueError(f"latency must be >= 0, got {self.latency}")
         if self.keepalive <= 0:

@@ -3,7 +3,9 @@
 No replay and no event ids: an event reaches only the streams open when it is published. Each
 stream gets its own unbounded queue, so one slow reader never holds up the others.
 A stream ends when the client goes away, when the server shuts down, or when it is dropped on
-purpose (fault injection or ``POST /_mock/events/drop``).
+purpose (fault injection or ``POST /_mock/events/drop``). A *stalled* stream (``stall_rate`` or
+``POST /_mock/events/stall``) stays open but sends nothing at all, neither events nor keep-alives,
+like a connection that died without a FIN behind a proxy: clients must notice the silence.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ class Subscriber:
         self.owner = owner
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.drop_handle: asyncio.TimerHandle | None = None
+        self.stall_handle: asyncio.TimerHandle | None = None
         self.closed = False
+        self.stalled = False
 
     def close(self) -> None:
         if not self.closed:
@@ -43,23 +47,30 @@ class EventBroker:
         self._subscribers: dict[str, set[Subscriber]] = {}
         self.opened = 0
         self.dropped = 0
+        self.stalled = 0
         self.sent = 0
 
     @property
     def open_count(self) -> int:
         return sum(len(s) for s in self._subscribers.values())
 
-    def subscribe(self, owner: str, drop_after: float | None) -> Subscriber:
+    def subscribe(
+        self, owner: str, drop_after: float | None, stall_after: float | None = None
+    ) -> Subscriber:
         sub = Subscriber(owner)
         self._subscribers.setdefault(owner, set()).add(sub)
         self.opened += 1
+        loop = asyncio.get_running_loop()
         if drop_after is not None:
-            sub.drop_handle = asyncio.get_running_loop().call_later(drop_after, self.drop, sub)
+            sub.drop_handle = loop.call_later(drop_after, self.drop, sub)
+        if stall_after is not None:
+            sub.stall_handle = loop.call_later(stall_after, self.stall, sub)
         return sub
 
     def unsubscribe(self, sub: Subscriber) -> None:
-        if sub.drop_handle is not None:
-            sub.drop_handle.cancel()
+        for handle in (sub.drop_handle, sub.stall_handle):
+            if handle is not None:
+                handle.cancel()
         subs = self._subscribers.get(sub.owner)
         if subs is not None:
             subs.discard(sub)
@@ -69,7 +80,7 @@ class EventBroker:
     def publish(self, owner: str, name: str, data: dict[str, Any]) -> int:
         """Send an event to every open stream of `owner`; returns how many got it."""
         text = format_event(name, data)
-        subs = [s for s in self._subscribers.get(owner, ()) if not s.closed]
+        subs = [s for s in self._subscribers.get(owner, ()) if not s.closed and not s.stalled]
         for sub in subs:
             sub.queue.put_nowait(text)
         self.sent += len(subs)
@@ -79,6 +90,25 @@ class EventBroker:
         if not sub.closed:
             self.dropped += 1
             sub.close()
+
+    def stall(self, sub: Subscriber) -> None:
+        """Make `sub` go silent: it stays open, but nothing more is sent on it (events are lost)."""
+        if not sub.closed and not sub.stalled:
+            self.stalled += 1
+            sub.stalled = True
+
+    def stall_all(self, owner: str | None = None) -> int:
+        """Stall every open, not yet stalled stream (of `owner` only, if given); returns how many."""
+        subs = [
+            s
+            for o, ss in self._subscribers.items()
+            if owner is None or o == owner
+            for s in ss
+            if not s.closed and not s.stalled
+        ]
+        for sub in subs:
+            self.stall(sub)
+        return len(subs)
 
     def drop_all(self, owner: str | None = None) -> int:
         """Drop every open stream (of `owner` only, if given); returns how many."""
@@ -97,17 +127,24 @@ class EventBroker:
 async def stream(
     broker: EventBroker, sub: Subscriber, keepalive: Callable[[], float]
 ) -> AsyncIterator[str]:
-    """The body of one ``/events`` response: events as they come, a comment when idle."""
+    """The body of one ``/events`` response: events as they come, a comment when idle; nothing at
+    all once the stream is stalled (it then only waits to be closed)."""
     try:
         while True:
+            if sub.stalled:
+                if await sub.queue.get() is None:
+                    return
+                continue
             try:
                 async with asyncio.timeout(keepalive()):
                     item = await sub.queue.get()
             except TimeoutError:
-                yield KEEPALIVE
+                if not sub.stalled:
+                    yield KEEPALIVE
                 continue
             if item is None:
                 return
-            yield item
+            if not sub.stalled:
+                yield item
     finally:
         broker.unsubscribe(sub)

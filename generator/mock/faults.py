@@ -1,8 +1,9 @@
-"""Seeded fault injection: which requests fail (429 or 503) and which event streams drop.
+"""Seeded fault injection: which requests fail (429 or 503), which event streams drop, which stall.
 
-Two independent generators derive from the seed, one for requests and one for streams, so the
-fault pattern of a sequence of requests does not depend on how many streams were opened
-meanwhile. With the same seed, the same sequence of requests meets the same faults.
+Independent generators derive from the seed, one for requests, one for stream drops and one for
+stream stalls, so the fault pattern of a sequence of requests does not depend on how many streams
+were opened meanwhile, and turning stalls on does not change which streams drop. With the same
+seed, the same sequence of requests meets the same faults.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class FaultInjector:
         base = seed if seed is not None else random.SystemRandom().randrange(2**63)
         self._requests = random.Random(f"requests:{base}")
         self._streams = random.Random(f"streams:{base}")
+        self._stalls = random.Random(f"stalls:{base}")
 
     def request_fault(self) -> Fault | None:
         """Whether the next request should fail, and how. Draws even when the rate is 0 or 1."""
@@ -52,6 +54,16 @@ class FaultInjector:
         roll = self._streams.random()
         horizon = max(self.config.latency * 2, 0.05)
         delay = self._streams.uniform(0.0, horizon)
+        if rate <= 0.0 or roll >= rate:
+            return None
+        return delay
+
+    def stream_stall_after(self) -> float | None:
+        """Seconds after which a newly opened event stream goes silent (``stall_rate``), or None."""
+        rate = self.config.stall_rate
+        roll = self._stalls.random()
+        horizon = max(self.config.latency * 2, 0.05)
+        delay = self._stalls.uniform(0.0, horizon)
         if rate <= 0.0 or roll >= rate:
             return None
         return delay

@@ -4,6 +4,7 @@
 - ``POST /_mock/reset``: forget jobs, files and counters; restore the start-up settings; reseed.
 - ``POST /_mock/config``: change settings, e.g. ``{"fault_rate": 0.2, "latency": 0.1}``.
 - ``POST /_mock/events/drop``: drop every open event stream now (to test reconnects).
+- ``POST /_mock/events/stall``: make every open event stream go silent (to test idle timeouts).
 - ``GET /files/{id}.{png|mp4|wav}``: a result; no key needed, never faulted.
 """
 
@@ -45,6 +46,10 @@ async def drop_streams(request: Request) -> JSONResponse:
     return JSONResponse({"dropped": state_of(request).events.drop_all()})
 
 
+async def stall_streams(request: Request) -> JSONResponse:
+    return JSONResponse({"stalled": state_of(request).events.stall_all()})
+
+
 async def result_file(request: Request) -> Response:
     name = request.path_params["name"]
     stem, _, ext = name.rpartition(".")
@@ -67,5 +72,6 @@ ROUTES = [
     Route("/_mock/reset", reset, methods=["POST"]),
     Route("/_mock/config", configure, methods=["POST"]),
     Route("/_mock/events/drop", drop_streams, methods=["POST"]),
+    Route("/_mock/events/stall", stall_streams, methods=["POST"]),
     Route("/files/{name}", result_file, methods=["GET"]),
 ]

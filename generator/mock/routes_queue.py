@@ -158,7 +158,9 @@ async def events(request: Request) -> StreamingResponse:
     """``GET /events``: subscribed before the response headers leave, so an enqueue made after the
     headers arrive is always reported on this stream."""
     state = state_of(request)
-    sub = state.events.subscribe(owner(request), state.faults.stream_drop_after())
+    sub = state.events.subscribe(
+        owner(request), state.faults.stream_drop_after(), state.faults.stream_stall_after()
+    )
     return _EventStream(request, sub)
 
 

@@ -69,6 +69,7 @@ class MockState:
                 "open": self.events.open_count,
                 "opened": self.events.opened,
                 "dropped": self.events.dropped,
+                "stalled": self.events.stalled,
             },
             "events_sent": self.events.sent,
             "config": self.config.as_dict(),
@@ -86,6 +87,7 @@ class MockState:
         self.sync_generations = 0
         self.events.opened = self.events.open_count
         self.events.dropped = 0
+        self.events.stalled = 0
         self.events.sent = 0
         self.config.update(self._initial_config.as_dict())
         self.faults.reset()

@@ -79,6 +79,11 @@ class MockServer:
         """Drop every open ``/events`` stream now; returns how many were open."""
         return self.call(self.state.events.drop_all)
 
+    def stall_streams(self, api_key: str | None = None) -> int:
+        """Make every open ``/events`` stream (of `api_key` only, if given) go silent: no events,
+        no keep-alives, the connection left open. Returns how many were stalled."""
+        return self.call(lambda: self.state.events.stall_all(api_key))
+
 
 @contextmanager
 def running_mock_server(
@@ -86,6 +91,7 @@ def running_mock_server(
     *,
     latency: float = 0.05,
     fault_rate: float = 0.0,
+    stall_rate: float = 0.0,
     seed: int | None = 0,
     keepalive: float = 15.0,
     retry_after_max: int = 1,
@@ -98,6 +104,7 @@ def running_mock_server(
     config = MockConfig(
         latency=latency,
         fault_rate=fault_rate,
+        stall_rate=stall_rate,
         seed=seed,
         keepalive=keepalive,
         retry_after_max=retry_after_max,

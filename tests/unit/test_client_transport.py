@@ -268,3 +268,16 @@ def test_key_only_sent_to_own_origin(tmp_path: object) -> None:
     assert [p.name for p in Path(str(tmp_path)).iterdir()] and not list(
         Path(str(tmp_path)).glob("*.part")
     )
+
+
+def test_download_to_a_path_ending_in_a_slash_makes_the_directory(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pathlib import Path
+
+    c = client(lambda request: httpx.Response(200, content=b"mp4"))
+    monkeypatch.chdir(str(tmp_path))
+    out = c.download_url("https://api.test/files/abc.mp4", "out/")  # as in the README quickstart
+    assert out == Path("out/abc.mp4") and out.read_bytes() == b"mp4"
+    assert c.download_url("https://api.test/files/abc.mp4", "plain") == Path("plain")
+    assert Path("plain").read_bytes() == b"mp4"

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import inspect
 
-import pytest
-
 import oxen_inference as ox
+import pytest
 
 MODEL = "luma-ray-v3-2-image-to-video"
 PUBLISHED = {
