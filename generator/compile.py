@@ -352,7 +352,7 @@ class ModelCompiler:
             if isinstance(node.get("required"), list)
             else []
         )
-        names = naming.field_names(props)
+        names = naming.field_names(props, self.stem)
         prop_items = list(props.items())
         order = sorted(range(len(prop_items)), key=lambda i: (_order_key(prop_items[i][1]), i))
         fields = []

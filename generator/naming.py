@@ -388,7 +388,35 @@ def submit_method_name(module_name: str) -> str:
     return "submit_" + module_name
 
 
-def _field_base(prop: str) -> str:
+# Names a generated model module defines or imports at module level. A class body that declared a
+# field under one of them would shadow it for the annotations that pydantic resolves in that class
+# (a field `Literal` breaks `Literal["a"]`), and a method parameter named MODEL_ID would shadow the
+# module's constant inside the method. Names starting with `_` (`_js`, `_typing`) are safe already.
+MODULE_SCOPE = frozenset(
+    {
+        "Annotated",
+        "Any",
+        "Literal",
+        "Field",
+        "ConfigDict",
+        "model_validator",
+        "UNSET",
+        "RequestModel",
+        "MODEL_ID",
+        "OMIT",
+        "Omit",
+        "server_default",
+        "Timeout",
+        "SyncOxenBase",
+        "AsyncOxenBase",
+        "Job",
+        "AsyncJob",
+        "GenerateResponse",
+    }
+)
+
+
+def _field_base(prop: str, class_prefix: str = "") -> str:
     name = re.sub(r"\W", "_", ascii_fold(prop), flags=re.ASCII)
     if not name:
         return "field"
@@ -396,31 +424,40 @@ def _field_base(prop: str) -> str:
         name = "field_" + name
     elif name[0] == "_":
         name = "field" + name
-    if name in KEYWORDS or name in BUILTINS or name in PYDANTIC_RESERVED or name in CALL_ARGUMENTS:
+    if (
+        name in KEYWORDS
+        or name in BUILTINS
+        or name in PYDANTIC_RESERVED
+        or name in CALL_ARGUMENTS
+        or name in MODULE_SCOPE
+        or (class_prefix and name.startswith(class_prefix))
+    ):
         name += "_"
     return name
 
 
-def is_plain_field_name(prop: str) -> bool:
+def is_plain_field_name(prop: str, class_prefix: str = "") -> bool:
     """True when a property name can be used as a field name as it is."""
-    return _field_base(prop) == prop
+    return _field_base(prop, class_prefix) == prop
 
 
-def field_names(props: Iterable[str]) -> dict[str, str]:
+def field_names(props: Iterable[str], class_prefix: str = "") -> dict[str, str]:
     """Distinct, safe field names for one object's property names (original -> Python name).
 
     A property whose name is already safe keeps it. The others are converted in sorted order of
     their original names and numbered past any collision, with another field's name or with
     another property's original name (so that by-name and by-alias input can never be confused).
+    `class_prefix` is the stem every class name of the module starts with: a property named like
+    one of those classes is renamed too, so it cannot shadow the class in annotations.
     """
     props = list(dict.fromkeys(props))
     result: dict[str, str] = {}
     taken: set[str] = set(props)
     for prop in props:
-        if is_plain_field_name(prop):
+        if is_plain_field_name(prop, class_prefix):
             result[prop] = prop
     for prop in sorted(p for p in props if p not in result):
-        base = _field_base(prop)
+        base = _field_base(prop, class_prefix)
         name, n = base, 1
         while name in taken:
             n += 1

@@ -27,6 +27,21 @@ PAYLOADS = [
 ]
 
 
+SCOPE_NAMES = [
+    "Literal",
+    "Annotated",
+    "Field",
+    "UNSET",
+    "RequestModel",
+    "MODEL_ID",
+    "OMIT",
+    "server_default",
+    "client",
+    "params",
+    "HostileTextRequestP0",  # like one of the module's own class names
+]
+
+
 def hostile_models() -> list[dict[str, Any]]:
     props: dict[str, Any] = {}
     for i, text in enumerate(PAYLOADS):
@@ -66,11 +81,14 @@ def hostile_models() -> list[dict[str, Any]]:
         "x\ny",
         "extra_body",
         "num_generations",
+        # names the generated module itself uses: a field must not shadow them
+        *SCOPE_NAMES,
     ]:
         props[name] = {"type": "integer", "description": name}
     return [
         {
             "id": "hostile-text",
+            "capabilities": {"input": ["text"], "output": ["image"]},
             "display_name": PAYLOADS[0],
             "description": PAYLOADS[1],
             "request_schema": {
@@ -251,3 +269,38 @@ def test_out_path_traversal_via_package_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(GenerateError, match="package"):
         run(src, tmp_path / "out", package="../evil")
+
+
+def test_names_of_the_module_scope_are_not_shadowed(generated: tuple[Path, Any]) -> None:
+    """Fields named like the module's imports, constants or classes get safe names, so the
+    annotations still resolve and the methods still send the right model id and wire names."""
+    import json
+    import sys
+
+    import httpx
+
+    sandbox, _ = generated
+    sys.path.insert(0, str(sandbox / "out" / "gen"))
+    try:
+        pkg = importlib.import_module("hostile_client")
+        cls = pkg.request_model("hostile-text")
+        cls.model_rebuild(force=True)  # every annotation resolves
+        by_alias = {f.alias or n: n for n, f in cls.model_fields.items()}
+        for name in SCOPE_NAMES:
+            assert by_alias[name] != name, name
+        seen: list[dict[str, Any]] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            seen.append(json.loads(request.content))
+            return httpx.Response(200, json={"model": "hostile-text", "images": []})
+
+        client = pkg.Oxen(
+            api_key="k",
+            base_url="http://api.test/api",
+            http_client=httpx.Client(transport=httpx.MockTransport(handler)),
+        )
+        kwargs = {by_alias[name]: i for i, name in enumerate(SCOPE_NAMES)}
+        client.generate_hostile_text(**kwargs)
+        assert seen == [{"model": "hostile-text", **{n: i for i, n in enumerate(SCOPE_NAMES)}}]
+    finally:
+        sys.path.remove(str(sandbox / "out" / "gen"))
