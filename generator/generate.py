@@ -219,8 +219,8 @@ def run(
         if check:
             stage = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="oxgen-check-")))
         else:
-            stage = out / CACHE_DIR / "stage"
-            shutil.rmtree(stage, ignore_errors=True)
+            (out / CACHE_DIR).mkdir(parents=True, exist_ok=True)  # one per run: runs never share
+            stage = Path(tempfile.mkdtemp(prefix="stage-", dir=out / CACHE_DIR))
             stack.callback(shutil.rmtree, stage, True)
         formatter = Formatter(stage)
         targets = {path: _safe_target(out, path) for path in sorted(todo)}
