@@ -7,18 +7,17 @@ pydantic cannot express exactly (scalars, whose JSON semantics differ from Pytho
 ranges; patterns; ``oneOf``/``not``/``if``; array and object limits) is checked by the generated
 package's ``_jsonschema`` module on the raw value, via a marker carrying that part of the schema.
 The compiler never guesses: what it cannot express it hands to the exact checker, and what the
-checker cannot do (remote ``$ref``, ``$dynamicRef``, ``unevaluated*``) is reported as a
-:class:`CompileError` with its JSON pointer, and the model is skipped.
+checker cannot do (remote ``$ref``, ``$dynamicRef``, ``unevaluated*``, Unicode script properties in
+patterns) is reported as a :class:`CompileError` with its JSON pointer, and the model is skipped.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from oxgen import dialect, naming
+from oxgen import dialect, naming, patterns
 from oxgen.ir import ClassIR, FieldIR
 from oxgen.literals import plain, py_literal
 
@@ -163,12 +162,9 @@ class ModelCompiler:
     def _check_pattern(self, pattern: Any, pointer: str) -> None:
         if not isinstance(pattern, str):
             raise CompileError(pointer, "pattern must be a string")
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise CompileError(
-                pointer, f"pattern is not a valid regular expression: {exc}"
-            ) from None
+        reason = patterns.problem(pattern)
+        if reason is not None:
+            raise CompileError(pointer, reason)
 
     def _target(self, ref: str, pointer: str) -> tuple[str, Any]:
         """Resolve a local $ref to (pointer, schema); dangling refs are errors."""

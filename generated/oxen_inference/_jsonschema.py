@@ -11,6 +11,8 @@ the generated code attaches one of the markers below, carrying the (annotation-f
 - :class:`Also` runs the schema check on the raw input and then pydantic's own validation
   (used on arrays and objects whose items or fields are typed natively).
 - :func:`before` is the same check for a whole model class.
+
+Patterns are ECMA-262, translated on first use by :mod:`._ecma`.
 """
 
 from __future__ import annotations
@@ -92,36 +94,12 @@ def _fraction(value: int | float) -> Fraction:
     return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
 
 
-_ECMA_ESCAPES = {"d": "0-9", "w": "a-zA-Z0-9_"}
-_ECMA_NEGATED = {"D": "[^0-9]", "W": "[^a-zA-Z0-9_]"}
-
-
 @lru_cache(maxsize=512)
 def _regex(pattern: str) -> re.Pattern[str]:
-    """An ECMA-262 pattern as a Python regex: ``\\d``/``\\w`` are ASCII-only, ``$`` is the very end."""
-    out: list[str] = []
-    i, in_class = 0, False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            nxt = pattern[i + 1]
-            if nxt in _ECMA_ESCAPES:
-                out.append(_ECMA_ESCAPES[nxt] if in_class else f"[{_ECMA_ESCAPES[nxt]}]")
-            elif nxt in _ECMA_NEGATED and not in_class:
-                out.append(_ECMA_NEGATED[nxt])
-            else:
-                out.append(ch + nxt)
-            i += 2
-            continue
-        if ch == "[" and not in_class:
-            in_class = True
-        elif ch == "]" and in_class:
-            in_class = False
-        elif ch == "$" and not in_class:
-            ch = r"\Z"
-        out.append(ch)
-        i += 1
-    return re.compile("".join(out))
+    """An ECMA-262 pattern as a Python regex, translated here at run time (see :mod:`._ecma`)."""
+    from ._ecma import translate
+
+    return re.compile(translate(pattern))
 
 
 def _resolve(ref: str, root: Schema) -> Schema:

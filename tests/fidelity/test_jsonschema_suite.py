@@ -26,7 +26,6 @@ KNOWN_UNSUPPORTED = {
     "suite-ref-6": "$ref to the draft 2020-12 meta-schema (a remote document)",
     "suite-not-8": "unevaluatedProperties",
     "suite-ref-13": "unevaluatedProperties",
-    "suite-pattern-2": "Unicode property escapes (\\p{...}) in patterns",
 }
 RESULTS: dict[str, bool] = {}
 
