@@ -6,9 +6,11 @@ it is used, so users get real nested classes and pydantic's error locations. Eve
 pydantic cannot express exactly (scalars, whose JSON semantics differ from Python's; enums;
 ranges; patterns; ``oneOf``/``not``/``if``; array and object limits) is checked by the generated
 package's ``_jsonschema`` module on the raw value, via a marker carrying that part of the schema.
+A node using ``unevaluated*`` is never split that way: its keyword reads the annotations of all the
+others, so the checker gets the whole node (a ``Value`` marker, or the request class's own check).
 The compiler never guesses: what it cannot express it hands to the exact checker, and what the
-checker cannot do (remote ``$ref``, ``$dynamicRef``, ``unevaluated*``, Unicode script properties in
-patterns) is reported as a :class:`CompileError` with its JSON pointer, and the model is skipped.
+checker cannot do (remote ``$ref``, ``$dynamicRef``, Unicode script properties in patterns) is
+reported as a :class:`CompileError` with its JSON pointer, and the model is skipped.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ class CompileError(Exception):
 _UNSUPPORTED = {
     "$dynamicRef": "$dynamicRef is not supported",
     "$recursiveRef": "$recursiveRef is not supported",
-    "unevaluatedProperties": "unevaluatedProperties is not supported",
-    "unevaluatedItems": "unevaluatedItems is not supported",
 }
+# Keywords that read the annotations of every other keyword at their node (and of the in-place
+# subschemas below it): such a node is checked whole by the runtime checker, never split.
+_UNEVALUATED = frozenset({"unevaluatedProperties", "unevaluatedItems"})
 # Keywords that only structure the document, never constrain the value at this node.
 _STRUCTURAL = frozenset({"$defs", "definitions", "$id", "$anchor", "$dynamicAnchor", "$vocabulary"})
 _COMBINATORS = frozenset({"allOf", "anyOf", "oneOf", "not", "if", "then", "else"})
@@ -54,7 +57,14 @@ _MAX_DEPTH = 60
 
 
 def _validating(node: Mapping[str, Any]) -> set[str]:
-    return {k for k in node if not dialect.is_annotation(k) and k not in _STRUCTURAL}
+    """The keywords of `node` that can reject a value (``unevaluated*: true`` never does)."""
+    return {
+        k
+        for k, v in node.items()
+        if not dialect.is_annotation(k)
+        and k not in _STRUCTURAL
+        and not (k in _UNEVALUATED and (v is True or (isinstance(v, dict) and not _validating(v))))
+    }
 
 
 def _pick(node: Mapping[str, Any], keys: set[str]) -> dict[str, Any]:
@@ -76,6 +86,19 @@ def _literal_static(values: list[Any]) -> str:
             others.add("dict[str, Any]")
     parts = ([f"Literal[{', '.join(dict.fromkeys(literal))}]"] if literal else []) + sorted(others)
     return " | ".join(parts) if parts else "Any"
+
+
+def _static(node: Mapping[str, Any]) -> str:
+    """The typing form of whatever `node` may accept, from its `enum`/`const` or `type`."""
+    if "enum" in node or "const" in node:
+        values = node["enum"] if "enum" in node else [node["const"]]
+        return _literal_static(values if isinstance(values, list) else [])
+    types = node.get("type")
+    names = types if isinstance(types, list) else [types] if types is not None else []
+    if not names:
+        return "Any"
+    containers = {"array": "list[Any]", "object": "dict[str, Any]"}
+    return _union([_SCALAR_STATIC.get(t) or containers[t] for t in names])
 
 
 def _union(parts: list[str]) -> str:
@@ -224,6 +247,8 @@ class ModelCompiler:
         keys = _validating(node)
         if not keys:
             return "Any", "Any"
+        if keys & _UNEVALUATED:
+            return self._value(node, _static(node))
         if "$ref" in node:
             return self._ref(node, pointer, hint, keys)
         types = node.get("type")
@@ -371,7 +396,10 @@ class ModelCompiler:
                 extra_type = None
         residual = _pick(node, keys - handled)
         missing = [r for r in required if r not in props]
-        if missing:
+        if keys & _UNEVALUATED:
+            # unevaluated* needs the annotations of `properties` and the rest: the whole node.
+            residual = _pick(node, keys)
+        elif missing:
             residual["required"] = missing
         check = None
         if residual:

@@ -12,7 +12,10 @@ the generated code attaches one of the markers below, carrying the (annotation-f
   (used on arrays and objects whose items or fields are typed natively).
 - :func:`before` is the same check for a whole model class.
 
-Patterns are ECMA-262, translated on first use by :mod:`._ecma`.
+``unevaluatedProperties``/``unevaluatedItems`` depend on every other keyword of their schema, so the
+generator hands such a schema to one marker whole; the checker collects the annotations they need
+(see :class:`_Seen`) only below schemas that use them. Patterns are ECMA-262, translated on first
+use by :mod:`._ecma`.
 """
 
 from __future__ import annotations
@@ -159,23 +162,62 @@ def is_valid(value: Any, schema: Schema, root: Schema = None) -> bool:
     return True
 
 
-def _valid(value: Any, schema: Schema, root: Schema) -> bool:
+class _Seen:
+    """Annotations at one instance location: the property names and item indices evaluated by
+    the schema being checked and by its in-place subschemas that succeeded (what
+    ``unevaluatedProperties``/``unevaluatedItems`` look at). Only collected below a schema that
+    uses one of them; everywhere else ``_check`` runs without it."""
+
+    __slots__ = ("items", "props")
+
+    def __init__(self) -> None:
+        self.props: set[str] = set()
+        self.items: set[int] = set()
+
+    def merge(self, other: _Seen) -> None:
+        self.props |= other.props
+        self.items |= other.items
+
+
+def _valid(value: Any, schema: Schema, root: Schema, seen: _Seen | None = None) -> bool:
+    """Whether `schema` accepts `value`; if so and `seen` is given, its annotations join `seen`."""
+    sub = None if seen is None else _Seen()
     try:
-        _check(value, schema, root, "")
+        _check(value, schema, root, "", sub)
     except Invalid:
         return False
+    if seen is not None and sub is not None:
+        seen.merge(sub)
     return True
 
 
-def _check(value: Any, schema: Schema, root: Schema, path: str) -> None:  # noqa: C901
+def _apply(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | None) -> None:
+    """Check an in-place subschema (same instance location); its annotations join `seen`."""
+    if seen is None:
+        _check(value, schema, root, path)
+        return
+    sub = _Seen()
+    _check(value, schema, root, path, sub)
+    seen.merge(sub)
+
+
+def _check(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | None = None) -> None:  # noqa: C901
+    """Raise :class:`Invalid` unless `schema` accepts `value`.
+
+    `seen` collects annotations for an enclosing ``unevaluated*`` (each in-place subschema gets a
+    fresh one, merged into its parent's only if it succeeds, so a subschema never sees its
+    siblings' annotations). A schema using ``unevaluated*`` starts collecting by itself.
+    """
     if schema is True:
         return
     if schema is False:
         raise Invalid(path, "no value is allowed here")
     if not isinstance(schema, Mapping):
         raise Invalid(path, "invalid schema")
+    if seen is None and ("unevaluatedProperties" in schema or "unevaluatedItems" in schema):
+        seen = _Seen()
     if "$ref" in schema:
-        _check(value, _resolve(schema["$ref"], root), root, path)
+        _apply(value, _resolve(schema["$ref"], root), root, path, seen)
     types = schema.get("type")
     if types is not None:
         names = types if isinstance(types, list) else [types]
@@ -195,23 +237,54 @@ def _check(value: Any, schema: Schema, root: Schema, path: str) -> None:  # noqa
     elif isinstance(value, str):
         _check_string(value, schema, path)
     elif isinstance(value, list):
-        _check_array(value, schema, root, path)
+        _check_array(value, schema, root, path, seen)
     elif isinstance(value, dict):
-        _check_object(value, schema, root, path)
+        _check_object(value, schema, root, path, seen)
     for sub in schema.get("allOf", ()):
-        _check(value, sub, root, path)
-    if "anyOf" in schema and not any(_valid(value, s, root) for s in schema["anyOf"]):
-        raise Invalid(path, "matches none of the allowed alternatives (anyOf)")
+        _apply(value, sub, root, path, seen)
+    if "anyOf" in schema:
+        # Collecting annotations means trying every alternative, not stopping at the first.
+        if seen is None:
+            matched_any = any(_valid(value, s, root) for s in schema["anyOf"])
+        else:
+            matched_any = any([_valid(value, s, root, seen) for s in schema["anyOf"]])
+        if not matched_any:
+            raise Invalid(path, "matches none of the allowed alternatives (anyOf)")
     if "oneOf" in schema:
-        matched = sum(1 for s in schema["oneOf"] if _valid(value, s, root))
+        matched = sum(1 for s in schema["oneOf"] if _valid(value, s, root, seen))
         if matched != 1:
             raise Invalid(path, f"must match exactly one alternative (oneOf), matches {matched}")
-    if "not" in schema and _valid(value, schema["not"], root):
+    if "not" in schema and _valid(value, schema["not"], root):  # `not` never annotates
         raise Invalid(path, "matches a schema it must not match (not)")
     if "if" in schema:
-        branch = "then" if _valid(value, schema["if"], root) else "else"
+        branch = "then" if _valid(value, schema["if"], root, seen) else "else"
         if branch in schema:
-            _check(value, schema[branch], root, path)
+            _apply(value, schema[branch], root, path, seen)
+    if seen is not None:
+        _check_unevaluated(value, schema, root, path, seen)
+
+
+def _check_unevaluated(
+    value: Any, schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen
+) -> None:
+    """``unevaluatedProperties``/``unevaluatedItems``: after every other keyword of `schema`, the
+    members no successful (sub)schema evaluated must match; then every member counts as evaluated."""
+    if isinstance(value, dict) and "unevaluatedProperties" in schema:
+        rest = schema["unevaluatedProperties"]
+        for key, item in value.items():
+            if key not in seen.props:
+                if rest is False:
+                    raise Invalid(_join(path, key), "unknown property (unevaluatedProperties)")
+                _check(item, rest, root, _join(path, key))
+        seen.props.update(value)
+    if isinstance(value, list) and "unevaluatedItems" in schema:
+        rest = schema["unevaluatedItems"]
+        for i, item in enumerate(value):
+            if i not in seen.items:
+                if rest is False:
+                    raise Invalid(_join(path, i), "unexpected item (unevaluatedItems)")
+                _check(item, rest, root, _join(path, i))
+        seen.items.update(range(len(value)))
 
 
 def _check_number(value: int | float, schema: Mapping[str, Any], path: str) -> None:
@@ -238,7 +311,9 @@ def _check_string(value: str, schema: Mapping[str, Any], path: str) -> None:
         raise Invalid(path, f"must match the pattern {schema['pattern']!r}")
 
 
-def _check_array(value: list[Any], schema: Mapping[str, Any], root: Schema, path: str) -> None:
+def _check_array(
+    value: list[Any], schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen | None
+) -> None:
     if "minItems" in schema and len(value) < schema["minItems"]:
         raise Invalid(path, f"must have at least {schema['minItems']} items")
     if "maxItems" in schema and len(value) > schema["maxItems"]:
@@ -254,11 +329,18 @@ def _check_array(value: list[Any], schema: Mapping[str, Any], root: Schema, path
         for i, (item, sub) in enumerate(zip(value, prefix)):
             _check(item, sub, root, _join(path, i))
         start = len(prefix)
+        if seen is not None:
+            seen.items.update(range(min(start, len(value))))
     if items is not None:
         for i in range(start, len(value)):
             _check(value[i], items, root, _join(path, i))
+        if seen is not None:
+            seen.items.update(range(start, len(value)))
     if "contains" in schema:
-        count = sum(1 for item in value if _valid(item, schema["contains"], root))
+        matching = [i for i, item in enumerate(value) if _valid(item, schema["contains"], root)]
+        if seen is not None:
+            seen.items.update(matching)
+        count = len(matching)
         low, high = schema.get("minContains", 1), schema.get("maxContains")
         if count < low:
             raise Invalid(path, f"must contain at least {low} matching item(s) (contains)")
@@ -267,7 +349,7 @@ def _check_array(value: list[Any], schema: Mapping[str, Any], root: Schema, path
 
 
 def _check_object(
-    value: dict[str, Any], schema: Mapping[str, Any], root: Schema, path: str
+    value: dict[str, Any], schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen | None
 ) -> None:
     if "minProperties" in schema and len(value) < schema["minProperties"]:
         raise Invalid(path, f"must have at least {schema['minProperties']} properties")
@@ -292,6 +374,9 @@ def _check_object(
             if extra is False:
                 raise Invalid(_join(path, key), "unknown property")
             _check(item, extra, root, _join(path, key))
+            known = True
+        if known and seen is not None:
+            seen.props.add(key)
         if names is not None and not _valid(key, names, root):
             raise Invalid(_join(path, key), "property name not allowed (propertyNames)")
     dependent = dict(schema.get("dependentRequired", {}))
@@ -305,7 +390,7 @@ def _check_object(
                     raise Invalid(path, f"{name!r} is required when {key!r} is present")
     for key, sub in dependent_schemas.items():
         if key in value:
-            _check(value, sub, root, path)
+            _apply(value, sub, root, path, seen)
 
 
 class Value:
