@@ -1,18 +1,22 @@
-"""The models the mock serves, their routes, filters, and independent parameter validation.
+r"""The models the mock serves, their routes, filters, and independent parameter validation.
 
 Validation uses the `jsonschema` library (Draft 2020-12) on the schema brought to the standard
 dialect by :func:`oxgen.dialect.to_standard`, never the generated pydantic classes, so the mock is
 an independent check of the generated client. ``format`` is an annotation, as in draft 2020-12.
+One keyword pair is adapted: ``pattern``/``patternProperties`` are ECMA-262 regexes, which the
+library hands to Python's ``re`` as they are (so ``\d`` would match any Unicode digit and
+``\p{L}`` would raise); here they are translated first, by :mod:`oxgen.patterns`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator, ValidationError, validators  # type: ignore[import-untyped]
 
 from .. import routes
 from ..dialect import to_standard
@@ -31,6 +35,39 @@ MEDIA_FOR_ROUTE = {
 }
 
 _INPUT_RANK = ("video", "image", "audio", "text")
+
+
+@functools.lru_cache(maxsize=512)
+def _ecma(pattern: str) -> re.Pattern[str] | None:
+    from .. import patterns
+
+    try:
+        return re.compile(patterns.translate(pattern))
+    except (ValueError, re.error):
+        return None  # the generator reports such a schema; the mock lets the value through
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterable[Any]:
+    regex = _ecma(pattern)
+    if validator.is_type(instance, "string") and regex is not None and not regex.search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _pattern_properties(
+    validator: Any, properties: dict[str, Any], instance: Any, schema: Any
+) -> Iterable[Any]:
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in properties.items():
+        regex = _ecma(pattern)
+        for key, value in instance.items():
+            if regex is not None and regex.search(key):
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
+
+
+_Validator = validators.extend(
+    Draft202012Validator, {"pattern": _pattern, "patternProperties": _pattern_properties}
+)
 _MAX_MESSAGE = 240
 
 
@@ -76,7 +113,7 @@ class Catalog:
         problems = [f"{name}: unknown parameter" for name in unknown_fields(schema, params)]
         validator = self._validators.get(model_id)
         if validator is None:
-            validator = Draft202012Validator(to_standard(schema))
+            validator = _Validator(to_standard(schema))
             self._validators[model_id] = validator
         for error in sorted(
             validator.iter_errors(params), key=lambda e: [str(p) for p in e.absolute_path]
