@@ -73,6 +73,14 @@ class Formatter:
         )
         self._running.append((proc, batch))
 
+    def close(self) -> None:
+        """Stop batches still running (after an error elsewhere); a no-op after `finish`."""
+        for proc, _batch in self._running:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+        self._running = []
+
     def finish(self) -> None:
         """Wait for every batch; FormatError (with ruff's message) if any was refused."""
         if self._pending:

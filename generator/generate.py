@@ -223,6 +223,7 @@ def run(
             stage = Path(tempfile.mkdtemp(prefix="stage-", dir=out / CACHE_DIR))
             stack.callback(shutil.rmtree, stage, True)
         formatter = Formatter(stage)
+        stack.callback(formatter.close)  # before the stage goes: no ruff left writing into it
         targets = {path: _safe_target(out, path) for path in sorted(todo)}
         try:
             for path in targets:

@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from oxgen.cli import main
@@ -203,3 +206,42 @@ def test_noop_run_skips_compiling_and_rendering_but_notices_disk_changes(tmp_pat
     assert "1 written" in result.output and "1 removed" in result.output, result.output
     assert not stale.exists() and (models / "good_model.py").exists()
     assert (models / "notes.txt").read_text() == "mine"
+
+
+def test_a_failing_render_leaves_no_ruff_running_and_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A render error after some ruff batches started: they are stopped before the stage is
+    removed, and nothing reaches --out."""
+    from oxgen import fmt, render
+    from oxgen.generate import run
+
+    launched: list[subprocess.Popen[bytes]] = []
+    init, launch = fmt.Formatter.__init__, fmt.Formatter._launch
+
+    def small_batches(self: fmt.Formatter, root: Path, batch: int = 2) -> None:
+        init(self, root, 2)
+
+    def recording_launch(self: fmt.Formatter) -> None:
+        launch(self)
+        launched.append(self._running[-1][0])
+
+    real_jobs = render.render_jobs
+
+    def failing_jobs(ir: Any) -> Iterator[tuple[str, Callable[[], str]]]:
+        for n, (path, job) in enumerate(real_jobs(ir)):
+            yield (path, _boom) if n == 6 else (path, job)
+
+    monkeypatch.setattr(fmt.Formatter, "__init__", small_batches)
+    monkeypatch.setattr(fmt.Formatter, "_launch", recording_launch)
+    monkeypatch.setattr(render, "render_jobs", failing_jobs)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="template bug"):
+        run(_catalog(tmp_path, GOOD), out)
+    assert launched and all(p.poll() is not None for p in launched)
+    assert not (out / "oxen_inference").exists()
+    assert list((out / ".oxgen-cache").iterdir()) == []  # the stage is gone
+
+
+def _boom() -> str:
+    raise RuntimeError("template bug")
