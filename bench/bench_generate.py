@@ -168,7 +168,7 @@ _PHASES = [
     ("_stat", "stat output files"),
     ("finish", "ruff format: waiting for the last batches"),
     ("add", "stage files (write; ruff batches start meanwhile)"),
-    ("_existing_generated", "scan out dir for stale files"),
+    ("_stale", "scan out dir for stale files"),
     ("_save_cache", "write cache"),
 ]
 

@@ -17,7 +17,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,18 +109,19 @@ def _stat(path: Path) -> list[int] | None:
     return [st.st_size, st.st_mtime_ns]
 
 
-def _existing_generated(out: Path, package: str) -> set[str]:
-    """Files under --out that an earlier run generated (they carry the marker)."""
-    found: set[str] = set()
-    roots = [out / package] if (out / package).is_dir() else []
-    candidates: Iterable[Path] = [p for r in roots for p in r.rglob("*")]
-    for path in [*candidates, out / "pyproject.toml", out / "README.md"]:
-        if path.is_file() and CACHE_DIR not in path.parts and _has_marker(path):
-            found.add(path.relative_to(out).as_posix())
-    return found
-
-
-_MAYBE_GENERATED = (".py", ".pyi", ".md", ".toml", ".typed", ".json")
+def _stale(out: Path, package: str, expected: Collection[str]) -> list[str]:
+    """Files under ``--out/<package>`` that carry the generated marker but are not `expected`
+    (a full run removes them). Only files outside `expected` are opened; ``__pycache__`` and the
+    cache folder are skipped (nothing there is ever generated)."""
+    found = []
+    for folder, dirs, names in os.walk(out / package):
+        dirs[:] = [d for d in dirs if d not in ("__pycache__", CACHE_DIR)]
+        base = Path(folder)
+        for name in names:
+            rel = (base / name).relative_to(out).as_posix()
+            if rel not in expected and _has_marker(base / name):
+                found.append(rel)
+    return sorted(found)
 
 
 def _up_to_date(out: Path, package: str, cache: dict[str, Any], whole: str) -> Result | None:
@@ -139,13 +140,8 @@ def _up_to_date(out: Path, package: str, cache: dict[str, Any], whole: str) -> R
     for path, entry in files.items():
         if not isinstance(entry, dict) or entry.get("stat") != _stat(out / path):
             return None
-    for folder, dirs, names in os.walk(out / package):
-        dirs[:] = [d for d in dirs if d not in ("__pycache__", CACHE_DIR)]
-        base = Path(folder)
-        for name in names:
-            rel = (base / name).relative_to(out).as_posix()
-            if rel not in files and name.endswith(_MAYBE_GENERATED) and _has_marker(base / name):
-                return None
+    if _stale(out, package, files):
+        return None
     try:
         problems = tuple(Problem(**p) for p in cache.get("problems", []))
     except TypeError:
@@ -231,7 +227,7 @@ def run(
             formatter.finish()
         except FormatError as exc:
             raise GenerateError(str(exc)) from None
-        stale = sorted(_existing_generated(out, package) - set(jobs))
+        stale = _stale(out, package, jobs)
         state_files = {p: cached_files[p] for p in jobs if p not in todo}
         made: set[Path] = set()
         for path, target in targets.items():
