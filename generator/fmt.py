@@ -47,7 +47,7 @@ class Formatter:
         self._batch = batch
         self._ruff = ruff_binary()
         self._pending: list[str] = []
-        self._running: list[tuple[subprocess.Popen[bytes], list[str]]] = []
+        self._running: list[subprocess.Popen[bytes]] = []
         self._dirs: set[Path] = set()
 
     def add(self, rel: str, text: str) -> Path:
@@ -65,17 +65,18 @@ class Formatter:
 
     def _launch(self) -> None:
         batch, self._pending = self._pending, []
-        proc = subprocess.Popen(
-            [self._ruff, "format", *RUFF_ARGS, "--no-cache", *batch],
-            cwd=self.root,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
+        self._running.append(
+            subprocess.Popen(
+                [self._ruff, "format", *RUFF_ARGS, "--no-cache", *batch],
+                cwd=self.root,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
         )
-        self._running.append((proc, batch))
 
     def close(self) -> None:
         """Stop batches still running (after an error elsewhere); a no-op after `finish`."""
-        for proc, _batch in self._running:
+        for proc in self._running:
             if proc.poll() is None:
                 proc.kill()
             proc.communicate()
@@ -86,7 +87,7 @@ class Formatter:
         if self._pending:
             self._launch()
         failures = []
-        for proc, _batch in self._running:
+        for proc in self._running:
             output, _ = proc.communicate()
             if proc.returncode != 0:
                 failures.append(output.decode("utf-8", "replace").strip())

@@ -224,7 +224,7 @@ def test_a_failing_render_leaves_no_ruff_running_and_nothing_written(
 
     def recording_launch(self: fmt.Formatter) -> None:
         launch(self)
-        launched.append(self._running[-1][0])
+        launched.append(self._running[-1])
 
     real_jobs = render.render_jobs
 
