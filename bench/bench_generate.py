@@ -162,14 +162,14 @@ def measure(count: int = 1000, rounds: int = 3, noop_per_round: int = 2) -> Gene
 
 _PHASES = [
     ("load", "snapshot.load (read + normalise catalog)"),
-    ("build", "build (compile every schema to IR)"),
+    ("compile_package", "compile (every schema to IR)"),
     ("fingerprints", "fingerprints (hash inputs per model)"),
-    ("_load_cache", "read cache"),
-    ("_stat", "stat output files"),
+    ("read_state", "read cache"),
+    ("stat", "stat output files"),
     ("finish", "ruff format: waiting for the last batches"),
     ("add", "stage files (write; ruff batches start meanwhile)"),
-    ("_stale", "scan out dir for stale files"),
-    ("_save_cache", "write cache"),
+    ("stale", "scan out dir for stale files"),
+    ("save_state", "write cache"),
 ]
 
 
@@ -196,19 +196,21 @@ def phase_breakdown(catalog: Path, out: Path) -> tuple[float, list[tuple[str, in
 
         return inner
 
-    import oxgen.build
-    import oxgen.fmt
+    import oxgen.cache
+    import oxgen.compile
+    import oxgen.format
 
-    # run() imports the compiler and the formatter lazily (from their modules, at call time), so
-    # those are wrapped where they live (Formatter's methods on the class); the rest are names in
-    # oxgen.generate. Moving staged files into place is what remains as "other".
+    # run() imports the compiler and the writer lazily (from their modules, at call time), so
+    # those are wrapped where they live (Formatter's methods on the class); the cache steps are
+    # names in oxgen.cache. Moving staged files into place is what remains as "other".
     homes: dict[str, Any] = {
-        "build": oxgen.build,
-        "add": oxgen.fmt.Formatter,
-        "finish": oxgen.fmt.Formatter,
+        "load": gen,
+        "compile_package": oxgen.compile,
+        "add": oxgen.format.Formatter,
+        "finish": oxgen.format.Formatter,
     }
     for name, _ in _PHASES:
-        home = homes.get(name, gen)
+        home = homes.get(name, oxgen.cache)
         if hasattr(home, name):
             saved[name] = (home, getattr(home, name))
             setattr(home, name, wrap(name, saved[name][1]))
@@ -232,7 +234,7 @@ def phase_breakdown(catalog: Path, out: Path) -> tuple[float, list[tuple[str, in
     orig_doc = getattr(lit, "docstring_body", None)
     if orig_doc is not None:
         lit.docstring_body = wrap("docstring_body", orig_doc)
-    gen.generator_fingerprint.cache_clear()  # as in a fresh process
+    oxgen.cache.generator_fingerprint.cache_clear()  # as in a fresh process
     try:
         t0 = time.perf_counter()
         gen.run(str(catalog), out, package="oxen_inference")

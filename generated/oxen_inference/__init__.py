@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._version import __version__
+
 if TYPE_CHECKING:
     from ._client import (
         AsyncOxen,
@@ -71,7 +73,6 @@ if TYPE_CHECKING:
         to_body,
     )
 
-__version__ = "0.1.0"
 
 _EXPORTS = {
     "AsyncOxen": "._client",

@@ -24,6 +24,7 @@ from ._exceptions import (
     status_error,
 )
 from ._types import OMIT, Omit, Timeout
+from ._version import USER_AGENT
 
 # Imported by the first request (or the first use of an httpx object), so that importing the
 # package and creating a client stay cheap.
@@ -64,7 +65,7 @@ def _logger() -> logging.Logger:
     """This package's logger (``logging`` too is imported on first use)."""
     import logging
 
-    return logging.getLogger("oxen_inference")
+    return logging.getLogger(__package__)
 
 
 @cache
@@ -106,7 +107,7 @@ def setup_logging() -> None:
         return
     import logging
 
-    logger = logging.getLogger("oxen_inference")
+    logger = logging.getLogger(__package__)
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
@@ -268,7 +269,7 @@ class BaseClient:
         return self._header_dict(own, extra)
 
     def _header_dict(self, own: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": "oxen-inference/0.1.0"}
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if own:
             if self.__api_key is None:
                 raise MissingAPIKeyError(

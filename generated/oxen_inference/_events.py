@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncEventHub", "EventHub", "SSEDecoder"]
 
-logger = logging.getLogger("oxen_inference")
+logger = logging.getLogger(__package__)
 
 COMPLETED = "media_generation_completed"
 CONNECT_WAIT = 10.0  # how long a submit waits for the stream to open before going on without it

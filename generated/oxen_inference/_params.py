@@ -116,7 +116,7 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
     if entry is None:
         import logging  # imported here, not with the package
 
-        logging.getLogger("oxen_inference").debug(
+        logging.getLogger(__package__).debug(
             "model %r is not in this client's snapshot: parameters sent unchecked", model_id
         )
         return dict(params)

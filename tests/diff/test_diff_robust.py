@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from oxgen import snapshot
-from oxgen.dialect import walk
+from oxgen.normalise import walk
 from oxgen.diff import RULES, DiffError, compare
 from oxgen.diff.sources import check_schema
 

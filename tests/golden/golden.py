@@ -9,8 +9,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from oxgen.build import build
-from oxgen.fmt import format_files
+from oxgen.compile import compile_package
+from oxgen.format import format_files
 from oxgen.render import model_path, render_model
 from oxgen.snapshot import from_catalog
 
@@ -41,7 +41,7 @@ def catalog() -> dict[str, Any]:
 
 def render_all() -> dict[str, str]:
     """Case name -> the formatted module the generator makes for it."""
-    ir = build(from_catalog(catalog(), "golden"), PACKAGE)
+    ir = compile_package(from_catalog(catalog(), "golden"), PACKAGE)
     assert not ir.problems, ir.problems
     texts = format_files({model_path(m, PACKAGE): render_model(m, PACKAGE) for m in ir.models})
     return {m.model_id.replace("-", "_"): texts[model_path(m, PACKAGE)] for m in ir.models}

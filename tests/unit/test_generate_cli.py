@@ -186,7 +186,7 @@ def test_noop_run_skips_compiling_and_rendering_but_notices_disk_changes(tmp_pat
         "import sys; from pathlib import Path; from oxgen.generate import run; "
         f"r = run({str(src)!r}, Path({str(out)!r})); "
         "print(r.written, r.unchanged, len(r.problems), "
-        "[m for m in ('jinja2', 'oxgen.build', 'oxgen.compile') if m in sys.modules])"
+        "[m for m in ('jinja2', 'oxgen.compile', 'oxgen.classes') if m in sys.modules])"
     )
     quiet = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     files = len(_files(out))
@@ -213,7 +213,7 @@ def test_a_failing_render_leaves_no_ruff_running_and_nothing_written(
 ) -> None:
     """A render error after some ruff batches started: they are stopped before the stage is
     removed, and nothing reaches --out."""
-    from oxgen import fmt, render
+    from oxgen import format as fmt, render
     from oxgen.generate import run
 
     launched: list[subprocess.Popen[bytes]] = []

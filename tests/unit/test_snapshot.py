@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from oxgen import dialect, routes, snapshot
+from oxgen import normalise, routes, snapshot
 
 
 def test_catalog_and_folder_agree(tmp_path: Path) -> None:
@@ -69,17 +69,17 @@ def test_committed_snapshot_loads_and_is_canonical() -> None:
 
 
 def test_nullable_becomes_standard() -> None:
-    assert dialect.to_standard({"type": "string", "nullable": True}) == {"type": ["string", "null"]}
-    assert dialect.to_standard({"enum": ["a"], "type": "string", "nullable": True})["enum"] == [
+    assert normalise.to_standard({"type": "string", "nullable": True}) == {"type": ["string", "null"]}
+    assert normalise.to_standard({"enum": ["a"], "type": "string", "nullable": True})["enum"] == [
         "a",
         None,
     ]
-    assert dialect.to_standard({"$ref": "#/x", "nullable": True, "title": "t"}) == {
+    assert normalise.to_standard({"$ref": "#/x", "nullable": True, "title": "t"}) == {
         "title": "t",
         "anyOf": [{"$ref": "#/x"}, {"type": "null"}],
     }
-    assert dialect.to_standard({"type": "string", "nullable": False}) == {"type": "string"}
-    nested = dialect.to_standard({"properties": {"a": {"type": "integer", "nullable": True}}})
+    assert normalise.to_standard({"type": "string", "nullable": False}) == {"type": "string"}
+    nested = normalise.to_standard({"properties": {"a": {"type": "integer", "nullable": True}}})
     assert nested["properties"]["a"]["type"] == ["integer", "null"]
 
 

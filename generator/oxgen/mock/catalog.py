@@ -1,7 +1,7 @@
 r"""The models the mock serves, their routes, filters, and independent parameter validation.
 
 Validation uses the `jsonschema` library (Draft 2020-12) on the schema brought to the standard
-dialect by :func:`oxgen.dialect.to_standard`, never the generated pydantic classes, so the mock is
+dialect by :func:`oxgen.normalise.to_standard`, never the generated pydantic classes, so the mock is
 an independent check of the generated client. ``format`` is an annotation, as in draft 2020-12.
 One keyword pair is adapted: ``pattern``/``patternProperties`` are ECMA-262 regexes, which the
 library hands to Python's ``re`` as they are (so ``\d`` would match any Unicode digit and
@@ -19,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError, validators  # type: ignore[import-untyped]
 
 from .. import routes
-from ..dialect import to_standard
+from ..normalise import to_standard
 from ..snapshot import Snapshot
 
 # Body fields that steer the request instead of being model parameters.

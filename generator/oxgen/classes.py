@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from oxgen import dialect, naming, patterns
+from oxgen import normalise, naming, patterns
 from oxgen.ir import ClassIR, FieldIR
 from oxgen.literals import plain, py_literal
 
@@ -61,7 +61,7 @@ def _validating(node: Mapping[str, Any]) -> set[str]:
     return {
         k
         for k, v in node.items()
-        if not dialect.is_annotation(k)
+        if not normalise.is_annotation(k)
         and k not in _STRUCTURAL
         and not (k in _UNEVALUATED and (v is True or (isinstance(v, dict) and not _validating(v))))
     }
@@ -112,8 +112,8 @@ class ModelCompiler:
     """Compiles one model's request schema. Use :meth:`compile` once per instance."""
 
     def __init__(self, schema: Any, class_name: str, stem: str) -> None:
-        self.root = dialect.localise_refs(dialect.to_standard(schema))
-        self.check_root = dialect.strip_annotations(self.root)
+        self.root = normalise.localise_refs(normalise.to_standard(schema))
+        self.check_root = normalise.strip_annotations(self.root)
         self.class_name = class_name
         self.stem = stem
         self.classes: dict[str, ClassIR] = {}
@@ -150,7 +150,7 @@ class ModelCompiler:
 
     def _scan(self, node: Any, pointer: str) -> None:
         """Reject what the exact checker cannot do, before any code is written."""
-        for sub_pointer, sub in dialect.walk(node, pointer):
+        for sub_pointer, sub in normalise.walk(node, pointer):
             if not isinstance(sub, (dict, bool)):
                 raise CompileError(
                     sub_pointer,
@@ -196,7 +196,7 @@ class ModelCompiler:
         if ref.startswith("#/"):
             node: Any = self.root
             for raw in ref[2:].split("/"):
-                token = dialect.unescape_pointer_token(unquote(raw))
+                token = normalise.unescape_pointer_token(unquote(raw))
                 if isinstance(node, dict) and token in node:
                     node = node[token]
                 elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
@@ -205,7 +205,7 @@ class ModelCompiler:
                     raise CompileError(pointer, f"$ref {ref!r} points at nothing")
             return ref[1:], node
         anchor = ref[1:]
-        for sub_pointer, sub in dialect.walk(self.root):
+        for sub_pointer, sub in normalise.walk(self.root):
             if isinstance(sub, dict) and sub.get("$anchor") == anchor:
                 return sub_pointer, sub
         raise CompileError(pointer, f"$ref {ref!r} points at nothing")
@@ -214,7 +214,7 @@ class ModelCompiler:
 
     def _value(self, node: Any, static: str) -> tuple[str, str]:
         """A position validated by the exact checker alone."""
-        checked = dialect.strip_annotations(node)
+        checked = normalise.strip_annotations(node)
         if "$ref" in repr(checked):
             self.needs_root = True
             return static, f"Annotated[{static}, _js.Value({py_literal(checked)}, _ROOT)]"
@@ -223,7 +223,7 @@ class ModelCompiler:
     def _also(self, static: str, runtime: str, residual: dict[str, Any]) -> tuple[str, str]:
         if not residual:
             return static, runtime
-        checked = dialect.strip_annotations(residual)
+        checked = normalise.strip_annotations(residual)
         root = ""
         if "$ref" in repr(checked):
             self.needs_root = True
@@ -379,7 +379,7 @@ class ModelCompiler:
         fields = []
         for i in order:
             prop, schema = prop_items[i]
-            field_pointer = f"{pointer}/properties/{dialect.escape_pointer_token(prop)}"
+            field_pointer = f"{pointer}/properties/{normalise.escape_pointer_token(prop)}"
             static, runtime = self.type_of(schema, field_pointer, name + naming.pascal(prop))
             fields.append(self._field(prop, names[prop], schema, static, runtime, prop in required))
         keys = _validating(node)
@@ -403,7 +403,7 @@ class ModelCompiler:
             residual["required"] = missing
         check = None
         if residual:
-            checked = dialect.strip_annotations(residual)
+            checked = normalise.strip_annotations(residual)
             if "$ref" in repr(checked):
                 self.needs_root = True
             check = py_literal(checked)
@@ -459,7 +459,7 @@ def _fmt(value: Any) -> str:
 def describe(schema: Mapping[str, Any]) -> tuple[str, ...]:
     """Constraint facts for documentation ('one of: ...', 'range: 1 to 10', ...)."""
     facts = []
-    schema = dialect.to_standard(schema) if isinstance(schema, dict) else {}
+    schema = normalise.to_standard(schema) if isinstance(schema, dict) else {}
     if isinstance(schema.get("enum"), list):
         facts.append("one of: " + ", ".join(_fmt(v) for v in schema["enum"]))
     if "const" in schema:

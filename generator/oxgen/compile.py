@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from oxgen import naming, routes
-from oxgen.compile import CompileError, ModelCompiler
+from oxgen.classes import CompileError, ModelCompiler
 from oxgen.ir import ModelIR, PackageIR, Problem
 from oxgen.literals import plain, py_literal
 from oxgen.snapshot import Snapshot
@@ -20,7 +20,7 @@ def check_package_name(package: str) -> None:
         raise ValueError(f"--package {package!r} is not a valid Python package name")
 
 
-def build(snapshot: Snapshot, package: str) -> PackageIR:
+def compile_package(snapshot: Snapshot, package: str) -> PackageIR:
     check_package_name(package)
     modules = naming.model_module_names(m["id"] for m in snapshot.models)
     models: list[ModelIR] = []

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..dialect import is_annotation
+from ..normalise import is_annotation
 from . import keywords as kw
 
 _NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")

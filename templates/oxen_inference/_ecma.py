@@ -1,4 +1,3 @@
-{{ header }}
 """ECMA-262 regular expressions (JSON Schema ``pattern``) read as Python ``re`` patterns.
 
 JSON Schema patterns are ECMA-262 with the ``u`` flag. Python's ``re`` reads most of them the

@@ -1,7 +1,7 @@
 """Pure helpers that read one keyword family of a schema: accepted types, bounds, `multipleOf`.
 
 Nothing here reports; :mod:`oxgen.diff.schemas` compares what these helpers read. `nullable: true`
-means what :mod:`oxgen.dialect` says it means: null is accepted *in addition* to the rest.
+means what :mod:`oxgen.normalise` says it means: null is accepted *in addition* to the rest.
 """
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-{{ header }}
 """The base of every request class, and lookup of a model's class by id."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-{{ header }}
 """The generic surface of both clients: ``generate``, ``submit``, ``job``, downloads, resources.
 
 ``Oxen`` and ``AsyncOxen`` (in ``_client``) add one method per model on top, resolved lazily.

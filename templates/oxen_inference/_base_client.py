@@ -1,4 +1,3 @@
-{{ header }}
 """What both clients share: configuration, headers, timeouts, retries, logging and the request loop.
 
 Retries: connection errors, 408, 429 and 5xx are retried with exponential backoff and jitter,
@@ -24,6 +23,7 @@ from ._exceptions import (
     status_error,
 )
 from ._types import OMIT, Omit, Timeout
+from ._version import USER_AGENT
 
 # Imported by the first request (or the first use of an httpx object), so that importing the
 # package and creating a client stay cheap.
@@ -64,7 +64,7 @@ def _logger() -> logging.Logger:
     """This package's logger (``logging`` too is imported on first use)."""
     import logging
 
-    return logging.getLogger("{{ package }}")
+    return logging.getLogger(__package__)
 
 
 @cache
@@ -103,7 +103,7 @@ def setup_logging() -> None:
         return
     import logging
 
-    logger = logging.getLogger("{{ package }}")
+    logger = logging.getLogger(__package__)
     if not logger.handlers:
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
@@ -250,7 +250,7 @@ class BaseClient:
         return self._header_dict(own, extra)
 
     def _header_dict(self, own: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": "{{ distribution }}/{{ version }}"}
+        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if own:
             if self.__api_key is None:
                 raise MissingAPIKeyError(

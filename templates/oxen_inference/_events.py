@@ -1,4 +1,3 @@
-{{ header }}
 """One shared ``/events`` stream per client, serving every waiting job.
 
 The stream is opened before the first enqueue (events are not replayed, so a job's completion must
@@ -41,7 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncEventHub", "EventHub", "SSEDecoder"]
 
-logger = logging.getLogger("{{ package }}")
+logger = logging.getLogger(__package__)
 
 COMPLETED = "media_generation_completed"
 CONNECT_WAIT = 10.0  # how long a submit waits for the stream to open before going on without it

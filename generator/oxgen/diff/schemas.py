@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import naming
-from ..dialect import SUBSCHEMA_KEYWORDS, escape_pointer_token
+from ..normalise import SUBSCHEMA_KEYWORDS, escape_pointer_token
 from . import keywords as kw
 from .rules import Change, change
 from .values import COMPOSITIONS, COVARIANT_MAPS, Context, Emit, compare_values

@@ -1,4 +1,3 @@
-{{ header }}
 """The rest of the API: the model catalog, the queue listing and the generation history."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-{{ header }}
 """Handles on queued generations: ``status()``, ``wait()``, ``cancel()``, ``download()``.
 
 A handle is just a generation id and its client: ``client.job(id)`` rebuilds one at any time,

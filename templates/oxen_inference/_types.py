@@ -1,4 +1,3 @@
-{{ header }}
 """The omit sentinel, type aliases and statuses (no pydantic here: imported by every client)."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-{{ header }}
 """Exact JSON Schema (draft 2020-12) checks for the request classes.
 
 The request classes are ordinary pydantic models, but pydantic alone cannot say everything JSON

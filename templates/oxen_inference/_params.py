@@ -1,4 +1,3 @@
-{{ header }}
 """Turning a call's keyword arguments into the JSON body, checked before anything is sent.
 
 Known models with a schema are validated through their request class
@@ -109,7 +108,7 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
     if entry is None:
         import logging  # imported here, not with the package
 
-        logging.getLogger("{{ package }}").debug("model %r is not in this client's snapshot: parameters sent unchecked", model_id)
+        logging.getLogger(__package__).debug("model %r is not in this client's snapshot: parameters sent unchecked", model_id)
         return dict(params)
     if entry[0] is None:
         return dict(params)

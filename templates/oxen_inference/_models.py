@@ -1,4 +1,3 @@
-{{ header }}
 """The typed shapes of the API's answers (pydantic, built on first use).
 
 Every answer class allows extra keys (kept on the object, reachable as attributes and in

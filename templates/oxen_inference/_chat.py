@@ -1,4 +1,3 @@
-{{ header }}
 """Chat completions (``POST /ai/chat/completions``, OpenAI-compatible), whole or streamed.
 
     completion = client.chat("gpt-4o", messages=[{"role": "user", "content": "Hello"}])

@@ -1,4 +1,3 @@
-{{ header }}
 """Every error the client raises, under one root::
 
     OxenError

@@ -1,0 +1,31 @@
+"""oxgen: generate the typed Python client for Oxen.ai's inference API from its model schemas.
+
+The pipeline, one module per stage (pure stages marked so; I/O only at the edges)::
+
+    fetch ──► snapshot ──► normalise ──► compile ──► render ──► format ──► write
+    (network)  (files)      (pure)        (pure)      (pure)    (ruff)     (files)
+
+Module map:
+
+- ``cli``        the ``oxgen`` command line; imports each command's machinery lazily.
+- ``fetch``      ``oxgen fetch``: the models endpoint -> a new snapshot (retries, deadlines).
+- ``snapshot``   reading and writing snapshots (one JSON file per model + manifest) and catalogs.
+- ``normalise``  Oxen's schema dialect -> standard draft 2020-12; pointers and subschema walks.
+- ``compile``    snapshot -> :class:`~oxgen.ir.PackageIR`: names, routes and classes per model.
+- ``classes``    one model's JSON Schema -> request classes (``ClassIR``), used by ``compile``.
+- ``patterns``   which ECMA-262 patterns the generated package can translate (its own ``_ecma``).
+- ``naming``     every Python identifier the generator emits, decided once.
+- ``literals``   the only way schema text reaches generated code (literals, docstrings).
+- ``routes``     which HTTP route runs a model.
+- ``ir``         the intermediate model that holds every decision; templates only print it.
+- ``templates``  where the templates tree is; runtime modules the generator imports from it.
+- ``render``     IR -> file texts through the templates (runtime modules copied with a header).
+- ``format``     the pinned ruff, in background batches.
+- ``write``      stage, format, then write changed files or compare them (``--check``).
+- ``cache``      what each generated file was made from, so unchanged work is skipped.
+- ``generate``   ``oxgen generate``: sequences the stages above.
+- ``diff/``      ``oxgen diff``: what changed between two snapshots and whether it breaks users.
+- ``mock/``      ``oxgen mock-server``: a snapshot served over Oxen's protocol on loopback.
+"""
+
+__version__ = "0.1.0"
