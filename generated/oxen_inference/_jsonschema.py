@@ -112,10 +112,7 @@ def _resolve(ref: str, root: Schema) -> Schema:
         node = root
         for raw in ref[2:].split("/"):
             token = unquote(raw).replace("~1", "/").replace("~0", "~")
-            if isinstance(node, list):
-                node = node[int(token)]
-            else:
-                node = node[token]
+            node = node[int(token)] if isinstance(node, list) else node[token]
         return node
     if ref.startswith("#"):
         found = _find_anchor(root, ref[1:])
@@ -201,7 +198,7 @@ def _apply(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | No
     seen.merge(sub)
 
 
-def _check(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | None = None) -> None:  # noqa: C901
+def _check(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | None = None) -> None:
     """Raise :class:`Invalid` unless `schema` accepts `value`.
 
     `seen` collects annotations for an enclosing ``unevaluated*`` (each in-place subschema gets a
@@ -326,7 +323,7 @@ def _check_array(
         prefix, items = items, schema.get("additionalItems")
     start = 0
     if isinstance(prefix, list):
-        for i, (item, sub) in enumerate(zip(value, prefix)):
+        for i, (item, sub) in enumerate(zip(value, prefix, strict=False)):
             _check(item, sub, root, _join(path, i))
         start = len(prefix)
         if seen is not None:

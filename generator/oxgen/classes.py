@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from oxgen import normalise, naming, patterns
+from oxgen import naming, normalise, patterns
 from oxgen.ir import ClassIR, FieldIR
 from oxgen.literals import plain, py_literal
 

@@ -59,7 +59,9 @@ def write(
         if check:
             stage = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="oxgen-check-")))
         else:
-            (out / cache.CACHE_DIR).mkdir(parents=True, exist_ok=True)  # one per run: runs never share
+            (out / cache.CACHE_DIR).mkdir(
+                parents=True, exist_ok=True
+            )  # one per run: runs never share
             stage = Path(tempfile.mkdtemp(prefix="stage-", dir=out / cache.CACHE_DIR))
             stack.callback(shutil.rmtree, stage, True)
         formatter = Formatter(stage)

@@ -29,7 +29,9 @@ if TYPE_CHECKING:  # the rest is imported on first use, so that creating a clien
 
 __all__ = ["AsyncOxenBase", "SyncOxenBase"]
 
-EVENTS_IDLE_TIMEOUT = 45.0  # the event stream is dead after this long without a byte (keep-alives every 15 s)
+EVENTS_IDLE_TIMEOUT = (
+    45.0  # the event stream is dead after this long without a byte (keep-alives every 15 s)
+)
 CHAT_ROUTE = "/ai/chat/completions"
 
 
@@ -39,11 +41,21 @@ def _positive(name: str, value: float) -> float:
     return float(value)
 
 
-def _refuse_stream(model_id: str, route: str, params: Mapping[str, Any], extra_body: Mapping[str, Any] | None) -> None:
+def _refuse_stream(
+    model_id: str, route: str, params: Mapping[str, Any], extra_body: Mapping[str, Any] | None
+) -> None:
     """``generate`` returns one answer: a chat stream goes through ``chat(..., stream=True)``."""
     if route == CHAT_ROUTE and (params.get("stream") or (extra_body or {}).get("stream")):
-        raise ValidationError(model_id, [("stream", "generate() cannot stream; call client.chat(model_id, messages=[...], "
-                                          "stream=True), which returns an iterator of ChatCompletionChunk")])
+        raise ValidationError(
+            model_id,
+            [
+                (
+                    "stream",
+                    "generate() cannot stream; call client.chat(model_id, messages=[...], "
+                    "stream=True), which returns an iterator of ChatCompletionChunk",
+                )
+            ],
+        )
 
 
 def _check_queueable(model_id: str) -> None:
@@ -55,9 +67,15 @@ def _check_queueable(model_id: str) -> None:
 
 def _job_ids(payload: Any) -> list[str]:
     rows = payload.get("generations") if isinstance(payload, dict) else None
-    ids = [r["generation_id"] for r in rows or [] if isinstance(r, dict) and isinstance(r.get("generation_id"), str)]
+    ids = [
+        r["generation_id"]
+        for r in rows or []
+        if isinstance(r, dict) and isinstance(r.get("generation_id"), str)
+    ]
     if not ids:
-        raise ValidationError("", [("", f"unexpected answer from POST /ai/queue: {payload!r:.200}")])
+        raise ValidationError(
+            "", [("", f"unexpected answer from POST /ai/queue: {payload!r:.200}")]
+        )
     return ids
 
 
@@ -75,7 +93,13 @@ class SyncOxenBase(SyncAPIClient):
         events: bool = True,
         events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
     ) -> None:
-        super().__init__(api_key=api_key, base_url=base_url, http_client=http_client, max_retries=max_retries, timeout=timeout)
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
         self._use_events = events
         self._events_idle_timeout = _positive("events_idle_timeout", events_idle_timeout)
 
@@ -119,34 +143,79 @@ class SyncOxenBase(SyncAPIClient):
         **params: Any,
     ) -> GenerateResponse:
         """Run `model_id` on its blocking route and return the answer (parameters checked first)."""
-        return self._generate(model_id, params, target_namespace=target_namespace, response_format=response_format,
-                              timeout=timeout, extra_headers=extra_headers, extra_body=extra_body)
+        return self._generate(
+            model_id,
+            params,
+            target_namespace=target_namespace,
+            response_format=response_format,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
 
     def _generate(
-        self, model_id: str, params: Mapping[str, Any], *, target_namespace: str | Omit = OMIT,
-        response_format: str | Omit = OMIT, timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None, extra_body: Mapping[str, Any] | None = None,
+        self,
+        model_id: str,
+        params: Mapping[str, Any],
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> GenerateResponse:
         route = route_for(model_id)
         _refuse_stream(model_id, route, params, extra_body)
-        body = body_for(model_id, params, extra_body=extra_body, target_namespace=target_namespace, response_format=response_format)
-        response = self.request("POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers)
+        body = body_for(
+            model_id,
+            params,
+            extra_body=extra_body,
+            target_namespace=target_namespace,
+            response_format=response_format,
+        )
+        response = self.request(
+            "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
+        )
         from ._models import GenerateResponse
 
         return GenerateResponse.model_validate(response.json())
 
     @overload
-    def chat(self, model_id: str, *, messages: Sequence[ChatMessageParam], stream: Literal[False] = False,
-             timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-             extra_body: Mapping[str, Any] | None = None, **params: Any) -> ChatCompletion: ...
+    def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: Literal[False] = False,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion: ...
     @overload
-    def chat(self, model_id: str, *, messages: Sequence[ChatMessageParam], stream: Literal[True],
-             timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-             extra_body: Mapping[str, Any] | None = None, **params: Any) -> ChatStream: ...
+    def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: Literal[True],
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatStream: ...
     @overload
-    def chat(self, model_id: str, *, messages: Sequence[ChatMessageParam], stream: bool,
-             timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-             extra_body: Mapping[str, Any] | None = None, **params: Any) -> ChatCompletion | ChatStream: ...
+    def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: bool,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion | ChatStream: ...
     def chat(
         self,
         model_id: str,
@@ -170,17 +239,41 @@ class SyncOxenBase(SyncAPIClient):
         """
         from ._chat import chat_sync
 
-        return chat_sync(self, model_id, messages, params, stream=stream, timeout=timeout,
-                        extra_headers=extra_headers, extra_body=extra_body)
+        return chat_sync(
+            self,
+            model_id,
+            messages,
+            params,
+            stream=stream,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
 
     @overload
-    def submit(self, model_id: str, *, num_generations: Omit = OMIT, target_namespace: str | Omit = OMIT,
-               timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-               extra_body: Mapping[str, Any] | None = None, **params: Any) -> Job: ...
+    def submit(
+        self,
+        model_id: str,
+        *,
+        num_generations: Omit = OMIT,
+        target_namespace: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> Job: ...
     @overload
-    def submit(self, model_id: str, *, num_generations: int, target_namespace: str | Omit = OMIT,
-               timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-               extra_body: Mapping[str, Any] | None = None, **params: Any) -> list[Job]: ...
+    def submit(
+        self,
+        model_id: str,
+        *,
+        num_generations: int,
+        target_namespace: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> list[Job]: ...
     def submit(
         self,
         model_id: str,
@@ -193,18 +286,46 @@ class SyncOxenBase(SyncAPIClient):
         **params: Any,
     ) -> Job | list[Job]:
         """Enqueue `model_id` (``POST /ai/queue``): a Job, or a list of them when `num_generations` is given."""
-        return self._submit(model_id, params, num_generations=num_generations, target_namespace=target_namespace,
-                            timeout=timeout, extra_headers=extra_headers, extra_body=extra_body)
+        return self._submit(
+            model_id,
+            params,
+            num_generations=num_generations,
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
 
     def _submit(
-        self, model_id: str, params: Mapping[str, Any], *, num_generations: int | Omit = OMIT,
-        target_namespace: str | Omit = OMIT, timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None, extra_body: Mapping[str, Any] | None = None,
+        self,
+        model_id: str,
+        params: Mapping[str, Any],
+        *,
+        num_generations: int | Omit = OMIT,
+        target_namespace: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> Job | list[Job]:
         _check_queueable(model_id)
-        body = body_for(model_id, params, extra_body=extra_body, num_generations=num_generations, target_namespace=target_namespace)
-        epoch = self._hub.start()  # the stream is open before the job exists: no event can be missed
-        response = self.request("POST", "/ai/queue", json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers)
+        body = body_for(
+            model_id,
+            params,
+            extra_body=extra_body,
+            num_generations=num_generations,
+            target_namespace=target_namespace,
+        )
+        epoch = (
+            self._hub.start()
+        )  # the stream is open before the job exists: no event can be missed
+        response = self.request(
+            "POST",
+            "/ai/queue",
+            json=body,
+            unsafe=True,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
         from ._jobs import Job
 
         jobs = [Job(self, gid, epoch=epoch, model_id=model_id) for gid in _job_ids(response.json())]
@@ -217,12 +338,19 @@ class SyncOxenBase(SyncAPIClient):
         return Job(self, generation_id)
 
     def download_url(
-        self, url: str, path: str | os.PathLike[str], *, progress: Progress | None = None, timeout: Timeout | Omit = OMIT
+        self,
+        url: str,
+        path: str | os.PathLike[str],
+        *,
+        progress: Progress | None = None,
+        timeout: Timeout | Omit = OMIT,
     ) -> Path:
         """Stream `url` to `path`; the API key goes only to the API's own origin."""
         from ._jobs import download_sync
 
-        response = self.request("GET", url, stream=True, timeout=timeout, extra_headers={"Accept": "*/*"})
+        response = self.request(
+            "GET", url, stream=True, timeout=timeout, extra_headers={"Accept": "*/*"}
+        )
         return download_sync(response, url, path, progress)
 
     def close(self) -> None:
@@ -234,7 +362,12 @@ class SyncOxenBase(SyncAPIClient):
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
@@ -252,7 +385,13 @@ class AsyncOxenBase(AsyncAPIClient):
         events: bool = True,
         events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
     ) -> None:
-        super().__init__(api_key=api_key, base_url=base_url, http_client=http_client, max_retries=max_retries, timeout=timeout)
+        super().__init__(
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
         self._use_events = events
         self._events_idle_timeout = _positive("events_idle_timeout", events_idle_timeout)
 
@@ -261,7 +400,9 @@ class AsyncOxenBase(AsyncAPIClient):
         """The shared event stream (or poller) serving every waiting job of this client."""
         from ._events import AsyncEventHub
 
-        return AsyncEventHub(self, use_events=self._use_events, idle_timeout=self._events_idle_timeout)
+        return AsyncEventHub(
+            self, use_events=self._use_events, idle_timeout=self._events_idle_timeout
+        )
 
     @cached_property
     def models(self) -> AsyncModels:
@@ -296,34 +437,79 @@ class AsyncOxenBase(AsyncAPIClient):
         **params: Any,
     ) -> GenerateResponse:
         """Run `model_id` on its blocking route and return the answer (parameters checked first)."""
-        return await self._generate(model_id, params, target_namespace=target_namespace, response_format=response_format,
-                                    timeout=timeout, extra_headers=extra_headers, extra_body=extra_body)
+        return await self._generate(
+            model_id,
+            params,
+            target_namespace=target_namespace,
+            response_format=response_format,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
 
     async def _generate(
-        self, model_id: str, params: Mapping[str, Any], *, target_namespace: str | Omit = OMIT,
-        response_format: str | Omit = OMIT, timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None, extra_body: Mapping[str, Any] | None = None,
+        self,
+        model_id: str,
+        params: Mapping[str, Any],
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> GenerateResponse:
         route = route_for(model_id)
         _refuse_stream(model_id, route, params, extra_body)
-        body = body_for(model_id, params, extra_body=extra_body, target_namespace=target_namespace, response_format=response_format)
-        response = await self.request("POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers)
+        body = body_for(
+            model_id,
+            params,
+            extra_body=extra_body,
+            target_namespace=target_namespace,
+            response_format=response_format,
+        )
+        response = await self.request(
+            "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
+        )
         from ._models import GenerateResponse
 
         return GenerateResponse.model_validate(response.json())
 
     @overload
-    async def chat(self, model_id: str, *, messages: Sequence[ChatMessageParam], stream: Literal[False] = False,
-                   timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-                   extra_body: Mapping[str, Any] | None = None, **params: Any) -> ChatCompletion: ...
+    async def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: Literal[False] = False,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion: ...
     @overload
-    async def chat(self, model_id: str, *, messages: Sequence[ChatMessageParam], stream: Literal[True],
-                   timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-                   extra_body: Mapping[str, Any] | None = None, **params: Any) -> AsyncChatStream: ...
+    async def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: Literal[True],
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> AsyncChatStream: ...
     @overload
-    async def chat(self, model_id: str, *, messages: Sequence[ChatMessageParam], stream: bool,
-                   timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-                   extra_body: Mapping[str, Any] | None = None, **params: Any) -> ChatCompletion | AsyncChatStream: ...
+    async def chat(
+        self,
+        model_id: str,
+        *,
+        messages: Sequence[ChatMessageParam],
+        stream: bool,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ChatCompletion | AsyncChatStream: ...
     async def chat(
         self,
         model_id: str,
@@ -347,17 +533,41 @@ class AsyncOxenBase(AsyncAPIClient):
         """
         from ._chat import chat_async
 
-        return await chat_async(self, model_id, messages, params, stream=stream, timeout=timeout,
-                              extra_headers=extra_headers, extra_body=extra_body)
+        return await chat_async(
+            self,
+            model_id,
+            messages,
+            params,
+            stream=stream,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
 
     @overload
-    async def submit(self, model_id: str, *, num_generations: Omit = OMIT, target_namespace: str | Omit = OMIT,
-                     timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-                     extra_body: Mapping[str, Any] | None = None, **params: Any) -> AsyncJob: ...
+    async def submit(
+        self,
+        model_id: str,
+        *,
+        num_generations: Omit = OMIT,
+        target_namespace: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> AsyncJob: ...
     @overload
-    async def submit(self, model_id: str, *, num_generations: int, target_namespace: str | Omit = OMIT,
-                     timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
-                     extra_body: Mapping[str, Any] | None = None, **params: Any) -> list[AsyncJob]: ...
+    async def submit(
+        self,
+        model_id: str,
+        *,
+        num_generations: int,
+        target_namespace: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> list[AsyncJob]: ...
     async def submit(
         self,
         model_id: str,
@@ -370,21 +580,51 @@ class AsyncOxenBase(AsyncAPIClient):
         **params: Any,
     ) -> AsyncJob | list[AsyncJob]:
         """Enqueue `model_id` (``POST /ai/queue``): a job, or a list of them when `num_generations` is given."""
-        return await self._submit(model_id, params, num_generations=num_generations, target_namespace=target_namespace,
-                                  timeout=timeout, extra_headers=extra_headers, extra_body=extra_body)
+        return await self._submit(
+            model_id,
+            params,
+            num_generations=num_generations,
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        )
 
     async def _submit(
-        self, model_id: str, params: Mapping[str, Any], *, num_generations: int | Omit = OMIT,
-        target_namespace: str | Omit = OMIT, timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None, extra_body: Mapping[str, Any] | None = None,
+        self,
+        model_id: str,
+        params: Mapping[str, Any],
+        *,
+        num_generations: int | Omit = OMIT,
+        target_namespace: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
     ) -> AsyncJob | list[AsyncJob]:
         _check_queueable(model_id)
-        body = body_for(model_id, params, extra_body=extra_body, num_generations=num_generations, target_namespace=target_namespace)
-        epoch = await self._hub.start()  # the stream is open before the job exists: no event can be missed
-        response = await self.request("POST", "/ai/queue", json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers)
+        body = body_for(
+            model_id,
+            params,
+            extra_body=extra_body,
+            num_generations=num_generations,
+            target_namespace=target_namespace,
+        )
+        epoch = (
+            await self._hub.start()
+        )  # the stream is open before the job exists: no event can be missed
+        response = await self.request(
+            "POST",
+            "/ai/queue",
+            json=body,
+            unsafe=True,
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
         from ._jobs import AsyncJob
 
-        jobs = [AsyncJob(self, gid, epoch=epoch, model_id=model_id) for gid in _job_ids(response.json())]
+        jobs = [
+            AsyncJob(self, gid, epoch=epoch, model_id=model_id) for gid in _job_ids(response.json())
+        ]
         return jobs[0] if isinstance(num_generations, Omit) else jobs
 
     def job(self, generation_id: str) -> AsyncJob:
@@ -394,12 +634,19 @@ class AsyncOxenBase(AsyncAPIClient):
         return AsyncJob(self, generation_id)
 
     async def download_url(
-        self, url: str, path: str | os.PathLike[str], *, progress: Progress | None = None, timeout: Timeout | Omit = OMIT
+        self,
+        url: str,
+        path: str | os.PathLike[str],
+        *,
+        progress: Progress | None = None,
+        timeout: Timeout | Omit = OMIT,
     ) -> Path:
         """Stream `url` to `path`; the API key goes only to the API's own origin."""
         from ._jobs import download_async
 
-        response = await self.request("GET", url, stream=True, timeout=timeout, extra_headers={"Accept": "*/*"})
+        response = await self.request(
+            "GET", url, stream=True, timeout=timeout, extra_headers={"Accept": "*/*"}
+        )
         return await download_async(response, url, path, progress)
 
     async def close(self) -> None:
@@ -411,5 +658,10 @@ class AsyncOxenBase(AsyncAPIClient):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()

@@ -78,7 +78,10 @@ def _default_timeout() -> httpx.Timeout:
 def _route_timeouts() -> dict[str, httpx.Timeout]:
     import httpx
 
-    return {path: httpx.Timeout(read, connect=CONNECT_TIMEOUT) for path, read in ROUTE_READ_TIMEOUTS.items()}
+    return {
+        path: httpx.Timeout(read, connect=CONNECT_TIMEOUT)
+        for path, read in ROUTE_READ_TIMEOUTS.items()
+    }
 
 
 def __getattr__(name: str) -> Any:
@@ -138,7 +141,9 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
     return max(0.0, email.utils.mktime_tz(parsed) - (time.time() if now is None else now))
 
 
-def backoff_delay(attempt: int, *, initial: float = INITIAL_RETRY_DELAY, maximum: float = MAX_RETRY_DELAY) -> float:
+def backoff_delay(
+    attempt: int, *, initial: float = INITIAL_RETRY_DELAY, maximum: float = MAX_RETRY_DELAY
+) -> float:
     """Exponential backoff with jitter: ``initial * 2**attempt`` capped at `maximum`, minus up to 25%."""
     return min(maximum, initial * (2.0**attempt)) * (1.0 - 0.25 * random.random())
 
@@ -153,7 +158,9 @@ def retry_delay(attempt: int, headers: Mapping[str, str] | None) -> float:
 
 
 def retryable_status(status: int, unsafe: bool) -> bool:
-    return status in (UNSAFE_RETRY_STATUSES if unsafe else SAFE_RETRY_STATUSES) or (not unsafe and status >= 500)
+    return status in (UNSAFE_RETRY_STATUSES if unsafe else SAFE_RETRY_STATUSES) or (
+        not unsafe and status >= 500
+    )
 
 
 def retryable_exception(exc: httpx.TransportError, unsafe: bool) -> bool:
@@ -183,9 +190,16 @@ def _clip(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
     import httpx
 
     remaining = max(0.001, remaining)
+
     def clip(v: float | None) -> float:
         return remaining if v is None else min(v, remaining)
-    return httpx.Timeout(connect=clip(timeout.connect), read=clip(timeout.read), write=clip(timeout.write), pool=clip(timeout.pool))
+
+    return httpx.Timeout(
+        connect=clip(timeout.connect),
+        read=clip(timeout.read),
+        write=clip(timeout.write),
+        pool=clip(timeout.pool),
+    )
 
 
 class BaseClient:
@@ -201,7 +215,9 @@ class BaseClient:
     ) -> None:
         setup_logging()
         self.__api_key = api_key if api_key is not None else os.environ.get("OXEN_API_KEY") or None
-        self._base_url = str(base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        self._base_url = str(
+            base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL
+        ).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
 
@@ -245,7 +261,9 @@ class BaseClient:
             if cached is None:  # made once: httpx copies Headers objects without re-encoding them
                 import httpx
 
-                cached = self.__dict__["_own_headers"] = httpx.Headers(self._header_dict(True, None))
+                cached = self.__dict__["_own_headers"] = httpx.Headers(
+                    self._header_dict(True, None)
+                )
             return cached
         return self._header_dict(own, extra)
 
@@ -266,7 +284,11 @@ class BaseClient:
         import httpx
 
         other = httpx.URL(str(url))
-        return (other.scheme, other.host, other.port) == (self.base_url.scheme, self.base_url.host, self.base_url.port)
+        return (other.scheme, other.host, other.port) == (
+            self.base_url.scheme,
+            self.base_url.host,
+            self.base_url.port,
+        )
 
     def _timeout_for(self, path: str, given: Timeout | Omit) -> httpx.Timeout:
         if not isinstance(given, Omit):
@@ -279,7 +301,11 @@ class BaseClient:
         logger = _logger()
         if logger.isEnabledFor(_DEBUG):
             logger.debug(
-                "request %s %s attempt=%d headers=%s", request.method, request.url, attempt + 1, redact_headers(request.headers)
+                "request %s %s attempt=%d headers=%s",
+                request.method,
+                request.url,
+                attempt + 1,
+                redact_headers(request.headers),
             )
 
     def _log_response(self, response: httpx.Response, started: float) -> None:
@@ -294,8 +320,14 @@ class BaseClient:
             )
 
     def _next_delay(
-        self, attempt: int, unsafe: bool, deadline: float | None, *, status: int | None = None,
-        headers: Mapping[str, str] | None = None, exc: httpx.TransportError | None = None,
+        self,
+        attempt: int,
+        unsafe: bool,
+        deadline: float | None,
+        *,
+        status: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        exc: httpx.TransportError | None = None,
     ) -> float | None:
         """Seconds to wait before retrying, or None to give up."""
         if attempt >= self.max_retries:
@@ -307,11 +339,17 @@ class BaseClient:
         delay = retry_delay(attempt, headers)
         if deadline is not None and time.monotonic() + delay >= deadline:
             return None
-        _logger().info("retrying in %.2fs (attempt %d, %s)", delay, attempt + 2, status or type(exc).__name__)
+        _logger().info(
+            "retrying in %.2fs (attempt %d, %s)", delay, attempt + 2, status or type(exc).__name__
+        )
         return delay
 
     def _prepare(
-        self, method: str, path: str, timeout: Timeout | Omit, extra_headers: Mapping[str, str] | None,
+        self,
+        method: str,
+        path: str,
+        timeout: Timeout | Omit,
+        extra_headers: Mapping[str, str] | None,
         deadline: float | None,
     ) -> tuple[str | httpx.URL, Mapping[str, str], httpx.Timeout]:
         url = self._url(path)
@@ -337,14 +375,23 @@ class SyncAPIClient(BaseClient):
             import httpx
 
             self.__http = httpx.Client(
-                timeout=_default_timeout(), limits=httpx.Limits(max_connections=100, max_keepalive_connections=20)
+                timeout=_default_timeout(),
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             )
         return self.__http
 
     def request(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
-        timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None, unsafe: bool = False,
-        deadline: float | None = None, stream: bool = False,
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        unsafe: bool = False,
+        deadline: float | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise."""
         import httpx  # the first request pays for importing httpx
@@ -352,7 +399,9 @@ class SyncAPIClient(BaseClient):
         attempt = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)
-            request = self._http.build_request(method, url, json=json, params=params, headers=headers, timeout=limit)
+            request = self._http.build_request(
+                method, url, json=json, params=params, headers=headers, timeout=limit
+            )
             self._log_request(request, attempt)
             started = time.monotonic()
             try:
@@ -365,7 +414,9 @@ class SyncAPIClient(BaseClient):
                 self._log_response(response, started)
                 if response.is_success:
                     return response
-                delay = self._next_delay(attempt, unsafe, deadline, status=response.status_code, headers=response.headers)
+                delay = self._next_delay(
+                    attempt, unsafe, deadline, status=response.status_code, headers=response.headers
+                )
                 response.read()
                 response.close()
                 if delay is None:
@@ -397,14 +448,23 @@ class AsyncAPIClient(BaseClient):
             import httpx
 
             self.__http = httpx.AsyncClient(
-                timeout=_default_timeout(), limits=httpx.Limits(max_connections=200, max_keepalive_connections=50)
+                timeout=_default_timeout(),
+                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
             )
         return self.__http
 
     async def request(
-        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
-        timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None, unsafe: bool = False,
-        deadline: float | None = None, stream: bool = False,
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        unsafe: bool = False,
+        deadline: float | None = None,
+        stream: bool = False,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise."""
         import httpx  # the first request pays for importing httpx
@@ -412,7 +472,9 @@ class AsyncAPIClient(BaseClient):
         attempt = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)
-            request = self._http.build_request(method, url, json=json, params=params, headers=headers, timeout=limit)
+            request = self._http.build_request(
+                method, url, json=json, params=params, headers=headers, timeout=limit
+            )
             self._log_request(request, attempt)
             started = time.monotonic()
             try:
@@ -425,7 +487,9 @@ class AsyncAPIClient(BaseClient):
                 self._log_response(response, started)
                 if response.is_success:
                     return response
-                delay = self._next_delay(attempt, unsafe, deadline, status=response.status_code, headers=response.headers)
+                delay = self._next_delay(
+                    attempt, unsafe, deadline, status=response.status_code, headers=response.headers
+                )
                 await response.aread()
                 await response.aclose()
                 if delay is None:
@@ -440,4 +504,3 @@ class AsyncAPIClient(BaseClient):
         """Close the connections (only those of an ``httpx.AsyncClient`` the client made itself)."""
         if self._owns_http and self.__http is not None:
             await self.__http.aclose()
-

@@ -125,25 +125,49 @@ ChatMessageParam: TypeAlias = Mapping[str, Any] | ChatMessage
 
 
 def _messages(model_id: str, messages: object) -> list[Any]:
-    if isinstance(messages, (str, bytes, Mapping)) or not isinstance(messages, Sequence) or not messages:
-        raise ValidationError(model_id, [("messages", 'must be a non-empty list of {"role": ..., "content": ...} messages')])
+    if (
+        isinstance(messages, (str, bytes, Mapping))
+        or not isinstance(messages, Sequence)
+        or not messages
+    ):
+        raise ValidationError(
+            model_id,
+            [("messages", 'must be a non-empty list of {"role": ..., "content": ...} messages')],
+        )
     out: list[Any] = []
     for i, message in enumerate(messages):
         if isinstance(message, pydantic.BaseModel):
             message = message.model_dump(mode="json", exclude_none=True, by_alias=True)
         if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
-            raise ValidationError(model_id, [(f"messages.{i}", f"must be a mapping with a string 'role' (got {message!r:.80})")])
+            raise ValidationError(
+                model_id,
+                [
+                    (
+                        f"messages.{i}",
+                        f"must be a mapping with a string 'role' (got {message!r:.80})",
+                    )
+                ],
+            )
         out.append(dict(message))
     return out
 
 
 def chat_body(
-    model_id: str, messages: object, params: Mapping[str, Any], *, stream: bool, extra_body: Mapping[str, Any] | None
+    model_id: str,
+    messages: object,
+    params: Mapping[str, Any],
+    *,
+    stream: bool,
+    extra_body: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """The JSON body of a chat call, checked: the model must be a chat model (when known), messages a list."""
     entry = MODELS.get(model_id)
     if entry is not None and entry[2] != CHAT_ROUTE:
-        where = f"it runs on POST {entry[2]}: call generate()" if entry[2] else "it has no inference route"
+        where = (
+            f"it runs on POST {entry[2]}: call generate()"
+            if entry[2]
+            else "it has no inference route"
+        )
         raise ValidationError(model_id, [("", f"not a chat model; {where}")])
     body: dict[str, Any] = {"model": model_id, "messages": _messages(model_id, messages)}
     body.update({k: v for k, v in params.items() if not isinstance(v, Omit)})
@@ -172,9 +196,14 @@ class _ChunkReader:
     def end(self) -> ChatCompletionChunk | None:
         """The stream's body ended: the last event (if unterminated); raises if the answer is cut short."""
         chunk = self.feed("")
-        if not (self.done or self.finished or (chunk is not None and any(c.finish_reason for c in chunk.choices))):
+        if not (
+            self.done
+            or self.finished
+            or (chunk is not None and any(c.finish_reason for c in chunk.choices))
+        ):
             raise APIConnectionError(
-                "the chat stream ended before it was complete (no finish_reason, no [DONE])", request=self.response.request
+                "the chat stream ended before it was complete (no finish_reason, no [DONE])",
+                request=self.response.request,
             )
         return chunk
 
@@ -187,15 +216,30 @@ class _ChunkReader:
         try:
             payload = json.loads(data)
         except ValueError:
-            raise APIStreamError(f"unparsable chunk in the chat stream: {data!r:.200}", response=self.response, body=data) from None
+            raise APIStreamError(
+                f"unparsable chunk in the chat stream: {data!r:.200}",
+                response=self.response,
+                body=data,
+            ) from None
         if event == "error" or (isinstance(payload, dict) and "error" in payload):
-            envelope = payload if isinstance(payload, dict) and "error" in payload else {"error": payload}
+            envelope = (
+                payload if isinstance(payload, dict) and "error" in payload else {"error": payload}
+            )
             message, kind = parse_error_body(envelope)
-            raise APIStreamError(message or "error in the chat stream", response=self.response, body=payload, type=kind)
+            raise APIStreamError(
+                message or "error in the chat stream",
+                response=self.response,
+                body=payload,
+                type=kind,
+            )
         try:
             chunk = ChatCompletionChunk.model_validate(payload)
         except pydantic.ValidationError as exc:
-            raise APIStreamError(f"unexpected chunk in the chat stream: {data!r:.200}", response=self.response, body=payload) from exc
+            raise APIStreamError(
+                f"unexpected chunk in the chat stream: {data!r:.200}",
+                response=self.response,
+                body=payload,
+            ) from exc
         if any(c.finish_reason for c in chunk.choices):
             self.finished = True
         return chunk
@@ -210,7 +254,12 @@ def _not_a_stream(response: httpx.Response) -> APIStreamError:
         body = response.text
     message, kind = parse_error_body(body)
     kind_of = response.headers.get("content-type", "no content type")
-    return APIStreamError(message or f"expected a chat event stream, got {kind_of}", response=response, body=body, type=kind)
+    return APIStreamError(
+        message or f"expected a chat event stream, got {kind_of}",
+        response=response,
+        body=body,
+        type=kind,
+    )
 
 
 def _is_stream(response: httpx.Response) -> bool:
@@ -264,7 +313,12 @@ class ChatStream:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.close()
 
 
@@ -313,7 +367,12 @@ class AsyncChatStream:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.close()
 
 
@@ -324,12 +383,26 @@ def _headers(stream: bool, extra_headers: Mapping[str, str] | None) -> dict[str,
 
 
 def chat_sync(
-    client: SyncAPIClient, model_id: str, messages: Sequence[ChatMessageParam], params: Mapping[str, Any], *,
-    stream: bool, timeout: Timeout | Omit, extra_headers: Mapping[str, str] | None, extra_body: Mapping[str, Any] | None,
+    client: SyncAPIClient,
+    model_id: str,
+    messages: Sequence[ChatMessageParam],
+    params: Mapping[str, Any],
+    *,
+    stream: bool,
+    timeout: Timeout | Omit,
+    extra_headers: Mapping[str, str] | None,
+    extra_body: Mapping[str, Any] | None,
 ) -> ChatCompletion | ChatStream:
     body = chat_body(model_id, messages, params, stream=stream, extra_body=extra_body)
-    response = client.request("POST", CHAT_ROUTE, json=body, unsafe=True, timeout=timeout,
-                              extra_headers=_headers(stream, extra_headers), stream=stream)
+    response = client.request(
+        "POST",
+        CHAT_ROUTE,
+        json=body,
+        unsafe=True,
+        timeout=timeout,
+        extra_headers=_headers(stream, extra_headers),
+        stream=stream,
+    )
     if not stream:
         return ChatCompletion.model_validate(response.json())
     if not _is_stream(response):
@@ -342,12 +415,26 @@ def chat_sync(
 
 
 async def chat_async(
-    client: AsyncAPIClient, model_id: str, messages: Sequence[ChatMessageParam], params: Mapping[str, Any], *,
-    stream: bool, timeout: Timeout | Omit, extra_headers: Mapping[str, str] | None, extra_body: Mapping[str, Any] | None,
+    client: AsyncAPIClient,
+    model_id: str,
+    messages: Sequence[ChatMessageParam],
+    params: Mapping[str, Any],
+    *,
+    stream: bool,
+    timeout: Timeout | Omit,
+    extra_headers: Mapping[str, str] | None,
+    extra_body: Mapping[str, Any] | None,
 ) -> ChatCompletion | AsyncChatStream:
     body = chat_body(model_id, messages, params, stream=stream, extra_body=extra_body)
-    response = await client.request("POST", CHAT_ROUTE, json=body, unsafe=True, timeout=timeout,
-                                    extra_headers=_headers(stream, extra_headers), stream=stream)
+    response = await client.request(
+        "POST",
+        CHAT_ROUTE,
+        json=body,
+        unsafe=True,
+        timeout=timeout,
+        extra_headers=_headers(stream, extra_headers),
+        stream=stream,
+    )
     if not stream:
         return ChatCompletion.model_validate(response.json())
     if not _is_stream(response):

@@ -164,7 +164,9 @@ class _Hub(Generic[W]):
 
 def _rows(payload: Any) -> list[dict[str, Any]]:
     rows = payload.get("generations") if isinstance(payload, dict) else None
-    return [r for r in rows or [] if isinstance(r, dict) and isinstance(r.get("generation_id"), str)]
+    return [
+        r for r in rows or [] if isinstance(r, dict) and isinstance(r.get("generation_id"), str)
+    ]
 
 
 class _SyncWaiter:
@@ -179,7 +181,9 @@ class _SyncWaiter:
 class EventHub(_Hub[_SyncWaiter]):
     """The blocking client's hub: one daemon thread reads the stream and reconciles."""
 
-    def __init__(self, client: SyncAPIClient, *, use_events: bool = True, idle_timeout: float = IDLE_TIMEOUT) -> None:
+    def __init__(
+        self, client: SyncAPIClient, *, use_events: bool = True, idle_timeout: float = IDLE_TIMEOUT
+    ) -> None:
         super().__init__()
         self._client = client
         self.use_events = use_events
@@ -190,7 +194,9 @@ class EventHub(_Hub[_SyncWaiter]):
         self._thread: threading.Thread | None = None
         self._response: httpx.Response | None = None
 
-    def _deliver(self, waiter: _SyncWaiter, row: Generation | None, error: BaseException | None) -> None:
+    def _deliver(
+        self, waiter: _SyncWaiter, row: Generation | None, error: BaseException | None
+    ) -> None:
         waiter.row, waiter.error = row, error
         waiter.event.set()
 
@@ -273,12 +279,19 @@ class EventHub(_Hub[_SyncWaiter]):
 
     def _stream(self) -> None:
         response = self._client.request(
-            "GET", "/events", stream=True, timeout=self.stream_timeout(),
+            "GET",
+            "/events",
+            stream=True,
+            timeout=self.stream_timeout(),
             extra_headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )
         try:
             if "text/event-stream" not in response.headers.get("content-type", ""):
-                raise NotFoundError("the events route did not answer with an event stream", response=response, body=None)
+                raise NotFoundError(
+                    "the events route did not answer with an event stream",
+                    response=response,
+                    body=None,
+                )
             with self._lock:
                 self._response = response
                 self.epoch += 1
@@ -359,7 +372,9 @@ class EventHub(_Hub[_SyncWaiter]):
 class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
     """The asyncio client's hub: one task reads the stream; thousands of waiters are futures."""
 
-    def __init__(self, client: AsyncAPIClient, *, use_events: bool = True, idle_timeout: float = IDLE_TIMEOUT) -> None:
+    def __init__(
+        self, client: AsyncAPIClient, *, use_events: bool = True, idle_timeout: float = IDLE_TIMEOUT
+    ) -> None:
         super().__init__()
         self._client = client
         self.use_events = use_events
@@ -369,7 +384,12 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _deliver(self, waiter: asyncio.Future[Generation], row: Generation | None, error: BaseException | None) -> None:
+    def _deliver(
+        self,
+        waiter: asyncio.Future[Generation],
+        row: Generation | None,
+        error: BaseException | None,
+    ) -> None:
         if waiter.done():
             return
         if error is not None:
@@ -463,12 +483,19 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
 
     async def _stream(self) -> None:
         response = await self._client.request(
-            "GET", "/events", stream=True, timeout=self.stream_timeout(),
+            "GET",
+            "/events",
+            stream=True,
+            timeout=self.stream_timeout(),
             extra_headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )
         try:
             if "text/event-stream" not in response.headers.get("content-type", ""):
-                raise NotFoundError("the events route did not answer with an event stream", response=response, body=None)
+                raise NotFoundError(
+                    "the events route did not answer with an event stream",
+                    response=response,
+                    body=None,
+                )
             self.epoch += 1
             self.connected = True
             self._set_up()
@@ -514,7 +541,9 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
         missing = self.plan_missing(_rows(await self._get("/ai/queue")))
         if len(missing) > PER_ID_LIMIT:
             for status in TERMINAL_STATUSES:
-                missing &= self.plan_missing(_rows(await self._get("/ai/queue", {"status": status})))
+                missing &= self.plan_missing(
+                    _rows(await self._get("/ai/queue", {"status": status}))
+                )
         fetch: Callable[[str], Awaitable[Any]] = self._get
         for gid in sorted(missing)[: PER_ID_LIMIT * 4]:
             try:

@@ -53,7 +53,13 @@ __all__ = [
     "WaitTimeoutError",
 ]
 
-REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-oxen-request-id", "x-amzn-requestid", "cf-ray")
+REQUEST_ID_HEADERS = (
+    "x-request-id",
+    "request-id",
+    "x-oxen-request-id",
+    "x-amzn-requestid",
+    "cf-ray",
+)
 
 
 class OxenError(Exception):
@@ -95,7 +101,9 @@ class APIStatusError(APIError):
     response header that carries one).
     """
 
-    def __init__(self, message: str, *, response: httpx.Response, body: object, type: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, response: httpx.Response, body: object, type: str | None = None
+    ) -> None:
         super().__init__(message, response.request)
         self.response = response
         self.status_code = response.status_code
@@ -143,7 +151,9 @@ class APIStreamError(APIError):
     data, parsed when it is JSON), `response` and `request_id`. Streams are never retried.
     """
 
-    def __init__(self, message: str, *, response: httpx.Response, body: object, type: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, response: httpx.Response, body: object, type: str | None = None
+    ) -> None:
         super().__init__(message, response.request)
         self.response = response
         self.body = body
@@ -154,14 +164,18 @@ class APIStreamError(APIError):
 class APIConnectionError(APIError):
     """No answer from the API (connection refused, reset, DNS, TLS, ...)."""
 
-    def __init__(self, message: str = "connection error", *, request: httpx.Request | None = None) -> None:
+    def __init__(
+        self, message: str = "connection error", *, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(message, request)
 
 
 class APITimeoutError(APIConnectionError):
     """The API did not answer in time."""
 
-    def __init__(self, message: str = "request timed out", *, request: httpx.Request | None = None) -> None:
+    def __init__(
+        self, message: str = "request timed out", *, request: httpx.Request | None = None
+    ) -> None:
         super().__init__(message, request=request)
 
 
@@ -176,7 +190,9 @@ class GenerationFailedError(OxenError):
         self.generation_id = generation.generation_id
         self.status = generation.status
         self.error_message = generation.error_message
-        what = generation.error_message or ("cancelled" if generation.status == "cancelled" else "no message")
+        what = generation.error_message or (
+            "cancelled" if generation.status == "cancelled" else "no message"
+        )
         super().__init__(f"generation {generation.generation_id} {generation.status}: {what}")
 
 

@@ -64,7 +64,9 @@ def _checked(row: Generation, raise_on_failure: bool) -> Generation:
 
 
 class _JobBase:
-    def __init__(self, generation_id: str, *, epoch: int | None = None, model_id: str | None = None) -> None:
+    def __init__(
+        self, generation_id: str, *, epoch: int | None = None, model_id: str | None = None
+    ) -> None:
         self.id = generation_id
         self.model_id = model_id
         self._epoch = epoch  # the event stream's epoch when the job was enqueued
@@ -98,21 +100,32 @@ class Job(_JobBase):
     """A queued generation, for the blocking client. Rebuild one with ``client.job(id)``."""
 
     def __init__(
-        self, client: SyncOxenBase, generation_id: str, *, epoch: int | None = None, model_id: str | None = None
+        self,
+        client: SyncOxenBase,
+        generation_id: str,
+        *,
+        epoch: int | None = None,
+        model_id: str | None = None,
     ) -> None:
         super().__init__(generation_id, epoch=epoch, model_id=model_id)
         self._client = client
 
-    def status(self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None) -> Generation:
+    def status(
+        self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
+    ) -> Generation:
         """The job's current row (``GET /ai/queue/{id}``)."""
         row = Generation.model_validate(
-            self._client.get_json(f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers)
+            self._client.get_json(
+                f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
+            )
         )
         if row.done:
             self._client._hub.report(row)
         return self._seen(row)
 
-    def wait(self, timeout: float | None = DEFAULT_WAIT, *, raise_on_failure: bool = True) -> Generation:
+    def wait(
+        self, timeout: float | None = DEFAULT_WAIT, *, raise_on_failure: bool = True
+    ) -> Generation:
         """Block until the job ends, at most `timeout` seconds of wall-clock time (None: no limit).
 
         Returns the final row. Raises GenerationFailedError if it failed or was cancelled (unless
@@ -126,9 +139,13 @@ class Job(_JobBase):
         waiter = hub.register(self.id)
         try:
             if not hub.current(self._epoch) and not waiter.event.is_set():
-                self.status(timeout=30.0 if deadline is None else max(0.001, deadline - time.monotonic()))
+                self.status(
+                    timeout=30.0 if deadline is None else max(0.001, deadline - time.monotonic())
+                )
             if not waiter.event.wait(_remaining(deadline)):
-                raise WaitTimeoutError(self.id, timeout or 0.0, self.last.status if self.last else None)
+                raise WaitTimeoutError(
+                    self.id, timeout or 0.0, self.last.status if self.last else None
+                )
         finally:
             hub.unregister(self.id, waiter)
         if waiter.error is not None:
@@ -136,9 +153,13 @@ class Job(_JobBase):
         assert waiter.row is not None
         return _checked(self._seen(waiter.row), raise_on_failure)
 
-    def cancel(self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None) -> Cancellation:
+    def cancel(
+        self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
+    ) -> Cancellation:
         """Cancel the job while it is queued or processing (``DELETE /ai/queue/{id}``)."""
-        response = self._client.request("DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers)
+        response = self._client.request(
+            "DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
+        )
         result = Cancellation.model_validate(response.json())
         row = Generation(generation_id=self.id, status="cancelled", model_name=self.model_id)
         self._client._hub.report(self._seen(row))
@@ -158,29 +179,44 @@ class Job(_JobBase):
         needed. The file appears complete or not at all. The API key is sent only if the result
         lives on the API's own origin.
         """
-        row = self.last if self.last is not None and self.last.succeeded else self.wait(wait_timeout)
-        return self._client.download_url(self._result_url(row), path, progress=progress, timeout=timeout)
+        row = (
+            self.last if self.last is not None and self.last.succeeded else self.wait(wait_timeout)
+        )
+        return self._client.download_url(
+            self._result_url(row), path, progress=progress, timeout=timeout
+        )
 
 
 class AsyncJob(_JobBase):
     """A queued generation, for the asyncio client."""
 
     def __init__(
-        self, client: AsyncOxenBase, generation_id: str, *, epoch: int | None = None, model_id: str | None = None
+        self,
+        client: AsyncOxenBase,
+        generation_id: str,
+        *,
+        epoch: int | None = None,
+        model_id: str | None = None,
     ) -> None:
         super().__init__(generation_id, epoch=epoch, model_id=model_id)
         self._client = client
 
-    async def status(self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None) -> Generation:
+    async def status(
+        self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
+    ) -> Generation:
         """The job's current row (``GET /ai/queue/{id}``)."""
         row = Generation.model_validate(
-            await self._client.get_json(f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers)
+            await self._client.get_json(
+                f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
+            )
         )
         if row.done:
             self._client._hub.report(row)
         return self._seen(row)
 
-    async def wait(self, timeout: float | None = DEFAULT_WAIT, *, raise_on_failure: bool = True) -> Generation:
+    async def wait(
+        self, timeout: float | None = DEFAULT_WAIT, *, raise_on_failure: bool = True
+    ) -> Generation:
         """Wait until the job ends, at most `timeout` seconds of wall-clock time (None: no limit).
 
         Returns the final row. Raises GenerationFailedError if it failed or was cancelled (unless
@@ -196,18 +232,26 @@ class AsyncJob(_JobBase):
         waiter = hub.register(self.id)
         try:
             if not hub.current(self._epoch) and not waiter.done():
-                await self.status(timeout=30.0 if deadline is None else max(0.001, deadline - time.monotonic()))
+                await self.status(
+                    timeout=30.0 if deadline is None else max(0.001, deadline - time.monotonic())
+                )
             try:
                 row = await asyncio.wait_for(asyncio.shield(waiter), _remaining(deadline))
             except TimeoutError:
-                raise WaitTimeoutError(self.id, timeout or 0.0, self.last.status if self.last else None) from None
+                raise WaitTimeoutError(
+                    self.id, timeout or 0.0, self.last.status if self.last else None
+                ) from None
         finally:
             hub.unregister(self.id, waiter)
         return _checked(self._seen(row), raise_on_failure)
 
-    async def cancel(self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None) -> Cancellation:
+    async def cancel(
+        self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
+    ) -> Cancellation:
         """Cancel the job while it is queued or processing (``DELETE /ai/queue/{id}``)."""
-        response = await self._client.request("DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers)
+        response = await self._client.request(
+            "DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
+        )
         result = Cancellation.model_validate(response.json())
         row = Generation(generation_id=self.id, status="cancelled", model_name=self.model_id)
         self._client._hub.report(self._seen(row))
@@ -227,8 +271,14 @@ class AsyncJob(_JobBase):
         needed. The file appears complete or not at all. The API key is sent only if the result
         lives on the API's own origin.
         """
-        row = self.last if self.last is not None and self.last.succeeded else await self.wait(wait_timeout)
-        return await self._client.download_url(self._result_url(row), path, progress=progress, timeout=timeout)
+        row = (
+            self.last
+            if self.last is not None and self.last.succeeded
+            else await self.wait(wait_timeout)
+        )
+        return await self._client.download_url(
+            self._result_url(row), path, progress=progress, timeout=timeout
+        )
 
 
 class _Partial:
@@ -252,7 +302,9 @@ class _Partial:
             os.unlink(self.name)
 
 
-def download_sync(response: httpx.Response, url: str, path: str | os.PathLike[str], progress: Progress | None) -> Path:
+def download_sync(
+    response: httpx.Response, url: str, path: str | os.PathLike[str], progress: Progress | None
+) -> Path:
     partial = _Partial(_target(path, url))
     total, done = _total(response), 0
     try:
@@ -269,7 +321,9 @@ def download_sync(response: httpx.Response, url: str, path: str | os.PathLike[st
         response.close()
 
 
-async def download_async(response: httpx.Response, url: str, path: str | os.PathLike[str], progress: Progress | None) -> Path:
+async def download_async(
+    response: httpx.Response, url: str, path: str | os.PathLike[str], progress: Progress | None
+) -> Path:
     partial = _Partial(_target(path, url))
     total, done = _total(response), 0
     try:

@@ -63,8 +63,10 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "boolean": lambda v: isinstance(v, bool),
     "string": lambda v: isinstance(v, str),
     "number": _is_number,
-    "integer": lambda v: (isinstance(v, int) and not isinstance(v, bool))
-    or (isinstance(v, float) and v.is_integer()),
+    "integer": lambda v: (
+        (isinstance(v, int) and not isinstance(v, bool))
+        or (isinstance(v, float) and v.is_integer())
+    ),
     "array": lambda v: isinstance(v, list),
     "object": lambda v: isinstance(v, dict),
 }
@@ -109,10 +111,7 @@ def _resolve(ref: str, root: Schema) -> Schema:
         node = root
         for raw in ref[2:].split("/"):
             token = unquote(raw).replace("~1", "/").replace("~0", "~")
-            if isinstance(node, list):
-                node = node[int(token)]
-            else:
-                node = node[token]
+            node = node[int(token)] if isinstance(node, list) else node[token]
         return node
     if ref.startswith("#"):
         found = _find_anchor(root, ref[1:])
@@ -198,7 +197,7 @@ def _apply(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | No
     seen.merge(sub)
 
 
-def _check(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | None = None) -> None:  # noqa: C901
+def _check(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | None = None) -> None:
     """Raise :class:`Invalid` unless `schema` accepts `value`.
 
     `seen` collects annotations for an enclosing ``unevaluated*`` (each in-place subschema gets a
@@ -221,7 +220,12 @@ def _check(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | No
         if not any(_TYPE_CHECKS[t](value) for t in names if t in _TYPE_CHECKS):
             raise Invalid(path, f"expected {' or '.join(names)}, got {_fmt(value)}")
     if "enum" in schema and not any(json_equal(value, e) for e in schema["enum"]):
-        raise Invalid(path, "must be one of " + ", ".join(_fmt(e) for e in schema["enum"]) + f" (got {_fmt(value)})")
+        raise Invalid(
+            path,
+            "must be one of "
+            + ", ".join(_fmt(e) for e in schema["enum"])
+            + f" (got {_fmt(value)})",
+        )
     if "const" in schema and not json_equal(value, schema["const"]):
         raise Invalid(path, f"must be {_fmt(schema['const'])} (got {_fmt(value)})")
     if _is_number(value):
@@ -256,7 +260,9 @@ def _check(value: Any, schema: Schema, root: Schema, path: str, seen: _Seen | No
         _check_unevaluated(value, schema, root, path, seen)
 
 
-def _check_unevaluated(value: Any, schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen) -> None:
+def _check_unevaluated(
+    value: Any, schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen
+) -> None:
     """``unevaluatedProperties``/``unevaluatedItems``: after every other keyword of `schema`, the
     members no successful (sub)schema evaluated must match; then every member counts as evaluated."""
     if isinstance(value, dict) and "unevaluatedProperties" in schema:
@@ -301,7 +307,9 @@ def _check_string(value: str, schema: Mapping[str, Any], path: str) -> None:
         raise Invalid(path, f"must match the pattern {schema['pattern']!r}")
 
 
-def _check_array(value: list[Any], schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen | None) -> None:
+def _check_array(
+    value: list[Any], schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen | None
+) -> None:
     if "minItems" in schema and len(value) < schema["minItems"]:
         raise Invalid(path, f"must have at least {schema['minItems']} items")
     if "maxItems" in schema and len(value) > schema["maxItems"]:
@@ -314,7 +322,7 @@ def _check_array(value: list[Any], schema: Mapping[str, Any], root: Schema, path
         prefix, items = items, schema.get("additionalItems")
     start = 0
     if isinstance(prefix, list):
-        for i, (item, sub) in enumerate(zip(value, prefix)):
+        for i, (item, sub) in enumerate(zip(value, prefix, strict=False)):
             _check(item, sub, root, _join(path, i))
         start = len(prefix)
         if seen is not None:
@@ -336,7 +344,9 @@ def _check_array(value: list[Any], schema: Mapping[str, Any], root: Schema, path
             raise Invalid(path, f"must contain at most {high} matching item(s) (contains)")
 
 
-def _check_object(value: dict[str, Any], schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen | None) -> None:
+def _check_object(
+    value: dict[str, Any], schema: Mapping[str, Any], root: Schema, path: str, seen: _Seen | None
+) -> None:
     if "minProperties" in schema and len(value) < schema["minProperties"]:
         raise Invalid(path, f"must have at least {schema['minProperties']} properties")
     if "maxProperties" in schema and len(value) > schema["maxProperties"]:
@@ -392,8 +402,12 @@ class Value:
         _check(_to_json(value), self.schema, self.root, "")
         return value
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(self._validate, core_schema.any_schema())
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(
+            self._validate, core_schema.any_schema()
+        )
 
 
 class Also:
@@ -409,11 +423,15 @@ class Also:
         _check(_to_json(value), self.schema, self.root, "")
         return handler(value)
 
-    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
         return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
 
 
-def before(schema: Schema, root: Schema = None, names: Mapping[str, str] | None = None) -> Callable[[Any, Any], Any]:
+def before(
+    schema: Schema, root: Schema = None, names: Mapping[str, str] | None = None
+) -> Callable[[Any, Any], Any]:
     """A model ``before`` validator checking the whole object against `schema`.
 
     `names` maps field names to wire names, so input given by field name is checked as the JSON

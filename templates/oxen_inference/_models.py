@@ -28,7 +28,9 @@ __all__ = [
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(extra="allow", defer_build=True, protected_namespaces=(), populate_by_name=True)
+    model_config = ConfigDict(
+        extra="allow", defer_build=True, protected_namespaces=(), populate_by_name=True
+    )
 
 
 class Generation(_Answer):
@@ -122,7 +124,9 @@ class Model(_Answer):
     request_schema: dict[str, Any] | None = Field(default=None, alias="request_schema")
 
     def model_post_init(self, context: Any, /) -> None:
-        if self.request_schema is None and isinstance((self.model_extra or {}).get("json_request_schema"), dict):
+        if self.request_schema is None and isinstance(
+            (self.model_extra or {}).get("json_request_schema"), dict
+        ):
             self.request_schema = (self.model_extra or {})["json_request_schema"]
 
 

@@ -40,7 +40,9 @@ def route_for(model_id: str) -> str:
         raise UnknownModelError(f"unknown model {model_id!r}{hint}")
     route = entry[2]
     if route is None:
-        raise ValidationError(model_id, [("", "this model has no inference route (embedding models cannot be run)")])
+        raise ValidationError(
+            model_id, [("", "this model has no inference route (embedding models cannot be run)")]
+        )
     return route
 
 
@@ -90,12 +92,17 @@ def _message(error: Mapping[str, Any]) -> str:
     return msg
 
 
-def _explain(cls: type[pydantic.BaseModel], error: Mapping[str, Any], names: Mapping[str, str]) -> tuple[str, str]:
+def _explain(
+    cls: type[pydantic.BaseModel], error: Mapping[str, Any], names: Mapping[str, str]
+) -> tuple[str, str]:
     """(wire location, message); a message about an enumerated field always lists its values."""
     loc = tuple(error["loc"])
     message = _message(error)
     if len(loc) == 1 and "one of" not in message:
-        field = next((n for n, i in cls.model_fields.items() if names.get(str(loc[0])) == (i.alias or n)), None)
+        field = next(
+            (n for n, i in cls.model_fields.items() if names.get(str(loc[0])) == (i.alias or n)),
+            None,
+        )
         allowed = allowed_values(cls, field) if field else None
         if allowed:
             message += "; allowed: " + ", ".join(repr(v) for v in allowed)
@@ -108,7 +115,9 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
     if entry is None:
         import logging  # imported here, not with the package
 
-        logging.getLogger(__package__).debug("model %r is not in this client's snapshot: parameters sent unchecked", model_id)
+        logging.getLogger(__package__).debug(
+            "model %r is not in this client's snapshot: parameters sent unchecked", model_id
+        )
         return dict(params)
     if entry[0] is None:
         return dict(params)
@@ -147,16 +156,29 @@ def body_for(
     body.update(validate(model_id, given))
     errors: list[tuple[str, str]] = []
     if not isinstance(num_generations, Omit):
-        if isinstance(num_generations, bool) or not isinstance(num_generations, int) or not 1 <= num_generations <= MAX_GENERATIONS:
-            errors.append(("num_generations", f"must be an integer from 1 to {MAX_GENERATIONS} (got {num_generations!r})"))
+        if (
+            isinstance(num_generations, bool)
+            or not isinstance(num_generations, int)
+            or not 1 <= num_generations <= MAX_GENERATIONS
+        ):
+            errors.append(
+                (
+                    "num_generations",
+                    f"must be an integer from 1 to {MAX_GENERATIONS} (got {num_generations!r})",
+                )
+            )
         body["num_generations"] = num_generations
     if not isinstance(target_namespace, Omit):
         if not isinstance(target_namespace, str) or not target_namespace:
-            errors.append(("target_namespace", f"must be a non-empty string (got {target_namespace!r})"))
+            errors.append(
+                ("target_namespace", f"must be a non-empty string (got {target_namespace!r})")
+            )
         body["target_namespace"] = target_namespace
     if not isinstance(response_format, Omit):
         if response_format not in RESPONSE_FORMATS:
-            errors.append(("response_format", f"must be one of 'url', 'b64_json' (got {response_format!r})"))
+            errors.append(
+                ("response_format", f"must be one of 'url', 'b64_json' (got {response_format!r})")
+            )
         body["response_format"] = response_format
     if errors:
         raise ValidationError(model_id, errors)

@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict
 
 from ._registry import MODELS
 
-__all__ = ["NoRequestSchemaError", "RequestModel", "UnknownModelError", "model_ids", "request_model", "to_body"]
+__all__ = [
+    "NoRequestSchemaError",
+    "RequestModel",
+    "UnknownModelError",
+    "model_ids",
+    "request_model",
+    "to_body",
+]
 
 
 #: The default of an optional field without a schema default: it reads as None and is never sent.
@@ -63,7 +70,9 @@ def request_model(model_id: str) -> type[RequestModel]:
         raise UnknownModelError(f"unknown model {model_id!r}{hint}") from None
     if module is None or class_name is None:
         raise NoRequestSchemaError(f"model {model_id!r} publishes no request schema")
-    cls: type[RequestModel] = getattr(importlib.import_module(f"{__package__}.models.{module}"), class_name)
+    cls: type[RequestModel] = getattr(
+        importlib.import_module(f"{__package__}.models.{module}"), class_name
+    )
     return cls
 
 

@@ -37,20 +37,49 @@ class Models:
         self._client = client
 
     def list(
-        self, *, developer_name: str | Omit = OMIT, action: str | Omit = OMIT,
-        timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
+        self,
+        *,
+        developer_name: str | Omit = OMIT,
+        action: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> builtins.list[Model]:
         """Every model, optionally filtered by developer or action."""
         params = _query(developer_name=developer_name, action=action)
-        return _models(self._client.get_json("/ai/models", params=params, timeout=timeout, extra_headers=extra_headers))
+        return _models(
+            self._client.get_json(
+                "/ai/models", params=params, timeout=timeout, extra_headers=extra_headers
+            )
+        )
 
-    def get(self, model_id: str, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None) -> Model:
+    def get(
+        self,
+        model_id: str,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Model:
         """One model, with pricing, capabilities and its `request_schema`."""
-        return Model.model_validate(self._client.get_json(f"/ai/models/{model_id}", timeout=timeout, extra_headers=extra_headers))
+        return Model.model_validate(
+            self._client.get_json(
+                f"/ai/models/{model_id}", timeout=timeout, extra_headers=extra_headers
+            )
+        )
 
-    def search(self, query: str, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None) -> builtins.list[Model]:
+    def search(
+        self,
+        query: str,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> builtins.list[Model]:
         """Models whose name or description matches `query`."""
-        payload = self._client.get_json("/ai/models/search", params={"search": query}, timeout=timeout, extra_headers=extra_headers)
+        payload = self._client.get_json(
+            "/ai/models/search",
+            params={"search": query},
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
         return _models(payload)
 
 
@@ -61,20 +90,49 @@ class AsyncModels:
         self._client = client
 
     async def list(
-        self, *, developer_name: str | Omit = OMIT, action: str | Omit = OMIT,
-        timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
+        self,
+        *,
+        developer_name: str | Omit = OMIT,
+        action: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> builtins.list[Model]:
         """Every model, optionally filtered by developer or action."""
         params = _query(developer_name=developer_name, action=action)
-        return _models(await self._client.get_json("/ai/models", params=params, timeout=timeout, extra_headers=extra_headers))
+        return _models(
+            await self._client.get_json(
+                "/ai/models", params=params, timeout=timeout, extra_headers=extra_headers
+            )
+        )
 
-    async def get(self, model_id: str, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None) -> Model:
+    async def get(
+        self,
+        model_id: str,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> Model:
         """One model, with pricing, capabilities and its `request_schema`."""
-        return Model.model_validate(await self._client.get_json(f"/ai/models/{model_id}", timeout=timeout, extra_headers=extra_headers))
+        return Model.model_validate(
+            await self._client.get_json(
+                f"/ai/models/{model_id}", timeout=timeout, extra_headers=extra_headers
+            )
+        )
 
-    async def search(self, query: str, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None) -> builtins.list[Model]:
+    async def search(
+        self,
+        query: str,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> builtins.list[Model]:
         """Models whose name or description matches `query`."""
-        payload = await self._client.get_json("/ai/models/search", params={"search": query}, timeout=timeout, extra_headers=extra_headers)
+        payload = await self._client.get_json(
+            "/ai/models/search",
+            params={"search": query},
+            timeout=timeout,
+            extra_headers=extra_headers,
+        )
         return _models(payload)
 
 
@@ -85,13 +143,31 @@ class Queue:
         self._client = client
 
     def list(
-        self, *, status: str | builtins.list[str] | Omit = OMIT, model: str | Omit = OMIT, media_type: str | Omit = OMIT,
-        namespace: str | Omit = OMIT, repo: str | Omit = OMIT, folder: str | Omit = OMIT,
-        timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
+        self,
+        *,
+        status: str | builtins.list[str] | Omit = OMIT,
+        model: str | Omit = OMIT,
+        media_type: str | Omit = OMIT,
+        namespace: str | Omit = OMIT,
+        repo: str | Omit = OMIT,
+        folder: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> QueueList:
         """Queue rows; `status` is one status, a list of them, or ``"all"``."""
-        params = _query(status=status, model=model, media_type=media_type, namespace=namespace, repo=repo, folder=folder)
-        return QueueList.model_validate(self._client.get_json("/ai/queue", params=params, timeout=timeout, extra_headers=extra_headers))
+        params = _query(
+            status=status,
+            model=model,
+            media_type=media_type,
+            namespace=namespace,
+            repo=repo,
+            folder=folder,
+        )
+        return QueueList.model_validate(
+            self._client.get_json(
+                "/ai/queue", params=params, timeout=timeout, extra_headers=extra_headers
+            )
+        )
 
 
 class AsyncQueue:
@@ -101,13 +177,29 @@ class AsyncQueue:
         self._client = client
 
     async def list(
-        self, *, status: str | builtins.list[str] | Omit = OMIT, model: str | Omit = OMIT, media_type: str | Omit = OMIT,
-        namespace: str | Omit = OMIT, repo: str | Omit = OMIT, folder: str | Omit = OMIT,
-        timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None,
+        self,
+        *,
+        status: str | builtins.list[str] | Omit = OMIT,
+        model: str | Omit = OMIT,
+        media_type: str | Omit = OMIT,
+        namespace: str | Omit = OMIT,
+        repo: str | Omit = OMIT,
+        folder: str | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> QueueList:
         """Queue rows; `status` is one status, a list of them, or ``"all"``."""
-        params = _query(status=status, model=model, media_type=media_type, namespace=namespace, repo=repo, folder=folder)
-        payload = await self._client.get_json("/ai/queue", params=params, timeout=timeout, extra_headers=extra_headers)
+        params = _query(
+            status=status,
+            model=model,
+            media_type=media_type,
+            namespace=namespace,
+            repo=repo,
+            folder=folder,
+        )
+        payload = await self._client.get_json(
+            "/ai/queue", params=params, timeout=timeout, extra_headers=extra_headers
+        )
         return QueueList.model_validate(payload)
 
 
@@ -117,9 +209,13 @@ class Generations:
     def __init__(self, client: SyncAPIClient) -> None:
         self._client = client
 
-    def page(self, page: int = 1, *, page_size: int = 20, timeout: Timeout | Omit = OMIT) -> HistoryPage:
+    def page(
+        self, page: int = 1, *, page_size: int = 20, timeout: Timeout | Omit = OMIT
+    ) -> HistoryPage:
         """One page of the history, newest first."""
-        payload = self._client.get_json("/ai/generations", params={"page": page, "page_size": page_size}, timeout=timeout)
+        payload = self._client.get_json(
+            "/ai/generations", params={"page": page, "page_size": page_size}, timeout=timeout
+        )
         return HistoryPage.model_validate(payload)
 
     def list(self, *, page_size: int = 20, limit: int | None = None) -> Iterator[HistoryItem]:
@@ -132,7 +228,11 @@ class Generations:
                     return
                 seen += 1
                 yield item
-            last = batch.total_pages if batch.total_pages is not None else (page + 1 if batch.generations else page)
+            last = (
+                batch.total_pages
+                if batch.total_pages is not None
+                else (page + 1 if batch.generations else page)
+            )
             if page >= last or not batch.generations:
                 return
             page += 1
@@ -144,12 +244,18 @@ class AsyncGenerations:
     def __init__(self, client: AsyncAPIClient) -> None:
         self._client = client
 
-    async def page(self, page: int = 1, *, page_size: int = 20, timeout: Timeout | Omit = OMIT) -> HistoryPage:
+    async def page(
+        self, page: int = 1, *, page_size: int = 20, timeout: Timeout | Omit = OMIT
+    ) -> HistoryPage:
         """One page of the history, newest first."""
-        payload = await self._client.get_json("/ai/generations", params={"page": page, "page_size": page_size}, timeout=timeout)
+        payload = await self._client.get_json(
+            "/ai/generations", params={"page": page, "page_size": page_size}, timeout=timeout
+        )
         return HistoryPage.model_validate(payload)
 
-    async def list(self, *, page_size: int = 20, limit: int | None = None) -> AsyncIterator[HistoryItem]:
+    async def list(
+        self, *, page_size: int = 20, limit: int | None = None
+    ) -> AsyncIterator[HistoryItem]:
         """Every generation, newest first, fetching each page only when the previous one is used up."""
         seen, page = 0, 1
         while True:
@@ -159,7 +265,11 @@ class AsyncGenerations:
                     return
                 seen += 1
                 yield item
-            last = batch.total_pages if batch.total_pages is not None else (page + 1 if batch.generations else page)
+            last = (
+                batch.total_pages
+                if batch.total_pages is not None
+                else (page + 1 if batch.generations else page)
+            )
             if page >= last or not batch.generations:
                 return
             page += 1

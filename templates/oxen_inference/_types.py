@@ -86,9 +86,12 @@ def is_given(value: object) -> bool:
 def normalise_event(data: dict[str, Any]) -> dict[str, Any]:
     """A ``media_generation_completed`` event's data under queue-row names."""
     row = dict(data)
-    for event_name, row_name in (("url", "result_url"), ("error", "error_message"), ("model", "model_name")):
+    for event_name, row_name in (
+        ("url", "result_url"),
+        ("error", "error_message"),
+        ("model", "model_name"),
+    ):
         if event_name in row:
             value = row.pop(event_name)
             row.setdefault(row_name, value)
     return row
-

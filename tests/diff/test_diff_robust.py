@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from oxgen import snapshot
-from oxgen.normalise import walk
 from oxgen.diff import RULES, DiffError, compare
 from oxgen.diff.sources import check_schema
+from oxgen.normalise import walk
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 KEYS = ["type", "enum", "minimum", "exclusiveMaximum", "maxLength", "multipleOf", "uniqueItems", "pattern",

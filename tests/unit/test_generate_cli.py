@@ -213,7 +213,8 @@ def test_a_failing_render_leaves_no_ruff_running_and_nothing_written(
 ) -> None:
     """A render error after some ruff batches started: they are stopped before the stage is
     removed, and nothing reaches --out."""
-    from oxgen import format as fmt, render
+    from oxgen import format as fmt
+    from oxgen import render
     from oxgen.generate import run
 
     launched: list[subprocess.Popen[bytes]] = []

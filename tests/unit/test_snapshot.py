@@ -69,7 +69,9 @@ def test_committed_snapshot_loads_and_is_canonical() -> None:
 
 
 def test_nullable_becomes_standard() -> None:
-    assert normalise.to_standard({"type": "string", "nullable": True}) == {"type": ["string", "null"]}
+    assert normalise.to_standard({"type": "string", "nullable": True}) == {
+        "type": ["string", "null"]
+    }
     assert normalise.to_standard({"enum": ["a"], "type": "string", "nullable": True})["enum"] == [
         "a",
         None,

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 
-
 def _mypy(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """mypy as a user runs it: packages resolved from the environment's installs alone (the
     editable installs are plain path entries), no MYPYPATH."""
