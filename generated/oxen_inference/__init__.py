@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     )
     from ._types import OMIT, Omit
     from ._request import (
+        MISSING,
+        Missing,
         NoRequestSchemaError,
         RequestModel,
         UnknownModelError,
@@ -111,6 +113,8 @@ _EXPORTS = {
     "Model": "._models",
     "Omit": "._types",
     "QueueList": "._models",
+    "MISSING": "._request",
+    "Missing": "._request",
     "NoRequestSchemaError": "._request",
     "RequestModel": "._request",
     "UnknownModelError": "._request",
@@ -144,6 +148,8 @@ __all__ = [
     "HistoryPage",
     "InternalServerError",
     "Job",
+    "MISSING",
+    "Missing",
     "MissingAPIKeyError",
     "Model",
     "NoRequestSchemaError",
