@@ -104,6 +104,10 @@ class RequestModel(BaseModel):
             data = wire
         super().__init__(**data)
 
+    # Only the constructor maps names: marked as pydantic marks its own __init__ (RootModel does
+    # the same), validation of data (model_validate, nested dicts) never calls it.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     def model_dump(
         self,
         *,
