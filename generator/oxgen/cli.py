@@ -82,10 +82,11 @@ def generate(src: str, out: str, package: str, check: bool, strict: bool) -> Non
 def snapshot(src: str, out: str) -> None:
     """Turn a catalog file (a models-list response saved to disk) into a snapshot folder."""
     from oxgen import snapshot as snap
+    from oxgen.releases import with_ledger
 
     try:
         loaded = snap.load(src)
-        snap.write_snapshot(Path(out), snap.snapshot_files(loaded))
+        snap.write_snapshot(Path(out), with_ledger(Path(out), loaded, snap.snapshot_files(loaded)))
     except snap.SnapshotError as exc:
         _fail(str(exc))
     click.echo(f"wrote {len(loaded.models)} models to {out}")
