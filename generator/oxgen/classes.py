@@ -181,6 +181,58 @@ class ModelCompiler:
                 else ()
             ):
                 self._check_pattern(pattern, f"{sub_pointer}/patternProperties")
+        self._check_ref_cycles(node, pointer)
+
+    def _in_place(self, node: dict[str, Any], pointer: str) -> list[tuple[str, str, Any]]:
+        """The subschemas that apply to the same value as `node` (its `$ref` target and its
+        in-place applicators): (pointer of the keyword, pointer of the subschema, subschema)."""
+        out: list[tuple[str, str, Any]] = []
+        if isinstance(node.get("$ref"), str):
+            out.append((f"{pointer}/$ref", *self._target(node["$ref"], f"{pointer}/$ref")))
+        for key in ("allOf", "anyOf", "oneOf"):
+            if isinstance(node.get(key), list):
+                out.extend(
+                    (f"{pointer}/{key}/{i}", f"{pointer}/{key}/{i}", v)
+                    for i, v in enumerate(node[key])
+                )
+        for key in ("not", "if", "then", "else"):
+            if key in node:
+                out.append((f"{pointer}/{key}", f"{pointer}/{key}", node[key]))
+        if isinstance(node.get("dependentSchemas"), dict):
+            for name, sub in node["dependentSchemas"].items():
+                at = f"{pointer}/dependentSchemas/{normalise.escape_pointer_token(name)}"
+                out.append((at, at, sub))
+        return out
+
+    def _check_ref_cycles(self, root: Any, pointer: str) -> None:
+        """Reject a `$ref` that leads back to its own schema without entering a property or item
+        (``{"$ref": "#"}`` at the root, or two `$defs` naming each other): validating a value
+        against it would recurse forever. Iterative, so long `$ref` chains are fine."""
+        done: set[int] = set()
+        for start_pointer, start in normalise.walk(root, pointer):
+            if not isinstance(start, dict) or id(start) in done:
+                continue
+            on_path = {id(start)}
+            stack = [(start, iter(self._in_place(start, start_pointer)))]
+            while stack:
+                node, children = stack[-1]
+                step = next(children, None)
+                if step is None:
+                    stack.pop()
+                    on_path.discard(id(node))
+                    done.add(id(node))
+                    continue
+                keyword_pointer, child_pointer, child = step
+                if not isinstance(child, dict) or id(child) in done:
+                    continue
+                if id(child) in on_path:
+                    raise CompileError(
+                        keyword_pointer,
+                        "this $ref leads back to a schema it is part of without entering a"
+                        " property or item, so validating would recurse forever",
+                    )
+                on_path.add(id(child))
+                stack.append((child, iter(self._in_place(child, child_pointer))))
 
     def _check_pattern(self, pattern: Any, pointer: str) -> None:
         if not isinstance(pattern, str):

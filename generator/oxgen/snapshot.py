@@ -48,8 +48,56 @@ def dumps(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def utf8(text: str) -> bytes:
+    """`text` as UTF-8 for hashing; lone surrogates (legal in JSON text as ``"\\ud800"``) are kept
+    as their three-byte form instead of failing, so every JSON string has a digest."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(utf8(text)).hexdigest()
+
+
+MAX_DEPTH = 400
+"""How deeply arrays and objects may nest in a schema file. Real schemas stay below 20 levels;
+the limit keeps every later stage (normalise, compile, diff, mock validation), which walks
+schemas recursively, far from Python's recursion limit."""
+
+
+def check_depth(value: Any, where: str, limit: int = MAX_DEPTH) -> None:
+    """Raise :class:`SnapshotError` if `value` nests arrays/objects more than `limit` deep.
+
+    Iterative, so it cannot itself run out of stack."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            raise SnapshotError(
+                f"{where}: JSON nested more than {limit} levels deep; refusing to read it"
+            )
+        stack.extend((child, depth + 1) for child in children)
+
+
+def parse_json(text: str, where: str) -> Any:
+    """JSON text -> value, or :class:`SnapshotError` with line and column (or the nesting limit)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(
+            f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise SnapshotError(
+            f"{where}: JSON nested more than {MAX_DEPTH} levels deep; refusing to read it"
+        ) from None
+    check_depth(value, where)
+    return value
 
 
 _SAFE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
@@ -76,6 +124,7 @@ def normalise_model(raw: Any, where: str) -> dict[str, Any]:
     model_id = raw.get("id", raw.get("name"))
     if not isinstance(model_id, str) or not model_id:
         raise SnapshotError(f"{where}: model has no string `id`")
+    check_depth(raw, where)
     model = dict(raw)
     model["id"] = model_id
     schema = None
@@ -135,12 +184,7 @@ def _read_json(path: Path) -> Any:
         raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise SnapshotError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(
-            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+    return parse_json(text, str(path))
 
 
 def from_folder(folder: Path, *, verify: bool = True) -> Snapshot:
