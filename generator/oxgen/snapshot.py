@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -187,8 +188,15 @@ def _read_json(path: Path) -> Any:
     return parse_json(text, str(path))
 
 
-def from_folder(folder: Path, *, verify: bool = True) -> Snapshot:
-    """Read a snapshot folder through its manifest, checking each file's hash."""
+def from_folder(folder: Path, *, verify: bool = True, label: str | None = None) -> Snapshot:
+    """Read a snapshot folder through its manifest, checking each file's hash.
+
+    A file whose hash differs from the manifest's but which still reads as the model the manifest
+    names was edited on purpose (to try a change, or pin a model): it is used as it is, with a
+    warning on stderr that says how to record the edit (``oxgen snapshot --rehash``). A file that
+    does not read as that model (half-written, or swapped) is refused. ``verify=False`` skips the
+    hash check and its warnings. `label` names the folder in warnings (a git revision, say).
+    """
     manifest_path = folder / MANIFEST
     manifest = _read_json(manifest_path)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), list):
@@ -203,18 +211,64 @@ def from_folder(folder: Path, *, verify: bool = True) -> Snapshot:
                 f"{manifest_path}: models[{i}].file {name!r} is not a plain file name"
             )
         path = folder / name
+        edited = False
         if verify and isinstance(entry.get("sha256"), str):
             try:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
             except OSError as exc:
                 raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
-            if digest != entry["sha256"]:
+            edited = digest != entry["sha256"]
+        try:
+            model = normalise_model(_read_json(path), str(path))
+        except SnapshotError as exc:
+            if edited:
                 raise SnapshotError(
-                    f"{path}: content does not match the manifest's sha256; the snapshot was edited "
-                    "by hand or half-written. Run `oxgen fetch` again (or restore the file)."
+                    f"{exc} (and it does not match the manifest's sha256)"
+                ) from None
+            raise
+        if edited:
+            if "id" in entry and entry["id"] != model["id"]:
+                raise SnapshotError(
+                    f"{path}: content does not match the manifest's sha256 and holds model "
+                    f"{model['id']!r}, not {entry['id']!r}; restore the file or run `oxgen fetch`"
                 )
-        models.append(normalise_model(_read_json(path), str(path)))
+            hint = "" if label else f" To record the edit: oxgen snapshot --rehash {folder}"
+            print(
+                f"oxgen: warning: {label or folder}/{name} was edited by hand (its sha256 differs"
+                f" from {MANIFEST}); using it as it is.{hint}",
+                file=sys.stderr,
+            )
+        models.append(model)
     return _build(models, str(folder))
+
+
+def rehash(folder: Path) -> tuple[Snapshot, list[str]]:
+    """Rewrite the snapshot in `folder` after deliberate edits: every model file in the one JSON
+    form (sorted keys) and the manifest with their new hashes. Returns the snapshot and the names
+    of the files whose content had changed. Refuses files that do not read as models."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        raise SnapshotError(f"{folder}: folder has no {MANIFEST}; is it a snapshot?")
+    old = _read_json(folder / MANIFEST)
+    loaded = from_folder(folder, verify=False)
+    files = snapshot_files(loaded)
+    before = {
+        e.get("file"): e.get("sha256")
+        for e in (old.get("models") if isinstance(old, dict) else None) or []
+        if isinstance(e, Mapping)
+    }
+    changed = sorted(
+        name
+        for name in files
+        if name != MANIFEST
+        and (
+            before.get(name) != sha256(files[name])
+            or not (folder / name).exists()
+            or (folder / name).read_bytes() != utf8(files[name])
+        )
+    )
+    write_snapshot(folder, files)
+    return loaded, changed
 
 
 def load(src: str | os.PathLike[str]) -> Snapshot:

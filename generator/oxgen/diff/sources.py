@@ -224,7 +224,7 @@ def _read_tree(obj: str, label: str) -> snap.Snapshot:
         for (name, _), data in zip(blobs, contents, strict=True):
             (tmp / name).write_bytes(data)
         try:
-            loaded = snap.from_folder(tmp)
+            loaded = snap.from_folder(tmp, label=label)
         except snap.SnapshotError as exc:
             raise DiffError(str(exc).replace(str(tmp), label)) from None
         return snap.Snapshot(loaded.models, label)
