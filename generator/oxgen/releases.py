@@ -29,7 +29,7 @@ from typing import Any
 
 from oxgen import snapshot as snap
 
-LEDGER = "releases.json"
+LEDGER = snap.LEDGER
 INITIAL_VERSION = "0.1.0"
 LEVELS = ("breaking", "warning", "info")
 _VERSION = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})")

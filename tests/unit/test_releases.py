@@ -192,3 +192,17 @@ def test_committed_snapshot_and_client_agree_on_the_version() -> None:
     version = releases.current_version(releases.read(REPO / "schemas"))
     text = (REPO / "generated" / "oxen_inference" / "_version.py").read_text(encoding="utf-8")
     assert f'__version__ = "{version}"' in text
+
+
+def test_rehash_keeps_the_release_history(tmp_path: Path) -> None:
+    runner = CliRunner()
+    schemas = tmp_path / "schemas"
+    src = _catalog(tmp_path / "catalog.json", model())
+    assert runner.invoke(main, ["snapshot", src, "--out", str(schemas)]).exit_code == 0
+    ledger = (schemas / releases.LEDGER).read_text(encoding="utf-8")
+    edited = json.loads((schemas / "m-video.json").read_text(encoding="utf-8"))
+    edited["request_schema"]["properties"]["prompt"]["description"] = "what to make"
+    (schemas / "m-video.json").write_text(json.dumps(edited), encoding="utf-8")
+    done = runner.invoke(main, ["snapshot", "--rehash", str(schemas)])
+    assert done.exit_code == 0, done.output
+    assert (schemas / releases.LEDGER).read_text(encoding="utf-8") == ledger
