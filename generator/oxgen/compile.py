@@ -9,6 +9,7 @@ from oxgen import controls, naming, routes
 from oxgen.classes import CompileError, ModelCompiler
 from oxgen.ir import ClassIR, ControlIR, ImportIR, MethodIR, ModelIR, PackageIR, Problem
 from oxgen.literals import plain, py_literal
+from oxgen.releases import Release, current_version
 from oxgen.snapshot import Snapshot
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -21,7 +22,9 @@ def check_package_name(package: str) -> None:
         raise ValueError(f"--package {package!r} is not a valid Python package name")
 
 
-def compile_package(snapshot: Snapshot, package: str) -> PackageIR:
+def compile_package(
+    snapshot: Snapshot, package: str, releases: tuple[Release, ...] = ()
+) -> PackageIR:
     check_package_name(package)
     modules = naming.model_module_names(m["id"] for m in snapshot.models)
     models: list[ModelIR] = []
@@ -70,7 +73,13 @@ def compile_package(snapshot: Snapshot, package: str) -> PackageIR:
                 type_imports=type_imports,
             )
         )
-    return PackageIR(package=package, models=tuple(models), problems=tuple(problems))
+    return PackageIR(
+        package=package,
+        models=tuple(models),
+        problems=tuple(problems),
+        version=current_version(releases),
+        releases=releases,
+    )
 
 
 def _methods(common: dict[str, str | None]) -> tuple[MethodIR, ...]:

@@ -60,8 +60,8 @@ def _instance(schema: Any, full: bool) -> Any:
         count = max(schema.get("minItems", 0), 1 if full else 0)
         return [_instance(schema.get("items", {}), full) for _ in range(count)]
     if kind in ("integer", "number"):
-        low: float = schema.get("minimum", schema.get("exclusiveMinimum", 0))
-        high: float = schema.get("maximum", schema.get("exclusiveMaximum", low + 2))
+        low = _bound(schema, "minimum", "exclusiveMinimum", 0)
+        high = _bound(schema, "maximum", "exclusiveMaximum", low + 2)
         value = low + 1 if "exclusiveMinimum" in schema else low
         value = min(value, high - 1) if "exclusiveMaximum" in schema else min(value, high)
         return int(value) if kind == "integer" else value + 0.5 * (value + 0.5 <= high)
@@ -72,6 +72,13 @@ def _instance(schema: Any, full: bool) -> Any:
     if kind == "string" or kind is None:
         return "x" * max(schema.get("minLength", 0), 1)
     raise AssertionError(f"no instance for {schema!r}")
+
+
+def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, default: float) -> float:
+    for key in (inclusive, exclusive):
+        if isinstance(schema.get(key), (int, float)):
+            return float(schema[key])
+    return default
 
 
 def _wrong_type(schema: dict[str, Any]) -> Any:
