@@ -455,6 +455,10 @@ class ModelCompiler:
                 native = _NATIVE[names[0]]
                 return TypeIR(native, native)
             return self._single(names[0], node, pointer, hint, keys)
+        if keys == {"type"} and all(n in _NATIVE for n in names):
+            # A union of types pydantic checks exactly (``str | None``): pydantic alone.
+            native = _union([Static(_NATIVE[n]) for n in names])
+            return TypeIR(native.text, native.text, members=native.members)
         structured = [n for n in names if n in ("array", "object")]
         if not structured:
             return self._value(node, _union([Static(_SCALAR_STATIC[n]) for n in names]))

@@ -22,7 +22,7 @@ import oxen_inference as ox
 import pydantic
 import pytest
 
-from oxgen import naming, normalise
+from oxgen import naming, normalise, routes
 from oxgen.literals import plain
 from oxgen.snapshot import load
 
@@ -164,9 +164,11 @@ def test_descriptions_reach_model_fields(model: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("model", MODELS, ids=IDS)
 def test_methods_carry_their_own_names(model: dict[str, Any], client: ox.Oxen) -> None:
-    module = naming.model_module_names(IDS)[model["id"]]
-    entry = ox._registry.MODELS[model["id"]]
-    names = [n for n, present in ((entry[4], entry[2]), (entry[5], entry[3])) if present]
+    module = naming.model_module_names(m["id"] for m in SNAPSHOT.models)[model["id"]]
+    route = routes.route_for(model)
+    names = [naming.generate_method_name(module)] if route else []
+    if routes.QUEUE_MEDIA.get(route or ""):
+        names.append(naming.submit_method_name(module))
     assert names, "every model with a schema has a route or the queue"
     for name in names:
         assert name.endswith(module)

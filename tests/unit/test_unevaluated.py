@@ -295,8 +295,11 @@ def test_unevaluated_true_keeps_native_classes(package: ModuleType) -> None:
 
 def test_input_by_field_name_is_checked_as_its_wire_names(package: ModuleType) -> None:
     cls = package.request_model(model("renamed-fields"))
-    obj = cls.model_validate({"class_": 1, "a_b": "x"})
+    obj = cls(class_=1, a_b="x")  # the constructor takes Python names
     assert package.to_body(obj) == {"class": 1, "a-b": "x"}
+    # Data is read by wire names only: here `class_` is an unknown (unevaluated) property.
+    with pytest.raises(ValidationError, match="unevaluatedProperties"):
+        cls.model_validate({"class_": 1, "a_b": "x"})
 
 
 def test_errors_name_the_unevaluated_member() -> None:

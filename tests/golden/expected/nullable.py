@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
@@ -30,9 +29,7 @@ _SCHEMA = '{"type":"object","properties":{"negative_prompt":{"type":["string","n
 class NullableRequest(RequestModel):
     """The parameters of "nullable"."""
 
-    negative_prompt: Annotated[str | None, _js.Value({"type": ["string", "null"]})] = Field(
-        description="Negative Prompt"
-    )
+    negative_prompt: str | None = Field(description="Negative Prompt")
 
     size: Literal["s", "m", None] | Missing = Field(default=MISSING)
 
