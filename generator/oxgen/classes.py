@@ -203,12 +203,14 @@ def _union(parts: list[Static]) -> Static:
 def _union_of(members: list[TypeIR]) -> TypeIR:
     """One type for alternatives: each keeps its own runtime check."""
     static = _union([Static(m.static, m.static_uses, m.members) for m in members])
+    runtime = tuple(dict.fromkeys(r for m in members for r in (m.runtime_members or (m.runtime,))))
     return TypeIR(
         static.text,
-        " | ".join(dict.fromkeys(m.runtime for m in members)),
+        " | ".join(runtime),
         static.uses,
         frozenset().union(*(m.runtime_uses for m in members)),
         static.members,
+        runtime,
     )
 
 
@@ -417,6 +419,7 @@ class ModelCompiler:
         return t._replace(
             runtime=f"Annotated[{t.runtime}, _js.Also({py_literal(checked)}{root})]",
             runtime_uses=t.runtime_uses | _CHECKED,
+            runtime_members=(),
         )
 
     def type_of(self, node: Any, pointer: str, hint: str) -> TypeIR:
@@ -457,8 +460,10 @@ class ModelCompiler:
             return self._single(names[0], node, pointer, hint, keys)
         if keys == {"type"} and all(n in _NATIVE for n in names):
             # A union of types pydantic checks exactly (``str | None``): pydantic alone.
-            native = _union([Static(_NATIVE[n]) for n in names])
-            return TypeIR(native.text, native.text, members=native.members)
+            natives = _union([Static(_NATIVE[n]) for n in names])
+            return TypeIR(
+                natives.text, natives.text, members=natives.members, runtime_members=natives.members
+            )
         structured = [n for n in names if n in ("array", "object")]
         if not structured:
             return self._value(node, _union([Static(_SCALAR_STATIC[n]) for n in names]))
@@ -632,7 +637,16 @@ class ModelCompiler:
             notes=describe(info, values_shown=_values_shown(info, t), default_shown=not required),
             param=_param(t, required, default),
             uses=t.runtime_uses,
+            annotation=t.runtime if required or default is not None else _unsettable(t),
         )
+
+
+def _unsettable(t: TypeIR) -> str:
+    """The annotation of a field that may be left unset: its type or ``Missing`` (before a
+    trailing ``None``, where linters want it)."""
+    members = t.runtime_members or (t.runtime,)
+    nullable = "None" in members
+    return " | ".join([*(m for m in members if m != "None"), "Missing", *(["None"] * nullable)])
 
 
 def _values_shown(info: Mapping[str, Any], t: TypeIR) -> bool:

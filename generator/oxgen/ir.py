@@ -31,6 +31,7 @@ class TypeIR(NamedTuple):
     static_uses: frozenset[str] = frozenset()
     runtime_uses: frozenset[str] = frozenset()
     members: tuple[str, ...] = ()  # the alternatives of `static` when it is a union (None last)
+    runtime_members: tuple[str, ...] = ()  # the alternatives of `runtime` when it is a union
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,7 @@ class FieldIR:
     notes: tuple[str, ...] = ()  # the facts that the type and default do not already show
     param: ParamIR | None = None  # its form as a method parameter (request class fields only)
     uses: frozenset[str] = frozenset()  # imported names `runtime` refers to
-
-    @property
-    def annotation(self) -> str:
-        """The annotation in the class: an optional field without a default may be MISSING."""
-        if self.required or self.default is not None:
-            return self.runtime
-        return f"{self.runtime} | Missing"
+    annotation: str = ""  # in the class: `runtime`, or with `| Missing` when it may be unset
 
     @property
     def field_default(self) -> str | None:

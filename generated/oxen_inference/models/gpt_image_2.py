@@ -45,7 +45,7 @@ class GptImage2Request(RequestModel):
         description="Optional reference image(s) to edit. Leave empty to generate from the prompt alone.",
     )
 
-    mask_url: str | None | Missing = Field(
+    mask_url: str | Missing | None = Field(
         default=MISSING,
         description="Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.",
     )

@@ -44,7 +44,7 @@ class GptImage2_5FlareRequest(RequestModel):
         description="Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.",
     )
 
-    mask_url: str | None | Missing = Field(
+    mask_url: str | Missing | None = Field(
         default=MISSING,
         description="Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.",
     )
