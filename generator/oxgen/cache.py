@@ -61,8 +61,9 @@ def generator_fingerprint() -> str:
     return _sha(*parts)
 
 
-def fingerprints(snapshot: Snapshot, package: str) -> tuple[dict[str, str], str]:
-    """Per model id, and for the whole package, a hash of every input to its output."""
+def fingerprints(snapshot: Snapshot, package: str, extra: str = "") -> tuple[dict[str, str], str]:
+    """Per model id, and for the whole package, a hash of every input to its output (`extra`:
+    inputs of the catalog-wide files only, such as the release ledger)."""
     base = generator_fingerprint()
     modules = naming.model_module_names(m["id"] for m in snapshot.models)
     per_model = {
@@ -71,7 +72,7 @@ def fingerprints(snapshot: Snapshot, package: str) -> tuple[dict[str, str], str]
         )
         for m in snapshot.models
     }
-    return per_model, _sha(base, package, *per_model.values())
+    return per_model, _sha(base, package, extra, *per_model.values())
 
 
 def read_state(out: Path) -> dict[str, Any]:

@@ -91,6 +91,7 @@ def snapshot(src: str, out: str, rehash: bool) -> None:
     checked, rewritten in the snapshot's JSON form and its new SHA-256 put in the manifest.
     """
     from oxgen import snapshot as snap
+    from oxgen.releases import with_ledger
 
     try:
         if rehash:
@@ -100,7 +101,7 @@ def snapshot(src: str, out: str, rehash: bool) -> None:
             click.echo(f"{src}: {len(loaded.models)} models, {len(changed)} file(s) re-hashed")
             return
         loaded = snap.load(src)
-        snap.write_snapshot(Path(out), snap.snapshot_files(loaded))
+        snap.write_snapshot(Path(out), with_ledger(Path(out), loaded, snap.snapshot_files(loaded)))
     except (snap.SnapshotError, OSError) as exc:
         _fail(str(exc))
     click.echo(f"wrote {len(loaded.models)} models to {out}")

@@ -486,3 +486,18 @@ def unique_name(base: str, taken: set[str]) -> str:
         name = f"{base}{n}"
     taken.add(name)
     return name
+
+
+def natural_key(name: str, *, fold: bool = True) -> tuple[str | int, ...]:
+    """The order ruff's isort gives module and member names: digit runs compared as numbers
+    (``ltx_2_3`` before ``ltx_2_19b``), case-insensitive unless `fold` is false, the exact name
+    breaking ties."""
+    parts = re.split(r"(\d+)", name)
+    return (*(int(p) if i % 2 else p.lower() if fold else p for i, p in enumerate(parts)), name)
+
+
+def all_key(name: str) -> tuple[int, tuple[str | int, ...]]:
+    """The order ruff wants in ``__all__`` (RUF022, isort-style): SCREAMING_CASE names first,
+    then CamelCase, then the rest, each group in case-sensitive natural order."""
+    group = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return group, natural_key(name, fold=False)

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
+# The generated client's release history (see oxgen.releases); not a model file.
+LEDGER = "releases.json"
 SNAPSHOT_FORMAT = 1
 
 # The per-model pages call the schema `json_request_schema`; the models endpoint `request_schema`.
@@ -252,6 +254,8 @@ def rehash(folder: Path) -> tuple[Snapshot, list[str]]:
     old = _read_json(folder / MANIFEST)
     loaded = from_folder(folder, verify=False)
     files = snapshot_files(loaded)
+    if (folder / LEDGER).is_file():  # the release history stays as it is
+        files[LEDGER] = (folder / LEDGER).read_text(encoding="utf-8")
     before = {
         e.get("file"): e.get("sha256")
         for e in (old.get("models") if isinstance(old, dict) else None) or []

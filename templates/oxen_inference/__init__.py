@@ -1,4 +1,3 @@
-{{ header }}
 """Typed Python client for Oxen.ai's inference API.
 
     from oxen_inference import Oxen
@@ -19,20 +18,16 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._client import (
-        AsyncOxen,
-        Oxen,
-    )
-    from ._jobs import (
-        AsyncJob,
-        Job,
-    )
     from ._chat import (
         AsyncChatStream,
         ChatCompletion,
         ChatCompletionChunk,
         ChatMessage,
         ChatStream,
+    )
+    from ._client import (
+        AsyncOxen,
+        Oxen,
     )
     from ._exceptions import (
         APIConnectionError,
@@ -53,6 +48,10 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
+    from ._jobs import (
+        AsyncJob,
+        Job,
+    )
     from ._models import (
         Cancellation,
         GeneratedMedia,
@@ -63,7 +62,6 @@ if TYPE_CHECKING:
         Model,
         QueueList,
     )
-    from ._types import OMIT, Omit
     from ._request import (
         NoRequestSchemaError,
         RequestModel,
@@ -72,6 +70,7 @@ if TYPE_CHECKING:
         request_model,
         to_body,
     )
+    from ._types import OMIT, Omit
 
 
 _EXPORTS = {
@@ -121,6 +120,7 @@ _EXPORTS = {
 
 # Literal, so that type checkers see the re-exports (mypy --strict: no implicit re-export).
 __all__ = [
+    "OMIT",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -148,7 +148,6 @@ __all__ = [
     "Model",
     "NoRequestSchemaError",
     "NotFoundError",
-    "OMIT",
     "Omit",
     "Oxen",
     "OxenError",
