@@ -64,6 +64,7 @@ if TYPE_CHECKING:
         QueueList,
     )
     from ._types import OMIT, Omit
+    from ._media import LocalFile, MediaInput
     from ._request import (
         NoRequestSchemaError,
         RequestModel,
@@ -102,6 +103,8 @@ _EXPORTS = {
     "ValidationError": "._exceptions",
     "WaitTimeoutError": "._exceptions",
     "OMIT": "._types",
+    "LocalFile": "._media",
+    "MediaInput": "._media",
     "Cancellation": "._models",
     "GeneratedMedia": "._models",
     "GenerateResponse": "._models",
@@ -144,6 +147,8 @@ __all__ = [
     "HistoryPage",
     "InternalServerError",
     "Job",
+    "LocalFile",
+    "MediaInput",
     "MissingAPIKeyError",
     "Model",
     "NoRequestSchemaError",

@@ -412,6 +412,7 @@ MODULE_SCOPE = frozenset(
         "Job",
         "AsyncJob",
         "GenerateResponse",
+        "MediaInput",
     }
 )
 
