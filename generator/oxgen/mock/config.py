@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-MAX_BODY_BYTES = 1024 * 1024
+# JSON bodies carry data URIs of inputs: the client inlines files up to 10 MiB (~13.4 MiB encoded).
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -21,7 +23,8 @@ class MockConfig:
     seed:           seed of the fault generator; None draws a fresh one.
     keepalive:      seconds between ``: keep-alive`` comments on ``/events`` (Oxen sends them every 15 s).
     retry_after_max: a faulted 429 carries ``Retry-After`` of 0..this many whole seconds.
-    max_body_bytes: larger request bodies get 413.
+    max_body_bytes: larger JSON request bodies get 413.
+    max_upload_bytes: larger repository uploads (multipart) get 413.
     """
 
     latency: float = 0.5
@@ -31,6 +34,7 @@ class MockConfig:
     keepalive: float = 15.0
     retry_after_max: int = 1
     max_body_bytes: int = MAX_BODY_BYTES
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
 
     def __post_init__(self) -> None:
         self.check()
@@ -49,6 +53,8 @@ class MockConfig:
             raise ValueError(f"retry_after_max must be >= 0, got {self.retry_after_max}")
         if self.max_body_bytes < 1:
             raise ValueError(f"max_body_bytes must be >= 1, got {self.max_body_bytes}")
+        if self.max_upload_bytes < 1:
+            raise ValueError(f"max_upload_bytes must be >= 1, got {self.max_upload_bytes}")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,7 +83,7 @@ def _coerce(name: str, value: Any) -> Any:
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         raise ValueError("seed must be an integer or null")
-    if name in ("retry_after_max", "max_body_bytes"):
+    if name in ("retry_after_max", "max_body_bytes", "max_upload_bytes"):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise ValueError(f"{name} must be an integer")
