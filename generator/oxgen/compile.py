@@ -8,6 +8,7 @@ from oxgen import naming, routes
 from oxgen.classes import CompileError, ModelCompiler
 from oxgen.ir import ModelIR, PackageIR, Problem
 from oxgen.literals import plain, py_literal
+from oxgen.releases import Release, current_version
 from oxgen.snapshot import Snapshot
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -20,7 +21,9 @@ def check_package_name(package: str) -> None:
         raise ValueError(f"--package {package!r} is not a valid Python package name")
 
 
-def compile_package(snapshot: Snapshot, package: str) -> PackageIR:
+def compile_package(
+    snapshot: Snapshot, package: str, releases: tuple[Release, ...] = ()
+) -> PackageIR:
     check_package_name(package)
     modules = naming.model_module_names(m["id"] for m in snapshot.models)
     models: list[ModelIR] = []
@@ -56,4 +59,10 @@ def compile_package(snapshot: Snapshot, package: str) -> PackageIR:
             continue
         root = py_literal(compiler.check_root) if compiler.needs_root else None
         models.append(ModelIR(**common, has_schema=True, classes=tuple(classes), root_literal=root))
-    return PackageIR(package=package, models=tuple(models), problems=tuple(problems))
+    return PackageIR(
+        package=package,
+        models=tuple(models),
+        problems=tuple(problems),
+        version=current_version(releases),
+        releases=releases,
+    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oxgen import cache, render
+from oxgen import cache, releases, render
 from oxgen.ir import Problem
 from oxgen.snapshot import SnapshotError, load
 
@@ -42,9 +42,10 @@ def run(
 ) -> Result:
     try:
         snapshot = load(src)
+        history = releases.read(Path(src))
     except SnapshotError as exc:
         raise GenerateError(str(exc)) from None
-    per_model, whole = cache.fingerprints(snapshot, package)
+    per_model, whole = cache.fingerprints(snapshot, package, releases.dumps(history))
     state = {} if check else cache.read_state(out)
     if not check:
         done = cache.up_to_date(out, package, state, whole)
@@ -60,7 +61,7 @@ def run(
     from oxgen.write import WriteError, write
 
     try:
-        ir = compile_package(snapshot, package)
+        ir = compile_package(snapshot, package, history)
     except ValueError as exc:
         raise GenerateError(str(exc)) from None
     jobs: dict[str, tuple[str, Callable[[], str]]] = {}

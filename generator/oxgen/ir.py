@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from oxgen.releases import INITIAL_VERSION, Release
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -77,3 +79,5 @@ class PackageIR:
     package: str
     models: tuple[ModelIR, ...]  # sorted by model id; models without schema included
     problems: tuple[Problem, ...] = field(default=())
+    version: str = INITIAL_VERSION  # the client's own version (newest release of the ledger)
+    releases: tuple[Release, ...] = ()  # the ledger, newest first, for CHANGELOG.md

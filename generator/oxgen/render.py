@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from oxgen import __version__
+from oxgen import __version__, naming
 from oxgen.ir import ModelIR, PackageIR
 from oxgen.literals import comment, docstring, py_literal
 from oxgen.templates import TEMPLATE_PACKAGE_DIR, templates_dir
@@ -139,9 +139,12 @@ def package_context(ir: PackageIR) -> dict[str, Any]:
         "package": ir.package,
         "distribution": ir.package.replace("_", "-"),
         "version": __version__,
-        "client_version": __version__,
+        "client_version": ir.version,
+        "releases": ir.releases,
         "models": ir.models,
-        "class_names": sorted(m.class_name for m in typed),
+        "class_names": sorted((m.class_name for m in typed), key=naming.all_key),
+        # import statements list modules in the order ruff's isort does
+        "by_module": sorted(ir.models, key=lambda m: naming.natural_key(m.module)),
         "example": typed[0].class_name if typed else "SomeModelRequest",
         "problems": ir.problems,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
@@ -88,7 +90,7 @@ def test_huge_body_is_413(api: httpx.Client) -> None:
     assert response.status_code == 413
     assert response.json()["error"]["type"] == "payload_too_large"
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         yield b'{"model": "flux-2-pro", "prompt": "'
         for _ in range(MAX_BODY_BYTES // 65536 + 4):
             yield b"y" * 65536

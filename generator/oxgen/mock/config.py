@@ -10,6 +10,20 @@ MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 
 
+# The accepted range of each setting: wide enough for any test, narrow enough that a value cannot
+# hang the server (a latency of 1e308 s) or exhaust it.
+LIMITS: dict[str, tuple[float, float]] = {
+    "latency": (0.0, 3600.0),
+    "fault_rate": (0.0, 1.0),
+    "stall_rate": (0.0, 1.0),
+    "seed": (-(2**63), 2**63 - 1),
+    "keepalive": (0.01, 3600.0),
+    "retry_after_max": (0, 3600),
+    "max_body_bytes": (1, 1024**3),
+    "max_upload_bytes": (1, 16 * 1024**3),
+}
+
+
 @dataclass
 class MockConfig:
     """Settings read on every request, so tests may change them while the server runs.
@@ -40,21 +54,14 @@ class MockConfig:
         self.check()
 
     def check(self) -> None:
-        """Raise ValueError when a setting is out of range."""
-        if not 0.0 <= self.fault_rate <= 1.0:
-            raise ValueError(f"fault_rate must be within [0, 1], got {self.fault_rate}")
-        if not 0.0 <= self.stall_rate <= 1.0:
-            raise ValueError(f"stall_rate must be within [0, 1], got {self.stall_rate}")
-        if self.latency < 0:
-            raise ValueError(f"latency must be >= 0, got {self.latency}")
-        if self.keepalive <= 0:
-            raise ValueError(f"keepalive must be > 0, got {self.keepalive}")
-        if self.retry_after_max < 0:
-            raise ValueError(f"retry_after_max must be >= 0, got {self.retry_after_max}")
-        if self.max_body_bytes < 1:
-            raise ValueError(f"max_body_bytes must be >= 1, got {self.max_body_bytes}")
-        if self.max_upload_bytes < 1:
-            raise ValueError(f"max_upload_bytes must be >= 1, got {self.max_upload_bytes}")
+        """Raise ValueError when a setting is out of range (NaN and infinities never are in)."""
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if value is None and name == "seed":
+                continue
+            # `not low <= value <= high` is also true for NaN, which compares false with anything.
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be within [{low:g}, {high:g}], got {value!r:.40}")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
