@@ -42,9 +42,9 @@ def test_wheel_ships_the_templates_and_regenerates_the_client(tmp_path: Path) ->
         "from oxgen.cli import main; sys.argv = ['oxgen', *sys.argv[2:]]; main()"
     )
     site = tmp_path / "site"
+    command = ["generate", "--check", "--schemas", str(REPO / "schemas")]
     done = subprocess.run(
-        [sys.executable, "-c", probe, str(site), "generate", "--check", "--schemas",
-         str(REPO / "schemas"), "--out", str(REPO / "generated")],  # fmt: skip
+        [sys.executable, "-c", probe, str(site), *command, "--out", str(REPO / "generated")],
         capture_output=True,
         text=True,
         check=False,
