@@ -15,11 +15,12 @@ reported as a :class:`CompileError` with its JSON pointer, and the model is skip
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from oxgen import naming, normalise, patterns
+from oxgen import media, naming, normalise, patterns
 from oxgen.ir import ClassIR, FieldIR
 from oxgen.literals import plain, py_literal
 
@@ -169,7 +170,9 @@ class ModelCompiler:
             "ConfigDict",
             "Field",
             "RequestModel",
+            "MediaInput",
         }
+        self.media: str | None = None  # the media kind of the field being compiled, if any
         self.ref_stack: set[str] = set()  # $ref targets being compiled (to stop on recursion)
         self.needs_root = False
         self.depth = 0
@@ -358,6 +361,12 @@ class ModelCompiler:
             self.depth -= 1
 
     def _type_of(self, node: Any, pointer: str, hint: str) -> tuple[str, str]:
+        if self.media is not None and media.is_string_of_media(node):
+            kind, self.media = self.media, None
+            try:
+                return _widen_media(*self._type_of(node, pointer, hint), kind)
+            finally:
+                self.media = kind
         if node is True:
             return "Any", "Any"
         if node is False:
@@ -498,8 +507,13 @@ class ModelCompiler:
         for i in order:
             prop, schema = prop_items[i]
             field_pointer = f"{pointer}/properties/{normalise.escape_pointer_token(prop)}"
-            static, runtime = self.type_of(schema, field_pointer, name + naming.pascal(prop))
-            fields.append(self._field(prop, names[prop], schema, static, runtime, prop in required))
+            self.media = media.media_kind(prop, schema)
+            try:
+                static, runtime = self.type_of(schema, field_pointer, name + naming.pascal(prop))
+            finally:
+                kind, self.media = self.media, None
+            field = self._field(prop, names[prop], schema, static, runtime, prop in required)
+            fields.append(dataclasses.replace(field, media=kind) if kind else field)
         keys = _validating(node)
         handled = set(_FIELD_KEYWORDS)
         extra_mode, extra_type = "allow", None
@@ -553,6 +567,14 @@ class ModelCompiler:
             facts=describe(info),
             schema=info,
         )
+
+
+def _widen_media(static: str, runtime: str, kind: str) -> tuple[str, str]:
+    """A string position of a media input: it also accepts a local file (``MediaInput``), which
+    the generated ``_media.Input`` marker checks; strings still get their own checks (`runtime`)."""
+    wide = " | ".join("MediaInput" if part == "str" else part for part in static.split(" | "))
+    inner = "" if runtime == "str" else f", {runtime}"
+    return wide, f"Annotated[{wide}, _media.Input({py_literal(kind)}{inner})]"
 
 
 def _order_key(schema: Any) -> float:

@@ -33,6 +33,9 @@ class FieldIR:
     description: str  # plain text, may be empty
     facts: tuple[str, ...]  # human-readable constraints: 'one of: ...', 'range: 1 to 10', ...
     schema: dict[str, Any]  # the property's schema as published (docs only)
+    # "image" | "video" | "audio" | "mask" | "file" when the field is a media input (a URL the
+    # provider downloads, see oxgen.media): its strings also accept local files in the client.
+    media: str | None = None
 
 
 @dataclass(frozen=True)

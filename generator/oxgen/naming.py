@@ -423,6 +423,7 @@ MODULE_SCOPE = frozenset(
         "Job",
         "AsyncJob",
         "GenerateResponse",
+        "MediaInput",
     }
 )
 

@@ -122,6 +122,7 @@ def _imports(model: ModelIR) -> dict[str, Any]:
         "typing": typing,
         "pydantic": sorted(pydantic),
         "js": "_js." in code or any(c.check for c in model.classes),
+        "media": any(f.media for f in fields),
         "request": request,
         "types": types,
     }
