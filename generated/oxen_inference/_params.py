@@ -3,8 +3,7 @@
 
 Known models with a schema are validated through their request class
 (parameter names turned into wire names, ``request_model(id).model_validate(body)``, then
-``to_body``): only what the caller set is
-sent, under the wire names. Unknown parameter names are refused even where the schema would let
+``to_body``): only what the caller set is sent, under the wire names. Unknown parameter names are refused even where the schema would let
 extra properties through; ``extra_body`` is merged last, unchecked. Models the snapshot knows
 without a schema (chat) send their parameters as given. Model ids the snapshot does not know are
 sent unchecked to the queue (the server may know newer models than this client); a blocking call
@@ -22,7 +21,7 @@ import pydantic
 
 from ._exceptions import ValidationError
 from ._registry import MODELS
-from ._request import MISSING, UnknownModelError, request_model, to_body
+from ._request import MISSING, UnknownModelError, dump, request_model
 from ._types import OMIT, Omit, is_given
 
 if TYPE_CHECKING:
@@ -153,7 +152,7 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
         request = cls.model_validate(wire)
     except pydantic.ValidationError as exc:
         raise ValidationError(model_id, [_explain(cls, e, names) for e in exc.errors()]) from exc
-    return to_body(request)
+    return dump(request)  # local files stay LocalFile objects: the client resolves them
 
 
 def body_for(

@@ -15,11 +15,12 @@ reported as a :class:`CompileError` with its JSON pointer, and the model is skip
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import unquote
 
-from oxgen import naming, normalise, patterns
+from oxgen import media, naming, normalise, patterns
 from oxgen.ir import ClassIR, FieldIR, ParamIR, TypeIR
 from oxgen.literals import plain, py_literal
 
@@ -232,7 +233,9 @@ class ModelCompiler:
             "ConfigDict",
             "Field",
             "RequestModel",
+            "MediaInput",
         }
+        self.media: str | None = None  # the media kind of the field being compiled, if any
         self.ref_stack: set[str] = set()  # $ref targets being compiled (to stop on recursion)
         self.needs_root = False
         self.depth = 0
@@ -432,6 +435,12 @@ class ModelCompiler:
             self.depth -= 1
 
     def _type_of(self, node: Any, pointer: str, hint: str) -> TypeIR:
+        if self.media is not None and media.is_string_of_media(node):
+            kind, self.media = self.media, None
+            try:
+                return _widen_media(self._type_of(node, pointer, hint), kind)
+            finally:
+                self.media = kind
         if node is True:
             return _ANY
         if node is False:
@@ -581,8 +590,13 @@ class ModelCompiler:
         for i in order:
             prop, schema = prop_items[i]
             field_pointer = f"{pointer}/properties/{normalise.escape_pointer_token(prop)}"
-            t = self.type_of(schema, field_pointer, name + naming.pascal(prop))
-            fields.append(self._field(prop, names[prop], schema, t, prop in required))
+            self.media = media.media_kind(prop, schema)
+            try:
+                t = self.type_of(schema, field_pointer, name + naming.pascal(prop))
+            finally:
+                kind, self.media = self.media, None
+            field = self._field(prop, names[prop], schema, t, prop in required)
+            fields.append(dataclasses.replace(field, media=kind) if kind else field)
         keys = _validating(node)
         handled = set(_FIELD_KEYWORDS)
         extra_mode, extra_type, extra_uses = "allow", None, _NO_USES
@@ -670,6 +684,22 @@ def _param(t: TypeIR, required: bool, default: str | None) -> ParamIR:
     nullable = "None" in members
     annotation = " | ".join([*(m for m in members if m != "None"), "Omit", *(["None"] * nullable)])
     return ParamIR(annotation, "OMIT", t.static_uses | {"Omit", "OMIT"})
+
+
+def _widen_media(t: TypeIR, kind: str) -> TypeIR:
+    """A string position of a media input: it also accepts a local file (``MediaInput``), which
+    the generated ``_media.Input`` marker checks; strings still get their own checks (`runtime`)."""
+    members = tuple("MediaInput" if m == "str" else m for m in (t.members or (t.static,)))
+    wide = " | ".join(members)
+    inner = "" if t.runtime == "str" else f", {t.runtime}"
+    uses = t.static_uses | {"MediaInput"}
+    return TypeIR(
+        wide,
+        f"Annotated[{wide}, _media.Input({py_literal(kind)}{inner})]",
+        uses,
+        uses | t.runtime_uses | {"Annotated", "_media"},
+        members,
+    )
 
 
 def _order_key(schema: Any) -> float:

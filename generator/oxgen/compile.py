@@ -136,7 +136,7 @@ def _imports(
             if f.param is not None:
                 uses |= f.param.uses
         type_uses |= {"SyncOxenBase", "Timeout", *(m.returns for m in methods)}
-    known = {n for names in naming.MODULE_IMPORTS.values() for n in names} | {"_js"}
+    known = {n for names in naming.MODULE_IMPORTS.values() for n in names} | {"_js", "_media"}
     unknown = uses - known
     if unknown:  # a type expression used a name no module import provides
         raise AssertionError(f"names without an import: {sorted(unknown)}")
@@ -152,6 +152,8 @@ def _imports(
     runtime = standard + lines(naming.MODULE_IMPORTS, uses)
     if "_js" in uses:
         runtime.append(ImportIR("..", ("_jsonschema as _js",), 2))
+    if "_media" in uses:
+        runtime.append(ImportIR("..", ("_media",), 2))
     runtime.sort(key=_isort_key)
     return tuple(runtime), tuple(lines(naming.MODULE_TYPE_IMPORTS, type_uses))
 

@@ -58,6 +58,9 @@ class FieldIR:
     param: ParamIR | None = None  # its form as a method parameter (request class fields only)
     uses: frozenset[str] = frozenset()  # imported names `runtime` refers to
     annotation: str = ""  # in the class: `runtime`, or with `| Missing` when it may be unset
+    # "image" | "video" | "audio" | "mask" | "file" when the field is a media input (a URL the
+    # provider downloads, see oxgen.media): its strings also accept local files in the client.
+    media: str | None = None
 
     @property
     def field_default(self) -> str | None:

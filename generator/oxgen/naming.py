@@ -392,6 +392,7 @@ def submit_method_name(module_name: str) -> str:
 MODULE_IMPORTS: dict[str, tuple[str, ...]] = {
     "typing": ("Annotated", "Any", "Literal"),
     "pydantic": ("ConfigDict", "Field", "model_validator"),
+    ".._media": ("MediaInput",),
     ".._request": ("MISSING", "Missing", "RequestModel"),
     ".._types": ("OMIT", "Omit", "server_default"),
 }
@@ -403,7 +404,7 @@ MODULE_TYPE_IMPORTS: dict[str, tuple[str, ...]] = {
     ".._types": ("Timeout",),
 }
 # Names a model module defines at module level besides its classes and methods (names starting
-# with `_`, such as `_js`, `_typing`, `_SCHEMA`, are never field names).
+# with `_`, such as `_js`, `_media`, `_typing`, `_SCHEMA`, are never field names).
 MODULE_DEFINES = ("MODEL_ID",)
 
 # Every name of a model module's top level. A class body that declared a field under one of them

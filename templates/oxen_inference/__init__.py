@@ -52,6 +52,7 @@ if TYPE_CHECKING:
         AsyncJob,
         Job,
     )
+    from ._media import LocalFile, MediaInput
     from ._models import (
         Cancellation,
         GeneratedMedia,
@@ -103,6 +104,8 @@ _EXPORTS = {
     "ValidationError": "._exceptions",
     "WaitTimeoutError": "._exceptions",
     "OMIT": "._types",
+    "LocalFile": "._media",
+    "MediaInput": "._media",
     "Cancellation": "._models",
     "GeneratedMedia": "._models",
     "GenerateResponse": "._models",
@@ -149,6 +152,8 @@ __all__ = [
     "HistoryPage",
     "InternalServerError",
     "Job",
+    "LocalFile",
+    "MediaInput",
     "Missing",
     "MissingAPIKeyError",
     "Model",

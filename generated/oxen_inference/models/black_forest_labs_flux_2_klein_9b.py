@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -39,7 +41,7 @@ class BlackForestLabsFlux2Klein9bRequest(RequestModel):
     )
 
     input_image: (
-        list[str]
+        list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
         | Missing
     ) = Field(
@@ -79,7 +81,7 @@ def generate_black_forest_labs_flux_2_klein_9b(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),
@@ -149,7 +151,7 @@ def submit_black_forest_labs_flux_2_klein_9b(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),

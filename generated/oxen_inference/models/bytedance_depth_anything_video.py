@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,7 +36,9 @@ _SCHEMA = '{"properties":{"colormap":{"default":"grayscale","description":"Color
 class BytedanceDepthAnythingVideoRequest(RequestModel):
     """The parameters of "bytedance-depth-anything-video"."""
 
-    video_url: str = Field(description="URL of the input video to estimate depth for.")
+    video_url: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="URL of the input video to estimate depth for."
+    )
     """format: 'uri'"""
 
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = Field(
@@ -74,7 +78,7 @@ def generate_bytedance_depth_anything_video(
     client: SyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"
@@ -145,7 +149,7 @@ def submit_bytedance_depth_anything_video(
     client: SyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"

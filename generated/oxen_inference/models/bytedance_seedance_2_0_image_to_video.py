@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,7 @@ class BytedanceSeedance2_0ImageToVideoRequest(RequestModel):
         description="The text prompt describing the desired motion and action for the video."
     )
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB."
     )
     """format: 'uri'"""
@@ -48,7 +50,7 @@ class BytedanceSeedance2_0ImageToVideoRequest(RequestModel):
         description="Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.",
     )
 
-    tail_image_url: str | Missing = Field(
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.",
     )
@@ -91,9 +93,9 @@ def generate_bytedance_seedance_2_0_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
@@ -169,9 +171,9 @@ def submit_bytedance_seedance_2_0_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),

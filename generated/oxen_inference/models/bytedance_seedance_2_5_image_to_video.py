@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,7 @@ class BytedanceSeedance2_5ImageToVideoRequest(RequestModel):
         description="The text prompt describing the desired motion and action for the video."
     )
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB."
     )
     """format: 'uri'"""
@@ -48,7 +50,7 @@ class BytedanceSeedance2_5ImageToVideoRequest(RequestModel):
         description="Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.",
     )
 
-    tail_image_url: str | Missing = Field(
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.",
     )
@@ -93,9 +95,9 @@ def generate_bytedance_seedance_2_5_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
@@ -169,9 +171,9 @@ def submit_bytedance_seedance_2_5_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,27 +40,27 @@ class BytedanceSeedance2_5ReferenceToVideoRequest(RequestModel):
         description="The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."
     )
 
-    input_face_images: list[str] | Missing = Field(
+    input_face_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Place reference images here when they show a real human face. Content filters may block the request otherwise.",
     )
 
-    input_images: list[str] | Missing = Field(
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Reference images that guide the generated video. Up to 30 total reference images may be used.",
     )
 
-    input_face_videos: list[str] | Missing = Field(
+    input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Place reference videos here when they show a real human face. Content filters may block the request otherwise.",
     )
 
-    input_videos: list[str] | Missing = Field(
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.",
     )
 
-    input_audios: list[str] | Missing = Field(
+    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
         default=MISSING,
         description="Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.",
     )
@@ -102,11 +104,11 @@ def generate_bytedance_seedance_2_5_reference_to_video(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -184,11 +186,11 @@ def submit_bytedance_seedance_2_5_reference_to_video(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(

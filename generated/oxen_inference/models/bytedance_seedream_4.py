@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,7 +39,7 @@ class BytedanceSeedream4Request(RequestModel):
         description="Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images."
     )
 
-    input_image: list[str] | Missing = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.",
     )
@@ -57,7 +59,7 @@ def generate_bytedance_seedream_4(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
@@ -113,7 +115,7 @@ def submit_bytedance_seedream_4(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,

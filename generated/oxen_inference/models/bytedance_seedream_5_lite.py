@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,10 @@ class BytedanceSeedream5LiteRequest(RequestModel):
         description="Text prompt for image generation. Use @Image1, @Image2, etc. to reference the input images."
     )
 
-    input_image: Annotated[list[str], _js.Also({"maxItems": 14})] | Missing = Field(
+    input_image: (
+        Annotated[list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 14})]
+        | Missing
+    ) = Field(
         default=MISSING,
         description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.",
     )
@@ -58,7 +63,7 @@ def generate_bytedance_seedream_5_lite(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
@@ -118,7 +123,7 @@ def submit_bytedance_seedream_5_lite(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,10 @@ class BytedanceSeedream5ProRequest(RequestModel):
         description="Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images."
     )
 
-    input_image: Annotated[list[str], _js.Also({"maxItems": 10})] | Missing = Field(
+    input_image: (
+        Annotated[list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})]
+        | Missing
+    ) = Field(
         default=MISSING,
         description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.",
     )
@@ -65,7 +70,7 @@ def generate_bytedance_seedream_5_pro(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),
@@ -130,7 +135,7 @@ def submit_bytedance_seedream_5_pro(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),

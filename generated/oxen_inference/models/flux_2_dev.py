@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,7 @@ class Flux2DevRequest(RequestModel):
         description="Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images."
     )
 
-    input_image: list[str] | Missing = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
     )
@@ -91,7 +93,7 @@ def generate_flux_2_dev(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "match_input_image"
     ] = server_default("16:9"),
@@ -170,7 +172,7 @@ def submit_flux_2_dev(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "match_input_image"
     ] = server_default("16:9"),

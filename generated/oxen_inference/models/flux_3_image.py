@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,7 @@ class Flux3ImageRequest(RequestModel):
     )
 
     input_image: (
-        Annotated[list[str], _js.Also({"maxItems": 10})]
+        Annotated[list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "maxItems": 10, "type": "null"})]
         | Missing
     ) = Field(
@@ -81,7 +83,7 @@ def generate_flux_3_image(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "21:9",
@@ -159,7 +161,7 @@ def submit_flux_3_image(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "21:9",

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,7 +36,7 @@ _SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect
 class FluxKontextDevRequest(RequestModel):
     """The parameters of "flux-kontext-dev"."""
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -95,7 +97,7 @@ def generate_flux_kontext_dev(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",
@@ -183,7 +185,7 @@ def submit_flux_kontext_dev(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,18 +39,18 @@ class GeminiOmniFlashPreviewRequest(RequestModel):
         description="Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc."
     )
 
-    first_frame_image: str | Missing = Field(
+    first_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.",
     )
     """format: 'uri'"""
 
-    input_image: list[str] = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
         default=[],
         description="Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.",
     )
 
-    input_video: str | Missing = Field(
+    input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
         default=MISSING,
         description="Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.",
     )
@@ -64,9 +66,9 @@ def generate_gemini_omni_flash_preview(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -125,9 +127,9 @@ def submit_gemini_omni_flash_preview(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,

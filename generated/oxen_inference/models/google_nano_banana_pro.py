@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -39,7 +41,7 @@ class GoogleNanoBananaProRequest(RequestModel):
     )
 
     input_image: (
-        list[str]
+        list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
         | Missing
     ) = Field(
@@ -64,7 +66,7 @@ def generate_google_nano_banana_pro(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4", "21:9"
     ] = server_default("16:9"),
@@ -125,7 +127,7 @@ def submit_google_nano_banana_pro(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4", "21:9"
     ] = server_default("16:9"),

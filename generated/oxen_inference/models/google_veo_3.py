@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,7 @@ class GoogleVeo3Request(RequestModel):
         description="Text description of what you want to generate, or the instruction on how to edit the given image."
     )
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -61,7 +63,7 @@ def generate_google_veo_3(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
@@ -124,7 +126,7 @@ def submit_google_veo_3(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),

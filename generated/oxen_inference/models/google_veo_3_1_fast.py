@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,7 @@ class GoogleVeo3_1FastRequest(RequestModel):
         description="Text description of the video to generate, or how to animate the input image."
     )
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.",
     )
@@ -67,7 +69,7 @@ def generate_google_veo_3_1_fast(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -130,7 +132,7 @@ def submit_google_veo_3_1_fast(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),

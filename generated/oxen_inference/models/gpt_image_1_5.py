@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,7 +39,7 @@ class GptImage1_5Request(RequestModel):
         description="Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."
     )
 
-    input_image: list[str] | Missing = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
     )
@@ -57,7 +59,7 @@ def generate_gpt_image_1_5(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
@@ -113,7 +115,7 @@ def submit_gpt_image_1_5(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,

@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,7 @@ class GptImage2_5FlareRequest(RequestModel):
     )
 
     input_image: (
-        list[str]
+        list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
         | Missing
     ) = Field(
@@ -44,7 +46,7 @@ class GptImage2_5FlareRequest(RequestModel):
         description="Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.",
     )
 
-    mask_url: str | Missing | None = Field(
+    mask_url: Annotated[MediaInput | None, _media.Input("mask", str | None)] | Missing = Field(
         default=MISSING,
         description="Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.",
     )
@@ -81,8 +83,8 @@ def generate_gpt_image_2_5_flare(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -153,8 +155,8 @@ def submit_gpt_image_2_5_flare(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,7 @@ class Happyhorse1_0I2vRequest(RequestModel):
 
     prompt: str = Field(description="Text prompt describing the desired video.")
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2."
     )
     """format: 'uri'"""
@@ -62,7 +64,7 @@ def generate_happyhorse_1_0_i2v(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
@@ -124,7 +126,7 @@ def submit_happyhorse_1_0_i2v(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,12 +39,12 @@ class Happyhorse1_0VideoEditRequest(RequestModel):
         description="Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters."
     )
 
-    input_video: str = Field(
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds."
     )
     """format: 'uri'"""
 
-    reference_images: list[str] | Missing = Field(
+    reference_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.",
     )
@@ -62,8 +64,8 @@ def generate_happyhorse_1_0_video_edit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
@@ -122,8 +124,8 @@ def submit_happyhorse_1_0_video_edit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,

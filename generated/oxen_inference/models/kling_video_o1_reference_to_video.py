@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,7 @@ class KlingVideoO1ReferenceToVideoRequest(RequestModel):
         description="Text description of what you want to generate, or the instruction on how to edit the given image."
     )
 
-    input_image: list[str] = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
         description="Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."
     )
 
@@ -61,7 +63,7 @@ def generate_kling_video_o1_reference_to_video(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
@@ -120,7 +122,7 @@ def submit_kling_video_o1_reference_to_video(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),

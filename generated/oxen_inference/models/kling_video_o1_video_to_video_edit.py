@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,10 +39,12 @@ class KlingVideoO1VideoToVideoEditRequest(RequestModel):
         description="Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements."
     )
 
-    input_video: str = Field(description="Video to use as reference.")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video to use as reference."
+    )
     """format: 'uri'"""
 
-    input_image: list[str] | Missing = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.",
     )
@@ -60,8 +64,8 @@ def generate_kling_video_o1_video_to_video_edit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
@@ -120,8 +124,8 @@ def submit_kling_video_o1_video_to_video_edit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,

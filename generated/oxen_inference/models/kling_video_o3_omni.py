@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,12 +40,12 @@ class KlingVideoO3OmniRequest(RequestModel):
         description="Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements."
     )
 
-    input_image: list[str] | Missing = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).",
     )
 
-    input_video: str | Missing = Field(
+    input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
         default=MISSING, description="Source video for edit or motion/style reference."
     )
     """format: 'uri'"""
@@ -53,12 +55,12 @@ class KlingVideoO3OmniRequest(RequestModel):
         description="Edit applies your prompt to the clip. Reference uses it for motion/style only.",
     )
 
-    start_image_url: str | Missing = Field(
+    start_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Optional first frame. End frame requires a start frame."
     )
     """format: 'uri'"""
 
-    tail_image_url: str | Missing = Field(
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Optional last frame. Requires start frame."
     )
     """format: 'uri'"""
@@ -98,11 +100,11 @@ def generate_kling_video_o3_omni(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),
@@ -182,11 +184,11 @@ def submit_kling_video_o3_omni(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),

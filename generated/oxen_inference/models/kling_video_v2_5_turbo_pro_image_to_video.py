@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,12 +40,12 @@ class KlingVideoV2_5TurboProImageToVideoRequest(RequestModel):
         description="Text description of what you want to generate, or the instruction on how to edit the given image."
     )
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
 
-    tail_image_url: str | Missing = Field(
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -58,8 +60,8 @@ def generate_kling_video_v2_5_turbo_pro_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -116,8 +118,8 @@ def submit_kling_video_v2_5_turbo_pro_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,

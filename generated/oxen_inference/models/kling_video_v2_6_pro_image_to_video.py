@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,7 @@ class KlingVideoV2_6ProImageToVideoRequest(RequestModel):
         description="Text description of what you want to generate, or the instruction on how to edit the given image."
     )
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -59,7 +61,7 @@ def generate_kling_video_v2_6_pro_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
@@ -119,7 +121,7 @@ def submit_kling_video_v2_6_pro_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),

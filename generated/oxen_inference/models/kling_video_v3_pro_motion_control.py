@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,12 +37,12 @@ class KlingVideoV3ProMotionControlRequest(RequestModel):
 
     prompt: str = Field(description="Text prompt for the scene or character.")
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area."
     )
     """format: 'uri'"""
 
-    input_video: str = Field(
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'."
     )
     """format: 'uri'"""
@@ -65,8 +67,8 @@ def generate_kling_video_v3_pro_motion_control(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,
@@ -130,8 +132,8 @@ def submit_kling_video_v3_pro_motion_control(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -80,7 +82,9 @@ class KreaV2LargeTextToImageRequestImageStyleReferencesItem(RequestModel):
 
     __schema_pointer__ = "/properties/image_style_references/items"
 
-    image_url: str = Field(description="Publicly accessible URL of a reference image.")
+    image_url: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="Publicly accessible URL of a reference image."
+    )
     """format: 'uri'"""
 
     strength: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = Field(

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,9 @@ class LightricksLtx2RetakeRequest(RequestModel):
 
     prompt: str = Field(description="Text prompt describing the edit")
 
-    input_video: str = Field(description="Input video to edit, must be 1080p.")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Input video to edit, must be 1080p."
+    )
     """format: 'uri'"""
 
     start_time: Annotated[float, _js.Value({"minimum": 0, "type": "number"})] = Field(
@@ -59,7 +63,7 @@ def generate_lightricks_ltx_2_retake(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
@@ -123,7 +127,7 @@ def submit_lightricks_ltx_2_retake(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,7 @@ class Ltx2_19bImageToVideoRequest(RequestModel):
 
     prompt: str = Field(description="Text prompt describing the video to generate")
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="First frame image for optional image-to-video generation"
     )
     """format: 'uri'"""
@@ -57,7 +59,7 @@ def generate_ltx_2_19b_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
@@ -117,7 +119,7 @@ def submit_ltx_2_19b_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),

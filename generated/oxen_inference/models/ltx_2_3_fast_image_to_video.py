@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,12 +38,12 @@ class Ltx2_3FastImageToVideoRequest(RequestModel):
 
     prompt: str = Field(description="The prompt to generate the video from.")
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats."
     )
     """format: 'uri'"""
 
-    last_frame_image: str | Missing = Field(
+    last_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.",
     )
@@ -78,8 +80,8 @@ def generate_ltx_2_3_fast_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
@@ -148,8 +150,8 @@ def submit_ltx_2_3_fast_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,12 +38,12 @@ class Ltx2_3ProRequest(RequestModel):
 
     prompt: str = Field(description="Text prompt describing the video to generate")
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="First frame image for image-to-video generation"
     )
     """format: 'uri'"""
 
-    last_frame_image: str | Missing = Field(
+    last_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Last frame image. When provided, the video interpolates between the first frame and this last frame.",
     )
@@ -76,8 +78,8 @@ def generate_ltx_2_3_pro(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),
@@ -149,8 +151,8 @@ def submit_ltx_2_3_pro(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
+from typing import Annotated
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
@@ -32,7 +35,7 @@ _SCHEMA = '{"basic":["prompt","input_image"],"properties":{"input_audio":{"descr
 class Ltx2_3ProAudioToVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-pro-audio-to-video"."""
 
-    input_audio: str = Field(
+    input_audio: Annotated[MediaInput, _media.Input("audio")] = Field(
         description="URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds."
     )
     """format: 'uri'"""
@@ -42,7 +45,7 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
         description="Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.",
     )
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="URL of an image to use as the first frame of the video. If not provided, prompt is required.",
     )
@@ -53,9 +56,9 @@ def generate_ltx_2_3_pro_audio_to_video(
     client: SyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -108,9 +111,9 @@ def submit_ltx_2_3_pro_audio_to_video(
     client: SyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,

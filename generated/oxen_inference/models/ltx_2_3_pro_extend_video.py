@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,7 +36,9 @@ _SCHEMA = '{"basic":["prompt"],"properties":{"context":{"description":"Number of
 class Ltx2_3ProExtendVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-pro-extend-video"."""
 
-    input_video: str = Field(description="The URL of the video to extend.")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="The URL of the video to extend."
+    )
     """format: 'uri'"""
 
     prompt: str | Missing = Field(
@@ -65,7 +69,7 @@ def generate_ltx_2_3_pro_extend_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
@@ -127,7 +131,7 @@ def submit_ltx_2_3_pro_extend_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,10 +38,12 @@ class Ltx2_3QualityAudioToVideoRequest(RequestModel):
 
     prompt: str = Field(description="The prompt to guide the audio-driven video generation.")
 
-    input_audio: str = Field(description="The URL of the audio track that drives generation.")
+    input_audio: Annotated[MediaInput, _media.Input("audio")] = Field(
+        description="The URL of the audio track that drives generation."
+    )
     """format: 'uri'"""
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.",
     )
@@ -105,8 +109,8 @@ def generate_ltx_2_3_quality_audio_to_video(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[
@@ -198,8 +202,8 @@ def submit_ltx_2_3_quality_audio_to_video(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[

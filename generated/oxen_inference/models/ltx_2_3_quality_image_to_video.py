@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,9 @@ class Ltx2_3QualityImageToVideoRequest(RequestModel):
 
     prompt: str = Field(description="The prompt to guide the video generation.")
 
-    input_image: str = Field(description="The URL of the starting image.")
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="The URL of the starting image."
+    )
     """format: 'uri'"""
 
     num_frames: Annotated[int, _js.Value({"maximum": 481, "minimum": 9, "type": "integer"})] = (
@@ -94,7 +98,7 @@ def generate_ltx_2_3_quality_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",
@@ -180,7 +184,7 @@ def submit_ltx_2_3_quality_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,18 +38,18 @@ class Ltx2_3QualityReferenceVideoToVideoRequest(RequestModel):
 
     prompt: str = Field(description="The prompt to guide generation.")
 
-    input_video: str = Field(
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="The URL of the reference video that supplies motion/structure."
     )
     """format: 'uri'"""
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional reference image used by the IC-LoRA Union node for style/character anchoring.",
     )
     """format: 'uri'"""
 
-    control_video_url: str | Missing = Field(
+    control_video_url: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
         default=MISSING,
         description="Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.",
     )
@@ -120,9 +122,9 @@ def generate_ltx_2_3_quality_reference_video_to_video(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),
@@ -222,9 +224,9 @@ def submit_ltx_2_3_quality_reference_video_to_video(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),

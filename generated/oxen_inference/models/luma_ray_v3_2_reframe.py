@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,7 +39,7 @@ class LumaRayV3_2ReframeRequest(RequestModel):
         description="Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio."
     )
 
-    input_video: str = Field(
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="URL of the source video to reframe (must be 30 seconds or less)."
     )
     """format: 'uri'"""
@@ -62,7 +64,7 @@ def generate_luma_ray_v3_2_reframe(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
@@ -122,7 +124,7 @@ def submit_luma_ray_v3_2_reframe(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,

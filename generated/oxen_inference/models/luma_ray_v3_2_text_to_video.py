@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -52,7 +54,7 @@ class LumaRayV3_2TextToVideoRequest(RequestModel):
         description="Whether the video should loop seamlessly. Not supported for 10s videos.",
     )
 
-    reference_image_urls: list[str] | Missing = Field(
+    reference_image_urls: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional list of reference image URLs used to guide the generation.",
     )
@@ -69,7 +71,7 @@ def generate_luma_ray_v3_2_text_to_video(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -133,7 +135,7 @@ def submit_luma_ray_v3_2_text_to_video(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,10 +37,12 @@ class LumaRayV3_2VideoToVideoRequest(RequestModel):
 
     prompt: str = Field(description="Text prompt describing how to edit the source video.")
 
-    input_video: str = Field(description="URL of the source video to edit.")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="URL of the source video to edit."
+    )
     """format: 'uri'"""
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.",
     )
@@ -91,8 +95,8 @@ def generate_luma_ray_v3_2_video_to_video(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[
@@ -175,8 +179,8 @@ def submit_luma_ray_v3_2_video_to_video(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,29 +38,29 @@ class MinimaxH3Request(RequestModel):
 
     prompt: str = Field(description="Describe the video content, motion, and cinematography.")
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional first frame. Cannot be combined with reference images, videos, or audio.",
     )
     """format: 'uri'"""
 
-    tail_image_url: str | Missing = Field(
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional last frame. Cannot be combined with reference images, videos, or audio.",
     )
     """format: 'uri'"""
 
-    input_images: list[str] | Missing = Field(
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.",
     )
 
-    input_videos: list[str] | Missing = Field(
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.",
     )
 
-    input_audios: list[str] | Missing = Field(
+    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
         default=MISSING,
         description="Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.",
     )
@@ -81,11 +83,11 @@ def generate_minimax_h3(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -157,11 +159,11 @@ def submit_minimax_h3(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,7 +39,7 @@ class NanoBananaRequest(RequestModel):
         description="Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."
     )
 
-    input_image: list[str] | Missing = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.",
     )
@@ -52,7 +54,7 @@ def generate_nano_banana(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -107,7 +109,7 @@ def submit_nano_banana(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -39,7 +41,7 @@ class NanoBanana2Request(RequestModel):
     )
 
     input_image: (
-        list[str]
+        list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
         | Missing
     ) = Field(
@@ -83,7 +85,7 @@ def generate_nano_banana_2(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",
@@ -161,7 +163,7 @@ def submit_nano_banana_2(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,7 +39,7 @@ class OpenaiSora2ProRequest(RequestModel):
         description="Text description of the scene to generate, or instructions for how to transform the input image."
     )
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.",
     )
@@ -63,7 +65,7 @@ def generate_openai_sora_2_pro(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
@@ -123,7 +125,7 @@ def submit_openai_sora_2_pro(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),

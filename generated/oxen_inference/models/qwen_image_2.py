@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,7 @@ class QwenImage2Request(RequestModel):
 
     prompt: str = Field(description="Text prompt for image generation or editing")
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional reference image for image editing, style transfer, or image-to-image generation",
     )
@@ -70,7 +72,7 @@ def generate_qwen_image_2(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     match_input_image: bool = server_default(False),
     aspect_ratio: Literal[
         "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"
@@ -138,7 +140,7 @@ def submit_qwen_image_2(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     match_input_image: bool = server_default(False),
     aspect_ratio: Literal[
         "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,7 @@ class QwenImage2_1Request(RequestModel):
     )
 
     input_images: (
-        Annotated[list[str], _js.Also({"maxItems": 10})]
+        Annotated[list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "maxItems": 10, "type": "null"})]
         | Missing
     ) = Field(
@@ -80,7 +82,7 @@ def generate_qwen_image_2_1(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -150,7 +152,7 @@ def submit_qwen_image_2_1(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,7 +39,7 @@ class QwenImageEditPlusRequest(RequestModel):
         description="Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."
     )
 
-    input_image: list[str] = Field(
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."
     )
 
@@ -59,7 +61,7 @@ def generate_qwen_image_edit_plus(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -120,7 +122,7 @@ def submit_qwen_image_edit_plus(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),

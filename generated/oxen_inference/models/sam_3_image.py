@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -33,7 +35,7 @@ _SCHEMA = '{"properties":{"apply_mask":{"default":true,"description":"Apply the 
 class Sam3ImageRequest(RequestModel):
     """The parameters of "sam-3-image"."""
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -53,7 +55,7 @@ def generate_sam_3_image(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
@@ -110,7 +112,7 @@ def submit_sam_3_image(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),

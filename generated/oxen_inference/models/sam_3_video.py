@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
+from typing import Annotated
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +35,9 @@ _SCHEMA = '{"properties":{"apply_mask":{"default":true,"description":"Apply the 
 class Sam3VideoRequest(RequestModel):
     """The parameters of "sam-3-video"."""
 
-    input_video: str = Field(description="Video to use as reference.")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video to use as reference."
+    )
     """format: 'uri'"""
 
     prompt: str = Field(
@@ -46,7 +51,7 @@ def generate_sam_3_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
@@ -100,7 +105,7 @@ def submit_sam_3_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     target_namespace: str | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,7 +36,9 @@ _SCHEMA = '{"basic":["resolution","interpolate_frames","target_fps","sharp","pro
 class TopazlabsAstra2VideoRequest(RequestModel):
     """The parameters of "topazlabs-astra-2-video"."""
 
-    input_video: str = Field(description="Video file to enhance and upscale (URL or file path).")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video file to enhance and upscale (URL or file path)."
+    )
     """format: 'uri'"""
 
     creativity: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})] = Field(
@@ -73,7 +77,7 @@ def generate_topazlabs_astra_2_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
@@ -142,7 +146,7 @@ def submit_topazlabs_astra_2_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,7 +36,7 @@ _SCHEMA = '{"basic":["input_image","prompt","creativity"],"properties":{"autopro
 class TopazlabsBloom2ImageRequest(RequestModel):
     """The parameters of "topazlabs-bloom-2-image"."""
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -58,7 +60,7 @@ def generate_topazlabs_bloom_2_image(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
@@ -116,7 +118,7 @@ def submit_topazlabs_bloom_2_image(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),

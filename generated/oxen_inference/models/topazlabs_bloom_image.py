@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,7 +36,7 @@ _SCHEMA = '{"basic":["prompt","creativity"],"properties":{"creativity":{"default
 class TopazlabsBloomImageRequest(RequestModel):
     """The parameters of "topazlabs-bloom-image"."""
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -72,7 +74,7 @@ def generate_topazlabs_bloom_image(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
@@ -142,7 +144,7 @@ def submit_topazlabs_bloom_image(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),

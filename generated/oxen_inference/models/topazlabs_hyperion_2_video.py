@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -33,7 +35,9 @@ _SCHEMA = '{"properties":{"input_video":{"description":"SDR video file to conver
 class TopazlabsHyperion2VideoRequest(RequestModel):
     """The parameters of "topazlabs-hyperion-2-video"."""
 
-    input_video: str = Field(description="SDR video file to convert to HDR (URL or file path).")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="SDR video file to convert to HDR (URL or file path)."
+    )
     """format: 'uri'"""
 
     output_encoder: Literal["H265", "ProRes"] = Field(
@@ -50,7 +54,7 @@ def generate_topazlabs_hyperion_2_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     target_namespace: str | Omit = OMIT,
@@ -104,7 +108,7 @@ def submit_topazlabs_hyperion_2_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     target_namespace: str | Omit = OMIT,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -33,7 +35,7 @@ _SCHEMA = '{"basic":["input_image"],"properties":{"enhance_model":{"default":"Hi
 class TopazlabsImageUpscaleRequest(RequestModel):
     """The parameters of "topazlabs-image-upscale"."""
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -58,7 +60,7 @@ def generate_topazlabs_image_upscale(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),
@@ -117,7 +119,7 @@ def submit_topazlabs_image_upscale(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,7 +36,9 @@ _SCHEMA = '{"properties":{"blur":{"default":0,"description":"Anti-blur / sharpen
 class TopazlabsProteusVideoRequest(RequestModel):
     """The parameters of "topazlabs-proteus-video"."""
 
-    input_video: str = Field(description="Video file to upscale (URL or file path).")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video file to upscale (URL or file path)."
+    )
     """format: 'uri'"""
 
     resolution: Literal["720p", "1080p", "2k", "4k"] = Field(
@@ -96,7 +100,7 @@ def generate_topazlabs_proteus_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -181,7 +185,7 @@ def submit_topazlabs_proteus_video(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,7 +36,9 @@ _SCHEMA = '{"properties":{"input_video":{"description":"Video file to upscale (U
 class TopazlabsVideoUpscaleRequest(RequestModel):
     """The parameters of "topazlabs-video-upscale"."""
 
-    input_video: str = Field(description="Video file to upscale (URL or file path).")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video file to upscale (URL or file path)."
+    )
     """format: 'uri'"""
 
     target_resolution: Literal["720p", "1080p", "4k"] = Field(
@@ -52,7 +56,7 @@ def generate_topazlabs_video_upscale(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     target_namespace: str | Omit = OMIT,
@@ -107,7 +111,7 @@ def submit_topazlabs_video_upscale(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     target_namespace: str | Omit = OMIT,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -33,7 +35,7 @@ _SCHEMA = '{"basic":["enhancement_strength","scale"],"properties":{"enhancement_
 class TopazlabsWonder3ImageRequest(RequestModel):
     """The parameters of "topazlabs-wonder-3-image"."""
 
-    input_image: str = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp."
     )
     """format: 'uri'"""
@@ -52,7 +54,7 @@ def generate_topazlabs_wonder_3_image(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     target_namespace: str | Omit = OMIT,
@@ -106,7 +108,7 @@ def submit_topazlabs_wonder_3_image(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     target_namespace: str | Omit = OMIT,

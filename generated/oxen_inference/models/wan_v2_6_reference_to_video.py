@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
+from typing import Annotated
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
@@ -36,7 +39,7 @@ class WanV2_6ReferenceToVideoRequest(RequestModel):
         description="Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos."
     )
 
-    input_videos: list[str] | Missing = Field(
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.",
     )
@@ -47,7 +50,7 @@ def generate_wan_v2_6_reference_to_video(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -97,7 +100,7 @@ def submit_wan_v2_6_reference_to_video(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,25 +40,25 @@ class WanV2_7ImageToVideoRequest(RequestModel):
         description="Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters."
     )
 
-    input_image: str | Missing = Field(
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.",
     )
     """format: 'uri'"""
 
-    end_image_url: str | Missing = Field(
+    end_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.",
     )
     """format: 'uri'"""
 
-    input_video: str | Missing = Field(
+    input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
         default=MISSING,
         description="URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.",
     )
     """format: 'uri'"""
 
-    audio_url: str | Missing = Field(
+    audio_url: Annotated[MediaInput, _media.Input("audio")] | Missing = Field(
         default=MISSING,
         description="Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.",
     )
@@ -97,10 +99,10 @@ def generate_wan_v2_7_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
@@ -180,10 +182,10 @@ def submit_wan_v2_7_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,

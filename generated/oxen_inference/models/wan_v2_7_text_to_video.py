@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -56,7 +58,7 @@ class WanV2_7TextToVideoRequest(RequestModel):
         description="Content to avoid in the video. Supports Chinese and English. Max 500 characters.",
     )
 
-    audio_url: str | Missing = Field(
+    audio_url: Annotated[MediaInput, _media.Input("audio")] | Missing = Field(
         default=MISSING,
         description="URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.",
     )
@@ -87,7 +89,7 @@ def generate_wan_v2_7_text_to_video(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
@@ -161,7 +163,7 @@ def submit_wan_v2_7_text_to_video(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,

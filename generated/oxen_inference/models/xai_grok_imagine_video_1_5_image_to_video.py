@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,9 @@ class XaiGrokImagineVideo1_5ImageToVideoRequest(RequestModel):
 
     prompt: str = Field(description="Text prompt describing the video to generate")
 
-    input_image: str = Field(description="First frame image for image-to-video generation")
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="First frame image for image-to-video generation"
+    )
     """format: 'uri'"""
 
     resolution: Literal["480p", "720p"] = Field(
@@ -54,7 +58,7 @@ def generate_xai_grok_imagine_video_1_5_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -112,7 +116,7 @@ def submit_xai_grok_imagine_video_1_5_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -37,7 +39,9 @@ class XaiGrokImagineVideoEditVideoRequest(RequestModel):
         description="Text description of what you want to generate, or the instruction on how to edit the given video."
     )
 
-    input_video: str = Field(description="Video to use as reference.")
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video to use as reference."
+    )
     """format: 'uri'"""
 
     resolution: Literal["auto", "480p", "720p"] = Field(
@@ -50,7 +54,7 @@ def generate_xai_grok_imagine_video_edit_video(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -104,7 +108,7 @@ def submit_xai_grok_imagine_video_edit_video(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,9 @@ class XaiGrokImagineVideoImageToVideoRequest(RequestModel):
 
     prompt: str = Field(description="Prompt")
 
-    input_image: str = Field(description="First frame image for image-to-video generation")
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="First frame image for image-to-video generation"
+    )
     """format: 'uri'"""
 
     resolution: Literal["720p", "480p"] = Field(
@@ -57,7 +61,7 @@ def generate_xai_grok_imagine_video_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[
@@ -119,7 +123,7 @@ def submit_xai_grok_imagine_video_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Match
 
-from . import errors, routes_generate, routes_mock, routes_models, routes_queue
+from . import errors, routes_generate, routes_mock, routes_models, routes_queue, routes_repos
 from .gate import Gate
 from .state import MockState
 
@@ -74,6 +74,7 @@ def create_app(state: MockState) -> Starlette:
         *routes_generate.ROUTES,
         *routes_queue.ROUTES,
         *routes_mock.ROUTES,
+        *routes_repos.ROUTES,
     ]
 
     @contextlib.asynccontextmanager

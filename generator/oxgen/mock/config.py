@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-MAX_BODY_BYTES = 1024 * 1024
+# JSON bodies carry data URIs of inputs: the client inlines files up to 10 MiB (~13.4 MiB encoded).
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 
 
 # The accepted range of each setting: wide enough for any test, narrow enough that a value cannot
@@ -18,6 +20,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "keepalive": (0.01, 3600.0),
     "retry_after_max": (0, 3600),
     "max_body_bytes": (1, 1024**3),
+    "max_upload_bytes": (1, 16 * 1024**3),
 }
 
 
@@ -34,7 +37,8 @@ class MockConfig:
     seed:           seed of the fault generator; None draws a fresh one.
     keepalive:      seconds between ``: keep-alive`` comments on ``/events`` (Oxen sends them every 15 s).
     retry_after_max: a faulted 429 carries ``Retry-After`` of 0..this many whole seconds.
-    max_body_bytes: larger request bodies get 413.
+    max_body_bytes: larger JSON request bodies get 413.
+    max_upload_bytes: larger repository uploads (multipart) get 413.
     """
 
     latency: float = 0.5
@@ -44,6 +48,7 @@ class MockConfig:
     keepalive: float = 15.0
     retry_after_max: int = 1
     max_body_bytes: int = MAX_BODY_BYTES
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
 
     def __post_init__(self) -> None:
         self.check()
@@ -85,7 +90,7 @@ def _coerce(name: str, value: Any) -> Any:
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         raise ValueError("seed must be an integer or null")
-    if name in ("retry_after_max", "max_body_bytes"):
+    if name in ("retry_after_max", "max_body_bytes", "max_upload_bytes"):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise ValueError(f"{name} must be an integer")

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
+from typing import Annotated
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
@@ -28,7 +31,7 @@ _SCHEMA = '{"type":"object","title":"Input","basic":["prompt"],"x-image-to-image
 class ExtensionKeysRequest(RequestModel):
     """The parameters of "extension-keys"."""
 
-    image: str | Missing = Field(default=MISSING)
+    image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(default=MISSING)
 
     prompt: str
 
@@ -37,7 +40,7 @@ def generate_extension_keys(
     client: SyncOxenBase,
     /,
     *,
-    image: str | Omit = OMIT,
+    image: MediaInput | Omit = OMIT,
     prompt: str,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,

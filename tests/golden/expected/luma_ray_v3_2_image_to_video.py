@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,9 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
     prompt: str = Field(description="Text prompt describing the motion/scene to generate.")
     """default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'"""
 
-    input_image: str = Field(description="URL of the source image the video starts from.")
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="URL of the source image the video starts from."
+    )
     """format: 'uri'"""
 
     aspect_ratio: Literal[
@@ -52,7 +56,7 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
         description="Whether the video should loop seamlessly. Not supported for 10s videos.",
     )
 
-    reference_image_urls: list[str] | Missing = Field(
+    reference_image_urls: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional list of reference image URLs used to guide the generation.",
     )
@@ -63,14 +67,14 @@ def generate_luma_ray_v3_2_image_to_video(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
