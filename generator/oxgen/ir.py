@@ -74,3 +74,37 @@ class PackageIR:
     package: str
     models: tuple[ModelIR, ...]  # sorted by model id; models without schema included
     problems: tuple[Problem, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What the files that list every model (the registry, the stubs, the README's index) know of
+    a model: its names and routes, not its classes. Those templates see only this, so that a
+    change to one model's schema re-renders them only when the summary changes, and so that a
+    run can take the summaries of unchanged models from the cache without compiling them."""
+
+    model_id: str
+    module: str
+    class_name: str
+    generate_method: str
+    submit_method: str
+    route: str | None
+    media: str | None
+    display_name: str
+    description: str
+    has_schema: bool
+
+    @classmethod
+    def of(cls, model: ModelIR) -> ModelSummary:
+        return cls(
+            model.model_id,
+            model.module,
+            model.class_name,
+            model.generate_method,
+            model.submit_method,
+            model.route,
+            model.media,
+            model.display_name,
+            model.description,
+            model.has_schema,
+        )
