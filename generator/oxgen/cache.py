@@ -61,18 +61,31 @@ def sha(*parts: str) -> str:
 
 
 @functools.cache
-def generator_fingerprint(templates: Templates | None = None) -> str:
-    """Changes whenever anything that shapes the output changes: oxgen's code, the formatter,
-    and every template file the run uses (a team's overrides included)."""
+def builtin_fingerprint() -> str:
+    """Changes whenever oxgen's code, its built-in templates or the formatter change."""
     here = Path(__file__).parent  # the whole oxgen package
     parts = [ruff_identity()]
     for path in sorted(here.rglob("*.py")):
         parts.append(path.relative_to(here).as_posix())
         parts.append(path.read_text(encoding="utf-8"))
-    builtin = builtin_files()
-    for name, path in (templates or Templates()).files.items():
-        parts.append(("builtin " if builtin.get(name) == path else "override ") + name)
+    for name, path in builtin_files().items():
+        parts.append(name)
         parts.append(path.read_text(encoding="utf-8"))
+    return sha(*parts)
+
+
+def generator_fingerprint(templates: Templates | None = None) -> str:
+    """Changes whenever anything that shapes the output changes: oxgen's code, the formatter,
+    and every template file the run uses, a team's overrides included (read again on each call:
+    they are the files a team edits between runs)."""
+    base = builtin_fingerprint()
+    if templates is None or templates.overrides is None:
+        return base
+    builtin = builtin_files()
+    parts = [base]
+    for name, path in templates.files.items():
+        if builtin.get(name) != path:
+            parts += [name, path.read_text(encoding="utf-8")]
     return sha(*parts)
 
 
@@ -109,7 +122,7 @@ def save_state(out: Path, state: dict[str, Any]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ".gitignore").write_text("*\n", encoding="utf-8")
     tmp = folder / (CACHE_FILE + ".tmp")
-    tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+    tmp.write_text(json.dumps(state, separators=(",", ":")), encoding="utf-8")
     os.replace(tmp, folder / CACHE_FILE)
 
 

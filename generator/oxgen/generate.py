@@ -12,6 +12,7 @@ cache for the others, and are skipped too when no summary changed.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -81,7 +82,8 @@ def run(
     check: bool = False,
     templates: Path | None = None,
 ) -> Result:
-    tree = Templates(templates)
+    # Compiled templates are kept in the cache folder (never under --check, which writes nothing).
+    tree = Templates(templates, None if check else out / cache.CACHE_DIR / "jinja")
     try:
         snapshot = load(src)
         modules = naming.model_module_names(m["id"] for m in snapshot.models)
@@ -162,6 +164,26 @@ def run(
             jobs[path] = (per_model[model.model_id], job)
     expected = set(jobs) | {p for e in reused.values() for p in e.get("outputs", [])}
     todo = {p: j for p, j in jobs.items() if not _fresh(cached_files.get(p), j[0], prefix + p)}
+    # A catalog-wide file whose context changed may still render the same text (most of them do
+    # not list anything a given change touches): rendered now, and formatted only if its text
+    # differs from what the cache saw last time.
+    kept: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}
+    for path, (fp, job) in list(todo.items()):
+        if fp != catalog_fp or check:
+            continue
+        text = job()
+        texts[path] = cache.sha(text)
+        entry = cached_files.get(path)
+        if (
+            isinstance(entry, dict)
+            and entry.get("text") == texts[path]
+            and entry.get("stat") == cache.stat(prefix + path)
+        ):
+            kept[path] = {**entry, "inputs": fp}
+            del todo[path]
+            continue
+        todo[path] = (fp, functools.partial(str, text))
     result = Result(
         model_count=sum(s.has_schema for s in summaries),
         file_count=len(expected),
@@ -178,7 +200,10 @@ def run(
     result.unchanged += outcome.unchanged
     if check:
         return result
-    files = {p: cached_files[p] for p in expected if p not in todo} | outcome.state
+    for path, text_sha in texts.items():
+        if path in outcome.state:
+            outcome.state[path]["text"] = text_sha
+    files = {p: cached_files[p] for p in expected if p not in todo} | kept | outcome.state
     cache.save_state(
         out,
         {

@@ -48,8 +48,13 @@ def environment(templates: Templates = BUILTIN) -> jinja2.Environment:
     """The Jinja environment of a templates tree, used by the generator and the tests alike."""
     import jinja2  # here, not at the top: a run with nothing to render never loads Jinja
 
+    bytecode = None
+    if templates.compiled is not None:
+        templates.compiled.mkdir(parents=True, exist_ok=True)
+        bytecode = jinja2.FileSystemBytecodeCache(str(templates.compiled))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates.search_path),
+        bytecode_cache=bytecode,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=True,
@@ -205,7 +210,6 @@ def runtime_jobs(package: str, templates: Templates = BUILTIN) -> list[Job]:
 
 def catalog_jobs(context: dict[str, Any], templates: Templates = BUILTIN) -> list[Job]:
     """The catalog-wide templates (every Jinja template but the per-model ones)."""
-    env = environment(templates)
     jobs: list[Job] = []
     for name in template_names(templates):
         if not name.endswith(".jinja") or name in PER_MODEL:
@@ -213,7 +217,8 @@ def catalog_jobs(context: dict[str, Any], templates: Templates = BUILTIN) -> lis
         path = output_path(name, context["package"])
 
         def job(name: str = name, path: str = path) -> str:
-            return env.get_template(name).render(**context, header=header(path))
+            template = environment(templates).get_template(name)
+            return template.render(**context, header=header(path))
 
         jobs.append((path, job))
     return jobs

@@ -61,9 +61,12 @@ def builtin_files() -> dict[str, Path]:
 
 @dataclass(frozen=True)
 class Templates:
-    """The templates of one run: the built-in tree, overridden file by file from `overrides`."""
+    """The templates of one run: the built-in tree, overridden file by file from `overrides`.
+    `compiled`: a folder where Jinja may keep compiled templates between runs (keyed by each
+    template's source, so an edited template is compiled again)."""
 
     overrides: Path | None = None
+    compiled: Path | None = None
 
     @functools.cached_property
     def files(self) -> dict[str, Path]:

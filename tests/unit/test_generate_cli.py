@@ -242,7 +242,8 @@ def test_a_failing_render_leaves_no_ruff_running_and_nothing_written(
         run(_catalog(tmp_path, GOOD), out)
     assert launched and all(p.poll() is not None for p in launched)
     assert not (out / "oxen_inference").exists()
-    assert list((out / ".oxgen-cache").iterdir()) == []  # the stage is gone
+    stages = [p for p in (out / ".oxgen-cache").iterdir() if p.name.startswith("stage-")]
+    assert stages == []  # the stage is gone (compiled templates may stay)
 
 
 def _boom() -> str:
