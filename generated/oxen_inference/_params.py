@@ -21,7 +21,7 @@ import pydantic
 
 from . import _registry
 from ._exceptions import ValidationError
-from ._request import UnknownModelError, request_model, to_body
+from ._request import UnknownModelError, dump, request_model
 from ._types import OMIT, Omit, is_given
 
 __all__ = ["MAX_GENERATIONS", "body_for", "route_for"]
@@ -137,7 +137,7 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
         request = cls.model_validate(dict(params))
     except pydantic.ValidationError as exc:
         raise ValidationError(model_id, [_explain(cls, e, names) for e in exc.errors()]) from exc
-    return to_body(request)
+    return dump(request)  # local files stay LocalFile objects: the client resolves them
 
 
 def body_for(

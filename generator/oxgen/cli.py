@@ -95,14 +95,30 @@ def generate(
 @main.command()
 @click.argument("src")
 @click.option("--out", default="schemas", show_default=True, type=click.Path(file_okay=False))
-def snapshot(src: str, out: str) -> None:
-    """Turn a catalog file (a models-list response saved to disk) into a snapshot folder."""
+@click.option(
+    "--rehash",
+    is_flag=True,
+    help="SRC is a snapshot folder edited by hand: rewrite its files and manifest hashes in place.",
+)
+def snapshot(src: str, out: str, rehash: bool) -> None:
+    """Turn a catalog file (a models-list response saved to disk) into a snapshot folder.
+
+    With --rehash, record deliberate edits to the snapshot folder SRC instead: every model file is
+    checked, rewritten in the snapshot's JSON form and its new SHA-256 put in the manifest.
+    """
     from oxgen import snapshot as snap
+    from oxgen.releases import with_ledger
 
     try:
+        if rehash:
+            loaded, changed = snap.rehash(Path(src))
+            for name in changed:
+                click.echo(f"re-hashed {name}")
+            click.echo(f"{src}: {len(loaded.models)} models, {len(changed)} file(s) re-hashed")
+            return
         loaded = snap.load(src)
-        snap.write_snapshot(Path(out), snap.snapshot_files(loaded))
-    except snap.SnapshotError as exc:
+        snap.write_snapshot(Path(out), with_ledger(Path(out), loaded, snap.snapshot_files(loaded)))
+    except (snap.SnapshotError, OSError) as exc:
         _fail(str(exc))
     click.echo(f"wrote {len(loaded.models)} models to {out}")
 

@@ -9,6 +9,7 @@ from oxgen import naming, routes
 from oxgen.classes import CompileError, ModelCompiler
 from oxgen.ir import ModelIR, PackageIR, Problem
 from oxgen.literals import plain, py_literal
+from oxgen.releases import Release, current_version
 from oxgen.snapshot import Snapshot
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -24,6 +25,8 @@ def check_package_name(package: str) -> None:
 def compile_package(
     snapshot: Snapshot,
     package: str,
+    releases: tuple[Release, ...] = (),
+    *,
     only: Collection[str] | None = None,
     modules: Mapping[str, str] | None = None,
 ) -> PackageIR:
@@ -68,4 +71,10 @@ def compile_package(
             continue
         root = py_literal(compiler.check_root) if compiler.needs_root else None
         models.append(ModelIR(**common, has_schema=True, classes=tuple(classes), root_literal=root))
-    return PackageIR(package=package, models=tuple(models), problems=tuple(problems))
+    return PackageIR(
+        package=package,
+        models=tuple(models),
+        problems=tuple(problems),
+        version=current_version(releases),
+        releases=releases,
+    )

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oxgen import cache, naming, render
+from oxgen import cache, naming, releases, render
 from oxgen.ir import ModelSummary, Problem
 from oxgen.snapshot import SnapshotError, load
 from oxgen.templates import TemplateError, Templates
@@ -68,9 +68,11 @@ def catalog_fingerprint(base: str, context: dict[str, Any]) -> str:
         if key in render.DERIVED_FROM_MODELS:
             continue
         value = context[key]
-        if key in ("models", "problems"):
+        if key == "releases":
+            value = [r.to_json() for r in value]
+        elif key in ("models", "problems"):
             value = [vars(v) for v in value]
-        parts += [key, json.dumps(value, sort_keys=True)]
+        parts += [key, json.dumps(value, sort_keys=True, default=vars)]
     return cache.sha(*parts)
 
 
@@ -86,8 +88,11 @@ def run(
     tree = Templates(templates, None if check else out / cache.CACHE_DIR / "jinja")
     try:
         snapshot = load(src)
+        history = releases.read(Path(src))
         modules = naming.model_module_names(m["id"] for m in snapshot.models)
-        per_model, whole = cache.fingerprints(snapshot, package, tree, modules)
+        per_model, whole = cache.fingerprints(
+            snapshot, package, tree, modules, releases.dumps(history)
+        )
     except (SnapshotError, TemplateError) as exc:
         raise GenerateError(str(exc)) from None
     roots = output_roots(package)
@@ -119,7 +124,8 @@ def run(
         ):
             reused[model_id] = entry
     try:
-        ir = compile_package(snapshot, package, set(per_model) - set(reused), modules)
+        only = set(per_model) - set(reused)
+        ir = compile_package(snapshot, package, history, only=only, modules=modules)
         old = {
             model_id: (
                 ModelSummary(**e["summary"]) if e.get("summary") else None,
@@ -152,7 +158,9 @@ def run(
         }
 
     base = cache.generator_fingerprint(tree)
-    context = render.package_context(package, tuple(summaries), tuple(problems))
+    context = render.package_context(
+        package, tuple(summaries), tuple(problems), ir.version, ir.releases
+    )
     catalog_fp = catalog_fingerprint(base, context)
     jobs: dict[str, tuple[str, Callable[[], str]]] = {}
     for path, job in render.runtime_jobs(package, tree):

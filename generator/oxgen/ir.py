@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from oxgen.releases import INITIAL_VERSION, Release
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -31,6 +33,9 @@ class FieldIR:
     description: str  # plain text, may be empty
     facts: tuple[str, ...]  # human-readable constraints: 'one of: ...', 'range: 1 to 10', ...
     schema: dict[str, Any]  # the property's schema as published (docs only)
+    # "image" | "video" | "audio" | "mask" | "file" when the field is a media input (a URL the
+    # provider downloads, see oxgen.media): its strings also accept local files in the client.
+    media: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,8 @@ class PackageIR:
     package: str
     models: tuple[ModelIR, ...]  # sorted by model id; models without schema included
     problems: tuple[Problem, ...] = field(default=())
+    version: str = INITIAL_VERSION  # the client's own version (newest release of the ledger)
+    releases: tuple[Release, ...] = ()  # the ledger, newest first, for CHANGELOG.md
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,10 @@ def _safe_char(ch: str) -> str:
         return "\\\\"
     if ch in "\n\t":
         return ch
+    if 0xD800 <= code <= 0xDFFF:
+        # Shown as its escape, not turned back into the character: a lone surrogate in a
+        # docstring cannot be encoded (pydantic, help() and pydoc would fail on it).
+        return f"\\\\u{code:04x}"
     if code < 0x20 or code == 0x7F or unicodedata.category(ch) in ("Cs", "Cc", "Zl", "Zp"):
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return ch

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from oxgen import __version__, naming
 from oxgen.ir import ModelIR, ModelSummary, PackageIR, Problem
 from oxgen.literals import comment, docstring, py_literal, table_row
+from oxgen.releases import INITIAL_VERSION, Release
 from oxgen.templates import TEMPLATE_PACKAGE_DIR, Templates, is_partial
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ def _imports(model: ModelIR) -> dict[str, Any]:
         "typing": typing,
         "pydantic": sorted(pydantic),
         "js": "_js." in code or any(c.check for c in model.classes),
+        "media": any(f.media for f in fields),
         "request": request,
         "types": types,
     }
@@ -155,11 +157,15 @@ def render_model(
 
 
 # Keys of the catalog context computed from `models` alone (the cache need not hash them again).
-DERIVED_FROM_MODELS = frozenset({"class_names", "example", "index"})
+DERIVED_FROM_MODELS = frozenset({"by_module", "class_names", "example", "index"})
 
 
 def package_context(
-    package: str, models: tuple[ModelSummary, ...], problems: tuple[Problem, ...]
+    package: str,
+    models: tuple[ModelSummary, ...],
+    problems: tuple[Problem, ...],
+    version: str = INITIAL_VERSION,
+    releases: tuple[Release, ...] = (),
 ) -> dict[str, Any]:
     """What every catalog-wide template sees. (The cache fingerprints exactly this: anything a
     catalog-wide file may depend on must be in here.)"""
@@ -168,9 +174,12 @@ def package_context(
         "package": package,
         "distribution": package.replace("_", "-"),
         "version": __version__,
-        "client_version": __version__,
+        "client_version": version,
+        "releases": releases,
         "models": models,
-        "class_names": sorted(m.class_name for m in typed),
+        "class_names": sorted((m.class_name for m in typed), key=naming.all_key),
+        # import statements list modules in the order ruff's isort does
+        "by_module": sorted(models, key=lambda m: naming.natural_key(m.module)),
         "example": typed[0].class_name if typed else "SomeModelRequest",
         "problems": problems,
         "index": _index(models),
@@ -235,6 +244,7 @@ def render_jobs(ir: PackageIR, templates: Templates = BUILTIN) -> Iterator[Job]:
     """(output path, render function) for every file of the package."""
     yield from runtime_jobs(ir.package, templates)
     summaries = tuple(ModelSummary.of(m) for m in ir.models)
-    yield from catalog_jobs(package_context(ir.package, summaries, ir.problems), templates)
+    context = package_context(ir.package, summaries, ir.problems, ir.version, ir.releases)
+    yield from catalog_jobs(context, templates)
     for model in ir.models:
         yield from model_jobs(model, ir.package, templates)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, overload
 from . import _registry
 from ._base_client import DEFAULT_MAX_RETRIES, AsyncAPIClient, SyncAPIClient
 from ._exceptions import ValidationError
+from ._media import DATA_URI_LIMIT, check_settings
 from ._params import body_for, route_for
 from ._types import OMIT, Omit, Timeout
 
@@ -24,8 +25,10 @@ if TYPE_CHECKING:  # the rest is imported on first use, so that creating a clien
     from ._chat import AsyncChatStream, ChatCompletion, ChatMessageParam, ChatStream
     from ._events import AsyncEventHub, EventHub
     from ._jobs import AsyncJob, Job, Progress
+    from ._media import Uploads
     from ._models import GenerateResponse
     from ._resources import AsyncGenerations, AsyncModels, AsyncQueue, Generations, Models, Queue
+    from ._uploads import AsyncFiles, Files
 
 __all__ = ["AsyncOxenBase", "SyncOxenBase"]
 
@@ -93,7 +96,12 @@ class SyncOxenBase(SyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         events: bool = True,
         events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
+        uploads: Uploads = None,
+        max_data_uri_bytes: int = DATA_URI_LIMIT,
     ) -> None:
+        check_settings(uploads, max_data_uri_bytes)
+        self._uploads = uploads
+        self._max_data_uri_bytes = max_data_uri_bytes
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -110,6 +118,13 @@ class SyncOxenBase(SyncAPIClient):
         from ._events import EventHub
 
         return EventHub(self, use_events=self._use_events, idle_timeout=self._events_idle_timeout)
+
+    @cached_property
+    def files(self) -> Files:
+        """Local files to URLs: ``upload(path)``, ``data_uri(path)``, ``url`` (see ``uploads=``)."""
+        from ._uploads import Files
+
+        return Files(self, self._uploads, self._max_data_uri_bytes)
 
     @cached_property
     def models(self) -> Models:
@@ -174,6 +189,7 @@ class SyncOxenBase(SyncAPIClient):
             target_namespace=target_namespace,
             response_format=response_format,
         )
+        body = self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
         response = self.request(
             "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
         )
@@ -316,6 +332,7 @@ class SyncOxenBase(SyncAPIClient):
             num_generations=num_generations,
             target_namespace=target_namespace,
         )
+        body = self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
         epoch = (
             self._hub.start()
         )  # the stream is open before the job exists: no event can be missed
@@ -385,7 +402,12 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         events: bool = True,
         events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
+        uploads: Uploads = None,
+        max_data_uri_bytes: int = DATA_URI_LIMIT,
     ) -> None:
+        check_settings(uploads, max_data_uri_bytes)
+        self._uploads = uploads
+        self._max_data_uri_bytes = max_data_uri_bytes
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -404,6 +426,13 @@ class AsyncOxenBase(AsyncAPIClient):
         return AsyncEventHub(
             self, use_events=self._use_events, idle_timeout=self._events_idle_timeout
         )
+
+    @cached_property
+    def files(self) -> AsyncFiles:
+        """Local files to URLs: ``upload(path)``, ``data_uri(path)``, ``url`` (see ``uploads=``)."""
+        from ._uploads import AsyncFiles
+
+        return AsyncFiles(self, self._uploads, self._max_data_uri_bytes)
 
     @cached_property
     def models(self) -> AsyncModels:
@@ -468,6 +497,7 @@ class AsyncOxenBase(AsyncAPIClient):
             target_namespace=target_namespace,
             response_format=response_format,
         )
+        body = await self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
         response = await self.request(
             "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
         )
@@ -610,6 +640,7 @@ class AsyncOxenBase(AsyncAPIClient):
             num_generations=num_generations,
             target_namespace=target_namespace,
         )
+        body = await self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
         epoch = (
             await self._hub.start()
         )  # the stream is open before the job exists: no event can be missed

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from . import _registry
+
+if TYPE_CHECKING:
+    from ._media import FileStore
 
 __all__ = [
     "NoRequestSchemaError",
@@ -73,6 +77,29 @@ def request_model(model_id: str) -> type[RequestModel]:
     return cls
 
 
-def to_body(request: RequestModel) -> dict[str, Any]:
-    """The JSON body for a request: the fields that were set, under their wire names."""
+def dump(request: RequestModel) -> dict[str, Any]:
+    """The fields that were set, under their wire names; local files stay ``LocalFile`` objects."""
     return request.model_dump(by_alias=True, exclude_unset=True)
+
+
+def to_body(
+    request: RequestModel, *, files: Literal["data-uri"] | FileStore | None = None
+) -> dict[str, Any]:
+    """The JSON body for a request: the fields that were set, under their wire names.
+
+    A media input given a local file (a path, bytes, a file object) holds a ``LocalFile``, which
+    JSON cannot carry; `files` says how each becomes a URL: ``"data-uri"`` (inline, up to 10 MiB),
+    or a callable ``(LocalFile) -> str``: your own storage, or ``client.files.url`` (the client's
+    own strategy, uploads included). Without `files`, a request holding local files raises
+    ``ValidationError`` (nothing is read or sent).
+    """
+    body = dump(request)
+    from ._media import find
+
+    if next(find(body), None) is None:
+        return body
+    from ._uploads import resolve_sync
+
+    module = sys.modules.get(type(request).__module__)
+    model_id = str(getattr(module, "MODEL_ID", type(request).__name__))
+    return resolve_sync(body, files, model_id)

@@ -31,7 +31,7 @@ BAD = {
 }
 
 
-def _catalog(tmp_path: Path, *models: dict) -> Path:
+def _catalog(tmp_path: Path, *models: dict[str, Any]) -> Path:
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps({"object": "list", "data": list(models)}))
     return path

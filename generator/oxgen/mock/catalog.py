@@ -115,9 +115,15 @@ class Catalog:
         if validator is None:
             validator = _Validator(to_standard(schema))
             self._validators[model_id] = validator
-        for error in sorted(
-            validator.iter_errors(params), key=lambda e: [str(p) for p in e.absolute_path]
-        ):
+        try:
+            errors = sorted(
+                validator.iter_errors(params), key=lambda e: [str(p) for p in e.absolute_path]
+            )
+        except RecursionError:
+            # A schema whose $ref leads back to itself without entering a property or item (the
+            # generator reports and skips such a model) cannot be applied: say so, never a 500.
+            return [*problems, "the model's schema cannot be applied: its $ref recurses forever"]
+        for error in errors:
             where = ".".join(str(p) for p in error.absolute_path)
             message = (
                 error.message
