@@ -184,6 +184,9 @@ SCHEMA_CASES = [
     ("root-ref", {"prompt": "x"}, 400),
     ("ref-loop", {"a": 1}, 400),
     ("catastrophic", {"name": "a" * 10}, 200),
+    ("catastrophic", {"name": "a" * 40 + "!"}, 400),
+    ("catastrophic", {"name": "a" * 100_000 + "!"}, 400),
+    ("catastrophic", {"name": "a" * 100_000}, 200),
 ]
 
 
