@@ -48,6 +48,8 @@ def test_generated_client_is_strictly_typed(tmp_path: Path) -> None:
 
 # What a user writes; each checked line ends in a tag, and the expectations below name it.
 USAGE = """
+from pathlib import Path
+
 from oxen_inference import MISSING, AsyncOxen, Oxen
 from oxen_inference.models import LumaRayV3_2ImageToVideoRequest as Luma
 
@@ -59,6 +61,13 @@ client.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u", durati
 client.generate_luma_ray_v3_2_image_to_video(prompt="p")  # MISSING_ARG
 client.generate_luma_ray_v3_2_image_to_video(promptt="p", input_image="u")  # MISSPELLED
 client.generate_gpt_4o(messages=[{"role": "user", "content": "hi"}])
+# media inputs take local files: a path, bytes, an open binary file, in lists too
+client.generate_luma_ray_v3_2_image_to_video(
+    prompt="p", input_image=Path("a.png"), reference_image_urls=[b"x", Path("b.png"), "u"]
+)
+with open("a.png", "rb") as f:
+    client.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image=f)
+Oxen(api_key="x", uploads="me/inputs", max_data_uri_bytes=1 << 20)
 
 request = Luma(prompt="p", input_image="u", duration="10s")
 reveal_type(request.loop)  # UNSET_TYPE
@@ -75,6 +84,7 @@ async def main() -> None:
     reveal_type(await aclient.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image="u"))  # AJOB
     reveal_type(await aclient.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u"))  # ARESPONSE
     await aclient.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u", duration="7s")  # ABAD_VALUE
+    await aclient.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image=Path("a.png"))
 """
 
 # tag -> text mypy reports on that line (a note for reveal_type, else an error).

@@ -48,6 +48,7 @@ class BlackForestLabsFlux2Klein9bRequest(RequestModel):
         default=MISSING,
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = Field(
         default="16:9", description="Aspect Ratio"
@@ -104,6 +105,7 @@ def generate_black_forest_labs_flux_2_klein_9b(
     Args:
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         output_quality: Quality setting for output image
         output_format: Format of the output image
@@ -174,6 +176,7 @@ def submit_black_forest_labs_flux_2_klein_9b(
     Args:
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         output_quality: Quality setting for output image
         output_format: Format of the output image

@@ -39,7 +39,10 @@ class BytedanceDepthAnythingVideoRequest(RequestModel):
     video_url: Annotated[MediaInput, _media.Input("video")] = Field(
         description="URL of the input video to estimate depth for."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = Field(
         default="VDA-Large",
@@ -104,6 +107,7 @@ def generate_bytedance_depth_anything_video(
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
         colormap: Colormap for depth visualization.
         resolution: Output resolution. Auto preserves input resolution up to 1080p.
@@ -175,6 +179,7 @@ def submit_bytedance_depth_anything_video(
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
         colormap: Colormap for depth visualization.
         resolution: Output resolution. Auto preserves input resolution up to 1080p.

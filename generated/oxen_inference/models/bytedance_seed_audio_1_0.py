@@ -43,12 +43,16 @@ class BytedanceSeedAudio1_0Request(RequestModel):
         default=MISSING,
         description="Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.",
     )
+    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     output_format: Literal["wav", "mp3", "pcm", "ogg_opus"] = Field(
         default="mp3", description="Output audio file format."
@@ -104,8 +108,10 @@ def generate_bytedance_seed_audio_1_0(
     Args:
         prompt: Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.
         audio_urls: Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         image_url: Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Output audio file format.
         sample_rate: Output sample rate in Hz.
         speed: Speech tempo multiplier (typical range 0.5-2.0).

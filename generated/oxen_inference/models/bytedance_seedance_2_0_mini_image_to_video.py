@@ -43,7 +43,10 @@ class BytedanceSeedance2_0MiniImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_image_has_face: bool = Field(
         default=False,
@@ -54,7 +57,10 @@ class BytedanceSeedance2_0MiniImageToVideoRequest(RequestModel):
         default=MISSING,
         description="Optional URL of the end-frame image for first+last-frame transitions.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     tail_image_url_has_face: bool = Field(
         default=False,
@@ -118,9 +124,11 @@ def generate_bytedance_seedance_2_0_mini_image_to_video(
         prompt: The text prompt describing the desired motion and action for the video.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
         tail_image_url: Optional URL of the end-frame image for first+last-frame transitions.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
         resolution: Video resolution.
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
@@ -196,9 +204,11 @@ def submit_bytedance_seedance_2_0_mini_image_to_video(
         prompt: The text prompt describing the desired motion and action for the video.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
         tail_image_url: Optional URL of the end-frame image for first+last-frame transitions.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
         resolution: Video resolution.
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.

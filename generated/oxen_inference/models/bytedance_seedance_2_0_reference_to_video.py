@@ -44,26 +44,31 @@ class BytedanceSeedance2_0ReferenceToVideoRequest(RequestModel):
         default=MISSING,
         description="Place reference images here when they show a real human face. Content filters may block the request otherwise.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Place reference videos here when they show a real human face. Content filters may block the request otherwise.",
     )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.",
     )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
         default=MISSING,
         description="Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.",
     )
+    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     resolution: Literal["480p", "720p", "1080p", "4k"] = Field(
         default="720p", description="Video resolution."
@@ -124,10 +129,15 @@ def generate_bytedance_seedance_2_0_reference_to_video(
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
         aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
@@ -203,10 +213,15 @@ def submit_bytedance_seedance_2_0_reference_to_video(
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
         aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.

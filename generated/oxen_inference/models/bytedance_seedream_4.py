@@ -43,6 +43,7 @@ class BytedanceSeedream4Request(RequestModel):
         default=MISSING,
         description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     size: Literal["1K", "2K", "4K"] = Field(
         default="2K",
@@ -78,6 +79,7 @@ def generate_bytedance_seedream_4(
     Args:
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
         watermark: Whether to add an 'AI generated' watermark.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -134,6 +136,7 @@ def submit_bytedance_seedream_4(
     Args:
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
         watermark: Whether to add an 'AI generated' watermark.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

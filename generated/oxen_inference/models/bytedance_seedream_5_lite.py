@@ -47,7 +47,10 @@ class BytedanceSeedream5LiteRequest(RequestModel):
         default=MISSING,
         description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.",
     )
-    """max items: 14"""
+    """max items: 14
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     size: Literal["2K", "3K", "4K"] = Field(default="2K", description="Image resolution.")
 
@@ -84,6 +87,7 @@ def generate_bytedance_seedream_5_lite(
         prompt: Text prompt for image generation. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             max items: 14
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution.
         output_format: Output image format.
         watermark: Whether to add an 'AI generated' watermark.
@@ -144,6 +148,7 @@ def submit_bytedance_seedream_5_lite(
         prompt: Text prompt for image generation. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             max items: 14
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution.
         output_format: Output image format.
         watermark: Whether to add an 'AI generated' watermark.

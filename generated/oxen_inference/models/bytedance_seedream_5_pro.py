@@ -47,7 +47,10 @@ class BytedanceSeedream5ProRequest(RequestModel):
         default=MISSING,
         description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.",
     )
-    """max items: 10"""
+    """max items: 10
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"] = Field(
         default="1:1", description="Aspect Ratio"
@@ -94,6 +97,7 @@ def generate_bytedance_seedream_5_pro(
         prompt: Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
         output_format: Output image format.
@@ -159,6 +163,7 @@ def submit_bytedance_seedream_5_pro(
         prompt: Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
         output_format: Output image format.

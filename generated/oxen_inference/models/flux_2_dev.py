@@ -44,6 +44,7 @@ class Flux2DevRequest(RequestModel):
         default=MISSING,
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal[
         "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "match_input_image"
@@ -120,6 +121,7 @@ def generate_flux_2_dev(
     Args:
         prompt: Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
         resolution: Resolution for the generated image
         num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
@@ -199,6 +201,7 @@ def submit_flux_2_dev(
     Args:
         prompt: Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
         resolution: Resolution for the generated image
         num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.

@@ -48,6 +48,7 @@ class Flux2ProRequest(RequestModel):
         default=MISSING,
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal[
         "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "match_input_image"
@@ -122,6 +123,7 @@ def generate_flux_2_pro(
     Args:
         prompt: Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
@@ -201,6 +203,7 @@ def submit_flux_2_pro(
     Args:
         prompt: Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.

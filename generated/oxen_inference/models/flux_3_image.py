@@ -45,7 +45,10 @@ class Flux3ImageRequest(RequestModel):
         default=MISSING,
         description="Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.",
     )
-    """max items: 10"""
+    """max items: 10
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal[
         "auto",
@@ -120,6 +123,7 @@ def generate_flux_3_image(
         prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
@@ -198,6 +202,7 @@ def submit_flux_3_image(
         prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.

@@ -39,7 +39,10 @@ class FluxKontextDevRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     prompt: str = Field(
         description="Text description of what you want to generate, or the instruction on how to edit the given image."
@@ -135,6 +138,7 @@ def generate_flux_kontext_dev(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
         num_inference_steps: Number of inference steps
@@ -223,6 +227,7 @@ def submit_flux_kontext_dev(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
         num_inference_steps: Number of inference steps

@@ -43,18 +43,25 @@ class GeminiOmniFlashPreviewRequest(RequestModel):
         default=MISSING,
         description="Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
         default=[],
         description="Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
         default=MISSING,
         description="Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal["16:9", "9:16"] = Field(
         default="16:9", description="Output video aspect ratio."
@@ -87,9 +94,12 @@ def generate_gemini_omni_flash_preview(
         prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
         first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -148,9 +158,12 @@ def submit_gemini_omni_flash_preview(
         prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
         first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.

@@ -43,7 +43,10 @@ class GoogleVeo3Request(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal["9:16", "16:9"] = Field(default="16:9", description="Video aspect ratio")
 
@@ -85,6 +88,7 @@ def generate_google_veo_3(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
         duration: Video duration in seconds
         resolution: Resolution of the generated video
@@ -148,6 +152,7 @@ def submit_google_veo_3(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
         duration: Video duration in seconds
         resolution: Resolution of the generated video

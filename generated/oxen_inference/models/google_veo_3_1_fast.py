@@ -44,7 +44,10 @@ class GoogleVeo3_1FastRequest(RequestModel):
         default=MISSING,
         description="Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal["16:9", "9:16"] = Field(
         default="16:9", description="Output video aspect ratio."
@@ -91,6 +94,7 @@ def generate_google_veo_3_1_fast(
         prompt: Text description of the video to generate, or how to animate the input image.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
         resolution: Output video resolution. 1080p and 4k require an 8 second duration.
         duration: Video duration in seconds. 1080p and 4k require 8 seconds.
@@ -154,6 +158,7 @@ def submit_google_veo_3_1_fast(
         prompt: Text description of the video to generate, or how to animate the input image.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
         resolution: Output video resolution. 1080p and 4k require an 8 second duration.
         duration: Video duration in seconds. 1080p and 4k require 8 seconds.

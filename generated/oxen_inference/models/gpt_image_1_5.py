@@ -43,6 +43,7 @@ class GptImage1_5Request(RequestModel):
         default=MISSING,
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     output_format: Literal["webp", "jpeg", "png"] = Field(
         default="png", description="Format of the output images"
@@ -78,6 +79,7 @@ def generate_gpt_image_1_5(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -134,6 +136,7 @@ def submit_gpt_image_1_5(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -46,12 +46,16 @@ class GptImage2Request(RequestModel):
         default=MISSING,
         description="Optional reference image(s) to edit. Leave empty to generate from the prompt alone.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     mask_url: Annotated[MediaInput | None, _media.Input("mask", str | None)] | Missing = Field(
         default=MISSING,
         description="Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
@@ -98,8 +102,10 @@ def generate_gpt_image_2(
     Args:
         prompt: Text description of the image to generate.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         quality: Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.
@@ -166,8 +172,10 @@ def submit_gpt_image_2(
     Args:
         prompt: Text description of the image to generate.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         quality: Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.

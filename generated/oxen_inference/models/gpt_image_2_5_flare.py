@@ -45,12 +45,16 @@ class GptImage2_5FlareRequest(RequestModel):
         default=MISSING,
         description="Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     mask_url: Annotated[MediaInput | None, _media.Input("mask", str | None)] | Missing = Field(
         default=MISSING,
         description="Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
@@ -107,8 +111,10 @@ def generate_gpt_image_2_5_flare(
     Args:
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
@@ -179,8 +185,10 @@ def submit_gpt_image_2_5_flare(
     Args:
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.

@@ -41,7 +41,10 @@ class Happyhorse1_1I2vRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Literal["720P", "1080P"] = Field(
         default="1080P", description="Output video resolution tier."
@@ -78,6 +81,7 @@ def generate_happyhorse_1_1_i2v(
         prompt: Text prompt describing the desired video.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (3-15).
             range: >= 3, <= 15
@@ -136,6 +140,7 @@ def submit_happyhorse_1_1_i2v(
         prompt: Text prompt describing the desired video.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (3-15).
             range: >= 3, <= 15

@@ -44,6 +44,7 @@ class Happyhorse1_1R2vRequest(RequestModel):
         default=MISSING,
         description="Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = Field(
         default="16:9", description="Aspect ratio of the generated video."
@@ -84,6 +85,7 @@ def generate_happyhorse_1_1_r2v(
     Args:
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (3-15).
@@ -144,6 +146,7 @@ def submit_happyhorse_1_1_r2v(
     Args:
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (3-15).

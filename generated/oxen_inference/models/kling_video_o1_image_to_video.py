@@ -43,12 +43,18 @@ class KlingVideoO1ImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     duration: Annotated[Literal[5, 10], _js.Value({"enum": [5, 10], "type": "integer"})] = Field(
         default=5, description="Video duration in seconds"
@@ -80,8 +86,10 @@ def generate_kling_video_o1_image_to_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -138,8 +146,10 @@ def submit_kling_video_o1_image_to_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.

@@ -43,6 +43,7 @@ class KlingVideoO1ReferenceToVideoRequest(RequestModel):
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
         description="Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     elements: list[dict[str, Any]] | Missing = Field(
         default=MISSING,
@@ -83,6 +84,7 @@ def generate_kling_video_o1_reference_to_video(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
         duration: Video duration in seconds
@@ -142,6 +144,7 @@ def submit_kling_video_o1_reference_to_video(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
         duration: Video duration in seconds

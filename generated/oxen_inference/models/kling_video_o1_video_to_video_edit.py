@@ -42,12 +42,16 @@ class KlingVideoO1VideoToVideoEditRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Video to use as reference."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     elements: list[dict[str, Any]] | Missing = Field(
         default=MISSING,
@@ -85,7 +89,9 @@ def generate_kling_video_o1_video_to_video_edit(
         prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -145,7 +151,9 @@ def submit_kling_video_o1_video_to_video_edit(
         prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -44,11 +44,15 @@ class KlingVideoO3OmniRequest(RequestModel):
         default=MISSING,
         description="Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
         default=MISSING, description="Source video for edit or motion/style reference."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     video_mode: Literal["edit", "reference"] = Field(
         default="edit",
@@ -58,12 +62,18 @@ class KlingVideoO3OmniRequest(RequestModel):
     start_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Optional first frame. End frame requires a start frame."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Optional last frame. Requires start frame."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     elements: list[dict[str, Any]] | Missing = Field(
         default=MISSING,
@@ -127,13 +137,17 @@ def generate_kling_video_o3_omni(
     Args:
         prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
         input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Source video for edit or motion/style reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
         start_image_url: Optional first frame. End frame requires a start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Requires start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
         resolution: Output resolution tier.
         duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
@@ -211,13 +225,17 @@ def submit_kling_video_o3_omni(
     Args:
         prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
         input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Source video for edit or motion/style reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
         start_image_url: Optional first frame. End frame requires a start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Requires start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
         resolution: Output resolution tier.
         duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.

@@ -43,7 +43,10 @@ class KlingVideoV2_6ProImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     negative_prompt: str | Missing = Field(
         default=MISSING, description="Text description of what you *do not* want the model to do."
@@ -82,6 +85,7 @@ def generate_kling_video_v2_6_pro_image_to_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
         generate_audio: Generate audio with the video.
@@ -142,6 +146,7 @@ def submit_kling_video_v2_6_pro_image_to_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
         generate_audio: Generate audio with the video.

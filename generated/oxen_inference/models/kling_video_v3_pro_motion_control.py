@@ -40,12 +40,18 @@ class KlingVideoV3ProMotionControlRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     character_orientation: Literal["image", "video"] = Field(
         description="Controls whether the output character's orientation matches the reference image or video. 'video': orientation matches reference video - better for complex motions (max 30s). 'image': orientation matches reference image - better for following camera movements (max 10s)."
@@ -89,8 +95,10 @@ def generate_kling_video_v3_pro_motion_control(
         prompt: Text prompt for the scene or character.
         input_image: Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         character_orientation: Controls whether the output character's orientation matches the reference image or video. 'video': orientation matches reference video - better for complex motions (max 30s). 'image': orientation matches reference image - better for following camera movements (max 10s).
             default: 'video'
         keep_original_sound: Whether to keep the original sound from the reference video.
@@ -154,8 +162,10 @@ def submit_kling_video_v3_pro_motion_control(
         prompt: Text prompt for the scene or character.
         input_image: Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         character_orientation: Controls whether the output character's orientation matches the reference image or video. 'video': orientation matches reference video - better for complex motions (max 30s). 'image': orientation matches reference image - better for following camera movements (max 10s).
             default: 'video'
         keep_original_sound: Whether to keep the original sound from the reference video.

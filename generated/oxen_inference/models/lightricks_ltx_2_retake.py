@@ -41,7 +41,10 @@ class LightricksLtx2RetakeRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Input video to edit, must be 1080p."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     start_time: Annotated[float, _js.Value({"minimum": 0, "type": "number"})] = Field(
         default=0, description="Start time of the edit in seconds"
@@ -86,6 +89,7 @@ def generate_lightricks_ltx_2_retake(
         prompt: Text prompt describing the edit
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         start_time: Start time of the edit in seconds
             range: >= 0
         duration: Duration of the edited section in seconds
@@ -150,6 +154,7 @@ def submit_lightricks_ltx_2_retake(
         prompt: Text prompt describing the edit
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         start_time: Start time of the edit in seconds
             range: >= 0
         duration: Duration of the edited section in seconds

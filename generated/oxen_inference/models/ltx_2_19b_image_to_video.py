@@ -41,7 +41,10 @@ class Ltx2_19bImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="First frame image for optional image-to-video generation"
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Literal["1080p", "2k", "4k"] = Field(
         default="1080p", description="Resolution quality of the generated video"
@@ -80,6 +83,7 @@ def generate_ltx_2_19b_image_to_video(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
         generate_audio: Generate audio for the video
@@ -140,6 +144,7 @@ def submit_ltx_2_19b_image_to_video(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
         generate_audio: Generate audio for the video

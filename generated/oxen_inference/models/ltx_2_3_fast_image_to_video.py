@@ -41,13 +41,19 @@ class Ltx2_3FastImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     last_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     duration: Annotated[
         Literal[6, 8, 10, 12, 14, 16, 18, 20],
@@ -104,8 +110,10 @@ def generate_ltx_2_3_fast_image_to_video(
         prompt: The prompt to generate the video from.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
         resolution: The resolution of the generated video.
         aspect_ratio: The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.
@@ -174,8 +182,10 @@ def submit_ltx_2_3_fast_image_to_video(
         prompt: The prompt to generate the video from.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
         resolution: The resolution of the generated video.
         aspect_ratio: The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.

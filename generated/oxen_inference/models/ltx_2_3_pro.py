@@ -41,13 +41,19 @@ class Ltx2_3ProRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING, description="First frame image for image-to-video generation"
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     last_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Last frame image. When provided, the video interpolates between the first frame and this last frame.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     task: Literal["image_to_video"] = Field(
         default="image_to_video", description="The generation task (fixed for this model)"
@@ -103,8 +109,10 @@ def generate_ltx_2_3_pro(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         task: The generation task (fixed for this model)
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
@@ -176,8 +184,10 @@ def submit_ltx_2_3_pro(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         task: The generation task (fixed for this model)
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds

@@ -38,7 +38,10 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
     input_audio: Annotated[MediaInput, _media.Input("audio")] = Field(
         description="URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     prompt: str | Missing = Field(
         default=MISSING,
@@ -49,7 +52,10 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
         default=MISSING,
         description="URL of an image to use as the first frame of the video. If not provided, prompt is required.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
 
 def generate_ltx_2_3_pro_audio_to_video(
@@ -75,9 +81,11 @@ def generate_ltx_2_3_pro_audio_to_video(
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -130,9 +138,11 @@ def submit_ltx_2_3_pro_audio_to_video(
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.

@@ -39,7 +39,10 @@ class Ltx2_3ProExtendVideoRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="The URL of the video to extend."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     prompt: str | Missing = Field(
         default=MISSING,
@@ -90,6 +93,7 @@ def generate_ltx_2_3_pro_extend_video(
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
             range: <= 20
@@ -152,6 +156,7 @@ def submit_ltx_2_3_pro_extend_video(
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
             range: <= 20

@@ -41,13 +41,19 @@ class Ltx2_3QualityAudioToVideoRequest(RequestModel):
     input_audio: Annotated[MediaInput, _media.Input("audio")] = Field(
         description="The URL of the audio track that drives generation."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     match_audio_length: bool = Field(
         default=True,
@@ -145,8 +151,10 @@ def generate_ltx_2_3_quality_audio_to_video(
         prompt: The prompt to guide the audio-driven video generation.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
         num_frames: The number of frames to generate.
             range: >= 9, <= 481
@@ -238,8 +246,10 @@ def submit_ltx_2_3_quality_audio_to_video(
         prompt: The prompt to guide the audio-driven video generation.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
         num_frames: The number of frames to generate.
             range: >= 9, <= 481

@@ -41,7 +41,10 @@ class Ltx2_3QualityImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="The URL of the starting image."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     num_frames: Annotated[int, _js.Value({"maximum": 481, "minimum": 9, "type": "integer"})] = (
         Field(default=121, description="The number of frames to generate.")
@@ -132,6 +135,7 @@ def generate_ltx_2_3_quality_image_to_video(
         prompt: The prompt to guide the video generation.
         input_image: The URL of the starting image.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_frames: The number of frames to generate.
             range: >= 9, <= 481
         resolution: The size of the generated video. 'auto' derives the size from the input image aspect ratio.
@@ -218,6 +222,7 @@ def submit_ltx_2_3_quality_image_to_video(
         prompt: The prompt to guide the video generation.
         input_image: The URL of the starting image.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_frames: The number of frames to generate.
             range: >= 9, <= 481
         resolution: The size of the generated video. 'auto' derives the size from the input image aspect ratio.

@@ -41,19 +41,28 @@ class Ltx2_3QualityReferenceVideoToVideoRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="The URL of the reference video that supplies motion/structure."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional reference image used by the IC-LoRA Union node for style/character anchoring.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     control_video_url: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
         default=MISSING,
         description="Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     skip_control_preprocess: bool = Field(
         default=False,
@@ -161,10 +170,13 @@ def generate_ltx_2_3_quality_reference_video_to_video(
         prompt: The prompt to guide generation.
         input_video: The URL of the reference video that supplies motion/structure.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         control_video_url: Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
         preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
         video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
@@ -263,10 +275,13 @@ def submit_ltx_2_3_quality_reference_video_to_video(
         prompt: The prompt to guide generation.
         input_video: The URL of the reference video that supplies motion/structure.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         control_video_url: Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
         preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
         video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.

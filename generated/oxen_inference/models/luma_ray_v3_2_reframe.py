@@ -42,7 +42,10 @@ class LumaRayV3_2ReframeRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="URL of the source video to reframe (must be 30 seconds or less)."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"] = Field(
         description="Target aspect ratio for the reframed video."
@@ -85,6 +88,7 @@ def generate_luma_ray_v3_2_reframe(
         prompt: Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Target aspect ratio for the reframed video.
         resolution: Resolution of the reframed video. Higher resolutions cost more.
         source_position: Optional normalized source rectangle controlling where the source video sits in the output canvas.
@@ -145,6 +149,7 @@ def submit_luma_ray_v3_2_reframe(
         prompt: Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Target aspect ratio for the reframed video.
         resolution: Resolution of the reframed video. Higher resolutions cost more.
         source_position: Optional normalized source rectangle controlling where the source video sits in the output canvas.

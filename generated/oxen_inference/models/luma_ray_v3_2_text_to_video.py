@@ -58,6 +58,7 @@ class LumaRayV3_2TextToVideoRequest(RequestModel):
         default=MISSING,
         description="Optional list of reference image URLs used to guide the generation.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
 
 def generate_luma_ray_v3_2_text_to_video(
@@ -92,6 +93,7 @@ def generate_luma_ray_v3_2_text_to_video(
         duration: Duration of the generated video (10s costs 2x).
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -156,6 +158,7 @@ def submit_luma_ray_v3_2_text_to_video(
         duration: Duration of the generated video (10s costs 2x).
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.

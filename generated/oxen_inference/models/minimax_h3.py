@@ -42,28 +42,37 @@ class MinimaxH3Request(RequestModel):
         default=MISSING,
         description="Optional first frame. Cannot be combined with reference images, videos, or audio.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional last frame. Cannot be combined with reference images, videos, or audio.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.",
     )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
         default=MISSING,
         description="Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.",
     )
+    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     resolution: Literal["768P", "2K"] = Field(default="2K", description="Output resolution tier.")
 
@@ -110,11 +119,16 @@ def generate_minimax_h3(
         prompt: Describe the video content, motion, and cinematography.
         input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution tier.
         duration: Output length in seconds (4 to 15).
             range: >= 4, <= 15
@@ -186,11 +200,16 @@ def submit_minimax_h3(
         prompt: Describe the video content, motion, and cinematography.
         input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution tier.
         duration: Output length in seconds (4 to 15).
             range: >= 4, <= 15

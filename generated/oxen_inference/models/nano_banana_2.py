@@ -48,6 +48,7 @@ class NanoBanana2Request(RequestModel):
         default=MISSING,
         description="Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal[
         "auto",
@@ -122,6 +123,7 @@ def generate_nano_banana_2(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
@@ -200,6 +202,7 @@ def submit_nano_banana_2(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.

@@ -43,7 +43,10 @@ class OpenaiSora2ProRequest(RequestModel):
         default=MISSING,
         description="Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal["landscape", "portrait"] = Field(
         default="landscape",
@@ -86,6 +89,7 @@ def generate_openai_sora_2_pro(
         prompt: Text description of the scene to generate, or instructions for how to transform the input image.
         input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
         resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
         seconds: Total video length in seconds.
@@ -146,6 +150,7 @@ def submit_openai_sora_2_pro(
         prompt: Text description of the scene to generate, or instructions for how to transform the input image.
         input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
         resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
         seconds: Total video length in seconds.

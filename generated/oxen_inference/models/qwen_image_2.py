@@ -42,7 +42,10 @@ class QwenImage2Request(RequestModel):
         default=MISSING,
         description="Optional reference image for image editing, style transfer, or image-to-image generation",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     match_input_image: bool = Field(
         default=False,
@@ -97,6 +100,7 @@ def generate_qwen_image_2(
         prompt: Text prompt for image generation or editing
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
         aspect_ratio: Aspect ratio of the generated image
         enable_prompt_expansion: Automatically expand and optimize the prompt for better results
@@ -165,6 +169,7 @@ def submit_qwen_image_2(
         prompt: Text prompt for image generation or editing
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
         aspect_ratio: Aspect ratio of the generated image
         enable_prompt_expansion: Automatically expand and optimize the prompt for better results

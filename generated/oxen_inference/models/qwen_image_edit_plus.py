@@ -42,6 +42,7 @@ class QwenImageEditPlusRequest(RequestModel):
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = Field(
         default="16:9", description="Aspect ratio for the generated image"
@@ -83,6 +84,7 @@ def generate_qwen_image_edit_plus(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
         negative_prompt: Negative prompt for generated image
         output_format: Format of the output images
@@ -144,6 +146,7 @@ def submit_qwen_image_edit_plus(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
         negative_prompt: Negative prompt for generated image
         output_format: Format of the output images

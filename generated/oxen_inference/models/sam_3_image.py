@@ -38,7 +38,10 @@ class Sam3ImageRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     prompt: str = Field(
         description="Text description of what you want to segment out of the image."
@@ -75,6 +78,7 @@ def generate_sam_3_image(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to segment out of the image.
         apply_mask: Apply the mask on the image.
         output_format: Format of the output images
@@ -132,6 +136,7 @@ def submit_sam_3_image(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to segment out of the image.
         apply_mask: Apply the mask on the image.
         output_format: Format of the output images

@@ -38,7 +38,10 @@ class Sam3VideoRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Video to use as reference."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     prompt: str = Field(
         description="Text description of what you want to segment out of the video."
@@ -70,6 +73,7 @@ def generate_sam_3_video(
     Args:
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to segment out of the video.
         apply_mask: Apply the mask on the image.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -124,6 +128,7 @@ def submit_sam_3_video(
     Args:
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to segment out of the video.
         apply_mask: Apply the mask on the image.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

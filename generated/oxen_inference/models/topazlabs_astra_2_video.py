@@ -39,7 +39,10 @@ class TopazlabsAstra2VideoRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Video file to enhance and upscale (URL or file path)."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     creativity: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})] = Field(
         description="How much new creative detail to add (0.0 faithful, 1.0 most creative)."
@@ -100,6 +103,7 @@ def generate_topazlabs_astra_2_video(
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
             range: >= 0, <= 1; default: 0.5
         resolution: Target output resolution.
@@ -169,6 +173,7 @@ def submit_topazlabs_astra_2_video(
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
             range: >= 0, <= 1; default: 0.5
         resolution: Target output resolution.

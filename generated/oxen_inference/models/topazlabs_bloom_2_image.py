@@ -39,7 +39,10 @@ class TopazlabsBloom2ImageRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     prompt: str = Field(
         default="", description="Optional prompt to guide the added detail (max 1024 characters)."
@@ -80,6 +83,7 @@ def generate_topazlabs_bloom_2_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Optional prompt to guide the added detail (max 1024 characters).
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
             range: >= 1, <= 9
@@ -138,6 +142,7 @@ def submit_topazlabs_bloom_2_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Optional prompt to guide the added detail (max 1024 characters).
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
             range: >= 1, <= 9

@@ -38,7 +38,10 @@ class TopazlabsHyperion2VideoRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="SDR video file to convert to HDR (URL or file path)."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     output_encoder: Literal["H265", "ProRes"] = Field(
         default="H265",
@@ -73,6 +76,7 @@ def generate_topazlabs_hyperion_2_video(
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
         output_profile: ProRes quality profile.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -127,6 +131,7 @@ def submit_topazlabs_hyperion_2_video(
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
         output_profile: ProRes quality profile.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -38,7 +38,10 @@ class TopazlabsImageUpscaleRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to use as reference. Must be jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
@@ -82,6 +85,7 @@ def generate_topazlabs_image_upscale(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
         upscale_factor: How much to upscale the image
         output_format: Format of the output images
@@ -141,6 +145,7 @@ def submit_topazlabs_image_upscale(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
         upscale_factor: How much to upscale the image
         output_format: Format of the output images

@@ -39,7 +39,10 @@ class TopazlabsProteusVideoRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Video file to upscale (URL or file path)."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Literal["720p", "1080p", "2k", "4k"] = Field(
         default="1080p", description="Target output resolution."
@@ -127,6 +130,7 @@ def generate_topazlabs_proteus_video(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Target output resolution.
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
         target_fps: Output frame rate after interpolation.
@@ -212,6 +216,7 @@ def submit_topazlabs_proteus_video(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Target output resolution.
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
         target_fps: Output frame rate after interpolation.

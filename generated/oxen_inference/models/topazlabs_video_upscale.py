@@ -39,7 +39,10 @@ class TopazlabsVideoUpscaleRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Video file to upscale (URL or file path)."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     target_resolution: Literal["720p", "1080p", "4k"] = Field(
         default="1080p", description="Target resolution to upscale to."
@@ -75,6 +78,7 @@ def generate_topazlabs_video_upscale(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_resolution: Target resolution to upscale to.
         target_fps: Target frame rate (fps).
             one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60
@@ -130,6 +134,7 @@ def submit_topazlabs_video_upscale(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_resolution: Target resolution to upscale to.
         target_fps: Target frame rate (fps).
             one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60

@@ -38,7 +38,10 @@ class TopazlabsWonder3_5ImageRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     enhancement_strength: Literal["low", "medium", "high"] = Field(
         default="high", description="Overall enhancement strength."
@@ -73,6 +76,7 @@ def generate_topazlabs_wonder_3_5_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         enhancement_strength: Overall enhancement strength.
         scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -127,6 +131,7 @@ def submit_topazlabs_wonder_3_5_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         enhancement_strength: Overall enhancement strength.
         scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -43,6 +43,7 @@ class WanV2_6ReferenceToVideoRequest(RequestModel):
         default=MISSING,
         description="Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.",
     )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
 
 def generate_wan_v2_6_reference_to_video(
@@ -67,6 +68,7 @@ def generate_wan_v2_6_reference_to_video(
     Args:
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -117,6 +119,7 @@ def submit_wan_v2_6_reference_to_video(
     Args:
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.

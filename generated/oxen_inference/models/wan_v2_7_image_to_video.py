@@ -44,25 +44,37 @@ class WanV2_7ImageToVideoRequest(RequestModel):
         default=MISSING,
         description="URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     end_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
         description="Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
         default=MISSING,
         description="URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     audio_url: Annotated[MediaInput, _media.Input("audio")] | Missing = Field(
         default=MISSING,
         description="Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Literal["720P", "1080P"] = Field(
         default="1080P", description="Output video resolution tier."
@@ -126,12 +138,16 @@ def generate_wan_v2_7_image_to_video(
         prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters.
         input_image: URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         end_image_url: Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         audio_url: Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (2-15).
             range: >= 2, <= 15
@@ -209,12 +225,16 @@ def submit_wan_v2_7_image_to_video(
         prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters.
         input_image: URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         end_image_url: Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         audio_url: Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (2-15).
             range: >= 2, <= 15

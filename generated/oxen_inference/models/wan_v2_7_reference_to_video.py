@@ -54,7 +54,10 @@ class WanV2_7ReferenceToVideoRequest(RequestModel):
         default=MISSING,
         description="Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = Field(
         default="16:9",
@@ -126,6 +129,7 @@ def generate_wan_v2_7_reference_to_video(
         reference_videos: Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each.
         input_image: Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset's ratio).
         resolution: Output video resolution tier.
         duration: Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.
@@ -206,6 +210,7 @@ def submit_wan_v2_7_reference_to_video(
         reference_videos: Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each.
         input_image: Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset's ratio).
         resolution: Output video resolution tier.
         duration: Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.

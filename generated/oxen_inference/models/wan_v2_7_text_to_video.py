@@ -62,7 +62,10 @@ class WanV2_7TextToVideoRequest(RequestModel):
         default=MISSING,
         description="URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.",
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     prompt_extend: bool = Field(
         default=True,
@@ -115,6 +118,7 @@ def generate_wan_v2_7_text_to_video(
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
         seed: Random seed for reproducibility (0-2147483647).
@@ -189,6 +193,7 @@ def submit_wan_v2_7_text_to_video(
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
         seed: Random seed for reproducibility (0-2147483647).

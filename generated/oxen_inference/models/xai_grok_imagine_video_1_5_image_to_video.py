@@ -41,7 +41,10 @@ class XaiGrokImagineVideo1_5ImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="First frame image for image-to-video generation"
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Literal["480p", "720p"] = Field(
         default="720p", description="Resolution quality of the generated video"
@@ -78,6 +81,7 @@ def generate_xai_grok_imagine_video_1_5_image_to_video(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
             range: >= 1, <= 15
@@ -136,6 +140,7 @@ def submit_xai_grok_imagine_video_1_5_image_to_video(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
             range: >= 1, <= 15

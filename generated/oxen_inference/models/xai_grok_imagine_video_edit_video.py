@@ -42,7 +42,10 @@ class XaiGrokImagineVideoEditVideoRequest(RequestModel):
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(
         description="Video to use as reference."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Literal["auto", "480p", "720p"] = Field(
         default="auto", description="Resolution of the output video."
@@ -73,6 +76,7 @@ def generate_xai_grok_imagine_video_edit_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given video.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the output video.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -127,6 +131,7 @@ def submit_xai_grok_imagine_video_edit_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given video.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the output video.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.

@@ -41,7 +41,10 @@ class XaiGrokImagineVideoImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="First frame image for image-to-video generation"
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Literal["720p", "480p"] = Field(
         default="480p", description="Resolution quality of the generated video"
@@ -84,6 +87,7 @@ def generate_xai_grok_imagine_video_image_to_video(
         prompt: Prompt
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
         aspect_ratio: Aspect ratio for the generated image
@@ -146,6 +150,7 @@ def submit_xai_grok_imagine_video_image_to_video(
         prompt: Prompt
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
         aspect_ratio: Aspect ratio for the generated image

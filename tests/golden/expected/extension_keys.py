@@ -32,6 +32,7 @@ class ExtensionKeysRequest(RequestModel):
     """The parameters of "extension-keys"."""
 
     image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(default=MISSING)
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     prompt: str
 
@@ -54,7 +55,7 @@ def generate_extension_keys(
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
 
     Args:
-        image: (no description)
+        image: Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: (no description)
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).

@@ -37,7 +37,10 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="URL of the source image the video starts from."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
@@ -60,6 +63,7 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
         default=MISSING,
         description="Optional list of reference image URLs used to guide the generation.",
     )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
 
 def generate_luma_ray_v3_2_image_to_video(
@@ -91,11 +95,13 @@ def generate_luma_ray_v3_2_image_to_video(
             default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
         input_image: URL of the source image the video starts from.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
         resolution: Resolution of the generated video (720p costs 2x, 1080p 4x).
         duration: Duration of the generated video (10s costs 2x).
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.

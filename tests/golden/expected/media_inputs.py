@@ -38,7 +38,10 @@ class MediaInputsRequest(RequestModel):
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="The first frame."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     end_frame_url: (
         Annotated[
@@ -50,22 +53,34 @@ class MediaInputsRequest(RequestModel):
         ]
         | Missing
     ) = Field(default=MISSING)
-    """max length: 2048; format: 'uri'"""
+    """max length: 2048; format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_videos: (
         Annotated[list[Annotated[MediaInput, _media.Input("video")]], _js.Also({"maxItems": 3})]
         | Annotated[None, _js.Value({"type": "null", "items": {"type": "string"}, "maxItems": 3})]
         | Missing
     ) = Field(default=MISSING)
-    """max items: 3"""
+    """max items: 3
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     driving_audio: Annotated[MediaInput, _media.Input("audio")] | Missing = Field(
         default=MISSING, description="A voice recording to lip-sync."
     )
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     mask_url: Annotated[MediaInput, _media.Input("mask")] | Missing = Field(default=MISSING)
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     image_size: Literal["1K", "2K"] | Missing = Field(default=MISSING)
 
@@ -86,7 +101,10 @@ class MediaInputsRequestReferencesItem(RequestModel):
     __schema_pointer__ = "/properties/references/items"
 
     image_url: Annotated[MediaInput, _media.Input("image")]
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     weight: Annotated[float, _js.Value({"type": "number"})] | Missing = Field(default=MISSING)
 
@@ -120,11 +138,16 @@ def generate_media_inputs(
         prompt: Use @Image1 to reference the input images.
         input_image: The first frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         end_frame_url: max length: 2048; format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: max items: 3
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         driving_audio: A voice recording to lip-sync.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         image_size: (no description)
         webhook_url: Called when the video is ready.
             format: 'uri'
