@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from ._exceptions import OxenError
 from ._registry import MODELS
 
 __all__ = [
@@ -45,11 +46,11 @@ class RequestModel(BaseModel):
     )
 
 
-class UnknownModelError(LookupError):
+class UnknownModelError(OxenError, LookupError):
     """No model with this id is in the snapshot the client was generated from."""
 
 
-class NoRequestSchemaError(LookupError):
+class NoRequestSchemaError(OxenError, LookupError):
     """The model publishes no request schema (chat models take an OpenAI-style body)."""
 
 
