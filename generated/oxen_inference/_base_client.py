@@ -228,10 +228,11 @@ class APIKey:
     """The API key, kept out of sight: its ``repr``/``str`` are masked, so ``vars(client)``, a
     debugger or an error tracker never shows it. ``reveal()`` gives the key itself."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "headers")
 
     def __init__(self, value: str) -> None:
         self._value = value
+        self.headers: httpx.Headers | None = None  # the API's own headers, made once
 
     def reveal(self) -> str:
         return self._value
@@ -386,14 +387,13 @@ class BaseClient:
         self, url: str | httpx.URL, extra: Mapping[str, str] | None, own: bool | None = None
     ) -> Mapping[str, str]:
         own = own if own is not None else self.same_origin(url)
-        if own and not extra:
-            cached: httpx.Headers | None = self.__dict__.get("_own_headers")
+        key = self.__api_key
+        if own and not extra and key is not None:
+            cached = key.headers
             if cached is None:  # made once: httpx copies Headers objects without re-encoding them
                 import httpx
 
-                cached = self.__dict__["_own_headers"] = httpx.Headers(
-                    self._header_dict(True, None)
-                )
+                cached = key.headers = httpx.Headers(self._header_dict(True, None))
             return cached
         return self._header_dict(own, extra)
 

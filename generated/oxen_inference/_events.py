@@ -423,7 +423,7 @@ class EventHub(_Hub[_SyncWaiter]):
             try:
                 self.reconcile()
                 attempt = 0
-            except OxenError as exc:
+            except Exception as exc:  # a garbled answer too: try again later, never die
                 logger.info("reconcile failed: %s", exc)
                 if _fatal(exc):
                     with self._lock:
@@ -658,7 +658,7 @@ class AsyncEventHub(_Hub["asyncio.Future[GenerationResult]"]):
             try:
                 await self.reconcile()
                 attempt = 0
-            except OxenError as exc:
+            except Exception as exc:  # a garbled answer too: try again later, never die
                 logger.info("reconcile failed: %s", exc)
                 if _fatal(exc):
                     self.fail_all(exc)
