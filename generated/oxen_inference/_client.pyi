@@ -69,7 +69,6 @@ from .models import kling_video_v2_6_pro_text_to_video as _kling_video_v2_6_pro_
 from .models import kling_video_v3_pro_motion_control as _kling_video_v3_pro_motion_control
 from .models import krea_v2_large_text_to_image as _krea_v2_large_text_to_image
 from .models import lightricks_ltx_2_retake as _lightricks_ltx_2_retake
-from .models import ltx_2_19b_image_to_video as _ltx_2_19b_image_to_video
 from .models import ltx_2_3_fast_image_to_video as _ltx_2_3_fast_image_to_video
 from .models import ltx_2_3_pro as _ltx_2_3_pro
 from .models import ltx_2_3_pro_audio_to_video as _ltx_2_3_pro_audio_to_video
@@ -81,6 +80,7 @@ from .models import (
     ltx_2_3_quality_reference_video_to_video as _ltx_2_3_quality_reference_video_to_video,
 )
 from .models import ltx_2_3_quality_text_to_video as _ltx_2_3_quality_text_to_video
+from .models import ltx_2_19b_image_to_video as _ltx_2_19b_image_to_video
 from .models import luma_ray_v3_2_image_to_video as _luma_ray_v3_2_image_to_video
 from .models import luma_ray_v3_2_reframe as _luma_ray_v3_2_reframe
 from .models import luma_ray_v3_2_text_to_video as _luma_ray_v3_2_text_to_video

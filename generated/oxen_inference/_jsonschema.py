@@ -20,10 +20,8 @@ use by :mod:`._ecma`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any
 from urllib.parse import unquote
 
@@ -97,12 +95,12 @@ def _fraction(value: int | float) -> Fraction:
     return Fraction(value) if isinstance(value, int) else Fraction(repr(value))
 
 
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str]:
-    """An ECMA-262 pattern as a Python regex, translated here at run time (see :mod:`._ecma`)."""
-    from ._ecma import translate
+def _regex(pattern: str) -> Callable[[str], bool]:
+    """Whether an ECMA-262 pattern matches somewhere in a string: compiled on first use, in
+    linear time where the pattern allows (see :mod:`._ecma`)."""
+    from ._ecma import compile as compile_pattern
 
-    return re.compile(translate(pattern))
+    return compile_pattern(pattern)
 
 
 def _resolve(ref: str, root: Schema) -> Schema:
@@ -304,7 +302,7 @@ def _check_string(value: str, schema: Mapping[str, Any], path: str) -> None:
         raise Invalid(path, f"must be at least {schema['minLength']} characters long")
     if "maxLength" in schema and len(value) > schema["maxLength"]:
         raise Invalid(path, f"must be at most {schema['maxLength']} characters long")
-    if "pattern" in schema and not _regex(schema["pattern"]).search(value):
+    if "pattern" in schema and not _regex(schema["pattern"])(value):
         raise Invalid(path, f"must match the pattern {schema['pattern']!r}")
 
 
@@ -364,7 +362,7 @@ def _check_object(
         if known:
             _check(item, properties[key], root, _join(path, key))
         for pattern, sub in patterns.items():
-            if _regex(pattern).search(key):
+            if _regex(pattern)(key):
                 known = True
                 _check(item, sub, root, _join(path, key))
         if not known and extra is not None:

@@ -4,12 +4,16 @@
 from __future__ import annotations
 
 import importlib
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from . import _registry
 from ._exceptions import OxenError
-from ._registry import MODELS
+
+if TYPE_CHECKING:
+    from ._media import FileStore
 
 __all__ = [
     "NoRequestSchemaError",
@@ -57,27 +61,47 @@ class NoRequestSchemaError(OxenError, LookupError):
 
 def model_ids() -> list[str]:
     """Every model id the client knows, sorted."""
-    return sorted(MODELS)
+    return list(_registry.model_ids())
 
 
 def request_model(model_id: str) -> type[RequestModel]:
     """The request class of `model_id` (imported on first use)."""
-    try:
-        module, class_name = MODELS[model_id][:2]
-    except KeyError:
-        import difflib  # only for the error message
-
-        close = difflib.get_close_matches(model_id, MODELS, n=3)
+    entry = _registry.get(model_id)
+    if entry is None:
+        close = _registry.close_matches(model_id)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UnknownModelError(f"unknown model {model_id!r}{hint}") from None
-    if module is None or class_name is None:
+    if entry.class_name is None:
         raise NoRequestSchemaError(f"model {model_id!r} publishes no request schema")
     cls: type[RequestModel] = getattr(
-        importlib.import_module(f"{__package__}.models.{module}"), class_name
+        importlib.import_module(f"{__package__}.models.{entry.module}"), entry.class_name
     )
     return cls
 
 
-def to_body(request: RequestModel) -> dict[str, Any]:
-    """The JSON body for a request: the fields that were set, under their wire names."""
+def dump(request: RequestModel) -> dict[str, Any]:
+    """The fields that were set, under their wire names; local files stay ``LocalFile`` objects."""
     return request.model_dump(by_alias=True, exclude_unset=True)
+
+
+def to_body(
+    request: RequestModel, *, files: Literal["data-uri"] | FileStore | None = None
+) -> dict[str, Any]:
+    """The JSON body for a request: the fields that were set, under their wire names.
+
+    A media input given a local file (a path, bytes, a file object) holds a ``LocalFile``, which
+    JSON cannot carry; `files` says how each becomes a URL: ``"data-uri"`` (inline, up to 10 MiB),
+    or a callable ``(LocalFile) -> str``: your own storage, or ``client.files.url`` (the client's
+    own strategy, uploads included). Without `files`, a request holding local files raises
+    ``ValidationError`` (nothing is read or sent).
+    """
+    body = dump(request)
+    from ._media import find
+
+    if next(find(body), None) is None:
+        return body
+    from ._uploads import resolve_sync
+
+    module = sys.modules.get(type(request).__module__)
+    model_id = str(getattr(module, "MODEL_ID", type(request).__name__))
+    return resolve_sync(body, files, model_id)

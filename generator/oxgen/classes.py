@@ -15,11 +15,12 @@ reported as a :class:`CompileError` with its JSON pointer, and the model is skip
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from oxgen import naming, normalise, patterns
+from oxgen import media, naming, normalise, patterns
 from oxgen.ir import ClassIR, FieldIR
 from oxgen.literals import plain, py_literal
 
@@ -54,6 +55,49 @@ _NATIVE = {"string": "str", "boolean": "bool", "null": "None"}
 _KNOWN_TYPES = frozenset({*_SCALAR_STATIC, "array", "object"})
 _FIELD_KEYWORDS = frozenset({"type", "properties", "required", "additionalProperties"})
 _MAX_DEPTH = 60
+
+
+# Python's parser refuses source nested more than 200 brackets deep, and a schema (or a `const`
+# in it) may reach the generated module whole, as one literal: keep well inside that.
+_MAX_SOURCE_DEPTH = 100
+
+
+def _check_source_depth(root: Any) -> None:
+    """Reject a schema whose JSON nests more than :data:`_MAX_SOURCE_DEPTH` levels (iteratively)."""
+    stack: list[tuple[Any, str, int]] = [(root, "", 1)]
+    while stack:
+        node, pointer, depth = stack.pop()
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth > _MAX_SOURCE_DEPTH:
+            raise CompileError(
+                pointer,
+                f"schema nested deeper than {_MAX_SOURCE_DEPTH} levels of objects and arrays",
+            )
+        items = (
+            ((normalise.escape_pointer_token(str(k)), v) for k, v in node.items())
+            if isinstance(node, dict)
+            else ((str(i), v) for i, v in enumerate(node))
+        )
+        stack.extend((v, f"{pointer}/{k}", depth + 1) for k, v in items)
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """Whether any string in the JSON value `value` holds a lone surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _validating(node: Mapping[str, Any]) -> set[str]:
@@ -126,7 +170,9 @@ class ModelCompiler:
             "ConfigDict",
             "Field",
             "RequestModel",
+            "MediaInput",
         }
+        self.media: str | None = None  # the media kind of the field being compiled, if any
         self.ref_stack: set[str] = set()  # $ref targets being compiled (to stop on recursion)
         self.needs_root = False
         self.depth = 0
@@ -142,6 +188,7 @@ class ModelCompiler:
             raise CompileError(
                 "/type", f"the request schema must describe an object, not {declared!r}"
             )
+        _check_source_depth(self.root)
         self._scan(self.root, "")
         self.taken.add(self.class_name)
         self._class(self.root, "", self.class_name)
@@ -172,6 +219,7 @@ class ModelCompiler:
                         f"{sub_pointer}/$ref", f"only local $ref is supported, got {ref!r}"
                     )
                 self._target(ref, f"{sub_pointer}/$ref")
+            self._check_surrogates(sub, sub_pointer)
             for key in ("pattern",):
                 if key in sub:
                     self._check_pattern(sub[key], f"{sub_pointer}/{key}")
@@ -181,6 +229,79 @@ class ModelCompiler:
                 else ()
             ):
                 self._check_pattern(pattern, f"{sub_pointer}/patternProperties")
+        self._check_ref_cycles(node, pointer)
+
+    def _in_place(self, node: dict[str, Any], pointer: str) -> list[tuple[str, str, Any]]:
+        """The subschemas that apply to the same value as `node` (its `$ref` target and its
+        in-place applicators): (pointer of the keyword, pointer of the subschema, subschema)."""
+        out: list[tuple[str, str, Any]] = []
+        if isinstance(node.get("$ref"), str):
+            out.append((f"{pointer}/$ref", *self._target(node["$ref"], f"{pointer}/$ref")))
+        for key in ("allOf", "anyOf", "oneOf"):
+            if isinstance(node.get(key), list):
+                out.extend(
+                    (f"{pointer}/{key}/{i}", f"{pointer}/{key}/{i}", v)
+                    for i, v in enumerate(node[key])
+                )
+        for key in ("not", "if", "then", "else"):
+            if key in node:
+                out.append((f"{pointer}/{key}", f"{pointer}/{key}", node[key]))
+        if isinstance(node.get("dependentSchemas"), dict):
+            for name, sub in node["dependentSchemas"].items():
+                at = f"{pointer}/dependentSchemas/{normalise.escape_pointer_token(name)}"
+                out.append((at, at, sub))
+        return out
+
+    def _check_ref_cycles(self, root: Any, pointer: str) -> None:
+        """Reject a `$ref` that leads back to its own schema without entering a property or item
+        (``{"$ref": "#"}`` at the root, or two `$defs` naming each other): validating a value
+        against it would recurse forever. Iterative, so long `$ref` chains are fine."""
+        done: set[int] = set()
+        for start_pointer, start in normalise.walk(root, pointer):
+            if not isinstance(start, dict) or id(start) in done:
+                continue
+            on_path = {id(start)}
+            stack = [(start, iter(self._in_place(start, start_pointer)))]
+            while stack:
+                node, children = stack[-1]
+                step = next(children, None)
+                if step is None:
+                    stack.pop()
+                    on_path.discard(id(node))
+                    done.add(id(node))
+                    continue
+                keyword_pointer, child_pointer, child = step
+                if not isinstance(child, dict) or id(child) in done:
+                    continue
+                if id(child) in on_path:
+                    raise CompileError(
+                        keyword_pointer,
+                        "this $ref leads back to a schema it is part of without entering a"
+                        " property or item, so validating would recurse forever",
+                    )
+                on_path.add(id(child))
+                stack.append((child, iter(self._in_place(child, child_pointer))))
+
+    def _check_surrogates(self, node: dict[str, Any], pointer: str) -> None:
+        """Property names and allowed values become pydantic field aliases and ``Literal``s, which
+        pydantic-core (Rust strings) cannot hold when they contain a lone surrogate (legal in JSON
+        text as ``"\\ud800"``). Prose (descriptions, titles) is fine: it is shown escaped."""
+        for key in ("properties", "patternProperties", "dependentSchemas", "dependentRequired"):
+            names = node.get(key)
+            for name in names if isinstance(names, dict) else ():
+                if _lone_surrogate(name):
+                    raise CompileError(
+                        f"{pointer}/{key}/{normalise.escape_pointer_token(name)}",
+                        f"the property name {name!r} holds a lone surrogate, which is not Unicode"
+                        " text and cannot name a field",
+                    )
+        for key in ("enum", "const", "required"):
+            if key in node and _lone_surrogate(node[key]):
+                raise CompileError(
+                    f"{pointer}/{key}",
+                    f"`{key}` holds a string with a lone surrogate, which is not Unicode text"
+                    " and cannot be a Python Literal or field name",
+                )
 
     def _check_pattern(self, pattern: Any, pointer: str) -> None:
         if not isinstance(pattern, str):
@@ -240,6 +361,12 @@ class ModelCompiler:
             self.depth -= 1
 
     def _type_of(self, node: Any, pointer: str, hint: str) -> tuple[str, str]:
+        if self.media is not None and media.is_string_of_media(node):
+            kind, self.media = self.media, None
+            try:
+                return _widen_media(*self._type_of(node, pointer, hint), kind)
+            finally:
+                self.media = kind
         if node is True:
             return "Any", "Any"
         if node is False:
@@ -380,8 +507,13 @@ class ModelCompiler:
         for i in order:
             prop, schema = prop_items[i]
             field_pointer = f"{pointer}/properties/{normalise.escape_pointer_token(prop)}"
-            static, runtime = self.type_of(schema, field_pointer, name + naming.pascal(prop))
-            fields.append(self._field(prop, names[prop], schema, static, runtime, prop in required))
+            self.media = media.media_kind(prop, schema)
+            try:
+                static, runtime = self.type_of(schema, field_pointer, name + naming.pascal(prop))
+            finally:
+                kind, self.media = self.media, None
+            field = self._field(prop, names[prop], schema, static, runtime, prop in required)
+            fields.append(dataclasses.replace(field, media=kind) if kind else field)
         keys = _validating(node)
         handled = set(_FIELD_KEYWORDS)
         extra_mode, extra_type = "allow", None
@@ -435,6 +567,14 @@ class ModelCompiler:
             facts=describe(info),
             schema=info,
         )
+
+
+def _widen_media(static: str, runtime: str, kind: str) -> tuple[str, str]:
+    """A string position of a media input: it also accepts a local file (``MediaInput``), which
+    the generated ``_media.Input`` marker checks; strings still get their own checks (`runtime`)."""
+    wide = " | ".join("MediaInput" if part == "str" else part for part in static.split(" | "))
+    inner = "" if runtime == "str" else f", {runtime}"
+    return wide, f"Annotated[{wide}, _media.Input({py_literal(kind)}{inner})]"
 
 
 def _order_key(schema: Any) -> float:

@@ -44,12 +44,28 @@ def _fail(message: str, code: int = 2) -> None:
 @click.option(
     "--strict", is_flag=True, help="Exit 1 if any model's schema could not be turned into code."
 )
-def generate(src: str, out: str, package: str, check: bool, strict: bool) -> None:
+@click.option(
+    "--templates",
+    "templates",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of templates used in place of the built-in ones of the same path "
+    "(see docs/templates.md).",
+)
+def generate(
+    src: str, out: str, package: str, check: bool, strict: bool, templates: str | None
+) -> None:
     """Render the client package from a schema snapshot (or catalog file)."""
     from oxgen.generate import GenerateError, run
 
     try:
-        result = run(src, Path(out), package=package, check=check)
+        result = run(
+            src,
+            Path(out),
+            package=package,
+            check=check,
+            templates=Path(templates) if templates else None,
+        )
     except GenerateError as exc:
         _fail(str(exc))
         return
@@ -79,14 +95,30 @@ def generate(src: str, out: str, package: str, check: bool, strict: bool) -> Non
 @main.command()
 @click.argument("src")
 @click.option("--out", default="schemas", show_default=True, type=click.Path(file_okay=False))
-def snapshot(src: str, out: str) -> None:
-    """Turn a catalog file (a models-list response saved to disk) into a snapshot folder."""
+@click.option(
+    "--rehash",
+    is_flag=True,
+    help="SRC is a snapshot folder edited by hand: rewrite its files and manifest hashes in place.",
+)
+def snapshot(src: str, out: str, rehash: bool) -> None:
+    """Turn a catalog file (a models-list response saved to disk) into a snapshot folder.
+
+    With --rehash, record deliberate edits to the snapshot folder SRC instead: every model file is
+    checked, rewritten in the snapshot's JSON form and its new SHA-256 put in the manifest.
+    """
     from oxgen import snapshot as snap
+    from oxgen.releases import with_ledger
 
     try:
+        if rehash:
+            loaded, changed = snap.rehash(Path(src))
+            for name in changed:
+                click.echo(f"re-hashed {name}")
+            click.echo(f"{src}: {len(loaded.models)} models, {len(changed)} file(s) re-hashed")
+            return
         loaded = snap.load(src)
-        snap.write_snapshot(Path(out), snap.snapshot_files(loaded))
-    except snap.SnapshotError as exc:
+        snap.write_snapshot(Path(out), with_ledger(Path(out), loaded, snap.snapshot_files(loaded)))
+    except (snap.SnapshotError, OSError) as exc:
         _fail(str(exc))
     click.echo(f"wrote {len(loaded.models)} models to {out}")
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 
 from oxgen import naming, routes
 from oxgen.classes import CompileError, ModelCompiler
 from oxgen.ir import ModelIR, PackageIR, Problem
 from oxgen.literals import plain, py_literal
+from oxgen.releases import Release, current_version
 from oxgen.snapshot import Snapshot
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -20,13 +22,26 @@ def check_package_name(package: str) -> None:
         raise ValueError(f"--package {package!r} is not a valid Python package name")
 
 
-def compile_package(snapshot: Snapshot, package: str) -> PackageIR:
+def compile_package(
+    snapshot: Snapshot,
+    package: str,
+    releases: tuple[Release, ...] = (),
+    *,
+    only: Collection[str] | None = None,
+    modules: Mapping[str, str] | None = None,
+) -> PackageIR:
+    """Every model of the snapshot (or the ids in `only`: names are still assigned over the whole
+    snapshot, so a model compiles the same alone or with the rest). `modules`: the snapshot's
+    module names (:func:`oxgen.naming.model_module_names`), when the caller has them."""
     check_package_name(package)
-    modules = naming.model_module_names(m["id"] for m in snapshot.models)
+    if modules is None:
+        modules = naming.model_module_names(m["id"] for m in snapshot.models)
     models: list[ModelIR] = []
     problems: list[Problem] = []
     for model in snapshot.models:
         model_id = model["id"]
+        if only is not None and model_id not in only:
+            continue
         module = modules[model_id]
         stem = naming.class_stem(module)
         route = routes.route_for(model)
@@ -56,4 +71,10 @@ def compile_package(snapshot: Snapshot, package: str) -> PackageIR:
             continue
         root = py_literal(compiler.check_root) if compiler.needs_root else None
         models.append(ModelIR(**common, has_schema=True, classes=tuple(classes), root_literal=root))
-    return PackageIR(package=package, models=tuple(models), problems=tuple(problems))
+    return PackageIR(
+        package=package,
+        models=tuple(models),
+        problems=tuple(problems),
+        version=current_version(releases),
+        releases=releases,
+    )

@@ -30,6 +30,7 @@ from urllib.parse import quote
 import httpx
 
 from . import snapshot as snap
+from .releases import with_ledger
 
 DEFAULT_BASE_URL = "https://hub.oxen.ai/api"
 CONCURRENCY = 8
@@ -309,7 +310,8 @@ def main(*, base_url: str | None, out: Path, policy: RetryPolicy | None = None) 
     untouched = f"{out} was left as it was" if out.exists() else f"nothing was written to {out}"
     try:
         models = asyncio.run(fetch_models(base, api_key, policy=policy))
-        files = snap.snapshot_files(snap.from_catalog({"data": models}, base))
+        fetched = snap.from_catalog({"data": models}, base)
+        files = with_ledger(out, fetched, snap.snapshot_files(fetched))
         summary = _changes(out, files)
         snap.write_snapshot(out, files)
     except FetchFailed as exc:

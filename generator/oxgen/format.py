@@ -56,7 +56,10 @@ class Formatter:
         if target.parent not in self._dirs:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._dirs.add(target.parent)
-        target.write_bytes(text.encode("utf-8"))
+        # A lone surrogate (a JSON escape in some schema or model id) has no UTF-8 form; prose files
+        # such as README.md show it as its escape (`\ud800`). Python files never hold one raw:
+        # literals and docstrings escape it already.
+        target.write_bytes(text.encode("utf-8", "backslashreplace"))
         if _is_python(rel):
             self._pending.append(rel)
             if len(self._pending) >= self._batch:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from oxgen.releases import INITIAL_VERSION, Release
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -31,6 +33,9 @@ class FieldIR:
     description: str  # plain text, may be empty
     facts: tuple[str, ...]  # human-readable constraints: 'one of: ...', 'range: 1 to 10', ...
     schema: dict[str, Any]  # the property's schema as published (docs only)
+    # "image" | "video" | "audio" | "mask" | "file" when the field is a media input (a URL the
+    # provider downloads, see oxgen.media): its strings also accept local files in the client.
+    media: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,3 +79,39 @@ class PackageIR:
     package: str
     models: tuple[ModelIR, ...]  # sorted by model id; models without schema included
     problems: tuple[Problem, ...] = field(default=())
+    version: str = INITIAL_VERSION  # the client's own version (newest release of the ledger)
+    releases: tuple[Release, ...] = ()  # the ledger, newest first, for CHANGELOG.md
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What the files that list every model (the registry, the stubs, the README's index) know of
+    a model: its names and routes, not its classes. Those templates see only this, so that a
+    change to one model's schema re-renders them only when the summary changes, and so that a
+    run can take the summaries of unchanged models from the cache without compiling them."""
+
+    model_id: str
+    module: str
+    class_name: str
+    generate_method: str
+    submit_method: str
+    route: str | None
+    media: str | None
+    display_name: str
+    description: str
+    has_schema: bool
+
+    @classmethod
+    def of(cls, model: ModelIR) -> ModelSummary:
+        return cls(
+            model.model_id,
+            model.module,
+            model.class_name,
+            model.generate_method,
+            model.submit_method,
+            model.route,
+            model.media,
+            model.display_name,
+            model.description,
+            model.has_schema,
+        )

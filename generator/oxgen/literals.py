@@ -60,6 +60,10 @@ def _safe_char(ch: str) -> str:
         return "\\\\"
     if ch in "\n\t":
         return ch
+    if 0xD800 <= code <= 0xDFFF:
+        # Shown as its escape, not turned back into the character: a lone surrogate in a
+        # docstring cannot be encoded (pydantic, help() and pydoc would fail on it).
+        return f"\\\\u{code:04x}"
     if code < 0x20 or code == 0x7F or unicodedata.category(ch) in ("Cs", "Cc", "Zl", "Zp"):
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
     return ch
@@ -116,3 +120,14 @@ def comment(text: str, limit: int = 120) -> str:
 def plain(text: Any) -> str:
     """Schema prose as plain text (non-strings, e.g. a numeric 'description', become empty)."""
     return text.strip() if isinstance(text, str) else ""
+
+
+def table_row(fields: Any) -> str:
+    """A Python literal of one line of the client's catalog tables: the fields (None as empty)
+    joined by tabs, each with backslash, tab and newline escaped (as ``_registry._escape`` does),
+    and a newline at the end."""
+    parts = []
+    for value in fields:
+        text = "" if value is None else str(value)
+        parts.append(text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n"))
+    return py_literal("\t".join(parts) + "\n")

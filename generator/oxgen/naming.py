@@ -7,7 +7,9 @@ Rules, in one place so that the generator, `oxgen diff` and the tests agree:
   ``submit_<module>``), and a *class stem* (``LumaRayV3_2ImageToVideo``; an underscore is kept
   between two digits so ``v3-2`` and ``v32`` stay apart). Ids that collide after conversion: an id
   already in canonical kebab-case keeps the plain name, the others get a suffix made from a hash
-  of their own id, so a name never depends on which other models exist.
+  of their own id, so a name never depends on which other models exist. A module name longer
+  than :data:`MAX_MODULE_NAME` characters is cut and given a hash of the whole id (file names,
+  with their prefixes and the staging folder, must stay within the file system's limits).
 - A property name becomes a field name: non-ASCII is transliterated, anything else not allowed in
   an identifier becomes ``_``; a leading digit or underscore gets a ``field_`` prefix; Python
   keywords, builtins, pydantic's own attributes and the client's reserved argument names get a
@@ -306,8 +308,9 @@ def ascii_fold(text: str) -> str:
     )
 
 
-def _short_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:6]
+def _short_hash(text: str, n: int = 6) -> str:
+    # surrogatepass: a model id may hold a lone surrogate (legal as a JSON escape).
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:n]
 
 
 def snake(text: str) -> str:
@@ -329,11 +332,21 @@ def pascal(text: str) -> str:
     return out
 
 
+MAX_MODULE_NAME = 64
+
+
 def model_module_name(model_id: str) -> str:
     """The natural module name of a model id, before collisions are settled."""
     name = snake(model_id) or "model"
     if name[0].isdigit():
         name = "m_" + name
+    if len(name) > MAX_MODULE_NAME:
+        # Cut at a word boundary where one is near, then the id's own hash: stable, and two long
+        # ids that share their first 55 characters still get different names.
+        head = name[: MAX_MODULE_NAME - 9]
+        cut = head.rfind("_")
+        head = (head[:cut] if cut >= MAX_MODULE_NAME // 2 else head).rstrip("_")
+        name = f"{head}_{_short_hash(model_id, 8)}"
     if name in KEYWORDS or name in BUILTINS:
         name += "_"
     return name
@@ -360,9 +373,7 @@ def model_module_names(model_ids: Iterable[str]) -> dict[str, str]:
         n = 6
         while name in taken:
             n += 2
-            name = (
-                f"{model_module_name(model_id)}_{hashlib.sha256(model_id.encode()).hexdigest()[:n]}"
-            )
+            name = f"{model_module_name(model_id)}_{_short_hash(model_id, n)}"
         result[model_id] = name
         taken.add(name)
     return result
@@ -380,12 +391,16 @@ def request_class_name(module_name: str) -> str:
     return class_stem(module_name) + "Request"
 
 
+GENERATE_PREFIX = "generate_"  # the client resolves method names by these prefixes (``_registry``)
+SUBMIT_PREFIX = "submit_"
+
+
 def generate_method_name(module_name: str) -> str:
-    return "generate_" + module_name
+    return GENERATE_PREFIX + module_name
 
 
 def submit_method_name(module_name: str) -> str:
-    return "submit_" + module_name
+    return SUBMIT_PREFIX + module_name
 
 
 # Names a generated model module defines or imports at module level. A class body that declared a
@@ -412,6 +427,7 @@ MODULE_SCOPE = frozenset(
         "Job",
         "AsyncJob",
         "GenerateResponse",
+        "MediaInput",
     }
 )
 
@@ -475,3 +491,18 @@ def unique_name(base: str, taken: set[str]) -> str:
         name = f"{base}{n}"
     taken.add(name)
     return name
+
+
+def natural_key(name: str, *, fold: bool = True) -> tuple[str | int, ...]:
+    """The order ruff's isort gives module and member names: digit runs compared as numbers
+    (``ltx_2_3`` before ``ltx_2_19b``), case-insensitive unless `fold` is false, the exact name
+    breaking ties."""
+    parts = re.split(r"(\d+)", name)
+    return (*(int(p) if i % 2 else p.lower() if fold else p for i, p in enumerate(parts)), name)
+
+
+def all_key(name: str) -> tuple[int, tuple[str | int, ...]]:
+    """The order ruff wants in ``__all__`` (RUF022, isort-style): SCREAMING_CASE names first,
+    then CamelCase, then the rest, each group in case-sensitive natural order."""
+    group = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+    return group, natural_key(name, fold=False)

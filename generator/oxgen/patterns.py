@@ -22,6 +22,12 @@ def translate(pattern: str) -> str:
     return cast(Callable[[str], str], runtime_module("_ecma").translate)(pattern)
 
 
+def compile_pattern(pattern: str) -> Callable[[str], bool]:
+    """Whether `pattern` matches somewhere in a string, exactly as the generated package decides
+    (linear time where the pattern allows). Raises :class:`ValueError` when it cannot be used."""
+    return cast(Callable[[str], Callable[[str], bool]], runtime_module("_ecma").compile)(pattern)
+
+
 def problem(pattern: str) -> str | None:
     """Why the generated package could not use `pattern`, or None when it can."""
     try:
@@ -30,4 +36,8 @@ def problem(pattern: str) -> str | None:
         return f"pattern is not a valid regular expression: {exc}"
     except ValueError as exc:
         return f"pattern cannot be used: {exc}"
+    try:
+        compile_pattern(pattern)
+    except ValueError as exc:
+        return f"pattern cannot be used safely: {exc}"
     return None

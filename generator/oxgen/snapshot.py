@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 MANIFEST = "manifest.json"
+# The generated client's release history (see oxgen.releases); not a model file.
+LEDGER = "releases.json"
 SNAPSHOT_FORMAT = 1
 
 # The per-model pages call the schema `json_request_schema`; the models endpoint `request_schema`.
@@ -48,8 +51,56 @@ def dumps(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+def utf8(text: str) -> bytes:
+    """`text` as UTF-8 for hashing; lone surrogates (legal in JSON text as ``"\\ud800"``) are kept
+    as their three-byte form instead of failing, so every JSON string has a digest."""
+    return text.encode("utf-8", "surrogatepass")
+
+
 def sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(utf8(text)).hexdigest()
+
+
+MAX_DEPTH = 400
+"""How deeply arrays and objects may nest in a schema file. Real schemas stay below 20 levels;
+the limit keeps every later stage (normalise, compile, diff, mock validation), which walks
+schemas recursively, far from Python's recursion limit."""
+
+
+def check_depth(value: Any, where: str, limit: int = MAX_DEPTH) -> None:
+    """Raise :class:`SnapshotError` if `value` nests arrays/objects more than `limit` deep.
+
+    Iterative, so it cannot itself run out of stack."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[Any] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            raise SnapshotError(
+                f"{where}: JSON nested more than {limit} levels deep; refusing to read it"
+            )
+        stack.extend((child, depth + 1) for child in children)
+
+
+def parse_json(text: str, where: str) -> Any:
+    """JSON text -> value, or :class:`SnapshotError` with line and column (or the nesting limit)."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SnapshotError(
+            f"{where}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise SnapshotError(
+            f"{where}: JSON nested more than {MAX_DEPTH} levels deep; refusing to read it"
+        ) from None
+    check_depth(value, where)
+    return value
 
 
 _SAFE_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
@@ -76,6 +127,7 @@ def normalise_model(raw: Any, where: str) -> dict[str, Any]:
     model_id = raw.get("id", raw.get("name"))
     if not isinstance(model_id, str) or not model_id:
         raise SnapshotError(f"{where}: model has no string `id`")
+    check_depth(raw, where)
     model = dict(raw)
     model["id"] = model_id
     schema = None
@@ -135,16 +187,18 @@ def _read_json(path: Path) -> Any:
         raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except UnicodeDecodeError as exc:
         raise SnapshotError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SnapshotError(
-            f"{path}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+    return parse_json(text, str(path))
 
 
-def from_folder(folder: Path, *, verify: bool = True) -> Snapshot:
-    """Read a snapshot folder through its manifest, checking each file's hash."""
+def from_folder(folder: Path, *, verify: bool = True, label: str | None = None) -> Snapshot:
+    """Read a snapshot folder through its manifest, checking each file's hash.
+
+    A file whose hash differs from the manifest's but which still reads as the model the manifest
+    names was edited on purpose (to try a change, or pin a model): it is used as it is, with a
+    warning on stderr that says how to record the edit (``oxgen snapshot --rehash``). A file that
+    does not read as that model (half-written, or swapped) is refused. ``verify=False`` skips the
+    hash check and its warnings. `label` names the folder in warnings (a git revision, say).
+    """
     manifest_path = folder / MANIFEST
     manifest = _read_json(manifest_path)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), list):
@@ -159,18 +213,66 @@ def from_folder(folder: Path, *, verify: bool = True) -> Snapshot:
                 f"{manifest_path}: models[{i}].file {name!r} is not a plain file name"
             )
         path = folder / name
+        edited = False
         if verify and isinstance(entry.get("sha256"), str):
             try:
                 digest = hashlib.sha256(path.read_bytes()).hexdigest()
             except OSError as exc:
                 raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
-            if digest != entry["sha256"]:
+            edited = digest != entry["sha256"]
+        try:
+            model = normalise_model(_read_json(path), str(path))
+        except SnapshotError as exc:
+            if edited:
                 raise SnapshotError(
-                    f"{path}: content does not match the manifest's sha256; the snapshot was edited "
-                    "by hand or half-written. Run `oxgen fetch` again (or restore the file)."
+                    f"{exc} (and it does not match the manifest's sha256)"
+                ) from None
+            raise
+        if edited:
+            if "id" in entry and entry["id"] != model["id"]:
+                raise SnapshotError(
+                    f"{path}: content does not match the manifest's sha256 and holds model "
+                    f"{model['id']!r}, not {entry['id']!r}; restore the file or run `oxgen fetch`"
                 )
-        models.append(normalise_model(_read_json(path), str(path)))
+            hint = "" if label else f" To record the edit: oxgen snapshot --rehash {folder}"
+            print(
+                f"oxgen: warning: {label or folder}/{name} was edited by hand (its sha256 differs"
+                f" from {MANIFEST}); using it as it is.{hint}",
+                file=sys.stderr,
+            )
+        models.append(model)
     return _build(models, str(folder))
+
+
+def rehash(folder: Path) -> tuple[Snapshot, list[str]]:
+    """Rewrite the snapshot in `folder` after deliberate edits: every model file in the one JSON
+    form (sorted keys) and the manifest with their new hashes. Returns the snapshot and the names
+    of the files whose content had changed. Refuses files that do not read as models."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        raise SnapshotError(f"{folder}: folder has no {MANIFEST}; is it a snapshot?")
+    old = _read_json(folder / MANIFEST)
+    loaded = from_folder(folder, verify=False)
+    files = snapshot_files(loaded)
+    if (folder / LEDGER).is_file():  # the release history stays as it is
+        files[LEDGER] = (folder / LEDGER).read_text(encoding="utf-8")
+    before = {
+        e.get("file"): e.get("sha256")
+        for e in (old.get("models") if isinstance(old, dict) else None) or []
+        if isinstance(e, Mapping)
+    }
+    changed = sorted(
+        name
+        for name in files
+        if name != MANIFEST
+        and (
+            before.get(name) != sha256(files[name])
+            or not (folder / name).exists()
+            or (folder / name).read_bytes() != utf8(files[name])
+        )
+    )
+    write_snapshot(folder, files)
+    return loaded, changed
 
 
 def load(src: str | os.PathLike[str]) -> Snapshot:

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
+from . import _registry
 from ._base_client import (
     CONNECT_TIMEOUT,
     DEFAULT_MAX_CONCURRENCY,
@@ -21,8 +22,8 @@ from ._base_client import (
     overall_limit,
 )
 from ._exceptions import ValidationError
-from ._params import body_for, queue_media, route_for
-from ._registry import MODELS
+from ._media import DATA_URI_LIMIT, check_settings
+from ._params import body_for, route_for
 from ._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:  # the rest is imported on first use, so that creating a client stays cheap
@@ -31,8 +32,10 @@ if TYPE_CHECKING:  # the rest is imported on first use, so that creating a clien
     from ._chat import AsyncChatStream, ChatCompletion, ChatMessageParam, ChatStream
     from ._events import AsyncEventHub, EventHub
     from ._jobs import AsyncJob, Job, Progress
+    from ._media import Uploads
     from ._models import GenerateResponse
     from ._resources import AsyncGenerations, AsyncModels, AsyncQueue, Generations, Models, Queue
+    from ._uploads import AsyncFiles, Files
 
 __all__ = ["AsyncOxenBase", "SyncOxenBase"]
 
@@ -67,8 +70,9 @@ def _refuse_stream(
 
 
 def _check_queueable(model_id: str) -> None:
-    if model_id in MODELS and queue_media(model_id) is None:
-        route = MODELS[model_id][2]
+    entry = _registry.get(model_id)
+    if entry is not None and entry.media is None:
+        route = entry.route
         hint = f"; call generate() (POST {route})" if route else ""
         raise ValidationError(model_id, [("", f"the queue runs image and video models only{hint}")])
 
@@ -119,8 +123,13 @@ class SyncOxenBase(SyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         events: bool = True,
         events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
+        uploads: Uploads = None,
+        max_data_uri_bytes: int = DATA_URI_LIMIT,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
+        check_settings(uploads, max_data_uri_bytes)
+        self._uploads = uploads
+        self._max_data_uri_bytes = max_data_uri_bytes
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -138,6 +147,13 @@ class SyncOxenBase(SyncAPIClient):
         from ._events import EventHub
 
         return EventHub(self, use_events=self._use_events, idle_timeout=self._events_idle_timeout)
+
+    @cached_property
+    def files(self) -> Files:
+        """Local files to URLs: ``upload(path)``, ``data_uri(path)``, ``url`` (see ``uploads=``)."""
+        from ._uploads import Files
+
+        return Files(self, self._uploads, self._max_data_uri_bytes)
 
     @cached_property
     def models(self) -> Models:
@@ -202,6 +218,7 @@ class SyncOxenBase(SyncAPIClient):
             target_namespace=target_namespace,
             response_format=response_format,
         )
+        body = self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
         response = self.request(
             "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
         )
@@ -344,6 +361,7 @@ class SyncOxenBase(SyncAPIClient):
             num_generations=num_generations,
             target_namespace=target_namespace,
         )
+        body = self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
         # The stream is open before the job exists, so no event can be missed; if it cannot be
         # opened, the enqueue goes ahead and the job's waiters are served by reconciliation.
         epoch = self._hub.start()
@@ -425,8 +443,13 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         events: bool = True,
         events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
+        uploads: Uploads = None,
+        max_data_uri_bytes: int = DATA_URI_LIMIT,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
+        check_settings(uploads, max_data_uri_bytes)
+        self._uploads = uploads
+        self._max_data_uri_bytes = max_data_uri_bytes
         super().__init__(
             api_key=api_key,
             base_url=base_url,
@@ -446,6 +469,13 @@ class AsyncOxenBase(AsyncAPIClient):
         return AsyncEventHub(
             self, use_events=self._use_events, idle_timeout=self._events_idle_timeout
         )
+
+    @cached_property
+    def files(self) -> AsyncFiles:
+        """Local files to URLs: ``upload(path)``, ``data_uri(path)``, ``url`` (see ``uploads=``)."""
+        from ._uploads import AsyncFiles
+
+        return AsyncFiles(self, self._uploads, self._max_data_uri_bytes)
 
     @cached_property
     def models(self) -> AsyncModels:
@@ -510,6 +540,7 @@ class AsyncOxenBase(AsyncAPIClient):
             target_namespace=target_namespace,
             response_format=response_format,
         )
+        body = await self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
         response = await self.request(
             "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
         )
@@ -652,6 +683,7 @@ class AsyncOxenBase(AsyncAPIClient):
             num_generations=num_generations,
             target_namespace=target_namespace,
         )
+        body = await self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
         # The stream is open before the job exists, so no event can be missed; if it cannot be
         # opened, the enqueue goes ahead and the job's waiters are served by reconciliation.
         epoch = await self._hub.start()

@@ -115,12 +115,25 @@ def test_folder_without_manifest_at_revision(repo: Path) -> None:
     assert "has no manifest.json" in _error(diff("git:HEAD:sub", "schemas"))
 
 
-def test_tampered_file_at_revision_names_the_revision(repo: Path) -> None:
+def test_hand_edited_file_at_revision_is_a_warning_naming_the_revision(repo: Path) -> None:
     path = repo / "schemas" / f"{MODEL_ID}.json"
     path.write_text(
         path.read_text(encoding="utf-8").replace("Makes videos.", "Edited."), encoding="utf-8"
     )
     git(repo, "commit", "-qam", "hand edit")
+    result = diff("git:HEAD", "schemas")
+    assert result.exit_code == 0, result.output
+    assert "git:HEAD:schemas" in result.stderr and "edited by hand" in result.stderr
+    assert "oxgen-diff-" not in result.stderr
+
+
+def test_tampered_file_at_revision_names_the_revision(repo: Path) -> None:
+    path = repo / "schemas" / f"{MODEL_ID}.json"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(f'"{MODEL_ID}"', '"another-model"'),
+        encoding="utf-8",
+    )
+    git(repo, "commit", "-qam", "swap a model")
     message = _error(diff("git:HEAD", "schemas"))
     assert "git:HEAD:schemas" in message and "sha256" in message and "oxgen-diff-" not in message
 

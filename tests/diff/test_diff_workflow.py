@@ -40,7 +40,9 @@ def step(workflow: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def test_triggers_and_permissions(workflow: dict[str, Any]) -> None:
-    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    raw: dict[Any, Any] = workflow
+    triggers = raw.get("on", raw.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert isinstance(triggers, dict)
     assert set(triggers) == {"schedule", "workflow_dispatch"}
     assert triggers["schedule"][0]["cron"]
     assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
@@ -53,10 +55,12 @@ def test_steps_in_order(workflow: dict[str, Any]) -> None:
         "Set up Python",
         "Install oxgen",
         "Fetch the live schemas",
+        "Read the client version",
         "Report the changes",
         "Annotate the changes",
         "Regenerate the client",
         "Open or update the pull request",
+        "Run the checks",
         "Fail on unaccepted breaking changes",
     ]
     for s in steps(workflow):
@@ -83,6 +87,9 @@ def test_each_step_does_its_job(workflow: dict[str, Any]) -> None:
     pr = step(workflow, "Open or update the pull request")
     assert pr["uses"].startswith("peter-evans/create-pull-request@")
     assert pr["with"]["body-path"] == "${{ steps.report.outputs.report }}"
+    assert "oxen-inference ${{ steps.version.outputs.version }}" in pr["with"]["title"]
+    assert "oxgen.releases" in step(workflow, "Read the client version")["run"]
+    assert step(workflow, "Run the checks")["run"] == "scripts/check"
     fail = step(workflow, "Fail on unaccepted breaking changes")
     assert fail["if"] == "steps.report.outputs.breaking != '0'" and "exit 1" in fail["run"]
 

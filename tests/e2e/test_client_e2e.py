@@ -115,7 +115,7 @@ async def test_luma_examples_exact_wire_json_async(aclient: ox.AsyncOxen, wire: 
     assert wire.bodies("/api/ai/videos/generate") == [{"model": m, **p} for m, p in LUMA_EXAMPLES]
 
 
-ROUTES = [
+ROUTES: list[tuple[str, dict[str, Any], str | None]] = [
     ("black-forest-labs-flux-2-klein-9b", {"prompt": "a fox"}, "images"),
     ("bytedance-seedream-4", {"prompt": "make it blue"}, "images"),
     ("bytedance-seed-audio-1-0", {"prompt": "hello"}, None),
@@ -250,14 +250,18 @@ async def test_download_async(aclient: ox.AsyncOxen, tmp_path: Path) -> None:
 
 def test_bad_input_never_reaches_the_server(client: ox.Oxen, mock: MockServer) -> None:
     for call in (
-        lambda: client.submit_luma_ray_v3_2_image_to_video(
-            prompt="p", input_image=IMG, duration="7s"
-        ),  # type: ignore[arg-type]
+        lambda: client.submit_luma_ray_v3_2_image_to_video(  # type: ignore[call-overload]
+            prompt="p",
+            input_image=IMG,
+            duration="7s",
+        ),
         lambda: client.generate(I2V, prompt="p", input_image=IMG, colour="red"),
         lambda: client.submit(I2V, prompt="p", input_image=IMG, num_generations=5),
         lambda: client.generate_luma_ray_v3_2_image_to_video(
-            prompt="p", input_image=IMG, resolution="4k"
-        ),  # type: ignore[arg-type]
+            prompt="p",
+            input_image=IMG,
+            resolution="4k",  # type: ignore[arg-type]
+        ),
     ):
         with pytest.raises(ox.ValidationError):
             call()

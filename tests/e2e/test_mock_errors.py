@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 
+from oxgen.mock.config import MAX_BODY_BYTES
 from oxgen.mock.testing import MockServer
 
 VIDEO = "luma-ray-v3-2-image-to-video"
@@ -82,14 +85,14 @@ def test_body_without_content_type_is_read_as_json(api: httpx.Client) -> None:
 
 
 def test_huge_body_is_413(api: httpx.Client) -> None:
-    big = b'{"model": "flux-2-pro", "prompt": "' + b"x" * (1024 * 1024) + b'"}'
+    big = b'{"model": "flux-2-pro", "prompt": "' + b"x" * MAX_BODY_BYTES + b'"}'
     response = _post(api, big)
     assert response.status_code == 413
     assert response.json()["error"]["type"] == "payload_too_large"
 
-    def chunks() -> object:
+    def chunks() -> Iterator[bytes]:
         yield b'{"model": "flux-2-pro", "prompt": "'
-        for _ in range(20):
+        for _ in range(MAX_BODY_BYTES // 65536 + 4):
             yield b"y" * 65536
         yield b'"}'
 

@@ -72,7 +72,7 @@ def documented_server() -> Iterator[dict[str, str]]:
             except httpx.TransportError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(
-                        f"mock server did not start: {proc.stderr.read() if proc.stderr else ''}"
+                        f"mock server did not start: {proc.stderr.read() if proc.stderr else ''!r}"
                     ) from None
                 time.sleep(0.05)
         yield env

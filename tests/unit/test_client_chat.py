@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import oxen_inference as ox
 import pytest
-from oxen_inference import _base_client as base
 
 CHAT = "gpt-4o"
 HI = [{"role": "user", "content": "hi"}]
@@ -74,7 +73,7 @@ def async_client(handler: Callable[[httpx.Request], httpx.Response]) -> ox.Async
 @pytest.fixture(autouse=True)
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     slept: list[float] = []
-    monkeypatch.setattr(base.time, "sleep", slept.append)
+    monkeypatch.setattr("time.sleep", slept.append)
     return slept
 
 
@@ -268,11 +267,12 @@ def test_checked_before_sending() -> None:
 def test_generate_refuses_to_stream_and_points_to_chat() -> None:
     handler, seen = recorder(sse_response(GOOD))
     with sync_client(handler) as c:
-        for call in (
+        calls: list[Callable[[], object]] = [
             lambda: c.generate(CHAT, messages=HI, stream=True),
             lambda: c.generate_gpt_4o(messages=HI, stream=True),
             lambda: c.generate(CHAT, messages=HI, extra_body={"stream": True}),
-        ):
+        ]
+        for call in calls:
             with pytest.raises(
                 ox.ValidationError, match=r"client\.chat\(model_id, .*stream=True\)"
             ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import oxen_inference as ox
@@ -20,15 +21,15 @@ M = "luma-ray-v3-2-image-to-video"
 def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Record retry sleeps instead of sleeping."""
     slept: list[float] = []
-    monkeypatch.setattr(base.time, "sleep", slept.append)
+    monkeypatch.setattr("time.sleep", slept.append)
     return slept
 
 
-def client(handler: Callable[[httpx.Request], httpx.Response], **kw: object) -> ox.Oxen:
+def client(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> ox.Oxen:
     http = httpx.Client(transport=httpx.MockTransport(handler))
     return ox.Oxen(
         api_key=KEY, base_url="https://api.test/api", http_client=http, events=False, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
 def sequence(

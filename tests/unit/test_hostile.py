@@ -138,7 +138,7 @@ def hostile_models() -> list[dict[str, Any]]:
             "id": "bad-type",
             "request_schema": {"type": "object", "properties": {"a": {"type": "strnig"}}},
         },
-        {"id": "deep", "request_schema": _deep(200)},
+        {"id": "deep", "request_schema": _deep(100)},
     ]
 
 

@@ -8,6 +8,7 @@ the snapshot), so a regression in the snapshot, the compiler or the templates sh
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import oxen_inference as ox
 import pytest
@@ -50,7 +51,8 @@ def test_allowed_values_exactly(name: str) -> None:
     assert allowed is not None
     for value in allowed:
         assert ox.to_body(cls.model_validate({**BASE, name: value}))[name] == value
-    for value in ["7s", "4k", "16x9", "", None, 5, "1080P"]:
+    wrong: list[Any] = ["7s", "4k", "16x9", "", None, 5, "1080P"]
+    for value in wrong:
         if value not in allowed:
             with pytest.raises(ValueError):
                 cls.model_validate({**BASE, name: value})

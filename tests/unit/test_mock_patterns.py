@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from oxgen.mock.catalog import Catalog
 
 
-def _catalog(schema: dict) -> Catalog:
+def _catalog(schema: dict[str, Any]) -> Catalog:
     return Catalog(models={"m": {"id": "m", "request_schema": schema}})
 
 

@@ -22,7 +22,7 @@ from tests.conftest import generate_package, import_generated
 
 
 def matches(pattern: str, text: str) -> bool:
-    return js._regex(pattern).search(text) is not None
+    return js._regex(pattern)(text)
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from oxgen import normalise, routes, snapshot
+from oxgen import normalise, releases, routes, snapshot
 
 
 def test_catalog_and_folder_agree(tmp_path: Path) -> None:
@@ -26,10 +26,16 @@ def test_catalog_and_folder_agree(tmp_path: Path) -> None:
     assert snapshot.snapshot_files(again) == snapshot.snapshot_files(loaded)
 
 
-def test_hand_edit_is_detected(tmp_path: Path) -> None:
+def test_hand_edit_is_detected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An edit that still reads as the model is used, with a warning naming the fix; a file
+    swapped for another model is refused."""
     loaded = snapshot.from_catalog({"data": [{"id": "a", "request_schema": {}}]}, "t")
     snapshot.write_snapshot(tmp_path, snapshot.snapshot_files(loaded))
     (tmp_path / "a.json").write_text('{"id": "a", "request_schema": {"type": "string"}}\n')
+    assert snapshot.load(tmp_path).models[0]["request_schema"] == {"type": "string"}
+    warning = capsys.readouterr().err
+    assert "edited by hand" in warning and "oxgen snapshot --rehash" in warning
+    (tmp_path / "a.json").write_text('{"id": "b", "request_schema": {}}\n')
     with pytest.raises(snapshot.SnapshotError, match="does not match the manifest"):
         snapshot.load(tmp_path)
 
@@ -65,7 +71,8 @@ def test_committed_snapshot_loads_and_is_canonical() -> None:
     assert len(loaded.models) == 161
     for name, text in snapshot.snapshot_files(loaded).items():
         assert (root / name).read_text(encoding="utf-8") == text
-    assert {p.name for p in root.iterdir()} == set(snapshot.snapshot_files(loaded))
+    expected = set(snapshot.snapshot_files(loaded)) | {releases.LEDGER}  # + the client's releases
+    assert {p.name for p in root.iterdir()} == expected
 
 
 def test_nullable_becomes_standard() -> None:

@@ -24,7 +24,15 @@ def _mypy(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_generator_is_strictly_typed(tmp_path: Path) -> None:
+def test_generator_and_tests_are_strictly_typed(tmp_path: Path) -> None:
+    """`mypy` as scripts/check runs it: the files pyproject.toml names (generator and tests)."""
+    repo = Path(__file__).resolve().parents[2]
+    proc = _mypy(["--cache-dir", str(tmp_path / "cache")], cwd=repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.slow
+def test_generator_resolves_by_package_name(tmp_path: Path) -> None:
     # From outside the checkout, by package name: what an IDE or a user's mypy resolves.
     proc = _mypy(["--cache-dir", str(tmp_path / "cache"), "-p", "oxgen"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from oxen_inference import _jsonschema as js
 from pydantic import BaseModel, ValidationError
 
@@ -273,10 +273,10 @@ def test_request_class_agrees(package: ModuleType, name: str, row: int) -> None:
 def test_nodes_with_unevaluated_are_checked_whole(package: ModuleType) -> None:
     """The root carries the whole node in its class check; a nested node becomes one Value."""
     cls = package.request_model(model("all-of"))
-    source = Path(package.__file__).parent / "models" / "uneval_all_of.py"
+    source = Path(str(package.__file__)).parent / "models" / "uneval_all_of.py"
     text = source.read_text(encoding="utf-8")
     assert '"unevaluatedProperties": False' in text and '"properties": {"a"' in text
-    nested = (Path(package.__file__).parent / "models" / "uneval_nested_object.py").read_text(
+    nested = (Path(str(package.__file__)).parent / "models" / "uneval_nested_object.py").read_text(
         encoding="utf-8"
     )
     assert "_js.Value(" in nested and "unevaluatedProperties" in nested
@@ -285,9 +285,9 @@ def test_nodes_with_unevaluated_are_checked_whole(package: ModuleType) -> None:
 
 def test_unevaluated_true_keeps_native_classes(package: ModuleType) -> None:
     """``unevaluated*: true`` rejects nothing, so it does not force a whole-node check."""
-    text = (Path(package.__file__).parent / "models" / "uneval_true_changes_nothing.py").read_text(
-        encoding="utf-8"
-    )
+    text = (
+        Path(str(package.__file__)).parent / "models" / "uneval_true_changes_nothing.py"
+    ).read_text(encoding="utf-8")
     assert "_check_schema" not in text and "o: UnevalTrueChangesNothingRequestO =" in text
     cls = package.request_model(model("true-changes-nothing"))
     assert isinstance(cls.model_validate({"o": {"x": 1}}).o, BaseModel)

@@ -92,7 +92,6 @@ from .krea_v2_large_text_to_image import (
     KreaV2LargeTextToImageRequest as KreaV2LargeTextToImageRequest,
 )
 from .lightricks_ltx_2_retake import LightricksLtx2RetakeRequest as LightricksLtx2RetakeRequest
-from .ltx_2_19b_image_to_video import Ltx2_19bImageToVideoRequest as Ltx2_19bImageToVideoRequest
 from .ltx_2_3_fast_image_to_video import (
     Ltx2_3FastImageToVideoRequest as Ltx2_3FastImageToVideoRequest,
 )
@@ -112,6 +111,7 @@ from .ltx_2_3_quality_reference_video_to_video import (
 from .ltx_2_3_quality_text_to_video import (
     Ltx2_3QualityTextToVideoRequest as Ltx2_3QualityTextToVideoRequest,
 )
+from .ltx_2_19b_image_to_video import Ltx2_19bImageToVideoRequest as Ltx2_19bImageToVideoRequest
 from .luma_ray_v3_2_image_to_video import (
     LumaRayV3_2ImageToVideoRequest as LumaRayV3_2ImageToVideoRequest,
 )
@@ -228,7 +228,6 @@ __all__ = [
     "KlingVideoV3ProMotionControlRequest",
     "KreaV2LargeTextToImageRequest",
     "LightricksLtx2RetakeRequest",
-    "Ltx2_19bImageToVideoRequest",
     "Ltx2_3FastImageToVideoRequest",
     "Ltx2_3ProAudioToVideoRequest",
     "Ltx2_3ProExtendVideoRequest",
@@ -238,6 +237,7 @@ __all__ = [
     "Ltx2_3QualityImageToVideoRequest",
     "Ltx2_3QualityReferenceVideoToVideoRequest",
     "Ltx2_3QualityTextToVideoRequest",
+    "Ltx2_19bImageToVideoRequest",
     "LumaRayV3_2ImageToVideoRequest",
     "LumaRayV3_2ReframeRequest",
     "LumaRayV3_2TextToVideoRequest",
@@ -246,9 +246,9 @@ __all__ = [
     "NanoBanana2Request",
     "NanoBananaRequest",
     "OpenaiSora2ProRequest",
-    "QwenImage2512Request",
     "QwenImage2Request",
     "QwenImage2_1Request",
+    "QwenImage2512Request",
     "QwenImageEdit2511Request",
     "QwenImageEditPlusRequest",
     "QwenImageRequest",
@@ -265,8 +265,8 @@ __all__ = [
     "TopazlabsVideoUpscaleRequest",
     "TopazlabsWonder3ImageRequest",
     "TopazlabsWonder3_5ImageRequest",
-    "WanAiWan2_1T2v14bDiffusersRequest",
     "WanAiWan2_1T2v1_3bDiffusersRequest",
+    "WanAiWan2_1T2v14bDiffusersRequest",
     "WanAiWan2_2Ti2v5bDiffusersRequest",
     "WanV2_6ReferenceToVideoRequest",
     "WanV2_7ImageToVideoRequest",

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,8 @@ class BlackForestLabsFlux2Klein9bRequest(RequestModel):
     """Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images."""
 
     input_image: (
-        list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
+        list[Annotated[MediaInput, _media.Input("image")]]
+        | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
     ) = Field(default=UNSET)
     """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
 
@@ -90,7 +93,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),
@@ -164,7 +167,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),
@@ -239,7 +242,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),
@@ -258,7 +261,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),
@@ -276,7 +279,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),
@@ -353,7 +356,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),
@@ -372,7 +375,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),
@@ -390,7 +393,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
     output_quality: Literal["standard", "high"] = server_default("standard"),
     output_format: Literal["png", "jpg", "webp"] = server_default("png"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "bytedance-depth-anything-video"
 class BytedanceDepthAnythingVideoRequest(RequestModel):
     """The parameters of "bytedance-depth-anything-video"."""
 
-    video_url: str
+    video_url: Annotated[MediaInput, _media.Input("video")]
     """URL of the input video to estimate depth for.
 
     format: 'uri'
@@ -90,7 +92,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"
@@ -167,7 +169,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"
@@ -245,7 +247,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"
@@ -266,7 +268,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"
@@ -286,7 +288,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"
@@ -366,7 +368,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"
@@ -387,7 +389,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"
@@ -407,7 +409,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    video_url: str,
+    video_url: MediaInput,
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
     colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
         "grayscale"

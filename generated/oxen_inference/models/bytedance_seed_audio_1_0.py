@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,10 +36,10 @@ class BytedanceSeedAudio1_0Request(RequestModel):
     prompt: str
     """Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3."""
 
-    audio_urls: list[str] = Field(default=UNSET)
+    audio_urls: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
     """Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus."""
 
-    image_url: str = Field(default=UNSET)
+    image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
 
     format: 'uri'
@@ -91,8 +93,8 @@ def generate(
     /,
     *,
     prompt: str,
-    audio_urls: list[str] | Omit = OMIT,
-    image_url: str | Omit = OMIT,
+    audio_urls: list[MediaInput] | Omit = OMIT,
+    image_url: MediaInput | Omit = OMIT,
     output_format: Literal["wav", "mp3", "pcm", "ogg_opus"] = server_default("mp3"),
     sample_rate: Literal[8000, 16000, 24000, 32000, 44100, 48000] = server_default(24000),
     speed: float = server_default(1.0),
@@ -166,8 +168,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    audio_urls: list[str] | Omit = OMIT,
-    image_url: str | Omit = OMIT,
+    audio_urls: list[MediaInput] | Omit = OMIT,
+    image_url: MediaInput | Omit = OMIT,
     output_format: Literal["wav", "mp3", "pcm", "ogg_opus"] = server_default("mp3"),
     sample_rate: Literal[8000, 16000, 24000, 32000, 44100, 48000] = server_default(24000),
     speed: float = server_default(1.0),

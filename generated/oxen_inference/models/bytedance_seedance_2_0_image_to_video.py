@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class BytedanceSeedance2_0ImageToVideoRequest(RequestModel):
     prompt: str
     """The text prompt describing the desired motion and action for the video."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
 
     format: 'uri'
@@ -47,7 +49,7 @@ class BytedanceSeedance2_0ImageToVideoRequest(RequestModel):
     default: false
     """
 
-    tail_image_url: str = Field(default=UNSET)
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.
 
     format: 'uri'
@@ -106,9 +108,9 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
@@ -193,9 +195,9 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
@@ -281,9 +283,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
@@ -304,9 +306,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
@@ -326,9 +328,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
@@ -416,9 +418,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
@@ -439,9 +441,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
@@ -461,9 +463,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,19 +37,19 @@ class BytedanceSeedance2_0ReferenceToVideoRequest(RequestModel):
     prompt: str
     """The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."""
 
-    input_face_images: list[str] = Field(default=UNSET)
+    input_face_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Place reference images here when they show a real human face. Content filters may block the request otherwise."""
 
-    input_images: list[str] = Field(default=UNSET)
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used."""
 
-    input_face_videos: list[str] = Field(default=UNSET)
+    input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
     """Place reference videos here when they show a real human face. Content filters may block the request otherwise."""
 
-    input_videos: list[str] = Field(default=UNSET)
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
     """Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used."""
 
-    input_audios: list[str] = Field(default=UNSET)
+    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
     """Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used."""
 
     resolution: Annotated[
@@ -97,11 +99,11 @@ def generate(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -182,11 +184,11 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -268,11 +270,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -292,11 +294,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -315,11 +317,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -403,11 +405,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -427,11 +429,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -450,11 +452,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class BytedanceSeedance2_5ImageToVideoRequest(RequestModel):
     prompt: str
     """The text prompt describing the desired motion and action for the video."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
 
     format: 'uri'
@@ -47,7 +49,7 @@ class BytedanceSeedance2_5ImageToVideoRequest(RequestModel):
     default: false
     """
 
-    tail_image_url: str = Field(default=UNSET)
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.
 
     format: 'uri'
@@ -104,9 +106,9 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
@@ -189,9 +191,9 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
@@ -275,9 +277,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
@@ -296,9 +298,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
@@ -316,9 +318,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
@@ -404,9 +406,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
@@ -425,9 +427,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
@@ -445,9 +447,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     input_image_has_face: bool = server_default(False),
-    tail_image_url: str | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     tail_image_url_has_face: bool = server_default(False),
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),

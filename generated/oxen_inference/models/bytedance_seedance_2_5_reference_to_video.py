@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,19 +37,19 @@ class BytedanceSeedance2_5ReferenceToVideoRequest(RequestModel):
     prompt: str
     """The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."""
 
-    input_face_images: list[str] = Field(default=UNSET)
+    input_face_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Place reference images here when they show a real human face. Content filters may block the request otherwise."""
 
-    input_images: list[str] = Field(default=UNSET)
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Reference images that guide the generated video. Up to 30 total reference images may be used."""
 
-    input_face_videos: list[str] = Field(default=UNSET)
+    input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
     """Place reference videos here when they show a real human face. Content filters may block the request otherwise."""
 
-    input_videos: list[str] = Field(default=UNSET)
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
     """Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds."""
 
-    input_audios: list[str] = Field(default=UNSET)
+    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
     """Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds."""
 
     resolution: Annotated[
@@ -106,11 +108,11 @@ def generate(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -195,11 +197,11 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -285,11 +287,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -310,11 +312,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -334,11 +336,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -426,11 +428,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -451,11 +453,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -475,11 +477,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_face_images: list[str] | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_face_videos: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_face_images: list[MediaInput] | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_face_videos: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(

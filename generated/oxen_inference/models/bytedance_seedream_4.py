@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class BytedanceSeedream4Request(RequestModel):
     prompt: str
     """Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images."""
 
-    input_image: list[str] = Field(default=UNSET)
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images."""
 
     size: Annotated[
@@ -58,7 +60,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
@@ -117,7 +119,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
@@ -177,7 +179,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     num_generations: Omit = OMIT,
@@ -192,7 +194,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     num_generations: int,
@@ -206,7 +208,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     num_generations: int | Omit = OMIT,
@@ -268,7 +270,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     num_generations: Omit = OMIT,
@@ -283,7 +285,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     num_generations: int,
@@ -297,7 +299,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     num_generations: int | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,9 @@ class BytedanceSeedream5LiteRequest(RequestModel):
     prompt: str
     """Text prompt for image generation. Use @Image1, @Image2, etc. to reference the input images."""
 
-    input_image: Annotated[list[str], _js.Also({"maxItems": 14})] = Field(default=UNSET)
+    input_image: Annotated[
+        list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 14})
+    ] = Field(default=UNSET)
     """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
 
     max items: 14
@@ -69,7 +73,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
@@ -133,7 +137,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
@@ -198,7 +202,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
@@ -214,7 +218,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
@@ -229,7 +233,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
@@ -296,7 +300,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
@@ -312,7 +316,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
@@ -327,7 +331,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["2K", "3K", "4K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),

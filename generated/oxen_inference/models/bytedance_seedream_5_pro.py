@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,9 @@ class BytedanceSeedream5ProRequest(RequestModel):
     prompt: str
     """Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images."""
 
-    input_image: Annotated[list[str], _js.Also({"maxItems": 10})] = Field(default=UNSET)
+    input_image: Annotated[
+        list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})
+    ] = Field(default=UNSET)
     """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
 
     max items: 10
@@ -80,7 +84,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),
@@ -150,7 +154,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),
@@ -221,7 +225,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),
@@ -240,7 +244,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),
@@ -258,7 +262,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),
@@ -331,7 +335,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),
@@ -350,7 +354,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),
@@ -368,7 +372,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal[
         "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
     ] = server_default("1:1"),

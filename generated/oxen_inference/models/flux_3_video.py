@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,10 +37,10 @@ class Flux3VideoRequest(RequestModel):
     prompt: str
     """Free-form prompt describing the video."""
 
-    input_images: list[str] = Field(default=UNSET)
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video."""
 
-    input_video: str = Field(default=UNSET)
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
     """Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
 
     format: 'uri'
@@ -98,8 +100,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     resolution: Literal["720p", "1080p"] = server_default("720p"),
     aspect_ratio: Literal[
         "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
@@ -179,8 +181,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     resolution: Literal["720p", "1080p"] = server_default("720p"),
     aspect_ratio: Literal[
         "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
@@ -261,8 +263,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     resolution: Literal["720p", "1080p"] = server_default("720p"),
     aspect_ratio: Literal[
         "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
@@ -283,8 +285,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     resolution: Literal["720p", "1080p"] = server_default("720p"),
     aspect_ratio: Literal[
         "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
@@ -304,8 +306,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     resolution: Literal["720p", "1080p"] = server_default("720p"),
     aspect_ratio: Literal[
         "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
@@ -388,8 +390,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     resolution: Literal["720p", "1080p"] = server_default("720p"),
     aspect_ratio: Literal[
         "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
@@ -410,8 +412,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     resolution: Literal["720p", "1080p"] = server_default("720p"),
     aspect_ratio: Literal[
         "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
@@ -431,8 +433,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     resolution: Literal["720p", "1080p"] = server_default("720p"),
     aspect_ratio: Literal[
         "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"

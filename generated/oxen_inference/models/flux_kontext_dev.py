@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "flux-kontext-dev"
 class FluxKontextDevRequest(RequestModel):
     """The parameters of "flux-kontext-dev"."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -127,7 +129,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",
@@ -220,7 +222,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",
@@ -314,7 +316,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",
@@ -347,7 +349,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",
@@ -379,7 +381,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",
@@ -475,7 +477,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",
@@ -508,7 +510,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",
@@ -540,7 +542,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     aspect_ratio: Literal[
         "1:1",

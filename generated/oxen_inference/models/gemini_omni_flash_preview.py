@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,19 +37,19 @@ class GeminiOmniFlashPreviewRequest(RequestModel):
     prompt: str
     """Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc."""
 
-    first_frame_image: str = Field(default=UNSET)
+    first_frame_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
 
     format: 'uri'
     """
 
-    input_image: list[str] = Field(default=[])
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=[])
     """Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
 
     default: []
     """
 
-    input_video: str = Field(default=UNSET)
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
     """Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
 
     format: 'uri'
@@ -67,9 +69,9 @@ def generate(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -131,9 +133,9 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -196,9 +198,9 @@ def submit(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -212,9 +214,9 @@ def submit(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     num_generations: int,
     target_namespace: str | Omit = OMIT,
@@ -227,9 +229,9 @@ def submit(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -294,9 +296,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -310,9 +312,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     num_generations: int,
     target_namespace: str | Omit = OMIT,
@@ -325,9 +327,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    first_frame_image: str | Omit = OMIT,
-    input_image: list[str] = server_default([]),
-    input_video: str | Omit = OMIT,
+    first_frame_image: MediaInput | Omit = OMIT,
+    input_image: list[MediaInput] = server_default([]),
+    input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class GoogleVeo3Request(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -77,7 +79,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
@@ -145,7 +147,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
@@ -214,7 +216,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
@@ -231,7 +233,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
@@ -247,7 +249,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
@@ -318,7 +320,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
@@ -335,7 +337,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
@@ -351,7 +353,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class GoogleVeo3_1Request(RequestModel):
     prompt: str
     """Text description of the video to generate, or how to animate the input image."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -72,7 +74,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -136,7 +138,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -201,7 +203,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -217,7 +219,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -232,7 +234,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -299,7 +301,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -315,7 +317,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -330,7 +332,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class GoogleVeo3_1FastRequest(RequestModel):
     prompt: str
     """Text description of the video to generate, or how to animate the input image."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
 
     format: 'uri'
@@ -75,7 +77,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -142,7 +144,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -210,7 +212,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -227,7 +229,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -243,7 +245,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -313,7 +315,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -330,7 +332,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),
@@ -346,7 +348,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("720p"),
     duration: Literal[4, 6, 8] = server_default(8),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class GptImage1_5Request(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."""
 
-    input_image: list[str] = Field(default=UNSET)
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
 
     output_format: Annotated[
@@ -62,7 +64,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
@@ -121,7 +123,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
@@ -181,7 +183,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     num_generations: Omit = OMIT,
@@ -196,7 +198,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     num_generations: int,
@@ -210,7 +212,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     num_generations: int | Omit = OMIT,
@@ -272,7 +274,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     num_generations: Omit = OMIT,
@@ -287,7 +289,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     num_generations: int,
@@ -301,7 +303,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     num_generations: int | Omit = OMIT,

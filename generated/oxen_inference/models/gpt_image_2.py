@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,11 +38,15 @@ class GptImage2Request(RequestModel):
     """Text description of the image to generate."""
 
     input_image: (
-        list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
+        list[Annotated[MediaInput, _media.Input("image")]]
+        | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
     ) = Field(default=UNSET)
     """Optional reference image(s) to edit. Leave empty to generate from the prompt alone."""
 
-    mask_url: Annotated[str | None, _js.Value({"type": ["string", "null"]})] = Field(default=UNSET)
+    mask_url: Annotated[
+        MediaInput | None,
+        _media.Input("mask", Annotated[str | None, _js.Value({"type": ["string", "null"]})]),
+    ] = Field(default=UNSET)
     """Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
 
     format: 'uri'
@@ -92,8 +98,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -165,8 +171,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -239,8 +245,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -259,8 +265,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -278,8 +284,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -354,8 +360,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -374,8 +380,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -393,8 +399,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),

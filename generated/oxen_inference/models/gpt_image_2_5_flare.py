@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -33,11 +35,15 @@ class GptImage2_5FlareRequest(RequestModel):
     """Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images."""
 
     input_image: (
-        list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
+        list[Annotated[MediaInput, _media.Input("image")]]
+        | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
     ) = Field(default=UNSET)
     """Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone."""
 
-    mask_url: Annotated[str | None, _js.Value({"type": ["string", "null"]})] = Field(default=UNSET)
+    mask_url: Annotated[
+        MediaInput | None,
+        _media.Input("mask", Annotated[str | None, _js.Value({"type": ["string", "null"]})]),
+    ] = Field(default=UNSET)
     """Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
 
     format: 'uri'
@@ -106,8 +112,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -185,8 +191,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -265,8 +271,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -287,8 +293,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -308,8 +314,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -390,8 +396,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -412,8 +418,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),
@@ -433,8 +439,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
-    mask_url: str | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
+    mask_url: MediaInput | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
     ] = server_default("16:9"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class Happyhorse1_0I2vRequest(RequestModel):
     prompt: str
     """Text prompt describing the desired video."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
 
     format: 'uri'
@@ -71,7 +73,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
@@ -136,7 +138,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
@@ -202,7 +204,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
@@ -218,7 +220,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
@@ -233,7 +235,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
@@ -301,7 +303,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
@@ -317,7 +319,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
@@ -332,7 +334,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class Happyhorse1_0R2vRequest(RequestModel):
     prompt: str
     """Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order."""
 
-    reference_images: list[str] = Field(default=UNSET)
+    reference_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio."""
 
     aspect_ratio: Annotated[
@@ -77,7 +79,7 @@ def generate(
     /,
     *,
     prompt: str,
-    reference_images: list[str] | Omit = OMIT,
+    reference_images: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -144,7 +146,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    reference_images: list[str] | Omit = OMIT,
+    reference_images: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -212,7 +214,7 @@ def submit(
     /,
     *,
     prompt: str,
-    reference_images: list[str] | Omit = OMIT,
+    reference_images: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -229,7 +231,7 @@ def submit(
     /,
     *,
     prompt: str,
-    reference_images: list[str] | Omit = OMIT,
+    reference_images: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -245,7 +247,7 @@ def submit(
     /,
     *,
     prompt: str,
-    reference_images: list[str] | Omit = OMIT,
+    reference_images: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -315,7 +317,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    reference_images: list[str] | Omit = OMIT,
+    reference_images: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -332,7 +334,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    reference_images: list[str] | Omit = OMIT,
+    reference_images: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -348,7 +350,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    reference_images: list[str] | Omit = OMIT,
+    reference_images: list[MediaInput] | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),

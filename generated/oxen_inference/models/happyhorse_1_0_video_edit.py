@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,13 +37,13 @@ class Happyhorse1_0VideoEditRequest(RequestModel):
     prompt: str
     """Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
 
     format: 'uri'
     """
 
-    reference_images: list[str] = Field(default=UNSET)
+    reference_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each."""
 
     resolution: Annotated[
@@ -66,8 +68,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
@@ -130,8 +132,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
@@ -195,8 +197,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     num_generations: Omit = OMIT,
@@ -211,8 +213,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     num_generations: int,
@@ -226,8 +228,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     num_generations: int | Omit = OMIT,
@@ -293,8 +295,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     num_generations: Omit = OMIT,
@@ -309,8 +311,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     num_generations: int,
@@ -324,8 +326,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    reference_images: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
     num_generations: int | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class Happyhorse1_1I2vRequest(RequestModel):
     prompt: str
     """Text prompt describing the desired video."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
 
     format: 'uri'
@@ -63,7 +65,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     target_namespace: str | Omit = OMIT,
@@ -124,7 +126,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     target_namespace: str | Omit = OMIT,
@@ -186,7 +188,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     num_generations: Omit = OMIT,
@@ -201,7 +203,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     num_generations: int,
@@ -215,7 +217,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     num_generations: int | Omit = OMIT,
@@ -279,7 +281,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     num_generations: Omit = OMIT,
@@ -294,7 +296,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     num_generations: int,
@@ -308,7 +310,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     num_generations: int | Omit = OMIT,

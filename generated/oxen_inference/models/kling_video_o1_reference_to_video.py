@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class KlingVideoO1ReferenceToVideoRequest(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image."""
 
-    input_image: list[str]
+    input_image: list[Annotated[MediaInput, _media.Input("image")]]
     """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."""
 
     elements: list[dict[str, Any]] = Field(default=UNSET)
@@ -64,7 +66,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
@@ -127,7 +129,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
@@ -191,7 +193,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
@@ -207,7 +209,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
@@ -222,7 +224,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
@@ -288,7 +290,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
@@ -304,7 +306,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
@@ -319,7 +321,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),

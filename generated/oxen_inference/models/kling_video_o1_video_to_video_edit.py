@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -34,13 +36,13 @@ class KlingVideoO1VideoToVideoEditRequest(RequestModel):
     prompt: str
     """Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Video to use as reference.
 
     format: 'uri'
     """
 
-    input_image: list[str] = Field(default=UNSET)
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."""
 
     elements: list[dict[str, Any]] = Field(default=UNSET)
@@ -58,8 +60,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
@@ -121,8 +123,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
@@ -185,8 +187,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     num_generations: Omit = OMIT,
@@ -201,8 +203,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     num_generations: int,
@@ -216,8 +218,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     num_generations: int | Omit = OMIT,
@@ -282,8 +284,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     num_generations: Omit = OMIT,
@@ -298,8 +300,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     num_generations: int,
@@ -313,8 +315,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: list[str] | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     num_generations: int | Omit = OMIT,

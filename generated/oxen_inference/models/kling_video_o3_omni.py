@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,10 +37,10 @@ class KlingVideoO3OmniRequest(RequestModel):
     prompt: str
     """Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements."""
 
-    input_image: list[str] = Field(default=UNSET)
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set)."""
 
-    input_video: str = Field(default=UNSET)
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
     """Source video for edit or motion/style reference.
 
     format: 'uri'
@@ -52,13 +54,13 @@ class KlingVideoO3OmniRequest(RequestModel):
     one of: 'edit', 'reference'; default: 'edit'
     """
 
-    start_image_url: str = Field(default=UNSET)
+    start_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional first frame. End frame requires a start frame.
 
     format: 'uri'
     """
 
-    tail_image_url: str = Field(default=UNSET)
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional last frame. Requires start frame.
 
     format: 'uri'
@@ -111,11 +113,11 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),
@@ -201,11 +203,11 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),
@@ -292,11 +294,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),
@@ -315,11 +317,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),
@@ -337,11 +339,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),
@@ -430,11 +432,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),
@@ -453,11 +455,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),
@@ -475,11 +477,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit = OMIT,
-    input_video: str | Omit = OMIT,
+    input_image: list[MediaInput] | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
     video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
+    start_image_url: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: int = server_default(5),

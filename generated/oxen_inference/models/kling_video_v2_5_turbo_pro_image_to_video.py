@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,13 +37,13 @@ class KlingVideoV2_5TurboProImageToVideoRequest(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
     """
 
-    tail_image_url: str = Field(default=UNSET)
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -61,8 +63,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -122,8 +124,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -184,8 +186,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -199,8 +201,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     num_generations: int,
     target_namespace: str | Omit = OMIT,
@@ -213,8 +215,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -277,8 +279,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -292,8 +294,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     num_generations: int,
     target_namespace: str | Omit = OMIT,
@@ -306,8 +308,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    tail_image_url: str | Omit = OMIT,
+    input_image: MediaInput,
+    tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,

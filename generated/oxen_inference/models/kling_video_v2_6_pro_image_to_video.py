@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class KlingVideoV2_6ProImageToVideoRequest(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -64,7 +66,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
@@ -127,7 +129,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
@@ -191,7 +193,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
@@ -207,7 +209,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
@@ -222,7 +224,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
@@ -288,7 +290,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
@@ -304,7 +306,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
@@ -319,7 +321,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,13 +37,13 @@ class KlingVideoV3ProMotionControlRequest(RequestModel):
     prompt: str
     """Text prompt for the scene or character."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """Reference image URL. The characters, backgrounds, and other elements in the generated video are based on this reference image. Characters should have clear body proportions, avoid occlusion, and occupy more than 5% of the image area.
 
     format: 'uri'
     """
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Reference video URL (mp4, mov). The character actions in the generated video will be consistent with this reference video. Should contain a realistic style character with entire body or upper body visible, including head, without obstruction. Minimum 3s. Max depends on character_orientation: 10s for 'image', 30s for 'video'.
 
     format: 'uri'
@@ -70,8 +72,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,
@@ -140,8 +142,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,
@@ -211,8 +213,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,
@@ -228,8 +230,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,
@@ -244,8 +246,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,
@@ -317,8 +319,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,
@@ -334,8 +336,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,
@@ -350,8 +352,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    input_video: str,
+    input_image: MediaInput,
+    input_video: MediaInput,
     character_orientation: Literal["image", "video"],
     keep_original_sound: bool = server_default(True),
     elements: list[dict[str, Any]] | Omit = OMIT,

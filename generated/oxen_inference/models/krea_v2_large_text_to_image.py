@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -87,7 +89,7 @@ class KreaV2LargeTextToImageRequest(RequestModel):
 class KreaV2LargeTextToImageRequestImageStyleReferencesItem(RequestModel):
     """An object in the request."""
 
-    image_url: str
+    image_url: Annotated[MediaInput, _media.Input("image")]
     """Publicly accessible URL of a reference image.
 
     format: 'uri'

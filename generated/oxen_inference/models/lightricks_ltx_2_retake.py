@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class LightricksLtx2RetakeRequest(RequestModel):
     prompt: str
     """Text prompt describing the edit"""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Input video to edit, must be 1080p.
 
     format: 'uri'
@@ -75,7 +77,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
@@ -142,7 +144,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
@@ -210,7 +212,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
@@ -228,7 +230,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
@@ -245,7 +247,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
@@ -315,7 +317,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
@@ -333,7 +335,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
@@ -350,7 +352,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     start_time: float = server_default(0),
     duration: float = server_default(6),
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class Ltx2_19bImageToVideoRequest(RequestModel):
     prompt: str
     """Text prompt describing the video to generate"""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """First frame image for optional image-to-video generation
 
     format: 'uri'
@@ -69,7 +71,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
@@ -133,7 +135,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
@@ -198,7 +200,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
@@ -214,7 +216,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
@@ -229,7 +231,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
@@ -296,7 +298,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
@@ -312,7 +314,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
@@ -327,7 +329,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),

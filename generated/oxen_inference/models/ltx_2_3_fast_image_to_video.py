@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,13 +37,13 @@ class Ltx2_3FastImageToVideoRequest(RequestModel):
     prompt: str
     """The prompt to generate the video from."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
 
     format: 'uri'
     """
 
-    last_frame_image: str = Field(default=UNSET)
+    last_frame_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
 
     format: 'uri'
@@ -94,8 +96,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
@@ -171,8 +173,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
@@ -249,8 +251,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
@@ -268,8 +270,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
@@ -286,8 +288,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
@@ -366,8 +368,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
@@ -385,8 +387,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
@@ -403,8 +405,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput,
+    last_frame_image: MediaInput | Omit = OMIT,
     duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
     resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,13 +37,13 @@ class Ltx2_3ProRequest(RequestModel):
     prompt: str
     """Text prompt describing the video to generate"""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """First frame image for image-to-video generation
 
     format: 'uri'
     """
 
-    last_frame_image: str = Field(default=UNSET)
+    last_frame_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Last frame image. When provided, the video interpolates between the first frame and this last frame.
 
     format: 'uri'
@@ -101,8 +103,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),
@@ -181,8 +183,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),
@@ -262,8 +264,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),
@@ -282,8 +284,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),
@@ -301,8 +303,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),
@@ -384,8 +386,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),
@@ -404,8 +406,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),
@@ -423,8 +425,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    last_frame_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    last_frame_image: MediaInput | Omit = OMIT,
     task: Literal["image_to_video"] = server_default("image_to_video"),
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10] = server_default(6),

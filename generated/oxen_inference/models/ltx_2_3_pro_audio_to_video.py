@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
+from typing import Annotated
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit
 
@@ -30,7 +33,7 @@ MODEL_ID = "ltx-2-3-pro-audio-to-video"
 class Ltx2_3ProAudioToVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-pro-audio-to-video"."""
 
-    input_audio: str
+    input_audio: Annotated[MediaInput, _media.Input("audio")]
     """URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
 
     format: 'uri'
@@ -39,7 +42,7 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
     prompt: str = Field(default=UNSET)
     """Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """URL of an image to use as the first frame of the video. If not provided, prompt is required.
 
     format: 'uri'
@@ -50,9 +53,9 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -106,9 +109,9 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -163,9 +166,9 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -177,9 +180,9 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     num_generations: int,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -190,9 +193,9 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -249,9 +252,9 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -263,9 +266,9 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     num_generations: int,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -276,9 +279,9 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_audio: str,
+    input_audio: MediaInput,
     prompt: str | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "ltx-2-3-pro-extend-video"
 class Ltx2_3ProExtendVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-pro-extend-video"."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """The URL of the video to extend.
 
     format: 'uri'
@@ -68,7 +70,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
@@ -132,7 +134,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
@@ -197,7 +199,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
@@ -213,7 +215,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
@@ -228,7 +230,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
@@ -295,7 +297,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
@@ -311,7 +313,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
@@ -326,7 +328,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str | Omit = OMIT,
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,13 +37,13 @@ class Ltx2_3QualityAudioToVideoRequest(RequestModel):
     prompt: str
     """The prompt to guide the audio-driven video generation."""
 
-    input_audio: str
+    input_audio: Annotated[MediaInput, _media.Input("audio")]
     """The URL of the audio track that drives generation.
 
     format: 'uri'
     """
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
 
     format: 'uri'
@@ -134,8 +136,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[
@@ -233,8 +235,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[
@@ -333,8 +335,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[
@@ -364,8 +366,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[
@@ -394,8 +396,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[
@@ -496,8 +498,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[
@@ -527,8 +529,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[
@@ -557,8 +559,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_audio: str,
-    input_image: str | Omit = OMIT,
+    input_audio: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     match_audio_length: bool = server_default(True),
     num_frames: int = server_default(121),
     resolution: Literal[

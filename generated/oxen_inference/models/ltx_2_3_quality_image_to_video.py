@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class Ltx2_3QualityImageToVideoRequest(RequestModel):
     prompt: str
     """The prompt to guide the video generation."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """The URL of the starting image.
 
     format: 'uri'
@@ -122,7 +124,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",
@@ -213,7 +215,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",
@@ -305,7 +307,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",
@@ -334,7 +336,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",
@@ -362,7 +364,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",
@@ -456,7 +458,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",
@@ -485,7 +487,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",
@@ -513,7 +515,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     num_frames: int = server_default(121),
     resolution: Literal[
         "auto",

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,19 +37,19 @@ class Ltx2_3QualityReferenceVideoToVideoRequest(RequestModel):
     prompt: str
     """The prompt to guide generation."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """The URL of the reference video that supplies motion/structure.
 
     format: 'uri'
     """
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional reference image used by the IC-LoRA Union node for style/character anchoring.
 
     format: 'uri'
     """
 
-    control_video_url: str = Field(default=UNSET)
+    control_video_url: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
     """Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
 
     format: 'uri'
@@ -150,9 +152,9 @@ def generate(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),
@@ -261,9 +263,9 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),
@@ -373,9 +375,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),
@@ -407,9 +409,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),
@@ -440,9 +442,9 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),
@@ -554,9 +556,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),
@@ -588,9 +590,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),
@@ -621,9 +623,9 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
-    control_video_url: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
+    control_video_url: MediaInput | Omit = OMIT,
     skip_control_preprocess: bool = server_default(False),
     preserve_original_video: bool = server_default(False),
     video_strength: float = server_default(0.6),

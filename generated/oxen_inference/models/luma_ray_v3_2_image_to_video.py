@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -38,7 +40,7 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
     default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
     """
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """URL of the source image the video starts from.
 
     format: 'uri'
@@ -93,7 +95,7 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
     loop: bool = Field(default=UNSET)
     """Whether the video should loop seamlessly. Not supported for 10s videos."""
 
-    reference_image_urls: list[str] = Field(default=UNSET)
+    reference_image_urls: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Optional list of reference image URLs used to guide the generation."""
 
 
@@ -102,14 +104,14 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -176,14 +178,14 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -251,14 +253,14 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -271,14 +273,14 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: int,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -290,14 +292,14 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -367,14 +369,14 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -387,14 +389,14 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: int,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -406,14 +408,14 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     aspect_ratio: Literal[
         "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
     ] = server_default("16:9"),
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,

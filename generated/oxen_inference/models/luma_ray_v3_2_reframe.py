@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class LumaRayV3_2ReframeRequest(RequestModel):
     prompt: str
     """Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """URL of the source video to reframe (must be 30 seconds or less).
 
     format: 'uri'
@@ -68,7 +70,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
@@ -133,7 +135,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
@@ -199,7 +201,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
@@ -215,7 +217,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
@@ -230,7 +232,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
@@ -298,7 +300,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
@@ -314,7 +316,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
@@ -329,7 +331,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,

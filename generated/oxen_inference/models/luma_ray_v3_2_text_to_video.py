@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -84,7 +86,7 @@ class LumaRayV3_2TextToVideoRequest(RequestModel):
     loop: bool = Field(default=UNSET)
     """Whether the video should loop seamlessly. Not supported for 10s videos."""
 
-    reference_image_urls: list[str] = Field(default=UNSET)
+    reference_image_urls: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Optional list of reference image URLs used to guide the generation."""
 
 
@@ -99,7 +101,7 @@ def generate(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -167,7 +169,7 @@ async def agenerate(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -236,7 +238,7 @@ def submit(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -255,7 +257,7 @@ def submit(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: int,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -273,7 +275,7 @@ def submit(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -344,7 +346,7 @@ async def asubmit(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -363,7 +365,7 @@ async def asubmit(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: int,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -381,7 +383,7 @@ async def asubmit(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     loop: bool | Omit = OMIT,
-    reference_image_urls: list[str] | Omit = OMIT,
+    reference_image_urls: list[MediaInput] | Omit = OMIT,
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,

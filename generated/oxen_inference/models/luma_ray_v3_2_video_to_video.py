@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,13 +37,13 @@ class LumaRayV3_2VideoToVideoRequest(RequestModel):
     prompt: str
     """Text prompt describing how to edit the source video."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """URL of the source video to edit.
 
     format: 'uri'
     """
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
 
     format: 'uri'
@@ -113,8 +115,8 @@ def generate(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[
@@ -202,8 +204,8 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[
@@ -292,8 +294,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[
@@ -323,8 +325,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[
@@ -353,8 +355,8 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[
@@ -445,8 +447,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[
@@ -476,8 +478,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[
@@ -506,8 +508,8 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
-    input_image: str | Omit = OMIT,
+    input_video: MediaInput,
+    input_image: MediaInput | Omit = OMIT,
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     duration: Literal["5s", "10s"] = server_default("5s"),
     edit_strength: Literal[

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,25 +37,25 @@ class MinimaxH3Request(RequestModel):
     prompt: str
     """Describe the video content, motion, and cinematography."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional first frame. Cannot be combined with reference images, videos, or audio.
 
     format: 'uri'
     """
 
-    tail_image_url: str = Field(default=UNSET)
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional last frame. Cannot be combined with reference images, videos, or audio.
 
     format: 'uri'
     """
 
-    input_images: list[str] = Field(default=UNSET)
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
     """Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames."""
 
-    input_videos: list[str] = Field(default=UNSET)
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
     """Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames."""
 
-    input_audios: list[str] = Field(default=UNSET)
+    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
     """Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames."""
 
     resolution: Annotated[
@@ -89,11 +91,11 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -168,11 +170,11 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -248,11 +250,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -270,11 +272,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -291,11 +293,11 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -373,11 +375,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -395,11 +397,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
@@ -416,11 +418,11 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    tail_image_url: str | Omit = OMIT,
-    input_images: list[str] | Omit = OMIT,
-    input_videos: list[str] | Omit = OMIT,
-    input_audios: list[str] | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    tail_image_url: MediaInput | Omit = OMIT,
+    input_images: list[MediaInput] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
+    input_audios: list[MediaInput] | Omit = OMIT,
     resolution: Literal["768P", "2K"] = server_default("2K"),
     duration: int = server_default(5),
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(

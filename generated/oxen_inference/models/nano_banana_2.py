@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -36,7 +38,8 @@ class NanoBanana2Request(RequestModel):
     """Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."""
 
     input_image: (
-        list[str] | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
+        list[Annotated[MediaInput, _media.Input("image")]]
+        | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
     ) = Field(default=UNSET)
     """Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc."""
 
@@ -115,7 +118,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",
@@ -198,7 +201,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",
@@ -282,7 +285,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",
@@ -315,7 +318,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",
@@ -347,7 +350,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",
@@ -433,7 +436,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",
@@ -466,7 +469,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",
@@ -498,7 +501,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str] | Omit | None = OMIT,
+    input_image: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal[
         "auto",
         "1:1",

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class OpenaiSora2ProRequest(RequestModel):
     prompt: str
     """Text description of the scene to generate, or instructions for how to transform the input image."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
 
     format: 'uri'
@@ -72,7 +74,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
@@ -136,7 +138,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
@@ -201,7 +203,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
@@ -217,7 +219,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
@@ -232,7 +234,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
@@ -299,7 +301,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
@@ -315,7 +317,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
@@ -330,7 +332,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -33,7 +35,7 @@ class QwenImage2_1Request(RequestModel):
     """Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout."""
 
     input_images: (
-        Annotated[list[str], _js.Also({"maxItems": 10})]
+        Annotated[list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "maxItems": 10, "type": "null"})]
     ) = Field(default=UNSET)
     """Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
@@ -87,7 +89,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -161,7 +163,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -236,7 +238,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -257,7 +259,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -277,7 +279,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -354,7 +356,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -375,7 +377,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -395,7 +397,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_images: list[str] | Omit | None = OMIT,
+    input_images: list[MediaInput] | Omit | None = OMIT,
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),

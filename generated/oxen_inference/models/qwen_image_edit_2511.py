@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class QwenImageEdit2511Request(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."""
 
-    input_image: list[str]
+    input_image: list[Annotated[MediaInput, _media.Input("image")]]
     """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
 
     aspect_ratio: Annotated[
@@ -64,7 +66,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -129,7 +131,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -195,7 +197,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -213,7 +215,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -230,7 +232,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -298,7 +300,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -316,7 +318,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),
@@ -333,7 +335,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: list[str],
+    input_image: list[MediaInput],
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
         "16:9"
     ),

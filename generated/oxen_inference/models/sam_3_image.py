@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "sam-3-image"
 class Sam3ImageRequest(RequestModel):
     """The parameters of "sam-3-image"."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -60,7 +62,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
@@ -121,7 +123,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
@@ -183,7 +185,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
@@ -198,7 +200,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
@@ -212,7 +214,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
@@ -276,7 +278,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
@@ -291,7 +293,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
@@ -305,7 +307,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),

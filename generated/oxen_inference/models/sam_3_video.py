@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
+from typing import Annotated
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -30,7 +33,7 @@ MODEL_ID = "sam-3-video"
 class Sam3VideoRequest(RequestModel):
     """The parameters of "sam-3-video"."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Video to use as reference.
 
     format: 'uri'
@@ -50,7 +53,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
@@ -107,7 +110,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
@@ -165,7 +168,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     num_generations: Omit = OMIT,
@@ -179,7 +182,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     num_generations: int,
@@ -192,7 +195,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     num_generations: int | Omit = OMIT,
@@ -252,7 +255,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     num_generations: Omit = OMIT,
@@ -266,7 +269,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     num_generations: int,
@@ -279,7 +282,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     prompt: str,
     apply_mask: bool = server_default(True),
     num_generations: int | Omit = OMIT,

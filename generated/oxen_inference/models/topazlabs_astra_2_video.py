@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-astra-2-video"
 class TopazlabsAstra2VideoRequest(RequestModel):
     """The parameters of "topazlabs-astra-2-video"."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Video file to enhance and upscale (URL or file path).
 
     format: 'uri'
@@ -86,7 +88,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
@@ -160,7 +162,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
@@ -235,7 +237,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
@@ -253,7 +255,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
@@ -270,7 +272,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
@@ -347,7 +349,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
@@ -365,7 +367,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
@@ -382,7 +384,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     creativity: float,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),

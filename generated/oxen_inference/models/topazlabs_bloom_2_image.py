@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-bloom-2-image"
 class TopazlabsBloom2ImageRequest(RequestModel):
     """The parameters of "topazlabs-bloom-2-image"."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -63,7 +65,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
@@ -124,7 +126,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
@@ -186,7 +188,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
@@ -201,7 +203,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
@@ -215,7 +217,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
@@ -279,7 +281,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
@@ -294,7 +296,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
@@ -308,7 +310,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),

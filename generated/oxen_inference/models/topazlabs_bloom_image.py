@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-bloom-image"
 class TopazlabsBloomImageRequest(RequestModel):
     """The parameters of "topazlabs-bloom-image"."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -90,7 +92,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
@@ -163,7 +165,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
@@ -237,7 +239,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
@@ -255,7 +257,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
@@ -272,7 +274,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
@@ -348,7 +350,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
@@ -366,7 +368,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
@@ -383,7 +385,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),

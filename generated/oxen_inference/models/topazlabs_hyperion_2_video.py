@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-hyperion-2-video"
 class TopazlabsHyperion2VideoRequest(RequestModel):
     """The parameters of "topazlabs-hyperion-2-video"."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """SDR video file to convert to HDR (URL or file path).
 
     format: 'uri'
@@ -60,7 +62,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     target_namespace: str | Omit = OMIT,
@@ -117,7 +119,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     target_namespace: str | Omit = OMIT,
@@ -175,7 +177,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     num_generations: Omit = OMIT,
@@ -189,7 +191,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     num_generations: int,
@@ -202,7 +204,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     num_generations: int | Omit = OMIT,
@@ -262,7 +264,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     num_generations: Omit = OMIT,
@@ -276,7 +278,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     num_generations: int,
@@ -289,7 +291,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     num_generations: int | Omit = OMIT,

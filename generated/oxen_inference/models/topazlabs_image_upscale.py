@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-image-upscale"
 class TopazlabsImageUpscaleRequest(RequestModel):
     """The parameters of "topazlabs-image-upscale"."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -79,7 +81,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),
@@ -142,7 +144,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),
@@ -206,7 +208,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),
@@ -223,7 +225,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),
@@ -239,7 +241,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),
@@ -305,7 +307,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),
@@ -322,7 +324,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),
@@ -338,7 +340,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhance_model: Literal[
         "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
     ] = server_default("High Fidelity V2"),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-rhea-video"
 class TopazlabsRheaVideoRequest(RequestModel):
     """The parameters of "topazlabs-rhea-video"."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Video file to upscale (URL or file path).
 
     format: 'uri'
@@ -124,7 +126,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -213,7 +215,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -303,7 +305,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -325,7 +327,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -346,7 +348,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -438,7 +440,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -460,7 +462,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -481,7 +483,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-upscale-starlight-2-5-video"
 class TopazlabsUpscaleStarlight2_5VideoRequest(RequestModel):
     """The parameters of "topazlabs-upscale-starlight-2-5-video"."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Video file to upscale (URL or file path).
 
     format: 'uri'
@@ -66,7 +68,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -127,7 +129,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -189,7 +191,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -204,7 +206,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -218,7 +220,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -282,7 +284,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -297,7 +299,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
@@ -311,7 +313,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
     interpolate_frames: bool = server_default(False),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-video-upscale"
 class TopazlabsVideoUpscaleRequest(RequestModel):
     """The parameters of "topazlabs-video-upscale"."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Video file to upscale (URL or file path).
 
     format: 'uri'
@@ -61,7 +63,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     target_namespace: str | Omit = OMIT,
@@ -118,7 +120,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     target_namespace: str | Omit = OMIT,
@@ -176,7 +178,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     num_generations: Omit = OMIT,
@@ -190,7 +192,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     num_generations: int,
@@ -203,7 +205,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     num_generations: int | Omit = OMIT,
@@ -263,7 +265,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     num_generations: Omit = OMIT,
@@ -277,7 +279,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     num_generations: int,
@@ -290,7 +292,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_video: str,
+    input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     num_generations: int | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -32,7 +34,7 @@ MODEL_ID = "topazlabs-wonder-3-5-image"
 class TopazlabsWonder3_5ImageRequest(RequestModel):
     """The parameters of "topazlabs-wonder-3-5-image"."""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
 
     format: 'uri'
@@ -61,7 +63,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     target_namespace: str | Omit = OMIT,
@@ -118,7 +120,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     target_namespace: str | Omit = OMIT,
@@ -176,7 +178,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     num_generations: Omit = OMIT,
@@ -190,7 +192,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     num_generations: int,
@@ -203,7 +205,7 @@ def submit(
     client: SyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     num_generations: int | Omit = OMIT,
@@ -263,7 +265,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     num_generations: Omit = OMIT,
@@ -277,7 +279,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     num_generations: int,
@@ -290,7 +292,7 @@ async def asubmit(
     client: AsyncOxenBase,
     /,
     *,
-    input_image: str,
+    input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     num_generations: int | Omit = OMIT,

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
+from typing import Annotated
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit
 
@@ -33,7 +36,7 @@ class WanV2_6ReferenceToVideoRequest(RequestModel):
     prompt: str
     """Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos."""
 
-    input_videos: list[str] = Field(default=UNSET)
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
     """Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc."""
 
 
@@ -42,7 +45,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -93,7 +96,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -145,7 +148,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -158,7 +161,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     num_generations: int,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -170,7 +173,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -224,7 +227,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -237,7 +240,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     num_generations: int,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
@@ -249,7 +252,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_videos: list[str] | Omit = OMIT,
+    input_videos: list[MediaInput] | Omit = OMIT,
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,25 +37,25 @@ class WanV2_7ImageToVideoRequest(RequestModel):
     prompt: str
     """Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """URL of the first frame image. Required for first-frame-to-video and first-and-last-frame-to-video. Formats: JPEG, JPG, PNG, BMP, WEBP. Resolution 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB. Mutually exclusive with input_video.
 
     format: 'uri'
     """
 
-    end_image_url: str = Field(default=UNSET)
+    end_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional URL of the last frame image for first-and-last-frame-to-video. Same format constraints as the first frame image.
 
     format: 'uri'
     """
 
-    input_video: str = Field(default=UNSET)
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
     """URL of an input video for continuation (first_clip). Formats: MP4, MOV. Duration 2-10s, resolution 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB. Mutually exclusive with input_image.
 
     format: 'uri'
     """
 
-    audio_url: str = Field(default=UNSET)
+    audio_url: Annotated[MediaInput, _media.Input("audio")] = Field(default=UNSET)
     """Optional driving audio URL. Used for lip-sync and action timing. Supports WAV and MP3. Duration 2-30s, max 15 MB. If shorter than the video, the remainder is silent; if longer, it is truncated.
 
     format: 'uri'
@@ -104,10 +106,10 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
@@ -191,10 +193,10 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
@@ -279,10 +281,10 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
@@ -301,10 +303,10 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
@@ -322,10 +324,10 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
@@ -412,10 +414,10 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
@@ -434,10 +436,10 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
@@ -455,10 +457,10 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str | Omit = OMIT,
-    end_image_url: str | Omit = OMIT,
-    input_video: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
+    end_image_url: MediaInput | Omit = OMIT,
+    input_video: MediaInput | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,

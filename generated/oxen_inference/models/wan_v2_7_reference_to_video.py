@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -41,7 +43,7 @@ class WanV2_7ReferenceToVideoRequest(RequestModel):
     reference_videos: list[dict[str, Any]] = Field(default=UNSET)
     """Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each."""
 
-    input_image: str = Field(default=UNSET)
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
 
     format: 'uri'
@@ -103,7 +105,7 @@ def generate(
     prompt: str,
     reference_images: list[dict[str, Any]] | Omit = OMIT,
     reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -188,7 +190,7 @@ async def agenerate(
     prompt: str,
     reference_images: list[dict[str, Any]] | Omit = OMIT,
     reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -274,7 +276,7 @@ def submit(
     prompt: str,
     reference_images: list[dict[str, Any]] | Omit = OMIT,
     reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -296,7 +298,7 @@ def submit(
     prompt: str,
     reference_images: list[dict[str, Any]] | Omit = OMIT,
     reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -317,7 +319,7 @@ def submit(
     prompt: str,
     reference_images: list[dict[str, Any]] | Omit = OMIT,
     reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -405,7 +407,7 @@ async def asubmit(
     prompt: str,
     reference_images: list[dict[str, Any]] | Omit = OMIT,
     reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -427,7 +429,7 @@ async def asubmit(
     prompt: str,
     reference_images: list[dict[str, Any]] | Omit = OMIT,
     reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
@@ -448,7 +450,7 @@ async def asubmit(
     prompt: str,
     reference_images: list[dict[str, Any]] | Omit = OMIT,
     reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: str | Omit = OMIT,
+    input_image: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -63,7 +65,7 @@ class WanV2_7TextToVideoRequest(RequestModel):
     negative_prompt: str = Field(default=UNSET)
     """Content to avoid in the video. Supports Chinese and English. Max 500 characters."""
 
-    audio_url: str = Field(default=UNSET)
+    audio_url: Annotated[MediaInput, _media.Input("audio")] = Field(default=UNSET)
     """URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
 
     format: 'uri'
@@ -99,7 +101,7 @@ def generate(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
@@ -178,7 +180,7 @@ async def agenerate(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
@@ -258,7 +260,7 @@ def submit(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
@@ -278,7 +280,7 @@ def submit(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
@@ -297,7 +299,7 @@ def submit(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
@@ -379,7 +381,7 @@ async def asubmit(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
@@ -399,7 +401,7 @@ async def asubmit(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
@@ -418,7 +420,7 @@ async def asubmit(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     negative_prompt: str | Omit = OMIT,
-    audio_url: str | Omit = OMIT,
+    audio_url: MediaInput | Omit = OMIT,
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,

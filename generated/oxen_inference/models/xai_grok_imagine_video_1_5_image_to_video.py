@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class XaiGrokImagineVideo1_5ImageToVideoRequest(RequestModel):
     prompt: str
     """Text prompt describing the video to generate"""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """First frame image for image-to-video generation
 
     format: 'uri'
@@ -63,7 +65,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -124,7 +126,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -186,7 +188,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     num_generations: Omit = OMIT,
@@ -201,7 +203,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     num_generations: int,
@@ -215,7 +217,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     num_generations: int | Omit = OMIT,
@@ -279,7 +281,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     num_generations: Omit = OMIT,
@@ -294,7 +296,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     num_generations: int,
@@ -308,7 +310,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     num_generations: int | Omit = OMIT,

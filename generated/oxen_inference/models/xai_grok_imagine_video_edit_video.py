@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class XaiGrokImagineVideoEditVideoRequest(RequestModel):
     prompt: str
     """Text description of what you want to generate, or the instruction on how to edit the given video."""
 
-    input_video: str
+    input_video: Annotated[MediaInput, _media.Input("video")]
     """Video to use as reference.
 
     format: 'uri'
@@ -56,7 +58,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -113,7 +115,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -171,7 +173,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -185,7 +187,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     num_generations: int,
     target_namespace: str | Omit = OMIT,
@@ -198,7 +200,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -258,7 +260,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
@@ -272,7 +274,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     num_generations: int,
     target_namespace: str | Omit = OMIT,
@@ -285,7 +287,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_video: str,
+    input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     num_generations: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
+from .. import _media
+from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
@@ -35,7 +37,7 @@ class XaiGrokImagineVideoImageToVideoRequest(RequestModel):
     prompt: str
     """Prompt"""
 
-    input_image: str
+    input_image: Annotated[MediaInput, _media.Input("image")]
     """First frame image for image-to-video generation
 
     format: 'uri'
@@ -74,7 +76,7 @@ def generate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[
@@ -141,7 +143,7 @@ async def agenerate(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[
@@ -209,7 +211,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[
@@ -227,7 +229,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[
@@ -244,7 +246,7 @@ def submit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[
@@ -314,7 +316,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[
@@ -332,7 +334,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[
@@ -349,7 +351,7 @@ async def asubmit(
     /,
     *,
     prompt: str,
-    input_image: str,
+    input_image: MediaInput,
     resolution: Literal["720p", "480p"] = server_default("480p"),
     duration: Literal[3, 6, 8, 10, 15] = server_default(6),
     aspect_ratio: Literal[

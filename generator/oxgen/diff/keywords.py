@@ -7,6 +7,7 @@ means what :mod:`oxgen.normalise` says it means: null is accepted *in addition* 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, TypeGuard
@@ -100,6 +101,26 @@ def numeric_bound(schema: dict[str, Any], lower: bool) -> Bound | None:
         if best is None or tighter(bound, best, lower):
             best = bound
     return best
+
+
+def integer_bound(bound: Bound | None, lower: bool) -> int | None:
+    """The bound as an inclusive integer limit, for a value that can only be an integer:
+    `exclusiveMinimum: 0` is `minimum: 1`, `maximum: 9.5` is `maximum: 9`."""
+    if bound is None:
+        return None
+    value = Fraction(str(bound.value))
+    if lower:
+        limit = math.floor(value) + 1 if bound.exclusive else math.ceil(value)
+    else:
+        limit = math.ceil(value) - 1 if bound.exclusive else math.floor(value)
+    return int(limit)
+
+
+def same_integer_bound(a: Bound | None, b: Bound | None, lower: bool) -> bool:
+    """Whether two bounds admit the same integers (None is no bound)."""
+    if a is None or b is None:
+        return a is b
+    return integer_bound(a, lower) == integer_bound(b, lower)
 
 
 def count_bound(schema: dict[str, Any], keyword: str) -> Bound | None:

@@ -118,6 +118,18 @@ _TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
     ),
     ("property-became-optional", "info", "additive", "A required property became optional."),
     (
+        "property-renamed",
+        "breaking",
+        "breaking",
+        "A property was removed and one of the same type and constraints, with a similar name or the same description, added: most likely a rename. Code passing the old name breaks.",
+    ),
+    (
+        "properties-reordered",
+        "info",
+        "docs",
+        "The order of an object's properties (`x-order`) changed: one line per object; every generated argument is keyword-only, so no call changes.",
+    ),
+    (
         "property-python-name-changed",
         "breaking",
         "breaking",
@@ -192,10 +204,22 @@ _TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
     ("unique-items-removed", "info", "additive", "`uniqueItems` dropped."),
     ("pattern-added", "breaking", "breaking", "A `pattern` now constrains a string."),
     (
+        "pattern-narrowed",
+        "breaking",
+        "breaking",
+        "The `pattern` changed and a string it matched no longer matches (the message shows one).",
+    ),
+    (
+        "pattern-widened",
+        "info",
+        "additive",
+        "The `pattern` changed and provably matches every string the old one did (e.g. `^[a-z]+$` -> `^[a-z0-9]+$`).",
+    ),
+    (
         "pattern-changed",
-        "breaking",
-        "breaking",
-        "The `pattern` changed: strings that matched may not any more.",
+        "warning",
+        "behaviour",
+        "The `pattern` changed and oxgen could not decide whether every string that matched still does; review by hand.",
     ),
     ("pattern-removed", "info", "additive", "A `pattern` was dropped."),
     (
@@ -225,6 +249,18 @@ _TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
     ),
     ("default-added", "info", "additive", "A default is now documented."),
     (
+        "default-changed-required",
+        "info",
+        "docs",
+        "The default of a property required on both sides changed: every call passes it, so none changes (docstrings only).",
+    ),
+    (
+        "default-removed-required",
+        "info",
+        "docs",
+        "The default of a property required on both sides was dropped: every call passes it, so none changes (docstrings only).",
+    ),
+    (
         "additional-properties-restricted",
         "breaking",
         "breaking",
@@ -249,10 +285,28 @@ _TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
         "An `anyOf`/`oneOf` alternative was added or an `allOf` member removed.",
     ),
     (
+        "all-of-annotation-added",
+        "info",
+        "docs",
+        "An `allOf` member that refuses nothing (annotations only: descriptions, titles, examples) was added.",
+    ),
+    (
+        "constraint-added",
+        "breaking",
+        "breaking",
+        "A keyword that only restricts was added: `const`, `if`/`then`/`else`, `contains`, `dependentRequired`, a `dependentSchemas` or `patternProperties` entry, `propertyNames`, `unevaluatedProperties`/`unevaluatedItems` or a `prefixItems` member.",
+    ),
+    (
+        "constraint-removed",
+        "info",
+        "additive",
+        "One of those restricting keywords was removed: a restriction is lifted.",
+    ),
+    (
         "constraint-changed",
         "warning",
         "behaviour",
-        "Another validation keyword (`const`, `$ref`, `not`, `if`, ...) changed; review by hand.",
+        "Another validation keyword changed (`$ref`, `not`, a changed `const`, `if` or `contains`, ...) in a way oxgen does not decide; review by hand.",
     ),
     # Documentation only
     ("description-changed", "info", "docs", "A `description` changed (docstrings only)."),
@@ -271,6 +325,9 @@ _TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
         "An allow-list entry matched no change: remove it or fix it.",
     ),
 )
+
+# Rules that leave the judgement to a human: a report holding one has not decided compatibility.
+UNDECIDED: Final[frozenset[str]] = frozenset({"constraint-changed", "pattern-changed"})
 
 RULES: Final[dict[str, Rule]] = {
     rid: Rule(rid, level, kind, meaning) for rid, level, kind, meaning in _TABLE

@@ -1,22 +1,41 @@
-"""Comparing two versions of one model's `request_schema`, keyword by keyword, recursively.
+"""Comparing two versions of one model's `request_schema`, recursively.
 
 Every change is reported at the JSON pointer of the keyword (or property) that changed, and its
 message says what a user of the generated client feels: which keyword argument or field, and how
-a call that worked before fails now. Subschemas are followed where narrowing them narrows the
-whole (`properties`, `items`, `additionalProperties`, `anyOf`/`oneOf`/`allOf`, `$defs`, ...);
-keywords with other semantics (`not`, `if`, `const`, `$ref`, ...) are compared as values and any
-change is a `constraint-changed` warning for a human to judge.
+a call that worked before fails now. What one level accepts as a value is judged as a whole by
+:mod:`oxgen.diff.values`; structure below it (`properties`, `items`, `additionalProperties`,
+`patternProperties`, ...) is followed only for the JSON types both sides accept, so a value that
+stops being a list does not drag item-level reports along. Subschemas are followed where
+narrowing them narrows the whole (`properties`, `items`, `anyOf`/`oneOf`/`allOf` members,
+`dependentSchemas`, ...); keywords with other semantics (`not`, a changed `if`, `$ref`, ...) are
+compared as values and any change is a `constraint-changed` warning for a human to judge.
 """
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from .. import naming
-from ..normalise import SUBSCHEMA_KEYWORDS, escape_pointer_token
+from ..normalise import (
+    SUBSCHEMA_KEYWORDS,
+    escape_pointer_token,
+    is_annotation,
+    strip_annotations,
+    to_standard,
+)
 from . import keywords as kw
-from .rules import Change, change
-from .values import COMPOSITIONS, COVARIANT_MAPS, Context, Emit, compare_values
+from . import values
+from .rules import RULES, UNDECIDED, Change, change
+from .values import (
+    APPLICATORS,
+    COMPOSITIONS,
+    COVARIANT_MAPS,
+    Context,
+    Emit,
+    compare_values,
+    refuses_nothing,
+)
 
 
 def compare_schema(ctx: Context, old: Any, new: Any, pointer: str = "") -> list[Change]:
@@ -24,6 +43,9 @@ def compare_schema(ctx: Context, old: Any, new: Any, pointer: str = "") -> list[
     if kw.canonical(old) == kw.canonical(new):
         return []
     o, n = kw.as_schema(old), kw.as_schema(new)
+    wrapped = _wrapped(ctx, o, n, pointer)
+    if wrapped is not None:
+        return wrapped
     out: list[Change] = []
 
     def emit(rule: str, key: str, what: str) -> None:
@@ -33,14 +55,122 @@ def compare_schema(ctx: Context, old: Any, new: Any, pointer: str = "") -> list[
             )
         )
 
-    compare_values(ctx, o, n, emit)
-    out += _properties(ctx, o, n, pointer)
-    out += _additional_properties(ctx, o, n, pointer, emit)
-    out += _items(ctx, o, n, pointer, emit)
+    shared = compare_values(ctx, o, n, emit)
+    if "object" in shared:
+        out += _properties(ctx, o, n, pointer)
+        out += _additional_properties(ctx, o, n, pointer, emit)
+        for key in ("patternProperties", "dependentSchemas"):
+            out += _schema_map(ctx, key, o, n, pointer, emit)
+    if "array" in shared:
+        out += _items(ctx, o, n, pointer, emit)
     out += _compositions(ctx, o, n, pointer, emit)
-    for key in COVARIANT_MAPS:
-        out += _schema_map(ctx, key, o.get(key), n.get(key), pointer, emit)
+    for key in ("$defs", "definitions"):
+        out += _schema_map(ctx, key, o, n, pointer, emit)
     return out
+
+
+def _safe(changes: list[Change]) -> bool:
+    return not any(c.level == "breaking" or c.rule in UNDECIDED for c in changes)
+
+
+def _wrapped(
+    ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
+) -> list[Change] | None:
+    """A schema moved into a composition, its level keeping annotations only (``S`` ->
+    ``anyOf: [S, {type: null}]``, ``S`` -> ``allOf: [S, {description: ...}]``): judged by
+    comparing the old schema with the members. None when this is not such a move, or when no
+    judgement comes of it (the general comparison then reports)."""
+    if any(k in o for k in COMPOSITIONS):
+        return None
+    rest = {k for k in n if not is_annotation(k)}
+    if len(rest) != 1 or not isinstance(n.get(key := rest.pop()), list) or key not in COMPOSITIONS:
+        return None
+    members: list[Any] = n[key]
+    if not members:
+        return None
+    subject = ctx.subject()
+    if key == "allOf":  # the new schema accepts what every member accepts
+        out: list[Change] = []
+        for j, member in enumerate(members):
+            where = f"{pointer}/allOf/{j}"
+            if refuses_nothing(member):
+                out.append(
+                    change(
+                        "all-of-annotation-added",
+                        ctx.model,
+                        where,
+                        f"{subject} moved into an allOf with {kw.short(member)}: it carries annotations only and refuses nothing",
+                    )
+                )
+            else:
+                out += compare_schema(ctx, o, member, where)
+        return out
+    if key == "oneOf" and not all(
+        _disjoint(members[i], members[j])
+        for i in range(len(members))
+        for j in range(i + 1, len(members))
+    ):
+        return None
+    for j, member in enumerate(members):
+        found = compare_schema(ctx, o, member, f"{pointer}/{key}/{j}")
+        if not _safe(found):
+            continue
+        others = [
+            change(
+                "composition-widened",
+                ctx.model,
+                f"{pointer}/{key}/{i}",
+                f"{subject} moved into a {key}; it now also accepts {kw.short(other)}",
+            )
+            for i, other in enumerate(members)
+            if i != j
+        ]
+        return found + others
+    return None
+
+
+def shape(schema: Any) -> str:
+    """What a schema accepts, without its annotations (`format` kept): equal shapes accept the
+    same values."""
+    fmt = schema.get("format") if isinstance(schema, dict) else None
+    return kw.canonical([strip_annotations(to_standard(schema)), fmt])
+
+
+def _renames(
+    old_props: dict[str, Any], new_props: dict[str, Any], removed: list[str], added: list[str]
+) -> dict[str, str]:
+    """Removed properties paired with an added one of the same shape and a similar name or the
+    same description: most likely renamed."""
+    pairs: dict[str, str] = {}
+    for old_name in removed:
+        for new_name in added:
+            if new_name in pairs.values() or shape(old_props[old_name]) != shape(
+                new_props[new_name]
+            ):
+                continue
+            before, after = kw.as_schema(old_props[old_name]), kw.as_schema(new_props[new_name])
+            if _resemble(old_name, new_name, before, after):
+                pairs[old_name] = new_name
+                break
+    return pairs
+
+
+def _stem(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "").removesuffix("s")
+
+
+def _resemble(old_name: str, new_name: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """The same description or title; or names that differ only in case, separators or a plural
+    `s`, or where one contains the other; or, when the descriptions do not say otherwise, names
+    that are close (`input_images` / `input_image`, `guidance` / `guidance_scale`)."""
+    for key in ("description", "title"):
+        if before.get(key) and kw.canonical(before.get(key)) == kw.canonical(after.get(key)):
+            return True
+    a, b = _stem(old_name), _stem(new_name)
+    if a == b or (min(len(a), len(b)) >= 4 and (a in b or b in a)):
+        return True
+    described = before.get("description") and after.get("description")
+    return not described and difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str) -> list[Change]:
@@ -49,23 +179,55 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
     old_req, new_req = set(o.get("required") or []), set(n.get("required") or [])
     if kw.canonical(old_props) == kw.canonical(new_props) and old_req == new_req:
         return []
+    if (
+        ctx.path
+        and not old_props
+        and new_props
+        and refuses_nothing(o.get("additionalProperties", True))
+        and not _member_properties(o)
+    ):
+        # A free-form object (a dict of anything) that now declares its keys: not new optional
+        # arguments, but constraints on keys whose values were free.
+        now_required = sorted(new_req - old_req)
+        required = f"; now required: {', '.join(now_required)}" if now_required else ""
+        return [
+            change(
+                "constraint-added",
+                ctx.model,
+                f"{pointer}/properties",
+                f"{ctx.subject()} was a free-form object and now declares properties ({', '.join(sorted(new_props))}{required}): values under these keys that passed before may now fail validation",
+            )
+        ]
     old_names, new_names = naming.field_names(old_props), naming.field_names(new_props)
+    renames = _renames(
+        old_props,
+        new_props,
+        sorted(set(old_props) - set(new_props)),
+        sorted(set(new_props) - set(old_props)),
+    )
+    renamed_to = set(renames.values())
     out: list[Change] = []
+
+    def where(name: str) -> str:
+        if name in old_props or name in new_props:
+            return f"{pointer}/properties/{escape_pointer_token(name)}"
+        return f"{pointer}/required"
+
     for name in sorted(set(old_props) | set(new_props) | old_req | new_req):
         in_old, in_new = name in old_props, name in new_props
-        where = (
-            f"{pointer}/properties/{escape_pointer_token(name)}"
-            if in_old or in_new
-            else f"{pointer}/required"
-        )
         python = new_names.get(name) or old_names.get(name) or name
-        sub = ctx.child(python)
+        sub = ctx.child(python, required=name in old_req and name in new_req)
+        if name in renames:
+            out.append(_renamed(ctx, name, renames[name], old_names, new_names, new_req, where))
+            continue
+        if name in renamed_to:
+            continue
         if in_old and not in_new:
             out.append(
                 change(
                     "property-removed",
                     ctx.model,
-                    where,
+                    where(name),
                     f"property {name!r} removed: {sub.subject()} is gone; code passing it now fails",
                 )
             )
@@ -76,8 +238,26 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
                     change(
                         "property-added-required",
                         ctx.model,
-                        where,
+                        where(name),
                         f"new required property {name!r}: {sub.subject()} must now be passed; existing calls fail validation",
+                    )
+                )
+            elif _covered_by_additional(sub, o, new_props[name]):
+                out.append(
+                    change(
+                        "constraint-changed",
+                        ctx.model,
+                        where(name),
+                        f"new property {name!r} of {ctx.subject()} was covered by additionalProperties {kw.short(o.get('additionalProperties'))}: values accepted there may now be refused, review by hand",
+                    )
+                )
+            elif name in _member_properties(o):
+                out.append(
+                    change(
+                        "constraint-changed",
+                        ctx.model,
+                        where(name),
+                        f"new property {name!r} of {ctx.subject()} is also declared by an anyOf/oneOf/allOf member: values it accepted there may now be refused, review by hand",
                     )
                 )
             else:
@@ -85,7 +265,7 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
                     change(
                         "property-added-optional",
                         ctx.model,
-                        where,
+                        where(name),
                         f"new optional property {name!r}: {sub.subject()}",
                     )
                 )
@@ -95,14 +275,17 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
                 change(
                     "property-became-required",
                     ctx.model,
-                    where,
+                    where(name),
                     f"{sub.subject()} is now required: calls that omit it now fail validation",
                 )
             )
         elif name in old_req and name not in new_req:
             out.append(
                 change(
-                    "property-became-optional", ctx.model, where, f"{sub.subject()} is now optional"
+                    "property-became-optional",
+                    ctx.model,
+                    where(name),
+                    f"{sub.subject()} is now optional",
                 )
             )
         if in_old and old_names[name] != new_names[name]:
@@ -110,13 +293,84 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
                 change(
                     "property-python-name-changed",
                     ctx.model,
-                    where,
+                    where(name),
                     f"property {name!r} keeps its wire name but its Python name changes from `{old_names[name]}` to `{new_names[name]}` (names collide differently): code using `{old_names[name]}` breaks",
                 )
             )
         if in_old:
-            out += compare_schema(sub, old_props[name], new_props[name], where)
+            out += compare_schema(sub, old_props[name], new_props[name], where(name))
+    moved = _moved(old_props, new_props, new_names)
+    if moved:
+        whose = "keyword arguments" if not ctx.path else f"fields of {ctx.subject()}"
+        out.append(
+            change(
+                "properties-reordered",
+                ctx.model,
+                pointer,
+                f"order of the {whose} changed (x-order of {', '.join(f'`{m}`' for m in moved)}): every generated argument is keyword-only, so no call changes",
+            )
+        )
     return out
+
+
+def _argument_order(props: dict[str, Any]) -> list[str]:
+    """Property names in the order the generated signature and class list them: by `x-order`,
+    then as written (the generator's order)."""
+
+    def key(name: str) -> float:
+        order = kw.as_schema(props[name]).get("x-order")
+        return float(order) if kw.is_number(order) else float("inf")
+
+    return sorted(props, key=key)
+
+
+def _moved(
+    old_props: dict[str, Any], new_props: dict[str, Any], names: dict[str, str]
+) -> list[str]:
+    """The Python names of properties present on both sides whose relative order changed (a
+    property inserted that shifts every `x-order` after it moves nothing)."""
+    common = set(old_props) & set(new_props)
+    before = [n for n in _argument_order(old_props) if n in common]
+    after = [n for n in _argument_order(new_props) if n in common]
+    return [names[a] for a, b in zip(before, after, strict=True) if a != b]
+
+
+def _covered_by_additional(ctx: Context, o: dict[str, Any], schema: Any) -> bool:
+    """Whether a new property's key was accepted before by a restricting `additionalProperties`
+    schema whose values the property's schema may refuse."""
+    extra = o.get("additionalProperties")
+    if extra is None or extra is False or refuses_nothing(extra):
+        return False
+    return not _safe(compare_schema(ctx, extra, schema))
+
+
+def _member_properties(schema: dict[str, Any]) -> set[str]:
+    """Property names the composition members of a level declare (at any depth of members)."""
+    names: set[str] = set()
+    for key in COMPOSITIONS:
+        for member in schema.get(key) or []:
+            if isinstance(member, dict):
+                names |= set(member.get("properties") or {}) | _member_properties(member)
+    return names
+
+
+def _renamed(
+    ctx: Context,
+    old: str,
+    new: str,
+    old_names: dict[str, str],
+    new_names: dict[str, str],
+    new_req: set[str],
+    where: Any,
+) -> Change:
+    old_python, new_python = old_names[old], new_names[new]
+    required = ", and it is required" if new in new_req else ""
+    return change(
+        "property-renamed",
+        ctx.model,
+        where(old),
+        f"property {old!r} removed and {new!r} added with the same type and constraints: most likely renamed; {ctx.child(old_python).subject()} is gone, code passing it must pass `{new_python}` instead{required}",
+    )
 
 
 def _additional_properties(
@@ -156,29 +410,88 @@ def _items(
     out: list[Change] = []
     before, after = o.get("items"), n.get("items")
     if isinstance(before, list) or isinstance(after, list):  # draft-07 tuple form
-        out += _tuple(ctx, "items", before, after, pointer, emit)
+        out += _tuple(ctx, before, after, pointer, emit)
     elif kw.canonical(before) != kw.canonical(after):
         out += compare_schema(ctx.child("[]"), before, after, f"{pointer}/items")
-    out += _tuple(ctx, "prefixItems", o.get("prefixItems"), n.get("prefixItems"), pointer, emit)
+    out += _prefix_items(ctx, o, n, pointer, emit)
     return out
 
 
-def _tuple(
-    ctx: Context, key: str, before: Any, after: Any, pointer: str, emit: Emit
-) -> list[Change]:
+def _tuple(ctx: Context, before: Any, after: Any, pointer: str, emit: Emit) -> list[Change]:
     if kw.canonical(before) == kw.canonical(after):
         return []
     if not isinstance(before, list) or not isinstance(after, list) or len(before) != len(after):
         emit(
             "constraint-changed",
-            key,
-            f"tuple `{key}` of {ctx.subject()} changed shape: review by hand",
+            "items",
+            f"tuple `items` of {ctx.subject()} changed shape: review by hand",
         )
         return []
     out: list[Change] = []
     for i, (a, b) in enumerate(zip(before, after, strict=True)):
-        out += compare_schema(ctx.child(f"[{i}]"), a, b, f"{pointer}/{key}/{i}")
+        out += compare_schema(ctx.child(f"[{i}]"), a, b, f"{pointer}/items/{i}")
     return out
+
+
+def _prefix_items(
+    ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit
+) -> list[Change]:
+    """`prefixItems` member by member. A member added restricts its position (breaking); one
+    removed hands its position to `items`, which lifts the restriction only when the new `items`
+    (and `unevaluatedItems`) refuse nothing."""
+    before, after = o.get("prefixItems"), n.get("prefixItems")
+    if kw.canonical(before) == kw.canonical(after):
+        return []
+    if not isinstance(before or [], list) or not isinstance(after or [], list):
+        emit(
+            "constraint-changed",
+            "prefixItems",
+            f"`prefixItems` of {ctx.subject()} changed: review by hand",
+        )
+        return []
+    old_members: list[Any] = before or []
+    new_members: list[Any] = after or []
+    out: list[Change] = []
+    for i, (a, b) in enumerate(zip(old_members, new_members, strict=False)):
+        out += compare_schema(ctx.child(f"[{i}]"), a, b, f"{pointer}/prefixItems/{i}")
+    subject = ctx.subject()
+    for i in range(len(old_members), len(new_members)):
+        out.append(
+            change(
+                "constraint-added",
+                ctx.model,
+                f"{pointer}/prefixItems/{i}",
+                f"`prefixItems` member {i} ({kw.short(new_members[i])}) added to {subject}: lists valid before may now fail validation",
+            )
+        )
+    rest_free = refuses_nothing(n.get("items", True)) and refuses_nothing(
+        n.get("unevaluatedItems", True)
+    )
+    for i in range(len(new_members), len(old_members)):
+        out.append(
+            change(
+                "constraint-removed" if rest_free else "constraint-changed",
+                ctx.model,
+                f"{pointer}/prefixItems/{i}",
+                f"`prefixItems` member {i} ({kw.short(old_members[i])}) of {subject} removed"
+                + ("" if rest_free else ": `items` now governs that position, review by hand"),
+            )
+        )
+    return out
+
+
+def _disjoint(a: Any, b: Any) -> bool:
+    """Whether no value can match both schemas (decided on `type` and listed values only)."""
+    x, y = kw.as_schema(a), kw.as_schema(b)
+    if not kw.accepted_types(x) & kw.accepted_types(y):
+        return True
+    for first, second in ((x, y), (y, x)):
+        listed = values.listed_values(first)
+        if listed is None or any(k in first or k in second for k in APPLICATORS):
+            continue
+        if all(values.accepts(second, v) is False for v in listed):
+            return True
+    return False
 
 
 def _compositions(
@@ -193,6 +506,10 @@ def _compositions(
             or not isinstance(after, list)
         ):
             continue
+        if key != "allOf" and (not before or not after):
+            # An absent anyOf/oneOf refuses nothing; an empty one would refuse everything.
+            out.append(_alternatives_toggled(ctx, key, before, after, pointer))
+            continue
         # Pair identical members first, then the rest by position; the leftovers were added or removed.
         new_left = list(range(len(after)))
         old_left = []
@@ -204,12 +521,13 @@ def _compositions(
                 old_left.append(i)
             else:
                 new_left.remove(match)
+        found: list[Change] = []
         for i, j in zip(old_left, new_left, strict=False):
-            out += compare_schema(ctx, before[i], after[j], f"{pointer}/{key}/{j}")
+            found += compare_schema(ctx.member(), before[i], after[j], f"{pointer}/{key}/{j}")
         is_all_of = key == "allOf"
         for i in old_left[len(new_left) :]:
             rule = "composition-widened" if is_all_of else "composition-narrowed"
-            out.append(
+            found.append(
                 change(
                     rule,
                     ctx.model,
@@ -218,23 +536,83 @@ def _compositions(
                 )
             )
         for j in new_left[len(old_left) :]:
+            where = f"{pointer}/{key}/{j}"
+            if is_all_of and refuses_nothing(after[j]):
+                found.append(
+                    change(
+                        "all-of-annotation-added",
+                        ctx.model,
+                        where,
+                        f"allOf member {kw.short(after[j])} added to {ctx.subject()}: it carries annotations only and refuses nothing",
+                    )
+                )
+                continue
             rule = "composition-narrowed" if is_all_of else "composition-widened"
-            out.append(
+            found.append(
                 change(
                     rule,
                     ctx.model,
-                    f"{pointer}/{key}/{j}",
+                    where,
                     f"{key} member {kw.short(after[j])} added to {ctx.subject()}",
                 )
+            )
+        out += found
+        if key == "oneOf" and _may_overlap(after, found):
+            emit(
+                "constraint-changed",
+                "oneOf",
+                f"oneOf alternatives of {ctx.subject()} may overlap after this change: a value matching two of them is refused, review by hand",
             )
     return out
 
 
+def _alternatives_toggled(
+    ctx: Context, key: str, before: list[Any], after: list[Any], pointer: str
+) -> Change:
+    if after:
+        if key == "anyOf" and any(refuses_nothing(m) for m in after):
+            return change(
+                "composition-widened",
+                ctx.model,
+                f"{pointer}/{key}",
+                f"{key} added to {ctx.subject()} with a member that refuses nothing",
+            )
+        return change(
+            "composition-narrowed",
+            ctx.model,
+            f"{pointer}/{key}",
+            f"{key} added to {ctx.subject()}: values must now match {'one' if key == 'oneOf' else 'one or more'} of {kw.short(after)}",
+        )
+    return change(
+        "composition-widened",
+        ctx.model,
+        f"{pointer}/{key}",
+        f"{key} of {ctx.subject()} removed: values no longer need to match one of {kw.short(before)}",
+    )
+
+
+def _may_overlap(members: list[Any], found: list[Change]) -> bool:
+    """Whether a widening inside `oneOf` may make a value match two alternatives (refused)."""
+    widened = any(c.level != "breaking" and RULES[c.rule].kind != "docs" for c in found)
+    if not widened:
+        return False
+    return not all(
+        _disjoint(members[i], members[j])
+        for i in range(len(members))
+        for j in range(i + 1, len(members))
+    )
+
+
 def _schema_map(
-    ctx: Context, key: str, before: Any, after: Any, pointer: str, emit: Emit
+    ctx: Context, key: str, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit
 ) -> list[Change]:
+    before, after = o.get(key), n.get(key)
     if kw.canonical(before) == kw.canonical(after):
         return []
+    restricting = key in ("patternProperties", "dependentSchemas")
+    if restricting:
+        before = {} if before is None else before
+        after = {} if after is None else after
     if not isinstance(before, dict) or not isinstance(after, dict):
         emit(
             "constraint-changed",
@@ -242,21 +620,34 @@ def _schema_map(
             f"`{key}` of {ctx.subject()} {'added' if before is None else 'removed' if after is None else 'changed'}: review by hand",
         )
         return []
+    sub = ctx.child("{}") if key == "patternProperties" else ctx.member()
+    # A patternProperties entry removed hands its keys to additionalProperties.
+    rest_free = key != "patternProperties" or (
+        refuses_nothing(n.get("additionalProperties", True))
+        and refuses_nothing(n.get("unevaluatedProperties", True))
+    )
     out: list[Change] = []
     for name in sorted(set(before) | set(after)):
         where = f"{pointer}/{key}/{escape_pointer_token(name)}"
         if name in before and name in after:
-            out += compare_schema(ctx, before[name], after[name], where)
+            out += compare_schema(sub, before[name], after[name], where)
+            continue
+        verb = "added" if name in after else "removed"
+        if not restricting:
+            rule = "constraint-changed"
+        elif name in after:
+            rule = "constraint-added"
         else:
-            verb = "added" if name in after else "removed"
-            out.append(
-                change(
-                    "constraint-changed",
-                    ctx.model,
-                    where,
-                    f"`{key}` entry {name!r} {verb}: review by hand",
-                )
+            rule = "constraint-removed" if rest_free else "constraint-changed"
+        what = {
+            "constraint-added": ": values valid before may now fail validation",
+            "constraint-removed": "",
+        }.get(rule, ": review by hand")
+        out.append(
+            change(
+                rule, ctx.model, where, f"`{key}` entry {name!r} of {ctx.subject()} {verb}{what}"
             )
+        )
     return out
 
 

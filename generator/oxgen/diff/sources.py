@@ -194,9 +194,11 @@ def _load_git(rev: str, path: str) -> Loaded:
     if kind.stdout.strip() == b"blob":
         blob = _git("cat-file", "blob", obj)
         try:
-            data = json.loads(blob.stdout.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            data = snap.parse_json(blob.stdout.decode("utf-8"), label)
+        except UnicodeDecodeError as exc:
             raise DiffError(f"{label}: not a JSON catalog ({exc})") from None
+        except snap.SnapshotError as exc:
+            raise DiffError(str(exc)) from None
         try:
             return Loaded(snap.from_catalog(data, label), label, {})
         except snap.SnapshotError as exc:
@@ -222,7 +224,7 @@ def _read_tree(obj: str, label: str) -> snap.Snapshot:
         for (name, _), data in zip(blobs, contents, strict=True):
             (tmp / name).write_bytes(data)
         try:
-            loaded = snap.from_folder(tmp)
+            loaded = snap.from_folder(tmp, label=label)
         except snap.SnapshotError as exc:
             raise DiffError(str(exc).replace(str(tmp), label)) from None
         return snap.Snapshot(loaded.models, label)

@@ -1,6 +1,17 @@
-"""Comparing the keywords of one schema level that constrain values, not structure: types,
-`enum`, numeric and length bounds, `multipleOf`, `uniqueItems`, `pattern`, `format`, defaults,
-documentation and annotation keys, and (as a catch-all) any other validation keyword.
+"""Comparing what one schema level accepts as a value: types, `enum`/`const`, numeric and length
+bounds, `multipleOf`, `uniqueItems`, `pattern`, `format`, nullability, the keywords that only
+restrict (`if`/`then`/`else`, `contains`, `propertyNames`, `unevaluated*`, `dependentRequired`),
+defaults, documentation and annotation keys, and (as a catch-all) any other validation keyword.
+
+The keywords are judged together, not one at a time:
+
+- when the old level limits values to a list (`enum`, `const`), every listed value is checked
+  against the whole new level (type, list, bounds, lengths, `multipleOf`, `pattern`): only values
+  the new level really refuses are reported, so an `enum` replaced by a range that covers it is a
+  widening, not a raised and a lowered bound;
+- keywords that constrain one JSON type (bounds for numbers, lengths and `pattern` for strings,
+  item counts for arrays, ...) are compared only when both sides accept that type: when a value
+  can no longer be a list at all, a change to its items means nothing and is not reported.
 
 Each check calls `emit(rule, keyword, what)`; the caller turns that into a change at the keyword's
 pointer. :class:`Context` says, in Python terms, where the comparison is.
@@ -9,27 +20,44 @@ pointer. :class:`Context` says, in Python terms, where the comparison is.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from fractions import Fraction
 from typing import Any
 
-from ..normalise import is_annotation
+from ..normalise import is_annotation, strip_annotations
 from . import keywords as kw
+from . import regex
 
 _NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _COUNTS = (
-    ("minLength", "maxLength", "length"),
-    ("minItems", "maxItems", "item count"),
-    ("minProperties", "maxProperties", "property count"),
-    ("minContains", "maxContains", "contains count"),
+    ("minLength", "maxLength", "length", "string"),
+    ("minItems", "maxItems", "item count", "array"),
+    ("minProperties", "maxProperties", "property count", "object"),
+    ("minContains", "maxContains", "contains count", "array"),
 )
+_NUMBERS = frozenset({"number", "integer"})
 COVARIANT_MAPS = ("patternProperties", "$defs", "definitions", "dependentSchemas")
 COMPOSITIONS = ("anyOf", "oneOf", "allOf")
+# Keywords whose subschemas decide what the level accepts in ways the value judgement below does
+# not evaluate: when one is present the level is judged keyword by keyword.
+APPLICATORS = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref", "$dynamicRef")
+# Keywords that only ever refuse values: adding one is breaking, removing one lifts a restriction.
+# `true` (or a schema of annotations only) refuses nothing, so it counts as absent. The JSON type
+# they apply to gates them like the other per-type keywords.
+RESTRICTING: dict[str, str | None] = {
+    "contains": "array",
+    "unevaluatedItems": "array",
+    "propertyNames": "object",
+    "unevaluatedProperties": "object",
+}
+_CONDITIONAL = ("if", "then", "else")
 # Keywords judged by a rule here or followed by oxgen.diff.schemas; any other validation keyword
 # falls to `constraint-changed`.
 _HANDLED = frozenset(
-    {"type", "enum", "multipleOf", "uniqueItems", "pattern", "properties", "required"}
+    {"type", "enum", "const", "multipleOf", "uniqueItems", "pattern", "properties", "required"}
     | {"additionalProperties", "items", "prefixItems", *_NUMERIC, *COVARIANT_MAPS, *COMPOSITIONS}
-    | {key for trio in _COUNTS for key in trio[:2]}
+    | {key for quad in _COUNTS for key in quad[:2]}
+    | {*RESTRICTING, *_CONDITIONAL, "dependentRequired"}
 )
 # Annotations with a rule of their own; the other annotation keys are `annotation-changed`.
 _OWN_ANNOTATIONS = frozenset(
@@ -40,42 +68,262 @@ _OWN_ANNOTATIONS = frozenset(
 @dataclass(frozen=True)
 class Context:
     """Where the comparison is, in Python terms: the model, its request class and a field path
-    such as ``""`` (the request), ``steps``, ``config.seed``, ``images[]`` or ``tags{}``."""
+    such as ``""`` (the request), ``steps``, ``config.seed``, ``images[]`` or ``tags{}``.
+
+    `is_property` says the level is a property's schema (a keyword argument or a field);
+    `required` that this property is required on both sides, so every call passes it."""
 
     model: str
     owner: str
     path: str = ""
+    is_property: bool = False
+    required: bool = False
 
-    def child(self, suffix: str) -> Context:
+    def child(self, suffix: str, *, required: bool = False) -> Context:
+        """The place of a property (a name) or of items/values (``[]``, ``{}``, ``[0]``)."""
         if suffix.startswith(("[", "{")):
             return Context(self.model, self.owner, self.path + suffix)
-        return Context(self.model, self.owner, f"{self.path}.{suffix}" if self.path else suffix)
+        path = f"{self.path}.{suffix}" if self.path else suffix
+        return Context(self.model, self.owner, path, is_property=True, required=required)
+
+    def member(self) -> Context:
+        """The same place, seen through a composition member (`anyOf`/`oneOf`/`allOf`)."""
+        return replace(self, required=False)
 
     def subject(self) -> str:
         """How messages name this place: "keyword argument `steps`", "`config.seed`", ..."""
         if not self.path:
             return f"the request ({self.owner})"
-        if "." not in self.path and "[" not in self.path and "{" not in self.path:
+        if self.is_top_level():
             return f"keyword argument `{self.path}`"
         return f"`{self.path}`"
+
+    def is_top_level(self) -> bool:
+        """Whether this is a keyword argument of the generated methods (a top-level property)."""
+        return bool(self.path) and not any(c in self.path for c in ".[{")
 
 
 Emit = Callable[[str, str, str], None]
 
 
-def compare_values(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    """Every value-level change between two schemas of the same place (no recursion)."""
-    _types(ctx, o, n, emit)
-    _enum(ctx, o, n, emit)
-    _bounds(ctx, o, n, emit)
-    _formats(ctx, o, n, emit)
+def compare_values(
+    ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit
+) -> frozenset[str]:
+    """Every value-level change between two schemas of the same place (no recursion).
+
+    Returns the JSON types whose structure (properties, items, ...) is worth comparing below this
+    level: those both sides accept. Types only one side accepts were reported here as a type
+    change; what the other side says about them does not matter.
+    """
+    before, after = kw.accepted_types(o), kw.accepted_types(n)
+    shared = before & after
+    if _judge_listed(ctx, o, n, emit):
+        shared = frozenset()  # only scalars were listed: no structure to compare
+    else:
+        _types(ctx, o, n, emit)
+        _enum(ctx, o, n, emit)
+        _bounds(ctx, o, n, emit, shared)
+        if "string" in shared:
+            _pattern(ctx, o, n, emit)
+    if shared or before == after:
+        _format(ctx, o, n, emit)
+    _restricting(ctx, o, n, emit, shared)
     _annotations(ctx, o, n, emit)
     _others(o, n, emit)
+    return shared
+
+
+# --- one value against one level ---------------------------------------------------------------
+
+
+def json_equal(a: Any, b: Any) -> bool:
+    """JSON Schema equality for the values listed in `enum`/`const`: 1 == 1.0, true != 1."""
+    if kw.is_number(a) and kw.is_number(b):
+        return a == b
+    return kw.canonical(a) == kw.canonical(b)
+
+
+def _json_type(value: Any) -> str | None:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return None
+
+
+def _listed(schema: dict[str, Any]) -> list[Any] | None:
+    """The values `enum` and `const` limit a level to, or None when neither is present."""
+    values = list(schema["enum"]) if isinstance(schema.get("enum"), list) else None
+    if "const" in schema:
+        const = schema["const"]
+        values = [const] if values is None else [v for v in values if json_equal(v, const)]
+    return values
+
+
+def listed_values(schema: dict[str, Any]) -> list[Any] | None:
+    """The values `enum`/`const` list (null added when `nullable: true`), or None."""
+    listed = _listed(schema)
+    if listed is not None and schema.get("nullable") is True:
+        listed = [*listed, None]
+    return listed
+
+
+def accepts(schema: dict[str, Any], value: Any) -> bool | None:
+    """Whether one level (ignoring its subschemas and `format`) accepts a scalar `value`; None
+    when that cannot be decided (a pattern the generated package cannot run)."""
+    if value is None and schema.get("nullable") is True:
+        return True  # nullable: null in addition to the rest (see oxgen.normalise)
+    json_type = _json_type(value)
+    if json_type is None or json_type not in kw.accepted_types(schema):
+        return False
+    listed = _listed(schema)
+    if listed is not None and not any(json_equal(value, v) for v in listed):
+        return False
+    if kw.is_number(value):
+        for lower in (True, False):
+            bound = kw.numeric_bound(schema, lower)
+            if bound is not None and (
+                (value < bound.value if lower else value > bound.value)
+                or (bound.exclusive and value == bound.value)
+            ):
+                return False
+        step = schema.get("multipleOf")
+        if (
+            kw.is_number(step)
+            and step > 0
+            and (Fraction(str(value)) / Fraction(str(step))).denominator != 1
+        ):
+            return False
+    if isinstance(value, str):
+        low, high = schema.get("minLength"), schema.get("maxLength")
+        if (kw.is_number(low) and len(value) < low) or (kw.is_number(high) and len(value) > high):
+            return False
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str):
+            compiled = regex.compiled(pattern)
+            if compiled is None:
+                return None
+            if not compiled.search(value):
+                return False
+    return True
+
+
+def _describe(schema: dict[str, Any]) -> str:
+    """The value keywords of a level, for messages: ``integer, minimum 2, maximum 15``."""
+    parts = [kw.describe_types(kw.accepted_types(schema))]
+    for key in ("enum", "const", *_NUMERIC, "multipleOf", "minLength", "maxLength", "pattern"):
+        if key in schema:
+            parts.append(f"{key} {kw.short(schema[key], 40)}")
+    return ", ".join(parts)
+
+
+def _values_text(values: list[Any], limit: int = 8) -> str:
+    shown = ", ".join("null (None)" if v is None else kw.short(v) for v in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
+def _judge_listed(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> bool:
+    """When the old level lists its values (`enum`/`const`, all scalars), judge the whole level by
+    checking each of them against the new one. False when this judgement does not apply."""
+    listed = listed_values(o)
+    if listed is None or any(k in o or k in n for k in APPLICATORS):
+        return False
+    if not all(v is None or isinstance(v, str | bool | int | float) for v in listed):
+        return False
+    old_values: list[Any] = []
+    for value in listed:
+        verdict = accepts(o, value)
+        if verdict is None:
+            return False
+        if verdict and not any(json_equal(value, v) for v in old_values):
+            old_values.append(value)
+    lost: list[Any] = []
+    for value in old_values:
+        verdict = accepts(n, value)
+        if verdict is None:
+            return False
+        if not verdict:
+            lost.append(value)
+    key = "enum" if "enum" in o or "enum" in n else "const"
+    null_key = (
+        "nullable"
+        if kw.canonical(o.get("nullable")) != kw.canonical(n.get("nullable"))
+        else "type"
+        if kw.canonical(o.get("type")) != kw.canonical(n.get("type"))
+        else key
+    )
+    new_listed = listed_values(n)
+    subject = ctx.subject()
+    if lost == [None]:
+        emit(
+            "type-narrowed",
+            null_key,
+            f"{subject} no longer accepts null: passing None now fails validation",
+        )
+    elif lost:
+        now = "" if new_listed is not None else f" (now {_describe(n)})"
+        emit(
+            "enum-value-removed",
+            key,
+            f"{subject} no longer accepts {_values_text(lost)}{now}: calls passing it now fail validation",
+        )
+    if new_listed is None:
+        if not lost:
+            rule = "enum-removed" if key == "enum" else "constraint-removed"
+            emit(
+                rule,
+                key,
+                f"{subject} is no longer restricted to {_values_text(old_values) or 'a list of values'} (now {_describe(n)}): every value accepted before still is",
+            )
+        return True
+    added = [
+        v for v in new_listed if accepts(n, v) and not any(json_equal(v, old) for old in old_values)
+    ]
+    added = [v for i, v in enumerate(added) if not any(json_equal(v, w) for w in added[:i])]
+    if added == [None]:
+        emit("type-widened", null_key, f"{subject} now also accepts null (None)")
+    elif added:
+        emit("enum-value-added", key, f"{subject} now also accepts {_values_text(added)}")
+    return True
+
+
+# --- keyword by keyword (the old level is not a list of values) --------------------------------
+
+
+def accepts_null(schema: dict[str, Any]) -> bool | None:
+    """Whether a level accepts null: `nullable: true` always does; otherwise `type`, `enum` and
+    `const` decide, and None (unknown) when a subschema keyword might."""
+    if schema.get("nullable") is True:
+        return True
+    if "null" not in kw.accepted_types(schema):
+        return False
+    listed = _listed(schema)
+    if listed is not None:
+        return None in listed
+    return None if any(k in schema for k in APPLICATORS) else True
 
 
 def _types(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
     before, after = kw.accepted_types(o), kw.accepted_types(n)
     if before == after:
+        # The types read the same, but `nullable` may still decide null (an untyped level whose
+        # subschemas refuse null, say).
+        null_before, null_after = accepts_null(o), accepts_null(n)
+        key = "nullable" if "nullable" in o or "nullable" in n else "type"
+        if null_before is True and null_after is not True:
+            emit(
+                "type-narrowed",
+                key,
+                f"{ctx.subject()} no longer accepts null (nullable {kw.short(o.get('nullable'))} -> {kw.short(n.get('nullable'))}): passing None now fails validation",
+            )
+        elif null_after is True and null_before is False:
+            emit("type-widened", key, f"{ctx.subject()} now also accepts null (None)")
         return
     key = "type" if kw.canonical(o.get("type")) != kw.canonical(n.get("type")) else "nullable"
     shift = f"{kw.describe_types(before)} -> {kw.describe_types(after)}"
@@ -106,6 +354,24 @@ def _types(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> No
 
 def _enum(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
     before, after = o.get("enum"), n.get("enum")
+    if "const" not in o and "const" in n:
+        emit(
+            "constraint-added",
+            "const",
+            f"{ctx.subject()} must now be exactly {kw.short(n['const'])}: other values now fail validation",
+        )
+    elif "const" in o and "const" not in n:
+        emit(
+            "constraint-removed",
+            "const",
+            f"{ctx.subject()} is no longer fixed to {kw.short(o['const'])}",
+        )
+    elif "const" in o and not json_equal(o["const"], n["const"]):
+        emit(
+            "constraint-changed",
+            "const",
+            f"`const` of {ctx.subject()} changed ({kw.short(o['const'])} -> {kw.short(n['const'])}): not judged automatically, review by hand",
+        )
     if kw.canonical(before) == kw.canonical(after):
         return
     if before is None and isinstance(after, list):
@@ -162,16 +428,38 @@ def _bound_change(
         emit(rule, key, f"{side} bound on the {noun} of {ctx.subject()} loosened ({shift})")
 
 
-def _bounds(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    for lower in (True, False):
-        _bound_change(
-            ctx, lower, kw.numeric_bound(o, lower), kw.numeric_bound(n, lower), "value", emit
-        )
-    for low_key, high_key, noun in _COUNTS:
+def _bounds(
+    ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit, shared: frozenset[str]
+) -> None:
+    if shared & _NUMBERS:
+        integers_only = not shared & {"number"}
+        for lower in (True, False):
+            before, after = kw.numeric_bound(o, lower), kw.numeric_bound(n, lower)
+            if integers_only and kw.same_integer_bound(before, after, lower):
+                continue
+            _bound_change(ctx, lower, before, after, "value", emit)
+        _multiple_of(ctx, o, n, emit)
+    for low_key, high_key, noun, json_type in _COUNTS:
+        if json_type not in shared:
+            continue
         _bound_change(ctx, True, kw.count_bound(o, low_key), kw.count_bound(n, low_key), noun, emit)
         _bound_change(
             ctx, False, kw.count_bound(o, high_key), kw.count_bound(n, high_key), noun, emit
         )
+    if "array" not in shared:
+        return
+    unique_before, unique_after = o.get("uniqueItems") is True, n.get("uniqueItems") is True
+    if unique_after and not unique_before:
+        emit(
+            "unique-items-added",
+            "uniqueItems",
+            f"{ctx.subject()} must now hold unique items: lists with repeats now fail validation",
+        )
+    elif unique_before and not unique_after:
+        emit("unique-items-removed", "uniqueItems", f"{ctx.subject()} may now hold repeated items")
+
+
+def _multiple_of(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
     relation = kw.multiple_of_relation(o.get("multipleOf"), n.get("multipleOf"))
     shift = f"{kw.short(o.get('multipleOf'))} -> {kw.short(n.get('multipleOf'))}"
     if relation == "tightened":
@@ -184,58 +472,174 @@ def _bounds(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> N
         emit(
             "multiple-of-loosened", "multipleOf", f"multipleOf of {ctx.subject()} relaxed ({shift})"
         )
-    unique_before, unique_after = o.get("uniqueItems") is True, n.get("uniqueItems") is True
-    if unique_after and not unique_before:
+
+
+def _pattern(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
+    before, after = o.get("pattern"), n.get("pattern")
+    if kw.canonical(before) == kw.canonical(after):
+        return
+    subject, shift = ctx.subject(), f"{kw.short(before)} -> {kw.short(after)}"
+    if before is None:
         emit(
-            "unique-items-added",
-            "uniqueItems",
-            f"{ctx.subject()} must now hold unique items: lists with repeats now fail validation",
+            "pattern-added",
+            "pattern",
+            f"{subject} must now match pattern {kw.short(after)}: values valid before may now be refused",
         )
-    elif unique_before and not unique_after:
-        emit("unique-items-removed", "uniqueItems", f"{ctx.subject()} may now hold repeated items")
+        return
+    if after is None:
+        emit("pattern-removed", "pattern", f"{subject} no longer has pattern {kw.short(before)}")
+        return
+    if isinstance(before, str) and isinstance(after, str):
+        if regex.includes(before, after):
+            emit(
+                "pattern-widened",
+                "pattern",
+                f"pattern of {subject} widened ({shift}): every string the old pattern matched still matches",
+            )
+            return
+        witness = regex.counterexample(before, after, lambda text: accepts(o, text) is True)
+        if witness is not None:
+            emit(
+                "pattern-narrowed",
+                "pattern",
+                f"pattern of {subject} narrowed ({shift}): {kw.short(witness)} was accepted and now fails validation",
+            )
+            return
+    emit(
+        "pattern-changed",
+        "pattern",
+        f"pattern of {subject} changed ({shift}): whether every string accepted before still is could not be decided, review by hand",
+    )
 
 
-def _formats(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    for key in ("pattern", "format"):
-        before, after = o.get(key), n.get(key)
-        if kw.canonical(before) == kw.canonical(after):
+def _format(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
+    before, after = o.get("format"), n.get("format")
+    if kw.canonical(before) == kw.canonical(after):
+        return
+    subject = ctx.subject()
+    if before is None:
+        emit(
+            "format-added",
+            "format",
+            f"{subject} must now match format {kw.short(after)}: values valid before may now be refused",
+        )
+    elif after is None:
+        emit("format-removed", "format", f"{subject} no longer has format {kw.short(before)}")
+    else:
+        emit(
+            "format-changed",
+            "format",
+            f"format of {subject} changed ({kw.short(before)} -> {kw.short(after)}): values valid before may now be refused",
+        )
+
+
+# --- keywords that only restrict -------------------------------------------------------------
+
+
+def refuses_nothing(value: Any) -> bool:
+    """Whether a subschema accepts every value: ``true``, ``{}`` or annotations only."""
+    return value is True or (isinstance(value, dict) and not strip_annotations(value))
+
+
+def _restriction(schema: dict[str, Any], key: str) -> Any:
+    value = schema.get(key)
+    return None if value is None or refuses_nothing(value) else value
+
+
+def _restricting(
+    ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit, shared: frozenset[str]
+) -> None:
+    subject = ctx.subject()
+    for key, json_type in RESTRICTING.items():
+        if json_type is not None and json_type not in shared:
             continue
-        if before is None:
-            emit(
-                f"{key}-added",
-                key,
-                f"{ctx.subject()} must now match {key} {kw.short(after)}: values valid before may now be refused",
-            )
-        elif after is None:
-            emit(f"{key}-removed", key, f"{ctx.subject()} no longer has {key} {kw.short(before)}")
-        else:
-            emit(
-                f"{key}-changed",
-                key,
-                f"{key} of {ctx.subject()} changed ({kw.short(before)} -> {kw.short(after)}): values valid before may now be refused",
-            )
+        _direction(subject, key, _restriction(o, key), _restriction(n, key), emit)
+    _conditional(subject, o, n, emit)
+    if "object" in shared:
+        _dependent_required(subject, o.get("dependentRequired"), n.get("dependentRequired"), emit)
+
+
+def _direction(subject: str, key: str, before: Any, after: Any, emit: Emit) -> None:
+    if kw.canonical(before) == kw.canonical(after):
+        return
+    if before is None:
+        emit(
+            "constraint-added",
+            key,
+            f"`{key}` added to {subject} ({kw.short(after)}): values valid before may now fail validation",
+        )
+    elif after is None:
+        emit("constraint-removed", key, f"`{key}` of {subject} removed ({kw.short(before)})")
+    else:
+        emit(
+            "constraint-changed",
+            key,
+            f"`{key}` of {subject} changed ({kw.short(before)} -> {kw.short(after)}): not judged automatically, review by hand",
+        )
+
+
+def _conditional(subject: str, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
+    """`if`/`then`/`else` as one restriction: `if` alone, or `then`/`else` without `if`, refuse
+    nothing; with the same `if`, a branch added restricts and a branch removed lifts."""
+
+    def branches(schema: dict[str, Any]) -> tuple[Any, Any] | None:
+        then, otherwise = _restriction(schema, "then"), _restriction(schema, "else")
+        if "if" not in schema or (then is None and otherwise is None):
+            return None
+        return then, otherwise
+
+    before, after = branches(o), branches(n)
+    if before is None and after is None:
+        return
+    if before is None or after is None or kw.canonical(o["if"]) != kw.canonical(n["if"]):
+        _direction(
+            subject,
+            "if",
+            None if before is None else {k: o.get(k) for k in _CONDITIONAL if k in o},
+            None if after is None else {k: n.get(k) for k in _CONDITIONAL if k in n},
+            emit,
+        )
+        return
+    for key, old_branch, new_branch in zip(("then", "else"), before, after, strict=True):
+        _direction(subject, key, old_branch, new_branch, emit)
+
+
+def _dependent_required(subject: str, before: Any, after: Any, emit: Emit) -> None:
+    if kw.canonical(before) == kw.canonical(after):
+        return
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    if (before is not None and not isinstance(before, dict)) or (
+        after is not None and not isinstance(after, dict)
+    ):
+        _direction(subject, "dependentRequired", before, after, emit)
+        return
+
+    def needs(table: dict[str, Any]) -> set[tuple[str, str]]:
+        return {(k, str(v)) for k, names in table.items() if isinstance(names, list) for v in names}
+
+    gained, lost = needs(new) - needs(old), needs(old) - needs(new)
+    if gained:
+        listed = ", ".join(f"{k!r} needs {v!r}" for k, v in sorted(gained))
+        emit(
+            "constraint-added",
+            "dependentRequired",
+            f"{subject} gained dependent requirements ({listed}): objects valid before may now fail validation",
+        )
+    elif lost:
+        listed = ", ".join(f"{k!r} needs {v!r}" for k, v in sorted(lost))
+        emit(
+            "constraint-removed",
+            "dependentRequired",
+            f"{subject} dropped dependent requirements ({listed})",
+        )
+
+
+# --- annotations and the rest -----------------------------------------------------------------
 
 
 def _annotations(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    before, after = o.get("default"), n.get("default")
-    if "default" in o and "default" not in n:
-        emit(
-            "default-removed",
-            "default",
-            f"default of {ctx.subject()} ({kw.short(before)}) is no longer documented: what omitting it means may change",
-        )
-    elif "default" in n and "default" not in o:
-        emit(
-            "default-added",
-            "default",
-            f"{ctx.subject()} now documents a default of {kw.short(after)}",
-        )
-    elif kw.canonical(before) != kw.canonical(after):
-        emit(
-            "default-changed",
-            "default",
-            f"default of {ctx.subject()} changed from {kw.short(before)} to {kw.short(after)}: calls that omit it now behave differently",
-        )
+    _default(ctx, o, n, emit)
     for key in ("title", "description"):
         if kw.canonical(o.get(key)) != kw.canonical(n.get(key)):
             emit(
@@ -252,6 +656,8 @@ def _annotations(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit)
     elif kw.canonical(o.get("deprecated")) != kw.canonical(n.get("deprecated")):
         emit("annotation-changed", "deprecated", f"{ctx.subject()} is no longer deprecated")
     for key in sorted(set(o) | set(n)):
+        if key == "x-order" and ctx.is_property:
+            continue  # the order of arguments: reported once per object (properties-reordered)
         if (
             is_annotation(key)
             and key not in _OWN_ANNOTATIONS
@@ -262,6 +668,50 @@ def _annotations(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit)
                 key,
                 f"annotation {key} of {ctx.subject()} changed: {kw.short(o.get(key))} -> {kw.short(n.get(key))}",
             )
+
+
+def _default(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
+    before, after = o.get("default"), n.get("default")
+    if "default" in o and "default" not in n:
+        shift = f"{kw.short(before)} -> none"
+    elif "default" in n and "default" not in o:
+        emit(
+            "default-added",
+            "default",
+            f"{ctx.subject()} now documents a default of {kw.short(after)}",
+        )
+        return
+    elif kw.canonical(before) != kw.canonical(after):
+        shift = f"{kw.short(before)} -> {kw.short(after)}"
+    else:
+        return
+    removed = "default" not in n
+    if ctx.required:
+        emit(
+            "default-removed-required" if removed else "default-changed-required",
+            "default",
+            f"default of {ctx.subject()} {'dropped' if removed else 'changed'} ({shift}); it is required, so every call passes it and none changes (docstrings only)",
+        )
+        return
+    shown = ""
+    if ctx.is_top_level():
+        shown = (
+            f"; the signature's `server_default({kw.short(before)})` becomes `OMIT`"
+            if removed
+            else f"; the signature shows `server_default({kw.short(after)})`"
+        )
+    if removed:
+        emit(
+            "default-removed",
+            "default",
+            f"default of {ctx.subject()} ({kw.short(before)}) is no longer documented: what omitting it means may change{shown}",
+        )
+    else:
+        emit(
+            "default-changed",
+            "default",
+            f"default of {ctx.subject()} changed from {kw.short(before)} to {kw.short(after)}: calls that omit it now behave differently{shown}",
+        )
 
 
 def _others(o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:

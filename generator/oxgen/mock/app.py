@@ -11,8 +11,9 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Match
 
-from . import errors, routes_generate, routes_mock, routes_models, routes_queue
+from . import errors, routes_generate, routes_mock, routes_models, routes_queue, routes_repos
 from .gate import Gate
 from .state import MockState
 
@@ -33,14 +34,29 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             f"no route {request.method} {request.url.path} on this server",
         )
     elif exc.status_code == 405:
+        allowed = _allowed_methods(request)
         body = errors.envelope_a(
             errors.METHOD_NOT_ALLOWED,
             "Method not allowed",
-            f"{request.method} is not allowed on {request.url.path}",
+            f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}",
         )
+        # Starlette's Allow names only the first route that matched the path; each method of a
+        # path is its own route here, so list them all.
+        return JSONResponse(body, status_code=405, headers={"Allow": ", ".join(allowed)})
     else:
         body = errors.envelope_a(errors.INVALID_PARAMS, "Bad request", str(exc.detail))
     return JSONResponse(body, status_code=exc.status_code, headers=dict(exc.headers or {}))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at the request's path (HEAD wherever GET is)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        # PARTIAL: the path matches, the method does not; FULL cannot happen for a 405.
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route_methods)
+    return sorted(methods)
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
@@ -58,6 +74,7 @@ def create_app(state: MockState) -> Starlette:
         *routes_generate.ROUTES,
         *routes_queue.ROUTES,
         *routes_mock.ROUTES,
+        *routes_repos.ROUTES,
     ]
 
     @contextlib.asynccontextmanager

@@ -33,6 +33,12 @@ def _too_large(limit: int) -> ApiError:
     )
 
 
+def _no_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; Python's parser accepts them unless told otherwise, and a
+    # stored NaN could not be sent back.
+    raise ValueError(f"{name} is not a JSON value")
+
+
 async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     """The body as a JSON object, or an ApiError (400, 413 or 415) saying what is wrong."""
     content_type = request.headers.get("content-type", "")
@@ -65,7 +71,7 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     if not raw.strip():
         raise invalid("the request body is empty; send a JSON object", "Empty body")
     try:
-        value = json.loads(raw.decode("utf-8"))
+        value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise invalid("the request body is not UTF-8 text", "Malformed JSON") from None
     except json.JSONDecodeError as exc:
@@ -74,6 +80,20 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
             "Malformed JSON",
         ) from None
     except RecursionError:
+        raise invalid("the request body is nested too deeply", "Malformed JSON") from None
+    except ValueError as exc:  # e.g. an integer literal beyond Python's digit limit
+        raise invalid(f"the request body cannot be read: {exc}", "Malformed JSON") from None
+    try:
+        # Everything the mock stores may be sent back (job rows echo their parameters), so only
+        # Unicode text is accepted: a lone surrogate (`"\\ud800"`) could not be encoded later.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise invalid(
+            "the request body holds a lone surrogate (a \\uD800-\\uDFFF escape without its pair),"
+            " which is not Unicode text",
+            "Malformed JSON",
+        ) from None
+    except (RecursionError, ValueError):
         raise invalid("the request body is nested too deeply", "Malformed JSON") from None
     if not isinstance(value, dict):
         raise ApiError(
@@ -107,8 +127,11 @@ def count_field(body: dict[str, Any], name: str = "num_generations") -> int:
     value = body.get(name, 1)
     if value is None:
         return 1
+    # JSON Schema counts 3.0 as the integer 3, and so does Oxen's validation.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 4:
-        raise invalid(f"`{name}` must be an integer from 1 to 4, got {json.dumps(value)}")
+        raise invalid(f"`{name}` must be an integer from 1 to 4, got {json.dumps(value)[:40]}")
     return value
 
 

@@ -4,15 +4,17 @@ Validation uses the `jsonschema` library (Draft 2020-12) on the schema brought t
 dialect by :func:`oxgen.normalise.to_standard`, never the generated pydantic classes, so the mock is
 an independent check of the generated client. ``format`` is an annotation, as in draft 2020-12.
 One keyword pair is adapted: ``pattern``/``patternProperties`` are ECMA-262 regexes, which the
-library hands to Python's ``re`` as they are (so ``\d`` would match any Unicode digit and
-``\p{L}`` would raise); here they are translated first, by :mod:`oxgen.patterns`.
+library hands to Python's ``re`` as they are (so ``\d`` would match any Unicode digit,
+``\p{L}`` would raise, and ``^(a+)+$`` could take exponential time); here they are matched by
+:mod:`oxgen.patterns`, exactly as the generated package matches them (linear time where the
+pattern allows).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,19 +40,22 @@ _INPUT_RANK = ("video", "image", "audio", "text")
 
 
 @functools.lru_cache(maxsize=512)
-def _ecma(pattern: str) -> re.Pattern[str] | None:
+def _ecma(pattern: str) -> Callable[[str], bool] | None:
     from .. import patterns
 
     try:
-        return re.compile(patterns.translate(pattern))
-    except (ValueError, re.error):
-        return None  # the generator reports such a schema; the mock lets the value through
+        return patterns.compile_pattern(pattern)
+    except ValueError:
+        # The generator reports such a schema (an unsupported or invalid pattern, or one that
+        # needs backtracking and could take exponential time); the mock lets the value through.
+        return None
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterable[Any]:
-    regex = _ecma(pattern)
-    if validator.is_type(instance, "string") and regex is not None and not regex.search(instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+    search = _ecma(pattern)
+    if validator.is_type(instance, "string") and search is not None and not search(instance):
+        shown = instance if len(instance) <= 60 else instance[:60] + "..."
+        yield ValidationError(f"{shown!r} does not match {pattern!r}")
 
 
 def _pattern_properties(
@@ -59,9 +64,9 @@ def _pattern_properties(
     if not validator.is_type(instance, "object"):
         return
     for pattern, subschema in properties.items():
-        regex = _ecma(pattern)
+        search = _ecma(pattern)
         for key, value in instance.items():
-            if regex is not None and regex.search(key):
+            if search is not None and search(key):
                 yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
@@ -115,9 +120,15 @@ class Catalog:
         if validator is None:
             validator = _Validator(to_standard(schema))
             self._validators[model_id] = validator
-        for error in sorted(
-            validator.iter_errors(params), key=lambda e: [str(p) for p in e.absolute_path]
-        ):
+        try:
+            errors = sorted(
+                validator.iter_errors(params), key=lambda e: [str(p) for p in e.absolute_path]
+            )
+        except RecursionError:
+            # A schema whose $ref leads back to itself without entering a property or item (the
+            # generator reports and skips such a model) cannot be applied: say so, never a 500.
+            return [*problems, "the model's schema cannot be applied: its $ref recurses forever"]
+        for error in errors:
             where = ".".join(str(p) for p in error.absolute_path)
             message = (
                 error.message

@@ -5,7 +5,23 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-MAX_BODY_BYTES = 1024 * 1024
+# JSON bodies carry data URIs of inputs: the client inlines files up to 10 MiB (~13.4 MiB encoded).
+MAX_BODY_BYTES = 16 * 1024 * 1024
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+
+
+# The accepted range of each setting: wide enough for any test, narrow enough that a value cannot
+# hang the server (a latency of 1e308 s) or exhaust it.
+LIMITS: dict[str, tuple[float, float]] = {
+    "latency": (0.0, 3600.0),
+    "fault_rate": (0.0, 1.0),
+    "stall_rate": (0.0, 1.0),
+    "seed": (-(2**63), 2**63 - 1),
+    "keepalive": (0.01, 3600.0),
+    "retry_after_max": (0, 3600),
+    "max_body_bytes": (1, 1024**3),
+    "max_upload_bytes": (1, 16 * 1024**3),
+}
 
 
 @dataclass
@@ -21,7 +37,8 @@ class MockConfig:
     seed:           seed of the fault generator; None draws a fresh one.
     keepalive:      seconds between ``: keep-alive`` comments on ``/events`` (Oxen sends them every 15 s).
     retry_after_max: a faulted 429 carries ``Retry-After`` of 0..this many whole seconds.
-    max_body_bytes: larger request bodies get 413.
+    max_body_bytes: larger JSON request bodies get 413.
+    max_upload_bytes: larger repository uploads (multipart) get 413.
     """
 
     latency: float = 0.5
@@ -31,24 +48,20 @@ class MockConfig:
     keepalive: float = 15.0
     retry_after_max: int = 1
     max_body_bytes: int = MAX_BODY_BYTES
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
 
     def __post_init__(self) -> None:
         self.check()
 
     def check(self) -> None:
-        """Raise ValueError when a setting is out of range."""
-        if not 0.0 <= self.fault_rate <= 1.0:
-            raise ValueError(f"fault_rate must be within [0, 1], got {self.fault_rate}")
-        if not 0.0 <= self.stall_rate <= 1.0:
-            raise ValueError(f"stall_rate must be within [0, 1], got {self.stall_rate}")
-        if self.latency < 0:
-            raise ValueError(f"latency must be >= 0, got {self.latency}")
-        if self.keepalive <= 0:
-            raise ValueError(f"keepalive must be > 0, got {self.keepalive}")
-        if self.retry_after_max < 0:
-            raise ValueError(f"retry_after_max must be >= 0, got {self.retry_after_max}")
-        if self.max_body_bytes < 1:
-            raise ValueError(f"max_body_bytes must be >= 1, got {self.max_body_bytes}")
+        """Raise ValueError when a setting is out of range (NaN and infinities never are in)."""
+        for name, (low, high) in LIMITS.items():
+            value = getattr(self, name)
+            if value is None and name == "seed":
+                continue
+            # `not low <= value <= high` is also true for NaN, which compares false with anything.
+            if not low <= value <= high:
+                raise ValueError(f"{name} must be within [{low:g}, {high:g}], got {value!r:.40}")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,7 +90,7 @@ def _coerce(name: str, value: Any) -> Any:
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         raise ValueError("seed must be an integer or null")
-    if name in ("retry_after_max", "max_body_bytes"):
+    if name in ("retry_after_max", "max_body_bytes", "max_upload_bytes"):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         raise ValueError(f"{name} must be an integer")

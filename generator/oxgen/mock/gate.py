@@ -3,13 +3,15 @@
 Order matters: a faulted request is answered before anything else happens (an enqueue that gets
 a 429 creates no job), and is still counted in the request counters. Only ``/api/...`` is
 subject to faults and authentication: result downloads (``/files/...``) need no key (a bearer
-key is accepted and ignored) and never fault, and the mock-only ``/_mock/...`` endpoints are
+key is accepted and ignored) and never fault; files of repositories (``GET /api/repos/.../file/...``)
+may be read without a key (public repositories serve anyone), and the mock-only ``/_mock/...`` endpoints are
 always available, so tests can observe a server that is busy failing.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
 from starlette.routing import BaseRoute, Match
@@ -64,6 +66,10 @@ class Gate:
             await _send_json(send, fault.status, body, headers)
             return
         token = _bearer(scope)
+        if token is None and _public_read(scope):
+            scope["oxen.owner"] = ""  # files of public repositories: anyone may download them
+            await self.app(scope, receive, send)
+            return
         if token is None:
             err = errors.unauthenticated(
                 "send `Authorization: Bearer <your API key>` (any non-empty key works on the mock)"
@@ -72,6 +78,13 @@ class Gate:
             return
         scope["oxen.owner"] = token
         await self.app(scope, receive, send)
+
+
+_FILE_READ = re.compile(r"^/api/repos/[^/]+/[^/]+/file/")
+
+
+def _public_read(scope: Scope) -> bool:
+    return scope["method"] in ("GET", "HEAD") and bool(_FILE_READ.match(scope["path"]))
 
 
 def _bearer(scope: Scope) -> str | None:

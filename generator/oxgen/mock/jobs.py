@@ -3,7 +3,8 @@
 A queued job spends a quarter of the configured latency ``queued``, then becomes ``processing``;
 its parameters are validated at that moment (as the real API does, not at enqueue) and an
 invalid job ends ``failed`` with an ``error_message`` naming the offending field(s). A valid job
-ends ``succeeded`` once the whole latency has passed, with a ``result_url`` served by the mock.
+ends ``succeeded`` once the whole latency has passed (if its media inputs can be read: a
+``data:`` URI that does not decode, or a URL on this server that serves nothing, fails it), with a ``result_url`` served by the mock.
 Rows persist after the end. Every terminal job except a cancelled one is reported through
 `on_complete` (which the state turns into a ``media_generation_completed`` event).
 """
@@ -93,9 +94,15 @@ def _unix(t: float | None) -> int | None:
 class JobStore:
     """All generations of all users, in creation order, and the tasks running queued ones."""
 
-    def __init__(self, catalog: Catalog, on_complete: Callable[[Job], None]) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        on_complete: Callable[[Job], None],
+        check_inputs: Callable[[dict[str, Any], str], str | None] | None = None,
+    ) -> None:
         self.catalog = catalog
         self.on_complete = on_complete
+        self.check_inputs = check_inputs
         self.jobs: dict[str, Job] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.files: set[str] = set()
@@ -162,6 +169,10 @@ class JobStore:
                     "failed",
                     error=f"Invalid parameters for {job.model}: " + "; ".join(problems),
                 )
+                return
+            missing = self.check_inputs(job.params, job.base_url) if self.check_inputs else None
+            if missing:
+                self._finish(job, "failed", error=missing)
                 return
             await asyncio.sleep(latency * 0.75)
             if job.status != "processing":

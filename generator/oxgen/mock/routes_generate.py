@@ -70,6 +70,9 @@ async def _media(request: Request, route: str) -> JSONResponse:
         raise invalid(f'`response_format` must be "url" or "b64_json", got {json.dumps(fmt)}')
     count, namespace = count_field(control), namespace_field(control)
     _validate(state, model_id, params)
+    missing = state.check_inputs(params, base_of(request))
+    if missing:
+        raise invalid(missing, "Input not readable")
     await asyncio.sleep(state.config.latency)
     kind = MEDIA_FOR_ROUTE[route]
     items: list[dict[str, str]] = []

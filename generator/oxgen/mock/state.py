@@ -11,6 +11,7 @@ from .config import MockConfig
 from .events import EVENT_COMPLETED, EventBroker
 from .faults import FaultInjector
 from .jobs import Job, JobStore
+from .repos import RepoStore
 
 
 class MockState:
@@ -26,7 +27,8 @@ class MockState:
         self.catalog = Catalog.from_snapshot(snapshot)
         self.faults = FaultInjector(self.config)
         self.events = EventBroker()
-        self.jobs = JobStore(self.catalog, self._completed)
+        self.repos = RepoStore()
+        self.jobs = JobStore(self.catalog, self._completed, self.check_inputs)
         self.requests: Counter[str] = Counter()
         self.fault_counts: Counter[str] = Counter()
         self.jobs_created = 0
@@ -36,6 +38,11 @@ class MockState:
     def load(cls, src: str, config: MockConfig | None = None) -> MockState:
         """State over a snapshot folder or catalog file (raises SnapshotError)."""
         return cls(snap.load(src), config)
+
+    def check_inputs(self, params: dict[str, Any], base_url: str) -> str | None:
+        """Why a generation with `params` cannot read its inputs (None when it can): data URIs
+        must decode, and URLs on this server must serve a file (see ``RepoStore.check_inputs``)."""
+        return self.repos.check_inputs(params, base_url, self.jobs.files)
 
     def _completed(self, job: Job) -> None:
         data: dict[str, Any]
@@ -72,6 +79,7 @@ class MockState:
                 "stalled": self.events.stalled,
             },
             "events_sent": self.events.sent,
+            "repos": self.repos.stats(),
             "config": self.config.as_dict(),
         }
 
@@ -81,6 +89,7 @@ class MockState:
         Open event streams stay open (their counters restart from zero).
         """
         self.jobs.clear()
+        self.repos.clear()
         self.requests.clear()
         self.fault_counts.clear()
         self.jobs_created = 0

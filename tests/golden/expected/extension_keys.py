@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
+from typing import Annotated
 
 from pydantic import Field
 
+from .. import _media
+from .._media import MediaInput
 from .._request import UNSET, RequestModel
 from .._types import OMIT, Omit
 
@@ -26,7 +29,7 @@ MODEL_ID = "extension-keys"
 class ExtensionKeysRequest(RequestModel):
     """The parameters of "extension-keys"."""
 
-    image: str = Field(default=UNSET)
+    image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
 
     prompt: str
 
@@ -35,7 +38,7 @@ def generate(
     client: SyncOxenBase,
     /,
     *,
-    image: str | Omit = OMIT,
+    image: MediaInput | Omit = OMIT,
     prompt: str,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
@@ -83,7 +86,7 @@ async def agenerate(
     client: AsyncOxenBase,
     /,
     *,
-    image: str | Omit = OMIT,
+    image: MediaInput | Omit = OMIT,
     prompt: str,
     target_namespace: str | Omit = OMIT,
     response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,

@@ -1,4 +1,3 @@
-{{ header }}
 """Typed Python client for Oxen.ai's inference API.
 
     from oxen_inference import Oxen
@@ -19,20 +18,16 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from ._client import (
-        AsyncOxen,
-        Oxen,
-    )
-    from ._jobs import (
-        AsyncJob,
-        Job,
-    )
     from ._chat import (
         AsyncChatStream,
         ChatCompletion,
         ChatCompletionChunk,
         ChatMessage,
         ChatStream,
+    )
+    from ._client import (
+        AsyncOxen,
+        Oxen,
     )
     from ._exceptions import (
         APIConnectionError,
@@ -54,6 +49,11 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
+    from ._jobs import (
+        AsyncJob,
+        Job,
+    )
+    from ._media import LocalFile, MediaInput
     from ._models import (
         Cancellation,
         GeneratedMedia,
@@ -65,7 +65,6 @@ if TYPE_CHECKING:
         Model,
         QueueList,
     )
-    from ._types import OMIT, Omit
     from ._request import (
         NoRequestSchemaError,
         RequestModel,
@@ -74,6 +73,7 @@ if TYPE_CHECKING:
         request_model,
         to_body,
     )
+    from ._types import OMIT, Omit
 
 
 _EXPORTS = {
@@ -105,6 +105,8 @@ _EXPORTS = {
     "ValidationError": "._exceptions",
     "WaitTimeoutError": "._exceptions",
     "OMIT": "._types",
+    "LocalFile": "._media",
+    "MediaInput": "._media",
     "Cancellation": "._models",
     "GeneratedMedia": "._models",
     "GenerateResponse": "._models",
@@ -125,6 +127,7 @@ _EXPORTS = {
 
 # Literal, so that type checkers see the re-exports (mypy --strict: no implicit re-export).
 __all__ = [
+    "OMIT",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
@@ -150,11 +153,12 @@ __all__ = [
     "InternalServerError",
     "InvalidAPIKeyError",
     "Job",
+    "LocalFile",
+    "MediaInput",
     "MissingAPIKeyError",
     "Model",
     "NoRequestSchemaError",
     "NotFoundError",
-    "OMIT",
     "Omit",
     "Oxen",
     "OxenError",
