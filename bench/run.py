@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_generate
 import bench_import
+import bench_scale
 from _common import OPC_VERSION, print_goals
 
 
@@ -47,18 +48,25 @@ def main() -> int:
         f"oxgen benchmarks: {args.count} models; Python {platform.python_version()}, "
         f"{os.cpu_count()} CPUs, openapi-python-client {OPC_VERSION}"
     )
-    print("\n[1/2] generate")
+    print("\n[1/3] generate")
     gen = bench_generate.measure(args.count, args.rounds)
     bench_generate.report(gen)
     bench_generate.print_breakdown(gen.catalog, args.count, args.profile)
-    print("\n[2/2] import")
+    print("\n[2/3] import")
     imp = bench_import.measure(gen.oxgen_dir, gen.opc_dir, args.runs, args.opc_import_runs)
     bench_import.report(imp)
-    goals = [*gen.goals, *imp.goals]
+    print("\n[3/3] scale: README size, start-up at 100 / 1,000 / 10,000 models, one-model change")
+    scale = bench_scale.measure(
+        [100, 1000, 10000], max(7, args.runs // 2), args.rounds, incr_count=args.count
+    )
+    bench_scale.report(scale)
+    goals = [*gen.goals, *imp.goals, *scale.goals]
     print_goals(goals)
     failed = [g.label for g in goals if not g.passed]
+    if not bench_scale.readme_passed(scale):
+        failed.append("README size at 1,000 models")
     print(
-        f"\n{len(goals) - len(failed)} of {len(goals)} goals pass"
+        f"\n{len(goals) + 1 - len(failed)} of {len(goals) + 1} goals pass (README size included)"
         + (f"; failing: {', '.join(failed)}" if failed else "")
         + f". Total bench time {time.perf_counter() - start:.0f} s."
     )

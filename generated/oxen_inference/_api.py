@@ -13,11 +13,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
+from . import _registry
 from ._base_client import DEFAULT_MAX_RETRIES, AsyncAPIClient, SyncAPIClient
 from ._exceptions import ValidationError
 from ._media import DATA_URI_LIMIT, check_settings
-from ._params import body_for, queue_media, route_for
-from ._registry import MODELS
+from ._params import body_for, route_for
 from ._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:  # the rest is imported on first use, so that creating a client stays cheap
@@ -63,8 +63,9 @@ def _refuse_stream(
 
 
 def _check_queueable(model_id: str) -> None:
-    if model_id in MODELS and queue_media(model_id) is None:
-        route = MODELS[model_id][2]
+    entry = _registry.get(model_id)
+    if entry is not None and entry.media is None:
+        route = entry.route
         hint = f"; call generate() (POST {route})" if route else ""
         raise ValidationError(model_id, [("", f"the queue runs image and video models only{hint}")])
 

@@ -15,36 +15,23 @@ from collections.abc import Callable
 from types import MethodType
 from typing import Any
 
+from . import _registry
 from ._api import AsyncOxenBase, SyncOxenBase
-from ._registry import MODELS
 
 __all__ = ["AsyncOxen", "Oxen"]
 
 
-@functools.cache
-def method_index() -> dict[str, tuple[str, str]]:
-    """Method name -> (model id, "generate" | "submit")."""
-    index: dict[str, tuple[str, str]] = {}
-    for model_id, (_module, _cls, route, media, generate, submit) in MODELS.items():
-        if route is not None:
-            index[generate] = (model_id, "generate")
-        if media is not None:
-            index[submit] = (model_id, "submit")
-    return index
-
-
 def _resolve(client: SyncOxenBase | AsyncOxenBase, name: str, prefix: str) -> Callable[..., Any]:
-    target = method_index().get(name)
+    target = _registry.by_method(name)
     if target is None:
         raise AttributeError(f"{type(client).__name__!r} object has no attribute {name!r}")
-    model_id, kind = target
-    module = MODELS[model_id][0]
+    entry, kind = target
     method: Callable[..., Any]
-    if module is None:  # no schema (chat): the generic call with the model id filled in
-        method = functools.partial(getattr(client, kind), model_id)
+    if not entry.has_schema:  # no schema (chat): the generic call with the model id filled in
+        method = functools.partial(getattr(client, kind), entry.model_id)
     else:
-        function = getattr(importlib.import_module(f"{__package__}.models.{module}"), prefix + kind)
-        method = MethodType(function, client)
+        module = importlib.import_module(f"{__package__}.models.{entry.module}")
+        method = MethodType(getattr(module, prefix + kind), client)
     client.__dict__[name] = method
     return method
 
@@ -59,7 +46,7 @@ class Oxen(SyncOxenBase):
         return _resolve(self, name, "")
 
     def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *method_index()})
+        return sorted({*super().__dir__(), *_registry.method_names()})
 
 
 class AsyncOxen(AsyncOxenBase):
@@ -71,4 +58,4 @@ class AsyncOxen(AsyncOxenBase):
         return _resolve(self, name, "a")
 
     def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *method_index()})
+        return sorted({*super().__dir__(), *_registry.method_names()})

@@ -44,12 +44,28 @@ def _fail(message: str, code: int = 2) -> None:
 @click.option(
     "--strict", is_flag=True, help="Exit 1 if any model's schema could not be turned into code."
 )
-def generate(src: str, out: str, package: str, check: bool, strict: bool) -> None:
+@click.option(
+    "--templates",
+    "templates",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of templates used in place of the built-in ones of the same path "
+    "(see docs/templates.md).",
+)
+def generate(
+    src: str, out: str, package: str, check: bool, strict: bool, templates: str | None
+) -> None:
     """Render the client package from a schema snapshot (or catalog file)."""
     from oxgen.generate import GenerateError, run
 
     try:
-        result = run(src, Path(out), package=package, check=check)
+        result = run(
+            src,
+            Path(out),
+            package=package,
+            check=check,
+            templates=Path(templates) if templates else None,
+        )
     except GenerateError as exc:
         _fail(str(exc))
         return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping
 
 from oxgen import naming, routes
 from oxgen.classes import CompileError, ModelCompiler
@@ -22,14 +23,25 @@ def check_package_name(package: str) -> None:
 
 
 def compile_package(
-    snapshot: Snapshot, package: str, releases: tuple[Release, ...] = ()
+    snapshot: Snapshot,
+    package: str,
+    releases: tuple[Release, ...] = (),
+    *,
+    only: Collection[str] | None = None,
+    modules: Mapping[str, str] | None = None,
 ) -> PackageIR:
+    """Every model of the snapshot (or the ids in `only`: names are still assigned over the whole
+    snapshot, so a model compiles the same alone or with the rest). `modules`: the snapshot's
+    module names (:func:`oxgen.naming.model_module_names`), when the caller has them."""
     check_package_name(package)
-    modules = naming.model_module_names(m["id"] for m in snapshot.models)
+    if modules is None:
+        modules = naming.model_module_names(m["id"] for m in snapshot.models)
     models: list[ModelIR] = []
     problems: list[Problem] = []
     for model in snapshot.models:
         model_id = model["id"]
+        if only is not None and model_id not in only:
+            continue
         module = modules[model_id]
         stem = naming.class_stem(module)
         route = routes.route_for(model)

@@ -81,3 +81,37 @@ class PackageIR:
     problems: tuple[Problem, ...] = field(default=())
     version: str = INITIAL_VERSION  # the client's own version (newest release of the ledger)
     releases: tuple[Release, ...] = ()  # the ledger, newest first, for CHANGELOG.md
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What the files that list every model (the registry, the stubs, the README's index) know of
+    a model: its names and routes, not its classes. Those templates see only this, so that a
+    change to one model's schema re-renders them only when the summary changes, and so that a
+    run can take the summaries of unchanged models from the cache without compiling them."""
+
+    model_id: str
+    module: str
+    class_name: str
+    generate_method: str
+    submit_method: str
+    route: str | None
+    media: str | None
+    display_name: str
+    description: str
+    has_schema: bool
+
+    @classmethod
+    def of(cls, model: ModelIR) -> ModelSummary:
+        return cls(
+            model.model_id,
+            model.module,
+            model.class_name,
+            model.generate_method,
+            model.submit_method,
+            model.route,
+            model.media,
+            model.display_name,
+            model.description,
+            model.has_schema,
+        )

@@ -120,3 +120,14 @@ def comment(text: str, limit: int = 120) -> str:
 def plain(text: Any) -> str:
     """Schema prose as plain text (non-strings, e.g. a numeric 'description', become empty)."""
     return text.strip() if isinstance(text, str) else ""
+
+
+def table_row(fields: Any) -> str:
+    """A Python literal of one line of the client's catalog tables: the fields (None as empty)
+    joined by tabs, each with backslash, tab and newline escaped (as ``_registry._escape`` does),
+    and a newline at the end."""
+    parts = []
+    for value in fields:
+        text = "" if value is None else str(value)
+        parts.append(text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n"))
+    return py_literal("\t".join(parts) + "\n")

@@ -391,12 +391,16 @@ def request_class_name(module_name: str) -> str:
     return class_stem(module_name) + "Request"
 
 
+GENERATE_PREFIX = "generate_"  # the client resolves method names by these prefixes (``_registry``)
+SUBMIT_PREFIX = "submit_"
+
+
 def generate_method_name(module_name: str) -> str:
-    return "generate_" + module_name
+    return GENERATE_PREFIX + module_name
 
 
 def submit_method_name(module_name: str) -> str:
-    return "submit_" + module_name
+    return SUBMIT_PREFIX + module_name
 
 
 # Names a generated model module defines or imports at module level. A class body that declared a

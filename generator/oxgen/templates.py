@@ -1,7 +1,12 @@
-"""Where the templates tree is, and the runtime modules in it that the generator itself uses.
+"""Where the templates are: the built-in tree, with a team's own templates (``--templates DIR``)
+in front of it, and the runtime modules of that tree the generator itself uses.
 
-In an installed wheel the tree ships as package data (``oxgen/_templates``); in a checkout it is
-the repository's ``templates/`` (``generator/oxgen/templates.py`` -> ``templates/``).
+In an installed wheel the built-in tree ships as package data (``oxgen/_templates``); in a
+checkout it is the repository's ``templates/`` (``generator/oxgen/templates.py`` -> ``templates/``).
+A file of the override folder replaces the built-in file of the same relative path (a template, a
+partial such as ``_macros.jinja``, or a runtime module); it may also add partials of its own (a
+``_name.jinja`` file), which its templates include. Any other file there is refused, so that a
+misspelt name cannot be silently ignored.
 """
 
 from __future__ import annotations
@@ -9,11 +14,16 @@ from __future__ import annotations
 import functools
 import importlib.util
 import sys
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
 
 TEMPLATE_PACKAGE_DIR = "oxen_inference"
+
+
+class TemplateError(Exception):
+    """The override folder is unusable; the message is for the user."""
 
 
 @functools.cache
@@ -22,6 +32,68 @@ def templates_dir() -> Path:
     if shipped.is_dir():
         return shipped
     return Path(__file__).resolve().parents[2] / "templates"
+
+
+def is_partial(name: str) -> bool:
+    """A Jinja file that produces no output of its own (``_macros.jinja``: a leading ``_`` and no
+    output extension); other templates include or import it."""
+    stem = name.rsplit("/", 1)[-1].removesuffix(".jinja")
+    return name.endswith(".jinja") and stem.startswith("_") and "." not in stem
+
+
+def tree_files(root: Path) -> dict[str, Path]:
+    """Relative path -> file for every file of a templates tree, caches and hidden files left out."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if not path.is_file() or path.suffix == ".pyc":
+            continue
+        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+            continue
+        found[rel.as_posix()] = path
+    return found
+
+
+@functools.cache
+def builtin_files() -> dict[str, Path]:
+    return tree_files(templates_dir())
+
+
+@dataclass(frozen=True)
+class Templates:
+    """The templates of one run: the built-in tree, overridden file by file from `overrides`.
+    `compiled`: a folder where Jinja may keep compiled templates between runs (keyed by each
+    template's source, so an edited template is compiled again)."""
+
+    overrides: Path | None = None
+    compiled: Path | None = None
+
+    @functools.cached_property
+    def files(self) -> dict[str, Path]:
+        """Relative path -> the file that provides it (the override when there is one)."""
+        files = dict(builtin_files())
+        if self.overrides is None:
+            return files
+        if not self.overrides.is_dir():
+            raise TemplateError(f"--templates {self.overrides}: not a folder")
+        extra = tree_files(self.overrides)
+        unknown = sorted(n for n in extra if n not in files and not is_partial(n))
+        if unknown:
+            raise TemplateError(
+                f"--templates {self.overrides}: {', '.join(unknown)} would replace no built-in "
+                "template (the built-in paths are listed in the templates/ folder of oxgen; new "
+                "files may only be partials such as _team.jinja)"
+            )
+        files.update(extra)
+        return files
+
+    @property
+    def search_path(self) -> list[Path]:
+        """Folders Jinja looks in, in order (an override hides the built-in file)."""
+        return [self.overrides, templates_dir()] if self.overrides else [templates_dir()]
+
+    def read(self, name: str) -> str:
+        return self.files[name].read_text(encoding="utf-8")
 
 
 @functools.cache

@@ -13,7 +13,7 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,14 +46,15 @@ def safe_target(out: Path, rel: str) -> Path:
 
 def write(
     out: Path,
-    package: str,
+    roots: Collection[str],
     todo: Mapping[str, tuple[str, Callable[[], str]]],
-    expected: Mapping[str, object],
+    expected: Collection[str],
     *,
     check: bool,
 ) -> Outcome:
     """Render, format and write (or compare) every file of `todo` (path -> (inputs fingerprint,
-    render function)); remove generated files under ``out/package`` that are not in `expected`."""
+    render function)); remove generated files under ``out/<root>`` (for each of `roots`) that are not
+    in `expected`."""
     outcome = Outcome()
     with contextlib.ExitStack() as stack:
         if check:
@@ -73,7 +74,7 @@ def write(
             formatter.finish()
         except FormatError as exc:
             raise WriteError(str(exc)) from None
-        stale = cache.stale(out, package, expected)
+        stale = cache.stale(out, roots, expected)
         made: set[Path] = set()
         for path, target in targets.items():
             staged = stage / path

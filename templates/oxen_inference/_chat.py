@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any, Self, TypeAlias
 import pydantic
 from pydantic import Field
 
+from . import _registry
 from ._exceptions import APIConnectionError, APIStreamError, ValidationError, parse_error_body
 from ._models import _Answer
-from ._registry import MODELS
 from ._types import Omit
 
 if TYPE_CHECKING:
@@ -161,11 +161,11 @@ def chat_body(
     extra_body: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """The JSON body of a chat call, checked: the model must be a chat model (when known), messages a list."""
-    entry = MODELS.get(model_id)
-    if entry is not None and entry[2] != CHAT_ROUTE:
+    entry = _registry.get(model_id)
+    if entry is not None and entry.route != CHAT_ROUTE:
         where = (
-            f"it runs on POST {entry[2]}: call generate()"
-            if entry[2]
+            f"it runs on POST {entry.route}: call generate()"
+            if entry.route
             else "it has no inference route"
         )
         raise ValidationError(model_id, [("", f"not a chat model; {where}")])

@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 import pydantic
 
+from . import _registry
 from ._exceptions import ValidationError
-from ._registry import MODELS
 from ._request import UnknownModelError, dump, request_model
 from ._types import OMIT, Omit, is_given
 
@@ -31,14 +31,12 @@ RESPONSE_FORMATS = ("url", "b64_json")
 
 def route_for(model_id: str) -> str:
     """The blocking route of `model_id`; UnknownModelError if the snapshot does not know it."""
-    entry = MODELS.get(model_id)
+    entry = _registry.get(model_id)
     if entry is None:
-        import difflib
-
-        close = difflib.get_close_matches(model_id, MODELS, n=3)
+        close = _registry.close_matches(model_id)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UnknownModelError(f"unknown model {model_id!r}{hint}")
-    route = entry[2]
+    route = entry.route
     if route is None:
         raise ValidationError(
             model_id, [("", "this model has no inference route (embedding models cannot be run)")]
@@ -47,8 +45,8 @@ def route_for(model_id: str) -> str:
 
 
 def queue_media(model_id: str) -> str | None:
-    entry = MODELS.get(model_id)
-    return None if entry is None else entry[3]
+    entry = _registry.get(model_id)
+    return None if entry is None else entry.media
 
 
 def _wire_names(cls: type[pydantic.BaseModel]) -> dict[str, str]:
@@ -111,7 +109,7 @@ def _explain(
 
 def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The checked model parameters of `model_id` as they go on the wire."""
-    entry = MODELS.get(model_id)
+    entry = _registry.get(model_id)
     if entry is None:
         import logging  # imported here, not with the package
 
@@ -119,7 +117,7 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
             "model %r is not in this client's snapshot: parameters sent unchecked", model_id
         )
         return dict(params)
-    if entry[0] is None:
+    if not entry.has_schema:
         return dict(params)
     cls = request_model(model_id)
     names = _wire_names(cls)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ._registry import MODELS
+from . import _registry
 
 if TYPE_CHECKING:
     from ._media import FileStore
@@ -59,23 +59,20 @@ class NoRequestSchemaError(LookupError):
 
 def model_ids() -> list[str]:
     """Every model id the client knows, sorted."""
-    return sorted(MODELS)
+    return list(_registry.model_ids())
 
 
 def request_model(model_id: str) -> type[RequestModel]:
     """The request class of `model_id` (imported on first use)."""
-    try:
-        module, class_name = MODELS[model_id][:2]
-    except KeyError:
-        import difflib  # only for the error message
-
-        close = difflib.get_close_matches(model_id, MODELS, n=3)
+    entry = _registry.get(model_id)
+    if entry is None:
+        close = _registry.close_matches(model_id)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise UnknownModelError(f"unknown model {model_id!r}{hint}") from None
-    if module is None or class_name is None:
+    if entry.class_name is None:
         raise NoRequestSchemaError(f"model {model_id!r} publishes no request schema")
     cls: type[RequestModel] = getattr(
-        importlib.import_module(f"{__package__}.models.{module}"), class_name
+        importlib.import_module(f"{__package__}.models.{entry.module}"), entry.class_name
     )
     return cls
 

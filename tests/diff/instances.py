@@ -98,8 +98,14 @@ def _strings(flat: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def instances(schemas: list[Any], rng: random.Random, depth: int = 0) -> list[Any]:
-    """Candidate values for a place described by `schemas` (old and new side, say)."""
+def instances(
+    schemas: list[Any], rng: random.Random, depth: int = 0, free_form: bool = True
+) -> list[Any]:
+    """Candidate values for a place described by `schemas` (old side first, then the new side).
+
+    Object keys are those the old side declares. A free-form old object (no properties, any
+    additional key) takes any key, so the new side's keys are tried too, except at a request's
+    top level (`free_form` false) where undeclared keys only travel through ``extra_body``."""
     declared = _flatten(schemas[:1])
     flat = declared + [s for s in _flatten(schemas[1:]) if not any(s is d for d in declared)]
     values: list[Any] = []
@@ -114,7 +120,7 @@ def instances(schemas: list[Any], rng: random.Random, depth: int = 0) -> list[An
     values += _SCALARS + _numbers(flat) + _STRINGS + _strings(flat)
     if depth < 3:
         values += _arrays(flat, rng, depth)
-        values += _objects(flat, declared, rng, depth)
+        values += _objects(flat, declared, rng, depth, free_form or depth > 0)
     return _dedupe(values, rng, _LIMIT if depth else 4 * _LIMIT)
 
 
@@ -143,10 +149,20 @@ def _arrays(flat: list[dict[str, Any]], rng: random.Random, depth: int) -> list[
 
 
 def _objects(
-    flat: list[dict[str, Any]], declared: list[dict[str, Any]], rng: random.Random, depth: int
+    flat: list[dict[str, Any]],
+    declared: list[dict[str, Any]],
+    rng: random.Random,
+    depth: int,
+    free_form: bool,
 ) -> list[Any]:
     """Objects over the keys the first (old) schema declares; values hinted by every schema."""
     names = {name for schema in declared for name in (schema.get("properties") or {})}
+    if (
+        free_form
+        and not names
+        and all(s.get("additionalProperties", True) in (True, {}) for s in declared)
+    ):
+        names = {name for schema in flat for name in (schema.get("properties") or {})}
     props: dict[str, list[Any]] = {}
     required: set[str] = set()
     extras: list[Any] = []
@@ -173,7 +189,9 @@ def _objects(
             out.append({**base, name: value})
     for _ in range(8):  # a few random combinations of every property
         out.append({name: rng.choice(options) for name, options in cands.items() if options})
-    for schema in extras:
-        for value in instances([schema], rng, depth + 1)[:4]:
-            out.append({**base, "zz_extra": value})
+    undeclared = {n for s in flat for n in (s.get("properties") or {}) if n not in names}
+    for schema in extras:  # keys the old schema takes through additionalProperties
+        for key in [*sorted(undeclared), "zz_extra"]:
+            for value in _diverse(instances([schema], rng, depth + 1), 1):
+                out.append({**base, key: value})
     return out

@@ -504,7 +504,7 @@ CASES: list[tuple[str, Mutation, Mutation | None, list[tuple[str, str]]]] = [
     ),
     (
         "x-order of one property: a reordering",
-        prop("prompt", **{"x-order": 3}),
+        prop("steps", **{"x-order": -1}),
         None,
         [("properties-reordered", "")],
     ),

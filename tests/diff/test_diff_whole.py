@@ -158,7 +158,9 @@ PATTERN_CASES: list[tuple[str, str, str, Expected]] = [
     ("anchor added", "abc", "^abc$", [("pattern-narrowed", "", "breaking")]),
     ("quantifier narrowed", "^[a-z]{1,5}$", "^[a-z]{1,3}$", [("pattern-narrowed", "", "breaking")]),
     ("undecided (a group)", "^[a-z]+$", "^([a-z]|-)+$", [("pattern-changed", "", "warning")]),
-    ("lookahead that narrows", "^[a-z]+$", "^(?=a)[a-z]+$", [("pattern-narrowed", "", "breaking")]),
+    ("undecided (a lookahead)", "^[a-z]+$", "^(?=a)[a-z]+$", [("pattern-changed", "", "warning")]),
+    ("huge repetition", "^a{100000000}$", "^b$", [("pattern-changed", "", "warning")]),
+    ("nested quantifiers are never run", "^a+$", "^(a+)+b$", [("pattern-changed", "", "warning")]),
     (
         "undecided (a wider group)",
         "^[a-z]+$",
@@ -450,6 +452,11 @@ def test_rename_with_the_same_description_is_one_hinted_change() -> None:
             {"seed": {"type": "string"}},
             {"negative_prompt": {"type": "string"}},
         ),
+        (
+            "close names with different descriptions",
+            {"seed": {"type": "integer", "description": "Random seed."}},
+            {"speed": {"type": "integer", "description": "Playback speed."}},
+        ),
     ],
 )
 def test_no_rename_hint_without_the_same_shape_and_a_resemblance(
@@ -483,3 +490,58 @@ def test_reordering_is_one_line_per_object() -> None:
     ]
     assert "keyword-only" in changes[0].message
     assert semver(changes) == "patch"
+
+
+def test_inserting_a_property_that_shifts_every_x_order_is_not_a_reordering() -> None:
+    old = request({"a": {"type": "string", "x-order": 0}, "b": {"type": "string", "x-order": 1}})
+    new = request(
+        {
+            "a": {"type": "string", "x-order": 0},
+            "new": {"type": "string", "x-order": 1},
+            "b": {"type": "string", "x-order": 2},
+        }
+    )
+    assert report(old, new) == [("property-added-optional", "/properties/new", "info")]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("input_images", "input_image"), ("guidance", "guidance_scale"), ("imageUrl", "image_url")],
+)
+def test_rename_hint_from_the_names_alone(old: str, new: str) -> None:
+    before = request({old: {"type": "string", "description": "One thing."}})
+    after = request({new: {"type": "string", "description": "Another wording."}})
+    assert report(before, after) == [("property-renamed", f"/properties/{old}", "breaking")]
+
+
+def test_free_form_object_that_declares_its_keys_restricts_them() -> None:
+    """`{type: object}` is a dict of anything: declared keys now constrain what passed before.
+    At the request's top level, new properties are new keyword arguments (info) instead."""
+    free = one({"type": "object"})
+    declared = one({"type": "object", "properties": {"w": {"type": "integer"}}, "required": ["w"]})
+    assert report(free, declared) == [("constraint-added", f"{P}/properties", "breaking")]
+    assert "now required: w" in diff(free, declared)[0].message
+    assert report({"type": "object"}, one({"type": "string"})) == [
+        ("property-added-optional", P, "info")
+    ]
+
+
+def test_new_property_covered_by_a_restricting_additional_properties_is_for_review() -> None:
+    extra = {"type": "object", "properties": {"a": {"type": "string"}}}
+    old = one({**extra, "additionalProperties": {"type": "string"}})
+    narrower = one(
+        {
+            **extra,
+            "properties": {"a": {"type": "string"}, "k": {"type": "integer"}},
+            "additionalProperties": {"type": "string"},
+        }
+    )
+    same = one(
+        {
+            **extra,
+            "properties": {"a": {"type": "string"}, "k": {"type": "string"}},
+            "additionalProperties": {"type": "string"},
+        }
+    )
+    assert report(old, narrower) == [("constraint-changed", f"{P}/properties/k", "warning")]
+    assert report(old, same) == [("property-added-optional", f"{P}/properties/k", "info")]

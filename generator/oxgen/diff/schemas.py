@@ -149,15 +149,28 @@ def _renames(
             ):
                 continue
             before, after = kw.as_schema(old_props[old_name]), kw.as_schema(new_props[new_name])
-            same_text = any(
-                before.get(k) and kw.canonical(before.get(k)) == kw.canonical(after.get(k))
-                for k in ("description", "title")
-            )
-            similar = difflib.SequenceMatcher(None, old_name, new_name).ratio() >= 0.6
-            if same_text or similar:
+            if _resemble(old_name, new_name, before, after):
                 pairs[old_name] = new_name
                 break
     return pairs
+
+
+def _stem(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "").removesuffix("s")
+
+
+def _resemble(old_name: str, new_name: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """The same description or title; or names that differ only in case, separators or a plural
+    `s`, or where one contains the other; or, when the descriptions do not say otherwise, names
+    that are close (`input_images` / `input_image`, `guidance` / `guidance_scale`)."""
+    for key in ("description", "title"):
+        if before.get(key) and kw.canonical(before.get(key)) == kw.canonical(after.get(key)):
+            return True
+    a, b = _stem(old_name), _stem(new_name)
+    if a == b or (min(len(a), len(b)) >= 4 and (a in b or b in a)):
+        return True
+    described = before.get("description") and after.get("description")
+    return not described and difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
 
 
 def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str) -> list[Change]:
@@ -166,6 +179,25 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
     old_req, new_req = set(o.get("required") or []), set(n.get("required") or [])
     if kw.canonical(old_props) == kw.canonical(new_props) and old_req == new_req:
         return []
+    if (
+        ctx.path
+        and not old_props
+        and new_props
+        and refuses_nothing(o.get("additionalProperties", True))
+        and not _member_properties(o)
+    ):
+        # A free-form object (a dict of anything) that now declares its keys: not new optional
+        # arguments, but constraints on keys whose values were free.
+        now_required = sorted(new_req - old_req)
+        required = f"; now required: {', '.join(now_required)}" if now_required else ""
+        return [
+            change(
+                "constraint-added",
+                ctx.model,
+                f"{pointer}/properties",
+                f"{ctx.subject()} was a free-form object and now declares properties ({', '.join(sorted(new_props))}{required}): values under these keys that passed before may now fail validation",
+            )
+        ]
     old_names, new_names = naming.field_names(old_props), naming.field_names(new_props)
     renames = _renames(
         old_props,
@@ -175,7 +207,6 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
     )
     renamed_to = set(renames.values())
     out: list[Change] = []
-    moved: list[str] = []
 
     def where(name: str) -> str:
         if name in old_props or name in new_props:
@@ -209,6 +240,15 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
                         ctx.model,
                         where(name),
                         f"new required property {name!r}: {sub.subject()} must now be passed; existing calls fail validation",
+                    )
+                )
+            elif _covered_by_additional(sub, o, new_props[name]):
+                out.append(
+                    change(
+                        "constraint-changed",
+                        ctx.model,
+                        where(name),
+                        f"new property {name!r} of {ctx.subject()} was covered by additionalProperties {kw.short(o.get('additionalProperties'))}: values accepted there may now be refused, review by hand",
                     )
                 )
             elif name in _member_properties(o):
@@ -258,10 +298,8 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
                 )
             )
         if in_old:
-            before, after = kw.as_schema(old_props[name]), kw.as_schema(new_props[name])
-            if kw.canonical(before.get("x-order")) != kw.canonical(after.get("x-order")):
-                moved.append(python)
             out += compare_schema(sub, old_props[name], new_props[name], where(name))
+    moved = _moved(old_props, new_props, new_names)
     if moved:
         whose = "keyword arguments" if not ctx.path else f"fields of {ctx.subject()}"
         out.append(
@@ -273,6 +311,37 @@ def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
             )
         )
     return out
+
+
+def _argument_order(props: dict[str, Any]) -> list[str]:
+    """Property names in the order the generated signature and class list them: by `x-order`,
+    then as written (the generator's order)."""
+
+    def key(name: str) -> tuple[int, float]:
+        order = kw.as_schema(props[name]).get("x-order")
+        return (0, order) if kw.is_number(order) else (1, 0)
+
+    return sorted(props, key=key)
+
+
+def _moved(
+    old_props: dict[str, Any], new_props: dict[str, Any], names: dict[str, str]
+) -> list[str]:
+    """The Python names of properties present on both sides whose relative order changed (a
+    property inserted that shifts every `x-order` after it moves nothing)."""
+    common = set(old_props) & set(new_props)
+    before = [n for n in _argument_order(old_props) if n in common]
+    after = [n for n in _argument_order(new_props) if n in common]
+    return [names[a] for a, b in zip(before, after, strict=True) if a != b]
+
+
+def _covered_by_additional(ctx: Context, o: dict[str, Any], schema: Any) -> bool:
+    """Whether a new property's key was accepted before by a restricting `additionalProperties`
+    schema whose values the property's schema may refuse."""
+    extra = o.get("additionalProperties")
+    if extra is None or extra is False or refuses_nothing(extra):
+        return False
+    return not _safe(compare_schema(ctx, extra, schema))
 
 
 def _member_properties(schema: dict[str, Any]) -> set[str]:
