@@ -14,6 +14,7 @@ compared as values and any change is a `constraint-changed` warning for a human 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 from .. import naming
@@ -317,9 +318,9 @@ def _argument_order(props: dict[str, Any]) -> list[str]:
     """Property names in the order the generated signature and class list them: by `x-order`,
     then as written (the generator's order)."""
 
-    def key(name: str) -> float:
+    def key(name: str) -> tuple[int, float]:
         order = kw.as_schema(props[name]).get("x-order")
-        return float(order) if kw.is_number(order) else float("inf")
+        return (0, order) if kw.is_number(order) else (1, 0)
 
     return sorted(props, key=key)
 
@@ -361,7 +362,7 @@ def _renamed(
     old_names: dict[str, str],
     new_names: dict[str, str],
     new_req: set[str],
-    where: Any,
+    where: Callable[[str], str],
 ) -> Change:
     old_python, new_python = old_names[old], new_names[new]
     required = ", and it is required" if new in new_req else ""

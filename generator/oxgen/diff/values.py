@@ -194,6 +194,8 @@ def accepts(schema: dict[str, Any], value: Any) -> bool | None:
             ):
                 return False
         step = schema.get("multipleOf")
+        if not kw.is_finite(value) or (kw.is_number(step) and not kw.is_finite(step)):
+            return None
         if (
             kw.is_number(step)
             and step > 0
@@ -224,6 +226,9 @@ def _describe(schema: dict[str, Any]) -> str:
 
 
 def _values_text(values: list[Any], limit: int = 8) -> str:
+    ints = sorted(v for v in values if isinstance(v, int) and not isinstance(v, bool))
+    if len(ints) == len(values) > 3 and ints[-1] - ints[0] == len(ints) - 1:
+        return f"the integers {ints[0]} to {ints[-1]}"
     shown = ", ".join("null (None)" if v is None else kw.short(v) for v in values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
@@ -373,6 +378,13 @@ def _enum(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> Non
             f"`const` of {ctx.subject()} changed ({kw.short(o['const'])} -> {kw.short(n['const'])}): not judged automatically, review by hand",
         )
     if kw.canonical(before) == kw.canonical(after):
+        return
+    if not isinstance(before, list | None) or not isinstance(after, list | None):
+        emit(
+            "constraint-changed",
+            "enum",
+            f"`enum` of {ctx.subject()} is not a list ({kw.short(before)} -> {kw.short(after)}): review by hand",
+        )
         return
     if before is None and isinstance(after, list):
         emit(
