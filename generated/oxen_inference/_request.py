@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode
 
 from . import _registry
+from ._exceptions import OxenError
 
 if TYPE_CHECKING:
     import enum
@@ -226,11 +227,11 @@ class RequestModel(BaseModel):
         }
 
 
-class UnknownModelError(LookupError):
+class UnknownModelError(OxenError, LookupError):
     """No model with this id is in the snapshot the client was generated from."""
 
 
-class NoRequestSchemaError(LookupError):
+class NoRequestSchemaError(OxenError, LookupError):
     """The model publishes no request schema (chat models take an OpenAI-style body)."""
 
 
