@@ -38,7 +38,8 @@ def _resolve(client: SyncOxenBase | AsyncOxenBase, name: str, prefix: str) -> Ca
 
 class Oxen(SyncOxenBase):
     """The blocking client. ``Oxen(api_key=None, base_url=None, http_client=None, max_retries=3,
-    timeout=OMIT, events=True)``; the key comes from ``OXEN_API_KEY`` when not given."""
+    timeout=OMIT, events=True, uploads=None)``; the key comes from ``OXEN_API_KEY`` when not
+    given. ``uploads`` turns local files given to media inputs into URLs (see ``client.files``)."""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

@@ -130,11 +130,44 @@ def snapshot(src: str, out: str, rehash: bool) -> None:
     help="API base (default: $OXEN_BASE_URL or https://hub.oxen.ai/api).",
 )
 @click.option("--out", default="schemas", show_default=True, type=click.Path(file_okay=False))
-def fetch(base_url: str | None, out: str) -> None:
-    """Refresh the snapshot from the models endpoint (API key from OXEN_API_KEY)."""
+@click.option(
+    "--deadline",
+    default=600.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True, max=86400),
+    help="Seconds the whole fetch may take (listing, every model, retries).",
+)
+@click.option(
+    "--max-list-mb",
+    default=64.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True, max=1024 * 1024),
+    help="Largest models-list response accepted, in MB.",
+)
+@click.option(
+    "--max-model-mb",
+    default=8.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True, max=1024 * 1024),
+    help="Largest model object accepted, in MB.",
+)
+def fetch(
+    base_url: str | None, out: str, deadline: float, max_list_mb: float, max_model_mb: float
+) -> None:
+    """Refresh the snapshot from the models endpoint (API key from OXEN_API_KEY).
+
+    Gives up, leaving the snapshot as it was, when the deadline passes or a response is larger
+    than its limit.
+    """
+    from oxgen.fetch import MB, Limits
     from oxgen.fetch import main as fetch_main
 
-    sys.exit(fetch_main(base_url=base_url, out=Path(out)))
+    limits = Limits(
+        deadline=deadline,
+        max_list_bytes=int(max_list_mb * MB),
+        max_model_bytes=int(max_model_mb * MB),
+    )
+    sys.exit(fetch_main(base_url=base_url, out=Path(out), limits=limits))
 
 
 @main.command("mock-server")

@@ -7,6 +7,12 @@ exponential backoff and jitter. Only when *every* model has arrived is the snaps
 :func:`oxgen.snapshot.write_snapshot` (new folder beside the old one, then swapped in), so a failed
 or interrupted fetch leaves the output folder exactly as it was.
 
+Limits (:class:`Limits`, each a flag of ``oxgen fetch``): the whole fetch must finish within a
+total deadline (default 10 minutes; a server that trickles bytes cannot hold a CI job for
+longer), a ``Retry-After`` longer than the time left fails that request at once, and response
+bodies are read as streams and refused above a size cap (the list 64 MB, each model 8 MB by
+default), so an endless body cannot exhaust memory. Redirects are followed at most 5 times.
+
 Shapes seen in the wild are accepted: the schema under ``request_schema`` or
 ``json_request_schema``; a bare model object or one wrapped in ``{"data": ...}``; a list under
 ``data`` or ``models`` (keyed by ``name`` in the internal catalog); unknown extra fields.
@@ -34,10 +40,26 @@ from .releases import with_ledger
 
 DEFAULT_BASE_URL = "https://hub.oxen.ai/api"
 CONCURRENCY = 8
+MAX_REDIRECTS = 5
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on one fetch: `deadline` seconds for everything (listing, every model, retries),
+    and the largest response body accepted for the models list and for each model object."""
+
+    deadline: float = 600.0
+    max_list_bytes: int = 64 * MB
+    max_model_bytes: int = 8 * MB
 
 
 class FetchError(Exception):
     """A request that failed for good (after retries, or at once when retrying cannot help)."""
+
+
+class FetchTimeout(FetchError):
+    """The total deadline passed before every model had arrived."""
 
 
 class FetchFailed(Exception):
@@ -109,24 +131,71 @@ def error_message(response: httpx.Response) -> str:
 
 
 async def get_json(
-    client: httpx.AsyncClient, path: str, policy: RetryPolicy, rng: random.Random
+    client: httpx.AsyncClient,
+    path: str,
+    policy: RetryPolicy,
+    rng: random.Random,
+    *,
+    max_bytes: int = Limits.max_model_bytes,
+    deadline: float | None = None,
 ) -> Any:
-    """GET `path` and decode JSON, retrying transient failures per `policy`."""
+    """GET `path` and decode JSON, retrying transient failures per `policy`.
+
+    `deadline` is a :func:`time.monotonic` instant: a retry whose wait would pass it (a long
+    ``Retry-After``) fails at once instead of sleeping."""
     for attempt in range(1, policy.attempts + 1):
         try:
-            return await _get_once(client, path)
+            return await _get_once(client, path, max_bytes)
         except _Retryable as exc:
             if attempt == policy.attempts:
                 raise FetchError(f"{exc.reason} (gave up after {attempt} attempts)") from None
-            await asyncio.sleep(policy.delay(attempt, exc.retry_after, rng))
+            wait = policy.delay(attempt, exc.retry_after, rng)
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and exc.retry_after is not None and exc.retry_after > left:
+                raise FetchError(
+                    f"{exc.reason}; the server asks to wait {exc.retry_after:g} s, past the"
+                    " fetch's deadline (--deadline)"
+                ) from None
+            if left is not None and wait > left:
+                raise FetchError(
+                    f"{exc.reason}; the next try would start past the fetch's deadline (--deadline)"
+                ) from None
+            await asyncio.sleep(wait)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _get_once(client: httpx.AsyncClient, path: str) -> Any:
+def _too_large(path: str, limit: int) -> FetchError:
+    flag = "--max-list-mb" if path == "/ai/models" else "--max-model-mb"
+    return FetchError(
+        f"the response to GET {path} is larger than {limit / MB:g} MB; refusing to read more"
+        f" (raise the limit with {flag})"
+    )
+
+
+async def _get_once(client: httpx.AsyncClient, path: str, max_bytes: int) -> Any:
     try:
-        response = await client.get(path)
+        async with client.stream("GET", path) as streamed:
+            declared = streamed.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise _too_large(path, max_bytes)
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in streamed.aiter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise _too_large(path, max_bytes)
+                chunks.append(chunk)
+    except httpx.TooManyRedirects:
+        raise FetchError(
+            f"GET {path} was redirected more than {MAX_REDIRECTS} times (a redirect loop?)"
+        ) from None
     except httpx.TransportError as exc:
         raise _Retryable(f"{type(exc).__name__}: {exc}".rstrip(": ")) from None
+    except httpx.HTTPError as exc:  # e.g. a redirect to a URL httpx cannot follow
+        raise FetchError(f"GET {path} failed: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+    response = httpx.Response(
+        streamed.status_code, headers=streamed.headers, content=b"".join(chunks)
+    )
     status = response.status_code
     if status == 429 or status >= 500:
         raise _Retryable(
@@ -140,9 +209,31 @@ async def _get_once(client: httpx.AsyncClient, path: str) -> Any:
     if status >= 400:
         raise FetchError(f"HTTP {status}: {error_message(response)}")
     try:
-        return response.json()
-    except (ValueError, UnicodeDecodeError):
+        value = json.loads(response.content.decode(response.encoding or "utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, LookupError):
         raise _Retryable(f"HTTP {status} with a body that is not JSON") from None
+    except RecursionError:
+        raise FetchError(
+            f"the response to GET {path}: JSON nested more than {snap.MAX_DEPTH} levels deep;"
+            " refusing to read it"
+        ) from None
+    except ValueError as exc:  # an integer beyond Python's digit limit, say
+        raise FetchError(f"the response to GET {path} cannot be read: {exc}") from None
+    try:
+        snap.check_depth(value, f"the response to GET {path}")
+    except snap.SnapshotError as exc:
+        raise FetchError(str(exc)) from None
+    return value
+
+
+def model_path(model_id: str) -> str:
+    """The path of one model object. Every character is percent-encoded except unreserved ones,
+    and ids made only of dots (``.``, ``..``) are encoded too: as plain path segments they would
+    be read as "this folder" and "the folder above"."""
+    segment = quote(model_id, safe="")
+    if segment.strip(".") == "":
+        segment = segment.replace(".", "%2E")
+    return f"/ai/models/{segment}"
 
 
 def model_items(listing: Any) -> list[dict[str, Any]]:
@@ -216,11 +307,45 @@ async def fetch_models(
     progress_stream: TextIO | None = None,
     timeout: float = 30.0,
     rng: random.Random | None = None,
+    limits: Limits | None = None,
 ) -> list[dict[str, Any]]:
     """Every model object, normalised, in list order. Raises FetchError (the list itself
-    failed) or FetchFailed (some models failed; nothing is returned then)."""
-    policy = policy or RetryPolicy()
-    rng = rng or random.Random()
+    failed), FetchTimeout (the deadline passed) or FetchFailed (some models failed; nothing is
+    returned then)."""
+    limits = limits or Limits()
+    try:
+        async with asyncio.timeout(limits.deadline):
+            return await _fetch_models(
+                base_url,
+                api_key,
+                concurrency=concurrency,
+                policy=policy or RetryPolicy(),
+                transport=transport,
+                progress_stream=progress_stream,
+                timeout=timeout,
+                rng=rng or random.Random(),
+                limits=limits,
+                deadline=time.monotonic() + limits.deadline,
+            )
+    except TimeoutError:
+        raise FetchTimeout(
+            f"the fetch did not finish within {limits.deadline:g} s (raise it with --deadline)"
+        ) from None
+
+
+async def _fetch_models(
+    base_url: str,
+    api_key: str,
+    *,
+    concurrency: int,
+    policy: RetryPolicy,
+    transport: httpx.AsyncBaseTransport | None,
+    progress_stream: TextIO | None,
+    timeout: float,
+    rng: random.Random,
+    limits: Limits,
+    deadline: float,
+) -> list[dict[str, Any]]:
     headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
     async with httpx.AsyncClient(
         base_url=base_url.rstrip("/"),
@@ -228,8 +353,17 @@ async def fetch_models(
         transport=transport,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
     ) as client:
-        listed = model_items(await get_json(client, "/ai/models", policy, rng))
+        listing = await get_json(
+            client,
+            "/ai/models",
+            policy,
+            rng,
+            max_bytes=limits.max_list_bytes,
+            deadline=deadline,
+        )
+        listed = model_items(listing)
         ids = [str(item.get("id", item.get("name"))) for item in listed]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -247,7 +381,12 @@ async def fetch_models(
             async with gate:
                 try:
                     body = await get_json(
-                        client, f"/ai/models/{quote(model_id, safe='')}", policy, rng
+                        client,
+                        model_path(model_id),
+                        policy,
+                        rng,
+                        max_bytes=limits.max_model_bytes,
+                        deadline=deadline,
                     )
                     results[model_id] = unwrap_model(body, model_id, item)
                 except FetchError as exc:
@@ -287,7 +426,13 @@ def _say(message: str) -> None:
     print(f"oxgen: {message}", file=sys.stderr)
 
 
-def main(*, base_url: str | None, out: Path, policy: RetryPolicy | None = None) -> int:
+def main(
+    *,
+    base_url: str | None,
+    out: Path,
+    policy: RetryPolicy | None = None,
+    limits: Limits | None = None,
+) -> int:
     """The `oxgen fetch` command; returns its exit code (0 done, 1 fetch failed, 2 bad usage)."""
     api_key = os.environ.get("OXEN_API_KEY", "").strip()
     if not api_key:
@@ -300,6 +445,11 @@ def main(*, base_url: str | None, out: Path, policy: RetryPolicy | None = None) 
         _say(f"error: base URL {base!r} must start with http:// or https://")
         return 2
     out = Path(out)
+    try:
+        snap.recover(out)
+    except OSError as exc:
+        _say(f"error: cannot recover {out} from an interrupted write: {exc}")
+        return 2
     if out.exists() and (
         not out.is_dir() or (any(out.iterdir()) and not (out / snap.MANIFEST).exists())
     ):
@@ -309,7 +459,7 @@ def main(*, base_url: str | None, out: Path, policy: RetryPolicy | None = None) 
         return 2
     untouched = f"{out} was left as it was" if out.exists() else f"nothing was written to {out}"
     try:
-        models = asyncio.run(fetch_models(base, api_key, policy=policy))
+        models = asyncio.run(fetch_models(base, api_key, policy=policy, limits=limits))
         fetched = snap.from_catalog({"data": models}, base)
         files = with_ledger(out, fetched, snap.snapshot_files(fetched))
         summary = _changes(out, files)
@@ -318,6 +468,9 @@ def main(*, base_url: str | None, out: Path, policy: RetryPolicy | None = None) 
         for model_id, reason in sorted(exc.failures.items()):
             _say(f"failed: {model_id}: {reason}")
         _say(f"error: {len(exc.failures)} model(s) could not be fetched from {base}; {untouched}")
+        return 1
+    except FetchTimeout as exc:
+        _say(f"error: {exc}; {untouched}")
         return 1
     except FetchError as exc:
         _say(f"error: cannot list the models at {base}/ai/models: {exc}; {untouched}")

@@ -78,13 +78,18 @@ def table_cell(text: str, limit: int = 300) -> str:
 
 def field_notes(f: FieldIR) -> str:
     """A parameter's description and the constraints its type and default columns do not show
-    already (an enum's values are in its ``Literal`` type; the default has its own column)."""
+    already (an enum's values are in its ``Literal`` type; the default has its own column), and
+    what a media input accepts besides a URL."""
     facts = [
         fact
         for fact in f.facts
         if not (fact.startswith("default: ") and f.default is not None)
         and not (fact.startswith("one of: ") and "Literal[" in f.static)
     ]
+    if f.media:
+        facts.append(
+            f"`MediaInput`: a URL, or a local {f.media} file (path, bytes, binary file object)"
+        )
     return " ".join(part for part in (f.description, "; ".join(facts)) if part)
 
 

@@ -46,9 +46,16 @@ class Snapshot:
         return {m["id"]: m for m in self.models}
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def dumps(value: Any) -> str:
-    """The one JSON text form used for snapshot files: sorted keys, two-space indent, final newline."""
-    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The one JSON text form used for snapshot files: sorted keys, two-space indent, final newline.
+
+    Text is kept as it is, except a lone surrogate (legal in JSON only as an escape such as
+    ``"\\ud800"``), which stays escaped so that every snapshot file is UTF-8."""
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def utf8(text: str) -> bytes:
@@ -276,8 +283,11 @@ def rehash(folder: Path) -> tuple[Snapshot, list[str]]:
 
 
 def load(src: str | os.PathLike[str]) -> Snapshot:
-    """Read a snapshot folder or a catalog file."""
+    """Read a snapshot folder or a catalog file (recovering a folder an interrupted swap left
+    aside, see :func:`recover`)."""
     path = Path(src)
+    if not path.exists():
+        recover(path)
     if path.is_dir():
         if not (path / MANIFEST).exists():
             raise SnapshotError(
@@ -289,11 +299,90 @@ def load(src: str | os.PathLike[str]) -> Snapshot:
     return from_catalog(_read_json(path), str(path))
 
 
+def _siblings(out_dir: Path, kind: str) -> list[Path]:
+    """The folders an earlier swap of `out_dir` left beside it (``.NAME.old-*``/``.NAME.new-*``),
+    newest first."""
+    parent = Path(os.path.abspath(out_dir)).parent
+    found = [p for p in parent.glob(f".{out_dir.name}.{kind}-*") if p.is_dir()]
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def recover(out_dir: Path) -> bool:
+    """Put back a snapshot folder that an interrupted swap left aside; True if it did.
+
+    Where the file system cannot exchange two folders atomically, :func:`write_snapshot` swaps
+    with two renames (old folder aside as ``.NAME.old-*``, new one in). A process killed between
+    them leaves no `out_dir`: the next command that reads the snapshot moves the old folder back
+    (the snapshot as it was before the interrupted write). Old folders left beside a complete
+    `out_dir` are removed."""
+    out_dir = Path(out_dir)
+    olds = [p for p in _siblings(out_dir, "old") if (p / MANIFEST).exists()]
+    if out_dir.exists():
+        if (out_dir / MANIFEST).exists():
+            for stale in olds:
+                shutil.rmtree(stale, ignore_errors=True)
+        return False
+    if not olds:
+        return False
+    os.replace(olds[0], out_dir)
+    _fsync_dir(Path(os.path.abspath(out_dir)).parent)
+    print(
+        f"oxgen: warning: {out_dir} was missing after an interrupted write; restored the snapshot"
+        f" it held before (from {olds[0].name})",
+        file=sys.stderr,
+    )
+    return True
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the entries of `folder` (new names, renames) durable; a no-op where unsupported."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    C library, kernel or file system cannot, so the caller falls back to two renames."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    renameat2.restype = ctypes.c_int
+    result = renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    return bool(result == 0)
+
+
 def write_snapshot(out_dir: Path, files: Mapping[str, str]) -> None:
     """Replace `out_dir` with exactly `files`, never leaving it half-written.
 
-    The new snapshot is written into a sibling temporary folder and swapped in with two renames
-    (old folder aside, new folder in). Until the swap the old folder is untouched; any failure or
+    The new snapshot is written into a sibling temporary folder, each file and the folder fsynced,
+    then swapped in: in one atomic step where the OS offers one (Linux ``RENAME_EXCHANGE``), else
+    with two renames (old folder aside, new folder in) that :func:`recover` completes if the
+    process dies between them. Until the swap the old folder is untouched; any failure or
     interrupt (KeyboardInterrupt included) before the swap completes removes the temporary folder
     and, if the old folder had already been moved aside, puts it back. Bad file names are refused
     before anything is written.
@@ -302,6 +391,7 @@ def write_snapshot(out_dir: Path, files: Mapping[str, str]) -> None:
     for name in files:
         if Path(name).name != name or name in ("", ".", ".."):
             raise SnapshotError(f"refusing to write {name!r}: not a plain file name")
+    recover(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise SnapshotError(f"{out_dir} exists and is not a folder")
     parent = Path(os.path.abspath(out_dir)).parent
@@ -313,19 +403,29 @@ def write_snapshot(out_dir: Path, files: Mapping[str, str]) -> None:
     swapped = False
     try:
         for name, text in files.items():
-            with open(tmp / name, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(text)
+            with open(tmp / name, "wb") as handle:
+                handle.write(utf8(text))
+                handle.flush()
+                os.fsync(handle.fileno())
+        _fsync_dir(tmp)
+        if out_dir.exists() and _exchange(tmp, out_dir):
+            old, swapped = tmp, True  # tmp now holds the old snapshot
+            _fsync_dir(parent)
+            return
         if out_dir.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=parent))
             old.rmdir()
             os.replace(out_dir, old)
+            _fsync_dir(parent)
         os.replace(tmp, out_dir)
         swapped = True
+        _fsync_dir(parent)
     except BaseException:
         if old is not None and old.exists() and not out_dir.exists():
             os.replace(old, out_dir)  # put the old snapshot back
             old = None
-        shutil.rmtree(tmp, ignore_errors=True)
+        if not swapped:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
         if swapped and old is not None:

@@ -18,7 +18,10 @@ from oxgen.normalise import walk
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 KEYS = ["type", "enum", "minimum", "exclusiveMaximum", "maxLength", "multipleOf", "uniqueItems", "pattern",
         "format", "default", "additionalProperties", "items", "anyOf", "allOf", "not", "const", "nullable",
-        "x-order", "required", "properties", "$defs", "deprecated", "description"]  # fmt: skip
+        "x-order", "required", "properties", "$defs", "deprecated", "description", "oneOf",
+        "if", "then", "else", "contains", "dependentRequired", "dependentSchemas",
+        "patternProperties", "propertyNames", "unevaluatedProperties", "unevaluatedItems",
+        "prefixItems", "exclusiveMinimum", "minItems"]  # fmt: skip
 VALUES: list[Any] = [
     None,
     True,
@@ -33,6 +36,14 @@ VALUES: list[Any] = [
     {"type": "string"},
     [1, "a"],
     {"a": {}},
+    float("inf"),
+    float("nan"),
+    10**400,
+    "^[a-z]+$",
+    "([",
+    {"^x": {"type": "integer"}},
+    {"a": ["b"]},
+    [{"type": "string"}, {"const": 1}],
 ]
 
 
@@ -58,7 +69,7 @@ def _mutated(model: dict[str, Any], rng: random.Random) -> dict[str, Any]:
 def test_random_edits_never_raise(models: list[dict[str, Any]]) -> None:
     rng = random.Random(5)
     compared = 0
-    for _ in range(400):
+    for _ in range(800):
         old = rng.choice(models)
         new = _mutated(old, rng)
         try:
@@ -70,7 +81,7 @@ def test_random_edits_never_raise(models: list[dict[str, Any]]) -> None:
             assert change.rule in RULES and change.level == RULES[change.rule].level
             assert change.model in change.message
         compared += 1
-    assert compared > 200
+    assert compared > 400
 
 
 def test_reversed_diff_swaps_additions_and_removals(models: list[dict[str, Any]]) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import oxen_inference as ox
 import pytest
+from oxen_inference.models.luma_ray_v3_2_image_to_video import LumaRayV3_2ImageToVideoRequest
 
 from oxgen.mock.media import mp4, png, wav
 from oxgen.mock.testing import MockServer
@@ -344,8 +345,11 @@ def test_callable_returning_garbage_is_refused(mock: MockServer, wire: Wire, ima
 
 
 def test_request_class_and_to_body(mock: MockServer, image: Path) -> None:
-    cls: Any = ox.request_model(I2V)  # a class chosen at run time: its fields are not static
-    request = cls(prompt="p", input_image=image, reference_image_urls=[png()])
+    # The request class, typed: a Path and bytes are what its fields accept (mypy checks this file).
+    request = LumaRayV3_2ImageToVideoRequest(
+        prompt="p", input_image=image, reference_image_urls=[png()]
+    )
+    assert type(request) is ox.request_model(I2V)
     with pytest.raises(
         ox.ValidationError, match=r'input_image: holds a local file.*files="data-uri"'
     ):

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from oxgen.mock.media import png
 from tests.conftest import REPO
 
 README = REPO / "generated" / "README.md"
@@ -96,6 +97,8 @@ def run_block(code: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
 def test_quickstart_runs_as_written(documented_server: dict[str, str], tmp_path: Path) -> None:
     readme = README.read_text(encoding="utf-8")
     [code] = blocks(section(readme, "Quickstart"), "python")
+    assert 'input_image=Path("tiger.png")' in code and 'input_image="https://' in code
+    (tmp_path / "tiger.png").write_bytes(png())  # the local file the example sends
     proc = run_block(code, documented_server, tmp_path)
     assert proc.returncode == 0, proc.stderr
     urls, status, path = proc.stdout.splitlines()

@@ -28,6 +28,7 @@ def test_failed_second_rename_restores_the_old_folder(
 ) -> None:
     out = tmp_path / "schemas"
     snapshot.write_snapshot(out, {"a.json": "old\n"})
+    monkeypatch.setattr(snapshot, "_exchange", lambda a, b: False)  # the two-rename swap
     real_replace = os.replace
     calls = []
 

@@ -45,6 +45,8 @@ def test_generated_client_is_strictly_typed(tmp_path: Path) -> None:
 
 
 USAGE = """
+from pathlib import Path
+
 from oxen_inference import AsyncOxen, Oxen
 
 client = Oxen(api_key="x")
@@ -54,11 +56,19 @@ reveal_type(client.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image
 client.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u", duration="7s")
 client.generate_luma_ray_v3_2_image_to_video(prompt="p")
 client.generate_gpt_4o(messages=[{"role": "user", "content": "hi"}])
+# media inputs take local files: a path, bytes, an open binary file, in lists too
+client.generate_luma_ray_v3_2_image_to_video(
+    prompt="p", input_image=Path("a.png"), reference_image_urls=[b"x", Path("b.png"), "u"]
+)
+with open("a.png", "rb") as f:
+    client.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image=f)
+Oxen(api_key="x", uploads="me/inputs", max_data_uri_bytes=1 << 20)
 
 
 async def main() -> None:
     aclient = AsyncOxen(api_key="x")
     reveal_type(await aclient.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image="u"))
+    await aclient.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image=Path("a.png"))
 """
 
 

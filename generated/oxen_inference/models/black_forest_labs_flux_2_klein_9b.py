@@ -41,7 +41,10 @@ class BlackForestLabsFlux2Klein9bRequest(RequestModel):
         list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
     ) = Field(default=UNSET)
-    """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
+    """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Annotated[
         Literal["1:1", "16:9", "9:16", "4:3", "3:4"],
@@ -117,6 +120,7 @@ def generate(
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
         output_quality: Quality setting for output image
@@ -191,6 +195,7 @@ async def agenerate(
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
         output_quality: Quality setting for output image
@@ -303,6 +308,7 @@ def submit(
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
         output_quality: Quality setting for output image
@@ -417,6 +423,7 @@ async def asubmit(
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
         output_quality: Quality setting for output image

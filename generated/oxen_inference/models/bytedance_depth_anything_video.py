@@ -38,6 +38,8 @@ class BytedanceDepthAnythingVideoRequest(RequestModel):
     """URL of the input video to estimate depth for.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     depth_model: Annotated[
@@ -118,6 +120,7 @@ def generate(
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
             one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
@@ -195,6 +198,7 @@ async def agenerate(
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
             one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
@@ -314,6 +318,7 @@ def submit(
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
             one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
@@ -435,6 +440,7 @@ async def asubmit(
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
             one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'

@@ -37,12 +37,17 @@ class BytedanceSeedAudio1_0Request(RequestModel):
     """Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3."""
 
     audio_urls: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
-    """Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus."""
+    """Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     output_format: Annotated[
@@ -117,8 +122,10 @@ def generate(
         prompt: Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.
             Required.
         audio_urls: Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         image_url: Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Output audio file format.
             one of: 'wav', 'mp3', 'pcm', 'ogg_opus'; default: 'mp3'
         sample_rate: Output sample rate in Hz.
@@ -192,8 +199,10 @@ async def agenerate(
         prompt: Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.
             Required.
         audio_urls: Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         image_url: Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Output audio file format.
             one of: 'wav', 'mp3', 'pcm', 'ogg_opus'; default: 'mp3'
         sample_rate: Output sample rate in Hz.

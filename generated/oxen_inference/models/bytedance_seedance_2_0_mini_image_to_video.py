@@ -41,6 +41,8 @@ class BytedanceSeedance2_0MiniImageToVideoRequest(RequestModel):
     """The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_image_has_face: bool = Field(default=False)
@@ -53,6 +55,8 @@ class BytedanceSeedance2_0MiniImageToVideoRequest(RequestModel):
     """Optional URL of the end-frame image for first+last-frame transitions.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     tail_image_url_has_face: bool = Field(default=False)
@@ -136,11 +140,13 @@ def generate(
             Required.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
             default: false
         tail_image_url: Optional URL of the end-frame image for first+last-frame transitions.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
             default: false
         resolution: Video resolution.
@@ -223,11 +229,13 @@ async def agenerate(
             Required.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
             default: false
         tail_image_url: Optional URL of the end-frame image for first+last-frame transitions.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
             default: false
         resolution: Video resolution.
@@ -356,11 +364,13 @@ def submit(
             Required.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
             default: false
         tail_image_url: Optional URL of the end-frame image for first+last-frame transitions.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
             default: false
         resolution: Video resolution.
@@ -491,11 +501,13 @@ async def asubmit(
             Required.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
             default: false
         tail_image_url: Optional URL of the end-frame image for first+last-frame transitions.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
             default: false
         resolution: Video resolution.

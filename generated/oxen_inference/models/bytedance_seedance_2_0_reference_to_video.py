@@ -38,19 +38,34 @@ class BytedanceSeedance2_0ReferenceToVideoRequest(RequestModel):
     """The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."""
 
     input_face_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Place reference images here when they show a real human face. Content filters may block the request otherwise."""
+    """Place reference images here when they show a real human face. Content filters may block the request otherwise.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used."""
+    """Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Place reference videos here when they show a real human face. Content filters may block the request otherwise."""
+    """Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used."""
+    """Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
-    """Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used."""
+    """Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Annotated[
         Literal["480p", "720p", "1080p", "4k"],
@@ -128,10 +143,15 @@ def generate(
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
             Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
             one of: '480p', '720p', '1080p', '4k'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
@@ -213,10 +233,15 @@ async def agenerate(
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
             Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
             one of: '480p', '720p', '1080p', '4k'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
@@ -346,10 +371,15 @@ def submit(
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
             Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
             one of: '480p', '720p', '1080p', '4k'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
@@ -481,10 +511,15 @@ async def asubmit(
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
             Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
             one of: '480p', '720p', '1080p', '4k'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.

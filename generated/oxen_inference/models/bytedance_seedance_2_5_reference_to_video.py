@@ -38,19 +38,34 @@ class BytedanceSeedance2_5ReferenceToVideoRequest(RequestModel):
     """The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."""
 
     input_face_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Place reference images here when they show a real human face. Content filters may block the request otherwise."""
+    """Place reference images here when they show a real human face. Content filters may block the request otherwise.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Reference images that guide the generated video. Up to 30 total reference images may be used."""
+    """Reference images that guide the generated video. Up to 30 total reference images may be used.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Place reference videos here when they show a real human face. Content filters may block the request otherwise."""
+    """Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds."""
+    """Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
-    """Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds."""
+    """Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Annotated[
         Literal["480p", "720p"], _js.Value({"enum": ["480p", "720p"], "type": "string"})
@@ -138,10 +153,15 @@ def generate(
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
             Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution. 480p for faster generation, 720p for higher quality.
             one of: '480p', '720p'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
@@ -227,10 +247,15 @@ async def agenerate(
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
             Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution. 480p for faster generation, 720p for higher quality.
             one of: '480p', '720p'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
@@ -366,10 +391,15 @@ def submit(
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
             Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution. 480p for faster generation, 720p for higher quality.
             one of: '480p', '720p'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
@@ -507,10 +537,15 @@ async def asubmit(
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
             Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution. 480p for faster generation, 720p for higher quality.
             one of: '480p', '720p'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.

@@ -38,7 +38,10 @@ class BytedanceSeedream4Request(RequestModel):
     """Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images."""
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images."""
+    """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     size: Annotated[
         Literal["1K", "2K", "4K"], _js.Value({"enum": ["1K", "2K", "4K"], "type": "string"})
@@ -80,6 +83,7 @@ def generate(
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
             one of: '1K', '2K', '4K'; default: '2K'
         watermark: Whether to add an 'AI generated' watermark.
@@ -139,6 +143,7 @@ async def agenerate(
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
             one of: '1K', '2K', '4K'; default: '2K'
         watermark: Whether to add an 'AI generated' watermark.
@@ -228,6 +233,7 @@ def submit(
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
             one of: '1K', '2K', '4K'; default: '2K'
         watermark: Whether to add an 'AI generated' watermark.
@@ -319,6 +325,7 @@ async def asubmit(
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
             one of: '1K', '2K', '4K'; default: '2K'
         watermark: Whether to add an 'AI generated' watermark.

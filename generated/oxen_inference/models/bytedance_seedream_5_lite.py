@@ -43,6 +43,8 @@ class BytedanceSeedream5LiteRequest(RequestModel):
     """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
 
     max items: 14
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     size: Annotated[
@@ -95,6 +97,7 @@ def generate(
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             max items: 14
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution.
             one of: '2K', '3K', '4K'; default: '2K'
         output_format: Output image format.
@@ -159,6 +162,7 @@ async def agenerate(
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             max items: 14
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution.
             one of: '2K', '3K', '4K'; default: '2K'
         output_format: Output image format.
@@ -255,6 +259,7 @@ def submit(
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             max items: 14
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution.
             one of: '2K', '3K', '4K'; default: '2K'
         output_format: Output image format.
@@ -353,6 +358,7 @@ async def asubmit(
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             max items: 14
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution.
             one of: '2K', '3K', '4K'; default: '2K'
         output_format: Output image format.

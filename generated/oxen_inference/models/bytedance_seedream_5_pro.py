@@ -43,6 +43,8 @@ class BytedanceSeedream5ProRequest(RequestModel):
     """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
 
     max items: 10
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -109,6 +111,7 @@ def generate(
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
@@ -179,6 +182,7 @@ async def agenerate(
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
@@ -287,6 +291,7 @@ def submit(
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
@@ -397,6 +402,7 @@ async def asubmit(
             Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.

@@ -38,7 +38,10 @@ class Flux2DevRequest(RequestModel):
     """Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images."""
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
+    """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Annotated[
         Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "match_input_image"],
@@ -138,6 +141,7 @@ def generate(
         prompt: Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
             one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', 'match_input_image'; default: '16:9'
         resolution: Resolution for the generated image
@@ -222,6 +226,7 @@ async def agenerate(
         prompt: Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
             one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', 'match_input_image'; default: '16:9'
         resolution: Resolution for the generated image
@@ -352,6 +357,7 @@ def submit(
         prompt: Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
             one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', 'match_input_image'; default: '16:9'
         resolution: Resolution for the generated image
@@ -484,6 +490,7 @@ async def asubmit(
         prompt: Prompt for generated image. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
             one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', 'match_input_image'; default: '16:9'
         resolution: Resolution for the generated image

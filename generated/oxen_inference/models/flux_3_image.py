@@ -41,6 +41,8 @@ class Flux3ImageRequest(RequestModel):
     """Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
 
     max items: 10
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -158,6 +160,7 @@ def generate(
             Required.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
         resolution: Resolution
@@ -241,6 +244,7 @@ async def agenerate(
             Required.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
         resolution: Resolution
@@ -392,6 +396,7 @@ def submit(
             Required.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
         resolution: Resolution
@@ -545,6 +550,7 @@ async def asubmit(
             Required.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
         resolution: Resolution

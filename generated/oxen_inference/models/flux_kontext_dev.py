@@ -38,6 +38,8 @@ class FluxKontextDevRequest(RequestModel):
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str
@@ -167,6 +169,7 @@ def generate(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
             Required.
@@ -260,6 +263,7 @@ async def agenerate(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
             Required.
@@ -419,6 +423,7 @@ def submit(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
             Required.
@@ -580,6 +585,7 @@ async def asubmit(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
             Required.

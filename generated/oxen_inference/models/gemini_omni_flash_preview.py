@@ -41,18 +41,24 @@ class GeminiOmniFlashPreviewRequest(RequestModel):
     """Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=[])
     """Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
 
     default: []
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
     """Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -91,10 +97,13 @@ def generate(
             Required.
         first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
             default: []
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
             one of: '16:9', '9:16'; default: '16:9'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -155,10 +164,13 @@ async def agenerate(
             Required.
         first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
             default: []
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
             one of: '16:9', '9:16'; default: '16:9'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -251,10 +263,13 @@ def submit(
             Required.
         first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
             default: []
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
             one of: '16:9', '9:16'; default: '16:9'
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
@@ -349,10 +364,13 @@ async def asubmit(
             Required.
         first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
             default: []
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
             one of: '16:9', '9:16'; default: '16:9'
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is

@@ -41,6 +41,8 @@ class GoogleVeo3Request(RequestModel):
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -102,6 +104,7 @@ def generate(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
             one of: '9:16', '16:9'; default: '16:9'
         duration: Video duration in seconds
@@ -170,6 +173,7 @@ async def agenerate(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
             one of: '9:16', '16:9'; default: '16:9'
         duration: Video duration in seconds
@@ -272,6 +276,7 @@ def submit(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
             one of: '9:16', '16:9'; default: '16:9'
         duration: Video duration in seconds
@@ -376,6 +381,7 @@ async def asubmit(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
             one of: '9:16', '16:9'; default: '16:9'
         duration: Video duration in seconds

@@ -41,6 +41,8 @@ class GoogleVeo3_1Request(RequestModel):
     """Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -96,6 +98,7 @@ def generate(
             Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
             one of: '16:9', '9:16'; default: '16:9'
         resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
@@ -160,6 +163,7 @@ async def agenerate(
             Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
             one of: '16:9', '9:16'; default: '16:9'
         resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
@@ -256,6 +260,7 @@ def submit(
             Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
             one of: '16:9', '9:16'; default: '16:9'
         resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
@@ -354,6 +359,7 @@ async def asubmit(
             Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
             one of: '16:9', '9:16'; default: '16:9'
         resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.

@@ -41,6 +41,8 @@ class GoogleVeo3_1FastRequest(RequestModel):
     """Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -100,6 +102,7 @@ def generate(
             Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
             one of: '16:9', '9:16'; default: '16:9'
         resolution: Output video resolution. 1080p and 4k require an 8 second duration.
@@ -167,6 +170,7 @@ async def agenerate(
             Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
             one of: '16:9', '9:16'; default: '16:9'
         resolution: Output video resolution. 1080p and 4k require an 8 second duration.
@@ -268,6 +272,7 @@ def submit(
             Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
             one of: '16:9', '9:16'; default: '16:9'
         resolution: Output video resolution. 1080p and 4k require an 8 second duration.
@@ -371,6 +376,7 @@ async def asubmit(
             Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
             one of: '16:9', '9:16'; default: '16:9'
         resolution: Output video resolution. 1080p and 4k require an 8 second duration.

@@ -38,7 +38,10 @@ class GptImage1_5Request(RequestModel):
     """Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."""
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."""
+    """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     output_format: Annotated[
         Literal["webp", "jpeg", "png"],
@@ -84,6 +87,7 @@ def generate(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
             one of: 'webp', 'jpeg', 'png'; default: 'png'
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
@@ -143,6 +147,7 @@ async def agenerate(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
             one of: 'webp', 'jpeg', 'png'; default: 'png'
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
@@ -232,6 +237,7 @@ def submit(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
             one of: 'webp', 'jpeg', 'png'; default: 'png'
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
@@ -323,6 +329,7 @@ async def asubmit(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
             one of: 'webp', 'jpeg', 'png'; default: 'png'
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)

@@ -41,7 +41,10 @@ class GptImage2Request(RequestModel):
         list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
     ) = Field(default=UNSET)
-    """Optional reference image(s) to edit. Leave empty to generate from the prompt alone."""
+    """Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     mask_url: Annotated[
         MediaInput | None,
@@ -50,6 +53,8 @@ class GptImage2Request(RequestModel):
     """Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
 
     format: 'uri'
+
+    Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -123,8 +128,10 @@ def generate(
         prompt: Text description of the image to generate.
             Required.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
@@ -196,8 +203,10 @@ async def agenerate(
         prompt: Text description of the image to generate.
             Required.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
@@ -309,8 +318,10 @@ def submit(
         prompt: Text description of the image to generate.
             Required.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
@@ -424,8 +435,10 @@ async def asubmit(
         prompt: Text description of the image to generate.
             Required.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution

@@ -38,7 +38,10 @@ class GptImage2_5FlareRequest(RequestModel):
         list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
     ) = Field(default=UNSET)
-    """Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone."""
+    """Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     mask_url: Annotated[
         MediaInput | None,
@@ -47,6 +50,8 @@ class GptImage2_5FlareRequest(RequestModel):
     """Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
 
     format: 'uri'
+
+    Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -137,8 +142,10 @@ def generate(
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
@@ -216,8 +223,10 @@ async def agenerate(
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
@@ -339,8 +348,10 @@ def submit(
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
@@ -464,8 +475,10 @@ async def asubmit(
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
             Required.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
             one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution

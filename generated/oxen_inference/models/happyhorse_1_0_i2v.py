@@ -41,6 +41,8 @@ class Happyhorse1_0I2vRequest(RequestModel):
     """URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Annotated[
@@ -95,6 +97,7 @@ def generate(
             Required.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Output video resolution tier.
             one of: '720P', '1080P'; default: '1080P'
@@ -160,6 +163,7 @@ async def agenerate(
             Required.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Output video resolution tier.
             one of: '720P', '1080P'; default: '1080P'
@@ -257,6 +261,7 @@ def submit(
             Required.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Output video resolution tier.
             one of: '720P', '1080P'; default: '1080P'
@@ -356,6 +361,7 @@ async def asubmit(
             Required.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Output video resolution tier.
             one of: '720P', '1080P'; default: '1080P'

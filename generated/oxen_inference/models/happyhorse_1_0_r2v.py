@@ -38,7 +38,10 @@ class Happyhorse1_0R2vRequest(RequestModel):
     """Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order."""
 
     reference_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio."""
+    """Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     aspect_ratio: Annotated[
         Literal["16:9", "9:16", "1:1", "4:3", "3:4"],
@@ -101,6 +104,7 @@ def generate(
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
             Required.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
             one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
@@ -168,6 +172,7 @@ async def agenerate(
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
             Required.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
             one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
@@ -269,6 +274,7 @@ def submit(
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
             Required.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
             one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
@@ -372,6 +378,7 @@ async def asubmit(
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
             Required.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
             one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.

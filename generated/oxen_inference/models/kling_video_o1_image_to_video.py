@@ -41,12 +41,16 @@ class KlingVideoO1ImageToVideoRequest(RequestModel):
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     duration: Annotated[Literal[5, 10], _js.Value({"enum": [5, 10], "type": "integer"})] = Field(
@@ -84,9 +88,11 @@ def generate(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
             one of: 5, 10; default: 5
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -145,9 +151,11 @@ async def agenerate(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
             one of: 5, 10; default: 5
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -236,9 +244,11 @@ def submit(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
             one of: 5, 10; default: 5
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
@@ -329,9 +339,11 @@ async def asubmit(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
             one of: 5, 10; default: 5
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is

@@ -38,7 +38,10 @@ class KlingVideoO1ReferenceToVideoRequest(RequestModel):
     """Text description of what you want to generate, or the instruction on how to edit the given image."""
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]]
-    """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."""
+    """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     elements: list[dict[str, Any]] = Field(default=UNSET)
     """Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them."""
@@ -87,6 +90,7 @@ def generate(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
             Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
@@ -150,6 +154,7 @@ async def agenerate(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
             Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
@@ -245,6 +250,7 @@ def submit(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
             Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
@@ -342,6 +348,7 @@ async def asubmit(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
             Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio

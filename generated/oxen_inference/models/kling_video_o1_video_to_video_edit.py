@@ -40,10 +40,15 @@ class KlingVideoO1VideoToVideoEditRequest(RequestModel):
     """Video to use as reference.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."""
+    """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     elements: list[dict[str, Any]] = Field(default=UNSET)
     """Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them."""
@@ -82,8 +87,10 @@ def generate(
             Required.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
             default: true
@@ -145,8 +152,10 @@ async def agenerate(
             Required.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
             default: true
@@ -240,8 +249,10 @@ def submit(
             Required.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
             default: true
@@ -337,8 +348,10 @@ async def asubmit(
             Required.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
             default: true

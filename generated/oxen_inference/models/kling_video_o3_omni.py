@@ -38,12 +38,17 @@ class KlingVideoO3OmniRequest(RequestModel):
     """Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements."""
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set)."""
+    """Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
     """Source video for edit or motion/style reference.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     video_mode: Annotated[
@@ -58,12 +63,16 @@ class KlingVideoO3OmniRequest(RequestModel):
     """Optional first frame. End frame requires a start frame.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional last frame. Requires start frame.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     elements: list[dict[str, Any]] = Field(default=UNSET)
@@ -141,14 +150,18 @@ def generate(
         prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
             Required.
         input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Source video for edit or motion/style reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
             one of: 'edit', 'reference'; default: 'edit'
         start_image_url: Optional first frame. End frame requires a start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Requires start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
         resolution: Output resolution tier.
             one of: '720p', '1080p', '4k'; default: '1080p'
@@ -231,14 +244,18 @@ async def agenerate(
         prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
             Required.
         input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Source video for edit or motion/style reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
             one of: 'edit', 'reference'; default: 'edit'
         start_image_url: Optional first frame. End frame requires a start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Requires start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
         resolution: Output resolution tier.
             one of: '720p', '1080p', '4k'; default: '1080p'
@@ -367,14 +384,18 @@ def submit(
         prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
             Required.
         input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Source video for edit or motion/style reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
             one of: 'edit', 'reference'; default: 'edit'
         start_image_url: Optional first frame. End frame requires a start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Requires start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
         resolution: Output resolution tier.
             one of: '720p', '1080p', '4k'; default: '1080p'
@@ -505,14 +526,18 @@ async def asubmit(
         prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
             Required.
         input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Source video for edit or motion/style reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
             one of: 'edit', 'reference'; default: 'edit'
         start_image_url: Optional first frame. End frame requires a start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Requires start frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
         resolution: Output resolution tier.
             one of: '720p', '1080p', '4k'; default: '1080p'

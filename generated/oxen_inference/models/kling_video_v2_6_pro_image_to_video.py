@@ -41,6 +41,8 @@ class KlingVideoV2_6ProImageToVideoRequest(RequestModel):
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     negative_prompt: str = Field(default=UNSET)
@@ -88,6 +90,7 @@ def generate(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
             one of: 5, 10; default: 5
@@ -151,6 +154,7 @@ async def agenerate(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
             one of: 5, 10; default: 5
@@ -246,6 +250,7 @@ def submit(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
             one of: 5, 10; default: 5
@@ -343,6 +348,7 @@ async def asubmit(
             Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
             one of: 5, 10; default: 5

@@ -93,6 +93,8 @@ class KreaV2LargeTextToImageRequestImageStyleReferencesItem(RequestModel):
     """Publicly accessible URL of a reference image.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     strength: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = Field(

@@ -41,6 +41,8 @@ class LightricksLtx2RetakeRequest(RequestModel):
     """Input video to edit, must be 1080p.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     start_time: Annotated[float, _js.Value({"minimum": 0, "type": "number"})] = Field(default=0)
@@ -101,6 +103,7 @@ def generate(
             Required.
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         start_time: Start time of the edit in seconds
             range: >= 0; default: 0
@@ -168,6 +171,7 @@ async def agenerate(
             Required.
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         start_time: Start time of the edit in seconds
             range: >= 0; default: 0
@@ -271,6 +275,7 @@ def submit(
             Required.
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         start_time: Start time of the edit in seconds
             range: >= 0; default: 0
@@ -376,6 +381,7 @@ async def asubmit(
             Required.
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         start_time: Start time of the edit in seconds
             range: >= 0; default: 0

@@ -41,6 +41,8 @@ class Ltx2_19bImageToVideoRequest(RequestModel):
     """First frame image for optional image-to-video generation
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Annotated[
@@ -93,6 +95,7 @@ def generate(
             Required.
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
             one of: '1080p', '2k', '4k'; default: '1080p'
         duration: Duration of the video in seconds
@@ -157,6 +160,7 @@ async def agenerate(
             Required.
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
             one of: '1080p', '2k', '4k'; default: '1080p'
         duration: Duration of the video in seconds
@@ -253,6 +257,7 @@ def submit(
             Required.
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
             one of: '1080p', '2k', '4k'; default: '1080p'
         duration: Duration of the video in seconds
@@ -351,6 +356,7 @@ async def asubmit(
             Required.
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
             one of: '1080p', '2k', '4k'; default: '1080p'
         duration: Duration of the video in seconds

@@ -41,12 +41,16 @@ class Ltx2_3FastImageToVideoRequest(RequestModel):
     """URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     last_frame_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     duration: Annotated[
@@ -121,9 +125,11 @@ def generate(
             Required.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
             one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
         resolution: The resolution of the generated video.
@@ -198,9 +204,11 @@ async def agenerate(
             Required.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
             one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
         resolution: The resolution of the generated video.
@@ -313,9 +321,11 @@ def submit(
             Required.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
             one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
         resolution: The resolution of the generated video.
@@ -430,9 +440,11 @@ async def asubmit(
             Required.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
             one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
         resolution: The resolution of the generated video.

@@ -41,12 +41,16 @@ class Ltx2_3ProRequest(RequestModel):
     """First frame image for image-to-video generation
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     last_frame_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Last frame image. When provided, the video interpolates between the first frame and this last frame.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     task: Annotated[
@@ -129,8 +133,10 @@ def generate(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         task: The generation task (fixed for this model)
             one of: 'image_to_video'; default: 'image_to_video'
         resolution: Resolution quality of the generated video
@@ -209,8 +215,10 @@ async def agenerate(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         task: The generation task (fixed for this model)
             one of: 'image_to_video'; default: 'image_to_video'
         resolution: Resolution quality of the generated video
@@ -329,8 +337,10 @@ def submit(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         task: The generation task (fixed for this model)
             one of: 'image_to_video'; default: 'image_to_video'
         resolution: Resolution quality of the generated video
@@ -451,8 +461,10 @@ async def asubmit(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         task: The generation task (fixed for this model)
             one of: 'image_to_video'; default: 'image_to_video'
         resolution: Resolution quality of the generated video

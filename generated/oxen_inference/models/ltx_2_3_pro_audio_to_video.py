@@ -37,6 +37,8 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
     """URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
 
     format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str = Field(default=UNSET)
@@ -46,6 +48,8 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
     """URL of an image to use as the first frame of the video. If not provided, prompt is required.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
 
@@ -72,10 +76,12 @@ def generate(
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -128,10 +134,12 @@ async def agenerate(
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -212,10 +220,12 @@ def submit(
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
             returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -298,10 +308,12 @@ async def asubmit(
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
             returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -38,6 +38,8 @@ class Ltx2_3ProExtendVideoRequest(RequestModel):
     """The URL of the video to extend.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str = Field(default=UNSET)
@@ -91,6 +93,7 @@ def generate(
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
@@ -155,6 +158,7 @@ async def agenerate(
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
@@ -251,6 +255,7 @@ def submit(
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
@@ -349,6 +354,7 @@ async def asubmit(
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.

@@ -41,12 +41,16 @@ class Ltx2_3QualityAudioToVideoRequest(RequestModel):
     """The URL of the audio track that drives generation.
 
     format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     match_audio_length: bool = Field(default=True)
@@ -173,9 +177,11 @@ def generate(
             Required.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
             default: true
         num_frames: The number of frames to generate.
@@ -272,9 +278,11 @@ async def agenerate(
             Required.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
             default: true
         num_frames: The number of frames to generate.
@@ -433,9 +441,11 @@ def submit(
             Required.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
             default: true
         num_frames: The number of frames to generate.
@@ -596,9 +606,11 @@ async def asubmit(
             Required.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
             default: true
         num_frames: The number of frames to generate.

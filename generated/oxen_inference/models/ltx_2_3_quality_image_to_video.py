@@ -41,6 +41,8 @@ class Ltx2_3QualityImageToVideoRequest(RequestModel):
     """The URL of the starting image.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     num_frames: Annotated[int, _js.Value({"maximum": 481, "minimum": 9, "type": "integer"})] = (
@@ -159,6 +161,7 @@ def generate(
             Required.
         input_image: The URL of the starting image.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         num_frames: The number of frames to generate.
             range: >= 9, <= 481; default: 121
@@ -250,6 +253,7 @@ async def agenerate(
             Required.
         input_image: The URL of the starting image.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         num_frames: The number of frames to generate.
             range: >= 9, <= 481; default: 121
@@ -399,6 +403,7 @@ def submit(
             Required.
         input_image: The URL of the starting image.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         num_frames: The number of frames to generate.
             range: >= 9, <= 481; default: 121
@@ -550,6 +555,7 @@ async def asubmit(
             Required.
         input_image: The URL of the starting image.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         num_frames: The number of frames to generate.
             range: >= 9, <= 481; default: 121

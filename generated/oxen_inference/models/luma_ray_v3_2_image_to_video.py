@@ -44,6 +44,8 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
     """URL of the source image the video starts from.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -96,7 +98,10 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
     """Whether the video should loop seamlessly. Not supported for 10s videos."""
 
     reference_image_urls: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional list of reference image URLs used to guide the generation."""
+    """Optional list of reference image URLs used to guide the generation.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
 
 def generate(
@@ -131,6 +136,7 @@ def generate(
             Required.
         input_image: URL of the source image the video starts from.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         aspect_ratio: Aspect ratio of the generated video.
             one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
@@ -140,6 +146,7 @@ def generate(
             one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -205,6 +212,7 @@ async def agenerate(
             Required.
         input_image: URL of the source image the video starts from.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         aspect_ratio: Aspect ratio of the generated video.
             one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
@@ -214,6 +222,7 @@ async def agenerate(
             one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -319,6 +328,7 @@ def submit(
             Required.
         input_image: URL of the source image the video starts from.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         aspect_ratio: Aspect ratio of the generated video.
             one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
@@ -328,6 +338,7 @@ def submit(
             one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
             returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -435,6 +446,7 @@ async def asubmit(
             Required.
         input_image: URL of the source image the video starts from.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         aspect_ratio: Aspect ratio of the generated video.
             one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
@@ -444,6 +456,7 @@ async def asubmit(
             one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
             returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -41,6 +41,8 @@ class LumaRayV3_2ReframeRequest(RequestModel):
     """URL of the source video to reframe (must be 30 seconds or less).
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Annotated[
@@ -92,6 +94,7 @@ def generate(
             Required.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         aspect_ratio: Target aspect ratio for the reframed video.
             one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'
@@ -157,6 +160,7 @@ async def agenerate(
             Required.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         aspect_ratio: Target aspect ratio for the reframed video.
             one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'
@@ -254,6 +258,7 @@ def submit(
             Required.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         aspect_ratio: Target aspect ratio for the reframed video.
             one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'
@@ -353,6 +358,7 @@ async def asubmit(
             Required.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         aspect_ratio: Target aspect ratio for the reframed video.
             one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'

@@ -87,7 +87,10 @@ class LumaRayV3_2TextToVideoRequest(RequestModel):
     """Whether the video should loop seamlessly. Not supported for 10s videos."""
 
     reference_image_urls: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional list of reference image URLs used to guide the generation."""
+    """Optional list of reference image URLs used to guide the generation.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
 
 def generate(
@@ -126,6 +129,7 @@ def generate(
             one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -194,6 +198,7 @@ async def agenerate(
             one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -300,6 +305,7 @@ def submit(
             one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
             returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -408,6 +414,7 @@ async def asubmit(
             one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
             returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

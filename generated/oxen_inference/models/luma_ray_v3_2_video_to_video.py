@@ -41,12 +41,16 @@ class LumaRayV3_2VideoToVideoRequest(RequestModel):
     """URL of the source video to edit.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Annotated[
@@ -152,9 +156,11 @@ def generate(
             Required.
         input_video: URL of the source video to edit.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the edited video. Higher resolutions cost more.
             one of: '540p', '720p', '1080p'; default: '540p'
         duration: Duration of the edited video.
@@ -241,9 +247,11 @@ async def agenerate(
             Required.
         input_video: URL of the source video to edit.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the edited video. Higher resolutions cost more.
             one of: '540p', '720p', '1080p'; default: '540p'
         duration: Duration of the edited video.
@@ -392,9 +400,11 @@ def submit(
             Required.
         input_video: URL of the source video to edit.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the edited video. Higher resolutions cost more.
             one of: '540p', '720p', '1080p'; default: '540p'
         duration: Duration of the edited video.
@@ -545,9 +555,11 @@ async def asubmit(
             Required.
         input_video: URL of the source video to edit.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         input_image: Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the edited video. Higher resolutions cost more.
             one of: '540p', '720p', '1080p'; default: '540p'
         duration: Duration of the edited video.

@@ -41,22 +41,35 @@ class MinimaxH3Request(RequestModel):
     """Optional first frame. Cannot be combined with reference images, videos, or audio.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
     """Optional last frame. Cannot be combined with reference images, videos, or audio.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames."""
+    """Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames."""
+    """Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
-    """Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames."""
+    """Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     resolution: Annotated[
         Literal["768P", "2K"], _js.Value({"enum": ["768P", "2K"], "type": "string"})
@@ -119,11 +132,16 @@ def generate(
             Required.
         input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution tier.
             one of: '768P', '2K'; default: '2K'
         duration: Output length in seconds (4 to 15).
@@ -198,11 +216,16 @@ async def agenerate(
             Required.
         input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution tier.
             one of: '768P', '2K'; default: '2K'
         duration: Output length in seconds (4 to 15).
@@ -321,11 +344,16 @@ def submit(
             Required.
         input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution tier.
             one of: '768P', '2K'; default: '2K'
         duration: Output length in seconds (4 to 15).
@@ -446,11 +474,16 @@ async def asubmit(
             Required.
         input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution tier.
             one of: '768P', '2K'; default: '2K'
         duration: Output length in seconds (4 to 15).

@@ -41,6 +41,8 @@ class QwenImage2Request(RequestModel):
     """Optional reference image for image editing, style transfer, or image-to-image generation
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     match_input_image: bool = Field(default=False)
@@ -107,6 +109,7 @@ def generate(
             Required.
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
             default: false
         aspect_ratio: Aspect ratio of the generated image
@@ -179,6 +182,7 @@ async def agenerate(
             Required.
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
             default: false
         aspect_ratio: Aspect ratio of the generated image
@@ -291,6 +295,7 @@ def submit(
             Required.
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
             default: false
         aspect_ratio: Aspect ratio of the generated image
@@ -405,6 +410,7 @@ async def asubmit(
             Required.
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
             default: false
         aspect_ratio: Aspect ratio of the generated image

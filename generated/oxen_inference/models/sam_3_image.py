@@ -38,6 +38,8 @@ class Sam3ImageRequest(RequestModel):
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str
@@ -82,6 +84,7 @@ def generate(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to segment out of the image.
             Required.
@@ -143,6 +146,7 @@ async def agenerate(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to segment out of the image.
             Required.
@@ -234,6 +238,7 @@ def submit(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to segment out of the image.
             Required.
@@ -327,6 +332,7 @@ async def asubmit(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to segment out of the image.
             Required.

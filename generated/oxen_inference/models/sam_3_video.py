@@ -37,6 +37,8 @@ class Sam3VideoRequest(RequestModel):
     """Video to use as reference.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str
@@ -72,6 +74,7 @@ def generate(
     Args:
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to segment out of the video.
             Required.
@@ -129,6 +132,7 @@ async def agenerate(
     Args:
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to segment out of the video.
             Required.
@@ -214,6 +218,7 @@ def submit(
     Args:
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to segment out of the video.
             Required.
@@ -301,6 +306,7 @@ async def asubmit(
     Args:
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Text description of what you want to segment out of the video.
             Required.

@@ -38,6 +38,8 @@ class TopazlabsAstra2VideoRequest(RequestModel):
     """Video file to enhance and upscale (URL or file path).
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     creativity: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})]
@@ -111,6 +113,7 @@ def generate(
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
             range: >= 0, <= 1; default: 0.5
@@ -185,6 +188,7 @@ async def agenerate(
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
             range: >= 0, <= 1; default: 0.5
@@ -295,6 +299,7 @@ def submit(
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
             range: >= 0, <= 1; default: 0.5
@@ -407,6 +412,7 @@ async def asubmit(
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
             range: >= 0, <= 1; default: 0.5

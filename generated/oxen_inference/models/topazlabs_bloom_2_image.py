@@ -38,6 +38,8 @@ class TopazlabsBloom2ImageRequest(RequestModel):
     """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str = Field(default="")
@@ -85,6 +87,7 @@ def generate(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
             default: ''
@@ -146,6 +149,7 @@ async def agenerate(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
             default: ''
@@ -237,6 +241,7 @@ def submit(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
             default: ''
@@ -330,6 +335,7 @@ async def asubmit(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
             default: ''

@@ -38,6 +38,8 @@ class TopazlabsBloomImageRequest(RequestModel):
     """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str = Field(default="")
@@ -115,6 +117,7 @@ def generate(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
             default: ''
@@ -188,6 +191,7 @@ async def agenerate(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
             default: ''
@@ -297,6 +301,7 @@ def submit(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
             default: ''
@@ -408,6 +413,7 @@ async def asubmit(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
             default: ''

@@ -38,6 +38,8 @@ class TopazlabsHyperion2VideoRequest(RequestModel):
     """SDR video file to convert to HDR (URL or file path).
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     output_encoder: Annotated[
@@ -81,6 +83,7 @@ def generate(
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
             one of: 'H265', 'ProRes'; default: 'H265'
@@ -138,6 +141,7 @@ async def agenerate(
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
             one of: 'H265', 'ProRes'; default: 'H265'
@@ -223,6 +227,7 @@ def submit(
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
             one of: 'H265', 'ProRes'; default: 'H265'
@@ -310,6 +315,7 @@ async def asubmit(
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
             one of: 'H265', 'ProRes'; default: 'H265'

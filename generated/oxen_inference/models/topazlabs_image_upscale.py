@@ -38,6 +38,8 @@ class TopazlabsImageUpscaleRequest(RequestModel):
     """Image to use as reference. Must be jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     enhance_model: Annotated[
@@ -103,6 +105,7 @@ def generate(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
             one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
@@ -166,6 +169,7 @@ async def agenerate(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
             one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
@@ -263,6 +267,7 @@ def submit(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
             one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
@@ -362,6 +367,7 @@ async def asubmit(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
             one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'

@@ -38,6 +38,8 @@ class TopazlabsProteusVideoRequest(RequestModel):
     """Video file to upscale (URL or file path).
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Annotated[
@@ -153,6 +155,7 @@ def generate(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Target output resolution.
             one of: '720p', '1080p', '2k', '4k'; default: '1080p'
@@ -242,6 +245,7 @@ async def agenerate(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Target output resolution.
             one of: '720p', '1080p', '2k', '4k'; default: '1080p'
@@ -375,6 +379,7 @@ def submit(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Target output resolution.
             one of: '720p', '1080p', '2k', '4k'; default: '1080p'
@@ -510,6 +515,7 @@ async def asubmit(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Target output resolution.
             one of: '720p', '1080p', '2k', '4k'; default: '1080p'

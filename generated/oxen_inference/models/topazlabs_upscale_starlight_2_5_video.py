@@ -38,6 +38,8 @@ class TopazlabsUpscaleStarlight2_5VideoRequest(RequestModel):
     """Video file to upscale (URL or file path).
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Annotated[
@@ -88,6 +90,7 @@ def generate(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Target output resolution.
             one of: '1080p', '2k', '4k'; default: '4k'
@@ -149,6 +152,7 @@ async def agenerate(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Target output resolution.
             one of: '1080p', '2k', '4k'; default: '4k'
@@ -240,6 +244,7 @@ def submit(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Target output resolution.
             one of: '1080p', '2k', '4k'; default: '4k'
@@ -333,6 +338,7 @@ async def asubmit(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Target output resolution.
             one of: '1080p', '2k', '4k'; default: '4k'

@@ -38,6 +38,8 @@ class TopazlabsVideoUpscaleRequest(RequestModel):
     """Video file to upscale (URL or file path).
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     target_resolution: Annotated[
@@ -82,6 +84,7 @@ def generate(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         target_resolution: Target resolution to upscale to.
             one of: '720p', '1080p', '4k'; default: '1080p'
@@ -139,6 +142,7 @@ async def agenerate(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         target_resolution: Target resolution to upscale to.
             one of: '720p', '1080p', '4k'; default: '1080p'
@@ -224,6 +228,7 @@ def submit(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         target_resolution: Target resolution to upscale to.
             one of: '720p', '1080p', '4k'; default: '1080p'
@@ -311,6 +316,7 @@ async def asubmit(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         target_resolution: Target resolution to upscale to.
             one of: '720p', '1080p', '4k'; default: '1080p'

@@ -38,6 +38,8 @@ class TopazlabsWonder3ImageRequest(RequestModel):
     """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     enhancement_strength: Annotated[
@@ -82,6 +84,7 @@ def generate(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         enhancement_strength: Overall enhancement strength.
             one of: 'low', 'medium', 'high'; default: 'medium'
@@ -139,6 +142,7 @@ async def agenerate(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         enhancement_strength: Overall enhancement strength.
             one of: 'low', 'medium', 'high'; default: 'medium'
@@ -224,6 +228,7 @@ def submit(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         enhancement_strength: Overall enhancement strength.
             one of: 'low', 'medium', 'high'; default: 'medium'
@@ -311,6 +316,7 @@ async def asubmit(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         enhancement_strength: Overall enhancement strength.
             one of: 'low', 'medium', 'high'; default: 'medium'

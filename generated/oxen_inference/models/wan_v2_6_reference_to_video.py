@@ -37,7 +37,10 @@ class WanV2_6ReferenceToVideoRequest(RequestModel):
     """Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos."""
 
     input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc."""
+    """Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
 
 def generate(
@@ -63,6 +66,7 @@ def generate(
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
             Required.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -114,6 +118,7 @@ async def agenerate(
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
             Required.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -191,6 +196,7 @@ def submit(
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
             Required.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
             returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -270,6 +276,7 @@ async def asubmit(
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
             Required.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
             returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -69,6 +69,8 @@ class WanV2_7TextToVideoRequest(RequestModel):
     """URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
 
     format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt_extend: bool = Field(default=True)
@@ -130,6 +132,7 @@ def generate(
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
             default: true
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
@@ -209,6 +212,7 @@ async def agenerate(
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
             default: true
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
@@ -328,6 +332,7 @@ def submit(
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
             default: true
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
@@ -449,6 +454,7 @@ async def asubmit(
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
             default: true
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.

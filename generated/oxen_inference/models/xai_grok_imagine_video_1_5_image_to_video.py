@@ -41,6 +41,8 @@ class XaiGrokImagineVideo1_5ImageToVideoRequest(RequestModel):
     """First frame image for image-to-video generation
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Annotated[
@@ -86,6 +88,7 @@ def generate(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution quality of the generated video
             one of: '480p', '720p'; default: '720p'
@@ -147,6 +150,7 @@ async def agenerate(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution quality of the generated video
             one of: '480p', '720p'; default: '720p'
@@ -238,6 +242,7 @@ def submit(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution quality of the generated video
             one of: '480p', '720p'; default: '720p'
@@ -331,6 +336,7 @@ async def asubmit(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution quality of the generated video
             one of: '480p', '720p'; default: '720p'

@@ -41,6 +41,8 @@ class XaiGrokImagineVideoEditVideoRequest(RequestModel):
     """Video to use as reference.
 
     format: 'uri'
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Annotated[
@@ -78,6 +80,7 @@ def generate(
             Required.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution of the output video.
             one of: 'auto', '480p', '720p'; default: 'auto'
@@ -135,6 +138,7 @@ async def agenerate(
             Required.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution of the output video.
             one of: 'auto', '480p', '720p'; default: 'auto'
@@ -220,6 +224,7 @@ def submit(
             Required.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution of the output video.
             one of: 'auto', '480p', '720p'; default: 'auto'
@@ -307,6 +312,7 @@ async def asubmit(
             Required.
         input_video: Video to use as reference.
             format: 'uri'
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution of the output video.
             one of: 'auto', '480p', '720p'; default: 'auto'

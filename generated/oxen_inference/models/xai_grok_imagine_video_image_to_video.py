@@ -41,6 +41,8 @@ class XaiGrokImagineVideoImageToVideoRequest(RequestModel):
     """First frame image for image-to-video generation
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Annotated[
@@ -100,6 +102,7 @@ def generate(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution quality of the generated video
             one of: '720p', '480p'; default: '480p'
@@ -167,6 +170,7 @@ async def agenerate(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution quality of the generated video
             one of: '720p', '480p'; default: '480p'
@@ -270,6 +274,7 @@ def submit(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution quality of the generated video
             one of: '720p', '480p'; default: '480p'
@@ -375,6 +380,7 @@ async def asubmit(
             Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         resolution: Resolution quality of the generated video
             one of: '720p', '480p'; default: '480p'

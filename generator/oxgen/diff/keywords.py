@@ -70,6 +70,12 @@ def is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def is_finite(value: int | float) -> bool:
+    """Whether a JSON number is finite (JSON texts can carry NaN and Infinity; huge integers are
+    finite although no float holds them)."""
+    return isinstance(value, int) or math.isfinite(value)
+
+
 @dataclass(frozen=True)
 class Bound:
     """One effective bound: its value, whether it is exclusive and the keyword that sets it."""
@@ -106,7 +112,7 @@ def numeric_bound(schema: dict[str, Any], lower: bool) -> Bound | None:
 def integer_bound(bound: Bound | None, lower: bool) -> int | None:
     """The bound as an inclusive integer limit, for a value that can only be an integer:
     `exclusiveMinimum: 0` is `minimum: 1`, `maximum: 9.5` is `maximum: 9`."""
-    if bound is None:
+    if bound is None or not is_finite(bound.value):
         return None
     value = Fraction(str(bound.value))
     if lower:
@@ -148,6 +154,8 @@ def multiple_of_relation(old: Any, new: Any) -> str | None:
         return "loosened" if is_number(old) else None
     if not is_number(old) or old == 0 or new == 0:
         return "tightened"
+    if not is_finite(old) or not is_finite(new):
+        return "tightened"  # not a real step: never claimed to loosen
     o, n = Fraction(str(old)), Fraction(str(new))
     if (n / o).denominator == 1:
         return "tightened"  # every multiple of `new` is a multiple of `old`

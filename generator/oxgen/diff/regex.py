@@ -324,15 +324,21 @@ def _samples(chars: Ranges, avoid: Ranges) -> list[str]:
     return [chr(c) for c in picks if not 0xD800 <= c <= 0xDFFF][:4]
 
 
+_LONGEST = 64  # repetitions tried per atom when looking for a counterexample
+
+
 def _candidates(old: Alternative, new: tuple[Alternative, ...] | None) -> Iterator[str]:
     avoid: Ranges = ()
     if new is not None:
         avoid = _normalise([r for alt in new for atom in alt.atoms for r in atom.chars])
     choices: list[list[str]] = []
+    if any(atom.low > _LONGEST for atom in old.atoms):
+        return
     for atom in old.atoms:
         counts = {atom.low, atom.low + 1, atom.low + 4}
         if atom.high is not None:
             counts = {c for c in counts if c <= atom.high} | {atom.high}
+        counts = {c for c in counts if c <= _LONGEST}
         options = [
             ch * count
             for ch in _samples(atom.chars, avoid) or [""]
@@ -356,10 +362,11 @@ def counterexample(
 
     Only strings `admissible` says yes to are offered (the old schema's other string keywords)."""
     old_re, new_re = compiled(old), compiled(new)
-    old_alts = parse(old)
-    if old_re is None or new_re is None or old_alts is None:
+    old_alts, new_alts = parse(old), parse(new)
+    # Both simple: no nested quantifiers, so running them on short strings cannot backtrack
+    # catastrophically.
+    if old_re is None or new_re is None or old_alts is None or new_alts is None:
         return None
-    new_alts = parse(new)
     for alt in old_alts:
         for text in _candidates(alt, new_alts):
             if old_re.search(text) and not new_re.search(text) and admissible(text):

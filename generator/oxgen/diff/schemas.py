@@ -317,9 +317,9 @@ def _argument_order(props: dict[str, Any]) -> list[str]:
     """Property names in the order the generated signature and class list them: by `x-order`,
     then as written (the generator's order)."""
 
-    def key(name: str) -> float:
+    def key(name: str) -> tuple[int, float]:
         order = kw.as_schema(props[name]).get("x-order")
-        return float(order) if kw.is_number(order) else float("inf")
+        return (0, order) if kw.is_number(order) else (1, 0)
 
     return sorted(props, key=key)
 

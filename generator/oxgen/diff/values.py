@@ -194,6 +194,8 @@ def accepts(schema: dict[str, Any], value: Any) -> bool | None:
             ):
                 return False
         step = schema.get("multipleOf")
+        if not kw.is_finite(value) or (kw.is_number(step) and not kw.is_finite(step)):
+            return None
         if (
             kw.is_number(step)
             and step > 0
@@ -373,6 +375,13 @@ def _enum(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> Non
             f"`const` of {ctx.subject()} changed ({kw.short(o['const'])} -> {kw.short(n['const'])}): not judged automatically, review by hand",
         )
     if kw.canonical(before) == kw.canonical(after):
+        return
+    if not isinstance(before, list | None) or not isinstance(after, list | None):
+        emit(
+            "constraint-changed",
+            "enum",
+            f"`enum` of {ctx.subject()} is not a list ({kw.short(before)} -> {kw.short(after)}): review by hand",
+        )
         return
     if before is None and isinstance(after, list):
         emit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from starlette.requests import Request
@@ -12,12 +13,22 @@ from .errors import invalid, model_not_found
 from .state import MockState
 
 
+class CatalogResponse(JSONResponse):
+    """Model objects as JSON with every non-ASCII character escaped: a catalog may hold a lone
+    surrogate (legal in JSON text as ``"\\ud800"``), which has no UTF-8 form to send raw."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(
+            content, ensure_ascii=True, allow_nan=False, separators=(",", ":")
+        ).encode("ascii")
+
+
 def state_of(request: Request) -> MockState:
     return cast(MockState, request.app.state.mock)
 
 
 def _listing(models: list[dict[str, Any]]) -> JSONResponse:
-    return JSONResponse({"object": "list", "data": models})
+    return CatalogResponse({"object": "list", "data": models})
 
 
 async def list_models(request: Request) -> JSONResponse:
@@ -44,7 +55,7 @@ async def get_model(request: Request) -> JSONResponse:
     model = state_of(request).catalog.get(model_id)
     if model is None:
         raise model_not_found(model_id)
-    return JSONResponse(model)
+    return CatalogResponse(model)
 
 
 ROUTES = [

@@ -30,6 +30,7 @@ class ExtensionKeysRequest(RequestModel):
     """The parameters of "extension-keys"."""
 
     image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     prompt: str
 
@@ -52,7 +53,7 @@ def generate(
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
 
     Args:
-        image: (no description)
+        image: Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Required.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -100,7 +101,7 @@ async def agenerate(
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
 
     Args:
-        image: (no description)
+        image: Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Required.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).

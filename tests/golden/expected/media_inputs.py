@@ -38,6 +38,8 @@ class MediaInputsRequest(RequestModel):
     """The first frame.
 
     format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     end_frame_url: Annotated[
@@ -47,22 +49,33 @@ class MediaInputsRequest(RequestModel):
             Annotated[str | None, _js.Value({"type": ["string", "null"], "maxLength": 2048})],
         ),
     ] = Field(default=UNSET)
-    """max length: 2048; format: 'uri'"""
+    """max length: 2048; format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     input_videos: (
         Annotated[list[Annotated[MediaInput, _media.Input("video")]], _js.Also({"maxItems": 3})]
         | Annotated[None, _js.Value({"type": "null", "items": {"type": "string"}, "maxItems": 3})]
     ) = Field(default=UNSET)
-    """max items: 3"""
+    """max items: 3
+
+    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     driving_audio: Annotated[MediaInput, _media.Input("audio")] = Field(default=UNSET)
     """A voice recording to lip-sync.
 
     format: 'uri'
+
+    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     mask_url: Annotated[MediaInput, _media.Input("mask")] = Field(default=UNSET)
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     image_size: Annotated[
         Literal["1K", "2K"], _js.Value({"type": "string", "enum": ["1K", "2K"]})
@@ -88,7 +101,10 @@ class MediaInputsRequestReferencesItem(RequestModel):
     """An object in the request."""
 
     image_url: Annotated[MediaInput, _media.Input("image")]
-    """format: 'uri'"""
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    """
 
     weight: Annotated[float, _js.Value({"type": "number"})] = Field(default=UNSET)
 
@@ -123,12 +139,17 @@ def generate(
             Required.
         input_image: The first frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         end_frame_url: max length: 2048; format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: max items: 3
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         driving_audio: A voice recording to lip-sync.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         image_size: one of: '1K', '2K'
         webhook_url: Called when the video is ready.
             format: 'uri'
@@ -201,12 +222,17 @@ async def agenerate(
             Required.
         input_image: The first frame.
             format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
             Required.
         end_frame_url: max length: 2048; format: 'uri'
+            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: max items: 3
+            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         driving_audio: A voice recording to lip-sync.
             format: 'uri'
+            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: format: 'uri'
+            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         image_size: one of: '1K', '2K'
         webhook_url: Called when the video is ready.
             format: 'uri'
