@@ -4,7 +4,8 @@ values, strings at length limits and strings a pattern matches, lists and object
 candidates of their items and properties).
 
 It is deliberately independent of the code under test: it only reads keywords and proposes
-values; which of them a schema accepts is decided by the `jsonschema` library.
+values; which of them a schema accepts is decided by the `jsonschema` library (which also picks,
+for an object's keys, values the old side accepts, so that whole objects can be valid).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import json
 import random
 from typing import Any
 
+from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+
 from oxgen.diff import regex
+from oxgen.normalise import to_standard
 
 _LIMIT = 48
 _SCALARS: list[Any] = [None, True, False, 0, 1, -1, 0.5, 2.5, 100, -100.5, 10**6]
@@ -46,6 +50,16 @@ def _diverse(values: list[Any], per_type: int) -> list[Any]:
             taken[kind] = taken.get(kind, 0) + 1
             out.append(value)
     return out
+
+
+def _validator(schema: Any) -> Any:
+    key = _key(schema)
+    if key not in _VALIDATORS:
+        _VALIDATORS[key] = Draft202012Validator(to_standard(schema))
+    return _VALIDATORS[key]
+
+
+_VALIDATORS: dict[str, Any] = {}
 
 
 def _flatten(schemas: list[Any]) -> list[dict[str, Any]]:
@@ -119,20 +133,21 @@ def instances(
             values += schema["examples"][:3]
     values += _SCALARS + _numbers(flat) + _STRINGS + _strings(flat)
     if depth < 3:
-        values += _arrays(flat, rng, depth)
+        values += _arrays(flat, declared, rng, depth)
         values += _objects(flat, declared, rng, depth, free_form or depth > 0)
     return _dedupe(values, rng, _LIMIT if depth else 4 * _LIMIT)
 
 
-def _arrays(flat: list[dict[str, Any]], rng: random.Random, depth: int) -> list[Any]:
+def _arrays(
+    flat: list[dict[str, Any]], declared: list[dict[str, Any]], rng: random.Random, depth: int
+) -> list[Any]:
     item_schemas = [s["items"] for s in flat if isinstance(s.get("items"), dict | bool)]
     prefixes = [s["prefixItems"] for s in flat if isinstance(s.get("prefixItems"), list)]
     contains = [s["contains"] for s in flat if isinstance(s.get("contains"), dict)]
-    items = (
-        _diverse(instances(item_schemas + contains, rng, depth + 1), 2)
-        if item_schemas or contains
-        else []
-    )
+    items = instances(item_schemas + contains, rng, depth + 1) if item_schemas or contains else []
+    old_items = [s["items"] for s in declared if isinstance(s.get("items"), dict | bool)]
+    valid = [v for v in items if all(_validator(sub).is_valid(v) for sub in old_items)]
+    items = _dedupe(valid[:3] + _diverse(items, 2), rng)
     items = items or ["a", 1]
     out: list[Any] = [[], [items[0]], items[:2], items[:3], [items[0], items[0]]]
     out += [[x] for x in items[1:]]
@@ -176,7 +191,14 @@ def _objects(
             extras.append(schema["additionalProperties"])
     if not props and not required and not extras:
         return [{}]
-    cands = {name: _diverse(instances(subs, rng, depth + 1), 1) for name, subs in props.items()}
+    cands: dict[str, list[Any]] = {}
+    for name, subs in props.items():
+        options = instances(subs, rng, depth + 1)
+        # Values the old side accepts for this key first, so that whole objects get a chance to
+        # be valid; then one of each JSON type, valid or not.
+        old_subs = [s["properties"][name] for s in declared if name in (s.get("properties") or {})]
+        valid = [v for v in options if all(_validator(sub).is_valid(v) for sub in old_subs)]
+        cands[name] = _dedupe(valid[:3] + _diverse(options, 1), rng)
     base: dict[str, Any] = {}
     for name in sorted(required):
         options = cands.get(name) or ["a", 1]

@@ -8,7 +8,9 @@ Pipeline (pure in the middle, I/O at the edges)::
 
 Modules: :mod:`~oxgen.diff.rules` (the rule book), :mod:`~oxgen.diff.sources`,
 :mod:`~oxgen.diff.compare` (models), :mod:`~oxgen.diff.schemas` (request schemas, recursively),
-:mod:`~oxgen.diff.values` (value keywords of one level), :mod:`~oxgen.diff.keywords` (readers),
+:mod:`~oxgen.diff.values` (what one level accepts, judged as a whole),
+:mod:`~oxgen.diff.regex` (whether one pattern accepts all another does),
+:mod:`~oxgen.diff.keywords` (readers),
 :mod:`~oxgen.diff.allow`, :mod:`~oxgen.diff.report`.
 Exit codes: 0 nothing at or above ``--fail-on``; 1 something is; 2 bad input (a one-line
 ``oxgen: error: ...`` on stderr, never a traceback).

@@ -14,6 +14,7 @@ compared as values and any change is a `constraint-changed` warning for a human 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from typing import Any
 
 from .. import naming
@@ -361,7 +362,7 @@ def _renamed(
     old_names: dict[str, str],
     new_names: dict[str, str],
     new_req: set[str],
-    where: Any,
+    where: Callable[[str], str],
 ) -> Change:
     old_python, new_python = old_names[old], new_names[new]
     required = ", and it is required" if new in new_req else ""

@@ -226,6 +226,9 @@ def _describe(schema: dict[str, Any]) -> str:
 
 
 def _values_text(values: list[Any], limit: int = 8) -> str:
+    ints = sorted(v for v in values if isinstance(v, int) and not isinstance(v, bool))
+    if len(ints) == len(values) > 3 and ints[-1] - ints[0] == len(ints) - 1:
+        return f"the integers {ints[0]} to {ints[-1]}"
     shown = ", ".join("null (None)" if v is None else kw.short(v) for v in values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
