@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from . import _registry
+from ._exceptions import OxenError
 
 if TYPE_CHECKING:
     from ._media import FileStore
@@ -49,11 +50,11 @@ class RequestModel(BaseModel):
     )
 
 
-class UnknownModelError(LookupError):
+class UnknownModelError(OxenError, LookupError):
     """No model with this id is in the snapshot the client was generated from."""
 
 
-class NoRequestSchemaError(LookupError):
+class NoRequestSchemaError(OxenError, LookupError):
     """The model publishes no request schema (chat models take an OpenAI-style body)."""
 
 

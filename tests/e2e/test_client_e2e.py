@@ -292,7 +292,7 @@ async def test_200_concurrent_jobs_under_faults(mock: MockServer) -> None:
     mock.configure(fault_rate=0.2, latency=0.5, seed=7)
     async with ox.AsyncOxen(api_key=mock.api_key, base_url=mock.base_url, max_retries=10) as c:
 
-        async def one(i: int) -> ox.Generation:
+        async def one(i: int) -> ox.GenerationResult:
             job = await c.submit(I2V, prompt=f"tiger {i}", input_image=IMG)
             return await job.wait(timeout=60)
 
