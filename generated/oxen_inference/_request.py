@@ -272,9 +272,9 @@ def to_body(
     ``ValidationError`` (nothing is read or sent).
     """
     body = dump(request)
-    from ._media import find
+    from ._media import has_local
 
-    if next(find(body), None) is None:
+    if not has_local(body):
         return body
     from ._uploads import resolve_sync
 

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from oxgen import __version__, naming
-from oxgen.ir import ModelIR, ModelSummary, PackageIR, Problem
+from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem
 from oxgen.literals import comment, docstring, py_literal, table_row
 from oxgen.releases import INITIAL_VERSION, Release
 from oxgen.templates import TEMPLATE_PACKAGE_DIR, Templates, is_partial
@@ -65,7 +65,31 @@ def environment(templates: Templates = BUILTIN) -> jinja2.Environment:
     env.filters["docstring"] = docstring
     env.filters["comment"] = comment
     env.filters["table_row"] = table_row
+    env.filters["cell"] = table_cell
+    env.filters["notes"] = field_notes
     return env
+
+
+def table_cell(text: str, limit: int = 300) -> str:
+    """Text for one cell of a Markdown table: one safe line, ``|`` escaped."""
+    return comment(text, limit).replace("|", "\\|")
+
+
+def field_notes(f: FieldIR) -> str:
+    """A parameter's description and the constraints its type and default columns do not show
+    already (an enum's values are in its ``Literal`` type; the default has its own column), and
+    what a media input accepts besides a URL."""
+    facts = [
+        fact
+        for fact in f.facts
+        if not (fact.startswith("default: ") and f.default is not None)
+        and not (fact.startswith("one of: ") and "Literal[" in f.static)
+    ]
+    if f.media:
+        facts.append(
+            f"`MediaInput`: a URL, or a local {f.media} file (path, bytes, binary file object)"
+        )
+    return " ".join(part for part in (f.description, "; ".join(facts)) if part)
 
 
 def header(path: str) -> str:
