@@ -211,7 +211,7 @@ def accepts(schema: dict[str, Any], value: Any) -> bool | None:
             compiled = regex.compiled(pattern)
             if compiled is None:
                 return None
-            if not compiled.search(value):
+            if not compiled(value):
                 return False
     return True
 
