@@ -4,17 +4,27 @@
    vs the same ``POST /ai/queue`` with raw httpx on the same kind of connection. Goal <= 1.10x.
 2. 1,000 concurrent ``AsyncJob.wait()``: requests made for waiting, memory, and wall time over
    the server's own job latency.
+3. Scale: N jobs (``submit`` + ``wait``) started at once with no limit in the caller, against the
+   same N jobs behind a caller-side ``asyncio.Semaphore(100)`` (goal <= 1.3x wall time); the
+   requests the server saw (goal: one per job plus a small constant); client CPU per job at 1,000
+   and at N jobs (goal: flat). The server runs in its own process, so the CPU is the client's.
 
-Run: ``python bench/bench_client.py [--n 400] [--jobs 1000]``.
+Run: ``python bench/bench_client.py [--n 400] [--jobs 1000] [--scale 10000] [--only scale]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import time
 import tracemalloc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -78,14 +88,112 @@ def bench_waits(jobs: int, latency: float) -> None:
         )
 
 
+@contextmanager
+def mock_process(latency: float) -> Iterator[str]:
+    """``oxgen mock-server`` in its own process; yields its root URL (``.../api`` is the API)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    oxgen = str(Path(sys.executable).parent / "oxgen")
+    cmd = [oxgen, "mock-server", "--schemas", str(SCHEMAS), "--port", str(port)]
+    proc = subprocess.Popen(
+        [*cmd, "--latency", str(latency)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "OXEN_LOG": ""},
+    )
+    root = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(root + "/_mock/stats", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield root
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+async def _batch(api: str, jobs: int, caller_limit: int | None) -> tuple[float, float]:
+    """Wall and client CPU seconds for `jobs` submit+wait started at once."""
+    async with ox.AsyncOxen(api_key="test-key", base_url=api) as client:
+        await client.models.list()  # warm: imports, first connection
+        gate = asyncio.Semaphore(caller_limit) if caller_limit else None
+
+        async def one(i: int) -> bool:
+            if gate is None:
+                job = await client.submit(
+                    MODEL, prompt=f"tiger {i}", input_image=PARAMS["input_image"]
+                )
+            else:
+                async with gate:
+                    job = await client.submit(
+                        MODEL, prompt=f"tiger {i}", input_image=PARAMS["input_image"]
+                    )
+            return (await job.wait(timeout=1200)).succeeded
+
+        wall, cpu = time.perf_counter(), time.process_time()
+        results = await asyncio.gather(*[one(i) for i in range(jobs)])
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert all(results), "a job did not succeed"
+    return wall, cpu
+
+
+def _run_batch(
+    root: str, jobs: int, caller_limit: int | None
+) -> tuple[float, float, dict[str, int]]:
+    httpx.post(root + "/_mock/reset")
+    wall, cpu = asyncio.run(_batch(root + "/api", jobs, caller_limit))
+    made = httpx.get(root + "/_mock/stats").json()["requests"]
+    made = {k: v for k, v in made.items() if "/_mock/" not in k and k != "GET /api/ai/models"}
+    return wall, cpu, made
+
+
+def bench_scale(jobs: int, small: int, latency: float) -> None:
+    with mock_process(latency) as root:
+        rows = []
+        for label, n, limit in (
+            (f"{small:,} at once", small, None),
+            (f"{jobs:,} at once", jobs, None),
+            (f"{jobs:,} behind Semaphore(100)", jobs, 100),
+        ):
+            wall, cpu, made = _run_batch(root, n, limit)
+            extra = sum(made.values()) - n
+            rows.append((label, n, wall, cpu, made, extra))
+            print(
+                f"{label}: wall {wall:.2f} s, client CPU {cpu:.2f} s ({cpu / n * 1e3:.3f} ms/job), "
+                f"requests {sum(made.values())} = jobs + {extra} ({made})",
+                flush=True,
+            )
+        small_cpu = rows[0][3] / rows[0][1]
+        big_cpu = rows[1][3] / rows[1][1]
+        ratio = rows[1][2] / rows[2][2]
+        print(
+            f"scale: {jobs:,} at once vs behind Semaphore(100): wall ratio {ratio:.3f}x (goal <= 1.3x); "
+            f"requests beyond one per job: {rows[1][5]} (goal: a small constant); "
+            f"client CPU per job {small_cpu * 1e3:.3f} ms at {small:,} vs {big_cpu * 1e3:.3f} ms at "
+            f"{jobs:,} -> {big_cpu / small_cpu:.2f}x (goal: flat)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=400)
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=2.0)
+    parser.add_argument("--scale", type=int, default=10_000, help="jobs at once in the scale run")
+    parser.add_argument("--scale-small", type=int, default=1000)
+    parser.add_argument("--scale-latency", type=float, default=1.0)
+    parser.add_argument("--only", choices=["submit", "waits", "scale"])
     args = parser.parse_args()
-    bench_submit(args.n)
-    bench_waits(args.jobs, args.latency)
+    if args.only in (None, "submit"):
+        bench_submit(args.n)
+    if args.only in (None, "waits"):
+        bench_waits(args.jobs, args.latency)
+    if args.only in (None, "scale"):
+        bench_scale(args.scale, args.scale_small, args.scale_latency)
 
 
 if __name__ == "__main__":

@@ -5,21 +5,37 @@ Retries: connection errors, 408, 429 and 5xx are retried with exponential backof
 waiting what ``Retry-After`` (or ``retry-after-ms``) asks when the server says. Requests that would
 bill twice if replayed (an enqueue, a blocking generation: ``unsafe=True``) are retried only when
 the server surely did not process them: the connection could not be made, 429, or 503.
+
+Deadlines: a ``timeout`` given to a call is a wall-clock bound on the whole call (waiting for a
+free slot, connecting, sending, the response's headers and body, and every retry); the call raises
+``APITimeoutError`` once it is spent, however slowly the server trickles bytes. Without one, each
+attempt is bounded by its route's default (``DEFAULT_READ_TIMEOUT``, ``ROUTE_READ_TIMEOUTS``)
+from the moment it is sent. The async client enforces this with ``asyncio.timeout``; the blocking
+client with a network backend whose every socket read and write is clipped to the deadline of the
+call running on that thread (for an ``http_client`` of your own, only each phase is clipped).
+
+Concurrency: at most ``max_concurrency`` requests of a client are in flight at once (default
+``DEFAULT_MAX_CONCURRENCY``, just under the connection pool's size); the others wait their turn in
+order. However many jobs a program starts at once, the pool only ever sees a short queue: its
+bookkeeping costs grow with waiting requests times connections, and this keeps both small.
 """
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import os
 import random
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
+    InvalidAPIKeyError,
     MissingAPIKeyError,
     status_error,
 )
@@ -57,6 +73,11 @@ MAX_RETRY_AFTER = 60.0
 SAFE_RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 UNSAFE_RETRY_STATUSES = frozenset({429, 503})
 REDACTED = "<redacted>"
+# Requests in flight per client; the pool has a few more connections, for streams (the event
+# stream, downloads and chat streams hold theirs while the body is read).
+DEFAULT_MAX_CONCURRENCY = 32
+STREAM_HEADROOM = 16
+MAX_REDIRECTS = 10
 
 _DEBUG = 10  # logging.DEBUG
 
@@ -203,6 +224,102 @@ def _clip(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
     )
 
 
+class APIKey:
+    """The API key, kept out of sight: its ``repr``/``str`` are masked, so ``vars(client)``, a
+    debugger or an error tracker never shows it. ``reveal()`` gives the key itself."""
+
+    __slots__ = ("_value", "headers")
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+        self.headers: httpx.Headers | None = None  # the API's own headers, made once
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "APIKey(<redacted>)"
+
+    __str__ = __repr__
+
+    def __reduce__(self) -> Any:  # never pickled with the key inside
+        raise TypeError("an API key cannot be pickled")
+
+
+def check_api_key(raw: str, source: str) -> str:
+    """The key to send, or InvalidAPIKeyError/MissingAPIKeyError (whose text never holds the key).
+
+    One trailing line break (a key read from a file) is dropped. Anything else that cannot go into
+    an HTTP header as a bearer token is refused: whitespace around or inside it, control characters
+    (a CR LF followed by more text would inject a header), non-ASCII characters.
+    """
+    if not isinstance(raw, str):
+        raise InvalidAPIKeyError(f"the API key ({source}) must be a str, not {type(raw).__name__}")
+    key = raw[:-2] if raw.endswith("\r\n") else raw[:-1] if raw.endswith("\n") else raw
+    if key == "":
+        raise MissingAPIKeyError(
+            f"the API key ({source}) is empty: pass Oxen(api_key=...) or set OXEN_API_KEY"
+        )
+    if not key.strip():
+        raise InvalidAPIKeyError(f"the API key ({source}) is blank (only whitespace)")
+    for i, ch in enumerate(key):
+        if not "!" <= ch <= "~":
+            what = (
+                "a line break"
+                if ch in "\r\n"
+                else "whitespace"
+                if ch.isspace()
+                else "a control character"
+                if ord(ch) < 32 or ord(ch) == 127
+                else "a non-ASCII character"
+            )
+            raise InvalidAPIKeyError(
+                f"the API key ({source}) holds {what} at position {i} of {len(key)}; an HTTP "
+                "header cannot carry it (check how the key was read or pasted)"
+            )
+    return key
+
+
+class _Deadline(threading.local):
+    """The wall-clock deadline (``time.monotonic()``) of the call running on this thread."""
+
+    at: float | None = None
+
+
+_DEADLINE = _Deadline()
+
+
+@contextlib.contextmanager
+def deadline_scope(at: float | None) -> Iterator[None]:
+    """Clip every socket read/write of this thread's requests to `at` (blocking client)."""
+    previous = _DEADLINE.at
+    _DEADLINE.at = at
+    try:
+        yield
+    finally:
+        _DEADLINE.at = previous
+
+
+def _sync_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's transport, over a network backend that honours the thread's deadline."""
+    import httpx
+
+    from ._deadline import DeadlineBackend
+
+    transport = httpx.HTTPTransport(limits=limits)
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if backend is not None:  # httpcore's layout; otherwise only each phase is clipped
+        pool._network_backend = DeadlineBackend(backend, _DEADLINE)  # type: ignore[union-attr]
+    return transport
+
+
+def overall_limit(timeout: httpx.Timeout) -> float | None:
+    """The wall-clock bound that an ``httpx.Timeout`` implies: its largest phase limit."""
+    values = [v for v in (timeout.connect, timeout.read, timeout.write, timeout.pool) if v]
+    return max(values) if values else None
+
+
 class BaseClient:
     """Configuration and the pure parts of sending a request (no I/O)."""
 
@@ -213,14 +330,27 @@ class BaseClient:
         base_url: str | httpx.URL | None,
         timeout: Timeout | Omit,
         max_retries: int,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         setup_logging()
-        self.__api_key = api_key if api_key is not None else os.environ.get("OXEN_API_KEY") or None
+        if api_key is not None:
+            key: APIKey | None = APIKey(check_api_key(api_key, "api_key"))
+        else:
+            env = os.environ.get("OXEN_API_KEY")
+            key = APIKey(check_api_key(env, "OXEN_API_KEY")) if env else None
+        self.__api_key = key
         self._base_url = str(
             base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL
         ).rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
+        if (
+            isinstance(max_concurrency, bool)
+            or not isinstance(max_concurrency, int)
+            or max_concurrency < 1
+        ):
+            raise ValueError(f"max_concurrency must be an int >= 1, got {max_concurrency!r}")
+        self.max_concurrency = max_concurrency
 
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"
@@ -257,14 +387,13 @@ class BaseClient:
         self, url: str | httpx.URL, extra: Mapping[str, str] | None, own: bool | None = None
     ) -> Mapping[str, str]:
         own = own if own is not None else self.same_origin(url)
-        if own and not extra:
-            cached: httpx.Headers | None = self.__dict__.get("_own_headers")
+        key = self.__api_key
+        if own and not extra and key is not None:
+            cached = key.headers
             if cached is None:  # made once: httpx copies Headers objects without re-encoding them
                 import httpx
 
-                cached = self.__dict__["_own_headers"] = httpx.Headers(
-                    self._header_dict(True, None)
-                )
+                cached = key.headers = httpx.Headers(self._header_dict(True, None))
             return cached
         return self._header_dict(own, extra)
 
@@ -275,7 +404,7 @@ class BaseClient:
                 raise MissingAPIKeyError(
                     "no API key: pass Oxen(api_key=...) or set the OXEN_API_KEY environment variable"
                 )
-            headers["Authorization"] = f"Bearer {self.__api_key}"
+            headers["Authorization"] = f"Bearer {self.__api_key.reveal()}"
         if extra:
             headers.update(extra)
         return headers
@@ -345,6 +474,25 @@ class BaseClient:
         )
         return delay
 
+    def _call_deadline(self, timeout: Timeout | Omit) -> float | None:
+        """The deadline of a whole call when the caller gave a timeout (None otherwise)."""
+        if isinstance(timeout, Omit):
+            return None
+        limit = overall_limit(_as_timeout(timeout)) if timeout is not None else None
+        return None if limit is None else time.monotonic() + limit
+
+    def _attempt_deadline(
+        self, path: str, limit: httpx.Timeout, call_deadline: float | None, given: bool
+    ) -> float | None:
+        """The deadline of one attempt: the call's, or (no timeout given) the route's default."""
+        if given:
+            return call_deadline
+        overall = overall_limit(limit)
+        if overall is None:
+            return call_deadline
+        own = time.monotonic() + overall
+        return own if call_deadline is None else min(own, call_deadline)
+
     def _prepare(
         self,
         method: str,
@@ -360,6 +508,23 @@ class BaseClient:
             limit = _clip(limit, deadline - time.monotonic())
         return url, headers, limit
 
+    def _redirect(self, response: httpx.Response, hops: int) -> str:
+        """Where a redirect leads (absolute); raises after too many hops or for another scheme."""
+        import httpx
+
+        location = response.headers.get("location")
+        target = response.request.url.join(location) if location else None
+        if target is None or target.scheme not in ("http", "https") or hops >= MAX_REDIRECTS:
+            why = (
+                "too many redirects"
+                if hops >= MAX_REDIRECTS
+                else "a redirect without a usable Location"
+            )
+            raise APIConnectionError(
+                f"{why} (from {response.request.url})", request=response.request
+            )
+        return str(httpx.URL(target))
+
 
 class SyncAPIClient(BaseClient):
     """The blocking request loop, over an ``httpx.Client``."""
@@ -368,6 +533,7 @@ class SyncAPIClient(BaseClient):
         super().__init__(**config)
         self._owns_http = http_client is None
         self.__http = http_client
+        self._slots = threading.BoundedSemaphore(self.max_concurrency)
 
     @property
     def _http(self) -> httpx.Client:
@@ -375,9 +541,12 @@ class SyncAPIClient(BaseClient):
         if self.__http is None:
             import httpx
 
+            size = self.max_concurrency + STREAM_HEADROOM
             self.__http = httpx.Client(
                 timeout=_default_timeout(),
-                limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+                transport=_sync_transport(
+                    httpx.Limits(max_connections=size, max_keepalive_connections=size)
+                ),
             )
         return self.__http
 
@@ -393,35 +562,71 @@ class SyncAPIClient(BaseClient):
         unsafe: bool = False,
         deadline: float | None = None,
         stream: bool = False,
+        retry: bool = True,
+        follow_redirects: bool = False,
     ) -> httpx.Response:
-        """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise."""
+        """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
+
+        `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
+        `stream`, the body is read afterwards and only each read is bounded by the read timeout.
+        """
         import httpx  # the first request pays for importing httpx
 
-        attempt = 0
+        call_deadline = self._call_deadline(timeout)
+        if deadline is not None:
+            call_deadline = deadline if call_deadline is None else min(deadline, call_deadline)
+        given = not isinstance(timeout, Omit)
+        attempt = hops = 0
         while True:
-            url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)
+            url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)
             request = self._http.build_request(
                 method, url, json=json, params=params, headers=headers, timeout=limit
             )
             self._log_request(request, attempt)
+            if not self._slots.acquire(
+                timeout=-1 if call_deadline is None else max(0.0, call_deadline - time.monotonic())
+            ):
+                raise APITimeoutError("request timed out waiting for a free slot", request=request)
             started = time.monotonic()
+            at = self._attempt_deadline(path, limit, call_deadline, given)
             try:
-                response = self._http.send(request, stream=stream)
+                with deadline_scope(at):
+                    response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
-                delay = self._next_delay(attempt, unsafe, deadline, exc=exc)
+                delay = self._next_delay(attempt, unsafe, call_deadline, exc=exc) if retry else None
                 if delay is None:
                     raise connection_error(exc, request) from exc
             else:
                 self._log_response(response, started)
                 if response.is_success:
                     return response
-                delay = self._next_delay(
-                    attempt, unsafe, deadline, status=response.status_code, headers=response.headers
+                if follow_redirects and response.is_redirect:
+                    path = self._redirect(response, hops)
+                    hops += 1
+                    response.close()
+                    continue
+                delay = (
+                    self._next_delay(
+                        attempt,
+                        unsafe,
+                        call_deadline,
+                        status=response.status_code,
+                        headers=response.headers,
+                    )
+                    if retry
+                    else None
                 )
-                response.read()
-                response.close()
+                try:
+                    with deadline_scope(at):
+                        response.read()
+                except httpx.TransportError as exc:
+                    raise connection_error(exc, request) from exc
+                finally:
+                    response.close()
                 if delay is None:
                     raise status_error(response)
+            finally:
+                self._slots.release()
             time.sleep(delay)
             attempt += 1
 
@@ -434,6 +639,24 @@ class SyncAPIClient(BaseClient):
             self.__http.close()
 
 
+class _AsyncSlots:
+    """At most `limit` requests in flight, the rest waiting in order (one semaphore per loop)."""
+
+    __slots__ = ("_limit", "_loop", "_semaphore")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._loop: Any = None
+        self._semaphore: Any = None
+
+    def get(self) -> Any:
+        asyncio = _asyncio()
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._loop, self._semaphore = loop, asyncio.Semaphore(self._limit)
+        return self._semaphore
+
+
 class AsyncAPIClient(BaseClient):
     """The asyncio request loop, over an ``httpx.AsyncClient``."""
 
@@ -441,6 +664,7 @@ class AsyncAPIClient(BaseClient):
         super().__init__(**config)
         self._owns_http = http_client is None
         self.__http = http_client
+        self._slots = _AsyncSlots(self.max_concurrency)
 
     @property
     def _http(self) -> httpx.AsyncClient:
@@ -448,9 +672,10 @@ class AsyncAPIClient(BaseClient):
         if self.__http is None:
             import httpx
 
+            size = self.max_concurrency + STREAM_HEADROOM
             self.__http = httpx.AsyncClient(
                 timeout=_default_timeout(),
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
             )
         return self.__http
 
@@ -466,36 +691,96 @@ class AsyncAPIClient(BaseClient):
         unsafe: bool = False,
         deadline: float | None = None,
         stream: bool = False,
+        retry: bool = True,
+        follow_redirects: bool = False,
     ) -> httpx.Response:
-        """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise."""
+        """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
+
+        `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
+        `stream`, the body is read afterwards and only each read is bounded by the read timeout.
+        """
         import httpx  # the first request pays for importing httpx
 
-        attempt = 0
+        asyncio = _asyncio()
+        call_deadline = self._call_deadline(timeout)
+        if deadline is not None:
+            call_deadline = deadline if call_deadline is None else min(deadline, call_deadline)
+        given = not isinstance(timeout, Omit)
+        slots = self._slots.get()
+        attempt = hops = 0
         while True:
-            url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)
+            url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)
             request = self._http.build_request(
                 method, url, json=json, params=params, headers=headers, timeout=limit
             )
             self._log_request(request, attempt)
-            started = time.monotonic()
+            response: httpx.Response | None = None
             try:
-                response = await self._http.send(request, stream=stream)
-            except httpx.TransportError as exc:
-                delay = self._next_delay(attempt, unsafe, deadline, exc=exc)
-                if delay is None:
-                    raise connection_error(exc, request) from exc
-            else:
-                self._log_response(response, started)
-                if response.is_success:
-                    return response
-                delay = self._next_delay(
-                    attempt, unsafe, deadline, status=response.status_code, headers=response.headers
-                )
-                await response.aread()
-                await response.aclose()
-                if delay is None:
-                    raise status_error(response)
-            await _asyncio().sleep(delay)
+                if call_deadline is None:
+                    await slots.acquire()
+                else:
+                    async with asyncio.timeout(call_deadline - time.monotonic()):
+                        await slots.acquire()
+            except TimeoutError:
+                raise APITimeoutError(
+                    "request timed out waiting for a free slot", request=request
+                ) from None
+            try:
+                started = time.monotonic()
+                at = self._attempt_deadline(path, limit, call_deadline, given)
+                try:
+                    if at is None:
+                        response = await self._http.send(request, stream=stream)
+                    else:
+                        async with asyncio.timeout(at - time.monotonic()):
+                            response = await self._http.send(request, stream=stream)
+                except TimeoutError:
+                    raise APITimeoutError("request timed out (deadline)", request=request) from None
+                except httpx.TransportError as exc:
+                    delay = (
+                        self._next_delay(attempt, unsafe, call_deadline, exc=exc) if retry else None
+                    )
+                    if delay is None:
+                        raise connection_error(exc, request) from exc
+                else:
+                    self._log_response(response, started)
+                    if response.is_success:
+                        return response
+                    if follow_redirects and response.is_redirect:
+                        path = self._redirect(response, hops)
+                        hops += 1
+                        await response.aclose()
+                        continue
+                    delay = (
+                        self._next_delay(
+                            attempt,
+                            unsafe,
+                            call_deadline,
+                            status=response.status_code,
+                            headers=response.headers,
+                        )
+                        if retry
+                        else None
+                    )
+                    try:
+                        if at is None:
+                            await response.aread()
+                        else:
+                            async with asyncio.timeout(at - time.monotonic()):
+                                await response.aread()
+                    except TimeoutError:
+                        raise APITimeoutError(
+                            "request timed out (deadline)", request=request
+                        ) from None
+                    except httpx.TransportError as exc:
+                        raise connection_error(exc, request) from exc
+                    finally:
+                        await response.aclose()
+                    if delay is None:
+                        raise status_error(response)
+            finally:
+                slots.release()
+            await asyncio.sleep(delay)
             attempt += 1
 
     async def get_json(self, path: str, **kwargs: Any) -> Any:

@@ -3,12 +3,25 @@
 
 The stream is opened before the first enqueue (events are not replayed, so a job's completion must
 find the stream already open). Completion events resolve the waiters of their generation id; an
-event that arrives before anyone waits (a fast job) is kept in a small recent-results cache.
-When the stream drops, the hub reconnects with backoff and then reconciles the jobs still waiting
-with a few list requests (``GET /ai/queue`` for the active ones, then one request per terminal
-status, or per id when only a few are missing), never one request per job. If the server has no
-event stream, the hub polls the same way, with growing intervals. Cancelled jobs emit no event:
-a periodic reconcile (every ``RECONCILE_EVERY`` seconds) catches those too.
+event that arrives before anyone waits (a fast job) is kept in a recent-results cache.
+
+Enqueueing never waits for the stream beyond its first attempt: if ``/events`` fails (an error
+status, a refused connection), submits go ahead at once and their waiters are served by
+reconciliation until the stream is back.
+
+Reconciliation brings waiters up to date with list requests, never one request per job. It runs
+when a waiter may have missed its event (the job was enqueued while the stream was down, the
+stream dropped or went silent since, or unclaimed results were evicted from the cache), after each
+reconnect, every ``RECONCILE_EVERY`` seconds while jobs wait (cancelled jobs emit no event), and,
+while the stream is down or the server has none, at growing intervals (polling). Requests for
+reconciliation coalesce: one reconcile serves every waiter registered before it started, and
+reconciles are at least ``MIN_RECONCILE_GAP`` seconds apart. One reconcile makes at most
+``2 + len(TERMINAL_STATUSES) + PER_ID_LIMIT`` requests, whatever the number of waiting jobs:
+``GET /ai/queue`` (the active jobs); if more than ``PER_ID_LIMIT`` waiting jobs are not among them,
+``GET /ai/queue?status=S`` for each terminal status; then ``GET /ai/queue/{id}`` for at most
+``PER_ID_LIMIT`` jobs still unaccounted for (a 404 there ends that job's wait with NotFoundError).
+A reconcile that fails (429, 5xx, no connection, after the client's own retries) is tried again
+with backoff, honouring ``Retry-After``; only 401/403 end the waits.
 
 The server sends a ``: keep-alive`` comment every 15 s. A stream on which nothing at all arrives
 for ``idle_timeout`` seconds (``IDLE_TIMEOUT``, 45 s, ``Oxen(events_idle_timeout=...)``) is
@@ -25,15 +38,15 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Iterable
 from json import JSONDecodeError, loads
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
-from ._base_client import backoff_delay
+from ._base_client import backoff_delay, retry_delay
 from ._exceptions import APIStatusError, NotFoundError, OxenError
-from ._models import Generation
+from ._models import Generation, GenerationResult
 from ._types import TERMINAL_STATUSES, normalise_event
 
 if TYPE_CHECKING:
@@ -44,13 +57,17 @@ __all__ = ["AsyncEventHub", "EventHub", "SSEDecoder"]
 logger = logging.getLogger(__package__)
 
 COMPLETED = "media_generation_completed"
-CONNECT_WAIT = 10.0  # how long a submit waits for the stream to open before going on without it
+CONNECT_WAIT = 10.0  # how long the first submit waits for the stream's first attempt
 IDLE_TIMEOUT = 45.0  # keep-alives come every 15 s; silence for this long means a dead stream
 RECONCILE_EVERY = 60.0
+MIN_RECONCILE_GAP = 0.25
 POLL_START, POLL_MAX = 1.0, 15.0
 PER_ID_LIMIT = 5
-RECENT_SIZE = 4096
+RECENT_SIZE = 16384
 UNAVAILABLE = frozenset({404, 405, 406, 501})
+
+Token = tuple[int, int]
+"""What a job remembers of the hub when it is enqueued: (stream epoch, evictions)."""
 
 W = TypeVar("W")
 
@@ -81,8 +98,8 @@ class SSEDecoder:
         return None
 
 
-def completion(event: str, data: str) -> Generation | None:
-    """The finished generation an event reports, or None for any other event."""
+def completion(event: str, data: str) -> GenerationResult | None:
+    """The outcome an event reports, or None for any other event."""
     if event != COMPLETED:
         return None
     try:
@@ -91,22 +108,44 @@ def completion(event: str, data: str) -> Generation | None:
         return None
     if not isinstance(payload, dict) or not isinstance(payload.get("generation_id"), str):
         return None
-    return Generation.model_validate(normalise_event(payload))
+    return GenerationResult.model_validate(normalise_event(payload))
+
+
+def _rows(payload: Any) -> list[dict[str, Any]]:
+    rows = payload.get("generations") if isinstance(payload, dict) else None
+    return [
+        r for r in rows or [] if isinstance(r, dict) and isinstance(r.get("generation_id"), str)
+    ]
+
+
+def _retry_after(exc: BaseException, attempt: int) -> float:
+    headers = exc.response.headers if isinstance(exc, APIStatusError) else None
+    return retry_delay(attempt, headers)
+
+
+def _fatal(exc: BaseException) -> bool:
+    """Errors that end every wait: the key is refused."""
+    return isinstance(exc, APIStatusError) and exc.status_code in (401, 403)
 
 
 class _Hub(Generic[W]):
-    """The bookkeeping both hubs share: waiters by id, recent results, connection epochs."""
+    """The bookkeeping both hubs share: waiters by id, recent results, epochs, reconcile state."""
 
     def __init__(self) -> None:
         self.waiters: dict[str, list[W]] = {}
-        self.recent: OrderedDict[str, Generation] = OrderedDict()
+        self.recent: OrderedDict[str, GenerationResult] = OrderedDict()
         self.epoch = 0  # increments on each successful (re)connect
+        self.evictions = 0  # unclaimed results dropped from `recent`
         self.connected = False
+        self.attempted = False  # the stream's first attempt has ended (up or failed)
         self.polling = False  # the server has no event stream
         self.closed = False
         self.requests = 0  # reconcile/poll requests made (for diagnostics)
+        self.reconciles = 0
         self.idle_drops = 0  # streams given up because nothing arrived for `idle_timeout` seconds
         self.idle_timeout = IDLE_TIMEOUT
+        self.pending = False  # a reconcile has been asked for
+        self.last_reconcile = 0.0
 
     def stream_timeout(self) -> httpx.Timeout:
         """The stream's timeouts: reading waits at most `idle_timeout` for the next byte."""
@@ -119,26 +158,40 @@ class _Hub(Generic[W]):
             logger.info("event stream silent for %.3gs: reconnecting", self.idle_timeout)
         return 1 if was_up else failures + 1
 
-    def current(self, epoch: int | None) -> bool:
-        """Whether the stream has been up, without a gap, since `epoch` was taken."""
-        return epoch is not None and self.connected and epoch == self.epoch
+    def token(self) -> Token | None:
+        """What a job enqueued now must remember (None: the stream is not up)."""
+        return (self.epoch, self.evictions) if self.connected else None
 
-    def _remember(self, row: Generation) -> None:
+    def current(self, token: Token | None) -> bool:
+        """Whether every event of a job enqueued at `token` has reached, or will reach, the hub."""
+        return token is not None and self.connected and token == (self.epoch, self.evictions)
+
+    def _remember(self, row: GenerationResult) -> None:
         self.recent[row.generation_id] = row
         self.recent.move_to_end(row.generation_id)
         while len(self.recent) > RECENT_SIZE:
             self.recent.popitem(last=False)
+            self.evictions += 1
 
-    def _deliver(self, waiter: W, row: Generation | None, error: BaseException | None) -> None:
+    def _deliver(
+        self, waiter: W, row: GenerationResult | None, error: BaseException | None
+    ) -> None:
         raise NotImplementedError
 
-    def resolve(self, row: Generation) -> None:
+    def resolve(self, row: GenerationResult) -> None:
         """A generation ended: wake its waiters (or keep the result for one who comes later)."""
         if row.status not in TERMINAL_STATUSES:
             return
-        self._remember(row)
-        for waiter in self.waiters.pop(row.generation_id, []):
+        waiters = self.waiters.pop(row.generation_id, None)
+        if not waiters:
+            self._remember(row)
+            return
+        for waiter in waiters:
             self._deliver(waiter, row, None)
+
+    def fail(self, generation_id: str, error: BaseException) -> None:
+        for waiter in self.waiters.pop(generation_id, []):
+            self._deliver(waiter, None, error)
 
     def fail_all(self, error: BaseException) -> None:
         waiters, self.waiters = self.waiters, {}
@@ -154,20 +207,19 @@ class _Hub(Generic[W]):
                 self.resolve(row)
 
     def plan_missing(self, rows: Iterable[dict[str, Any]]) -> set[str]:
-        """Resolve what `rows` report; the waiting ids the rows did not mention."""
+        """Resolve what `rows` report for waiting jobs; the waiting ids the rows did not mention."""
         seen = set()
+        waiters = self.waiters
         for raw in rows:
-            row = Generation.model_validate(raw)
-            seen.add(row.generation_id)
-            self.resolve(row)
+            gid = raw["generation_id"]
+            if gid in waiters:
+                seen.add(gid)
+                self.resolve(Generation.model_validate(raw))
         return {gid for gid in self.waiters if gid not in seen}
 
-
-def _rows(payload: Any) -> list[dict[str, Any]]:
-    rows = payload.get("generations") if isinstance(payload, dict) else None
-    return [
-        r for r in rows or [] if isinstance(r, dict) and isinstance(r.get("generation_id"), str)
-    ]
+    def due(self) -> float:
+        """Seconds until the next reconcile may start (0: now)."""
+        return max(0.0, self.last_reconcile + MIN_RECONCILE_GAP - time.monotonic())
 
 
 class _SyncWaiter:
@@ -175,12 +227,12 @@ class _SyncWaiter:
 
     def __init__(self) -> None:
         self.event = threading.Event()
-        self.row: Generation | None = None
+        self.row: GenerationResult | None = None
         self.error: BaseException | None = None
 
 
 class EventHub(_Hub[_SyncWaiter]):
-    """The blocking client's hub: one daemon thread reads the stream and reconciles."""
+    """The blocking client's hub: a daemon thread reads the stream, another reconciles."""
 
     def __init__(
         self, client: SyncAPIClient, *, use_events: bool = True, idle_timeout: float = IDLE_TIMEOUT
@@ -192,34 +244,49 @@ class EventHub(_Hub[_SyncWaiter]):
         self._lock = threading.RLock()
         self._up = threading.Condition(self._lock)
         self._wake = threading.Event()
+        self._ask = threading.Condition(self._lock)
         self._thread: threading.Thread | None = None
+        self._reconciler: threading.Thread | None = None
         self._response: httpx.Response | None = None
 
     def _deliver(
-        self, waiter: _SyncWaiter, row: Generation | None, error: BaseException | None
+        self, waiter: _SyncWaiter, row: GenerationResult | None, error: BaseException | None
     ) -> None:
         waiter.row, waiter.error = row, error
         waiter.event.set()
 
-    def start(self, timeout: float = CONNECT_WAIT) -> int | None:
-        """Open the stream if needed and wait until it is up; its epoch, or None if it is not."""
+    def start(self, timeout: float = CONNECT_WAIT) -> Token | None:
+        """Open the stream if needed; wait (only for its first attempt) until it is up.
+
+        Returns the token a job enqueued now must keep, or None if the stream is not up.
+        """
         with self._lock:
             if self.closed:
                 return None
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="oxen-events", daemon=True)
                 self._thread.start()
-            self._up.wait_for(lambda: self.connected or self.polling or self.closed, timeout)
-            return self.epoch if self.connected else None
+            if self._reconciler is None or not self._reconciler.is_alive():
+                self._reconciler = threading.Thread(
+                    target=self._reconcile_loop, name="oxen-reconcile", daemon=True
+                )
+                self._reconciler.start()
+            self._up.wait_for(
+                lambda: self.connected or self.polling or self.closed or self.attempted, timeout
+            )
+            return self.token()
 
-    def register(self, generation_id: str) -> _SyncWaiter:
+    def register(self, generation_id: str, token: Token | None) -> _SyncWaiter:
+        """A waiter for `generation_id`; asks for a reconcile if its event may have been missed."""
         waiter = _SyncWaiter()
         with self._lock:
-            row = self.recent.get(generation_id)
+            row = self.recent.pop(generation_id, None)
             if row is not None:
                 self._deliver(waiter, row, None)
-            else:
-                self.waiters.setdefault(generation_id, []).append(waiter)
+                return waiter
+            self.waiters.setdefault(generation_id, []).append(waiter)
+            if not self.current(token):
+                self.request_reconcile()
         return waiter
 
     def unregister(self, generation_id: str, waiter: _SyncWaiter) -> None:
@@ -230,20 +297,31 @@ class EventHub(_Hub[_SyncWaiter]):
             if not group:
                 self.waiters.pop(generation_id, None)
 
-    def report(self, row: Generation) -> None:
+    def report(self, row: GenerationResult) -> None:
         """A status learned elsewhere (a ``status()`` call, a cancel) resolves waiters too."""
         with self._lock:
             self.resolve(row)
+
+    def request_reconcile(self) -> None:
+        with self._lock:
+            self.pending = True
+            self._ask.notify_all()
 
     def close(self) -> None:
         with self._lock:
             self.closed = True
             self._up.notify_all()
+            self._ask.notify_all()
             response = self._response
         self._wake.set()
         if response is not None:
             with contextlib.suppress(Exception):  # the reader thread may be closing it too
                 response.close()
+
+    def _mark_attempted(self) -> None:
+        with self._lock:
+            self.attempted = True
+            self._up.notify_all()
 
     def _run(self) -> None:
         if not self.use_events:
@@ -271,10 +349,11 @@ class EventHub(_Hub[_SyncWaiter]):
                 failures = self.failed(exc, failures, self.epoch != epoch)
             with self._lock:
                 self.connected = False
+            self._mark_attempted()
             if self.closed:
                 return
             if self.waiters and failures >= 2:
-                self._safe_reconcile()
+                self.request_reconcile()  # the stream keeps failing: poll meanwhile
             self._wake.wait(backoff_delay(failures, initial=0.2, maximum=10.0))
             self._wake.clear()
 
@@ -283,6 +362,7 @@ class EventHub(_Hub[_SyncWaiter]):
             "GET",
             "/events",
             stream=True,
+            retry=False,
             timeout=self.stream_timeout(),
             extra_headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )
@@ -297,10 +377,10 @@ class EventHub(_Hub[_SyncWaiter]):
                 self._response = response
                 self.epoch += 1
                 self.connected = True
-                first = self.epoch == 1
+                self.attempted = True
                 self._up.notify_all()
-            if not first and self.waiters:
-                self._safe_reconcile()
+                if self.waiters:  # results may have been missed while the stream was down
+                    self.request_reconcile()
             decoder = SSEDecoder()
             last = time.monotonic()
             for line in response.iter_lines():
@@ -309,7 +389,7 @@ class EventHub(_Hub[_SyncWaiter]):
                 if self.closed:
                     return
                 if self.waiters and time.monotonic() - last > RECONCILE_EVERY:
-                    self._safe_reconcile()
+                    self.request_reconcile()
                     last = time.monotonic()
         finally:
             with self._lock:
@@ -320,23 +400,40 @@ class EventHub(_Hub[_SyncWaiter]):
         interval = POLL_START
         while not self.closed:
             if self.waiters:
-                self._safe_reconcile()
+                self.request_reconcile()
                 interval = min(POLL_MAX, interval * 1.5)
             else:
                 interval = POLL_START
             self._wake.wait(interval)
             self._wake.clear()
 
-    def _safe_reconcile(self) -> None:
-        try:
-            self.reconcile()
-        except APIStatusError as exc:
-            if exc.status_code in (401, 403):
+    def _reconcile_loop(self) -> None:
+        attempt = 0
+        while True:
+            with self._lock:
+                self._ask.wait_for(lambda: self.closed or (self.pending and bool(self.waiters)))
+                if self.closed:
+                    return
+            gap = self.due()
+            if gap > 0:
+                time.sleep(gap)
+            with self._lock:
+                self.pending = False
+                self.last_reconcile = time.monotonic()
+            try:
+                self.reconcile()
+                attempt = 0
+            except Exception as exc:  # a garbled answer too: try again later, never die
+                logger.info("reconcile failed: %s", exc)
+                if _fatal(exc):
+                    with self._lock:
+                        self.fail_all(exc)
+                    continue
+                delay = _retry_after(exc, attempt)
+                attempt += 1
                 with self._lock:
-                    self.fail_all(exc)
-            logger.info("reconcile failed: %s", exc)
-        except OxenError as exc:
-            logger.info("reconcile failed: %s", exc)
+                    self.pending = True
+                    self._ask.wait_for(lambda: self.closed, delay)
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         self.requests += 1
@@ -347,6 +444,7 @@ class EventHub(_Hub[_SyncWaiter]):
         with self._lock:
             if not self.waiters:
                 return
+            self.reconciles += 1
         active = _rows(self._get("/ai/queue"))
         with self._lock:
             missing = self.plan_missing(active)
@@ -355,23 +453,22 @@ class EventHub(_Hub[_SyncWaiter]):
                 rows = _rows(self._get("/ai/queue", {"status": status}))
                 with self._lock:
                     missing &= self.plan_missing(rows)
-        for gid in sorted(missing)[: PER_ID_LIMIT * 4]:
+        unknown = sorted(missing)
+        for gid in unknown[:PER_ID_LIMIT]:
             try:
                 row = Generation.model_validate(self._get(f"/ai/queue/{gid}"))
             except NotFoundError as exc:
                 with self._lock:
-                    for waiter in self.waiters.pop(gid, []):
-                        self._deliver(waiter, None, exc)
+                    self.fail(gid, exc)
                 continue
             with self._lock:
                 self.resolve(row)
+        if len(unknown) > PER_ID_LIMIT:
+            self.request_reconcile()
 
-    def __iter__(self) -> Iterator[str]:  # pragma: no cover - debugging aid
-        return iter(list(self.waiters))
 
-
-class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
-    """The asyncio client's hub: one task reads the stream; thousands of waiters are futures."""
+class AsyncEventHub(_Hub["asyncio.Future[GenerationResult]"]):
+    """The asyncio client's hub: a task reads the stream, another reconciles; waiters are futures."""
 
     def __init__(
         self, client: AsyncAPIClient, *, use_events: bool = True, idle_timeout: float = IDLE_TIMEOUT
@@ -381,14 +478,16 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
         self.use_events = use_events
         self.idle_timeout = idle_timeout
         self._task: asyncio.Task[None] | None = None
+        self._reconciler: asyncio.Task[None] | None = None
         self._up: asyncio.Event | None = None
         self._wake: asyncio.Event | None = None
+        self._ask: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _deliver(
         self,
-        waiter: asyncio.Future[Generation],
-        row: Generation | None,
+        waiter: asyncio.Future[GenerationResult],
+        row: GenerationResult | None,
         error: BaseException | None,
     ) -> None:
         if waiter.done():
@@ -398,49 +497,65 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
         elif row is not None:
             waiter.set_result(row)
 
-    async def start(self, timeout: float = CONNECT_WAIT) -> int | None:
+    async def start(self, timeout: float = CONNECT_WAIT) -> Token | None:
+        """Open the stream if needed; wait (only for its first attempt) until it is up."""
         if self.closed:
             return None
         loop = asyncio.get_running_loop()
         if self._loop is not loop or self._task is None or self._task.done():
             if self._loop is not loop:
-                self.connected, self.polling = False, False
+                self.connected, self.polling, self.attempted = False, False, False
+                self._up, self._wake, self._ask = asyncio.Event(), asyncio.Event(), asyncio.Event()
             self._loop = loop
-            self._up, self._wake = asyncio.Event(), asyncio.Event()
             self._task = loop.create_task(self._run(), name="oxen-events")
+        reconciler = self._reconciler
+        if reconciler is None or reconciler.done() or reconciler.get_loop() is not loop:
+            self._reconciler = loop.create_task(self._reconcile_loop(), name="oxen-reconcile")
         up = self._up
         assert up is not None
-        if not (self.connected or self.polling):
+        if not (self.connected or self.polling or self.attempted):
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(up.wait(), timeout)
-        return self.epoch if self.connected else None
+        return self.token()
 
-    def register(self, generation_id: str) -> asyncio.Future[Generation]:
-        waiter: asyncio.Future[Generation] = asyncio.get_running_loop().create_future()
-        row = self.recent.get(generation_id)
+    def register(self, generation_id: str, token: Token | None) -> asyncio.Future[GenerationResult]:
+        """A waiter for `generation_id`; asks for a reconcile if its event may have been missed."""
+        waiter: asyncio.Future[GenerationResult] = asyncio.get_running_loop().create_future()
+        row = self.recent.pop(generation_id, None)
         if row is not None:
             waiter.set_result(row)
-        else:
-            self.waiters.setdefault(generation_id, []).append(waiter)
+            return waiter
+        self.waiters.setdefault(generation_id, []).append(waiter)
+        if not self.current(token):
+            self.request_reconcile()
         return waiter
 
-    def unregister(self, generation_id: str, waiter: asyncio.Future[Generation]) -> None:
+    def unregister(self, generation_id: str, waiter: asyncio.Future[GenerationResult]) -> None:
         group = self.waiters.get(generation_id, [])
         if waiter in group:
             group.remove(waiter)
         if not group:
             self.waiters.pop(generation_id, None)
 
-    def report(self, row: Generation) -> None:
+    def report(self, row: GenerationResult) -> None:
         self.resolve(row)
+
+    def request_reconcile(self) -> None:
+        self.pending = True
+        if self._ask is not None:
+            self._ask.set()
 
     async def close(self) -> None:
         self.closed = True
-        task = self._task
-        if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        for task in (self._task, self._reconciler):
+            if (
+                task is not None
+                and not task.done()
+                and task.get_loop() is asyncio.get_running_loop()
+            ):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
 
     def _set_up(self) -> None:
         if self._up is not None:
@@ -476,10 +591,12 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
             except (httpx.HTTPError, OSError, RuntimeError) as exc:
                 failures = self.failed(exc, failures, self.epoch != epoch)
             self.connected = False
+            self.attempted = True
+            self._set_up()  # wakes submits waiting for the first attempt
             if self._up is not None:
                 self._up.clear()
             if self.waiters and failures >= 2:
-                await self._safe_reconcile()
+                self.request_reconcile()  # the stream keeps failing: poll meanwhile
             await self._sleep(backoff_delay(failures, initial=0.2, maximum=10.0))
 
     async def _stream(self) -> None:
@@ -487,6 +604,7 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
             "GET",
             "/events",
             stream=True,
+            retry=False,
             timeout=self.stream_timeout(),
             extra_headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )
@@ -499,15 +617,16 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
                 )
             self.epoch += 1
             self.connected = True
+            self.attempted = True
             self._set_up()
-            if self.epoch > 1 and self.waiters:
-                await self._safe_reconcile()
+            if self.waiters:  # results may have been missed while the stream was down
+                self.request_reconcile()
             decoder = SSEDecoder()
             last = time.monotonic()
             async for line in response.aiter_lines():
                 self.handle_line(decoder, line)
                 if self.waiters and time.monotonic() - last > RECONCILE_EVERY:
-                    await self._safe_reconcile()
+                    self.request_reconcile()
                     last = time.monotonic()
         finally:
             await response.aclose()
@@ -516,41 +635,60 @@ class AsyncEventHub(_Hub["asyncio.Future[Generation]"]):
         interval = POLL_START
         while not self.closed:
             if self.waiters:
-                await self._safe_reconcile()
+                self.request_reconcile()
                 interval = min(POLL_MAX, interval * 1.5)
             else:
                 interval = POLL_START
             await self._sleep(interval)
 
-    async def _safe_reconcile(self) -> None:
-        try:
-            await self.reconcile()
-        except APIStatusError as exc:
-            if exc.status_code in (401, 403):
-                self.fail_all(exc)
-            logger.info("reconcile failed: %s", exc)
-        except OxenError as exc:
-            logger.info("reconcile failed: %s", exc)
+    async def _reconcile_loop(self) -> None:
+        attempt = 0
+        while not self.closed:
+            ask = self._ask
+            assert ask is not None
+            if not (self.pending and self.waiters):
+                ask.clear()
+                await ask.wait()
+                continue
+            gap = self.due()
+            if gap > 0:
+                await asyncio.sleep(gap)
+            self.pending = False
+            self.last_reconcile = time.monotonic()
+            try:
+                await self.reconcile()
+                attempt = 0
+            except Exception as exc:  # a garbled answer too: try again later, never die
+                logger.info("reconcile failed: %s", exc)
+                if _fatal(exc):
+                    self.fail_all(exc)
+                    continue
+                self.pending = True
+                await asyncio.sleep(_retry_after(exc, attempt))
+                attempt += 1
 
     async def _get(self, path: str, params: dict[str, str] | None = None) -> Any:
         self.requests += 1
         return await self._client.get_json(path, params=params)
 
     async def reconcile(self) -> None:
+        """Bring every waiter up to date with a few list requests."""
         if not self.waiters:
             return
+        self.reconciles += 1
         missing = self.plan_missing(_rows(await self._get("/ai/queue")))
         if len(missing) > PER_ID_LIMIT:
             for status in TERMINAL_STATUSES:
                 missing &= self.plan_missing(
                     _rows(await self._get("/ai/queue", {"status": status}))
                 )
-        fetch: Callable[[str], Awaitable[Any]] = self._get
-        for gid in sorted(missing)[: PER_ID_LIMIT * 4]:
+        unknown = sorted(missing)
+        for gid in unknown[:PER_ID_LIMIT]:
             try:
-                row = Generation.model_validate(await fetch(f"/ai/queue/{gid}"))
+                row = Generation.model_validate(await self._get(f"/ai/queue/{gid}"))
             except NotFoundError as exc:
-                for waiter in self.waiters.pop(gid, []):
-                    self._deliver(waiter, None, exc)
+                self.fail(gid, exc)
                 continue
             self.resolve(row)
+        if len(unknown) > PER_ID_LIMIT:
+            self.request_reconcile()

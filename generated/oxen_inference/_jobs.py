@@ -3,7 +3,10 @@
 
 A handle is just a generation id and its client: ``client.job(id)`` rebuilds one at any time,
 so a job outlives the process that enqueued it (and a timed-out ``wait`` loses nothing).
-Waiting goes through the client's shared event hub (see ``_events``), not one poll loop per job.
+Waiting goes through the client's shared event hub (see ``_events``), not one poll loop per job:
+``wait()`` sends no request of its own. Transient trouble (429, 5xx, a dropped connection, a
+failing event stream) only delays it; it raises for a failed or cancelled job, an id the server
+does not know (404), a refused key (401/403), or its own deadline.
 """
 
 from __future__ import annotations
@@ -16,18 +19,24 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ._base_client import deadline_scope
 from ._exceptions import GenerationFailedError, OxenError, WaitTimeoutError
-from ._models import Cancellation, Generation
+from ._models import Cancellation, Generation, GenerationResult
 from ._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:  # httpx is imported by the first request, not by making a handle
     import httpx
 
     from ._api import AsyncOxenBase, SyncOxenBase
+    from ._events import Token
 
-__all__ = ["DEFAULT_WAIT", "AsyncJob", "Job", "Progress"]
+__all__ = ["DEFAULT_WAIT", "AsyncJob", "Job", "Progress", "safe_file_name"]
 
 DEFAULT_WAIT = 1800.0
+DOWNLOAD_IDLE_TIMEOUT = 60.0  # the longest wait for the next chunk of a download
+START_WAIT = 5.0  # how long wait() gives a fresh client's event stream to come up
+MAX_NAME_BYTES = 200
+FALLBACK_NAME = "result"
 Progress = Callable[[int, "int | None"], object]
 """``progress(bytes_written, total_bytes_or_None)``, called after every chunk."""
 
@@ -40,16 +49,42 @@ def _remaining(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
+def safe_file_name(url: str) -> str:
+    """A file name for `url`'s result that stays inside the target directory.
+
+    The last path segment, percent-decoded; separators and control characters become ``_``;
+    leading dots are dropped (so ``..``, ``%2e%2e`` and hidden names cannot be produced); a name
+    longer than ``MAX_NAME_BYTES`` keeps its extension and loses the end of its stem; an empty
+    result becomes ``result``.
+    """
+    import httpx
+
+    name = httpx.URL(url).path.rsplit("/", 1)[-1]
+    name = "".join("_" if ch in "\\/:" or ord(ch) < 32 or ord(ch) == 127 else ch for ch in name)
+    name = name.strip().lstrip(".").strip()
+    if not name:
+        return FALLBACK_NAME
+    if len(name.encode()) > MAX_NAME_BYTES:
+        stem, dot, ext = name.rpartition(".")
+        suffix = f".{ext}" if dot and stem and 0 < len(ext.encode()) <= 16 else ""
+        room = MAX_NAME_BYTES - len(suffix.encode())
+        stem = (stem if suffix else name).encode()[:room].decode(errors="ignore").rstrip()
+        name = (stem or FALLBACK_NAME) + suffix
+    return name
+
+
 def _target(path: str | os.PathLike[str], url: str) -> Path:
     """Where to save: `path`, or the URL's file name inside it when `path` is a directory or ends
-    with a separator (``"out/"``: created if missing)."""
+    with a separator (``"out/"``: created if missing). Never outside that directory."""
     target = Path(path)
     raw = os.fspath(path)
     if target.is_dir() or raw.endswith(("/", os.sep)):
-        import httpx
-
-        name = httpx.URL(url).path.rsplit("/", 1)[-1] or "result"
-        target = target / name
+        folder = target
+        target = folder / safe_file_name(url)
+        if target.resolve().parent != folder.resolve():
+            raise OxenError(
+                f"refusing to save {url!r}: its file name leads outside {os.fspath(folder)!r}"
+            )
     return target
 
 
@@ -58,7 +93,7 @@ def _total(response: httpx.Response) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
-def _checked(row: Generation, raise_on_failure: bool) -> Generation:
+def _checked(row: GenerationResult, raise_on_failure: bool) -> GenerationResult:
     if raise_on_failure and row.status != "succeeded":
         raise GenerationFailedError(row)
     return row
@@ -66,12 +101,21 @@ def _checked(row: Generation, raise_on_failure: bool) -> Generation:
 
 class _JobBase:
     def __init__(
-        self, generation_id: str, *, epoch: int | None = None, model_id: str | None = None
+        self,
+        generation_id: str,
+        *,
+        epoch: Token | None = None,
+        model_id: str | None = None,
+        status: str | None = None,
     ) -> None:
         self.id = generation_id
         self.model_id = model_id
-        self._epoch = epoch  # the event stream's epoch when the job was enqueued
-        self.last: Generation | None = None  # the latest state seen
+        self._epoch = epoch  # what the event hub was when the job was enqueued
+        self.last: GenerationResult | None = None  # the latest state seen
+        if status is not None:  # what the enqueue answered
+            self.last = GenerationResult(
+                generation_id=generation_id, status=status, model_name=model_id
+            )
 
     @property
     def generation_id(self) -> str:
@@ -87,11 +131,19 @@ class _JobBase:
     def __hash__(self) -> int:
         return hash(self.id)
 
-    def _seen(self, row: Generation) -> Generation:
+    def _seen(self, row: GenerationResult) -> GenerationResult:
         self.last = row
         return row
 
-    def _result_url(self, row: Generation) -> str:
+    def _cancelled(self) -> GenerationResult:
+        row = GenerationResult(generation_id=self.id, status="cancelled", model_name=self.model_id)
+        self.last = row
+        return row
+
+    def _timed_out(self, timeout: float | None) -> WaitTimeoutError:
+        return WaitTimeoutError(self.id, timeout or 0.0, self.last.status if self.last else None)
+
+    def _result_url(self, row: GenerationResult) -> str:
         if not row.result_url:
             raise OxenError(f"generation {self.id} has no result URL (status {row.status})")
         return row.result_url
@@ -105,10 +157,11 @@ class Job(_JobBase):
         client: SyncOxenBase,
         generation_id: str,
         *,
-        epoch: int | None = None,
+        epoch: Token | None = None,
         model_id: str | None = None,
+        status: str | None = None,
     ) -> None:
-        super().__init__(generation_id, epoch=epoch, model_id=model_id)
+        super().__init__(generation_id, epoch=epoch, model_id=model_id, status=status)
         self._client = client
 
     def status(
@@ -122,31 +175,30 @@ class Job(_JobBase):
         )
         if row.done:
             self._client._hub.report(row)
-        return self._seen(row)
+        self.last = row
+        return row
 
     def wait(
         self, timeout: float | None = DEFAULT_WAIT, *, raise_on_failure: bool = True
-    ) -> Generation:
+    ) -> GenerationResult:
         """Block until the job ends, at most `timeout` seconds of wall-clock time (None: no limit).
 
-        Returns the final row. Raises GenerationFailedError if it failed or was cancelled (unless
-        ``raise_on_failure=False``), WaitTimeoutError (with the id; the job goes on) on time-out.
+        Returns how it ended: a :class:`GenerationResult` (id, status, result URL or error
+        message, model, media type; ``job.status()`` has the full row). Transient errors (429,
+        5xx, connection trouble) only delay it. Raises GenerationFailedError if the job failed or
+        was cancelled (unless ``raise_on_failure=False``), NotFoundError for an unknown id,
+        AuthenticationError/PermissionDeniedError for a refused key, WaitTimeoutError (with the
+        id; the job goes on) on time-out.
         """
         if self.last is not None and self.last.done:
             return _checked(self.last, raise_on_failure)
         deadline = _deadline(timeout)
         hub = self._client._hub
-        hub.start(timeout=min(5.0, timeout) if timeout is not None else 5.0)
-        waiter = hub.register(self.id)
+        hub.start(timeout=min(START_WAIT, timeout) if timeout is not None else START_WAIT)
+        waiter = hub.register(self.id, self._epoch)
         try:
-            if not hub.current(self._epoch) and not waiter.event.is_set():
-                self.status(
-                    timeout=30.0 if deadline is None else max(0.001, deadline - time.monotonic())
-                )
             if not waiter.event.wait(_remaining(deadline)):
-                raise WaitTimeoutError(
-                    self.id, timeout or 0.0, self.last.status if self.last else None
-                )
+                raise self._timed_out(timeout)
         finally:
             hub.unregister(self.id, waiter)
         if waiter.error is not None:
@@ -162,8 +214,7 @@ class Job(_JobBase):
             "DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
         )
         result = Cancellation.model_validate(response.json())
-        row = Generation(generation_id=self.id, status="cancelled", model_name=self.model_id)
-        self._client._hub.report(self._seen(row))
+        self._client._hub.report(self._cancelled())
         return result
 
     def download(
@@ -173,18 +224,25 @@ class Job(_JobBase):
         progress: Progress | None = None,
         wait_timeout: float | None = DEFAULT_WAIT,
         timeout: Timeout | Omit = OMIT,
+        idle_timeout: float = DOWNLOAD_IDLE_TIMEOUT,
     ) -> Path:
         """Stream the result to `path`: a file, or a directory that keeps the URL's file name.
 
-        A `path` ending in ``/`` is a directory (created if missing). Waits for the job first if
-        needed. The file appears complete or not at all. The API key is sent only if the result
-        lives on the API's own origin.
+        A `path` ending in ``/`` is a directory (created if missing); the name taken from the URL
+        is made safe (never ``..``, never outside the directory). Waits for the job first if
+        needed. The file appears complete or not at all. Redirects are followed; the API key is
+        sent only to the API's own origin. `timeout` bounds the whole download (default: none);
+        `idle_timeout` bounds the wait for each chunk.
         """
         row = (
             self.last if self.last is not None and self.last.succeeded else self.wait(wait_timeout)
         )
         return self._client.download_url(
-            self._result_url(row), path, progress=progress, timeout=timeout
+            self._result_url(row),
+            path,
+            progress=progress,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
         )
 
 
@@ -196,10 +254,11 @@ class AsyncJob(_JobBase):
         client: AsyncOxenBase,
         generation_id: str,
         *,
-        epoch: int | None = None,
+        epoch: Token | None = None,
         model_id: str | None = None,
+        status: str | None = None,
     ) -> None:
-        super().__init__(generation_id, epoch=epoch, model_id=model_id)
+        super().__init__(generation_id, epoch=epoch, model_id=model_id, status=status)
         self._client = client
 
     async def status(
@@ -213,15 +272,20 @@ class AsyncJob(_JobBase):
         )
         if row.done:
             self._client._hub.report(row)
-        return self._seen(row)
+        self.last = row
+        return row
 
     async def wait(
         self, timeout: float | None = DEFAULT_WAIT, *, raise_on_failure: bool = True
-    ) -> Generation:
+    ) -> GenerationResult:
         """Wait until the job ends, at most `timeout` seconds of wall-clock time (None: no limit).
 
-        Returns the final row. Raises GenerationFailedError if it failed or was cancelled (unless
-        ``raise_on_failure=False``), WaitTimeoutError (with the id; the job goes on) on time-out.
+        Returns how it ended: a :class:`GenerationResult` (id, status, result URL or error
+        message, model, media type; ``await job.status()`` has the full row). Transient errors
+        (429, 5xx, connection trouble) only delay it. Raises GenerationFailedError if the job
+        failed or was cancelled (unless ``raise_on_failure=False``), NotFoundError for an unknown
+        id, AuthenticationError/PermissionDeniedError for a refused key, WaitTimeoutError (with
+        the id; the job goes on) on time-out.
         """
         import asyncio
 
@@ -229,19 +293,13 @@ class AsyncJob(_JobBase):
             return _checked(self.last, raise_on_failure)
         deadline = _deadline(timeout)
         hub = self._client._hub
-        await hub.start(timeout=min(5.0, timeout) if timeout is not None else 5.0)
-        waiter = hub.register(self.id)
+        await hub.start(timeout=min(START_WAIT, timeout) if timeout is not None else START_WAIT)
+        waiter = hub.register(self.id, self._epoch)
         try:
-            if not hub.current(self._epoch) and not waiter.done():
-                await self.status(
-                    timeout=30.0 if deadline is None else max(0.001, deadline - time.monotonic())
-                )
             try:
                 row = await asyncio.wait_for(asyncio.shield(waiter), _remaining(deadline))
             except TimeoutError:
-                raise WaitTimeoutError(
-                    self.id, timeout or 0.0, self.last.status if self.last else None
-                ) from None
+                raise self._timed_out(timeout) from None
         finally:
             hub.unregister(self.id, waiter)
         return _checked(self._seen(row), raise_on_failure)
@@ -254,8 +312,7 @@ class AsyncJob(_JobBase):
             "DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
         )
         result = Cancellation.model_validate(response.json())
-        row = Generation(generation_id=self.id, status="cancelled", model_name=self.model_id)
-        self._client._hub.report(self._seen(row))
+        self._client._hub.report(self._cancelled())
         return result
 
     async def download(
@@ -265,12 +322,15 @@ class AsyncJob(_JobBase):
         progress: Progress | None = None,
         wait_timeout: float | None = DEFAULT_WAIT,
         timeout: Timeout | Omit = OMIT,
+        idle_timeout: float = DOWNLOAD_IDLE_TIMEOUT,
     ) -> Path:
         """Stream the result to `path`: a file, or a directory that keeps the URL's file name.
 
-        A `path` ending in ``/`` is a directory (created if missing). Waits for the job first if
-        needed. The file appears complete or not at all. The API key is sent only if the result
-        lives on the API's own origin.
+        A `path` ending in ``/`` is a directory (created if missing); the name taken from the URL
+        is made safe (never ``..``, never outside the directory). Waits for the job first if
+        needed. The file appears complete or not at all. Redirects are followed; the API key is
+        sent only to the API's own origin. `timeout` bounds the whole download (default: none);
+        `idle_timeout` bounds the wait for each chunk.
         """
         row = (
             self.last
@@ -278,7 +338,11 @@ class AsyncJob(_JobBase):
             else await self.wait(wait_timeout)
         )
         return await self._client.download_url(
-            self._result_url(row), path, progress=progress, timeout=timeout
+            self._result_url(row),
+            path,
+            progress=progress,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
         )
 
 
@@ -303,18 +367,47 @@ class _Partial:
             os.unlink(self.name)
 
 
+def _body_error(exc: Exception, response: httpx.Response) -> OxenError:
+    import httpx
+
+    from ._base_client import connection_error
+
+    if isinstance(exc, TimeoutError):
+        from ._exceptions import APITimeoutError
+
+        return APITimeoutError("download timed out (deadline)", request=response.request)
+    assert isinstance(exc, httpx.TransportError)
+    return connection_error(exc, response.request)
+
+
 def download_sync(
-    response: httpx.Response, url: str, path: str | os.PathLike[str], progress: Progress | None
+    response: httpx.Response,
+    url: str,
+    path: str | os.PathLike[str],
+    progress: Progress | None,
+    deadline: float | None = None,
 ) -> Path:
-    partial = _Partial(_target(path, url))
+    """Write the body to `path` (atomically); each read waits at most the idle timeout, the whole
+    download ends by `deadline`."""
+    import httpx
+
+    try:
+        partial = _Partial(_target(path, url))
+    except BaseException:
+        response.close()
+        raise
     total, done = _total(response), 0
     try:
-        for chunk in response.iter_bytes(65536):
-            partial.file.write(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
+        with deadline_scope(deadline):
+            for chunk in response.iter_bytes(65536):
+                partial.file.write(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
         return partial.commit()
+    except httpx.TransportError as exc:
+        partial.abort()
+        raise _body_error(exc, response) from exc
     except BaseException:
         partial.abort()
         raise
@@ -323,17 +416,35 @@ def download_sync(
 
 
 async def download_async(
-    response: httpx.Response, url: str, path: str | os.PathLike[str], progress: Progress | None
+    response: httpx.Response,
+    url: str,
+    path: str | os.PathLike[str],
+    progress: Progress | None,
+    deadline: float | None = None,
 ) -> Path:
-    partial = _Partial(_target(path, url))
+    """Write the body to `path` (atomically); each read waits at most the idle timeout, the whole
+    download ends by `deadline`."""
+    import asyncio
+
+    import httpx
+
+    try:
+        partial = _Partial(_target(path, url))
+    except BaseException:
+        await response.aclose()
+        raise
     total, done = _total(response), 0
     try:
-        async for chunk in response.aiter_bytes(65536):
-            partial.file.write(chunk)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total)
+        async with asyncio.timeout(None if deadline is None else deadline - time.monotonic()):
+            async for chunk in response.aiter_bytes(65536):
+                partial.file.write(chunk)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, total)
         return partial.commit()
+    except (httpx.TransportError, TimeoutError) as exc:
+        partial.abort()
+        raise _body_error(exc, response) from exc
     except BaseException:
         partial.abort()
         raise

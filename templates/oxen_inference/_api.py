@@ -13,7 +13,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 from . import _registry
-from ._base_client import DEFAULT_MAX_RETRIES, AsyncAPIClient, SyncAPIClient
+from ._base_client import (
+    CONNECT_TIMEOUT,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_RETRIES,
+    AsyncAPIClient,
+    SyncAPIClient,
+    overall_limit,
+)
 from ._exceptions import ValidationError
 from ._media import DATA_URI_LIMIT, check_settings
 from ._params import body_for, route_for
@@ -36,6 +43,7 @@ EVENTS_IDLE_TIMEOUT = (
     45.0  # the event stream is dead after this long without a byte (keep-alives every 15 s)
 )
 CHAT_ROUTE = "/ai/chat/completions"
+DOWNLOAD_IDLE_TIMEOUT = 60.0  # the longest wait for the next chunk of a download
 
 
 def _positive(name: str, value: float) -> float:
@@ -69,18 +77,37 @@ def _check_queueable(model_id: str) -> None:
         raise ValidationError(model_id, [("", f"the queue runs image and video models only{hint}")])
 
 
-def _job_ids(payload: Any) -> list[str]:
+def _enqueued(payload: Any) -> list[tuple[str, str]]:
+    """``(generation_id, status)`` of each job the enqueue answered (status as the server said)."""
     rows = payload.get("generations") if isinstance(payload, dict) else None
-    ids = [
-        r["generation_id"]
+    jobs = [
+        (r["generation_id"], r["status"] if isinstance(r.get("status"), str) else "queued")
         for r in rows or []
         if isinstance(r, dict) and isinstance(r.get("generation_id"), str)
     ]
-    if not ids:
+    if not jobs:
         raise ValidationError(
             "", [("", f"unexpected answer from POST /ai/queue: {payload!r:.200}")]
         )
-    return ids
+    return jobs
+
+
+def _download_limits(
+    timeout: Timeout | Omit, idle_timeout: float
+) -> tuple[httpx.Timeout, float | None]:
+    """Per-phase limits of a download (each read waits at most `idle_timeout`) and its deadline."""
+    import time
+
+    import httpx
+
+    idle = _positive("idle_timeout", idle_timeout)
+    overall = None
+    if not isinstance(timeout, Omit) and timeout is not None:
+        overall = overall_limit(
+            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        )
+    deadline = None if overall is None else time.monotonic() + overall
+    return httpx.Timeout(idle, connect=min(CONNECT_TIMEOUT, idle)), deadline
 
 
 class SyncOxenBase(SyncAPIClient):
@@ -98,6 +125,7 @@ class SyncOxenBase(SyncAPIClient):
         events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
         uploads: Uploads = None,
         max_data_uri_bytes: int = DATA_URI_LIMIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         check_settings(uploads, max_data_uri_bytes)
         self._uploads = uploads
@@ -108,6 +136,7 @@ class SyncOxenBase(SyncAPIClient):
             http_client=http_client,
             max_retries=max_retries,
             timeout=timeout,
+            max_concurrency=max_concurrency,
         )
         self._use_events = events
         self._events_idle_timeout = _positive("events_idle_timeout", events_idle_timeout)
@@ -333,9 +362,9 @@ class SyncOxenBase(SyncAPIClient):
             target_namespace=target_namespace,
         )
         body = self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
-        epoch = (
-            self._hub.start()
-        )  # the stream is open before the job exists: no event can be missed
+        # The stream is open before the job exists, so no event can be missed; if it cannot be
+        # opened, the enqueue goes ahead and the job's waiters are served by reconciliation.
+        epoch = self._hub.start()
         response = self.request(
             "POST",
             "/ai/queue",
@@ -346,7 +375,10 @@ class SyncOxenBase(SyncAPIClient):
         )
         from ._jobs import Job
 
-        jobs = [Job(self, gid, epoch=epoch, model_id=model_id) for gid in _job_ids(response.json())]
+        jobs = [
+            Job(self, gid, epoch=epoch, model_id=model_id, status=status)
+            for gid, status in _enqueued(response.json())
+        ]
         return jobs[0] if isinstance(num_generations, Omit) else jobs
 
     def job(self, generation_id: str) -> Job:
@@ -362,14 +394,23 @@ class SyncOxenBase(SyncAPIClient):
         *,
         progress: Progress | None = None,
         timeout: Timeout | Omit = OMIT,
+        idle_timeout: float = DOWNLOAD_IDLE_TIMEOUT,
     ) -> Path:
-        """Stream `url` to `path`; the API key goes only to the API's own origin."""
+        """Stream `url` to `path`, following redirects; the API key goes only to the API's own
+        origin. `timeout` bounds the whole download (default: none), `idle_timeout` each read."""
         from ._jobs import download_sync
 
+        limits, deadline = _download_limits(timeout, idle_timeout)
         response = self.request(
-            "GET", url, stream=True, timeout=timeout, extra_headers={"Accept": "*/*"}
+            "GET",
+            url,
+            stream=True,
+            timeout=limits,
+            deadline=deadline,
+            follow_redirects=True,
+            extra_headers={"Accept": "*/*"},
         )
-        return download_sync(response, url, path, progress)
+        return download_sync(response, url, path, progress, deadline)
 
     def close(self) -> None:
         """Stop the event stream and close the connections."""
@@ -404,6 +445,7 @@ class AsyncOxenBase(AsyncAPIClient):
         events_idle_timeout: float = EVENTS_IDLE_TIMEOUT,
         uploads: Uploads = None,
         max_data_uri_bytes: int = DATA_URI_LIMIT,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         check_settings(uploads, max_data_uri_bytes)
         self._uploads = uploads
@@ -414,6 +456,7 @@ class AsyncOxenBase(AsyncAPIClient):
             http_client=http_client,
             max_retries=max_retries,
             timeout=timeout,
+            max_concurrency=max_concurrency,
         )
         self._use_events = events
         self._events_idle_timeout = _positive("events_idle_timeout", events_idle_timeout)
@@ -641,9 +684,9 @@ class AsyncOxenBase(AsyncAPIClient):
             target_namespace=target_namespace,
         )
         body = await self.files.resolve(body)  # local files (paths, bytes, file objects) -> URLs
-        epoch = (
-            await self._hub.start()
-        )  # the stream is open before the job exists: no event can be missed
+        # The stream is open before the job exists, so no event can be missed; if it cannot be
+        # opened, the enqueue goes ahead and the job's waiters are served by reconciliation.
+        epoch = await self._hub.start()
         response = await self.request(
             "POST",
             "/ai/queue",
@@ -655,7 +698,8 @@ class AsyncOxenBase(AsyncAPIClient):
         from ._jobs import AsyncJob
 
         jobs = [
-            AsyncJob(self, gid, epoch=epoch, model_id=model_id) for gid in _job_ids(response.json())
+            AsyncJob(self, gid, epoch=epoch, model_id=model_id, status=status)
+            for gid, status in _enqueued(response.json())
         ]
         return jobs[0] if isinstance(num_generations, Omit) else jobs
 
@@ -672,14 +716,23 @@ class AsyncOxenBase(AsyncAPIClient):
         *,
         progress: Progress | None = None,
         timeout: Timeout | Omit = OMIT,
+        idle_timeout: float = DOWNLOAD_IDLE_TIMEOUT,
     ) -> Path:
-        """Stream `url` to `path`; the API key goes only to the API's own origin."""
+        """Stream `url` to `path`, following redirects; the API key goes only to the API's own
+        origin. `timeout` bounds the whole download (default: none), `idle_timeout` each read."""
         from ._jobs import download_async
 
+        limits, deadline = _download_limits(timeout, idle_timeout)
         response = await self.request(
-            "GET", url, stream=True, timeout=timeout, extra_headers={"Accept": "*/*"}
+            "GET",
+            url,
+            stream=True,
+            timeout=limits,
+            deadline=deadline,
+            follow_redirects=True,
+            extra_headers={"Accept": "*/*"},
         )
-        return await download_async(response, url, path, progress)
+        return await download_async(response, url, path, progress, deadline)
 
     async def close(self) -> None:
         """Stop the event stream and close the connections."""

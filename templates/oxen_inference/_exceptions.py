@@ -2,7 +2,10 @@
 
     OxenError
     ├── ValidationError            bad parameters, caught before any request (also a ValueError)
-    ├── MissingAPIKeyError         a request was about to be sent and no API key is configured
+    ├── MissingAPIKeyError         no API key is configured (or it is empty)
+    ├── InvalidAPIKeyError         the key cannot be sent: blank, a line break, control characters
+    ├── UnknownModelError          no model with this id in the snapshot (also a LookupError)
+    ├── NoRequestSchemaError       the model publishes no request schema (also a LookupError)
     ├── APIError                   something went wrong talking to the API
     │   ├── APIStatusError         the API answered 4xx/5xx (status, request id, server message, body)
     │   │   ├── BadRequestError            400
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # httpx only in annotations: the first request imports it
     import httpx
 
-    from ._models import Generation
+    from ._models import GenerationResult
 
 __all__ = [
     "APIConnectionError",
@@ -43,6 +46,7 @@ __all__ = [
     "BadRequestError",
     "GenerationFailedError",
     "InternalServerError",
+    "InvalidAPIKeyError",
     "MissingAPIKeyError",
     "NotFoundError",
     "OxenError",
@@ -81,7 +85,13 @@ class ValidationError(OxenError, ValueError):
 
 
 class MissingAPIKeyError(OxenError):
-    """No API key: pass ``Oxen(api_key=...)`` or set ``OXEN_API_KEY``. Raised before sending."""
+    """No API key: pass ``Oxen(api_key=...)`` or set ``OXEN_API_KEY``. Raised before sending
+    (an explicitly empty key is refused when the client is made)."""
+
+
+class InvalidAPIKeyError(OxenError, ValueError):
+    """The API key cannot be sent in a header (blank, whitespace, a line break, control or
+    non-ASCII characters); raised when the client is made. The message never contains the key."""
 
 
 class APIError(OxenError):
@@ -185,7 +195,7 @@ class GenerationFailedError(OxenError):
     `generation_id`, `status`, the server's `error_message`, and the final `generation` row.
     """
 
-    def __init__(self, generation: Generation) -> None:
+    def __init__(self, generation: GenerationResult) -> None:
         self.generation = generation
         self.generation_id = generation.generation_id
         self.status = generation.status

@@ -17,6 +17,7 @@ __all__ = [
     "GenerateResponse",
     "GeneratedMedia",
     "Generation",
+    "GenerationResult",
     "HistoryItem",
     "HistoryPage",
     "Model",
@@ -33,21 +34,23 @@ class _Answer(BaseModel):
     )
 
 
-class Generation(_Answer):
-    """A queued generation (a row of ``/ai/queue``), also built from a completion event."""
+class GenerationResult(_Answer):
+    """How a queued generation ended, as ``wait()`` learns it: what the completion event carries.
+
+    ``generation_id``, ``status``, ``result_url`` or ``error_message``, ``model_name`` and
+    ``media_type``, nothing more (the event has no timestamps nor request parameters). When the
+    outcome was learned from a queue row instead, the object is the full :class:`Generation`
+    (a subclass); ``job.status()`` always fetches the full row.
+    """
 
     generation_id: str
     status: str = "queued"
     """``queued``, ``processing`` (active); ``succeeded``, ``failed``, ``cancelled`` (ended)."""
     model_name: str | None = None
     media_type: str | None = None
-    prompt: str | None = None
     result_url: str | None = None
     """Temporary URL of the result, once ``succeeded``; see ``Job.download``."""
     error_message: str | None = None
-    enqueued_at: float | None = None
-    started_at: float | None = None
-    completed_at: float | None = None
 
     @property
     def done(self) -> bool:
@@ -57,6 +60,16 @@ class Generation(_Answer):
     @property
     def succeeded(self) -> bool:
         return self.status == "succeeded"
+
+
+class Generation(GenerationResult):
+    """A queued generation: a row of ``/ai/queue`` (``job.status()``), with its timestamps and,
+    as extra keys, the parameters the request carried."""
+
+    prompt: str | None = None
+    enqueued_at: float | None = None
+    started_at: float | None = None
+    completed_at: float | None = None
 
 
 class GeneratedMedia(_Answer):

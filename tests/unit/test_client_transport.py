@@ -138,7 +138,7 @@ def test_route_timeouts() -> None:
     client(handler).generate(M, prompt="p", input_image="https://e/x.png")
     assert seen[0].extensions["timeout"]["read"] >= 900  # blocking video routes take minutes
     client(handler).generate(M, prompt="p", input_image="https://e/x.png", timeout=3)
-    assert seen[1].extensions["timeout"]["read"] == 3
+    assert 2.9 < seen[1].extensions["timeout"]["read"] <= 3  # what remains of the deadline
     client(handler).models.list()
     assert seen[2].extensions["timeout"]["read"] == base.DEFAULT_TIMEOUT.read
 
