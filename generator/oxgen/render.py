@@ -20,7 +20,6 @@ A team's ``--templates DIR`` replaces built-in files of the same path (:mod:`oxg
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -121,44 +120,6 @@ def model_path(model: ModelIR, package: str) -> str:
     return f"{package}/models/{model.module}.py"
 
 
-def _imports(model: ModelIR) -> dict[str, Any]:
-    """The names a model module imports: exactly those its classes and methods use."""
-    fields = [f for c in model.classes for f in c.fields]
-    methods = model.route is not None or model.media is not None
-    code = " ".join(
-        [f.runtime for f in fields]
-        + [c.extra_type or "" for c in model.classes]
-        + ([f.static for f in model.request.fields] if methods else [])
-    )
-    typing = [n for n in ("Annotated", "Any", "Literal") if re.search(rf"\b{n}\b", code)]
-    optional = [f for f in fields if not f.required]
-    pydantic = []
-    if (
-        optional
-        or any(f.name != f.alias for f in fields)
-        or any(c.extra_type for c in model.classes)
-    ):
-        pydantic.append("Field")
-    if any(c.extra == "forbid" for c in model.classes):
-        pydantic.append("ConfigDict")
-    if any(c.check for c in model.classes):
-        pydantic.append("model_validator")
-    request = ["RequestModel"]  # constants first, then classes, as isort orders them
-    if any(f.default is None for f in optional):
-        request.insert(0, "UNSET")
-    types = ["OMIT", "Omit"] if methods else []
-    if methods and any(not f.required and f.default is not None for f in model.request.fields):
-        types.append("server_default")
-    return {
-        "typing": typing,
-        "pydantic": sorted(pydantic),
-        "js": "_js." in code or any(c.check for c in model.classes),
-        "media": any(f.media for f in fields),
-        "request": request,
-        "types": types,
-    }
-
-
 def model_outputs(model: ModelIR | ModelSummary, package: str) -> dict[str, str]:
     """Per-model template -> the output path it renders to for `model`."""
     return {
@@ -172,11 +133,10 @@ def render_model(
     model: ModelIR, package: str, template: str = PER_MODEL_TEMPLATE, templates: Templates = BUILTIN
 ) -> str:
     path = model_outputs(model, package)[template]
-    extra = {"imports": _imports(model)} if template == PER_MODEL_TEMPLATE else {}
     return (
         environment(templates)
         .get_template(template)
-        .render(m=model, package=package, header=header(path), **extra)
+        .render(m=model, package=package, header=header(path))
     )
 
 

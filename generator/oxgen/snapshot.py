@@ -264,6 +264,7 @@ def rehash(folder: Path) -> tuple[Snapshot, list[str]]:
     form (sorted keys) and the manifest with their new hashes. Returns the snapshot and the names
     of the files whose content had changed. Refuses files that do not read as models."""
     folder = Path(folder)
+    recover(folder)
     if not (folder / MANIFEST).exists():
         raise SnapshotError(f"{folder}: folder has no {MANIFEST}; is it a snapshot?")
     old = _read_json(folder / MANIFEST)
