@@ -140,8 +140,26 @@ def render_model(
     )
 
 
-# Keys of the catalog context computed from `models` alone (the cache need not hash them again).
-DERIVED_FROM_MODELS = frozenset({"by_module", "class_names", "example", "index"})
+def catalog_inputs(
+    package: str,
+    models: tuple[ModelSummary, ...],
+    problems: tuple[Problem, ...],
+    version: str = INITIAL_VERSION,
+    releases: tuple[Release, ...] = (),
+) -> dict[str, Any]:
+    """Everything the catalog-wide files are made from (the cache fingerprints exactly this;
+    :func:`package_context` adds only what it computes from these)."""
+    return {
+        "package": package,
+        "distribution": package.replace("_", "-"),
+        "version": __version__,
+        "client_version": version,
+        "releases": releases,
+        "models": models,
+        "problems": problems,
+        "generate_prefix": naming.GENERATE_PREFIX,
+        "submit_prefix": naming.SUBMIT_PREFIX,
+    }
 
 
 def package_context(
@@ -151,24 +169,21 @@ def package_context(
     version: str = INITIAL_VERSION,
     releases: tuple[Release, ...] = (),
 ) -> dict[str, Any]:
-    """What every catalog-wide template sees. (The cache fingerprints exactly this: anything a
-    catalog-wide file may depend on must be in here.)"""
+    """What every catalog-wide template sees."""
+    return with_derived(catalog_inputs(package, models, problems, version, releases))
+
+
+def with_derived(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The template context: `inputs` and what is computed from its models alone."""
+    models: tuple[ModelSummary, ...] = inputs["models"]
     typed = [m for m in models if m.has_schema]
     return {
-        "package": package,
-        "distribution": package.replace("_", "-"),
-        "version": __version__,
-        "client_version": version,
-        "releases": releases,
-        "models": models,
+        **inputs,
         "class_names": sorted((m.class_name for m in typed), key=naming.all_key),
         # import statements list modules in the order ruff's isort does
         "by_module": sorted(models, key=lambda m: naming.natural_key(m.module)),
         "example": typed[0].class_name if typed else "SomeModelRequest",
-        "problems": problems,
         "index": _index(models),
-        "generate_prefix": naming.GENERATE_PREFIX,
-        "submit_prefix": naming.SUBMIT_PREFIX,
     }
 
 
@@ -201,17 +216,29 @@ def runtime_jobs(package: str, templates: Templates = BUILTIN) -> list[Job]:
     ]
 
 
-def catalog_jobs(context: dict[str, Any], templates: Templates = BUILTIN) -> list[Job]:
-    """The catalog-wide templates (every Jinja template but the per-model ones)."""
+def catalog_jobs(
+    package: str,
+    context: dict[str, Any] | Callable[[], dict[str, Any]],
+    templates: Templates = BUILTIN,
+) -> list[Job]:
+    """The catalog-wide templates (every Jinja template but the per-model ones). `context` may be
+    a function that makes it: it is called when the first of them renders, if one does."""
+    made: list[dict[str, Any]] = []
+
+    def get() -> dict[str, Any]:
+        if not made:
+            made.append(context() if callable(context) else context)
+        return made[0]
+
     jobs: list[Job] = []
     for name in template_names(templates):
         if not name.endswith(".jinja") or name in PER_MODEL:
             continue
-        path = output_path(name, context["package"])
+        path = output_path(name, package)
 
         def job(name: str = name, path: str = path) -> str:
             template = environment(templates).get_template(name)
-            return template.render(**context, header=header(path))
+            return template.render(**get(), header=header(path))
 
         jobs.append((path, job))
     return jobs
@@ -229,6 +256,6 @@ def render_jobs(ir: PackageIR, templates: Templates = BUILTIN) -> Iterator[Job]:
     yield from runtime_jobs(ir.package, templates)
     summaries = tuple(ModelSummary.of(m) for m in ir.models)
     context = package_context(ir.package, summaries, ir.problems, ir.version, ir.releases)
-    yield from catalog_jobs(context, templates)
+    yield from catalog_jobs(ir.package, context, templates)
     for model in ir.models:
         yield from model_jobs(model, ir.package, templates)
