@@ -77,6 +77,9 @@ REDACTED = "<redacted>"
 # stream, downloads and chat streams hold theirs while the body is read).
 DEFAULT_MAX_CONCURRENCY = 32
 STREAM_HEADROOM = 16
+# Idle connections are given up before the 5 s after which common servers (uvicorn, nginx's
+# default is longer) close them, so a request is not sent on a connection being closed.
+KEEPALIVE_EXPIRY = 4.0
 MAX_REDIRECTS = 10
 
 _DEBUG = 10  # logging.DEBUG
@@ -545,7 +548,11 @@ class SyncAPIClient(BaseClient):
             self.__http = httpx.Client(
                 timeout=_default_timeout(),
                 transport=_sync_transport(
-                    httpx.Limits(max_connections=size, max_keepalive_connections=size)
+                    httpx.Limits(
+                        max_connections=size,
+                        max_keepalive_connections=size,
+                        keepalive_expiry=KEEPALIVE_EXPIRY,
+                    )
                 ),
             )
         return self.__http
@@ -564,11 +571,14 @@ class SyncAPIClient(BaseClient):
         stream: bool = False,
         retry: bool = True,
         follow_redirects: bool = False,
+        limited: bool = True,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
 
         `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
         `stream`, the body is read afterwards and only each read is bounded by the read timeout.
+        `limited=False` skips the concurrency limit (the event stream: one long-lived request
+        that must not queue behind a burst of submits).
         """
         import httpx  # the first request pays for importing httpx
 
@@ -583,8 +593,10 @@ class SyncAPIClient(BaseClient):
                 method, url, json=json, params=params, headers=headers, timeout=limit
             )
             self._log_request(request, attempt)
-            if not self._slots.acquire(
-                timeout=-1 if call_deadline is None else max(0.0, call_deadline - time.monotonic())
+            if limited and not self._slots.acquire(
+                timeout=None
+                if call_deadline is None
+                else max(0.0, call_deadline - time.monotonic())
             ):
                 raise APITimeoutError("request timed out waiting for a free slot", request=request)
             started = time.monotonic()
@@ -626,7 +638,8 @@ class SyncAPIClient(BaseClient):
                 if delay is None:
                     raise status_error(response)
             finally:
-                self._slots.release()
+                if limited:
+                    self._slots.release()
             time.sleep(delay)
             attempt += 1
 
@@ -657,6 +670,16 @@ class _AsyncSlots:
         return self._semaphore
 
 
+class _Unlimited:
+    """A stand-in for the semaphore when a request skips the limit."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
 class AsyncAPIClient(BaseClient):
     """The asyncio request loop, over an ``httpx.AsyncClient``."""
 
@@ -675,7 +698,11 @@ class AsyncAPIClient(BaseClient):
             size = self.max_concurrency + STREAM_HEADROOM
             self.__http = httpx.AsyncClient(
                 timeout=_default_timeout(),
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                limits=httpx.Limits(
+                    max_connections=size,
+                    max_keepalive_connections=size,
+                    keepalive_expiry=KEEPALIVE_EXPIRY,
+                ),
             )
         return self.__http
 
@@ -693,11 +720,14 @@ class AsyncAPIClient(BaseClient):
         stream: bool = False,
         retry: bool = True,
         follow_redirects: bool = False,
+        limited: bool = True,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
 
         `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
         `stream`, the body is read afterwards and only each read is bounded by the read timeout.
+        `limited=False` skips the concurrency limit (the event stream: one long-lived request
+        that must not queue behind a burst of submits).
         """
         import httpx  # the first request pays for importing httpx
 
@@ -706,7 +736,7 @@ class AsyncAPIClient(BaseClient):
         if deadline is not None:
             call_deadline = deadline if call_deadline is None else min(deadline, call_deadline)
         given = not isinstance(timeout, Omit)
-        slots = self._slots.get()
+        slots = self._slots.get() if limited else _Unlimited()
         attempt = hops = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)

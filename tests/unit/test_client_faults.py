@@ -522,3 +522,66 @@ def test_a_download_never_writes_outside_its_directory(tmp_path: Path, last: str
         path = c.download_url(f"{root}/files/{last}", str(target) + "/")
     assert path.parent == target and path.read_bytes() == b"data"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# --- the concurrency limit ------------------------------------------------------------------------
+
+
+def _counting() -> tuple[Handler, dict[str, int]]:
+    """A server that answers after 50 ms and records how many requests it held at once."""
+    state = {"now": 0, "peak": 0, "total": 0}
+    lock = threading.Lock()
+
+    def handler(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+        with lock:
+            state["now"] += 1
+            state["total"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        _reply(conn, 200, {"object": "list", "data": []})
+
+    return handler, state
+
+
+async def test_the_async_client_keeps_at_most_max_concurrency_requests_in_flight() -> None:
+    handler, state = _counting()
+    with serve(handler) as (root, _):
+        async with ox.AsyncOxen(
+            api_key=KEY, base_url=root + "/api", events=False, max_concurrency=4
+        ) as client:
+            await asyncio.gather(*[client.models.list() for _ in range(40)])
+    assert state["total"] == 40 and state["peak"] == 4
+
+
+def test_the_sync_client_keeps_at_most_max_concurrency_requests_in_flight() -> None:
+    handler, state = _counting()
+    with serve(handler) as (root, _):
+        client = ox.Oxen(api_key=KEY, base_url=root + "/api", events=False, max_concurrency=3)
+        threads = [threading.Thread(target=client.models.list) for _ in range(24)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        client.close()
+    assert state["total"] == 24 and state["peak"] == 3
+
+
+async def test_waiting_for_a_slot_counts_against_the_deadline() -> None:
+    handler, _ = _counting()
+    with serve(handler) as (root, _):
+        async with ox.AsyncOxen(
+            api_key=KEY, base_url=root + "/api", events=False, max_concurrency=1
+        ) as client:
+            results = await asyncio.gather(
+                *[client.models.list(timeout=0.12) for _ in range(10)], return_exceptions=True
+            )
+    timeouts = [r for r in results if isinstance(r, ox.APITimeoutError)]
+    assert 0 < len(timeouts) < 10  # the first ones got through, the queue's tail ran out of time
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "8", None])
+def test_max_concurrency_is_checked(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_concurrency"):
+        ox.Oxen(api_key=KEY, max_concurrency=bad)  # type: ignore[arg-type]
