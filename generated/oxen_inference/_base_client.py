@@ -85,6 +85,7 @@ MAX_REDIRECTS = 10
 _DEBUG = 10  # logging.DEBUG
 
 
+@cache
 def _logger() -> logging.Logger:
     """This package's logger (``logging`` too is imported on first use)."""
     import logging
@@ -536,7 +537,7 @@ class SyncAPIClient(BaseClient):
         super().__init__(**config)
         self._owns_http = http_client is None
         self.__http = http_client
-        self._slots = threading.BoundedSemaphore(self.max_concurrency)
+        self._slots = threading.Semaphore(self.max_concurrency)
 
     @property
     def _http(self) -> httpx.Client:
@@ -601,9 +602,9 @@ class SyncAPIClient(BaseClient):
                 raise APITimeoutError("request timed out waiting for a free slot", request=request)
             started = time.monotonic()
             at = self._attempt_deadline(path, limit, call_deadline, given)
+            previous, _DEADLINE.at = _DEADLINE.at, at  # deadline_scope, inlined: every call pays it
             try:
-                with deadline_scope(at):
-                    response = self._http.send(request, stream=stream)
+                response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 delay = self._next_delay(attempt, unsafe, call_deadline, exc=exc) if retry else None
                 if delay is None:
@@ -629,8 +630,7 @@ class SyncAPIClient(BaseClient):
                     else None
                 )
                 try:
-                    with deadline_scope(at):
-                        response.read()
+                    response.read()
                 except httpx.TransportError as exc:
                     raise connection_error(exc, request) from exc
                 finally:
@@ -638,6 +638,7 @@ class SyncAPIClient(BaseClient):
                 if delay is None:
                     raise status_error(response)
             finally:
+                _DEADLINE.at = previous
                 if limited:
                     self._slots.release()
             time.sleep(delay)
