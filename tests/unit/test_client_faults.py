@@ -134,7 +134,7 @@ def test_a_trickled_answer_ends_by_the_deadline_sync(handler: Handler) -> None:
             client.generate(I2V, prompt="p", input_image=IMG, timeout=2)
         took = time.monotonic() - started
         client.close()
-    assert 1.9 < took < 3.0, took
+    assert 1.9 < took < 3.5, took
 
 
 @pytest.mark.parametrize("handler", [trickle, trickled_headers], ids=["body", "headers"])
@@ -147,7 +147,7 @@ async def test_a_trickled_answer_ends_by_the_deadline_async(handler: Handler) ->
             with pytest.raises(ox.APITimeoutError):
                 await client.generate(I2V, prompt="p", input_image=IMG, timeout=2)
             took = time.monotonic() - started
-    assert 1.9 < took < 3.0, took
+    assert 1.9 < took < 3.5, took
 
 
 def test_the_deadline_covers_retries() -> None:
@@ -252,7 +252,7 @@ async def test_a_failing_event_stream_does_not_delay_the_first_submit_async() ->
         async with ox.AsyncOxen(api_key=KEY, base_url=root + "/api") as client:
             started = time.monotonic()
             jobs = [await client.submit(I2V, prompt="p", input_image=IMG) for _ in range(3)]
-            assert time.monotonic() - started < 1.0
+            assert time.monotonic() - started < 2.0
             results = await asyncio.gather(*[j.wait(timeout=20) for j in jobs])
     assert [r.result_url for r in results] == ["u1", "u2", "u3"]
 
@@ -575,10 +575,12 @@ async def test_waiting_for_a_slot_counts_against_the_deadline() -> None:
             api_key=KEY, base_url=root + "/api", events=False, max_concurrency=1
         ) as client:
             results = await asyncio.gather(
-                *[client.models.list(timeout=0.12) for _ in range(10)], return_exceptions=True
+                *[client.models.list(timeout=1.0) for _ in range(60)], return_exceptions=True
             )
     timeouts = [r for r in results if isinstance(r, ox.APITimeoutError)]
-    assert 0 < len(timeouts) < 10  # the first ones got through, the queue's tail ran out of time
+    # one at a time, 50 ms each: the first ones got through, the queue's tail (3 s) ran out of time
+    assert 0 < len(timeouts) < 60 and not isinstance(results[0], BaseException)
+    assert "free slot" in str(timeouts[-1])
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "8", None])
