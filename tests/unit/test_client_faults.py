@@ -240,7 +240,7 @@ def test_a_failing_event_stream_does_not_delay_the_first_submit(status: int) -> 
     ):
         started = time.monotonic()
         job = client.submit(I2V, prompt="p", input_image=IMG)
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 2.0  # it took ~10 s when the stream was retried first
         assert job.last is not None and job.last.status == "queued"  # what the enqueue said
         assert "status='queued'" in repr(job)
         assert job.wait(timeout=20).result_url == "u1"  # served by reconciliation
