@@ -1,4 +1,4 @@
-"""All speed benchmarks of issue 2 in one run, with one PASS/FAIL table.
+"""All speed benchmarks in one run, with one PASS/FAIL table.
 
     python bench/run.py            # full run, ~1.5-2 minutes on 2 cores
     python bench/run.py --quick    # one round, fewer repeats (~40 s): a smoke test, noisier
@@ -26,7 +26,7 @@ from _common import OPC_VERSION, print_goals
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="oxgen speed benchmarks (issue 2)")
+    parser = argparse.ArgumentParser(description="oxgen speed benchmarks")
     parser.add_argument("--count", type=int, default=1000, help="models in the catalog")
     parser.add_argument(
         "--rounds", type=int, default=3, help="generator rounds (each: peer, cold, 2 no-op)"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every speed benchmark of issue 2 (see bench/README.md). Arguments go to bench/run.py.
+# Run every speed benchmark (see bench/README.md). Arguments go to bench/run.py.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 python="${PYTHON:-}"

@@ -67,6 +67,8 @@ if TYPE_CHECKING:
         QueueList,
     )
     from ._request import (
+        MISSING,
+        Missing,
         NoRequestSchemaError,
         RequestModel,
         UnknownModelError,
@@ -118,6 +120,8 @@ _EXPORTS = {
     "Model": "._models",
     "Omit": "._types",
     "QueueList": "._models",
+    "MISSING": "._request",
+    "Missing": "._request",
     "NoRequestSchemaError": "._request",
     "RequestModel": "._request",
     "UnknownModelError": "._request",
@@ -128,6 +132,7 @@ _EXPORTS = {
 
 # Literal, so that type checkers see the re-exports (mypy --strict: no implicit re-export).
 __all__ = [
+    "MISSING",
     "OMIT",
     "APIConnectionError",
     "APIError",
@@ -156,6 +161,7 @@ __all__ = [
     "Job",
     "LocalFile",
     "MediaInput",
+    "Missing",
     "MissingAPIKeyError",
     "Model",
     "NoRequestSchemaError",

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import re
 from collections.abc import Callable
-from types import MethodType
 from typing import Any
 
 from . import _registry
@@ -21,7 +21,67 @@ from ._api import AsyncOxenBase, SyncOxenBase
 __all__ = ["AsyncOxen", "Oxen"]
 
 
-def _resolve(client: SyncOxenBase | AsyncOxenBase, name: str, prefix: str) -> Callable[..., Any]:
+def _misspelled(exc: TypeError, function: Callable[..., Any], qualname: str) -> TypeError | None:
+    """For a keyword the method does not take: the error naming the method, with the closest
+    parameter names (None for any other TypeError)."""
+    message = str(exc)
+    match = re.search(r"unexpected keyword argument '([^']*)'", message)
+    if match is None:
+        return None
+    import difflib  # only for the error message
+    import inspect
+
+    names = [p for p in inspect.signature(function).parameters if p != "client"]
+    close = difflib.get_close_matches(match.group(1), names, n=3)
+    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    return TypeError(f"{qualname}() got an unexpected keyword argument {match.group(1)!r}{hint}")
+
+
+def _bind(
+    client: SyncOxenBase | AsyncOxenBase, function: Callable[..., Any], name: str
+) -> Callable[..., Any]:
+    """`function` as a method of `client`, named `<Client>.<name>` (help(), tracebacks and
+    errors name the method the caller used). On an async client the same function returns a
+    coroutine; the method is a coroutine function that awaits it."""
+    qualname = f"{type(client).__name__}.{name}"
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(client, *args, **kwargs)
+        except TypeError as exc:
+            # Raised by the call itself (its arguments), not from inside the function.
+            if exc.__traceback__ is not None and exc.__traceback__.tb_next is None:
+                better = _misspelled(exc, function, qualname)
+                if better is not None:
+                    raise better from None
+            raise
+
+    if isinstance(client, AsyncOxenBase):
+
+        async def acall(*args: Any, **kwargs: Any) -> Any:
+            return await call(*args, **kwargs)
+
+        return _named(acall, function, name, qualname)
+    return _named(call, function, name, qualname)
+
+
+def _named(method: Any, function: Any, name: str, qualname: str) -> Callable[..., Any]:
+    """`method` under the method's own name (its code object too, so tracebacks show it), with
+    the function's docstring and signature less the client."""
+    import inspect
+
+    method.__code__ = method.__code__.replace(co_name=name, co_qualname=qualname)
+    method.__name__ = name
+    method.__qualname__ = qualname
+    method.__module__ = function.__module__
+    method.__doc__ = function.__doc__
+    signature = inspect.signature(function)
+    method.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+    result: Callable[..., Any] = method
+    return result
+
+
+def _resolve(client: SyncOxenBase | AsyncOxenBase, name: str) -> Callable[..., Any]:
     target = _registry.by_method(name)
     if target is None:
         raise AttributeError(f"{type(client).__name__!r} object has no attribute {name!r}")
@@ -31,7 +91,7 @@ def _resolve(client: SyncOxenBase | AsyncOxenBase, name: str, prefix: str) -> Ca
         method = functools.partial(getattr(client, kind), entry.model_id)
     else:
         module = importlib.import_module(f"{__package__}.models.{entry.module}")
-        method = MethodType(getattr(module, prefix + kind), client)
+        method = _bind(client, getattr(module, name), name)
     client.__dict__[name] = method
     return method
 
@@ -44,7 +104,7 @@ class Oxen(SyncOxenBase):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        return _resolve(self, name, "")
+        return _resolve(self, name)
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *_registry.method_names()})
@@ -56,7 +116,7 @@ class AsyncOxen(AsyncOxenBase):
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        return _resolve(self, name, "a")
+        return _resolve(self, name)
 
     def __dir__(self) -> list[str]:
         return sorted({*super().__dir__(), *_registry.method_names()})

@@ -2,8 +2,8 @@
 """Turning a call's keyword arguments into the JSON body, checked before anything is sent.
 
 Known models with a schema are validated through their request class
-(``request_model(id).model_validate(params)``, then ``to_body``): only what the caller set is
-sent, under the wire names. Unknown parameter names are refused even where the schema would let
+(parameter names turned into wire names, ``request_model(id).model_validate(body)``, then
+``to_body``): only what the caller set is sent, under the wire names. Unknown parameter names are refused even where the schema would let
 extra properties through; ``extra_body`` is merged last, unchecked. Models the snapshot knows
 without a schema (chat) send their parameters as given. Model ids the snapshot does not know are
 sent unchecked to the queue (the server may know newer models than this client); a blocking call
@@ -15,14 +15,17 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pydantic
 
 from . import _registry
 from ._exceptions import ValidationError
-from ._request import UnknownModelError, dump, request_model
+from ._request import MISSING, UnknownModelError, dump, request_model
 from ._types import OMIT, Omit, is_given
+
+if TYPE_CHECKING:
+    from pydantic.fields import FieldInfo
 
 __all__ = ["MAX_GENERATIONS", "body_for", "route_for"]
 
@@ -50,13 +53,18 @@ def queue_media(model_id: str) -> str | None:
     return None if entry is None else entry.media
 
 
+def _wire(name: str, info: FieldInfo) -> str:
+    alias = info.validation_alias
+    return alias if isinstance(alias, str) else name
+
+
 def _wire_names(cls: type[pydantic.BaseModel]) -> dict[str, str]:
     """Every accepted key (Python name and wire name) -> wire name."""
     names: dict[str, str] = {}
     for name, info in cls.model_fields.items():
-        wire = info.alias or name
-        names[name] = wire
-        names[wire] = wire
+        wire = _wire(name, info)
+        names.setdefault(name, wire)
+        names[wire] = wire  # a wire name always means itself
     return names
 
 
@@ -74,7 +82,7 @@ def allowed_values(cls: type[pydantic.BaseModel], name: str) -> list[Any] | None
         return None
     annotation: Any = info.annotation
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        args = [a for a in typing.get_args(annotation) if a is not type(None) and a is not MISSING]
         annotation = args[0] if len(args) == 1 else None
     if typing.get_origin(annotation) is Literal:
         return list(typing.get_args(annotation))
@@ -99,7 +107,7 @@ def _explain(
     message = _message(error)
     if len(loc) == 1 and "one of" not in message:
         field = next(
-            (n for n, i in cls.model_fields.items() if names.get(str(loc[0])) == (i.alias or n)),
+            (n for n, i in cls.model_fields.items() if _wire(n, i) == loc[0]),
             None,
         )
         allowed = allowed_values(cls, field) if field else None
@@ -133,8 +141,13 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             errors.append((key, f"unknown parameter{hint} (parameters: {', '.join(allowed)})"))
         raise ValidationError(model_id, errors)
+    wire: dict[str, Any] = {}
+    for key, value in params.items():
+        if names[key] in wire:
+            raise ValidationError(model_id, [(names[key], f"given twice (as {key!r})")])
+        wire[names[key]] = value
     try:
-        request = cls.model_validate(dict(params))
+        request = cls.model_validate(wire)
     except pydantic.ValidationError as exc:
         raise ValidationError(model_id, [_explain(cls, e, names) for e in exc.errors()]) from exc
     return dump(request)  # local files stay LocalFile objects: the client resolves them

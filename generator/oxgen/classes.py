@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 from oxgen import media, naming, normalise, patterns
-from oxgen.ir import ClassIR, FieldIR
+from oxgen.ir import ClassIR, FieldIR, ParamIR, TypeIR
 from oxgen.literals import plain, py_literal
 
 
@@ -116,8 +116,23 @@ def _pick(node: Mapping[str, Any], keys: set[str]) -> dict[str, Any]:
     return {k: v for k, v in node.items() if k in keys}
 
 
-def _literal_static(values: list[Any]) -> str:
-    """The typing form of a set of allowed values: a Literal where Python allows one."""
+class Static(NamedTuple):
+    """A typing expression, the imported names it refers to, and its alternatives (if a union)."""
+
+    text: str
+    uses: frozenset[str] = frozenset()
+    members: tuple[str, ...] = ()
+
+
+_NO_USES: frozenset[str] = frozenset()
+_ANY = TypeIR("Any", "Any", frozenset({"Any"}), frozenset({"Any"}))
+_ANY_STATIC = Static("Any", frozenset({"Any"}))
+_CHECKED = frozenset({"Annotated", "_js"})  # what a runtime `Annotated[..., _js.X(...)]` refers to
+
+
+def _literal_static(values: list[Any]) -> Static:
+    """The typing form of a set of allowed values (a Literal where Python allows one), with the
+    imported names it refers to."""
     literal, others = [], set()
     for v in values:
         if v is None or isinstance(v, (str, bool, int)):
@@ -129,27 +144,75 @@ def _literal_static(values: list[Any]) -> str:
         else:
             others.add("dict[str, Any]")
     parts = ([f"Literal[{', '.join(dict.fromkeys(literal))}]"] if literal else []) + sorted(others)
-    return " | ".join(parts) if parts else "Any"
+    if not parts:
+        return _ANY_STATIC
+    uses = {"Literal"} if literal else set()
+    if others & {"list[Any]", "dict[str, Any]"}:
+        uses.add("Any")
+    return Static(" | ".join(parts), frozenset(uses), tuple(parts))
 
 
-def _static(node: Mapping[str, Any]) -> str:
+def _enum_values(node: Mapping[str, Any]) -> list[Any]:
+    values = node["enum"] if "enum" in node else [node["const"]]
+    return values if isinstance(values, list) else []
+
+
+def _exact_literal(node: Mapping[str, Any], keys: set[str]) -> TypeIR | None:
+    """A strict ``Literal`` alone, where pydantic is exact: an enum or const of strings (and
+    null), with at most a `type` that allows every value. Other values (numbers: ``1.0`` is the
+    JSON integer 1; booleans) stay with the exact checker."""
+    if not (keys <= {"enum", "type"} or keys <= {"const", "type"}) or keys == {"type"}:
+        return None
+    values = _enum_values(node)
+    if not values or not all(v is None or isinstance(v, str) for v in values):
+        return None
+    if "type" in node:
+        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        if any(isinstance(v, str) for v in values) and "string" not in types:
+            return None
+        if any(v is None for v in values) and "null" not in types:
+            return None
+    static = _literal_static(values)
+    return TypeIR(static.text, static.text, static.uses, static.uses, static.members)
+
+
+def _static(node: Mapping[str, Any]) -> Static:
     """The typing form of whatever `node` may accept, from its `enum`/`const` or `type`."""
     if "enum" in node or "const" in node:
-        values = node["enum"] if "enum" in node else [node["const"]]
-        return _literal_static(values if isinstance(values, list) else [])
+        return _literal_static(_enum_values(node))
     types = node.get("type")
     names = types if isinstance(types, list) else [types] if types is not None else []
     if not names:
-        return "Any"
+        return _ANY_STATIC
     containers = {"array": "list[Any]", "object": "dict[str, Any]"}
-    return _union([_SCALAR_STATIC.get(t) or containers[t] for t in names])
+    return _union([Static(_SCALAR_STATIC.get(t) or containers[t], _uses_any(t)) for t in names])
 
 
-def _union(parts: list[str]) -> str:
-    unique = list(dict.fromkeys(parts))
-    if "Any" in unique:
-        return "Any"
-    return " | ".join(unique) if unique else "Any"
+def _uses_any(type_name: str) -> frozenset[str]:
+    return frozenset({"Any"}) if type_name in ("array", "object") else _NO_USES
+
+
+def _union(parts: list[Static]) -> Static:
+    """Alternatives as one typing expression, each once, None last (as linters want it)."""
+    unique = list(dict.fromkeys(m for p in parts for m in (p.members or (p.text,))))
+    if not unique or "Any" in unique:
+        return _ANY_STATIC
+    unique.sort(key=lambda m: m == "None")
+    return Static(" | ".join(unique), frozenset().union(*(p.uses for p in parts)), tuple(unique))
+
+
+def _union_of(members: list[TypeIR]) -> TypeIR:
+    """One type for alternatives: each keeps its own runtime check."""
+    static = _union([Static(m.static, m.static_uses, m.members) for m in members])
+    runtime = tuple(dict.fromkeys(r for m in members for r in (m.runtime_members or (m.runtime,))))
+    return TypeIR(
+        static.text,
+        " | ".join(runtime),
+        static.uses,
+        frozenset().union(*(m.runtime_uses for m in members)),
+        static.members,
+        runtime,
+    )
 
 
 class ModelCompiler:
@@ -333,25 +396,36 @@ class ModelCompiler:
 
     # -- types -------------------------------------------------------------------------------
 
-    def _value(self, node: Any, static: str) -> tuple[str, str]:
+    def _value(self, node: Any, static: Static) -> TypeIR:
         """A position validated by the exact checker alone."""
         checked = normalise.strip_annotations(node)
+        root = ""
         if "$ref" in repr(checked):
             self.needs_root = True
-            return static, f"Annotated[{static}, _js.Value({py_literal(checked)}, _ROOT)]"
-        return static, f"Annotated[{static}, _js.Value({py_literal(checked)})]"
+            root = ", _ROOT"
+        return TypeIR(
+            static.text,
+            f"Annotated[{static.text}, _js.Value({py_literal(checked)}{root})]",
+            static.uses,
+            static.uses | _CHECKED,
+            static.members,
+        )
 
-    def _also(self, static: str, runtime: str, residual: dict[str, Any]) -> tuple[str, str]:
+    def _also(self, t: TypeIR, residual: dict[str, Any]) -> TypeIR:
         if not residual:
-            return static, runtime
+            return t
         checked = normalise.strip_annotations(residual)
         root = ""
         if "$ref" in repr(checked):
             self.needs_root = True
             root = ", _ROOT"
-        return static, f"Annotated[{runtime}, _js.Also({py_literal(checked)}{root})]"
+        return t._replace(
+            runtime=f"Annotated[{t.runtime}, _js.Also({py_literal(checked)}{root})]",
+            runtime_uses=t.runtime_uses | _CHECKED,
+            runtime_members=(),
+        )
 
-    def type_of(self, node: Any, pointer: str, hint: str) -> tuple[str, str]:
+    def type_of(self, node: Any, pointer: str, hint: str) -> TypeIR:
         self.depth += 1
         try:
             if self.depth > _MAX_DEPTH:
@@ -360,131 +434,140 @@ class ModelCompiler:
         finally:
             self.depth -= 1
 
-    def _type_of(self, node: Any, pointer: str, hint: str) -> tuple[str, str]:
+    def _type_of(self, node: Any, pointer: str, hint: str) -> TypeIR:
         if self.media is not None and media.is_string_of_media(node):
             kind, self.media = self.media, None
             try:
-                return _widen_media(*self._type_of(node, pointer, hint), kind)
+                return _widen_media(self._type_of(node, pointer, hint), kind)
             finally:
                 self.media = kind
         if node is True:
-            return "Any", "Any"
+            return _ANY
         if node is False:
-            return self._value(False, "Any")
+            return self._value(False, _ANY_STATIC)
         keys = _validating(node)
         if not keys:
-            return "Any", "Any"
+            return _ANY
         if keys & _UNEVALUATED:
             return self._value(node, _static(node))
         if "$ref" in node:
             return self._ref(node, pointer, hint, keys)
+        if "enum" in node or "const" in node:
+            exact = _exact_literal(node, keys)
+            if exact is not None:
+                return exact
         types = node.get("type")
         if types is None:
             return self._untyped(node, pointer, hint, keys)
         names = list(dict.fromkeys(types if isinstance(types, list) else [types]))
         if "enum" in node or "const" in node:
-            values = node["enum"] if "enum" in node else [node["const"]]
-            return self._value(node, _literal_static(values if isinstance(values, list) else []))
+            return self._value(node, _literal_static(_enum_values(node)))
         if len(names) == 1:
             if keys == {"type"} and names[0] in _NATIVE:
-                return _NATIVE[names[0]], _NATIVE[names[0]]
+                native = _NATIVE[names[0]]
+                return TypeIR(native, native)
             return self._single(names[0], node, pointer, hint, keys)
+        if keys == {"type"} and all(n in _NATIVE for n in names):
+            # A union of types pydantic checks exactly (``str | None``): pydantic alone.
+            natives = _union([Static(_NATIVE[n]) for n in names])
+            return TypeIR(
+                natives.text, natives.text, members=natives.members, runtime_members=natives.members
+            )
         structured = [n for n in names if n in ("array", "object")]
         if not structured:
-            return self._value(node, _union([_SCALAR_STATIC[n] for n in names]))
+            return self._value(node, _union([Static(_SCALAR_STATIC[n]) for n in names]))
         # A union by type: each member keeps the keywords for its own type; shared keywords
         # (combinators) are checked once on the whole.
-        members = []
         shared = _pick(node, keys & _COMBINATORS)
         base = {k: v for k, v in node.items() if k not in _COMBINATORS}
-        for n in names:
-            members.append(self.type_of({**base, "type": n}, pointer, hint))
-        static = _union([m[0] for m in members])
-        runtime = " | ".join(dict.fromkeys(m[1] for m in members))
-        return self._also(static, runtime, shared)
+        members = [self.type_of({**base, "type": n}, pointer, hint) for n in names]
+        return self._also(_union_of(members), shared)
 
-    def _ref(
-        self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
-    ) -> tuple[str, str]:
+    def _ref(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> TypeIR:
         target_pointer, target = self._target(node["$ref"], f"{pointer}/$ref")
         rest = _pick(node, keys - {"$ref"})
         if target_pointer in self.class_names:
-            static = runtime = self.class_names[target_pointer]
+            name = self.class_names[target_pointer]
+            t = TypeIR(name, name)
         elif target_pointer in self.ref_stack:
             # A recursive reference to something that is not a class: the checker follows it.
-            static, runtime = self._value({"$ref": node["$ref"]}, "Any")
+            t = self._value({"$ref": node["$ref"]}, _ANY_STATIC)
         else:
             self.ref_stack.add(target_pointer)
             try:
                 def_hint = self.stem + naming.pascal(target_pointer.rsplit("/", 1)[-1] or "Root")
-                static, runtime = self.type_of(target, target_pointer, def_hint)
+                t = self.type_of(target, target_pointer, def_hint)
             finally:
                 self.ref_stack.discard(target_pointer)
-        return self._also(static, runtime, rest)
+        return self._also(t, rest)
 
-    def _untyped(
-        self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
-    ) -> tuple[str, str]:
+    def _untyped(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> TypeIR:
         if keys <= {"anyOf"} and isinstance(node.get("anyOf"), list) and node["anyOf"]:
-            members = [
-                self.type_of(s, f"{pointer}/anyOf/{i}", f"{hint}{i}")
-                for i, s in enumerate(node["anyOf"])
-            ]
-            return _union([m[0] for m in members]), " | ".join(dict.fromkeys(m[1] for m in members))
+            return _union_of(
+                [
+                    self.type_of(s, f"{pointer}/anyOf/{i}", f"{hint}{i}")
+                    for i, s in enumerate(node["anyOf"])
+                ]
+            )
         if keys <= {"oneOf"} and isinstance(node.get("oneOf"), list) and node["oneOf"]:
             members = [
                 self.type_of(s, f"{pointer}/oneOf/{i}", f"{hint}{i}")
                 for i, s in enumerate(node["oneOf"])
             ]
-            runtime = " | ".join(dict.fromkeys(m[1] for m in members))
-            return self._also(_union([m[0] for m in members]), runtime, {"oneOf": node["oneOf"]})
+            return self._also(_union_of(members), {"oneOf": node["oneOf"]})
         if keys <= {"allOf"} and isinstance(node.get("allOf"), list) and node["allOf"]:
             first, *rest = node["allOf"]
-            static, runtime = self.type_of(first, f"{pointer}/allOf/0", hint)
-            return self._also(static, runtime, {"allOf": rest} if rest else {})
+            t = self.type_of(first, f"{pointer}/allOf/0", hint)
+            return self._also(t, {"allOf": rest} if rest else {})
         if "enum" in node or "const" in node:
-            values = node["enum"] if "enum" in node else [node["const"]]
-            return self._value(node, _literal_static(values if isinstance(values, list) else []))
-        return self._value(node, "Any")
+            return self._value(node, _literal_static(_enum_values(node)))
+        return self._value(node, _ANY_STATIC)
 
     def _single(
         self, name: str, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
-    ) -> tuple[str, str]:
+    ) -> TypeIR:
         if name in _SCALAR_STATIC:
-            return self._value(node, _SCALAR_STATIC[name])
+            return self._value(node, Static(_SCALAR_STATIC[name]))
         if name == "array":
             return self._array(node, pointer, hint, keys)
         if isinstance(node.get("properties"), dict) or pointer in self.class_names:
             class_name = self._class(node, pointer, hint)
-            return class_name, class_name
+            return TypeIR(class_name, class_name)
         return self._mapping(node, pointer, hint, keys)
 
-    def _array(
-        self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
-    ) -> tuple[str, str]:
+    def _array(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> TypeIR:
         items = node.get("items")
+        any_list = TypeIR("list[Any]", "list[Any]", frozenset({"Any"}), frozenset({"Any"}))
         if "prefixItems" in node or isinstance(items, list) or items is False:
-            return self._also("list[Any]", "list[Any]", _pick(node, keys - {"type"}))
-        item_static, item_runtime = (
-            ("Any", "Any")
-            if items is None
-            else self.type_of(items, f"{pointer}/items", hint + "Item")
-        )
+            return self._also(any_list, _pick(node, keys - {"type"}))
+        item = _ANY if items is None else self.type_of(items, f"{pointer}/items", hint + "Item")
         residual = _pick(node, keys - {"type", "items"})
-        return self._also(f"list[{item_static}]", f"list[{item_runtime}]", residual)
+        return self._also(
+            TypeIR(
+                f"list[{item.static}]", f"list[{item.runtime}]", item.static_uses, item.runtime_uses
+            ),
+            residual,
+        )
 
-    def _mapping(
-        self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]
-    ) -> tuple[str, str]:
+    def _mapping(self, node: dict[str, Any], pointer: str, hint: str, keys: set[str]) -> TypeIR:
         extra = node.get("additionalProperties")
         if "patternProperties" in node or extra is False or extra is None or extra is True:
             residual = _pick(node, keys - {"type"})
-            return self._also("dict[str, Any]", "dict[str, Any]", residual)
-        value_static, value_runtime = self.type_of(
-            extra, f"{pointer}/additionalProperties", hint + "Value"
-        )
+            any_dict = TypeIR(
+                "dict[str, Any]", "dict[str, Any]", frozenset({"Any"}), frozenset({"Any"})
+            )
+            return self._also(any_dict, residual)
+        value = self.type_of(extra, f"{pointer}/additionalProperties", hint + "Value")
         residual = _pick(node, keys - {"type", "additionalProperties"})
-        return self._also(f"dict[str, {value_static}]", f"dict[str, {value_runtime}]", residual)
+        return self._also(
+            TypeIR(
+                f"dict[str, {value.static}]",
+                f"dict[str, {value.runtime}]",
+                value.static_uses,
+                value.runtime_uses,
+            ),
+            residual,
+        )
 
     # -- classes -----------------------------------------------------------------------------
 
@@ -509,23 +592,23 @@ class ModelCompiler:
             field_pointer = f"{pointer}/properties/{normalise.escape_pointer_token(prop)}"
             self.media = media.media_kind(prop, schema)
             try:
-                static, runtime = self.type_of(schema, field_pointer, name + naming.pascal(prop))
+                t = self.type_of(schema, field_pointer, name + naming.pascal(prop))
             finally:
                 kind, self.media = self.media, None
-            field = self._field(prop, names[prop], schema, static, runtime, prop in required)
+            field = self._field(prop, names[prop], schema, t, prop in required)
             fields.append(dataclasses.replace(field, media=kind) if kind else field)
         keys = _validating(node)
         handled = set(_FIELD_KEYWORDS)
-        extra_mode, extra_type = "allow", None
+        extra_mode, extra_type, extra_uses = "allow", None, _NO_USES
         extra = node.get("additionalProperties")
         if "patternProperties" in node:
             handled.discard("additionalProperties")
         elif extra is False:
             extra_mode = "forbid"
         elif isinstance(extra, dict):
-            _, extra_type = self.type_of(extra, f"{pointer}/additionalProperties", name + "Extra")
-            if extra_type == "Any":
-                extra_type = None
+            t = self.type_of(extra, f"{pointer}/additionalProperties", name + "Extra")
+            if t.runtime != "Any":
+                extra_type, extra_uses = t.runtime, t.runtime_uses
         residual = _pick(node, keys - handled)
         missing = [r for r in required if r not in props]
         if keys & _UNEVALUATED:
@@ -548,33 +631,75 @@ class ModelCompiler:
             extra_type=extra_type,
             check=check,
             pointer=pointer,
+            extra_uses=extra_uses,
         )
         return name
 
-    def _field(
-        self, prop: str, name: str, schema: Any, static: str, runtime: str, required: bool
-    ) -> FieldIR:
+    def _field(self, prop: str, name: str, schema: Any, t: TypeIR, required: bool) -> FieldIR:
         info = schema if isinstance(schema, dict) else {}
         default = py_literal(info["default"]) if "default" in info and not required else None
         return FieldIR(
             name=name,
             alias=prop,
-            static=static,
-            runtime=runtime,
+            static=t.static,
+            runtime=t.runtime,
             required=required,
             default=default,
             description=plain(info.get("description")) or plain(info.get("title")),
             facts=describe(info),
             schema=info,
+            notes=describe(info, values_shown=_values_shown(info, t), default_shown=not required),
+            param=_param(t, required, default),
+            uses=t.runtime_uses,
+            annotation=t.runtime if required or default is not None else _unsettable(t),
         )
 
 
-def _widen_media(static: str, runtime: str, kind: str) -> tuple[str, str]:
+def _unsettable(t: TypeIR) -> str:
+    """The annotation of a field that may be left unset: its type or ``Missing`` (before a
+    trailing ``None``, where linters want it)."""
+    members = t.runtime_members or (t.runtime,)
+    nullable = "None" in members
+    return " | ".join([*(m for m in members if m != "None"), "Missing", *(["None"] * nullable)])
+
+
+def _values_shown(info: Mapping[str, Any], t: TypeIR) -> bool:
+    """True when the type is a Literal of exactly the enum's (or const's) values."""
+    if "enum" not in info and "const" not in info:
+        return False
+    values = _enum_values(normalise.to_standard(info))
+    return "Literal" in t.static_uses and all(
+        v is None or isinstance(v, (str, bool, int)) for v in values
+    )
+
+
+def _param(t: TypeIR, required: bool, default: str | None) -> ParamIR:
+    """A field as a keyword parameter: required, left at the schema's documented default
+    (``server_default(...)``: shown, never sent), or omitted (``OMIT``: not sent)."""
+    if required:
+        return ParamIR(t.static, None, t.static_uses)
+    if default is not None:
+        return ParamIR(t.static, f"server_default({default})", t.static_uses | {"server_default"})
+    members = t.members or (t.static,)
+    nullable = "None" in members
+    annotation = " | ".join([*(m for m in members if m != "None"), "Omit", *(["None"] * nullable)])
+    return ParamIR(annotation, "OMIT", t.static_uses | {"Omit", "OMIT"})
+
+
+def _widen_media(t: TypeIR, kind: str) -> TypeIR:
     """A string position of a media input: it also accepts a local file (``MediaInput``), which
     the generated ``_media.Input`` marker checks; strings still get their own checks (`runtime`)."""
-    wide = " | ".join("MediaInput" if part == "str" else part for part in static.split(" | "))
-    inner = "" if runtime == "str" else f", {runtime}"
-    return wide, f"Annotated[{wide}, _media.Input({py_literal(kind)}{inner})]"
+    members = tuple("MediaInput" if m == "str" else m for m in (t.members or (t.static,)))
+    wide = " | ".join(members)
+    inner = "" if t.runtime == "str" else f", {t.runtime}"
+    uses = t.static_uses | {"MediaInput"}
+    return TypeIR(
+        wide,
+        f"Annotated[{wide}, _media.Input({py_literal(kind)}{inner})]",
+        uses,
+        uses | t.runtime_uses | {"Annotated", "_media"},
+        members,
+    )
 
 
 def _order_key(schema: Any) -> float:
@@ -596,13 +721,19 @@ def _fmt(value: Any) -> str:
     )
 
 
-def describe(schema: Mapping[str, Any]) -> tuple[str, ...]:
-    """Constraint facts for documentation ('one of: ...', 'range: 1 to 10', ...)."""
+def describe(
+    schema: Mapping[str, Any], values_shown: bool = False, default_shown: bool = False
+) -> tuple[str, ...]:
+    """Constraint facts for documentation ('one of: ...', 'range: 1 to 10', ...).
+
+    `values_shown`: the type already lists the allowed values (a Literal), so they are left out;
+    `default_shown`: the default is written beside the type, so it is left out.
+    """
     facts = []
     schema = normalise.to_standard(schema) if isinstance(schema, dict) else {}
-    if isinstance(schema.get("enum"), list):
+    if isinstance(schema.get("enum"), list) and not values_shown:
         facts.append("one of: " + ", ".join(_fmt(v) for v in schema["enum"]))
-    if "const" in schema:
+    if "const" in schema and not values_shown:
         facts.append("must be: " + _fmt(schema["const"]))
     low = schema.get("minimum", schema.get("exclusiveMinimum"))
     high = schema.get("maximum", schema.get("exclusiveMaximum"))
@@ -623,6 +754,6 @@ def describe(schema: Mapping[str, Any]) -> tuple[str, ...]:
     ):
         if key in schema:
             facts.append(f"{label}: {_fmt(schema[key])}")
-    if "default" in schema:
+    if "default" in schema and not default_shown:
         facts.append("default: " + _fmt(schema["default"]))
     return tuple(facts)

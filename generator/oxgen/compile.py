@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Collection, Mapping
 
-from oxgen import naming, routes
+from oxgen import controls, naming, routes
 from oxgen.classes import CompileError, ModelCompiler
-from oxgen.ir import ModelIR, PackageIR, Problem
+from oxgen.ir import ClassIR, ControlIR, ImportIR, MethodIR, ModelIR, PackageIR, Problem
 from oxgen.literals import plain, py_literal
 from oxgen.releases import Release, current_version
 from oxgen.snapshot import Snapshot
@@ -70,7 +71,20 @@ def compile_package(
             problems.append(Problem(model_id, "", "schema nested too deeply to compile"))
             continue
         root = py_literal(compiler.check_root) if compiler.needs_root else None
-        models.append(ModelIR(**common, has_schema=True, classes=tuple(classes), root_literal=root))
+        methods = _methods(common)
+        imports, type_imports = _imports(classes, methods)
+        models.append(
+            ModelIR(
+                **common,
+                has_schema=True,
+                classes=tuple(classes),
+                root_literal=root,
+                schema_json=json.dumps(compiler.root, separators=(",", ":"), ensure_ascii=True),
+                methods=methods,
+                imports=imports,
+                type_imports=type_imports,
+            )
+        )
     return PackageIR(
         package=package,
         models=tuple(models),
@@ -78,3 +92,89 @@ def compile_package(
         version=current_version(releases),
         releases=releases,
     )
+
+
+def _methods(common: dict[str, str | None]) -> tuple[MethodIR, ...]:
+    """The model's client methods: the blocking route's, then the queue's."""
+    methods = []
+    for kind, name, returns, wanted in (
+        (controls.GENERATE, common["generate_method"], "GenerateResponse", common["route"]),
+        (controls.SUBMIT, common["submit_method"], "Job", common["media"]),
+    ):
+        if wanted is None or name is None:
+            continue
+        methods.append(
+            MethodIR(
+                kind=kind,
+                name=name,
+                returns=returns,
+                controls=tuple(
+                    ControlIR(c.name, c.annotation, c.default, c.doc)
+                    for c in controls.controls_for(kind)
+                ),
+            )
+        )
+    return tuple(methods)
+
+
+def _imports(
+    classes: list[ClassIR], methods: tuple[MethodIR, ...]
+) -> tuple[tuple[ImportIR, ...], tuple[ImportIR, ...]]:
+    """What a model module imports, from the names its classes and methods were recorded to use
+    (never found by reading the type expressions back)."""
+    fields = [f for c in classes for f in c.fields]
+    uses: set[str] = {"RequestModel"}
+    for c in classes:
+        uses |= c.extra_uses
+        if c.extra_type:
+            uses.add("Field")
+        if c.extra == "forbid":
+            uses.add("ConfigDict")
+        if c.check:
+            uses |= {"model_validator", "_js"}
+    for f in fields:
+        uses |= f.uses
+        if f.field_default == "MISSING":
+            uses |= {"MISSING", "Missing"}
+        if f.field_default is not None or f.name != f.alias or f.description:
+            uses.add("Field")
+    type_uses: set[str] = set()
+    standard = []
+    if methods:
+        standard.append(ImportIR("typing as _typing", (), 0))
+        standard.append(ImportIR("collections.abc", ("Mapping as _Mapping",), 0))
+        uses |= {"Omit", "OMIT"}  # every method has omittable call arguments
+        for f in classes[0].fields:
+            if f.param is not None:
+                uses |= f.param.uses
+        type_uses |= {"SyncOxenBase", "Timeout", *(m.returns for m in methods)}
+    known = {n for names in naming.MODULE_IMPORTS.values() for n in names} | {"_js", "_media"}
+    unknown = uses - known
+    if unknown:  # a type expression used a name no module import provides
+        raise AssertionError(f"names without an import: {sorted(unknown)}")
+
+    def lines(table: dict[str, tuple[str, ...]], wanted: set[str]) -> list[ImportIR]:
+        out = []
+        for source, names in table.items():
+            chosen = tuple(n for n in names if n in wanted)
+            if chosen:
+                out.append(ImportIR(source, chosen, _section(source)))
+        return out
+
+    runtime = standard + lines(naming.MODULE_IMPORTS, uses)
+    if "_js" in uses:
+        runtime.append(ImportIR("..", ("_jsonschema as _js",), 2))
+    if "_media" in uses:
+        runtime.append(ImportIR("..", ("_media",), 2))
+    runtime.sort(key=_isort_key)
+    return tuple(runtime), tuple(lines(naming.MODULE_TYPE_IMPORTS, type_uses))
+
+
+def _section(source: str) -> int:
+    """isort's sections: 0 the standard library, 1 third party, 2 the package itself."""
+    return 2 if source.startswith(".") else 1 if source == "pydantic" else 0
+
+
+def _isort_key(imp: ImportIR) -> tuple[int, int, str]:
+    """By section; within one, ``import x`` lines first, then ``from`` lines by module."""
+    return (imp.section, 1 if imp.names else 0, imp.source)

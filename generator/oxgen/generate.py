@@ -61,13 +61,11 @@ def _fresh(entry: Any, fp: str, path: str) -> bool:
     )
 
 
-def catalog_fingerprint(base: str, context: dict[str, Any]) -> str:
-    """A hash of the template context of the catalog-wide files: what they are made from."""
+def catalog_fingerprint(base: str, inputs: dict[str, Any]) -> str:
+    """A hash of what the catalog-wide files are made from (:func:`render.catalog_inputs`)."""
     parts = [base]
-    for key in sorted(context):
-        if key in render.DERIVED_FROM_MODELS:
-            continue
-        value = context[key]
+    for key in sorted(inputs):
+        value = inputs[key]
         if key == "releases":
             value = [r.to_json() for r in value]
         elif key in ("models", "problems"):
@@ -123,17 +121,17 @@ def run(
             and all(_fresh(cached_files.get(p), fp, prefix + p) for p in entry.get("outputs", []))
         ):
             reused[model_id] = entry
+    old: dict[str, tuple[ModelSummary | None, tuple[Problem, ...]]] = {}
+    for model_id, e in list(reused.items()):
+        try:  # a cache entry that does not read back is recompiled, never trusted
+            summary = ModelSummary(**e["summary"]) if e.get("summary") else None
+            old[model_id] = (summary, tuple(Problem(**p) for p in e.get("problems", [])))
+        except (TypeError, KeyError, AttributeError):
+            del reused[model_id]
     try:
         only = set(per_model) - set(reused)
         ir = compile_package(snapshot, package, history, only=only, modules=modules)
-        old = {
-            model_id: (
-                ModelSummary(**e["summary"]) if e.get("summary") else None,
-                tuple(Problem(**p) for p in e.get("problems", [])),
-            )
-            for model_id, e in reused.items()
-        }
-    except (ValueError, TypeError, KeyError) as exc:
+    except ValueError as exc:
         raise GenerateError(str(exc)) from None
     compiled = {m.model_id: m for m in ir.models}
     summaries: list[ModelSummary] = []
@@ -158,14 +156,16 @@ def run(
         }
 
     base = cache.generator_fingerprint(tree)
-    context = render.package_context(
+    inputs = render.catalog_inputs(
         package, tuple(summaries), tuple(problems), ir.version, ir.releases
     )
-    catalog_fp = catalog_fingerprint(base, context)
+    catalog_fp = catalog_fingerprint(base, inputs)
     jobs: dict[str, tuple[str, Callable[[], str]]] = {}
     for path, job in render.runtime_jobs(package, tree):
         jobs[path] = (cache.sha(base, package), job)
-    for path, job in render.catalog_jobs(context, tree):
+    for path, job in render.catalog_jobs(
+        package, functools.partial(render.with_derived, inputs), tree
+    ):
         jobs[path] = (catalog_fp, job)
     for model in ir.models:
         for path, job in render.model_jobs(model, package, tree):

@@ -8,7 +8,7 @@ what the schema allows (it may carry ``_js.Value``/``_js.Also`` markers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from oxgen.releases import INITIAL_VERSION, Release
 
@@ -22,6 +22,27 @@ class Problem:
     reason: str
 
 
+class TypeIR(NamedTuple):
+    """The two type expressions of one schema position, with the imported names each refers to
+    (``Any``, ``Literal``, ``Annotated``, ``_js``: recorded as the expressions are built)."""
+
+    static: str
+    runtime: str
+    static_uses: frozenset[str] = frozenset()
+    runtime_uses: frozenset[str] = frozenset()
+    members: tuple[str, ...] = ()  # the alternatives of `static` when it is a union (None last)
+    runtime_members: tuple[str, ...] = ()  # the alternatives of `runtime` when it is a union
+
+
+@dataclass(frozen=True)
+class ParamIR:
+    """A field as a keyword parameter of the model's client methods."""
+
+    annotation: str  # 'Literal["5s", "10s"]', 'bool | Omit', ...
+    default: str | None  # 'OMIT', 'server_default("5s")', or None when required
+    uses: frozenset[str]  # imported names the annotation and default refer to
+
+
 @dataclass(frozen=True)
 class FieldIR:
     name: str  # Python identifier
@@ -33,9 +54,20 @@ class FieldIR:
     description: str  # plain text, may be empty
     facts: tuple[str, ...]  # human-readable constraints: 'one of: ...', 'range: 1 to 10', ...
     schema: dict[str, Any]  # the property's schema as published (docs only)
+    notes: tuple[str, ...] = ()  # the facts that the type and default do not already show
+    param: ParamIR | None = None  # its form as a method parameter (request class fields only)
+    uses: frozenset[str] = frozenset()  # imported names `runtime` refers to
+    annotation: str = ""  # in the class: `runtime`, or with `| Missing` when it may be unset
     # "image" | "video" | "audio" | "mask" | "file" when the field is a media input (a URL the
     # provider downloads, see oxgen.media): its strings also accept local files in the client.
     media: str | None = None
+
+    @property
+    def field_default(self) -> str | None:
+        """The default in the class (a Python expression), None when required."""
+        if self.required:
+            return None
+        return self.default if self.default is not None else "MISSING"
 
 
 @dataclass(frozen=True)
@@ -47,10 +79,36 @@ class ClassIR:
     extra_type: str | None  # runtime annotation of additional property values, if typed
     check: str | None  # Python literal of the remaining schema checked on the whole object
     pointer: str
+    extra_uses: frozenset[str] = frozenset()  # imported names `extra_type` refers to
 
-    @property
-    def renames(self) -> dict[str, str]:
-        return {f.name: f.alias for f in self.fields if f.name != f.alias}
+
+@dataclass(frozen=True)
+class ImportIR:
+    """``from <source> import <names>`` (names in the order isort writes them)."""
+
+    source: str
+    names: tuple[str, ...]
+    section: int = 0  # 0 standard library, 1 third party, 2 the package itself
+
+
+@dataclass(frozen=True)
+class ControlIR:
+    """An argument every per-model method of a kind takes besides the model's own parameters."""
+
+    name: str
+    annotation: str
+    default: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class MethodIR:
+    """A per-model client method: ``generate_<module>`` or ``submit_<module>``."""
+
+    kind: str  # "generate" | "submit"
+    name: str
+    returns: str
+    controls: tuple[ControlIR, ...]
 
 
 @dataclass(frozen=True)
@@ -68,6 +126,10 @@ class ModelIR:
     classes: tuple[ClassIR, ...] = ()  # request class first, then nested classes
     root_literal: str | None = None  # the schema as a literal, when checks need to resolve $ref
     fingerprint: str = ""  # hash of everything this model's generated module depends on
+    schema_json: str = ""  # the normalised schema as compact JSON (model_json_schema reads it)
+    methods: tuple[MethodIR, ...] = ()
+    imports: tuple[ImportIR, ...] = ()  # what the model module imports at run time
+    type_imports: tuple[ImportIR, ...] = ()  # imported only for type checkers
 
     @property
     def request(self) -> ClassIR:

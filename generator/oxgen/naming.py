@@ -24,23 +24,10 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-# Names every generated client method takes besides the model's own parameters.
-CALL_ARGUMENTS = frozenset(
-    {
-        "self",
-        "client",
-        "model",
-        "model_id",
-        "params",
-        "num_generations",
-        "target_namespace",
-        "response_format",
-        "timeout",
-        "extra_headers",
-        "extra_body",
-        "poll_interval",
-    }
-)
+from oxgen.controls import CALL_CONTROLS, OTHER_ARGUMENTS
+
+# Names every client call takes besides the model's own parameters (one list: oxgen.controls).
+CALL_ARGUMENTS = frozenset({*(c.name for c in CALL_CONTROLS), *OTHER_ARGUMENTS})
 
 
 # The public attributes of pydantic's BaseModel (model_dump, json, dict, copy, schema, construct,
@@ -403,31 +390,36 @@ def submit_method_name(module_name: str) -> str:
     return SUBMIT_PREFIX + module_name
 
 
-# Names a generated model module defines or imports at module level. A class body that declared a
-# field under one of them would shadow it for the annotations that pydantic resolves in that class
-# (a field `Literal` breaks `Literal["a"]`), and a method parameter named MODEL_ID would shadow the
-# module's constant inside the method. Names starting with `_` (`_js`, `_typing`) are safe already.
+# What a generated model module may import at run time, by source, each list in the order isort
+# writes it (constants, classes, then functions). The compiler records which of these names each
+# module uses and imports exactly those (oxgen.compile); only these may be recorded.
+MODULE_IMPORTS: dict[str, tuple[str, ...]] = {
+    "typing": ("Annotated", "Any", "Literal"),
+    "pydantic": ("ConfigDict", "Field", "model_validator"),
+    ".._media": ("MediaInput",),
+    ".._request": ("MISSING", "Missing", "RequestModel"),
+    ".._types": ("OMIT", "Omit", "server_default"),
+}
+# What it imports for type checkers only (the methods' annotations).
+MODULE_TYPE_IMPORTS: dict[str, tuple[str, ...]] = {
+    ".._api": ("SyncOxenBase",),
+    ".._jobs": ("Job",),
+    ".._models": ("GenerateResponse",),
+    ".._types": ("Timeout",),
+}
+# Names a model module defines at module level besides its classes and methods (names starting
+# with `_`, such as `_js`, `_media`, `_typing`, `_SCHEMA`, are never field names).
+MODULE_DEFINES = ("MODEL_ID",)
+
+# Every name of a model module's top level. A class body that declared a field under one of them
+# would shadow it for the annotations that pydantic resolves in that class (a field `Literal`
+# breaks `Literal["a"]`), and a method parameter named MODEL_ID would shadow the module's constant
+# inside the method.
 MODULE_SCOPE = frozenset(
     {
-        "Annotated",
-        "Any",
-        "Literal",
-        "Field",
-        "ConfigDict",
-        "model_validator",
-        "UNSET",
-        "RequestModel",
-        "MODEL_ID",
-        "OMIT",
-        "Omit",
-        "server_default",
-        "Timeout",
-        "SyncOxenBase",
-        "AsyncOxenBase",
-        "Job",
-        "AsyncJob",
-        "GenerateResponse",
-        "MediaInput",
+        *(n for names in MODULE_IMPORTS.values() for n in names),
+        *(n for names in MODULE_TYPE_IMPORTS.values() for n in names),
+        *MODULE_DEFINES,
     }
 )
 

@@ -20,12 +20,11 @@ A team's ``--templates DIR`` replaces built-in files of the same path (:mod:`oxg
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from oxgen import __version__, naming
-from oxgen.ir import ModelIR, ModelSummary, PackageIR, Problem
+from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem
 from oxgen.literals import comment, docstring, py_literal, table_row
 from oxgen.releases import INITIAL_VERSION, Release
 from oxgen.templates import TEMPLATE_PACKAGE_DIR, Templates, is_partial
@@ -66,7 +65,31 @@ def environment(templates: Templates = BUILTIN) -> jinja2.Environment:
     env.filters["docstring"] = docstring
     env.filters["comment"] = comment
     env.filters["table_row"] = table_row
+    env.filters["cell"] = table_cell
+    env.filters["notes"] = field_notes
     return env
+
+
+def table_cell(text: str, limit: int = 300) -> str:
+    """Text for one cell of a Markdown table: one safe line, ``|`` escaped."""
+    return comment(text, limit).replace("|", "\\|")
+
+
+def field_notes(f: FieldIR) -> str:
+    """A parameter's description and the constraints its type and default columns do not show
+    already (an enum's values are in its ``Literal`` type; the default has its own column), and
+    what a media input accepts besides a URL."""
+    facts = [
+        fact
+        for fact in f.facts
+        if not (fact.startswith("default: ") and f.default is not None)
+        and not (fact.startswith("one of: ") and "Literal[" in f.static)
+    ]
+    if f.media:
+        facts.append(
+            f"`MediaInput`: a URL, or a local {f.media} file (path, bytes, binary file object)"
+        )
+    return " ".join(part for part in (f.description, "; ".join(facts)) if part)
 
 
 def header(path: str) -> str:
@@ -97,44 +120,6 @@ def model_path(model: ModelIR, package: str) -> str:
     return f"{package}/models/{model.module}.py"
 
 
-def _imports(model: ModelIR) -> dict[str, Any]:
-    """The names a model module imports: exactly those its classes and methods use."""
-    fields = [f for c in model.classes for f in c.fields]
-    methods = model.route is not None or model.media is not None
-    code = " ".join(
-        [f.runtime for f in fields]
-        + [c.extra_type or "" for c in model.classes]
-        + ([f.static for f in model.request.fields] if methods else [])
-    )
-    typing = [n for n in ("Annotated", "Any", "Literal") if re.search(rf"\b{n}\b", code)]
-    optional = [f for f in fields if not f.required]
-    pydantic = []
-    if (
-        optional
-        or any(f.name != f.alias for f in fields)
-        or any(c.extra_type for c in model.classes)
-    ):
-        pydantic.append("Field")
-    if any(c.extra == "forbid" for c in model.classes):
-        pydantic.append("ConfigDict")
-    if any(c.check for c in model.classes):
-        pydantic.append("model_validator")
-    request = ["RequestModel"]  # constants first, then classes, as isort orders them
-    if any(f.default is None for f in optional):
-        request.insert(0, "UNSET")
-    types = ["OMIT", "Omit"] if methods else []
-    if methods and any(not f.required and f.default is not None for f in model.request.fields):
-        types.append("server_default")
-    return {
-        "typing": typing,
-        "pydantic": sorted(pydantic),
-        "js": "_js." in code or any(c.check for c in model.classes),
-        "media": any(f.media for f in fields),
-        "request": request,
-        "types": types,
-    }
-
-
 def model_outputs(model: ModelIR | ModelSummary, package: str) -> dict[str, str]:
     """Per-model template -> the output path it renders to for `model`."""
     return {
@@ -148,16 +133,33 @@ def render_model(
     model: ModelIR, package: str, template: str = PER_MODEL_TEMPLATE, templates: Templates = BUILTIN
 ) -> str:
     path = model_outputs(model, package)[template]
-    extra = {"imports": _imports(model)} if template == PER_MODEL_TEMPLATE else {}
     return (
         environment(templates)
         .get_template(template)
-        .render(m=model, package=package, header=header(path), **extra)
+        .render(m=model, package=package, header=header(path))
     )
 
 
-# Keys of the catalog context computed from `models` alone (the cache need not hash them again).
-DERIVED_FROM_MODELS = frozenset({"by_module", "class_names", "example", "index"})
+def catalog_inputs(
+    package: str,
+    models: tuple[ModelSummary, ...],
+    problems: tuple[Problem, ...],
+    version: str = INITIAL_VERSION,
+    releases: tuple[Release, ...] = (),
+) -> dict[str, Any]:
+    """Everything the catalog-wide files are made from (the cache fingerprints exactly this;
+    :func:`package_context` adds only what it computes from these)."""
+    return {
+        "package": package,
+        "distribution": package.replace("_", "-"),
+        "version": __version__,
+        "client_version": version,
+        "releases": releases,
+        "models": models,
+        "problems": problems,
+        "generate_prefix": naming.GENERATE_PREFIX,
+        "submit_prefix": naming.SUBMIT_PREFIX,
+    }
 
 
 def package_context(
@@ -167,24 +169,21 @@ def package_context(
     version: str = INITIAL_VERSION,
     releases: tuple[Release, ...] = (),
 ) -> dict[str, Any]:
-    """What every catalog-wide template sees. (The cache fingerprints exactly this: anything a
-    catalog-wide file may depend on must be in here.)"""
+    """What every catalog-wide template sees."""
+    return with_derived(catalog_inputs(package, models, problems, version, releases))
+
+
+def with_derived(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The template context: `inputs` and what is computed from its models alone."""
+    models: tuple[ModelSummary, ...] = inputs["models"]
     typed = [m for m in models if m.has_schema]
     return {
-        "package": package,
-        "distribution": package.replace("_", "-"),
-        "version": __version__,
-        "client_version": version,
-        "releases": releases,
-        "models": models,
+        **inputs,
         "class_names": sorted((m.class_name for m in typed), key=naming.all_key),
         # import statements list modules in the order ruff's isort does
         "by_module": sorted(models, key=lambda m: naming.natural_key(m.module)),
         "example": typed[0].class_name if typed else "SomeModelRequest",
-        "problems": problems,
         "index": _index(models),
-        "generate_prefix": naming.GENERATE_PREFIX,
-        "submit_prefix": naming.SUBMIT_PREFIX,
     }
 
 
@@ -217,17 +216,29 @@ def runtime_jobs(package: str, templates: Templates = BUILTIN) -> list[Job]:
     ]
 
 
-def catalog_jobs(context: dict[str, Any], templates: Templates = BUILTIN) -> list[Job]:
-    """The catalog-wide templates (every Jinja template but the per-model ones)."""
+def catalog_jobs(
+    package: str,
+    context: dict[str, Any] | Callable[[], dict[str, Any]],
+    templates: Templates = BUILTIN,
+) -> list[Job]:
+    """The catalog-wide templates (every Jinja template but the per-model ones). `context` may be
+    a function that makes it: it is called when the first of them renders, if one does."""
+    made: list[dict[str, Any]] = []
+
+    def get() -> dict[str, Any]:
+        if not made:
+            made.append(context() if callable(context) else context)
+        return made[0]
+
     jobs: list[Job] = []
     for name in template_names(templates):
         if not name.endswith(".jinja") or name in PER_MODEL:
             continue
-        path = output_path(name, context["package"])
+        path = output_path(name, package)
 
         def job(name: str = name, path: str = path) -> str:
             template = environment(templates).get_template(name)
-            return template.render(**context, header=header(path))
+            return template.render(**get(), header=header(path))
 
         jobs.append((path, job))
     return jobs
@@ -245,6 +256,6 @@ def render_jobs(ir: PackageIR, templates: Templates = BUILTIN) -> Iterator[Job]:
     yield from runtime_jobs(ir.package, templates)
     summaries = tuple(ModelSummary.of(m) for m in ir.models)
     context = package_context(ir.package, summaries, ir.problems, ir.version, ir.releases)
-    yield from catalog_jobs(context, templates)
+    yield from catalog_jobs(ir.package, context, templates)
     for model in ir.models:
         yield from model_jobs(model, ir.package, templates)

@@ -77,21 +77,20 @@ schemas recursively, far from Python's recursion limit."""
 def check_depth(value: Any, where: str, limit: int = MAX_DEPTH) -> None:
     """Raise :class:`SnapshotError` if `value` nests arrays/objects more than `limit` deep.
 
-    Iterative, so it cannot itself run out of stack."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict):
-            children: Iterable[Any] = node.values()
-        elif isinstance(node, list):
-            children = node
-        else:
-            continue
+    Iterative (level by level, containers only), so it cannot itself run out of stack."""
+    level = [value] if isinstance(value, (dict, list)) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             raise SnapshotError(
                 f"{where}: JSON nested more than {limit} levels deep; refusing to read it"
             )
-        stack.extend((child, depth + 1) for child in children)
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below += [c for c in children if isinstance(c, (dict, list))]
+        level = below
 
 
 def parse_json(text: str, where: str) -> Any:
@@ -127,14 +126,16 @@ def file_stem(model_id: str) -> str:
     return f"{base}-{sha256(model_id)[:10]}"
 
 
-def normalise_model(raw: Any, where: str) -> dict[str, Any]:
-    """Check one model object and put its schema under `request_schema` (null when absent)."""
+def normalise_model(raw: Any, where: str, *, depth_checked: bool = False) -> dict[str, Any]:
+    """Check one model object and put its schema under `request_schema` (null when absent).
+    `depth_checked`: it comes from :func:`parse_json`, which checked its nesting already."""
     if not isinstance(raw, dict):
         raise SnapshotError(f"{where}: a model must be a JSON object, got {type(raw).__name__}")
     model_id = raw.get("id", raw.get("name"))
     if not isinstance(model_id, str) or not model_id:
         raise SnapshotError(f"{where}: model has no string `id`")
-    check_depth(raw, where)
+    if not depth_checked:
+        check_depth(raw, where)
     model = dict(raw)
     model["id"] = model_id
     schema = None
@@ -147,8 +148,9 @@ def normalise_model(raw: Any, where: str) -> dict[str, Any]:
     return model
 
 
-def from_catalog(data: Any, source: str) -> Snapshot:
-    """Models from a models-list response (or the internal catalog's ``{"models": [...]}``)."""
+def from_catalog(data: Any, source: str, *, depth_checked: bool = False) -> Snapshot:
+    """Models from a models-list response (or the internal catalog's ``{"models": [...]}``).
+    `depth_checked`: `data` comes from :func:`parse_json`, which checked its nesting already."""
     if isinstance(data, dict) and isinstance(data.get("data"), list):
         items = data["data"]
     elif isinstance(data, dict) and isinstance(data.get("models"), list):
@@ -159,7 +161,13 @@ def from_catalog(data: Any, source: str) -> Snapshot:
         raise SnapshotError(
             f"{source}: not a models list (expected {{'object': 'list', 'data': [...]}})"
         )
-    return _build((normalise_model(m, f"{source}: data[{i}]") for i, m in enumerate(items)), source)
+    return _build(
+        (
+            normalise_model(m, f"{source}: data[{i}]", depth_checked=depth_checked)
+            for i, m in enumerate(items)
+        ),
+        source,
+    )
 
 
 def _build(models: Iterable[dict[str, Any]], source: str) -> Snapshot:
@@ -228,7 +236,7 @@ def from_folder(folder: Path, *, verify: bool = True, label: str | None = None) 
                 raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
             edited = digest != entry["sha256"]
         try:
-            model = normalise_model(_read_json(path), str(path))
+            model = normalise_model(_read_json(path), str(path), depth_checked=True)
         except SnapshotError as exc:
             if edited:
                 raise SnapshotError(
@@ -256,6 +264,7 @@ def rehash(folder: Path) -> tuple[Snapshot, list[str]]:
     form (sorted keys) and the manifest with their new hashes. Returns the snapshot and the names
     of the files whose content had changed. Refuses files that do not read as models."""
     folder = Path(folder)
+    recover(folder)
     if not (folder / MANIFEST).exists():
         raise SnapshotError(f"{folder}: folder has no {MANIFEST}; is it a snapshot?")
     old = _read_json(folder / MANIFEST)
@@ -296,7 +305,7 @@ def load(src: str | os.PathLike[str]) -> Snapshot:
         return from_folder(path)
     if not path.exists():
         raise SnapshotError(f"{path}: no such file or folder")
-    return from_catalog(_read_json(path), str(path))
+    return from_catalog(_read_json(path), str(path), depth_checked=True)
 
 
 def _siblings(out_dir: Path, kind: str) -> list[Path]:

@@ -66,6 +66,8 @@ if TYPE_CHECKING:
         QueueList,
     )
     from ._request import (
+        MISSING,
+        Missing,
         NoRequestSchemaError,
         RequestModel,
         UnknownModelError,
@@ -117,6 +119,8 @@ _EXPORTS = {
     "Model": "._models",
     "Omit": "._types",
     "QueueList": "._models",
+    "MISSING": "._request",
+    "Missing": "._request",
     "NoRequestSchemaError": "._request",
     "RequestModel": "._request",
     "UnknownModelError": "._request",
@@ -127,6 +131,7 @@ _EXPORTS = {
 
 # Literal, so that type checkers see the re-exports (mypy --strict: no implicit re-export).
 __all__ = [
+    "MISSING",
     "OMIT",
     "APIConnectionError",
     "APIError",
@@ -155,6 +160,7 @@ __all__ = [
     "Job",
     "LocalFile",
     "MediaInput",
+    "Missing",
     "MissingAPIKeyError",
     "Model",
     "NoRequestSchemaError",

@@ -427,22 +427,17 @@ class Also:
         return core_schema.no_info_wrap_validator_function(self._validate, handler(source))
 
 
-def before(
-    schema: Schema, root: Schema = None, names: Mapping[str, str] | None = None
-) -> Callable[[Any, Any], Any]:
+def before(schema: Schema, root: Schema = None) -> Callable[[Any, Any], Any]:
     """A model ``before`` validator checking the whole object against `schema`.
 
-    `names` maps field names to wire names, so input given by field name is checked as the JSON
-    it stands for.
+    The object arrives under its wire names (the constructor turns field names into wire names
+    before validating), so what is checked is the JSON it stands for.
     """
     resolved_root = schema if root is None else root
-    renames = dict(names or {})
-    aliases = set(renames.values())
 
     def check(cls: Any, data: Any) -> Any:
         if isinstance(data, dict):
-            wire = {(k if k in aliases else renames.get(k, k)): v for k, v in data.items()}
-            _check(_to_json(wire), schema, resolved_root, "")
+            _check(_to_json(data), schema, resolved_root, "")
         return data
 
     return check

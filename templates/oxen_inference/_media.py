@@ -37,6 +37,7 @@ __all__ = [
     "Uploads",
     "check_settings",
     "data_uri",
+    "has_local",
     "is_local",
     "parse_repo",
 ]
@@ -420,6 +421,23 @@ class Input:
 
 def _location(path: tuple[str | int, ...]) -> str:
     return ".".join(str(p) for p in path)
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def has_local(value: Any) -> bool:
+    """Whether a JSON-like body holds a local file anywhere. On every call's path, so plain loops
+    (about twice as fast as ``any()`` with a generator) and exact type checks first."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return False
+    if kind is dict or kind is list:
+        for v in value.values() if kind is dict else value:
+            if type(v) not in _PLAIN and has_local(v):
+                return True
+        return False
+    return next(find(value), None) is not None
 
 
 def find(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Any]]:

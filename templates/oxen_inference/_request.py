@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib
+import json
 import sys
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict
+from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode
 
 from . import _registry
 from ._exceptions import OxenError
 
 if TYPE_CHECKING:
+    import enum
+
+    from pydantic.main import IncEx
+
     from ._media import FileStore
 
+    class Missing(enum.Enum):
+        """The type of :data:`MISSING`: the value of an optional field that was not set."""
+
+        MISSING = "MISSING"
+
+    MISSING: Final = Missing.MISSING
+else:
+    # pydantic's own sentinel: a field holding it is left out of every dump. Type checkers see it
+    # as a one-member enum, so `value is MISSING` narrows in mypy and pyright alike.
+    from pydantic import MISSING
+
+    Missing = MISSING
+
 __all__ = [
+    "MISSING",
+    "Missing",
     "NoRequestSchemaError",
     "RequestModel",
     "UnknownModelError",
@@ -23,31 +47,183 @@ __all__ = [
     "to_body",
 ]
 
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
-#: The default of an optional field without a schema default: it reads as None and is never sent.
-#: Typed ``Any`` so a field keeps the exact type the schema allows (``None`` only if nullable).
-UNSET: Any = None
+
+@functools.cache
+def _python_to_wire(cls: type[RequestModel]) -> dict[str, str]:
+    """Field name -> wire name, for the fields whose names differ."""
+    names = {}
+    for name, info in cls.model_fields.items():
+        wire = info.validation_alias
+        if isinstance(wire, str) and wire != name:
+            names[name] = wire
+    return names
+
+
+@functools.cache
+def _document(module: str) -> dict[str, Any]:
+    """The JSON Schema of the model whose classes live in `module` (parsed once)."""
+    loaded: dict[str, Any] = json.loads(sys.modules[module]._SCHEMA)
+    return loaded
 
 
 class RequestModel(BaseModel):
     """Base of the generated request classes.
 
     Validation follows the model's JSON Schema exactly: no coercion (``"5"`` is not ``5``), null
-    only where the schema allows it, additional properties only where it allows them. Fields
-    accept their Python name or their wire name; :func:`to_body` gives back exactly what was set,
-    under the wire names, with no defaults added.
+    only where the schema allows it, additional properties only where it allows them. Data
+    (``model_validate``, ``model_validate_json``) is read by wire names only, as the API reads it;
+    the constructor also takes the Python names (``class_=`` for the property ``class``). An
+    optional field that was not set holds :data:`MISSING` and is never sent. ``model_dump()``,
+    ``model_dump_json()`` and :func:`to_body` give exactly the body that was set, under the wire
+    names, with no defaults added; ``model_json_schema()`` is the schema the API publishes.
     """
 
     model_config = ConfigDict(
         strict=True,
         extra="allow",
-        validate_by_name=True,
+        validate_by_name=False,
         validate_by_alias=True,
         serialize_by_alias=True,
         defer_build=True,
         protected_namespaces=(),
         hide_input_in_errors=False,
     )
+
+    #: Where this class's schema sits in the model's schema (a JSON pointer; "" for the request).
+    __schema_pointer__: ClassVar[str] = ""
+
+    def __init__(self, /, **data: Any) -> None:
+        renames = _python_to_wire(type(self))
+        if renames:
+            wire: dict[str, Any] = {}
+            for key, value in data.items():
+                name = renames.get(key, key)
+                if name in wire:
+                    raise TypeError(f"{type(self).__name__}() got {name!r} twice (as {key!r})")
+                wire[name] = value
+            data = wire
+        super().__init__(**data)
+
+    # Only the constructor maps names: marked as pydantic marks its own __init__ (RootModel does
+    # the same), validation of data (model_validate, nested dicts) never calls it.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    def model_dump(
+        self,
+        *,
+        mode: Literal["json", "python"] | str = "python",
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        exclude_computed_fields: bool = False,
+        round_trip: bool = False,
+        warnings: bool | Literal["none", "warn", "error"] = True,
+        fallback: Callable[[Any], Any] | None = None,
+        serialize_as_any: bool = False,
+        polymorphic_serialization: bool | None = None,
+    ) -> dict[str, Any]:
+        """The request body as a dict: only what was set, under the wire names.
+
+        The arguments are BaseModel's; only the default of `exclude_unset` differs (True), so
+        that a dump validates back to the same object. ``exclude_unset=False`` adds the schema's
+        defaults of fields that were not set.
+        """
+        return super().model_dump(
+            mode=mode,
+            include=include,
+            exclude=exclude,
+            context=context,
+            by_alias=by_alias,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            exclude_computed_fields=exclude_computed_fields,
+            round_trip=round_trip,
+            warnings=warnings,
+            fallback=fallback,
+            serialize_as_any=serialize_as_any,
+            polymorphic_serialization=polymorphic_serialization,
+        )
+
+    def model_dump_json(
+        self,
+        *,
+        indent: int | None = None,
+        ensure_ascii: bool = False,
+        include: IncEx | None = None,
+        exclude: IncEx | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        exclude_unset: bool = True,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        exclude_computed_fields: bool = False,
+        round_trip: bool = False,
+        warnings: bool | Literal["none", "warn", "error"] = True,
+        fallback: Callable[[Any], Any] | None = None,
+        serialize_as_any: bool = False,
+        polymorphic_serialization: bool | None = None,
+    ) -> str:
+        """The request body as JSON text: only what was set, under the wire names (see
+        :meth:`model_dump`)."""
+        return super().model_dump_json(
+            indent=indent,
+            ensure_ascii=ensure_ascii,
+            include=include,
+            exclude=exclude,
+            context=context,
+            by_alias=by_alias,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            exclude_computed_fields=exclude_computed_fields,
+            round_trip=round_trip,
+            warnings=warnings,
+            fallback=fallback,
+            serialize_as_any=serialize_as_any,
+            polymorphic_serialization=polymorphic_serialization,
+        )
+
+    @classmethod
+    def model_json_schema(
+        cls,
+        by_alias: bool | None = None,
+        ref_template: str = DEFAULT_REF_TEMPLATE,
+        schema_generator: type[GenerateJsonSchema] = GenerateJsonSchema,
+        mode: JsonSchemaMode = "validation",
+        *,
+        union_format: Literal["any_of", "primitive_type_array"] = "any_of",
+    ) -> dict[str, Any]:
+        """The JSON Schema (draft 2020-12) the API publishes for this class, enums, defaults and
+        descriptions included: any validator given it agrees with the API and with this class.
+
+        The arguments are BaseModel's and change nothing: the schema is the API's, under the wire
+        names, the same for validation and serialization. A fresh copy on each call.
+        """
+        document = _document(cls.__module__)
+        pointer = cls.__schema_pointer__
+        if not pointer:
+            return {"$schema": JSON_SCHEMA_DIALECT, **copy.deepcopy(document)}
+        node: Any = document
+        for token in pointer.lstrip("/").split("/"):
+            key = token.replace("~1", "/").replace("~0", "~")
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        if '"$ref"' not in json.dumps(node):
+            return {"$schema": JSON_SCHEMA_DIALECT, **copy.deepcopy(node)}
+        # References inside are relative to the whole document: embed it as a resource of its
+        # own and point at this class's place in it.
+        base = f"urn:oxen-inference:{sys.modules[cls.__module__].MODEL_ID}"
+        return {
+            "$schema": JSON_SCHEMA_DIALECT,
+            "$ref": f"{base}#{pointer}",
+            "$defs": {"document": {**copy.deepcopy(document), "$id": base}},
+        }
 
 
 class UnknownModelError(OxenError, LookupError):
@@ -95,9 +271,9 @@ def to_body(
     ``ValidationError`` (nothing is read or sent).
     """
     body = dump(request)
-    from ._media import find
+    from ._media import has_local
 
-    if next(find(body), None) is None:
+    if not has_local(body):
         return body
     from ._uploads import resolve_sync
 

@@ -27,7 +27,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from typing import TYPE_CHECKING, Any, Literal
 
 from ._exceptions import APIStatusError, ValidationError, status_error
-from ._media import FileStore, LocalFile, LocalFileError, data_uri, find, parse_repo, replace
+from ._media import (
+    FileStore,
+    LocalFile,
+    LocalFileError,
+    data_uri,
+    find,
+    has_local,
+    parse_repo,
+    replace,
+)
 from ._types import OMIT
 from ._version import USER_AGENT
 
@@ -208,6 +217,8 @@ class Files:
 
     def resolve(self, body: dict[str, Any] | Any, model_id: str | None = None) -> dict[str, Any]:
         """`body` (a dict, or a request object) with every local file turned into a URL."""
+        if type(body) is dict and not has_local(body):
+            return body
         from ._request import RequestModel, dump
 
         if isinstance(body, RequestModel):
@@ -327,6 +338,8 @@ class AsyncFiles:
         self, body: dict[str, Any] | Any, model_id: str | None = None
     ) -> dict[str, Any]:
         """`body` (a dict, or a request object) with every local file turned into a URL."""
+        if type(body) is dict and not has_local(body):
+            return body
         from ._request import RequestModel, dump
 
         if isinstance(body, RequestModel):

@@ -456,8 +456,8 @@ CASES: list[tuple[str, Mutation, Mutation | None, list[tuple[str, str]]]] = [
     ),
     (
         "constraint-changed not",
+        prop("style", **{"not": {"const": "y"}}),
         prop("style", **{"not": {"const": "x"}}),
-        None,
         [("constraint-changed", f"{P}/style/not")],
     ),
     (

@@ -223,9 +223,12 @@ def m_nested(rng: random.Random, s: Schema) -> Schema:
 
 def m_wrap(rng: random.Random, s: Schema) -> Schema:
     inner = copy.deepcopy(s)
-    choice = rng.randrange(5)
+    choice = rng.randrange(6)
     if choice == 0:
         return {"anyOf": [inner, {"type": "null"}]}
+    if choice == 5:  # `nullable` moved into a null alternative (or dropped on the way)
+        inner.pop("nullable", None)
+        return {"anyOf": [inner, rng.choice([{"type": "null"}, {"type": "string"}])]}
     if choice == 1:
         return {"allOf": [inner, {"description": "documented", "examples": [1]}]}
     if choice == 2:

@@ -136,6 +136,27 @@ VALUE_CASES: list[tuple[str, Any, Any, Expected]] = [
         [("lower-bound-raised", "/properties/x/minimum", "breaking")],
     ),
     (
+        "nullable dropped beside a `not`: the list has no null, so null is refused",
+        {"enum": ["a", "b"], "nullable": True, "not": {"const": "b"}},
+        {"enum": ["a", "b"], "not": {"const": "b"}},
+        [("type-narrowed", "/properties/x/nullable", "breaking")],
+    ),
+    (
+        "nullable moved into an anyOf member: null still accepted",
+        {"type": "string", "nullable": True},
+        {"anyOf": [{"type": "string"}, {"type": "null"}]},
+        [],
+    ),
+    (
+        "nullable moved into an anyOf without a null member",
+        {"type": "string", "nullable": True},
+        {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+        [
+            ("composition-narrowed", "/properties/x/anyOf", "breaking"),
+            ("type-changed", "/properties/x/type", "breaking"),
+        ],
+    ),
+    (
         "untyped nullable allOf: nullable dropped refuses null",
         {"allOf": [{"type": "integer"}], "nullable": True},
         {"allOf": [{"type": "integer"}]},
@@ -264,6 +285,8 @@ def test_default_of_a_property_that_becomes_required_is_still_a_warning() -> Non
 P = "/properties/x"
 RESTRICTING: list[tuple[str, Schema, dict[str, Any], str]] = [
     ("const", {"type": "string"}, {"const": "a"}, f"{P}/const"),
+    ("not", {"type": "string"}, {"not": {"const": "a"}}, f"{P}/not"),
+    ("not that refuses everything", {"type": "string"}, {"not": {}}, f"{P}/not"),
     ("if/then", PLAIN, {"if": {"required": ["a"]}, "then": {"required": ["b"]}}, f"{P}/if"),
     ("contains", LIST, {"contains": {"const": "a"}}, f"{P}/contains"),
     ("dependentRequired", PLAIN, {"dependentRequired": {"a": ["b"]}}, f"{P}/dependentRequired"),

@@ -250,10 +250,10 @@ async def test_download_async(aclient: ox.AsyncOxen, tmp_path: Path) -> None:
 
 def test_bad_input_never_reaches_the_server(client: ox.Oxen, mock: MockServer) -> None:
     for call in (
-        lambda: client.submit_luma_ray_v3_2_image_to_video(  # type: ignore[call-overload]
+        lambda: client.submit_luma_ray_v3_2_image_to_video(
             prompt="p",
             input_image=IMG,
-            duration="7s",
+            duration="7s",  # type: ignore[arg-type]
         ),
         lambda: client.generate(I2V, prompt="p", input_image=IMG, colour="red"),
         lambda: client.submit(I2V, prompt="p", input_image=IMG, num_generations=5),

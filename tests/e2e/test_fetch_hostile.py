@@ -320,7 +320,7 @@ snapshot.write_snapshot(Path(sys.argv[1]), {"manifest.json": "{}", "new.json": "
 """
 
 
-@pytest.mark.parametrize("reader", ["generate", "diff", "fetch", "load"])
+@pytest.mark.parametrize("reader", ["generate", "diff", "fetch", "rehash", "load"])
 def test_a_kill_between_the_two_renames_is_recovered_by_the_next_command(
     old_snapshot: Path, reader: str
 ) -> None:
@@ -339,6 +339,7 @@ def test_a_kill_between_the_two_renames_is_recovered_by_the_next_command(
         args = {
             "generate": ["generate", "--schemas", "schemas", "--out", "out"],
             "diff": ["diff", "schemas", "schemas"],
+            "rehash": ["snapshot", "--rehash", "schemas"],
             "fetch": ["fetch", "--base-url", "http://127.0.0.1:9/api", "--deadline", "1"],
         }[reader]
         result = subprocess.run(

@@ -3,6 +3,7 @@ the lazy binding and the public surface."""
 
 from __future__ import annotations
 
+import ast
 import inspect
 import json
 
@@ -140,20 +141,20 @@ def test_per_model_methods_are_lazy_and_documented() -> None:
     assert "submit_luma_ray_v3_2_image_to_video" in dir(c)
     method = c.submit_luma_ray_v3_2_image_to_video
     assert c.__dict__["submit_luma_ray_v3_2_image_to_video"] is method  # cached
+    assert method.__name__ == "submit_luma_ray_v3_2_image_to_video"
+    assert method.__qualname__ == "Oxen.submit_luma_ray_v3_2_image_to_video"
     sig = inspect.signature(method)
     assert all(p.kind is p.KEYWORD_ONLY for p in sig.parameters.values())
     assert repr(sig.parameters["duration"].default) == "server_default('5s')"
+    assert sig.parameters["duration"].annotation == "Literal['5s', '10s']"
     assert sig.parameters["loop"].default is ox.OMIT
     assert sig.parameters["prompt"].default is inspect.Parameter.empty
+    assert "num_generations" not in sig.parameters  # one Job; batches go through submit()
     doc = method.__doc__ or ""
-    for text in (
-        "duration:",
-        "one of: '5s', '10s'",
-        "default: '5s'",
-        "num_generations:",
-        "extra_body:",
-    ):
+    for text in ("duration: Duration of the generated video", "extra_body:", "num_generations="):
         assert text in doc
+    # What the signature shows (allowed values, the default) is not repeated in the docstring.
+    assert "one of: '5s', '10s'" not in doc and "default: '5s'" not in doc
     with pytest.raises(AttributeError):
         c.submit_gpt_4o  # type: ignore[attr-defined]  # noqa: B018 - chat models cannot be queued
     with pytest.raises(AttributeError):
@@ -166,10 +167,17 @@ def test_signatures_show_defaults_and_the_stub_points_at_them() -> None:
     root = Path(ox.__file__).parent
     module = (root / "models" / "luma_ray_v3_2_image_to_video.py").read_text()
     assert 'duration: Literal["5s", "10s"] = server_default("5s"),' in module
-    stub = (root / "_client.pyi").read_text()
-    sync, async_ = stub.split("class AsyncOxen(")
-    assert "submit_luma_ray_v3_2_image_to_video = _luma_ray_v3_2_image_to_video.submit" in sync
-    assert "submit_luma_ray_v3_2_image_to_video = _luma_ray_v3_2_image_to_video.asubmit" in async_
+    stub = ast.parse((root / "_client.pyi").read_text())
+    bound = {
+        (node.name, a.targets[0].id): ast.unparse(a.value)
+        for node in stub.body
+        if isinstance(node, ast.ClassDef)
+        for a in node.body
+        if isinstance(a, ast.Assign) and isinstance(a.targets[0], ast.Name)
+    }
+    function = "_luma_ray_v3_2_image_to_video.submit_luma_ray_v3_2_image_to_video"
+    assert bound["Oxen", "submit_luma_ray_v3_2_image_to_video"] == function
+    assert bound["AsyncOxen", "submit_luma_ray_v3_2_image_to_video"] == f"_asynchronous({function})"
 
 
 def test_server_defaults_are_not_sent_but_explicit_values_are() -> None:

@@ -31,7 +31,8 @@ SCOPE_NAMES = [
     "Literal",
     "Annotated",
     "Field",
-    "UNSET",
+    "MISSING",
+    "Missing",
     "RequestModel",
     "MODEL_ID",
     "OMIT",
@@ -232,7 +233,10 @@ def test_text_arrives_verbatim_as_data(generated: tuple[Path, Any]) -> None:
             assert pkg.to_body(cls.model_validate({f"p{i}": text})) == {f"p{i}": text}
             with pytest.raises(ValidationError):
                 cls.model_validate({f"p{i}": text + "!"})
-        aliases = {name if f.alias is None else f.alias for name, f in cls.model_fields.items()}
+        aliases = {
+            f.validation_alias if isinstance(f.validation_alias, str) else name
+            for name, f in cls.model_fields.items()
+        }
         assert {
             "class",
             "model_config",
@@ -285,7 +289,10 @@ def test_names_of_the_module_scope_are_not_shadowed(generated: tuple[Path, Any])
         pkg = importlib.import_module("hostile_client")
         cls = pkg.request_model("hostile-text")
         cls.model_rebuild(force=True)  # every annotation resolves
-        by_alias = {f.alias or n: n for n, f in cls.model_fields.items()}
+        by_alias = {
+            f.validation_alias if isinstance(f.validation_alias, str) else n: n
+            for n, f in cls.model_fields.items()
+        }
         for name in SCOPE_NAMES:
             assert by_alias[name] != name, name
         seen: list[dict[str, Any]] = []

@@ -299,3 +299,20 @@ def test_rehash_refuses_what_is_not_a_snapshot(tmp_path: Path) -> None:
     plain.mkdir()
     result = _run("snapshot", "--rehash", "plain", cwd=tmp_path)
     assert result.returncode == 2 and "has no manifest.json" in result.stderr
+
+
+def test_diff_of_a_catastrophic_pattern_finishes(tmp_path: Path) -> None:
+    """The diff runs schema patterns on schema values (defaults, enums): `^(a+)+$` on 36 `a`s and
+    a `!` took hours with a backtracking engine; it is matched in linear time."""
+    prop: dict[str, Any] = {"type": "string", "pattern": "^(a+)+$"}
+    old = {**prop, "default": "a" * 34 + "!", "enum": ["a" * 34 + "!", "b"]}
+    new = {**prop, "default": "a" * 36 + "!", "enum": ["a" * 36 + "!"]}
+    for name, schema in (("old.json", old), ("new.json", new)):
+        model = {"id": "m", "request_schema": {"type": "object", "properties": {"x": schema}}}
+        (tmp_path / name).write_text(json.dumps({"object": "list", "data": [model]}))
+    start = time.monotonic()
+    result = _run("diff", "old.json", "new.json", "--format", "json", cwd=tmp_path, timeout=30)
+    assert time.monotonic() - start < 10
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr
+    rules = {c["rule"] for c in json.loads(result.stdout)["changes"]}
+    assert "default-changed" in rules

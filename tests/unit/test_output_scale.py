@@ -152,6 +152,31 @@ def test_adding_and_removing_models_matches_a_cold_run(tmp_path: Path) -> None:
     assert _files(out) == _files(cold)
 
 
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda m: m.update(summary={"bogus": 1}),
+        lambda m: m.update(summary="not a dict"),
+        lambda m: m.update(problems=[{"nope": 1}]),
+        lambda m: m.update(outputs=["api/gamma.md"]),  # another model's file
+    ],
+)
+def test_a_damaged_cache_entry_is_recompiled_not_trusted(tmp_path: Path, damage: Any) -> None:
+    out = tmp_path / "out"
+    src = _write(tmp_path / "a.json", MODELS)
+    run(src, out)
+    state_file = out / ".oxgen-cache" / "state.json"
+    state = json.loads(state_file.read_text())
+    damage(state["models"]["alpha"])
+    state["whole"] = "stale"  # past the no-op shortcut
+    state_file.write_text(json.dumps(state))
+    result = run(src, out)
+    assert result.problems and result.model_count == 3
+    cold = tmp_path / "cold"
+    run(src, cold)
+    assert _files(out) == _files(cold)
+
+
 def test_check_ignores_the_cache(tmp_path: Path) -> None:
     """A cache that lies (a file changed with its size and mtime restored) fools a normal run,
     never `--check`."""
@@ -201,7 +226,9 @@ def _summaries(count: int) -> tuple[ModelSummary, ...]:
 
 def _readme(summaries: tuple[ModelSummary, ...]) -> str:
     context = render.package_context("oxen_inference", summaries, ())
-    [job] = [job for path, job in render.catalog_jobs(context) if path == "README.md"]
+    [job] = [
+        job for path, job in render.catalog_jobs("oxen_inference", context) if path == "README.md"
+    ]
     return job()
 
 

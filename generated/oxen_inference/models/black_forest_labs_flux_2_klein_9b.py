@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,69 +29,55 @@ __all__ = [
 ]
 
 MODEL_ID = "black-forest-labs-flux-2-klein-9b"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"16:9","enum":["1:1","16:9","9:16","4:3","3:4"],"title":"Aspect Ratio","type":"string","x-order":2},"guidance_scale":{"default":2,"description":"Scale for classifier-free guidance","maximum":10,"minimum":0,"title":"Guidance Scale","type":"number","x-order":7},"input_image":{"description":"Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.","items":{"format":"uri","type":"string"},"title":"Reference Images","type":["array","null"],"x-order":1},"num_inference_steps":{"default":28,"description":"Number of denoising steps","maximum":50,"minimum":1,"title":"Num Inference Steps","type":"integer","x-order":6},"output_format":{"default":"png","description":"Format of the output image","enum":["png","jpg","webp"],"title":"Output Format","type":"string","x-order":4},"output_quality":{"default":"standard","description":"Quality setting for output image","enum":["standard","high"],"title":"Output Quality","type":"string","x-order":3},"prompt":{"description":"Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.","title":"Prompt","type":"string","x-media-references":{"groups":[{"field":"input_image","pattern":"image {n}"}]},"x-order":0},"seed":{"description":"Random seed. Leave blank to randomize","title":"Seed","type":"integer","x-order":5}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class BlackForestLabsFlux2Klein9bRequest(RequestModel):
     """The parameters of "black-forest-labs-flux-2-klein-9b"."""
 
-    prompt: str
-    """Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images."""
+    prompt: str = Field(
+        description="Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images."
+    )
 
     input_image: (
         list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=UNSET)
-    """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = Field(
+        default="16:9", description="Aspect Ratio"
+    )
 
-    aspect_ratio: Annotated[
-        Literal["1:1", "16:9", "9:16", "4:3", "3:4"],
-        _js.Value({"enum": ["1:1", "16:9", "9:16", "4:3", "3:4"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Aspect Ratio
+    output_quality: Literal["standard", "high"] = Field(
+        default="standard", description="Quality setting for output image"
+    )
 
-    one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
-    """
+    output_format: Literal["png", "jpg", "webp"] = Field(
+        default="png", description="Format of the output image"
+    )
 
-    output_quality: Annotated[
-        Literal["standard", "high"], _js.Value({"enum": ["standard", "high"], "type": "string"})
-    ] = Field(default="standard")
-    """Quality setting for output image
-
-    one of: 'standard', 'high'; default: 'standard'
-    """
-
-    output_format: Annotated[
-        Literal["png", "jpg", "webp"], _js.Value({"enum": ["png", "jpg", "webp"], "type": "string"})
-    ] = Field(default="png")
-    """Format of the output image
-
-    one of: 'png', 'jpg', 'webp'; default: 'png'
-    """
-
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Random seed. Leave blank to randomize"""
+    seed: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING, description="Random seed. Leave blank to randomize"
+    )
 
     num_inference_steps: Annotated[
         int, _js.Value({"maximum": 50, "minimum": 1, "type": "integer"})
-    ] = Field(default=28)
-    """Number of denoising steps
-
-    range: >= 1, <= 50; default: 28
-    """
+    ] = Field(default=28, description="Number of denoising steps")
+    """range: >= 1, <= 50"""
 
     guidance_scale: Annotated[float, _js.Value({"maximum": 10, "minimum": 0, "type": "number"})] = (
-        Field(default=2)
+        Field(default=2, description="Scale for classifier-free guidance")
     )
-    """Scale for classifier-free guidance
-
-    range: >= 0, <= 10; default: 2
-    """
+    """range: >= 0, <= 10"""
 
 
-def generate(
+def generate_black_forest_labs_flux_2_klein_9b(
     client: SyncOxenBase,
     /,
     *,
@@ -118,20 +104,16 @@ def generate(
 
     Args:
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
         output_quality: Quality setting for output image
-            one of: 'standard', 'high'; default: 'standard'
         output_format: Format of the output image
-            one of: 'png', 'jpg', 'webp'; default: 'png'
         seed: Random seed. Leave blank to randomize
         num_inference_steps: Number of denoising steps
-            range: >= 1, <= 50; default: 28
+            range: >= 1, <= 50
         guidance_scale: Scale for classifier-free guidance
-            range: >= 0, <= 10; default: 2
+            range: >= 0, <= 10
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -166,83 +148,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
-    output_quality: Literal["standard", "high"] = server_default("standard"),
-    output_format: Literal["png", "jpg", "webp"] = server_default("png"),
-    seed: int | Omit = OMIT,
-    num_inference_steps: int = server_default(28),
-    guidance_scale: float = server_default(2),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): run it on POST /ai/images/generate and wait for the result.
-
-    Compact, fast text-to-image model
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
-        output_quality: Quality setting for output image
-            one of: 'standard', 'high'; default: 'standard'
-        output_format: Format of the output image
-            one of: 'png', 'jpg', 'webp'; default: 'png'
-        seed: Random seed. Leave blank to randomize
-        num_inference_steps: Number of denoising steps
-            range: >= 1, <= 50; default: 28
-        guidance_scale: Scale for classifier-free guidance
-            range: >= 0, <= 10; default: 2
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "output_quality": output_quality,
-            "output_format": output_format,
-            "seed": seed,
-            "num_inference_steps": num_inference_steps,
-            "guidance_scale": guidance_scale,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_black_forest_labs_flux_2_klein_9b(
     client: SyncOxenBase,
     /,
     *,
@@ -254,218 +160,61 @@ def submit(
     seed: int | Omit = OMIT,
     num_inference_steps: int = server_default(28),
     guidance_scale: float = server_default(2),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
-    output_quality: Literal["standard", "high"] = server_default("standard"),
-    output_format: Literal["png", "jpg", "webp"] = server_default("png"),
-    seed: int | Omit = OMIT,
-    num_inference_steps: int = server_default(28),
-    guidance_scale: float = server_default(2),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
-    output_quality: Literal["standard", "high"] = server_default("standard"),
-    output_format: Literal["png", "jpg", "webp"] = server_default("png"),
-    seed: int | Omit = OMIT,
-    num_inference_steps: int = server_default(28),
-    guidance_scale: float = server_default(2),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): enqueue one generation (POST /ai/queue) and return at once.
 
     Compact, fast text-to-image model
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("black-forest-labs-flux-2-klein-9b", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
         output_quality: Quality setting for output image
-            one of: 'standard', 'high'; default: 'standard'
         output_format: Format of the output image
-            one of: 'png', 'jpg', 'webp'; default: 'png'
         seed: Random seed. Leave blank to randomize
         num_inference_steps: Number of denoising steps
-            range: >= 1, <= 50; default: 28
+            range: >= 1, <= 50
         guidance_scale: Scale for classifier-free guidance
-            range: >= 0, <= 10; default: 2
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
+            range: >= 0, <= 10
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "output_quality": output_quality,
-            "output_format": output_format,
-            "seed": seed,
-            "num_inference_steps": num_inference_steps,
-            "guidance_scale": guidance_scale,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
-    output_quality: Literal["standard", "high"] = server_default("standard"),
-    output_format: Literal["png", "jpg", "webp"] = server_default("png"),
-    seed: int | Omit = OMIT,
-    num_inference_steps: int = server_default(28),
-    guidance_scale: float = server_default(2),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
-    output_quality: Literal["standard", "high"] = server_default("standard"),
-    output_format: Literal["png", "jpg", "webp"] = server_default("png"),
-    seed: int | Omit = OMIT,
-    num_inference_steps: int = server_default(28),
-    guidance_scale: float = server_default(2),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = server_default("16:9"),
-    output_quality: Literal["standard", "high"] = server_default("standard"),
-    output_format: Literal["png", "jpg", "webp"] = server_default("png"),
-    seed: int | Omit = OMIT,
-    num_inference_steps: int = server_default(28),
-    guidance_scale: float = server_default(2),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): enqueue it (POST /ai/queue) and return at once.
-
-    Compact, fast text-to-image model
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4'; default: '16:9'
-        output_quality: Quality setting for output image
-            one of: 'standard', 'high'; default: 'standard'
-        output_format: Format of the output image
-            one of: 'png', 'jpg', 'webp'; default: 'png'
-        seed: Random seed. Leave blank to randomize
-        num_inference_steps: Number of denoising steps
-            range: >= 1, <= 50; default: 28
-        guidance_scale: Scale for classifier-free guidance
-            range: >= 0, <= 10; default: 2
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "output_quality": output_quality,
-            "output_format": output_format,
-            "seed": seed,
-            "num_inference_steps": num_inference_steps,
-            "guidance_scale": guidance_scale,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "aspect_ratio": aspect_ratio,
+                "output_quality": output_quality,
+                "output_format": output_format,
+                "seed": seed,
+                "num_inference_steps": num_inference_steps,
+                "guidance_scale": guidance_scale,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

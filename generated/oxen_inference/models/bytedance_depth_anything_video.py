@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,68 +29,55 @@ __all__ = [
 ]
 
 MODEL_ID = "bytedance-depth-anything-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"colormap":{"default":"grayscale","description":"Colormap for depth visualization.","enum":["grayscale","turbo","inferno","magma","viridis"],"type":"string","x-order":2},"depth_model":{"default":"VDA-Large","description":"Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.","enum":["VDA-Small","VDA-Base","VDA-Large"],"type":"string","x-order":1},"include_raw_depths":{"default":false,"description":"If true, exports raw float32 depths as an NPZ file.","type":"boolean","x-order":7},"max_frames":{"description":"Maximum number of frames to process. Leave unset to process all frames.","type":"integer","x-order":4},"output_fps":{"description":"Output video FPS. Leave unset to use the input frame rate.","type":"number","x-order":5},"resolution":{"default":"auto","description":"Output resolution. Auto preserves input resolution up to 1080p.","enum":["auto","360p","480p","720p","1080p"],"type":"string","x-order":3},"side_by_side":{"default":false,"description":"If true, output a side-by-side original and depth comparison video.","type":"boolean","x-order":6},"video_url":{"description":"URL of the input video to estimate depth for.","format":"uri","type":"string","x-order":0}},"required":["video_url"],"type":"object"}'
 
 
 class BytedanceDepthAnythingVideoRequest(RequestModel):
     """The parameters of "bytedance-depth-anything-video"."""
 
-    video_url: Annotated[MediaInput, _media.Input("video")]
-    """URL of the input video to estimate depth for.
-
-    format: 'uri'
+    video_url: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="URL of the input video to estimate depth for."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    depth_model: Annotated[
-        Literal["VDA-Small", "VDA-Base", "VDA-Large"],
-        _js.Value({"enum": ["VDA-Small", "VDA-Base", "VDA-Large"], "type": "string"}),
-    ] = Field(default="VDA-Large")
-    """Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
+    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = Field(
+        default="VDA-Large",
+        description="Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.",
+    )
 
-    one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
-    """
+    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = Field(
+        default="grayscale", description="Colormap for depth visualization."
+    )
 
-    colormap: Annotated[
-        Literal["grayscale", "turbo", "inferno", "magma", "viridis"],
-        _js.Value(
-            {"enum": ["grayscale", "turbo", "inferno", "magma", "viridis"], "type": "string"}
-        ),
-    ] = Field(default="grayscale")
-    """Colormap for depth visualization.
+    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] = Field(
+        default="auto",
+        description="Output resolution. Auto preserves input resolution up to 1080p.",
+    )
 
-    one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
-    """
+    max_frames: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING,
+        description="Maximum number of frames to process. Leave unset to process all frames.",
+    )
 
-    resolution: Annotated[
-        Literal["auto", "360p", "480p", "720p", "1080p"],
-        _js.Value({"enum": ["auto", "360p", "480p", "720p", "1080p"], "type": "string"}),
-    ] = Field(default="auto")
-    """Output resolution. Auto preserves input resolution up to 1080p.
+    output_fps: Annotated[float, _js.Value({"type": "number"})] | Missing = Field(
+        default=MISSING, description="Output video FPS. Leave unset to use the input frame rate."
+    )
 
-    one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
-    """
+    side_by_side: bool = Field(
+        default=False,
+        description="If true, output a side-by-side original and depth comparison video.",
+    )
 
-    max_frames: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Maximum number of frames to process. Leave unset to process all frames."""
-
-    output_fps: Annotated[float, _js.Value({"type": "number"})] = Field(default=UNSET)
-    """Output video FPS. Leave unset to use the input frame rate."""
-
-    side_by_side: bool = Field(default=False)
-    """If true, output a side-by-side original and depth comparison video.
-
-    default: false
-    """
-
-    include_raw_depths: bool = Field(default=False)
-    """If true, exports raw float32 depths as an NPZ file.
-
-    default: false
-    """
+    include_raw_depths: bool = Field(
+        default=False, description="If true, exports raw float32 depths as an NPZ file."
+    )
 
 
-def generate(
+def generate_bytedance_depth_anything_video(
     client: SyncOxenBase,
     /,
     *,
@@ -121,19 +108,13 @@ def generate(
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
-            one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
         colormap: Colormap for depth visualization.
-            one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
         resolution: Output resolution. Auto preserves input resolution up to 1080p.
-            one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
         max_frames: Maximum number of frames to process. Leave unset to process all frames.
         output_fps: Output video FPS. Leave unset to use the input frame rate.
         side_by_side: If true, output a side-by-side original and depth comparison video.
-            default: false
         include_raw_depths: If true, exports raw float32 depths as an NPZ file.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -168,86 +149,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    video_url: MediaInput,
-    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
-    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
-        "grayscale"
-    ),
-    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] = server_default("auto"),
-    max_frames: int | Omit = OMIT,
-    output_fps: float | Omit = OMIT,
-    side_by_side: bool = server_default(False),
-    include_raw_depths: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Depth Anything Video (bytedance-depth-anything-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Consistent depth maps from video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        video_url: URL of the input video to estimate depth for.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
-            one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
-        colormap: Colormap for depth visualization.
-            one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
-        resolution: Output resolution. Auto preserves input resolution up to 1080p.
-            one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
-        max_frames: Maximum number of frames to process. Leave unset to process all frames.
-        output_fps: Output video FPS. Leave unset to use the input frame rate.
-        side_by_side: If true, output a side-by-side original and depth comparison video.
-            default: false
-        include_raw_depths: If true, exports raw float32 depths as an NPZ file.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "video_url": video_url,
-            "depth_model": depth_model,
-            "colormap": colormap,
-            "resolution": resolution,
-            "max_frames": max_frames,
-            "output_fps": output_fps,
-            "side_by_side": side_by_side,
-            "include_raw_depths": include_raw_depths,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_bytedance_depth_anything_video(
     client: SyncOxenBase,
     /,
     *,
@@ -261,230 +163,60 @@ def submit(
     output_fps: float | Omit = OMIT,
     side_by_side: bool = server_default(False),
     include_raw_depths: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    video_url: MediaInput,
-    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
-    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
-        "grayscale"
-    ),
-    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] = server_default("auto"),
-    max_frames: int | Omit = OMIT,
-    output_fps: float | Omit = OMIT,
-    side_by_side: bool = server_default(False),
-    include_raw_depths: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    video_url: MediaInput,
-    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
-    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
-        "grayscale"
-    ),
-    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] = server_default("auto"),
-    max_frames: int | Omit = OMIT,
-    output_fps: float | Omit = OMIT,
-    side_by_side: bool = server_default(False),
-    include_raw_depths: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Depth Anything Video (bytedance-depth-anything-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Depth Anything Video (bytedance-depth-anything-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Consistent depth maps from video
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("bytedance-depth-anything-video", num_generations=n, ...)``.
 
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
-            one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
         colormap: Colormap for depth visualization.
-            one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
         resolution: Output resolution. Auto preserves input resolution up to 1080p.
-            one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
         max_frames: Maximum number of frames to process. Leave unset to process all frames.
         output_fps: Output video FPS. Leave unset to use the input frame rate.
         side_by_side: If true, output a side-by-side original and depth comparison video.
-            default: false
         include_raw_depths: If true, exports raw float32 depths as an NPZ file.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "video_url": video_url,
-            "depth_model": depth_model,
-            "colormap": colormap,
-            "resolution": resolution,
-            "max_frames": max_frames,
-            "output_fps": output_fps,
-            "side_by_side": side_by_side,
-            "include_raw_depths": include_raw_depths,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    video_url: MediaInput,
-    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
-    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
-        "grayscale"
-    ),
-    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] = server_default("auto"),
-    max_frames: int | Omit = OMIT,
-    output_fps: float | Omit = OMIT,
-    side_by_side: bool = server_default(False),
-    include_raw_depths: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    video_url: MediaInput,
-    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
-    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
-        "grayscale"
-    ),
-    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] = server_default("auto"),
-    max_frames: int | Omit = OMIT,
-    output_fps: float | Omit = OMIT,
-    side_by_side: bool = server_default(False),
-    include_raw_depths: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    video_url: MediaInput,
-    depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = server_default("VDA-Large"),
-    colormap: Literal["grayscale", "turbo", "inferno", "magma", "viridis"] = server_default(
-        "grayscale"
-    ),
-    resolution: Literal["auto", "360p", "480p", "720p", "1080p"] = server_default("auto"),
-    max_frames: int | Omit = OMIT,
-    output_fps: float | Omit = OMIT,
-    side_by_side: bool = server_default(False),
-    include_raw_depths: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Depth Anything Video (bytedance-depth-anything-video): enqueue it (POST /ai/queue) and return at once.
-
-    Consistent depth maps from video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        video_url: URL of the input video to estimate depth for.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
-            one of: 'VDA-Small', 'VDA-Base', 'VDA-Large'; default: 'VDA-Large'
-        colormap: Colormap for depth visualization.
-            one of: 'grayscale', 'turbo', 'inferno', 'magma', 'viridis'; default: 'grayscale'
-        resolution: Output resolution. Auto preserves input resolution up to 1080p.
-            one of: 'auto', '360p', '480p', '720p', '1080p'; default: 'auto'
-        max_frames: Maximum number of frames to process. Leave unset to process all frames.
-        output_fps: Output video FPS. Leave unset to use the input frame rate.
-        side_by_side: If true, output a side-by-side original and depth comparison video.
-            default: false
-        include_raw_depths: If true, exports raw float32 depths as an NPZ file.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "video_url": video_url,
-            "depth_model": depth_model,
-            "colormap": colormap,
-            "resolution": resolution,
-            "max_frames": max_frames,
-            "output_fps": output_fps,
-            "side_by_side": side_by_side,
-            "include_raw_depths": include_raw_depths,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "video_url": video_url,
+                "depth_model": depth_model,
+                "colormap": colormap,
+                "resolution": resolution,
+                "max_frames": max_frames,
+                "output_fps": output_fps,
+                "side_by_side": side_by_side,
+                "include_raw_depths": include_raw_depths,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

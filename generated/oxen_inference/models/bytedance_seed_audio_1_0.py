@@ -15,11 +15,11 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -28,72 +28,59 @@ __all__ = [
 ]
 
 MODEL_ID = "bytedance-seed-audio-1-0"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["audio_urls","image_url","input"],"properties":{"audio_urls":{"description":"Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.","items":{"type":"string"},"type":"array","x-order":1},"image_url":{"description":"Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.","format":"uri","type":"string","x-order":2},"output_format":{"default":"mp3","description":"Output audio file format.","enum":["wav","mp3","pcm","ogg_opus"],"type":"string","x-order":3},"pitch":{"default":0,"description":"Pitch shift in semitones (range -12 to 12; 0 leaves the pitch unchanged).","maximum":12,"minimum":-12,"type":"integer","x-order":7},"prompt":{"description":"Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.","type":"string","x-order":0},"sample_rate":{"default":24000,"description":"Output sample rate in Hz.","enum":[8000,16000,24000,32000,44100,48000],"type":"integer","x-order":4},"speed":{"default":1.0,"description":"Speech tempo multiplier (typical range 0.5-2.0).","maximum":2.0,"minimum":0.5,"type":"number","x-order":5},"volume":{"default":1.0,"description":"Audio amplitude multiplier (typical range 0.5-2.0).","maximum":2.0,"minimum":0.5,"type":"number","x-order":6}},"required":["prompt"],"type":"object"}'
 
 
 class BytedanceSeedAudio1_0Request(RequestModel):
     """The parameters of "bytedance-seed-audio-1-0"."""
 
-    prompt: str
-    """Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3."""
+    prompt: str = Field(
+        description="Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3."
+    )
 
-    audio_urls: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
-    """Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
+    audio_urls: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
+        default=MISSING,
+        description="Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.",
+    )
+    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
-
-    format: 'uri'
+    image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    output_format: Annotated[
-        Literal["wav", "mp3", "pcm", "ogg_opus"],
-        _js.Value({"enum": ["wav", "mp3", "pcm", "ogg_opus"], "type": "string"}),
-    ] = Field(default="mp3")
-    """Output audio file format.
-
-    one of: 'wav', 'mp3', 'pcm', 'ogg_opus'; default: 'mp3'
-    """
+    output_format: Literal["wav", "mp3", "pcm", "ogg_opus"] = Field(
+        default="mp3", description="Output audio file format."
+    )
 
     sample_rate: Annotated[
         Literal[8000, 16000, 24000, 32000, 44100, 48000],
         _js.Value({"enum": [8000, 16000, 24000, 32000, 44100, 48000], "type": "integer"}),
-    ] = Field(default=24000)
-    """Output sample rate in Hz.
-
-    one of: 8000, 16000, 24000, 32000, 44100, 48000; default: 24000
-    """
+    ] = Field(default=24000, description="Output sample rate in Hz.")
 
     speed: Annotated[float, _js.Value({"maximum": 2.0, "minimum": 0.5, "type": "number"})] = Field(
-        default=1.0
+        default=1.0, description="Speech tempo multiplier (typical range 0.5-2.0)."
     )
-    """Speech tempo multiplier (typical range 0.5-2.0).
-
-    range: >= 0.5, <= 2.0; default: 1.0
-    """
+    """range: >= 0.5, <= 2.0"""
 
     volume: Annotated[float, _js.Value({"maximum": 2.0, "minimum": 0.5, "type": "number"})] = Field(
-        default=1.0
+        default=1.0, description="Audio amplitude multiplier (typical range 0.5-2.0)."
     )
-    """Audio amplitude multiplier (typical range 0.5-2.0).
-
-    range: >= 0.5, <= 2.0; default: 1.0
-    """
+    """range: >= 0.5, <= 2.0"""
 
     pitch: Annotated[int, _js.Value({"maximum": 12, "minimum": -12, "type": "integer"})] = Field(
-        default=0
+        default=0,
+        description="Pitch shift in semitones (range -12 to 12; 0 leaves the pitch unchanged).",
     )
-    """Pitch shift in semitones (range -12 to 12; 0 leaves the pitch unchanged).
-
-    range: >= -12, <= 12; default: 0
-    """
+    """range: >= -12, <= 12"""
 
 
-def generate(
+def generate_bytedance_seed_audio_1_0(
     client: SyncOxenBase,
     /,
     *,
@@ -120,22 +107,19 @@ def generate(
 
     Args:
         prompt: Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.
-            Required.
         audio_urls: Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         image_url: Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Output audio file format.
-            one of: 'wav', 'mp3', 'pcm', 'ogg_opus'; default: 'mp3'
         sample_rate: Output sample rate in Hz.
-            one of: 8000, 16000, 24000, 32000, 44100, 48000; default: 24000
         speed: Speech tempo multiplier (typical range 0.5-2.0).
-            range: >= 0.5, <= 2.0; default: 1.0
+            range: >= 0.5, <= 2.0
         volume: Audio amplitude multiplier (typical range 0.5-2.0).
-            range: >= 0.5, <= 2.0; default: 1.0
+            range: >= 0.5, <= 2.0
         pitch: Pitch shift in semitones (range -12 to 12; 0 leaves the pitch unchanged).
-            range: >= -12, <= 12; default: 0
+            range: >= -12, <= 12
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -151,83 +135,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "audio_urls": audio_urls,
-            "image_url": image_url,
-            "output_format": output_format,
-            "sample_rate": sample_rate,
-            "speed": speed,
-            "volume": volume,
-            "pitch": pitch,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    audio_urls: list[MediaInput] | Omit = OMIT,
-    image_url: MediaInput | Omit = OMIT,
-    output_format: Literal["wav", "mp3", "pcm", "ogg_opus"] = server_default("mp3"),
-    sample_rate: Literal[8000, 16000, 24000, 32000, 44100, 48000] = server_default(24000),
-    speed: float = server_default(1.0),
-    volume: float = server_default(1.0),
-    pitch: int = server_default(0),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Seed Audio 1.0 (bytedance-seed-audio-1-0): run it on POST /ai/audio/speech and wait for the result.
-
-    Text-to-speech with voice cloning and prosody control
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.
-            Required.
-        audio_urls: Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        image_url: Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        output_format: Output audio file format.
-            one of: 'wav', 'mp3', 'pcm', 'ogg_opus'; default: 'mp3'
-        sample_rate: Output sample rate in Hz.
-            one of: 8000, 16000, 24000, 32000, 44100, 48000; default: 24000
-        speed: Speech tempo multiplier (typical range 0.5-2.0).
-            range: >= 0.5, <= 2.0; default: 1.0
-        volume: Audio amplitude multiplier (typical range 0.5-2.0).
-            range: >= 0.5, <= 2.0; default: 1.0
-        pitch: Pitch shift in semitones (range -12 to 12; 0 leaves the pitch unchanged).
-            range: >= -12, <= 12; default: 0
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "prompt": prompt,

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,85 +29,72 @@ __all__ = [
 ]
 
 MODEL_ID = "bytedance-seedance-2-0-image-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image_has_face","tail_image_url","tail_image_url_has_face"],"properties":{"aspect_ratio":{"default":"16:9","description":"The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.","enum":["adaptive","21:9","16:9","4:3","1:1","3:4","9:16"],"type":"string","x-order":7},"duration":{"default":-1,"description":"Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.","enum":[-1,4,5,6,7,8,9,10,11,12,13,14,15],"type":"integer","x-order":6},"generate_audio":{"default":false,"description":"Whether to generate synchronized audio.","type":"boolean","x-order":8},"input_image":{"description":"The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.","format":"uri","type":"string","x-order":1},"input_image_has_face":{"default":false,"description":"Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.","type":"boolean","x-order":2},"prompt":{"description":"The text prompt describing the desired motion and action for the video.","type":"string","x-order":0},"resolution":{"default":"720p","description":"Video resolution. 480p for faster generation, 720p for balance, 1080p for high quality, 4k for maximum detail.","enum":["480p","720p","1080p","4k"],"type":"string","x-order":5},"tail_image_url":{"description":"Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.","format":"uri","type":"string","x-order":3},"tail_image_url_has_face":{"default":false,"description":"Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.","type":"boolean","x-order":4},"watermark":{"default":false,"description":"Whether to add an \'AI generated\' watermark to the output.","type":"boolean","x-order":9}},"required":["prompt","input_image"],"type":"object"}'
 
 
 class BytedanceSeedance2_0ImageToVideoRequest(RequestModel):
     """The parameters of "bytedance-seedance-2-0-image-to-video"."""
 
-    prompt: str
-    """The text prompt describing the desired motion and action for the video."""
+    prompt: str = Field(
+        description="The text prompt describing the desired motion and action for the video."
+    )
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
-
-    format: 'uri'
-
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    input_image_has_face: bool = Field(default=False)
-    """Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
-
-    default: false
-    """
-
-    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    tail_image_url_has_face: bool = Field(default=False)
-    """Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
+    input_image_has_face: bool = Field(
+        default=False,
+        description="Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.",
+    )
 
-    default: false
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.",
+    )
+    """format: 'uri'
+
+    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    resolution: Annotated[
-        Literal["480p", "720p", "1080p", "4k"],
-        _js.Value({"enum": ["480p", "720p", "1080p", "4k"], "type": "string"}),
-    ] = Field(default="720p")
-    """Video resolution. 480p for faster generation, 720p for balance, 1080p for high quality, 4k for maximum detail.
+    tail_image_url_has_face: bool = Field(
+        default=False,
+        description="Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.",
+    )
 
-    one of: '480p', '720p', '1080p', '4k'; default: '720p'
-    """
+    resolution: Literal["480p", "720p", "1080p", "4k"] = Field(
+        default="720p",
+        description="Video resolution. 480p for faster generation, 720p for balance, 1080p for high quality, 4k for maximum detail.",
+    )
 
     duration: Annotated[
         Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
         _js.Value({"enum": [-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], "type": "integer"}),
-    ] = Field(default=-1)
-    """Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
+    ] = Field(
+        default=-1,
+        description="Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.",
+    )
 
-    one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
-    """
+    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = Field(
+        default="16:9",
+        description="The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.",
+    )
 
-    aspect_ratio: Annotated[
-        Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
-        _js.Value(
-            {"enum": ["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "type": "string"}
-        ),
-    ] = Field(default="16:9")
-    """The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
+    generate_audio: bool = Field(
+        default=False, description="Whether to generate synchronized audio."
+    )
 
-    one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
-    """
-
-    generate_audio: bool = Field(default=False)
-    """Whether to generate synchronized audio.
-
-    default: false
-    """
-
-    watermark: bool = Field(default=False)
-    """Whether to add an 'AI generated' watermark to the output.
-
-    default: false
-    """
+    watermark: bool = Field(
+        default=False, description="Whether to add an 'AI generated' watermark to the output."
+    )
 
 
-def generate(
+def generate_bytedance_seedance_2_0_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -138,28 +125,19 @@ def generate(
 
     Args:
         prompt: The text prompt describing the desired motion and action for the video.
-            Required.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
-            default: false
         tail_image_url: Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
-            default: false
         resolution: Video resolution. 480p for faster generation, 720p for balance, 1080p for high quality, 4k for maximum detail.
-            one of: '480p', '720p', '1080p', '4k'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
-            one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
         aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
         generate_audio: Whether to generate synchronized audio.
-            default: false
         watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -196,97 +174,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    input_image_has_face: bool = server_default(False),
-    tail_image_url: MediaInput | Omit = OMIT,
-    tail_image_url_has_face: bool = server_default(False),
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Seedance 2.0 - Image to Video (bytedance-seedance-2-0-image-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Animate images into 4k video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The text prompt describing the desired motion and action for the video.
-            Required.
-        input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
-            default: false
-        tail_image_url: Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
-            default: false
-        resolution: Video resolution. 480p for faster generation, 720p for balance, 1080p for high quality, 4k for maximum detail.
-            one of: '480p', '720p', '1080p', '4k'; default: '720p'
-        duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
-            one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
-        aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
-        generate_audio: Whether to generate synchronized audio.
-            default: false
-        watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "input_image_has_face": input_image_has_face,
-            "tail_image_url": tail_image_url,
-            "tail_image_url_has_face": tail_image_url_has_face,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "watermark": watermark,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_bytedance_seedance_2_0_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -302,258 +190,66 @@ def submit(
     ),
     generate_audio: bool = server_default(False),
     watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    input_image_has_face: bool = server_default(False),
-    tail_image_url: MediaInput | Omit = OMIT,
-    tail_image_url_has_face: bool = server_default(False),
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    input_image_has_face: bool = server_default(False),
-    tail_image_url: MediaInput | Omit = OMIT,
-    tail_image_url_has_face: bool = server_default(False),
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Seedance 2.0 - Image to Video (bytedance-seedance-2-0-image-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Seedance 2.0 - Image to Video (bytedance-seedance-2-0-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Animate images into 4k video
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("bytedance-seedance-2-0-image-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: The text prompt describing the desired motion and action for the video.
-            Required.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
-            default: false
         tail_image_url: Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
-            default: false
         resolution: Video resolution. 480p for faster generation, 720p for balance, 1080p for high quality, 4k for maximum detail.
-            one of: '480p', '720p', '1080p', '4k'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
-            one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
         aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
         generate_audio: Whether to generate synchronized audio.
-            default: false
         watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "input_image_has_face": input_image_has_face,
-            "tail_image_url": tail_image_url,
-            "tail_image_url_has_face": tail_image_url_has_face,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    input_image_has_face: bool = server_default(False),
-    tail_image_url: MediaInput | Omit = OMIT,
-    tail_image_url_has_face: bool = server_default(False),
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    input_image_has_face: bool = server_default(False),
-    tail_image_url: MediaInput | Omit = OMIT,
-    tail_image_url_has_face: bool = server_default(False),
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    input_image_has_face: bool = server_default(False),
-    tail_image_url: MediaInput | Omit = OMIT,
-    tail_image_url_has_face: bool = server_default(False),
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Seedance 2.0 - Image to Video (bytedance-seedance-2-0-image-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Animate images into 4k video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The text prompt describing the desired motion and action for the video.
-            Required.
-        input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
-            default: false
-        tail_image_url: Optional URL of the end-frame image. When provided, the generated video transitions from the start frame to this end frame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
-            default: false
-        resolution: Video resolution. 480p for faster generation, 720p for balance, 1080p for high quality, 4k for maximum detail.
-            one of: '480p', '720p', '1080p', '4k'; default: '720p'
-        duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
-            one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
-        aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
-        generate_audio: Whether to generate synchronized audio.
-            default: false
-        watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "input_image_has_face": input_image_has_face,
-            "tail_image_url": tail_image_url,
-            "tail_image_url_has_face": tail_image_url_has_face,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "input_image_has_face": input_image_has_face,
+                "tail_image_url": tail_image_url,
+                "tail_image_url_has_face": tail_image_url_has_face,
+                "resolution": resolution,
+                "duration": duration,
+                "aspect_ratio": aspect_ratio,
+                "generate_audio": generate_audio,
+                "watermark": watermark,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

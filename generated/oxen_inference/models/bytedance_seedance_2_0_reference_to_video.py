@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,87 +29,74 @@ __all__ = [
 ]
 
 MODEL_ID = "bytedance-seedance-2-0-reference-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_face_images","input_images","input_face_videos","input_videos","input_audios"],"properties":{"aspect_ratio":{"default":"16:9","description":"The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.","enum":["adaptive","21:9","16:9","4:3","1:1","3:4","9:16"],"type":"string","x-order":8},"duration":{"default":-1,"description":"Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.","enum":[-1,4,5,6,7,8,9,10,11,12,13,14,15],"type":"integer","x-order":7},"generate_audio":{"default":false,"description":"Whether to generate synchronized audio.","type":"boolean","x-order":9},"input_audios":{"description":"Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.","items":{"type":"string"},"type":"array","x-order":5},"input_face_images":{"description":"Place reference images here when they show a real human face. Content filters may block the request otherwise.","items":{"type":"string"},"type":"array","x-order":1},"input_face_videos":{"description":"Place reference videos here when they show a real human face. Content filters may block the request otherwise.","items":{"type":"string"},"type":"array","x-order":3},"input_images":{"description":"Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.","items":{"type":"string"},"type":"array","x-order":2},"input_videos":{"description":"Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.","items":{"type":"string"},"type":"array","x-order":4},"prompt":{"description":"The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.","type":"string","x-order":0},"resolution":{"default":"720p","description":"Video resolution.","enum":["480p","720p","1080p","4k"],"type":"string","x-order":6},"watermark":{"default":false,"description":"Whether to add an \'AI generated\' watermark to the output.","type":"boolean","x-order":10}},"required":["prompt"],"type":"object"}'
 
 
 class BytedanceSeedance2_0ReferenceToVideoRequest(RequestModel):
     """The parameters of "bytedance-seedance-2-0-reference-to-video"."""
 
-    prompt: str
-    """The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."""
+    prompt: str = Field(
+        description="The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."
+    )
 
-    input_face_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Place reference images here when they show a real human face. Content filters may block the request otherwise.
+    input_face_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Place reference images here when they show a real human face. Content filters may block the request otherwise.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
+    input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
+        default=MISSING,
+        description="Place reference videos here when they show a real human face. Content filters may block the request otherwise.",
+    )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
+        default=MISSING,
+        description="Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.",
+    )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
+        default=MISSING,
+        description="Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.",
+    )
+    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
-
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
-    """Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
-
-    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    resolution: Annotated[
-        Literal["480p", "720p", "1080p", "4k"],
-        _js.Value({"enum": ["480p", "720p", "1080p", "4k"], "type": "string"}),
-    ] = Field(default="720p")
-    """Video resolution.
-
-    one of: '480p', '720p', '1080p', '4k'; default: '720p'
-    """
+    resolution: Literal["480p", "720p", "1080p", "4k"] = Field(
+        default="720p", description="Video resolution."
+    )
 
     duration: Annotated[
         Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
         _js.Value({"enum": [-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], "type": "integer"}),
-    ] = Field(default=-1)
-    """Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
+    ] = Field(
+        default=-1,
+        description="Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.",
+    )
 
-    one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
-    """
+    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = Field(
+        default="16:9",
+        description="The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.",
+    )
 
-    aspect_ratio: Annotated[
-        Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
-        _js.Value(
-            {"enum": ["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "type": "string"}
-        ),
-    ] = Field(default="16:9")
-    """The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
+    generate_audio: bool = Field(
+        default=False, description="Whether to generate synchronized audio."
+    )
 
-    one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
-    """
-
-    generate_audio: bool = Field(default=False)
-    """Whether to generate synchronized audio.
-
-    default: false
-    """
-
-    watermark: bool = Field(default=False)
-    """Whether to add an 'AI generated' watermark to the output.
-
-    default: false
-    """
+    watermark: bool = Field(
+        default=False, description="Whether to add an 'AI generated' watermark to the output."
+    )
 
 
-def generate(
+def generate_bytedance_seedance_2_0_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -141,7 +128,6 @@ def generate(
 
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
-            Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
@@ -153,15 +139,10 @@ def generate(
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
-            one of: '480p', '720p', '1080p', '4k'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
-            one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
         aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
         generate_audio: Whether to generate synchronized audio.
-            default: false
         watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -199,98 +180,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Seedance 2.0 - Reference to Video (bytedance-seedance-2-0-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Reference-guided video with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
-            Required.
-        input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Video resolution.
-            one of: '480p', '720p', '1080p', '4k'; default: '720p'
-        duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
-            one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
-        aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
-        generate_audio: Whether to generate synchronized audio.
-            default: false
-        watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_face_images": input_face_images,
-            "input_images": input_images,
-            "input_face_videos": input_face_videos,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "watermark": watermark,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_bytedance_seedance_2_0_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -307,69 +197,21 @@ def submit(
     ),
     generate_audio: bool = server_default(False),
     watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Seedance 2.0 - Reference to Video (bytedance-seedance-2-0-reference-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Seedance 2.0 - Reference to Video (bytedance-seedance-2-0-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Reference-guided video with audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("bytedance-seedance-2-0-reference-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
-            Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
@@ -381,189 +223,43 @@ def submit(
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
-            one of: '480p', '720p', '1080p', '4k'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
-            one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
         aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
         generate_audio: Whether to generate synchronized audio.
-            default: false
         watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_face_images": input_face_images,
-            "input_images": input_images,
-            "input_face_videos": input_face_videos,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p", "1080p", "4k"] = server_default("720p"),
-    duration: Literal[-1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] = server_default(-1),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "16:9"
-    ),
-    generate_audio: bool = server_default(False),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Seedance 2.0 - Reference to Video (bytedance-seedance-2-0-reference-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Reference-guided video with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
-            Required.
-        input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Video resolution.
-            one of: '480p', '720p', '1080p', '4k'; default: '720p'
-        duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
-            one of: -1, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15; default: -1
-        aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: '16:9'
-        generate_audio: Whether to generate synchronized audio.
-            default: false
-        watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_face_images": input_face_images,
-            "input_images": input_images,
-            "input_face_videos": input_face_videos,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_face_images": input_face_images,
+                "input_images": input_images,
+                "input_face_videos": input_face_videos,
+                "input_videos": input_videos,
+                "input_audios": input_audios,
+                "resolution": resolution,
+                "duration": duration,
+                "aspect_ratio": aspect_ratio,
+                "generate_audio": generate_audio,
+                "watermark": watermark,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

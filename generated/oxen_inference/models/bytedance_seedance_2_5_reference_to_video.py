@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,96 +29,82 @@ __all__ = [
 ]
 
 MODEL_ID = "bytedance-seedance-2-5-reference-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_face_images","input_images","input_face_videos","input_videos","input_audios"],"properties":{"aspect_ratio":{"default":"adaptive","description":"The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.","enum":["adaptive","21:9","16:9","4:3","1:1","3:4","9:16"],"type":"string","x-order":8},"duration":{"default":"auto","description":"Duration of the video in seconds. Supports 4 to 30 seconds, or \\"auto\\" to let the model decide based on the inputs. Video editing tasks only support auto.","enum":["auto",4,5,6,8,10,12,15,20,25,30],"type":["integer","string"],"x-order":7},"generate_audio":{"default":true,"description":"Whether to generate synchronized audio.","type":"boolean","x-order":9},"input_audios":{"description":"Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.","items":{"type":"string"},"type":"array","x-order":5},"input_face_images":{"description":"Place reference images here when they show a real human face. Content filters may block the request otherwise.","items":{"type":"string"},"type":"array","x-order":1},"input_face_videos":{"description":"Place reference videos here when they show a real human face. Content filters may block the request otherwise.","items":{"type":"string"},"type":"array","x-order":3},"input_images":{"description":"Reference images that guide the generated video. Up to 30 total reference images may be used.","items":{"type":"string"},"type":"array","x-order":2},"input_videos":{"description":"Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.","items":{"type":"string"},"type":"array","x-order":4},"output_format":{"default":"mp4","description":"Output video format. mp4 for broad compatibility, mov for high color precision in professional post-production workflows. For video editing and extension, mov input and output is recommended.","enum":["mp4","mov"],"type":"string","x-order":10},"prompt":{"description":"The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.","type":"string","x-order":0},"resolution":{"default":"720p","description":"Video resolution. 480p for faster generation, 720p for higher quality.","enum":["480p","720p"],"type":"string","x-order":6},"watermark":{"default":false,"description":"Whether to add an \'AI generated\' watermark to the output.","type":"boolean","x-order":11}},"required":["prompt"],"type":"object"}'
 
 
 class BytedanceSeedance2_5ReferenceToVideoRequest(RequestModel):
     """The parameters of "bytedance-seedance-2-5-reference-to-video"."""
 
-    prompt: str
-    """The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."""
+    prompt: str = Field(
+        description="The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type."
+    )
 
-    input_face_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Place reference images here when they show a real human face. Content filters may block the request otherwise.
+    input_face_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Place reference images here when they show a real human face. Content filters may block the request otherwise.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Reference images that guide the generated video. Up to 30 total reference images may be used.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Reference images that guide the generated video. Up to 30 total reference images may be used.
+    input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
+        default=MISSING,
+        description="Place reference videos here when they show a real human face. Content filters may block the request otherwise.",
+    )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
+        default=MISSING,
+        description="Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.",
+    )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Place reference videos here when they show a real human face. Content filters may block the request otherwise.
+    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
+        default=MISSING,
+        description="Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.",
+    )
+    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
-    """Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-
-    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    resolution: Annotated[
-        Literal["480p", "720p"], _js.Value({"enum": ["480p", "720p"], "type": "string"})
-    ] = Field(default="720p")
-    """Video resolution. 480p for faster generation, 720p for higher quality.
-
-    one of: '480p', '720p'; default: '720p'
-    """
+    resolution: Literal["480p", "720p"] = Field(
+        default="720p",
+        description="Video resolution. 480p for faster generation, 720p for higher quality.",
+    )
 
     duration: Annotated[
         Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30],
         _js.Value(
             {"enum": ["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30], "type": ["integer", "string"]}
         ),
-    ] = Field(default="auto")
-    """Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
+    ] = Field(
+        default="auto",
+        description='Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.',
+    )
 
-    one of: 'auto', 4, 5, 6, 8, 10, 12, 15, 20, 25, 30; default: 'auto'
-    """
+    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = Field(
+        default="adaptive",
+        description="The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.",
+    )
 
-    aspect_ratio: Annotated[
-        Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
-        _js.Value(
-            {"enum": ["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "type": "string"}
-        ),
-    ] = Field(default="adaptive")
-    """The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.
+    generate_audio: bool = Field(
+        default=True, description="Whether to generate synchronized audio."
+    )
 
-    one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
-    """
+    output_format: Literal["mp4", "mov"] = Field(
+        default="mp4",
+        description="Output video format. mp4 for broad compatibility, mov for high color precision in professional post-production workflows. For video editing and extension, mov input and output is recommended.",
+    )
 
-    generate_audio: bool = Field(default=True)
-    """Whether to generate synchronized audio.
-
-    default: true
-    """
-
-    output_format: Annotated[
-        Literal["mp4", "mov"], _js.Value({"enum": ["mp4", "mov"], "type": "string"})
-    ] = Field(default="mp4")
-    """Output video format. mp4 for broad compatibility, mov for high color precision in professional post-production workflows. For video editing and extension, mov input and output is recommended.
-
-    one of: 'mp4', 'mov'; default: 'mp4'
-    """
-
-    watermark: bool = Field(default=False)
-    """Whether to add an 'AI generated' watermark to the output.
-
-    default: false
-    """
+    watermark: bool = Field(
+        default=False, description="Whether to add an 'AI generated' watermark to the output."
+    )
 
 
-def generate(
+def generate_bytedance_seedance_2_5_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -151,7 +137,6 @@ def generate(
 
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
-            Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
@@ -163,17 +148,11 @@ def generate(
         input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution. 480p for faster generation, 720p for higher quality.
-            one of: '480p', '720p'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
-            one of: 'auto', 4, 5, 6, 8, 10, 12, 15, 20, 25, 30; default: 'auto'
         aspect_ratio: The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
         generate_audio: Whether to generate synchronized audio.
-            default: true
         output_format: Output video format. mp4 for broad compatibility, mov for high color precision in professional post-production workflows. For video editing and extension, mov input and output is recommended.
-            one of: 'mp4', 'mov'; default: 'mp4'
         watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -212,102 +191,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    generate_audio: bool = server_default(True),
-    output_format: Literal["mp4", "mov"] = server_default("mp4"),
-    watermark: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Seedance 2.5 - Reference to Video (bytedance-seedance-2-5-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Reference-guided video, audio-driven, up to 30s
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
-            Required.
-        input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_videos: Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Video resolution. 480p for faster generation, 720p for higher quality.
-            one of: '480p', '720p'; default: '720p'
-        duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
-            one of: 'auto', 4, 5, 6, 8, 10, 12, 15, 20, 25, 30; default: 'auto'
-        aspect_ratio: The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
-        generate_audio: Whether to generate synchronized audio.
-            default: true
-        output_format: Output video format. mp4 for broad compatibility, mov for high color precision in professional post-production workflows. For video editing and extension, mov input and output is recommended.
-            one of: 'mp4', 'mov'; default: 'mp4'
-        watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_face_images": input_face_images,
-            "input_images": input_images,
-            "input_face_videos": input_face_videos,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "output_format": output_format,
-            "watermark": watermark,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_bytedance_seedance_2_5_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -325,71 +209,21 @@ def submit(
     generate_audio: bool = server_default(True),
     output_format: Literal["mp4", "mov"] = server_default("mp4"),
     watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    generate_audio: bool = server_default(True),
-    output_format: Literal["mp4", "mov"] = server_default("mp4"),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    generate_audio: bool = server_default(True),
-    output_format: Literal["mp4", "mov"] = server_default("mp4"),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Seedance 2.5 - Reference to Video (bytedance-seedance-2-5-reference-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Seedance 2.5 - Reference to Video (bytedance-seedance-2-5-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Reference-guided video, audio-driven, up to 30s
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("bytedance-seedance-2-5-reference-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
-            Required.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
@@ -401,198 +235,45 @@ def submit(
         input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution. 480p for faster generation, 720p for higher quality.
-            one of: '480p', '720p'; default: '720p'
         duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
-            one of: 'auto', 4, 5, 6, 8, 10, 12, 15, 20, 25, 30; default: 'auto'
         aspect_ratio: The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
         generate_audio: Whether to generate synchronized audio.
-            default: true
         output_format: Output video format. mp4 for broad compatibility, mov for high color precision in professional post-production workflows. For video editing and extension, mov input and output is recommended.
-            one of: 'mp4', 'mov'; default: 'mp4'
         watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_face_images": input_face_images,
-            "input_images": input_images,
-            "input_face_videos": input_face_videos,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "output_format": output_format,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    generate_audio: bool = server_default(True),
-    output_format: Literal["mp4", "mov"] = server_default("mp4"),
-    watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    generate_audio: bool = server_default(True),
-    output_format: Literal["mp4", "mov"] = server_default("mp4"),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_face_images: list[MediaInput] | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_face_videos: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: Literal["auto", 4, 5, 6, 8, 10, 12, 15, 20, 25, 30] = server_default("auto"),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    generate_audio: bool = server_default(True),
-    output_format: Literal["mp4", "mov"] = server_default("mp4"),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Seedance 2.5 - Reference to Video (bytedance-seedance-2-5-reference-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Reference-guided video, audio-driven, up to 30s
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
-            Required.
-        input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_videos: Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Video resolution. 480p for faster generation, 720p for higher quality.
-            one of: '480p', '720p'; default: '720p'
-        duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
-            one of: 'auto', 4, 5, 6, 8, 10, 12, 15, 20, 25, 30; default: 'auto'
-        aspect_ratio: The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
-        generate_audio: Whether to generate synchronized audio.
-            default: true
-        output_format: Output video format. mp4 for broad compatibility, mov for high color precision in professional post-production workflows. For video editing and extension, mov input and output is recommended.
-            one of: 'mp4', 'mov'; default: 'mp4'
-        watermark: Whether to add an 'AI generated' watermark to the output.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_face_images": input_face_images,
-            "input_images": input_images,
-            "input_face_videos": input_face_videos,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "output_format": output_format,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_face_images": input_face_images,
+                "input_images": input_images,
+                "input_face_videos": input_face_videos,
+                "input_videos": input_videos,
+                "input_audios": input_audios,
+                "resolution": resolution,
+                "duration": duration,
+                "aspect_ratio": aspect_ratio,
+                "generate_audio": generate_audio,
+                "output_format": output_format,
+                "watermark": watermark,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,36 +28,34 @@ __all__ = [
 ]
 
 MODEL_ID = "bytedance-seedream-4"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"input_image":{"description":"Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.","items":{"type":"string"},"type":"array","x-order":1},"prompt":{"description":"Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.","type":"string","x-order":0},"size":{"default":"2K","description":"Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.","enum":["1K","2K","4K"],"type":"string","x-order":2},"watermark":{"default":false,"description":"Whether to add an \'AI generated\' watermark.","type":"boolean","x-order":3}},"required":["prompt"],"type":"object"}'
 
 
 class BytedanceSeedream4Request(RequestModel):
     """The parameters of "bytedance-seedream-4"."""
 
-    prompt: str
-    """Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images."""
+    prompt: str = Field(
+        description="Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images."
+    )
 
-    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    size: Literal["1K", "2K", "4K"] = Field(
+        default="2K",
+        description="Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.",
+    )
 
-    size: Annotated[
-        Literal["1K", "2K", "4K"], _js.Value({"enum": ["1K", "2K", "4K"], "type": "string"})
-    ] = Field(default="2K")
-    """Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
-
-    one of: '1K', '2K', '4K'; default: '2K'
-    """
-
-    watermark: bool = Field(default=False)
-    """Whether to add an 'AI generated' watermark.
-
-    default: false
-    """
+    watermark: bool = Field(
+        default=False, description="Whether to add an 'AI generated' watermark."
+    )
 
 
-def generate(
+def generate_bytedance_seedream_4(
     client: SyncOxenBase,
     /,
     *,
@@ -81,13 +78,10 @@ def generate(
 
     Args:
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
-            one of: '1K', '2K', '4K'; default: '2K'
         watermark: Whether to add an 'AI generated' watermark.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -118,68 +112,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    size: Literal["1K", "2K", "4K"] = server_default("2K"),
-    watermark: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Seedream 4.0 (bytedance-seedream-4): run it on POST /ai/images/edit and wait for the result.
-
-    Photorealistic 4K image generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
-            one of: '1K', '2K', '4K'; default: '2K'
-        watermark: Whether to add an 'AI generated' watermark.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "size": size,
-            "watermark": watermark,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_bytedance_seedream_4(
     client: SyncOxenBase,
     /,
     *,
@@ -187,176 +120,51 @@ def submit(
     input_image: list[MediaInput] | Omit = OMIT,
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    size: Literal["1K", "2K", "4K"] = server_default("2K"),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    size: Literal["1K", "2K", "4K"] = server_default("2K"),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Seedream 4.0 (bytedance-seedream-4): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Seedream 4.0 (bytedance-seedream-4): enqueue one generation (POST /ai/queue) and return at once.
 
     Photorealistic 4K image generation
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("bytedance-seedream-4", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
-            one of: '1K', '2K', '4K'; default: '2K'
         watermark: Whether to add an 'AI generated' watermark.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "size": size,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    size: Literal["1K", "2K", "4K"] = server_default("2K"),
-    watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    size: Literal["1K", "2K", "4K"] = server_default("2K"),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    size: Literal["1K", "2K", "4K"] = server_default("2K"),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Seedream 4.0 (bytedance-seedream-4): enqueue it (POST /ai/queue) and return at once.
-
-    Photorealistic 4K image generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
-            one of: '1K', '2K', '4K'; default: '2K'
-        watermark: Whether to add an 'AI generated' watermark.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "size": size,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "size": size,
+                "watermark": watermark,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

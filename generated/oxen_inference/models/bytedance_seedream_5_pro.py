@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,59 +29,46 @@ __all__ = [
 ]
 
 MODEL_ID = "bytedance-seedream-5-pro"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"1:1","enum":["1:1","4:3","3:4","16:9","9:16","3:2","2:3","21:9"],"title":"Aspect Ratio","type":"string","x-order":2},"input_image":{"description":"Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.","items":{"format":"uri","type":"string"},"maxItems":10,"title":"Reference Images","type":"array","x-order":1},"output_format":{"default":"png","description":"Output image format.","enum":["png","jpeg"],"title":"Output Format","type":"string","x-order":4},"prompt":{"description":"Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.","title":"Prompt","type":"string","x-media-references":{"groups":[{"field":"input_image","pattern":"Image {n}"}]},"x-order":0},"size":{"default":"2K","description":"Resolution level. Combined with the aspect ratio to set the output dimensions.","enum":["1K","2K"],"title":"Resolution","type":"string","x-order":3},"watermark":{"default":false,"description":"Whether to add an \'AI generated\' watermark.","title":"Watermark","type":"boolean","x-order":5}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class BytedanceSeedream5ProRequest(RequestModel):
     """The parameters of "bytedance-seedream-5-pro"."""
 
-    prompt: str
-    """Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images."""
+    prompt: str = Field(
+        description="Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images."
+    )
 
-    input_image: Annotated[
-        list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})
-    ] = Field(default=UNSET)
-    """Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
-
-    max items: 10
+    input_image: (
+        Annotated[list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})]
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.",
+    )
+    """max items: 10
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"],
-        _js.Value(
-            {"enum": ["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"], "type": "string"}
-        ),
-    ] = Field(default="1:1")
-    """Aspect Ratio
-
-    one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
-    """
-
-    size: Annotated[Literal["1K", "2K"], _js.Value({"enum": ["1K", "2K"], "type": "string"})] = (
-        Field(default="2K")
+    aspect_ratio: Literal["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"] = Field(
+        default="1:1", description="Aspect Ratio"
     )
-    """Resolution level. Combined with the aspect ratio to set the output dimensions.
 
-    one of: '1K', '2K'; default: '2K'
-    """
+    size: Literal["1K", "2K"] = Field(
+        default="2K",
+        description="Resolution level. Combined with the aspect ratio to set the output dimensions.",
+    )
 
-    output_format: Annotated[
-        Literal["png", "jpeg"], _js.Value({"enum": ["png", "jpeg"], "type": "string"})
-    ] = Field(default="png")
-    """Output image format.
+    output_format: Literal["png", "jpeg"] = Field(default="png", description="Output image format.")
 
-    one of: 'png', 'jpeg'; default: 'png'
-    """
-
-    watermark: bool = Field(default=False)
-    """Whether to add an 'AI generated' watermark.
-
-    default: false
-    """
+    watermark: bool = Field(
+        default=False, description="Whether to add an 'AI generated' watermark."
+    )
 
 
-def generate(
+def generate_bytedance_seedream_5_pro(
     client: SyncOxenBase,
     /,
     *,
@@ -108,18 +95,13 @@ def generate(
 
     Args:
         prompt: Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
-            one of: '1K', '2K'; default: '2K'
         output_format: Output image format.
-            one of: 'png', 'jpeg'; default: 'png'
         watermark: Whether to add an 'AI generated' watermark.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -152,79 +134,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
-    ] = server_default("1:1"),
-    size: Literal["1K", "2K"] = server_default("2K"),
-    output_format: Literal["png", "jpeg"] = server_default("png"),
-    watermark: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Seedream 5.0 Pro (bytedance-seedream-5-pro): run it on POST /ai/images/generate and wait for the result.
-
-    Precise image generation and editing
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
-            max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
-        size: Resolution level. Combined with the aspect ratio to set the output dimensions.
-            one of: '1K', '2K'; default: '2K'
-        output_format: Output image format.
-            one of: 'png', 'jpeg'; default: 'png'
-        watermark: Whether to add an 'AI generated' watermark.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "size": size,
-            "output_format": output_format,
-            "watermark": watermark,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_bytedance_seedream_5_pro(
     client: SyncOxenBase,
     /,
     *,
@@ -236,210 +146,56 @@ def submit(
     size: Literal["1K", "2K"] = server_default("2K"),
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
-    ] = server_default("1:1"),
-    size: Literal["1K", "2K"] = server_default("2K"),
-    output_format: Literal["png", "jpeg"] = server_default("png"),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
-    ] = server_default("1:1"),
-    size: Literal["1K", "2K"] = server_default("2K"),
-    output_format: Literal["png", "jpeg"] = server_default("png"),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Seedream 5.0 Pro (bytedance-seedream-5-pro): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Seedream 5.0 Pro (bytedance-seedream-5-pro): enqueue one generation (POST /ai/queue) and return at once.
 
     Precise image generation and editing
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("bytedance-seedream-5-pro", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
-            one of: '1K', '2K'; default: '2K'
         output_format: Output image format.
-            one of: 'png', 'jpeg'; default: 'png'
         watermark: Whether to add an 'AI generated' watermark.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "size": size,
-            "output_format": output_format,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
-    ] = server_default("1:1"),
-    size: Literal["1K", "2K"] = server_default("2K"),
-    output_format: Literal["png", "jpeg"] = server_default("png"),
-    watermark: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
-    ] = server_default("1:1"),
-    size: Literal["1K", "2K"] = server_default("2K"),
-    output_format: Literal["png", "jpeg"] = server_default("png"),
-    watermark: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"
-    ] = server_default("1:1"),
-    size: Literal["1K", "2K"] = server_default("2K"),
-    output_format: Literal["png", "jpeg"] = server_default("png"),
-    watermark: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Seedream 5.0 Pro (bytedance-seedream-5-pro): enqueue it (POST /ai/queue) and return at once.
-
-    Precise image generation and editing
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
-            max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '4:3', '3:4', '16:9', '9:16', '3:2', '2:3', '21:9'; default: '1:1'
-        size: Resolution level. Combined with the aspect ratio to set the output dimensions.
-            one of: '1K', '2K'; default: '2K'
-        output_format: Output image format.
-            one of: 'png', 'jpeg'; default: 'png'
-        watermark: Whether to add an 'AI generated' watermark.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "size": size,
-            "output_format": output_format,
-            "watermark": watermark,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "aspect_ratio": aspect_ratio,
+                "size": size,
+                "output_format": output_format,
+                "watermark": watermark,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

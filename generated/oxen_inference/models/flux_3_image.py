@@ -12,12 +12,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -26,98 +26,62 @@ __all__ = [
 ]
 
 MODEL_ID = "flux-3-image"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"auto","enum":["auto","21:9","2:1","16:9","3:2","7:5","4:3","5:4","1:1","4:5","3:4","5:7","2:3","9:16","1:2","9:21"],"title":"Aspect Ratio","type":"string","x-order":2},"grounding":{"default":false,"description":"Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.","title":"Grounding","type":"boolean","x-order":4},"input_image":{"description":"Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.","items":{"format":"uri","type":"string"},"maxItems":10,"title":"Reference Images","type":["array","null"],"x-order":1},"prompt":{"description":"Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.","title":"Prompt","type":"string","x-bounding-boxes":{"aspectRatioField":"aspect_ratio","format":"flux","imageField":"input_image"},"x-media-references":{"groups":[{"field":"input_image","pattern":"image {n}"}]},"x-order":0},"resolution":{"default":"1k","enum":["768sq","1k","2k","4k"],"title":"Resolution","type":"string","x-next-to":"aspect_ratio","x-order":3},"safety_tolerance":{"default":2,"description":"Safety filter strictness, 0 is strictest.","enum":[0,1,2,3,4],"renderType":"button-group","title":"Safety Tolerance","type":"integer","x-hidden":true,"x-order":5}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class Flux3ImageRequest(RequestModel):
     """The parameters of "flux-3-image"."""
 
-    prompt: str
-    """Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images."""
+    prompt: str = Field(
+        description="Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images."
+    )
 
     input_image: (
         Annotated[list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "maxItems": 10, "type": "null"})]
-    ) = Field(default=UNSET)
-    """Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
-
-    max items: 10
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.",
+    )
+    """max items: 10
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal[
-            "auto",
-            "21:9",
-            "2:1",
-            "16:9",
-            "3:2",
-            "7:5",
-            "4:3",
-            "5:4",
-            "1:1",
-            "4:5",
-            "3:4",
-            "5:7",
-            "2:3",
-            "9:16",
-            "1:2",
-            "9:21",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "auto",
-                    "21:9",
-                    "2:1",
-                    "16:9",
-                    "3:2",
-                    "7:5",
-                    "4:3",
-                    "5:4",
-                    "1:1",
-                    "4:5",
-                    "3:4",
-                    "5:7",
-                    "2:3",
-                    "9:16",
-                    "1:2",
-                    "9:21",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="auto")
-    """Aspect Ratio
+    aspect_ratio: Literal[
+        "auto",
+        "21:9",
+        "2:1",
+        "16:9",
+        "3:2",
+        "7:5",
+        "4:3",
+        "5:4",
+        "1:1",
+        "4:5",
+        "3:4",
+        "5:7",
+        "2:3",
+        "9:16",
+        "1:2",
+        "9:21",
+    ] = Field(default="auto", description="Aspect Ratio")
 
-    one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
-    """
+    resolution: Literal["768sq", "1k", "2k", "4k"] = Field(default="1k", description="Resolution")
 
-    resolution: Annotated[
-        Literal["768sq", "1k", "2k", "4k"],
-        _js.Value({"enum": ["768sq", "1k", "2k", "4k"], "type": "string"}),
-    ] = Field(default="1k")
-    """Resolution
-
-    one of: '768sq', '1k', '2k', '4k'; default: '1k'
-    """
-
-    grounding: bool = Field(default=False)
-    """Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
-
-    default: false
-    """
+    grounding: bool = Field(
+        default=False,
+        description="Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.",
+    )
 
     safety_tolerance: Annotated[
         Literal[0, 1, 2, 3, 4], _js.Value({"enum": [0, 1, 2, 3, 4], "type": "integer"})
-    ] = Field(default=2)
-    """Safety filter strictness, 0 is strictest.
-
-    one of: 0, 1, 2, 3, 4; default: 2
-    """
+    ] = Field(default=2, description="Safety filter strictness, 0 is strictest.")
 
 
-def generate(
+def generate_flux_3_image(
     client: SyncOxenBase,
     /,
     *,
@@ -157,18 +121,13 @@ def generate(
 
     Args:
         prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
         resolution: Resolution
-            one of: '768sq', '1k', '2k', '4k'; default: '1k'
         grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
-            default: false
         safety_tolerance: Safety filter strictness, 0 is strictest.
-            one of: 0, 1, 2, 3, 4; default: 2
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -201,92 +160,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "21:9",
-        "2:1",
-        "16:9",
-        "3:2",
-        "7:5",
-        "4:3",
-        "5:4",
-        "1:1",
-        "4:5",
-        "3:4",
-        "5:7",
-        "2:3",
-        "9:16",
-        "1:2",
-        "9:21",
-    ] = server_default("auto"),
-    resolution: Literal["768sq", "1k", "2k", "4k"] = server_default("1k"),
-    grounding: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """flux-3-image (flux-3-image): run it on POST /ai/images/generate and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
-            max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
-        resolution: Resolution
-            one of: '768sq', '1k', '2k', '4k'; default: '1k'
-        grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
-            default: false
-        safety_tolerance: Safety filter strictness, 0 is strictest.
-            one of: 0, 1, 2, 3, 4; default: 2
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "grounding": grounding,
-            "safety_tolerance": safety_tolerance,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_flux_3_image(
     client: SyncOxenBase,
     /,
     *,
@@ -313,281 +187,54 @@ def submit(
     resolution: Literal["768sq", "1k", "2k", "4k"] = server_default("1k"),
     grounding: bool = server_default(False),
     safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "21:9",
-        "2:1",
-        "16:9",
-        "3:2",
-        "7:5",
-        "4:3",
-        "5:4",
-        "1:1",
-        "4:5",
-        "3:4",
-        "5:7",
-        "2:3",
-        "9:16",
-        "1:2",
-        "9:21",
-    ] = server_default("auto"),
-    resolution: Literal["768sq", "1k", "2k", "4k"] = server_default("1k"),
-    grounding: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "21:9",
-        "2:1",
-        "16:9",
-        "3:2",
-        "7:5",
-        "4:3",
-        "5:4",
-        "1:1",
-        "4:5",
-        "3:4",
-        "5:7",
-        "2:3",
-        "9:16",
-        "1:2",
-        "9:21",
-    ] = server_default("auto"),
-    resolution: Literal["768sq", "1k", "2k", "4k"] = server_default("1k"),
-    grounding: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """flux-3-image (flux-3-image): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """flux-3-image (flux-3-image): enqueue one generation (POST /ai/queue) and return at once.
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("flux-3-image", num_generations=n, ...)``.
 
     Args:
         prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
         resolution: Resolution
-            one of: '768sq', '1k', '2k', '4k'; default: '1k'
         grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
-            default: false
         safety_tolerance: Safety filter strictness, 0 is strictest.
-            one of: 0, 1, 2, 3, 4; default: 2
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "grounding": grounding,
-            "safety_tolerance": safety_tolerance,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "21:9",
-        "2:1",
-        "16:9",
-        "3:2",
-        "7:5",
-        "4:3",
-        "5:4",
-        "1:1",
-        "4:5",
-        "3:4",
-        "5:7",
-        "2:3",
-        "9:16",
-        "1:2",
-        "9:21",
-    ] = server_default("auto"),
-    resolution: Literal["768sq", "1k", "2k", "4k"] = server_default("1k"),
-    grounding: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "21:9",
-        "2:1",
-        "16:9",
-        "3:2",
-        "7:5",
-        "4:3",
-        "5:4",
-        "1:1",
-        "4:5",
-        "3:4",
-        "5:7",
-        "2:3",
-        "9:16",
-        "1:2",
-        "9:21",
-    ] = server_default("auto"),
-    resolution: Literal["768sq", "1k", "2k", "4k"] = server_default("1k"),
-    grounding: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "21:9",
-        "2:1",
-        "16:9",
-        "3:2",
-        "7:5",
-        "4:3",
-        "5:4",
-        "1:1",
-        "4:5",
-        "3:4",
-        "5:7",
-        "2:3",
-        "9:16",
-        "1:2",
-        "9:21",
-    ] = server_default("auto"),
-    resolution: Literal["768sq", "1k", "2k", "4k"] = server_default("1k"),
-    grounding: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """flux-3-image (flux-3-image): enqueue it (POST /ai/queue) and return at once.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
-            max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: 'auto', '21:9', '2:1', '16:9', '3:2', '7:5', '4:3', '5:4', '1:1', '4:5', '3:4', '5:7', '2:3', '9:16', '1:2', '9:21'; default: 'auto'
-        resolution: Resolution
-            one of: '768sq', '1k', '2k', '4k'; default: '1k'
-        grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
-            default: false
-        safety_tolerance: Safety filter strictness, 0 is strictest.
-            one of: 0, 1, 2, 3, 4; default: 2
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "grounding": grounding,
-            "safety_tolerance": safety_tolerance,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "grounding": grounding,
+                "safety_tolerance": safety_tolerance,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

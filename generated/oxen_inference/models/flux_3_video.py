@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,78 +29,59 @@ __all__ = [
 ]
 
 MODEL_ID = "flux-3-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_images","input_video"],"properties":{"aspect_ratio":{"default":"auto","description":"Aspect ratio of the generated video. Auto lets the model choose.","enum":["auto","21:9","2:1","16:9","4:3","1:1","3:4","9:16"],"type":"string","x-order":4},"draft":{"default":false,"description":"Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.","type":"boolean","x-order":7},"duration":{"default":5,"description":"Duration in seconds.","enum":[5,6,7,8,9,10,12,15,18,20],"type":"integer","x-order":5},"generate_audio":{"default":true,"description":"Generate synchronized audio for the video.","type":"boolean","x-order":6},"input_images":{"description":"Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.","items":{"type":"string"},"type":"array","x-order":1},"input_video":{"description":"Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.","format":"uri","type":"string","x-order":2},"prompt":{"description":"Free-form prompt describing the video.","type":"string","x-order":0},"resolution":{"default":"720p","description":"Output resolution. 1080p costs more per second.","enum":["720p","1080p"],"type":"string","x-order":3},"safety_tolerance":{"default":2,"description":"Safety filter strictness, 0 is strictest.","enum":[0,1,2,3,4],"type":"integer","x-order":8}},"required":["prompt"],"type":"object"}'
 
 
 class Flux3VideoRequest(RequestModel):
     """The parameters of "flux-3-video"."""
 
-    prompt: str
-    """Free-form prompt describing the video."""
+    prompt: str = Field(description="Free-form prompt describing the video.")
 
-    input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
-    """Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
+        default=MISSING,
+        description="Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.",
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    resolution: Annotated[
-        Literal["720p", "1080p"], _js.Value({"enum": ["720p", "1080p"], "type": "string"})
-    ] = Field(default="720p")
-    """Output resolution. 1080p costs more per second.
+    resolution: Literal["720p", "1080p"] = Field(
+        default="720p", description="Output resolution. 1080p costs more per second."
+    )
 
-    one of: '720p', '1080p'; default: '720p'
-    """
-
-    aspect_ratio: Annotated[
-        Literal["auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"],
-        _js.Value(
-            {"enum": ["auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"], "type": "string"}
-        ),
-    ] = Field(default="auto")
-    """Aspect ratio of the generated video. Auto lets the model choose.
-
-    one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
-    """
+    aspect_ratio: Literal["auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"] = Field(
+        default="auto",
+        description="Aspect ratio of the generated video. Auto lets the model choose.",
+    )
 
     duration: Annotated[
         Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20],
         _js.Value({"enum": [5, 6, 7, 8, 9, 10, 12, 15, 18, 20], "type": "integer"}),
-    ] = Field(default=5)
-    """Duration in seconds.
+    ] = Field(default=5, description="Duration in seconds.")
 
-    one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
-    """
+    generate_audio: bool = Field(
+        default=True, description="Generate synchronized audio for the video."
+    )
 
-    generate_audio: bool = Field(default=True)
-    """Generate synchronized audio for the video.
-
-    default: true
-    """
-
-    draft: bool = Field(default=False)
-    """Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
-
-    default: false
-    """
+    draft: bool = Field(
+        default=False,
+        description="Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.",
+    )
 
     safety_tolerance: Annotated[
         Literal[0, 1, 2, 3, 4], _js.Value({"enum": [0, 1, 2, 3, 4], "type": "integer"})
-    ] = Field(default=2)
-    """Safety filter strictness, 0 is strictest.
-
-    one of: 0, 1, 2, 3, 4; default: 2
-    """
+    ] = Field(default=2, description="Safety filter strictness, 0 is strictest.")
 
 
-def generate(
+def generate_flux_3_video(
     client: SyncOxenBase,
     /,
     *,
@@ -130,24 +111,17 @@ def generate(
 
     Args:
         prompt: Free-form prompt describing the video.
-            Required.
         input_images: Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution. 1080p costs more per second.
-            one of: '720p', '1080p'; default: '720p'
         aspect_ratio: Aspect ratio of the generated video. Auto lets the model choose.
-            one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
         duration: Duration in seconds.
-            one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
         generate_audio: Generate synchronized audio for the video.
-            default: true
         draft: Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
-            default: false
         safety_tolerance: Safety filter strictness, 0 is strictest.
-            one of: 0, 1, 2, 3, 4; default: 2
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -183,91 +157,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    resolution: Literal["720p", "1080p"] = server_default("720p"),
-    aspect_ratio: Literal[
-        "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
-    ] = server_default("auto"),
-    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] = server_default(5),
-    generate_audio: bool = server_default(True),
-    draft: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """FLUX 3 Video (flux-3-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Text, keyframe and video-continuation generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Free-form prompt describing the video.
-            Required.
-        input_images: Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_video: Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Output resolution. 1080p costs more per second.
-            one of: '720p', '1080p'; default: '720p'
-        aspect_ratio: Aspect ratio of the generated video. Auto lets the model choose.
-            one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
-        duration: Duration in seconds.
-            one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
-        generate_audio: Generate synchronized audio for the video.
-            default: true
-        draft: Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
-            default: false
-        safety_tolerance: Safety filter strictness, 0 is strictest.
-            one of: 0, 1, 2, 3, 4; default: 2
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_images": input_images,
-            "input_video": input_video,
-            "resolution": resolution,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "generate_audio": generate_audio,
-            "draft": draft,
-            "safety_tolerance": safety_tolerance,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_flux_3_video(
     client: SyncOxenBase,
     /,
     *,
@@ -282,243 +172,63 @@ def submit(
     generate_audio: bool = server_default(True),
     draft: bool = server_default(False),
     safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    resolution: Literal["720p", "1080p"] = server_default("720p"),
-    aspect_ratio: Literal[
-        "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
-    ] = server_default("auto"),
-    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] = server_default(5),
-    generate_audio: bool = server_default(True),
-    draft: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    resolution: Literal["720p", "1080p"] = server_default("720p"),
-    aspect_ratio: Literal[
-        "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
-    ] = server_default("auto"),
-    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] = server_default(5),
-    generate_audio: bool = server_default(True),
-    draft: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """FLUX 3 Video (flux-3-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """FLUX 3 Video (flux-3-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Text, keyframe and video-continuation generation
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("flux-3-video", num_generations=n, ...)``.
 
     Args:
         prompt: Free-form prompt describing the video.
-            Required.
         input_images: Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution. 1080p costs more per second.
-            one of: '720p', '1080p'; default: '720p'
         aspect_ratio: Aspect ratio of the generated video. Auto lets the model choose.
-            one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
         duration: Duration in seconds.
-            one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
         generate_audio: Generate synchronized audio for the video.
-            default: true
         draft: Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
-            default: false
         safety_tolerance: Safety filter strictness, 0 is strictest.
-            one of: 0, 1, 2, 3, 4; default: 2
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_images": input_images,
-            "input_video": input_video,
-            "resolution": resolution,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "generate_audio": generate_audio,
-            "draft": draft,
-            "safety_tolerance": safety_tolerance,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    resolution: Literal["720p", "1080p"] = server_default("720p"),
-    aspect_ratio: Literal[
-        "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
-    ] = server_default("auto"),
-    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] = server_default(5),
-    generate_audio: bool = server_default(True),
-    draft: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    resolution: Literal["720p", "1080p"] = server_default("720p"),
-    aspect_ratio: Literal[
-        "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
-    ] = server_default("auto"),
-    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] = server_default(5),
-    generate_audio: bool = server_default(True),
-    draft: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    resolution: Literal["720p", "1080p"] = server_default("720p"),
-    aspect_ratio: Literal[
-        "auto", "21:9", "2:1", "16:9", "4:3", "1:1", "3:4", "9:16"
-    ] = server_default("auto"),
-    duration: Literal[5, 6, 7, 8, 9, 10, 12, 15, 18, 20] = server_default(5),
-    generate_audio: bool = server_default(True),
-    draft: bool = server_default(False),
-    safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """FLUX 3 Video (flux-3-video): enqueue it (POST /ai/queue) and return at once.
-
-    Text, keyframe and video-continuation generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Free-form prompt describing the video.
-            Required.
-        input_images: Images that become frames of the generated video, 1 to 10 in order: one image starts the video, two start and end it, and beyond that the first starts it, the last ends it, and the rest fall evenly in between. They are frames, not references, so the prompt cannot cite them. Leave empty to generate from the prompt alone. Cannot be combined with Continue From Video.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_video: Clip to extend; the generated video carries on from its final frames. MP4. Cannot be combined with Keyframes. Billed at a higher per-second rate than generating from a prompt or keyframes.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Output resolution. 1080p costs more per second.
-            one of: '720p', '1080p'; default: '720p'
-        aspect_ratio: Aspect ratio of the generated video. Auto lets the model choose.
-            one of: 'auto', '21:9', '2:1', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'auto'
-        duration: Duration in seconds.
-            one of: 5, 6, 7, 8, 9, 10, 12, 15, 18, 20; default: 5
-        generate_audio: Generate synchronized audio for the video.
-            default: true
-        draft: Draft mode: rapid, cost-effective exploration at a lower per-second rate. HD only.
-            default: false
-        safety_tolerance: Safety filter strictness, 0 is strictest.
-            one of: 0, 1, 2, 3, 4; default: 2
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_images": input_images,
-            "input_video": input_video,
-            "resolution": resolution,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "generate_audio": generate_audio,
-            "draft": draft,
-            "safety_tolerance": safety_tolerance,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_images": input_images,
+                "input_video": input_video,
+                "resolution": resolution,
+                "aspect_ratio": aspect_ratio,
+                "duration": duration,
+                "generate_audio": generate_audio,
+                "draft": draft,
+                "safety_tolerance": safety_tolerance,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,105 +29,74 @@ __all__ = [
 ]
 
 MODEL_ID = "flux-kontext-dev"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio of the generated image. Use \'match_input_image\' to match the aspect ratio of the input image.","enum":["1:1","16:9","21:9","3:2","2:3","4:5","5:4","3:4","4:3","9:16","9:21","match_input_image"],"type":"string","x-order":2},"disable_safety_checker":{"default":false,"description":"Disable NSFW safety checker","type":"boolean","x-order":8},"guidance":{"default":2.5,"description":"Guidance scale for generation","maximum":10,"minimum":0,"type":"number","x-order":4},"input_image":{"description":"Image to use as reference. Must be jpeg, png, gif, or webp.","format":"uri","type":"string","x-order":0},"num_inference_steps":{"default":28,"description":"Number of inference steps","maximum":50,"minimum":4,"type":"integer","x-order":3},"output_format":{"default":"webp","description":"Output image format","enum":["webp","jpg","png"],"type":"string","x-order":6},"output_quality":{"default":80,"description":"Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs","maximum":100,"minimum":0,"type":"integer","x-order":7},"prompt":{"description":"Text description of what you want to generate, or the instruction on how to edit the given image.","type":"string","x-order":1},"seed":{"description":"Random seed for reproducible generation. Leave blank for random.","type":"integer","x-order":5}},"required":["input_image","prompt"],"type":"object"}'
 
 
 class FluxKontextDevRequest(RequestModel):
     """The parameters of "flux-kontext-dev"."""
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """Image to use as reference. Must be jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="Image to use as reference. Must be jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    prompt: str
-    """Text description of what you want to generate, or the instruction on how to edit the given image."""
+    prompt: str = Field(
+        description="Text description of what you want to generate, or the instruction on how to edit the given image."
+    )
 
-    aspect_ratio: Annotated[
-        Literal[
-            "1:1",
-            "16:9",
-            "21:9",
-            "3:2",
-            "2:3",
-            "4:5",
-            "5:4",
-            "3:4",
-            "4:3",
-            "9:16",
-            "9:21",
-            "match_input_image",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "1:1",
-                    "16:9",
-                    "21:9",
-                    "3:2",
-                    "2:3",
-                    "4:5",
-                    "5:4",
-                    "3:4",
-                    "4:3",
-                    "9:16",
-                    "9:21",
-                    "match_input_image",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="16:9")
-    """Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
-
-    one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
-    """
+    aspect_ratio: Literal[
+        "1:1",
+        "16:9",
+        "21:9",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "3:4",
+        "4:3",
+        "9:16",
+        "9:21",
+        "match_input_image",
+    ] = Field(
+        default="16:9",
+        description="Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.",
+    )
 
     num_inference_steps: Annotated[
         int, _js.Value({"maximum": 50, "minimum": 4, "type": "integer"})
-    ] = Field(default=28)
-    """Number of inference steps
-
-    range: >= 4, <= 50; default: 28
-    """
+    ] = Field(default=28, description="Number of inference steps")
+    """range: >= 4, <= 50"""
 
     guidance: Annotated[float, _js.Value({"maximum": 10, "minimum": 0, "type": "number"})] = Field(
-        default=2.5
+        default=2.5, description="Guidance scale for generation"
     )
-    """Guidance scale for generation
+    """range: >= 0, <= 10"""
 
-    range: >= 0, <= 10; default: 2.5
-    """
+    seed: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING,
+        description="Random seed for reproducible generation. Leave blank for random.",
+    )
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Random seed for reproducible generation. Leave blank for random."""
-
-    output_format: Annotated[
-        Literal["webp", "jpg", "png"], _js.Value({"enum": ["webp", "jpg", "png"], "type": "string"})
-    ] = Field(default="webp")
-    """Output image format
-
-    one of: 'webp', 'jpg', 'png'; default: 'webp'
-    """
+    output_format: Literal["webp", "jpg", "png"] = Field(
+        default="webp", description="Output image format"
+    )
 
     output_quality: Annotated[int, _js.Value({"maximum": 100, "minimum": 0, "type": "integer"})] = (
-        Field(default=80)
+        Field(
+            default=80,
+            description="Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs",
+        )
     )
-    """Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+    """range: >= 0, <= 100"""
 
-    range: >= 0, <= 100; default: 80
-    """
-
-    disable_safety_checker: bool = Field(default=False)
-    """Disable NSFW safety checker
-
-    default: false
-    """
+    disable_safety_checker: bool = Field(default=False, description="Disable NSFW safety checker")
 
 
-def generate(
+def generate_flux_kontext_dev(
     client: SyncOxenBase,
     /,
     *,
@@ -170,22 +139,17 @@ def generate(
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
-            one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
         num_inference_steps: Number of inference steps
-            range: >= 4, <= 50; default: 28
+            range: >= 4, <= 50
         guidance: Guidance scale for generation
-            range: >= 0, <= 10; default: 2.5
+            range: >= 0, <= 10
         seed: Random seed for reproducible generation. Leave blank for random.
         output_format: Output image format
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
         output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
-            range: >= 0, <= 100; default: 80
+            range: >= 0, <= 100
         disable_safety_checker: Disable NSFW safety checker
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -221,102 +185,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "21:9",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "3:4",
-        "4:3",
-        "9:16",
-        "9:21",
-        "match_input_image",
-    ] = server_default("16:9"),
-    num_inference_steps: int = server_default(28),
-    guidance: float = server_default(2.5),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """FLUX.1-Kontext [dev] (flux-kontext-dev): run it on POST /ai/images/edit and wait for the result.
-
-    In-context image editing model
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
-            one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
-        num_inference_steps: Number of inference steps
-            range: >= 4, <= 50; default: 28
-        guidance: Guidance scale for generation
-            range: >= 0, <= 10; default: 2.5
-        seed: Random seed for reproducible generation. Leave blank for random.
-        output_format: Output image format
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
-        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
-            range: >= 0, <= 100; default: 80
-        disable_safety_checker: Disable NSFW safety checker
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "num_inference_steps": num_inference_steps,
-            "guidance": guidance,
-            "seed": seed,
-            "output_format": output_format,
-            "output_quality": output_quality,
-            "disable_safety_checker": disable_safety_checker,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_flux_kontext_dev(
     client: SyncOxenBase,
     /,
     *,
@@ -342,298 +211,65 @@ def submit(
     output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
     output_quality: int = server_default(80),
     disable_safety_checker: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "21:9",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "3:4",
-        "4:3",
-        "9:16",
-        "9:21",
-        "match_input_image",
-    ] = server_default("16:9"),
-    num_inference_steps: int = server_default(28),
-    guidance: float = server_default(2.5),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "21:9",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "3:4",
-        "4:3",
-        "9:16",
-        "9:21",
-        "match_input_image",
-    ] = server_default("16:9"),
-    num_inference_steps: int = server_default(28),
-    guidance: float = server_default(2.5),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """FLUX.1-Kontext [dev] (flux-kontext-dev): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """FLUX.1-Kontext [dev] (flux-kontext-dev): enqueue one generation (POST /ai/queue) and return at once.
 
     In-context image editing model
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("flux-kontext-dev", num_generations=n, ...)``.
 
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
-            one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
         num_inference_steps: Number of inference steps
-            range: >= 4, <= 50; default: 28
+            range: >= 4, <= 50
         guidance: Guidance scale for generation
-            range: >= 0, <= 10; default: 2.5
+            range: >= 0, <= 10
         seed: Random seed for reproducible generation. Leave blank for random.
         output_format: Output image format
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
         output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
-            range: >= 0, <= 100; default: 80
+            range: >= 0, <= 100
         disable_safety_checker: Disable NSFW safety checker
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "num_inference_steps": num_inference_steps,
-            "guidance": guidance,
-            "seed": seed,
-            "output_format": output_format,
-            "output_quality": output_quality,
-            "disable_safety_checker": disable_safety_checker,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "21:9",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "3:4",
-        "4:3",
-        "9:16",
-        "9:21",
-        "match_input_image",
-    ] = server_default("16:9"),
-    num_inference_steps: int = server_default(28),
-    guidance: float = server_default(2.5),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "21:9",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "3:4",
-        "4:3",
-        "9:16",
-        "9:21",
-        "match_input_image",
-    ] = server_default("16:9"),
-    num_inference_steps: int = server_default(28),
-    guidance: float = server_default(2.5),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "21:9",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "3:4",
-        "4:3",
-        "9:16",
-        "9:21",
-        "match_input_image",
-    ] = server_default("16:9"),
-    num_inference_steps: int = server_default(28),
-    guidance: float = server_default(2.5),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """FLUX.1-Kontext [dev] (flux-kontext-dev): enqueue it (POST /ai/queue) and return at once.
-
-    In-context image editing model
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
-            one of: '1:1', '16:9', '21:9', '3:2', '2:3', '4:5', '5:4', '3:4', '4:3', '9:16', '9:21', 'match_input_image'; default: '16:9'
-        num_inference_steps: Number of inference steps
-            range: >= 4, <= 50; default: 28
-        guidance: Guidance scale for generation
-            range: >= 0, <= 10; default: 2.5
-        seed: Random seed for reproducible generation. Leave blank for random.
-        output_format: Output image format
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
-        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
-            range: >= 0, <= 100; default: 80
-        disable_safety_checker: Disable NSFW safety checker
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "num_inference_steps": num_inference_steps,
-            "guidance": guidance,
-            "seed": seed,
-            "output_format": output_format,
-            "output_quality": output_quality,
-            "disable_safety_checker": disable_safety_checker,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_image": input_image,
+                "prompt": prompt,
+                "aspect_ratio": aspect_ratio,
+                "num_inference_steps": num_inference_steps,
+                "guidance": guidance,
+                "seed": seed,
+                "output_format": output_format,
+                "output_quality": output_quality,
+                "disable_safety_checker": disable_safety_checker,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

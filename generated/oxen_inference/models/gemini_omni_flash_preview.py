@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,48 +28,47 @@ __all__ = [
 ]
 
 MODEL_ID = "gemini-omni-flash-preview"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["first_frame_image","input_image","input_video"],"properties":{"aspect_ratio":{"default":"16:9","description":"Output video aspect ratio.","enum":["16:9","9:16"],"type":"string","x-order":4},"first_frame_image":{"description":"Optional image to use as the video\'s starting frame. Reference it in the prompt as @FirstFrame.","format":"uri","type":"string","x-order":1},"input_image":{"default":[],"description":"Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.","items":{"type":"string"},"type":"array","x-order":2},"input_video":{"description":"Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.","format":"uri","type":"string","x-order":3},"prompt":{"description":"Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.","type":"string","x-order":0}},"required":["prompt"],"type":"object"}'
 
 
 class GeminiOmniFlashPreviewRequest(RequestModel):
     """The parameters of "gemini-omni-flash-preview"."""
 
-    prompt: str
-    """Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc."""
+    prompt: str = Field(
+        description="Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc."
+    )
 
-    first_frame_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
-
-    format: 'uri'
-
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=[])
-    """Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
-
-    default: []
+    first_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
-    """Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
+        default=[],
+        description="Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
+        default=MISSING,
+        description="Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.",
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16"], _js.Value({"enum": ["16:9", "9:16"], "type": "string"})
-    ] = Field(default="16:9")
-    """Output video aspect ratio.
-
-    one of: '16:9', '9:16'; default: '16:9'
-    """
+    aspect_ratio: Literal["16:9", "9:16"] = Field(
+        default="16:9", description="Output video aspect ratio."
+    )
 
 
-def generate(
+def generate_gemini_omni_flash_preview(
     client: SyncOxenBase,
     /,
     *,
@@ -94,18 +92,15 @@ def generate(
 
     Args:
         prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
-            Required.
         first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
-            default: []
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
-            one of: '16:9', '9:16'; default: '16:9'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -137,75 +132,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    first_frame_image: MediaInput | Omit = OMIT,
-    input_image: list[MediaInput] = server_default([]),
-    input_video: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Gemini Omni Flash (gemini-omni-flash-preview): run it on POST /ai/videos/generate and wait for the result.
-
-    Omni-modal short video generation and editing
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
-            Required.
-        first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
-            default: []
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Output video aspect ratio.
-            one of: '16:9', '9:16'; default: '16:9'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "first_frame_image": first_frame_image,
-            "input_image": input_image,
-            "input_video": input_video,
-            "aspect_ratio": aspect_ratio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_gemini_omni_flash_preview(
     client: SyncOxenBase,
     /,
     *,
@@ -214,193 +141,57 @@ def submit(
     input_image: list[MediaInput] = server_default([]),
     input_video: MediaInput | Omit = OMIT,
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    first_frame_image: MediaInput | Omit = OMIT,
-    input_image: list[MediaInput] = server_default([]),
-    input_video: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    first_frame_image: MediaInput | Omit = OMIT,
-    input_image: list[MediaInput] = server_default([]),
-    input_video: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Gemini Omni Flash (gemini-omni-flash-preview): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Gemini Omni Flash (gemini-omni-flash-preview): enqueue one generation (POST /ai/queue) and return at once.
 
     Omni-modal short video generation and editing
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("gemini-omni-flash-preview", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
-            Required.
         first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
-            default: []
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
-            one of: '16:9', '9:16'; default: '16:9'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "first_frame_image": first_frame_image,
-            "input_image": input_image,
-            "input_video": input_video,
-            "aspect_ratio": aspect_ratio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    first_frame_image: MediaInput | Omit = OMIT,
-    input_image: list[MediaInput] = server_default([]),
-    input_video: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    first_frame_image: MediaInput | Omit = OMIT,
-    input_image: list[MediaInput] = server_default([]),
-    input_video: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    first_frame_image: MediaInput | Omit = OMIT,
-    input_image: list[MediaInput] = server_default([]),
-    input_video: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Gemini Omni Flash (gemini-omni-flash-preview): enqueue it (POST /ai/queue) and return at once.
-
-    Omni-modal short video generation and editing
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the video to generate, how to animate the input images, or the edit to apply to the input video. Reference the first-frame image as @FirstFrame and reference images as @Image1, @Image2, etc.
-            Required.
-        first_frame_image: Optional image to use as the video's starting frame. Reference it in the prompt as @FirstFrame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_image: Optional reference images (characters, objects, styles to carry into the video). Reference them in the prompt as @Image1, @Image2, etc.
-            default: []
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_video: Optional video to edit. The prompt describes the changes to apply; unmentioned elements are preserved. Leave empty to generate a new video.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Output video aspect ratio.
-            one of: '16:9', '9:16'; default: '16:9'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "first_frame_image": first_frame_image,
-            "input_image": input_image,
-            "input_video": input_video,
-            "aspect_ratio": aspect_ratio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "first_frame_image": first_frame_image,
+                "input_image": input_image,
+                "input_video": input_video,
+                "aspect_ratio": aspect_ratio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

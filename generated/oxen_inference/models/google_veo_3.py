@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,54 +29,39 @@ __all__ = [
 ]
 
 MODEL_ID = "google-veo-3"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"16:9","description":"Video aspect ratio","enum":["9:16","16:9"],"type":"string","x-order":2},"duration":{"default":8,"description":"Video duration in seconds","enum":[4,6,8],"type":"integer","x-order":3},"generate_audio":{"default":false,"description":"Generate audio with the video.","type":"boolean","x-order":5},"input_image":{"description":"Image to use as reference. Must be jpeg, png, gif, or webp.","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text description of what you want to generate, or the instruction on how to edit the given image.","type":"string","x-order":0},"resolution":{"default":"1080p","description":"Resolution of the generated video","enum":["1080p","720p"],"type":"string","x-order":4}},"required":["prompt"],"type":"object"}'
 
 
 class GoogleVeo3Request(RequestModel):
     """The parameters of "google-veo-3"."""
 
-    prompt: str
-    """Text description of what you want to generate, or the instruction on how to edit the given image."""
+    prompt: str = Field(
+        description="Text description of what you want to generate, or the instruction on how to edit the given image."
+    )
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Image to use as reference. Must be jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["9:16", "16:9"], _js.Value({"enum": ["9:16", "16:9"], "type": "string"})
-    ] = Field(default="16:9")
-    """Video aspect ratio
-
-    one of: '9:16', '16:9'; default: '16:9'
-    """
+    aspect_ratio: Literal["9:16", "16:9"] = Field(default="16:9", description="Video aspect ratio")
 
     duration: Annotated[Literal[4, 6, 8], _js.Value({"enum": [4, 6, 8], "type": "integer"})] = (
-        Field(default=8)
+        Field(default=8, description="Video duration in seconds")
     )
-    """Video duration in seconds
 
-    one of: 4, 6, 8; default: 8
-    """
+    resolution: Literal["1080p", "720p"] = Field(
+        default="1080p", description="Resolution of the generated video"
+    )
 
-    resolution: Annotated[
-        Literal["1080p", "720p"], _js.Value({"enum": ["1080p", "720p"], "type": "string"})
-    ] = Field(default="1080p")
-    """Resolution of the generated video
-
-    one of: '1080p', '720p'; default: '1080p'
-    """
-
-    generate_audio: bool = Field(default=False)
-    """Generate audio with the video.
-
-    default: false
-    """
+    generate_audio: bool = Field(default=False, description="Generate audio with the video.")
 
 
-def generate(
+def generate_google_veo_3(
     client: SyncOxenBase,
     /,
     *,
@@ -101,18 +86,13 @@ def generate(
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
-            one of: '9:16', '16:9'; default: '16:9'
         duration: Video duration in seconds
-            one of: 4, 6, 8; default: 8
         resolution: Resolution of the generated video
-            one of: '1080p', '720p'; default: '1080p'
         generate_audio: Generate audio with the video.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -145,77 +125,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    resolution: Literal["1080p", "720p"] = server_default("1080p"),
-    generate_audio: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Veo 3.0 (google-veo-3): run it on POST /ai/videos/generate and wait for the result.
-
-    Text/image-to-video with native audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Video aspect ratio
-            one of: '9:16', '16:9'; default: '16:9'
-        duration: Video duration in seconds
-            one of: 4, 6, 8; default: 8
-        resolution: Resolution of the generated video
-            one of: '1080p', '720p'; default: '1080p'
-        generate_audio: Generate audio with the video.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "resolution": resolution,
-            "generate_audio": generate_audio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_google_veo_3(
     client: SyncOxenBase,
     /,
     *,
@@ -225,200 +135,56 @@ def submit(
     duration: Literal[4, 6, 8] = server_default(8),
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
     generate_audio: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    resolution: Literal["1080p", "720p"] = server_default("1080p"),
-    generate_audio: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    resolution: Literal["1080p", "720p"] = server_default("1080p"),
-    generate_audio: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Veo 3.0 (google-veo-3): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Veo 3.0 (google-veo-3): enqueue one generation (POST /ai/queue) and return at once.
 
     Text/image-to-video with native audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("google-veo-3", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
-            one of: '9:16', '16:9'; default: '16:9'
         duration: Video duration in seconds
-            one of: 4, 6, 8; default: 8
         resolution: Resolution of the generated video
-            one of: '1080p', '720p'; default: '1080p'
         generate_audio: Generate audio with the video.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "resolution": resolution,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    resolution: Literal["1080p", "720p"] = server_default("1080p"),
-    generate_audio: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    resolution: Literal["1080p", "720p"] = server_default("1080p"),
-    generate_audio: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9"] = server_default("16:9"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    resolution: Literal["1080p", "720p"] = server_default("1080p"),
-    generate_audio: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Veo 3.0 (google-veo-3): enqueue it (POST /ai/queue) and return at once.
-
-    Text/image-to-video with native audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Video aspect ratio
-            one of: '9:16', '16:9'; default: '16:9'
-        duration: Video duration in seconds
-            one of: 4, 6, 8; default: 8
-        resolution: Resolution of the generated video
-            one of: '1080p', '720p'; default: '1080p'
-        generate_audio: Generate audio with the video.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "resolution": resolution,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "aspect_ratio": aspect_ratio,
+                "duration": duration,
+                "resolution": resolution,
+                "generate_audio": generate_audio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,49 +29,39 @@ __all__ = [
 ]
 
 MODEL_ID = "google-veo-3-1"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"16:9","description":"Video aspect ratio","enum":["16:9","9:16"],"type":"string","x-order":2},"duration":{"default":8,"description":"Video duration in seconds. 1080p and 4k require 8 seconds.","enum":[4,6,8],"type":"integer","x-order":4},"input_image":{"description":"Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text description of the video to generate, or how to animate the input image.","type":"string","x-order":0},"resolution":{"default":"1080p","description":"Resolution of the generated video. 1080p and 4k require an 8 second duration.","enum":["720p","1080p","4k"],"type":"string","x-order":3}},"required":["prompt"],"type":"object"}'
 
 
 class GoogleVeo3_1Request(RequestModel):
     """The parameters of "google-veo-3-1"."""
 
-    prompt: str
-    """Text description of the video to generate, or how to animate the input image."""
+    prompt: str = Field(
+        description="Text description of the video to generate, or how to animate the input image."
+    )
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16"], _js.Value({"enum": ["16:9", "9:16"], "type": "string"})
-    ] = Field(default="16:9")
-    """Video aspect ratio
+    aspect_ratio: Literal["16:9", "9:16"] = Field(default="16:9", description="Video aspect ratio")
 
-    one of: '16:9', '9:16'; default: '16:9'
-    """
-
-    resolution: Annotated[
-        Literal["720p", "1080p", "4k"],
-        _js.Value({"enum": ["720p", "1080p", "4k"], "type": "string"}),
-    ] = Field(default="1080p")
-    """Resolution of the generated video. 1080p and 4k require an 8 second duration.
-
-    one of: '720p', '1080p', '4k'; default: '1080p'
-    """
+    resolution: Literal["720p", "1080p", "4k"] = Field(
+        default="1080p",
+        description="Resolution of the generated video. 1080p and 4k require an 8 second duration.",
+    )
 
     duration: Annotated[Literal[4, 6, 8], _js.Value({"enum": [4, 6, 8], "type": "integer"})] = (
-        Field(default=8)
+        Field(default=8, description="Video duration in seconds. 1080p and 4k require 8 seconds.")
     )
-    """Video duration in seconds. 1080p and 4k require 8 seconds.
-
-    one of: 4, 6, 8; default: 8
-    """
 
 
-def generate(
+def generate_google_veo_3_1(
     client: SyncOxenBase,
     /,
     *,
@@ -95,16 +85,12 @@ def generate(
 
     Args:
         prompt: Text description of the video to generate, or how to animate the input image.
-            Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
-            one of: '16:9', '9:16'; default: '16:9'
         resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
-            one of: '720p', '1080p', '4k'; default: '1080p'
         duration: Video duration in seconds. 1080p and 4k require 8 seconds.
-            one of: 4, 6, 8; default: 8
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -136,73 +122,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Veo 3.1 (google-veo-3-1): run it on POST /ai/videos/generate and wait for the result.
-
-    Text/image-to-video, audio, narrative control
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the video to generate, or how to animate the input image.
-            Required.
-        input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Video aspect ratio
-            one of: '16:9', '9:16'; default: '16:9'
-        resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
-            one of: '720p', '1080p', '4k'; default: '1080p'
-        duration: Video duration in seconds. 1080p and 4k require 8 seconds.
-            one of: 4, 6, 8; default: 8
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_google_veo_3_1(
     client: SyncOxenBase,
     /,
     *,
@@ -211,189 +131,54 @@ def submit(
     aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Veo 3.1 (google-veo-3-1): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Veo 3.1 (google-veo-3-1): enqueue one generation (POST /ai/queue) and return at once.
 
     Text/image-to-video, audio, narrative control
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("google-veo-3-1", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of the video to generate, or how to animate the input image.
-            Required.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
-            one of: '16:9', '9:16'; default: '16:9'
         resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
-            one of: '720p', '1080p', '4k'; default: '1080p'
         duration: Video duration in seconds. 1080p and 4k require 8 seconds.
-            one of: 4, 6, 8; default: 8
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: Literal[4, 6, 8] = server_default(8),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Veo 3.1 (google-veo-3-1): enqueue it (POST /ai/queue) and return at once.
-
-    Text/image-to-video, audio, narrative control
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the video to generate, or how to animate the input image.
-            Required.
-        input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Video aspect ratio
-            one of: '16:9', '9:16'; default: '16:9'
-        resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
-            one of: '720p', '1080p', '4k'; default: '1080p'
-        duration: Video duration in seconds. 1080p and 4k require 8 seconds.
-            one of: 4, 6, 8; default: 8
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "duration": duration,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

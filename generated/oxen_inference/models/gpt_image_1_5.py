@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,40 +28,34 @@ __all__ = [
 ]
 
 MODEL_ID = "gpt-image-1-5"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"input_image":{"description":"Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.","items":{"type":"string"},"type":"array","x-order":1},"output_format":{"default":"png","description":"Format of the output images","enum":["webp","jpeg","png"],"type":"string","x-order":2},"prompt":{"description":"Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.","type":"string","x-order":0},"size":{"default":"auto","description":"The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)","enum":["auto","square","portrait","landscape"],"type":"string","x-order":3}},"required":["prompt"],"type":"object"}'
 
 
 class GptImage1_5Request(RequestModel):
     """The parameters of "gpt-image-1-5"."""
 
-    prompt: str
-    """Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."""
+    prompt: str = Field(
+        description="Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."
+    )
 
-    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    output_format: Literal["webp", "jpeg", "png"] = Field(
+        default="png", description="Format of the output images"
+    )
 
-    output_format: Annotated[
-        Literal["webp", "jpeg", "png"],
-        _js.Value({"enum": ["webp", "jpeg", "png"], "type": "string"}),
-    ] = Field(default="png")
-    """Format of the output images
-
-    one of: 'webp', 'jpeg', 'png'; default: 'png'
-    """
-
-    size: Annotated[
-        Literal["auto", "square", "portrait", "landscape"],
-        _js.Value({"enum": ["auto", "square", "portrait", "landscape"], "type": "string"}),
-    ] = Field(default="auto")
-    """The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
-
-    one of: 'auto', 'square', 'portrait', 'landscape'; default: 'auto'
-    """
+    size: Literal["auto", "square", "portrait", "landscape"] = Field(
+        default="auto",
+        description="The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)",
+    )
 
 
-def generate(
+def generate_gpt_image_1_5(
     client: SyncOxenBase,
     /,
     *,
@@ -85,13 +78,10 @@ def generate(
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
-            one of: 'webp', 'jpeg', 'png'; default: 'png'
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
-            one of: 'auto', 'square', 'portrait', 'landscape'; default: 'auto'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -122,68 +112,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
-    size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """GPT Image 1.5 (gpt-image-1-5): run it on POST /ai/images/generate and wait for the result.
-
-    True-color precision rendering
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        output_format: Format of the output images
-            one of: 'webp', 'jpeg', 'png'; default: 'png'
-        size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
-            one of: 'auto', 'square', 'portrait', 'landscape'; default: 'auto'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "output_format": output_format,
-            "size": size,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_gpt_image_1_5(
     client: SyncOxenBase,
     /,
     *,
@@ -191,176 +120,51 @@ def submit(
     input_image: list[MediaInput] | Omit = OMIT,
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
-    size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
-    size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """GPT Image 1.5 (gpt-image-1-5): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """GPT Image 1.5 (gpt-image-1-5): enqueue one generation (POST /ai/queue) and return at once.
 
     True-color precision rendering
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("gpt-image-1-5", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
-            one of: 'webp', 'jpeg', 'png'; default: 'png'
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
-            one of: 'auto', 'square', 'portrait', 'landscape'; default: 'auto'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "output_format": output_format,
-            "size": size,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
-    size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
-    size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
-    size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """GPT Image 1.5 (gpt-image-1-5): enqueue it (POST /ai/queue) and return at once.
-
-    True-color precision rendering
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        output_format: Format of the output images
-            one of: 'webp', 'jpeg', 'png'; default: 'png'
-        size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
-            one of: 'auto', 'square', 'portrait', 'landscape'; default: 'auto'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "output_format": output_format,
-            "size": size,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "output_format": output_format,
+                "size": size,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

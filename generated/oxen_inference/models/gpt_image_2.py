@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,76 +29,51 @@ __all__ = [
 ]
 
 MODEL_ID = "gpt-image-2"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"16:9","enum":["auto","1:1","16:9","9:16","4:3","3:4","3:2","2:3","21:9","9:21"],"title":"Aspect Ratio","type":"string","x-order":3},"input_image":{"description":"Optional reference image(s) to edit. Leave empty to generate from the prompt alone.","items":{"format":"uri","type":"string"},"title":"Reference Images","type":["array","null"],"x-order":1},"mask_url":{"description":"Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.","format":"uri","title":"Mask","type":["string","null"],"x-order":2},"output_format":{"default":"png","description":"File format for the generated image.","enum":["png","jpeg","webp"],"title":"Output Format","type":"string","x-order":6},"prompt":{"description":"Text description of the image to generate.","title":"Prompt","type":"string","x-media-references":{"groups":[{"field":"input_image","pattern":"Image {n}"}]},"x-order":0,"x-workbench-default":"An ox standing in the middle of a long open road at sunset, cinematic lighting, photorealistic, centered and staring at the camera."},"quality":{"default":"high","description":"Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.","enum":["low","medium","high"],"title":"Quality","type":"string","x-order":5},"resolution":{"default":"2K","enum":["1K","2K","4K"],"title":"Resolution","type":"string","x-next-to":"aspect_ratio","x-order":4}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class GptImage2Request(RequestModel):
     """The parameters of "gpt-image-2"."""
 
-    prompt: str
-    """Text description of the image to generate."""
+    prompt: str = Field(description="Text description of the image to generate.")
 
     input_image: (
         list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=UNSET)
-    """Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="Optional reference image(s) to edit. Leave empty to generate from the prompt alone.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    mask_url: Annotated[
-        MediaInput | None,
-        _media.Input("mask", Annotated[str | None, _js.Value({"type": ["string", "null"]})]),
-    ] = Field(default=UNSET)
-    """Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
-
-    format: 'uri'
+    mask_url: Annotated[MediaInput | None, _media.Input("mask", str | None)] | Missing = Field(
+        default=MISSING,
+        description="Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.",
+    )
+    """format: 'uri'
 
     Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"],
-        _js.Value(
-            {
-                "enum": ["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="16:9")
-    """Aspect Ratio
+    aspect_ratio: Literal[
+        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
+    ] = Field(default="16:9", description="Aspect Ratio")
 
-    one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
-    """
+    resolution: Literal["1K", "2K", "4K"] = Field(default="2K", description="Resolution")
 
-    resolution: Annotated[
-        Literal["1K", "2K", "4K"], _js.Value({"enum": ["1K", "2K", "4K"], "type": "string"})
-    ] = Field(default="2K")
-    """Resolution
+    quality: Literal["low", "medium", "high"] = Field(
+        default="high",
+        description="Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.",
+    )
 
-    one of: '1K', '2K', '4K'; default: '2K'
-    """
-
-    quality: Annotated[
-        Literal["low", "medium", "high"],
-        _js.Value({"enum": ["low", "medium", "high"], "type": "string"}),
-    ] = Field(default="high")
-    """Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.
-
-    one of: 'low', 'medium', 'high'; default: 'high'
-    """
-
-    output_format: Annotated[
-        Literal["png", "jpeg", "webp"],
-        _js.Value({"enum": ["png", "jpeg", "webp"], "type": "string"}),
-    ] = Field(default="png")
-    """File format for the generated image.
-
-    one of: 'png', 'jpeg', 'webp'; default: 'png'
-    """
+    output_format: Literal["png", "jpeg", "webp"] = Field(
+        default="png", description="File format for the generated image."
+    )
 
 
-def generate(
+def generate_gpt_image_2(
     client: SyncOxenBase,
     /,
     *,
@@ -126,20 +101,15 @@ def generate(
 
     Args:
         prompt: Text description of the image to generate.
-            Required.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
             Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
-            one of: '1K', '2K', '4K'; default: '2K'
         quality: Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.
-            one of: 'low', 'medium', 'high'; default: 'high'
         output_format: File format for the generated image.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -173,83 +143,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """GPT Image 2 (gpt-image-2): run it on POST /ai/images/generate and wait for the result.
-
-    High-fidelity images with near-perfect text rendering
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the image to generate.
-            Required.
-        input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
-            format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
-        resolution: Resolution
-            one of: '1K', '2K', '4K'; default: '2K'
-        quality: Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.
-            one of: 'low', 'medium', 'high'; default: 'high'
-        output_format: File format for the generated image.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "mask_url": mask_url,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "quality": quality,
-            "output_format": output_format,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_gpt_image_2(
     client: SyncOxenBase,
     /,
     *,
@@ -262,221 +156,59 @@ def submit(
     resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
     quality: Literal["low", "medium", "high"] = server_default("high"),
     output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """GPT Image 2 (gpt-image-2): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """GPT Image 2 (gpt-image-2): enqueue one generation (POST /ai/queue) and return at once.
 
     High-fidelity images with near-perfect text rendering
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("gpt-image-2", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of the image to generate.
-            Required.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
             Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
-            one of: '1K', '2K', '4K'; default: '2K'
         quality: Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.
-            one of: 'low', 'medium', 'high'; default: 'high'
         output_format: File format for the generated image.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "mask_url": mask_url,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "quality": quality,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """GPT Image 2 (gpt-image-2): enqueue it (POST /ai/queue) and return at once.
-
-    High-fidelity images with near-perfect text rendering
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the image to generate.
-            Required.
-        input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
-            format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
-        resolution: Resolution
-            one of: '1K', '2K', '4K'; default: '2K'
-        quality: Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.
-            one of: 'low', 'medium', 'high'; default: 'high'
-        output_format: File format for the generated image.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "mask_url": mask_url,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "quality": quality,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "mask_url": mask_url,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "quality": quality,
+                "output_format": output_format,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -12,12 +12,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -26,93 +26,63 @@ __all__ = [
 ]
 
 MODEL_ID = "gpt-image-2-5-flare"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"16:9","enum":["auto","1:1","16:9","9:16","4:3","3:4","3:2","2:3","21:9","9:21"],"title":"Aspect Ratio","type":"string","x-order":3},"background":{"default":"auto","description":"Background of the generated image. \'transparent\' requires png or webp output.","enum":["auto","opaque","transparent"],"title":"Background","type":"string","x-order":7},"input_image":{"description":"Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.","items":{"format":"uri","type":"string"},"title":"Reference Images","type":["array","null"],"x-order":1},"mask_url":{"description":"Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image\'s size. Leave empty to edit the whole image.","format":"uri","title":"Mask","type":["string","null"],"x-order":2},"moderation":{"default":"low","description":"Content moderation strictness. \'low\' is less restrictive than \'auto\'; OpenAI still filters all prompts and outputs under its usage policies.","enum":["low","auto"],"title":"Moderation","type":"string","x-order":8},"output_format":{"default":"png","description":"File format for the generated image.","enum":["png","jpeg","webp"],"title":"Output Format","type":"string","x-order":6},"prompt":{"description":"Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.","title":"Prompt","type":"string","x-media-references":{"groups":[{"field":"input_image","pattern":"Image {n}"}]},"x-order":0},"quality":{"default":"high","description":"Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.","enum":["low","medium","high","xhigh","max"],"title":"Quality","type":"string","x-order":5},"resolution":{"default":"2K","enum":["1K","2K","4K"],"title":"Resolution","type":"string","x-next-to":"aspect_ratio","x-order":4}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class GptImage2_5FlareRequest(RequestModel):
     """The parameters of "gpt-image-2-5-flare"."""
 
-    prompt: str
-    """Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images."""
+    prompt: str = Field(
+        description="Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images."
+    )
 
     input_image: (
         list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=UNSET)
-    """Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    mask_url: Annotated[
-        MediaInput | None,
-        _media.Input("mask", Annotated[str | None, _js.Value({"type": ["string", "null"]})]),
-    ] = Field(default=UNSET)
-    """Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
-
-    format: 'uri'
+    mask_url: Annotated[MediaInput | None, _media.Input("mask", str | None)] | Missing = Field(
+        default=MISSING,
+        description="Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.",
+    )
+    """format: 'uri'
 
     Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"],
-        _js.Value(
-            {
-                "enum": ["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="16:9")
-    """Aspect Ratio
+    aspect_ratio: Literal[
+        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
+    ] = Field(default="16:9", description="Aspect Ratio")
 
-    one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
-    """
+    resolution: Literal["1K", "2K", "4K"] = Field(default="2K", description="Resolution")
 
-    resolution: Annotated[
-        Literal["1K", "2K", "4K"], _js.Value({"enum": ["1K", "2K", "4K"], "type": "string"})
-    ] = Field(default="2K")
-    """Resolution
+    quality: Literal["low", "medium", "high", "xhigh", "max"] = Field(
+        default="high",
+        description="Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.",
+    )
 
-    one of: '1K', '2K', '4K'; default: '2K'
-    """
+    output_format: Literal["png", "jpeg", "webp"] = Field(
+        default="png", description="File format for the generated image."
+    )
 
-    quality: Annotated[
-        Literal["low", "medium", "high", "xhigh", "max"],
-        _js.Value({"enum": ["low", "medium", "high", "xhigh", "max"], "type": "string"}),
-    ] = Field(default="high")
-    """Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
+    background: Literal["auto", "opaque", "transparent"] = Field(
+        default="auto",
+        description="Background of the generated image. 'transparent' requires png or webp output.",
+    )
 
-    one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
-    """
-
-    output_format: Annotated[
-        Literal["png", "jpeg", "webp"],
-        _js.Value({"enum": ["png", "jpeg", "webp"], "type": "string"}),
-    ] = Field(default="png")
-    """File format for the generated image.
-
-    one of: 'png', 'jpeg', 'webp'; default: 'png'
-    """
-
-    background: Annotated[
-        Literal["auto", "opaque", "transparent"],
-        _js.Value({"enum": ["auto", "opaque", "transparent"], "type": "string"}),
-    ] = Field(default="auto")
-    """Background of the generated image. 'transparent' requires png or webp output.
-
-    one of: 'auto', 'opaque', 'transparent'; default: 'auto'
-    """
-
-    moderation: Annotated[
-        Literal["low", "auto"], _js.Value({"enum": ["low", "auto"], "type": "string"})
-    ] = Field(default="low")
-    """Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
-
-    one of: 'low', 'auto'; default: 'low'
-    """
+    moderation: Literal["low", "auto"] = Field(
+        default="low",
+        description="Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.",
+    )
 
 
-def generate(
+def generate_gpt_image_2_5_flare(
     client: SyncOxenBase,
     /,
     *,
@@ -140,24 +110,17 @@ def generate(
 
     Args:
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
             Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
-            one of: '1K', '2K', '4K'; default: '2K'
         quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
-            one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
         output_format: File format for the generated image.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
         background: Background of the generated image. 'transparent' requires png or webp output.
-            one of: 'auto', 'opaque', 'transparent'; default: 'auto'
         moderation: Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
-            one of: 'low', 'auto'; default: 'low'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -193,89 +156,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high", "xhigh", "max"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    background: Literal["auto", "opaque", "transparent"] = server_default("auto"),
-    moderation: Literal["low", "auto"] = server_default("low"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """gpt-image-2-5-flare (gpt-image-2-5-flare): run it on POST /ai/images/generate and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
-            format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
-        resolution: Resolution
-            one of: '1K', '2K', '4K'; default: '2K'
-        quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
-            one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
-        output_format: File format for the generated image.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
-        background: Background of the generated image. 'transparent' requires png or webp output.
-            one of: 'auto', 'opaque', 'transparent'; default: 'auto'
-        moderation: Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
-            one of: 'low', 'auto'; default: 'low'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "mask_url": mask_url,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "quality": quality,
-            "output_format": output_format,
-            "background": background,
-            "moderation": moderation,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_gpt_image_2_5_flare(
     client: SyncOxenBase,
     /,
     *,
@@ -290,239 +171,61 @@ def submit(
     output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
     background: Literal["auto", "opaque", "transparent"] = server_default("auto"),
     moderation: Literal["low", "auto"] = server_default("low"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high", "xhigh", "max"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    background: Literal["auto", "opaque", "transparent"] = server_default("auto"),
-    moderation: Literal["low", "auto"] = server_default("low"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high", "xhigh", "max"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    background: Literal["auto", "opaque", "transparent"] = server_default("auto"),
-    moderation: Literal["low", "auto"] = server_default("low"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """gpt-image-2-5-flare (gpt-image-2-5-flare): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """gpt-image-2-5-flare (gpt-image-2-5-flare): enqueue one generation (POST /ai/queue) and return at once.
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("gpt-image-2-5-flare", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
             Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
         resolution: Resolution
-            one of: '1K', '2K', '4K'; default: '2K'
         quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
-            one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
         output_format: File format for the generated image.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
         background: Background of the generated image. 'transparent' requires png or webp output.
-            one of: 'auto', 'opaque', 'transparent'; default: 'auto'
         moderation: Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
-            one of: 'low', 'auto'; default: 'low'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "mask_url": mask_url,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "quality": quality,
-            "output_format": output_format,
-            "background": background,
-            "moderation": moderation,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high", "xhigh", "max"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    background: Literal["auto", "opaque", "transparent"] = server_default("auto"),
-    moderation: Literal["low", "auto"] = server_default("low"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high", "xhigh", "max"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    background: Literal["auto", "opaque", "transparent"] = server_default("auto"),
-    moderation: Literal["low", "auto"] = server_default("low"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    mask_url: MediaInput | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "21:9", "9:21"
-    ] = server_default("16:9"),
-    resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
-    quality: Literal["low", "medium", "high", "xhigh", "max"] = server_default("high"),
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    background: Literal["auto", "opaque", "transparent"] = server_default("auto"),
-    moderation: Literal["low", "auto"] = server_default("low"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """gpt-image-2-5-flare (gpt-image-2-5-flare): enqueue it (POST /ai/queue) and return at once.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
-            format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '21:9', '9:21'; default: '16:9'
-        resolution: Resolution
-            one of: '1K', '2K', '4K'; default: '2K'
-        quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
-            one of: 'low', 'medium', 'high', 'xhigh', 'max'; default: 'high'
-        output_format: File format for the generated image.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
-        background: Background of the generated image. 'transparent' requires png or webp output.
-            one of: 'auto', 'opaque', 'transparent'; default: 'auto'
-        moderation: Content moderation strictness. 'low' is less restrictive than 'auto'; OpenAI still filters all prompts and outputs under its usage policies.
-            one of: 'low', 'auto'; default: 'low'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "mask_url": mask_url,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "quality": quality,
-            "output_format": output_format,
-            "background": background,
-            "moderation": moderation,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "mask_url": mask_url,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "quality": quality,
+                "output_format": output_format,
+                "background": background,
+                "moderation": moderation,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

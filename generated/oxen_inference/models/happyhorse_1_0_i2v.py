@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,48 +29,40 @@ __all__ = [
 ]
 
 MODEL_ID = "happyhorse-1.0-i2v"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"duration":{"default":5,"description":"Output video duration in seconds (3-15).","maximum":15,"minimum":3,"type":"integer","x-order":3},"input_image":{"description":"URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text prompt describing the desired video.","type":"string","x-order":0},"resolution":{"default":"1080P","description":"Output video resolution tier.","enum":["720P","1080P"],"type":"string","x-order":2},"seed":{"description":"Random seed for reproducibility (0-2147483647).","maximum":2147483647,"minimum":0,"type":"integer","x-order":4}},"required":["prompt","input_image"],"type":"object"}'
 
 
 class Happyhorse1_0I2vRequest(RequestModel):
     """The parameters of "happyhorse-1.0-i2v"."""
 
-    prompt: str
-    """Text prompt describing the desired video."""
+    prompt: str = Field(description="Text prompt describing the desired video.")
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    resolution: Annotated[
-        Literal["720P", "1080P"], _js.Value({"enum": ["720P", "1080P"], "type": "string"})
-    ] = Field(default="1080P")
-    """Output video resolution tier.
-
-    one of: '720P', '1080P'; default: '1080P'
-    """
+    resolution: Literal["720P", "1080P"] = Field(
+        default="1080P", description="Output video resolution tier."
+    )
 
     duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 3, "type": "integer"})] = Field(
-        default=5
+        default=5, description="Output video duration in seconds (3-15)."
     )
-    """Output video duration in seconds (3-15).
+    """range: >= 3, <= 15"""
 
-    range: >= 3, <= 15; default: 5
-    """
-
-    seed: Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})] = (
-        Field(default=UNSET)
-    )
-    """Random seed for reproducibility (0-2147483647).
-
-    range: >= 0, <= 2147483647
-    """
+    seed: (
+        Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})]
+        | Missing
+    ) = Field(default=MISSING, description="Random seed for reproducibility (0-2147483647).")
+    """range: >= 0, <= 2147483647"""
 
 
-def generate(
+def generate_happyhorse_1_0_i2v(
     client: SyncOxenBase,
     /,
     *,
@@ -94,15 +86,12 @@ def generate(
 
     Args:
         prompt: Text prompt describing the desired video.
-            Required.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
+            range: >= 3, <= 15
         seed: Random seed for reproducibility (0-2147483647).
             range: >= 0, <= 2147483647
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -136,74 +125,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Happy Horse - Image to Video (happyhorse-1.0-i2v): run it on POST /ai/videos/generate and wait for the result.
-
-    Image-to-video up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video.
-            Required.
-        input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
-        seed: Random seed for reproducibility (0-2147483647).
-            range: >= 0, <= 2147483647
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_happyhorse_1_0_i2v(
     client: SyncOxenBase,
     /,
     *,
@@ -212,191 +134,56 @@ def submit(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Happy Horse - Image to Video (happyhorse-1.0-i2v): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Happy Horse - Image to Video (happyhorse-1.0-i2v): enqueue one generation (POST /ai/queue) and return at once.
 
     Image-to-video up to 1080p
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("happyhorse-1.0-i2v", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the desired video.
-            Required.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
+            range: >= 3, <= 15
         seed: Random seed for reproducibility (0-2147483647).
             range: >= 0, <= 2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Happy Horse - Image to Video (happyhorse-1.0-i2v): enqueue it (POST /ai/queue) and return at once.
-
-    Image-to-video up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video.
-            Required.
-        input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
-        seed: Random seed for reproducibility (0-2147483647).
-            range: >= 0, <= 2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "resolution": resolution,
+                "duration": duration,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

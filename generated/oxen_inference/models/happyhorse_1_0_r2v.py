@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,55 +29,44 @@ __all__ = [
 ]
 
 MODEL_ID = "happyhorse-1.0-r2v"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["reference_images"],"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio of the generated video.","enum":["16:9","9:16","1:1","4:3","3:4"],"type":"string","x-order":2},"duration":{"default":5,"description":"Output video duration in seconds (3-15).","maximum":15,"minimum":3,"type":"integer","x-order":4},"prompt":{"description":"Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.","type":"string","x-order":0},"reference_images":{"description":"Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video\'s aspect ratio.","items":{"type":"string"},"type":"array","x-order":1},"resolution":{"default":"1080P","description":"Output video resolution tier.","enum":["720P","1080P"],"type":"string","x-order":3},"seed":{"description":"Random seed for reproducibility (0-2147483647).","maximum":2147483647,"minimum":0,"type":"integer","x-order":5}},"required":["prompt"],"type":"object"}'
 
 
 class Happyhorse1_0R2vRequest(RequestModel):
     """The parameters of "happyhorse-1.0-r2v"."""
 
-    prompt: str
-    """Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order."""
+    prompt: str = Field(
+        description="Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order."
+    )
 
-    reference_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
+    reference_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = Field(
+        default="16:9", description="Aspect ratio of the generated video."
+    )
 
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16", "1:1", "4:3", "3:4"],
-        _js.Value({"enum": ["16:9", "9:16", "1:1", "4:3", "3:4"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Aspect ratio of the generated video.
-
-    one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-    """
-
-    resolution: Annotated[
-        Literal["720P", "1080P"], _js.Value({"enum": ["720P", "1080P"], "type": "string"})
-    ] = Field(default="1080P")
-    """Output video resolution tier.
-
-    one of: '720P', '1080P'; default: '1080P'
-    """
+    resolution: Literal["720P", "1080P"] = Field(
+        default="1080P", description="Output video resolution tier."
+    )
 
     duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 3, "type": "integer"})] = Field(
-        default=5
+        default=5, description="Output video duration in seconds (3-15)."
     )
-    """Output video duration in seconds (3-15).
+    """range: >= 3, <= 15"""
 
-    range: >= 3, <= 15; default: 5
-    """
-
-    seed: Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})] = (
-        Field(default=UNSET)
-    )
-    """Random seed for reproducibility (0-2147483647).
-
-    range: >= 0, <= 2147483647
-    """
+    seed: (
+        Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})]
+        | Missing
+    ) = Field(default=MISSING, description="Random seed for reproducibility (0-2147483647).")
+    """range: >= 0, <= 2147483647"""
 
 
-def generate(
+def generate_happyhorse_1_0_r2v(
     client: SyncOxenBase,
     /,
     *,
@@ -102,15 +91,12 @@ def generate(
 
     Args:
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
-            Required.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
+            range: >= 3, <= 15
         seed: Random seed for reproducibility (0-2147483647).
             range: >= 0, <= 2147483647
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -145,76 +131,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Happy Horse - Reference to Video (happyhorse-1.0-r2v): run it on POST /ai/videos/generate and wait for the result.
-
-    Reference-to-video, up to 9 images
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
-            Required.
-        reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
-        seed: Random seed for reproducibility (0-2147483647).
-            range: >= 0, <= 2147483647
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "reference_images": reference_images,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_happyhorse_1_0_r2v(
     client: SyncOxenBase,
     /,
     *,
@@ -224,198 +141,57 @@ def submit(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Happy Horse - Reference to Video (happyhorse-1.0-r2v): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Happy Horse - Reference to Video (happyhorse-1.0-r2v): enqueue one generation (POST /ai/queue) and return at once.
 
     Reference-to-video, up to 9 images
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("happyhorse-1.0-r2v", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
-            Required.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
+            range: >= 3, <= 15
         seed: Random seed for reproducibility (0-2147483647).
             range: >= 0, <= 2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "reference_images": reference_images,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Happy Horse - Reference to Video (happyhorse-1.0-r2v): enqueue it (POST /ai/queue) and return at once.
-
-    Reference-to-video, up to 9 images
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
-            Required.
-        reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
-        seed: Random seed for reproducibility (0-2147483647).
-            range: >= 0, <= 2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "reference_images": reference_images,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "reference_images": reference_images,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "duration": duration,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,46 +28,42 @@ __all__ = [
 ]
 
 MODEL_ID = "happyhorse-1.0-video-edit"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["reference_images"],"properties":{"audio_setting":{"default":"auto","description":"Audio handling: \'auto\' generates a new synchronized audio track, \'origin\' keeps the source video\'s audio.","enum":["auto","origin"],"type":"string","x-order":4},"input_video":{"description":"URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text prompt describing the desired edit. Reference supplied reference images using \'@Image1\', \'@Image2\', ... up to \'@Image5\'. Max 2500 characters.","type":"string","x-order":0},"reference_images":{"description":"Optional array of up to 5 reference image URLs to guide the edit. Order maps to \'@Image1\', \'@Image2\', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.","items":{"type":"string"},"type":"array","x-order":2},"resolution":{"default":"1080P","description":"Output video resolution tier.","enum":["720P","1080P"],"type":"string","x-order":3}},"required":["prompt","input_video"],"type":"object"}'
 
 
 class Happyhorse1_0VideoEditRequest(RequestModel):
     """The parameters of "happyhorse-1.0-video-edit"."""
 
-    prompt: str
-    """Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters."""
+    prompt: str = Field(
+        description="Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters."
+    )
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    reference_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
+    reference_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    resolution: Literal["720P", "1080P"] = Field(
+        default="1080P", description="Output video resolution tier."
+    )
 
-    resolution: Annotated[
-        Literal["720P", "1080P"], _js.Value({"enum": ["720P", "1080P"], "type": "string"})
-    ] = Field(default="1080P")
-    """Output video resolution tier.
-
-    one of: '720P', '1080P'; default: '1080P'
-    """
-
-    audio_setting: Annotated[
-        Literal["auto", "origin"], _js.Value({"enum": ["auto", "origin"], "type": "string"})
-    ] = Field(default="auto")
-    """Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
-
-    one of: 'auto', 'origin'; default: 'auto'
-    """
+    audio_setting: Literal["auto", "origin"] = Field(
+        default="auto",
+        description="Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.",
+    )
 
 
-def generate(
+def generate_happyhorse_1_0_video_edit(
     client: SyncOxenBase,
     /,
     *,
@@ -92,17 +87,13 @@ def generate(
 
     Args:
         prompt: Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters.
-            Required.
         input_video: URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         reference_images: Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         audio_setting: Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
-            one of: 'auto', 'origin'; default: 'auto'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -134,74 +125,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    audio_setting: Literal["auto", "origin"] = server_default("auto"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Happy Horse - Video Edit (happyhorse-1.0-video-edit): run it on POST /ai/videos/generate and wait for the result.
-
-    Prompt-based video editing up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters.
-            Required.
-        input_video: URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        reference_images: Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        audio_setting: Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
-            one of: 'auto', 'origin'; default: 'auto'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "reference_images": reference_images,
-            "resolution": resolution,
-            "audio_setting": audio_setting,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_happyhorse_1_0_video_edit(
     client: SyncOxenBase,
     /,
     *,
@@ -210,191 +134,55 @@ def submit(
     reference_images: list[MediaInput] | Omit = OMIT,
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     audio_setting: Literal["auto", "origin"] = server_default("auto"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    audio_setting: Literal["auto", "origin"] = server_default("auto"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    audio_setting: Literal["auto", "origin"] = server_default("auto"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Happy Horse - Video Edit (happyhorse-1.0-video-edit): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Happy Horse - Video Edit (happyhorse-1.0-video-edit): enqueue one generation (POST /ai/queue) and return at once.
 
     Prompt-based video editing up to 1080p
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("happyhorse-1.0-video-edit", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters.
-            Required.
         input_video: URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         reference_images: Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         audio_setting: Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
-            one of: 'auto', 'origin'; default: 'auto'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "reference_images": reference_images,
-            "resolution": resolution,
-            "audio_setting": audio_setting,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    audio_setting: Literal["auto", "origin"] = server_default("auto"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    audio_setting: Literal["auto", "origin"] = server_default("auto"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    reference_images: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    audio_setting: Literal["auto", "origin"] = server_default("auto"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Happy Horse - Video Edit (happyhorse-1.0-video-edit): enqueue it (POST /ai/queue) and return at once.
-
-    Prompt-based video editing up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired edit. Reference supplied reference images using '@Image1', '@Image2', ... up to '@Image5'. Max 2500 characters.
-            Required.
-        input_video: URL of the source video to edit. Formats: MP4, MOV (H.264 recommended). Duration 3-60 seconds. Longer side at most 2160 pixels, shorter side at least 320 pixels. Aspect ratio between 1:2.5 and 2.5:1. Frame rate above 8 fps. Max 100 MB. Output preserves the source aspect ratio and matches the input duration, capped at the first 15 seconds.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        reference_images: Optional array of up to 5 reference image URLs to guide the edit. Order maps to '@Image1', '@Image2', etc. Formats: JPEG, JPG, PNG, WEBP. Each side must be at least 300 pixels. Aspect ratio between 1:2.5 and 2.5:1. Max 10 MB each.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        audio_setting: Audio handling: 'auto' generates a new synchronized audio track, 'origin' keeps the source video's audio.
-            one of: 'auto', 'origin'; default: 'auto'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "reference_images": reference_images,
-            "resolution": resolution,
-            "audio_setting": audio_setting,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_video": input_video,
+                "reference_images": reference_images,
+                "resolution": resolution,
+                "audio_setting": audio_setting,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -17,8 +17,8 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,41 +27,30 @@ __all__ = [
 ]
 
 MODEL_ID = "happyhorse-1.1-t2v"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio of the generated video.","enum":["16:9","9:16","1:1","4:3","3:4"],"type":"string","x-order":1},"duration":{"default":5,"description":"Output video duration in seconds (3-15).","maximum":15,"minimum":3,"type":"integer","x-order":3},"prompt":{"description":"Text prompt describing the desired video.","type":"string","x-order":0},"resolution":{"default":"1080P","description":"Output video resolution tier.","enum":["720P","1080P"],"type":"string","x-order":2}},"required":["prompt"],"type":"object"}'
 
 
 class Happyhorse1_1T2vRequest(RequestModel):
     """The parameters of "happyhorse-1.1-t2v"."""
 
-    prompt: str
-    """Text prompt describing the desired video."""
+    prompt: str = Field(description="Text prompt describing the desired video.")
 
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16", "1:1", "4:3", "3:4"],
-        _js.Value({"enum": ["16:9", "9:16", "1:1", "4:3", "3:4"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Aspect ratio of the generated video.
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = Field(
+        default="16:9", description="Aspect ratio of the generated video."
+    )
 
-    one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-    """
-
-    resolution: Annotated[
-        Literal["720P", "1080P"], _js.Value({"enum": ["720P", "1080P"], "type": "string"})
-    ] = Field(default="1080P")
-    """Output video resolution tier.
-
-    one of: '720P', '1080P'; default: '1080P'
-    """
+    resolution: Literal["720P", "1080P"] = Field(
+        default="1080P", description="Output video resolution tier."
+    )
 
     duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 3, "type": "integer"})] = Field(
-        default=5
+        default=5, description="Output video duration in seconds (3-15)."
     )
-    """Output video duration in seconds (3-15).
-
-    range: >= 3, <= 15; default: 5
-    """
+    """range: >= 3, <= 15"""
 
 
-def generate(
+def generate_happyhorse_1_1_t2v(
     client: SyncOxenBase,
     /,
     *,
@@ -84,13 +73,10 @@ def generate(
 
     Args:
         prompt: Text prompt describing the desired video.
-            Required.
         aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
+            range: >= 3, <= 15
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -121,68 +107,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Happy Horse 1.1 - Text to Video (happyhorse-1.1-t2v): run it on POST /ai/videos/generate and wait for the result.
-
-    Text-to-video up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video.
-            Required.
-        aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_happyhorse_1_1_t2v(
     client: SyncOxenBase,
     /,
     *,
@@ -190,176 +115,51 @@ def submit(
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Happy Horse 1.1 - Text to Video (happyhorse-1.1-t2v): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Happy Horse 1.1 - Text to Video (happyhorse-1.1-t2v): enqueue one generation (POST /ai/queue) and return at once.
 
     Text-to-video up to 1080p
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("happyhorse-1.1-t2v", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the desired video.
-            Required.
         aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
+            range: >= 3, <= 15
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Happy Horse 1.1 - Text to Video (happyhorse-1.1-t2v): enqueue it (POST /ai/queue) and return at once.
-
-    Text-to-video up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video.
-            Required.
-        aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds (3-15).
-            range: >= 3, <= 15; default: 5
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "duration": duration,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

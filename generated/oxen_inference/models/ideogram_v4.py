@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,93 +27,52 @@ __all__ = [
 ]
 
 MODEL_ID = "ideogram-v4"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"acceleration":{"default":"none","description":"The acceleration level to use for the image generation.","enum":["none","low","regular","high"],"title":"Acceleration","type":"string","x-order":4},"enable_safety_checker":{"default":true,"description":"If set to true, the safety checker will be enabled.","title":"Enable Safety Checker","type":"boolean","x-order":7},"expansion_model":{"default":"Medium","description":"Which model expands the prompt. \'Medium\' is fast; \'Large\' uses Ideogram\'s Magic Prompt for the highest quality.","enum":["Medium","Large"],"title":"Expansion Model","type":"string","x-order":3},"image_size":{"default":"square_hd","description":"The resolution of the generated image.","enum":["square_hd","square","portrait_4_3","portrait_16_9","landscape_4_3","landscape_16_9"],"title":"Image Size","type":"string","x-order":1},"num_images":{"default":1,"description":"Number of images to generate.","title":"Num Images","type":"integer","x-order":5},"output_format":{"default":"jpeg","description":"The format of the generated image.","enum":["jpeg","png"],"title":"Output Format","type":"string","x-order":8},"prompt":{"description":"The prompt to generate an image from.","title":"Prompt","type":"string","x-order":0,"x-workbench-default":"A red panda perched on a mossy branch in a misty forest at sunrise"},"rendering_speed":{"default":"BALANCED","description":"The rendering speed to use. Faster speeds use fewer denoising steps.","enum":["TURBO","BALANCED","QUALITY"],"title":"Rendering Speed","type":"string","x-order":2},"seed":{"description":"The seed to use for generation. If not provided, a random seed will be used.","title":"Seed","type":["integer","null"],"x-order":6}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class IdeogramV4Request(RequestModel):
     """The parameters of "ideogram-v4"."""
 
-    prompt: str
-    """The prompt to generate an image from."""
+    prompt: str = Field(description="The prompt to generate an image from.")
 
-    image_size: Annotated[
-        Literal[
-            "square_hd",
-            "square",
-            "portrait_4_3",
-            "portrait_16_9",
-            "landscape_4_3",
-            "landscape_16_9",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "square_hd",
-                    "square",
-                    "portrait_4_3",
-                    "portrait_16_9",
-                    "landscape_4_3",
-                    "landscape_16_9",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="square_hd")
-    """The resolution of the generated image.
+    image_size: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ] = Field(default="square_hd", description="The resolution of the generated image.")
 
-    one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
-    """
+    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] = Field(
+        default="BALANCED",
+        description="The rendering speed to use. Faster speeds use fewer denoising steps.",
+    )
 
-    rendering_speed: Annotated[
-        Literal["TURBO", "BALANCED", "QUALITY"],
-        _js.Value({"enum": ["TURBO", "BALANCED", "QUALITY"], "type": "string"}),
-    ] = Field(default="BALANCED")
-    """The rendering speed to use. Faster speeds use fewer denoising steps.
+    expansion_model: Literal["Medium", "Large"] = Field(
+        default="Medium",
+        description="Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.",
+    )
 
-    one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
-    """
+    acceleration: Literal["none", "low", "regular", "high"] = Field(
+        default="none", description="The acceleration level to use for the image generation."
+    )
 
-    expansion_model: Annotated[
-        Literal["Medium", "Large"], _js.Value({"enum": ["Medium", "Large"], "type": "string"})
-    ] = Field(default="Medium")
-    """Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
+    num_images: Annotated[int, _js.Value({"type": "integer"})] = Field(
+        default=1, description="Number of images to generate."
+    )
 
-    one of: 'Medium', 'Large'; default: 'Medium'
-    """
+    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] | Missing = Field(
+        default=MISSING,
+        description="The seed to use for generation. If not provided, a random seed will be used.",
+    )
 
-    acceleration: Annotated[
-        Literal["none", "low", "regular", "high"],
-        _js.Value({"enum": ["none", "low", "regular", "high"], "type": "string"}),
-    ] = Field(default="none")
-    """The acceleration level to use for the image generation.
+    enable_safety_checker: bool = Field(
+        default=True, description="If set to true, the safety checker will be enabled."
+    )
 
-    one of: 'none', 'low', 'regular', 'high'; default: 'none'
-    """
-
-    num_images: Annotated[int, _js.Value({"type": "integer"})] = Field(default=1)
-    """Number of images to generate.
-
-    default: 1
-    """
-
-    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=UNSET)
-    """The seed to use for generation. If not provided, a random seed will be used."""
-
-    enable_safety_checker: bool = Field(default=True)
-    """If set to true, the safety checker will be enabled.
-
-    default: true
-    """
-
-    output_format: Annotated[
-        Literal["jpeg", "png"], _js.Value({"enum": ["jpeg", "png"], "type": "string"})
-    ] = Field(default="jpeg")
-    """The format of the generated image.
-
-    one of: 'jpeg', 'png'; default: 'jpeg'
-    """
+    output_format: Literal["jpeg", "png"] = Field(
+        default="jpeg", description="The format of the generated image."
+    )
 
 
-def generate(
+def generate_ideogram_v4(
     client: SyncOxenBase,
     /,
     *,
@@ -143,22 +102,14 @@ def generate(
 
     Args:
         prompt: The prompt to generate an image from.
-            Required.
         image_size: The resolution of the generated image.
-            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
         rendering_speed: The rendering speed to use. Faster speeds use fewer denoising steps.
-            one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
         expansion_model: Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
-            one of: 'Medium', 'Large'; default: 'Medium'
         acceleration: The acceleration level to use for the image generation.
-            one of: 'none', 'low', 'regular', 'high'; default: 'none'
         num_images: Number of images to generate.
-            default: 1
         seed: The seed to use for generation. If not provided, a random seed will be used.
         enable_safety_checker: If set to true, the safety checker will be enabled.
-            default: true
         output_format: The format of the generated image.
-            one of: 'jpeg', 'png'; default: 'jpeg'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -194,89 +145,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_size: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("square_hd"),
-    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] = server_default("BALANCED"),
-    expansion_model: Literal["Medium", "Large"] = server_default("Medium"),
-    acceleration: Literal["none", "low", "regular", "high"] = server_default("none"),
-    num_images: int = server_default(1),
-    seed: int | Omit | None = OMIT,
-    enable_safety_checker: bool = server_default(True),
-    output_format: Literal["jpeg", "png"] = server_default("jpeg"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Ideogram V4 (ideogram-v4): run it on POST /ai/images/generate and wait for the result.
-
-    Typography-focused image and design generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to generate an image from.
-            Required.
-        image_size: The resolution of the generated image.
-            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
-        rendering_speed: The rendering speed to use. Faster speeds use fewer denoising steps.
-            one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
-        expansion_model: Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
-            one of: 'Medium', 'Large'; default: 'Medium'
-        acceleration: The acceleration level to use for the image generation.
-            one of: 'none', 'low', 'regular', 'high'; default: 'none'
-        num_images: Number of images to generate.
-            default: 1
-        seed: The seed to use for generation. If not provided, a random seed will be used.
-        enable_safety_checker: If set to true, the safety checker will be enabled.
-            default: true
-        output_format: The format of the generated image.
-            one of: 'jpeg', 'png'; default: 'jpeg'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "image_size": image_size,
-            "rendering_speed": rendering_speed,
-            "expansion_model": expansion_model,
-            "acceleration": acceleration,
-            "num_images": num_images,
-            "seed": seed,
-            "enable_safety_checker": enable_safety_checker,
-            "output_format": output_format,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ideogram_v4(
     client: SyncOxenBase,
     /,
     *,
@@ -291,239 +160,60 @@ def submit(
     seed: int | Omit | None = OMIT,
     enable_safety_checker: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("jpeg"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_size: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("square_hd"),
-    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] = server_default("BALANCED"),
-    expansion_model: Literal["Medium", "Large"] = server_default("Medium"),
-    acceleration: Literal["none", "low", "regular", "high"] = server_default("none"),
-    num_images: int = server_default(1),
-    seed: int | Omit | None = OMIT,
-    enable_safety_checker: bool = server_default(True),
-    output_format: Literal["jpeg", "png"] = server_default("jpeg"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_size: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("square_hd"),
-    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] = server_default("BALANCED"),
-    expansion_model: Literal["Medium", "Large"] = server_default("Medium"),
-    acceleration: Literal["none", "low", "regular", "high"] = server_default("none"),
-    num_images: int = server_default(1),
-    seed: int | Omit | None = OMIT,
-    enable_safety_checker: bool = server_default(True),
-    output_format: Literal["jpeg", "png"] = server_default("jpeg"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Ideogram V4 (ideogram-v4): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Ideogram V4 (ideogram-v4): enqueue one generation (POST /ai/queue) and return at once.
 
     Typography-focused image and design generation
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ideogram-v4", num_generations=n, ...)``.
 
     Args:
         prompt: The prompt to generate an image from.
-            Required.
         image_size: The resolution of the generated image.
-            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
         rendering_speed: The rendering speed to use. Faster speeds use fewer denoising steps.
-            one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
         expansion_model: Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
-            one of: 'Medium', 'Large'; default: 'Medium'
         acceleration: The acceleration level to use for the image generation.
-            one of: 'none', 'low', 'regular', 'high'; default: 'none'
         num_images: Number of images to generate.
-            default: 1
         seed: The seed to use for generation. If not provided, a random seed will be used.
         enable_safety_checker: If set to true, the safety checker will be enabled.
-            default: true
         output_format: The format of the generated image.
-            one of: 'jpeg', 'png'; default: 'jpeg'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "image_size": image_size,
-            "rendering_speed": rendering_speed,
-            "expansion_model": expansion_model,
-            "acceleration": acceleration,
-            "num_images": num_images,
-            "seed": seed,
-            "enable_safety_checker": enable_safety_checker,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_size: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("square_hd"),
-    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] = server_default("BALANCED"),
-    expansion_model: Literal["Medium", "Large"] = server_default("Medium"),
-    acceleration: Literal["none", "low", "regular", "high"] = server_default("none"),
-    num_images: int = server_default(1),
-    seed: int | Omit | None = OMIT,
-    enable_safety_checker: bool = server_default(True),
-    output_format: Literal["jpeg", "png"] = server_default("jpeg"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_size: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("square_hd"),
-    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] = server_default("BALANCED"),
-    expansion_model: Literal["Medium", "Large"] = server_default("Medium"),
-    acceleration: Literal["none", "low", "regular", "high"] = server_default("none"),
-    num_images: int = server_default(1),
-    seed: int | Omit | None = OMIT,
-    enable_safety_checker: bool = server_default(True),
-    output_format: Literal["jpeg", "png"] = server_default("jpeg"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_size: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("square_hd"),
-    rendering_speed: Literal["TURBO", "BALANCED", "QUALITY"] = server_default("BALANCED"),
-    expansion_model: Literal["Medium", "Large"] = server_default("Medium"),
-    acceleration: Literal["none", "low", "regular", "high"] = server_default("none"),
-    num_images: int = server_default(1),
-    seed: int | Omit | None = OMIT,
-    enable_safety_checker: bool = server_default(True),
-    output_format: Literal["jpeg", "png"] = server_default("jpeg"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Ideogram V4 (ideogram-v4): enqueue it (POST /ai/queue) and return at once.
-
-    Typography-focused image and design generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to generate an image from.
-            Required.
-        image_size: The resolution of the generated image.
-            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'square_hd'
-        rendering_speed: The rendering speed to use. Faster speeds use fewer denoising steps.
-            one of: 'TURBO', 'BALANCED', 'QUALITY'; default: 'BALANCED'
-        expansion_model: Which model expands the prompt. 'Medium' is fast; 'Large' uses Ideogram's Magic Prompt for the highest quality.
-            one of: 'Medium', 'Large'; default: 'Medium'
-        acceleration: The acceleration level to use for the image generation.
-            one of: 'none', 'low', 'regular', 'high'; default: 'none'
-        num_images: Number of images to generate.
-            default: 1
-        seed: The seed to use for generation. If not provided, a random seed will be used.
-        enable_safety_checker: If set to true, the safety checker will be enabled.
-            default: true
-        output_format: The format of the generated image.
-            one of: 'jpeg', 'png'; default: 'jpeg'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "image_size": image_size,
-            "rendering_speed": rendering_speed,
-            "expansion_model": expansion_model,
-            "acceleration": acceleration,
-            "num_images": num_images,
-            "seed": seed,
-            "enable_safety_checker": enable_safety_checker,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "image_size": image_size,
+                "rendering_speed": rendering_speed,
+                "expansion_model": expansion_model,
+                "acceleration": acceleration,
+                "num_images": num_images,
+                "seed": seed,
+                "enable_safety_checker": enable_safety_checker,
+                "output_format": output_format,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,40 +29,39 @@ __all__ = [
 ]
 
 MODEL_ID = "kling-video-o1-image-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["tail_image_url"],"properties":{"duration":{"default":5,"description":"Video duration in seconds","enum":[5,10],"type":"integer","x-order":3},"input_image":{"description":"Image to use as reference. Must be jpeg, png, gif, or webp.","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text description of what you want to generate, or the instruction on how to edit the given image.","type":"string","x-order":0},"tail_image_url":{"description":"Image to use as reference. Must be jpeg, png, gif, or webp.","format":"uri","type":"string","x-order":2}},"required":["prompt","input_image"],"type":"object"}'
 
 
 class KlingVideoO1ImageToVideoRequest(RequestModel):
     """The parameters of "kling-video-o1-image-to-video"."""
 
-    prompt: str
-    """Text description of what you want to generate, or the instruction on how to edit the given image."""
+    prompt: str = Field(
+        description="Text description of what you want to generate, or the instruction on how to edit the given image."
+    )
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """Image to use as reference. Must be jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="Image to use as reference. Must be jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Image to use as reference. Must be jpeg, png, gif, or webp.
-
-    format: 'uri'
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     duration: Annotated[Literal[5, 10], _js.Value({"enum": [5, 10], "type": "integer"})] = Field(
-        default=5
+        default=5, description="Video duration in seconds"
     )
-    """Video duration in seconds
-
-    one of: 5, 10; default: 5
-    """
 
 
-def generate(
+def generate_kling_video_o1_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -85,16 +84,13 @@ def generate(
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
-            one of: 5, 10; default: 5
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -125,71 +121,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    tail_image_url: MediaInput | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Kling O1 - Image to Video (kling-video-o1-image-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Cinematic image-to-video generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "tail_image_url": tail_image_url,
-            "duration": duration,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_kling_video_o1_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -197,182 +129,54 @@ def submit(
     input_image: MediaInput,
     tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    tail_image_url: MediaInput | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    tail_image_url: MediaInput | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Kling O1 - Image to Video (kling-video-o1-image-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Kling O1 - Image to Video (kling-video-o1-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Cinematic image-to-video generation
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("kling-video-o1-image-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "tail_image_url": tail_image_url,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    tail_image_url: MediaInput | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    tail_image_url: MediaInput | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    tail_image_url: MediaInput | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Kling O1 - Image to Video (kling-video-o1-image-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Cinematic image-to-video generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "tail_image_url": tail_image_url,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "tail_image_url": tail_image_url,
+                "duration": duration,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,42 +29,37 @@ __all__ = [
 ]
 
 MODEL_ID = "kling-video-o1-reference-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["elements"],"properties":{"aspect_ratio":{"default":"16:9","description":"Video aspect ratio","enum":["9:16","1:1","16:9"],"type":"string","x-order":3},"duration":{"default":5,"description":"Video duration in seconds","enum":[5,10],"type":"integer","x-order":4},"elements":{"description":"Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.","items":{"type":"object"},"type":"array","x-order":2},"input_image":{"description":"Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.","items":{"type":"string"},"type":"array","x-order":1},"prompt":{"description":"Text description of what you want to generate, or the instruction on how to edit the given image.","type":"string","x-order":0}},"required":["prompt","input_image"],"type":"object"}'
 
 
 class KlingVideoO1ReferenceToVideoRequest(RequestModel):
     """The parameters of "kling-video-o1-reference-to-video"."""
 
-    prompt: str
-    """Text description of what you want to generate, or the instruction on how to edit the given image."""
+    prompt: str = Field(
+        description="Text description of what you want to generate, or the instruction on how to edit the given image."
+    )
 
-    input_image: list[Annotated[MediaInput, _media.Input("image")]]
-    """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
+        description="Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    elements: list[dict[str, Any]] | Missing = Field(
+        default=MISSING,
+        description="Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.",
+    )
 
-    elements: list[dict[str, Any]] = Field(default=UNSET)
-    """Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them."""
-
-    aspect_ratio: Annotated[
-        Literal["9:16", "1:1", "16:9"],
-        _js.Value({"enum": ["9:16", "1:1", "16:9"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Video aspect ratio
-
-    one of: '9:16', '1:1', '16:9'; default: '16:9'
-    """
+    aspect_ratio: Literal["9:16", "1:1", "16:9"] = Field(
+        default="16:9", description="Video aspect ratio"
+    )
 
     duration: Annotated[Literal[5, 10], _js.Value({"enum": [5, 10], "type": "integer"})] = Field(
-        default=5
+        default=5, description="Video duration in seconds"
     )
-    """Video duration in seconds
-
-    one of: 5, 10; default: 5
-    """
 
 
-def generate(
+def generate_kling_video_o1_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -88,15 +83,11 @@ def generate(
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
-            one of: '9:16', '1:1', '16:9'; default: '16:9'
         duration: Video duration in seconds
-            one of: 5, 10; default: 5
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -128,72 +119,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput],
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Reference-driven cinematic video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
-        aspect_ratio: Video aspect ratio
-            one of: '9:16', '1:1', '16:9'; default: '16:9'
-        duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "elements": elements,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_kling_video_o1_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -202,187 +128,53 @@ def submit(
     elements: list[dict[str, Any]] | Omit = OMIT,
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput],
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput],
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Reference-driven cinematic video
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("kling-video-o1-reference-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
-            one of: '9:16', '1:1', '16:9'; default: '16:9'
         duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "elements": elements,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput],
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput],
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput],
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Reference-driven cinematic video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
-        aspect_ratio: Video aspect ratio
-            one of: '9:16', '1:1', '16:9'; default: '16:9'
-        duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "elements": elements,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "elements": elements,
+                "aspect_ratio": aspect_ratio,
+                "duration": duration,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

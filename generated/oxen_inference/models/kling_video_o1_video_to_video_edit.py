@@ -14,12 +14,12 @@ from pydantic import Field
 
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -28,39 +28,42 @@ __all__ = [
 ]
 
 MODEL_ID = "kling-video-o1-video-to-video-edit"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image","elements"],"properties":{"elements":{"description":"Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.","items":{"type":"object"},"type":"array","x-order":3},"input_image":{"description":"Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.","items":{"type":"string"},"type":"array","x-order":2},"input_video":{"description":"Video to use as reference.","format":"uri","type":"string","x-order":1},"keep_audio":{"default":true,"description":"Keep the original audio from the source video.","type":"boolean","x-order":4},"prompt":{"description":"Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.","type":"string","x-order":0}},"required":["prompt","input_video"],"type":"object"}'
 
 
 class KlingVideoO1VideoToVideoEditRequest(RequestModel):
     """The parameters of "kling-video-o1-video-to-video-edit"."""
 
-    prompt: str
-    """Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements."""
+    prompt: str = Field(
+        description="Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements."
+    )
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """Video to use as reference.
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video to use as reference."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    elements: list[dict[str, Any]] | Missing = Field(
+        default=MISSING,
+        description="Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.",
+    )
 
-    elements: list[dict[str, Any]] = Field(default=UNSET)
-    """Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them."""
-
-    keep_audio: bool = Field(default=True)
-    """Keep the original audio from the source video.
-
-    default: true
-    """
+    keep_audio: bool = Field(
+        default=True, description="Keep the original audio from the source video."
+    )
 
 
-def generate(
+def generate_kling_video_o1_video_to_video_edit(
     client: SyncOxenBase,
     /,
     *,
@@ -84,16 +87,13 @@ def generate(
 
     Args:
         prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
-            Required.
         input_video: Video to use as reference.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
-            default: true
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -125,73 +125,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: list[MediaInput] | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    keep_audio: bool = server_default(True),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): run it on POST /ai/videos/generate and wait for the result.
-
-    Advanced video editing
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
-            Required.
-        input_video: Video to use as reference.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
-        keep_audio: Keep the original audio from the source video.
-            default: true
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "elements": elements,
-            "keep_audio": keep_audio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_kling_video_o1_video_to_video_edit(
     client: SyncOxenBase,
     /,
     *,
@@ -200,189 +134,55 @@ def submit(
     input_image: list[MediaInput] | Omit = OMIT,
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: list[MediaInput] | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    keep_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: list[MediaInput] | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    keep_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): enqueue one generation (POST /ai/queue) and return at once.
 
     Advanced video editing
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("kling-video-o1-video-to-video-edit", num_generations=n, ...)``.
 
     Args:
         prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
-            Required.
         input_video: Video to use as reference.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "elements": elements,
-            "keep_audio": keep_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: list[MediaInput] | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    keep_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: list[MediaInput] | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    keep_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: list[MediaInput] | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    keep_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): enqueue it (POST /ai/queue) and return at once.
-
-    Advanced video editing
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
-            Required.
-        input_video: Video to use as reference.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
-        keep_audio: Keep the original audio from the source video.
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "elements": elements,
-            "keep_audio": keep_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_video": input_video,
+                "input_image": input_image,
+                "elements": elements,
+                "keep_audio": keep_audio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,95 +29,83 @@ __all__ = [
 ]
 
 MODEL_ID = "kling-video-o3-omni"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image","input_video","video_mode","start_image_url","tail_image_url","elements"],"properties":{"aspect_ratio":{"default":"16:9","description":"Output aspect ratio. Omit when editing video or using only start/end frames.","enum":["16:9","9:16","1:1"],"type":"string","x-order":9},"duration":{"default":5,"description":"Output length in seconds (3 to 15). Ignored for video edit; output matches input length.","maximum":15,"minimum":3,"type":"integer","x-order":8},"elements":{"description":"Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.","items":{"type":"object"},"type":"array","x-order":6},"generate_audio":{"default":false,"description":"Generate native audio. Must be off when a reference or input video is provided.","type":"boolean","x-order":10},"input_image":{"description":"Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).","items":{"type":"string"},"type":"array","x-order":1},"input_video":{"description":"Source video for edit or motion/style reference.","format":"uri","type":"string","x-order":2},"keep_audio":{"default":true,"description":"When editing or referencing a video, keep the source audio.","type":"boolean","x-order":11},"prompt":{"description":"Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.","type":"string","x-order":0},"resolution":{"default":"1080p","description":"Output resolution tier.","enum":["720p","1080p","4k"],"type":"string","x-order":7},"start_image_url":{"description":"Optional first frame. End frame requires a start frame.","format":"uri","type":"string","x-order":4},"tail_image_url":{"description":"Optional last frame. Requires start frame.","format":"uri","type":"string","x-order":5},"video_mode":{"default":"edit","description":"Edit applies your prompt to the clip. Reference uses it for motion/style only.","enum":["edit","reference"],"type":"string","x-order":3}},"required":["prompt"],"type":"object"}'
 
 
 class KlingVideoO3OmniRequest(RequestModel):
     """The parameters of "kling-video-o3-omni"."""
 
-    prompt: str
-    """Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements."""
+    prompt: str = Field(
+        description="Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements."
+    )
 
-    input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
+    input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    input_video: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
-    """Source video for edit or motion/style reference.
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
+        default=MISSING, description="Source video for edit or motion/style reference."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    video_mode: Annotated[
-        Literal["edit", "reference"], _js.Value({"enum": ["edit", "reference"], "type": "string"})
-    ] = Field(default="edit")
-    """Edit applies your prompt to the clip. Reference uses it for motion/style only.
+    video_mode: Literal["edit", "reference"] = Field(
+        default="edit",
+        description="Edit applies your prompt to the clip. Reference uses it for motion/style only.",
+    )
 
-    one of: 'edit', 'reference'; default: 'edit'
-    """
-
-    start_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional first frame. End frame requires a start frame.
-
-    format: 'uri'
+    start_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING, description="Optional first frame. End frame requires a start frame."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional last frame. Requires start frame.
-
-    format: 'uri'
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING, description="Optional last frame. Requires start frame."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    elements: list[dict[str, Any]] = Field(default=UNSET)
-    """Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video."""
+    elements: list[dict[str, Any]] | Missing = Field(
+        default=MISSING,
+        description="Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.",
+    )
 
-    resolution: Annotated[
-        Literal["720p", "1080p", "4k"],
-        _js.Value({"enum": ["720p", "1080p", "4k"], "type": "string"}),
-    ] = Field(default="1080p")
-    """Output resolution tier.
-
-    one of: '720p', '1080p', '4k'; default: '1080p'
-    """
+    resolution: Literal["720p", "1080p", "4k"] = Field(
+        default="1080p", description="Output resolution tier."
+    )
 
     duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 3, "type": "integer"})] = Field(
-        default=5
+        default=5,
+        description="Output length in seconds (3 to 15). Ignored for video edit; output matches input length.",
     )
-    """Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
+    """range: >= 3, <= 15"""
 
-    range: >= 3, <= 15; default: 5
-    """
+    aspect_ratio: Literal["16:9", "9:16", "1:1"] = Field(
+        default="16:9",
+        description="Output aspect ratio. Omit when editing video or using only start/end frames.",
+    )
 
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16", "1:1"],
-        _js.Value({"enum": ["16:9", "9:16", "1:1"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Output aspect ratio. Omit when editing video or using only start/end frames.
+    generate_audio: bool = Field(
+        default=False,
+        description="Generate native audio. Must be off when a reference or input video is provided.",
+    )
 
-    one of: '16:9', '9:16', '1:1'; default: '16:9'
-    """
-
-    generate_audio: bool = Field(default=False)
-    """Generate native audio. Must be off when a reference or input video is provided.
-
-    default: false
-    """
-
-    keep_audio: bool = Field(default=True)
-    """When editing or referencing a video, keep the source audio.
-
-    default: true
-    """
+    keep_audio: bool = Field(
+        default=True, description="When editing or referencing a video, keep the source audio."
+    )
 
 
-def generate(
+def generate_kling_video_o3_omni(
     client: SyncOxenBase,
     /,
     *,
@@ -148,14 +136,12 @@ def generate(
 
     Args:
         prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
-            Required.
         input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Source video for edit or motion/style reference.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
-            one of: 'edit', 'reference'; default: 'edit'
         start_image_url: Optional first frame. End frame requires a start frame.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
@@ -164,15 +150,11 @@ def generate(
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
         resolution: Output resolution tier.
-            one of: '720p', '1080p', '4k'; default: '1080p'
         duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
-            range: >= 3, <= 15; default: 5
+            range: >= 3, <= 15
         aspect_ratio: Output aspect ratio. Omit when editing video or using only start/end frames.
-            one of: '16:9', '9:16', '1:1'; default: '16:9'
         generate_audio: Generate native audio. Must be off when a reference or input video is provided.
-            default: false
         keep_audio: When editing or referencing a video, keep the source audio.
-            default: true
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -211,102 +193,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] = server_default("16:9"),
-    generate_audio: bool = server_default(False),
-    keep_audio: bool = server_default(True),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Kling O3 Omni (kling-video-o3-omni): run it on POST /ai/videos/generate and wait for the result.
-
-    Unified O3 video generation and edit
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
-            Required.
-        input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_video: Source video for edit or motion/style reference.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
-            one of: 'edit', 'reference'; default: 'edit'
-        start_image_url: Optional first frame. End frame requires a start frame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        tail_image_url: Optional last frame. Requires start frame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
-        resolution: Output resolution tier.
-            one of: '720p', '1080p', '4k'; default: '1080p'
-        duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
-            range: >= 3, <= 15; default: 5
-        aspect_ratio: Output aspect ratio. Omit when editing video or using only start/end frames.
-            one of: '16:9', '9:16', '1:1'; default: '16:9'
-        generate_audio: Generate native audio. Must be off when a reference or input video is provided.
-            default: false
-        keep_audio: When editing or referencing a video, keep the source audio.
-            default: true
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "input_video": input_video,
-            "video_mode": video_mode,
-            "start_image_url": start_image_url,
-            "tail_image_url": tail_image_url,
-            "elements": elements,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "keep_audio": keep_audio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_kling_video_o3_omni(
     client: SyncOxenBase,
     /,
     *,
@@ -322,74 +209,27 @@ def submit(
     aspect_ratio: Literal["16:9", "9:16", "1:1"] = server_default("16:9"),
     generate_audio: bool = server_default(False),
     keep_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] = server_default("16:9"),
-    generate_audio: bool = server_default(False),
-    keep_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] = server_default("16:9"),
-    generate_audio: bool = server_default(False),
-    keep_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Kling O3 Omni (kling-video-o3-omni): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Kling O3 Omni (kling-video-o3-omni): enqueue one generation (POST /ai/queue) and return at once.
 
     Unified O3 video generation and edit
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("kling-video-o3-omni", num_generations=n, ...)``.
 
     Args:
         prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
-            Required.
         input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_video: Source video for edit or motion/style reference.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
-            one of: 'edit', 'reference'; default: 'edit'
         start_image_url: Optional first frame. End frame requires a start frame.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
@@ -398,192 +238,45 @@ def submit(
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
         resolution: Output resolution tier.
-            one of: '720p', '1080p', '4k'; default: '1080p'
         duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
-            range: >= 3, <= 15; default: 5
+            range: >= 3, <= 15
         aspect_ratio: Output aspect ratio. Omit when editing video or using only start/end frames.
-            one of: '16:9', '9:16', '1:1'; default: '16:9'
         generate_audio: Generate native audio. Must be off when a reference or input video is provided.
-            default: false
         keep_audio: When editing or referencing a video, keep the source audio.
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "input_video": input_video,
-            "video_mode": video_mode,
-            "start_image_url": start_image_url,
-            "tail_image_url": tail_image_url,
-            "elements": elements,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "keep_audio": keep_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] = server_default("16:9"),
-    generate_audio: bool = server_default(False),
-    keep_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] = server_default("16:9"),
-    generate_audio: bool = server_default(False),
-    keep_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit = OMIT,
-    input_video: MediaInput | Omit = OMIT,
-    video_mode: Literal["edit", "reference"] = server_default("edit"),
-    start_image_url: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    elements: list[dict[str, Any]] | Omit = OMIT,
-    resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["16:9", "9:16", "1:1"] = server_default("16:9"),
-    generate_audio: bool = server_default(False),
-    keep_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Kling O3 Omni (kling-video-o3-omni): enqueue it (POST /ai/queue) and return at once.
-
-    Unified O3 video generation and edit
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Generation or edit instructions. Use @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
-            Required.
-        input_image: Optional reference images for style or subject. Use @Image1, @Image2 in the prompt. Counts toward the shared limit of 7 with elements (4 when input video is set).
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_video: Source video for edit or motion/style reference.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        video_mode: Edit applies your prompt to the clip. Reference uses it for motion/style only.
-            one of: 'edit', 'reference'; default: 'edit'
-        start_image_url: Optional first frame. End frame requires a start frame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        tail_image_url: Optional last frame. Requires start frame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        elements: Optional element references. Use @Element1, @Element2 in the prompt. Max 7 reference images and elements total, max 4 when using an input video.
-        resolution: Output resolution tier.
-            one of: '720p', '1080p', '4k'; default: '1080p'
-        duration: Output length in seconds (3 to 15). Ignored for video edit; output matches input length.
-            range: >= 3, <= 15; default: 5
-        aspect_ratio: Output aspect ratio. Omit when editing video or using only start/end frames.
-            one of: '16:9', '9:16', '1:1'; default: '16:9'
-        generate_audio: Generate native audio. Must be off when a reference or input video is provided.
-            default: false
-        keep_audio: When editing or referencing a video, keep the source audio.
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "input_video": input_video,
-            "video_mode": video_mode,
-            "start_image_url": start_image_url,
-            "tail_image_url": tail_image_url,
-            "elements": elements,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "generate_audio": generate_audio,
-            "keep_audio": keep_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "input_video": input_video,
+                "video_mode": video_mode,
+                "start_image_url": start_image_url,
+                "tail_image_url": tail_image_url,
+                "elements": elements,
+                "resolution": resolution,
+                "duration": duration,
+                "aspect_ratio": aspect_ratio,
+                "generate_audio": generate_audio,
+                "keep_audio": keep_audio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,41 +29,37 @@ __all__ = [
 ]
 
 MODEL_ID = "kling-video-v2-6-pro-image-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"duration":{"default":5,"description":"Video duration in seconds","enum":[5,10],"type":"integer","x-order":3},"generate_audio":{"default":false,"description":"Generate audio with the video.","type":"boolean","x-order":4},"input_image":{"description":"Image to use as reference. Must be jpeg, png, gif, or webp.","format":"uri","type":"string","x-order":1},"negative_prompt":{"description":"Text description of what you *do not* want the model to do.","type":"string","x-order":2},"prompt":{"description":"Text description of what you want to generate, or the instruction on how to edit the given image.","type":"string","x-order":0}},"required":["prompt"],"type":"object"}'
 
 
 class KlingVideoV2_6ProImageToVideoRequest(RequestModel):
     """The parameters of "kling-video-v2-6-pro-image-to-video"."""
 
-    prompt: str
-    """Text description of what you want to generate, or the instruction on how to edit the given image."""
+    prompt: str = Field(
+        description="Text description of what you want to generate, or the instruction on how to edit the given image."
+    )
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Image to use as reference. Must be jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING, description="Image to use as reference. Must be jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    negative_prompt: str = Field(default=UNSET)
-    """Text description of what you *do not* want the model to do."""
+    negative_prompt: str | Missing = Field(
+        default=MISSING, description="Text description of what you *do not* want the model to do."
+    )
 
     duration: Annotated[Literal[5, 10], _js.Value({"enum": [5, 10], "type": "integer"})] = Field(
-        default=5
+        default=5, description="Video duration in seconds"
     )
-    """Video duration in seconds
 
-    one of: 5, 10; default: 5
-    """
-
-    generate_audio: bool = Field(default=False)
-    """Generate audio with the video.
-
-    default: false
-    """
+    generate_audio: bool = Field(default=False, description="Generate audio with the video.")
 
 
-def generate(
+def generate_kling_video_v2_6_pro_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -87,15 +83,12 @@ def generate(
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
-            one of: 5, 10; default: 5
         generate_audio: Generate audio with the video.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -127,72 +120,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    negative_prompt: str | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Kling 2.6 Pro - Image to Video (kling-video-v2-6-pro-image-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Cinematic image-to-video with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        negative_prompt: Text description of what you *do not* want the model to do.
-        duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        generate_audio: Generate audio with the video.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "negative_prompt": negative_prompt,
-            "duration": duration,
-            "generate_audio": generate_audio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_kling_video_v2_6_pro_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -201,187 +129,54 @@ def submit(
     negative_prompt: str | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    negative_prompt: str | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    negative_prompt: str | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Kling 2.6 Pro - Image to Video (kling-video-v2-6-pro-image-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Kling 2.6 Pro - Image to Video (kling-video-v2-6-pro-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Cinematic image-to-video with audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("kling-video-v2-6-pro-image-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
-            one of: 5, 10; default: 5
         generate_audio: Generate audio with the video.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "negative_prompt": negative_prompt,
-            "duration": duration,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    negative_prompt: str | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    negative_prompt: str | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    negative_prompt: str | Omit = OMIT,
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Kling 2.6 Pro - Image to Video (kling-video-v2-6-pro-image-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Cinematic image-to-video with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        negative_prompt: Text description of what you *do not* want the model to do.
-        duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        generate_audio: Generate audio with the video.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "negative_prompt": negative_prompt,
-            "duration": duration,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "negative_prompt": negative_prompt,
+                "duration": duration,
+                "generate_audio": generate_audio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

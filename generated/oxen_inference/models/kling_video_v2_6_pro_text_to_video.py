@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,50 +27,39 @@ __all__ = [
 ]
 
 MODEL_ID = "kling-video-v2-6-pro-text-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Video aspect ratio","enum":["9:16","16:9","1:1"],"type":"string","x-order":2},"cfg_scale":{"default":0.5,"description":"The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt. Default value: 0.5","maximum":10,"minimum":0,"type":"number","x-order":5},"duration":{"default":5,"description":"Video duration in seconds","enum":[5,10],"type":"integer","x-order":3},"generate_audio":{"default":false,"description":"Generate audio with the video.","type":"boolean","x-order":4},"negative_prompt":{"description":"Text description of what you *do not* want the model to do.","type":"string","x-order":1},"prompt":{"description":"Text description of what you want to generate, or the instruction on how to edit the given image.","type":"string","x-order":0}},"required":["prompt"],"type":"object"}'
 
 
 class KlingVideoV2_6ProTextToVideoRequest(RequestModel):
     """The parameters of "kling-video-v2-6-pro-text-to-video"."""
 
-    prompt: str
-    """Text description of what you want to generate, or the instruction on how to edit the given image."""
+    prompt: str = Field(
+        description="Text description of what you want to generate, or the instruction on how to edit the given image."
+    )
 
-    negative_prompt: str = Field(default=UNSET)
-    """Text description of what you *do not* want the model to do."""
+    negative_prompt: str | Missing = Field(
+        default=MISSING, description="Text description of what you *do not* want the model to do."
+    )
 
-    aspect_ratio: Annotated[
-        Literal["9:16", "16:9", "1:1"],
-        _js.Value({"enum": ["9:16", "16:9", "1:1"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Video aspect ratio
-
-    one of: '9:16', '16:9', '1:1'; default: '16:9'
-    """
+    aspect_ratio: Literal["9:16", "16:9", "1:1"] = Field(
+        default="16:9", description="Video aspect ratio"
+    )
 
     duration: Annotated[Literal[5, 10], _js.Value({"enum": [5, 10], "type": "integer"})] = Field(
-        default=5
+        default=5, description="Video duration in seconds"
     )
-    """Video duration in seconds
 
-    one of: 5, 10; default: 5
-    """
-
-    generate_audio: bool = Field(default=False)
-    """Generate audio with the video.
-
-    default: false
-    """
+    generate_audio: bool = Field(default=False, description="Generate audio with the video.")
 
     cfg_scale: Annotated[float, _js.Value({"maximum": 10, "minimum": 0, "type": "number"})] = Field(
-        default=0.5
+        default=0.5,
+        description="The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt. Default value: 0.5",
     )
-    """The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt. Default value: 0.5
-
-    range: >= 0, <= 10; default: 0.5
-    """
+    """range: >= 0, <= 10"""
 
 
-def generate(
+def generate_kling_video_v2_6_pro_text_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -95,16 +84,12 @@ def generate(
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         negative_prompt: Text description of what you *do not* want the model to do.
         aspect_ratio: Video aspect ratio
-            one of: '9:16', '16:9', '1:1'; default: '16:9'
         duration: Video duration in seconds
-            one of: 5, 10; default: 5
         generate_audio: Generate audio with the video.
-            default: false
         cfg_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt. Default value: 0.5
-            range: >= 0, <= 10; default: 0.5
+            range: >= 0, <= 10
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -137,75 +122,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9", "1:1"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    cfg_scale: float = server_default(0.5),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Kling 2.6 Pro - Text to Video (kling-video-v2-6-pro-text-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Cinematic text-to-video with native audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        negative_prompt: Text description of what you *do not* want the model to do.
-        aspect_ratio: Video aspect ratio
-            one of: '9:16', '16:9', '1:1'; default: '16:9'
-        duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        generate_audio: Generate audio with the video.
-            default: false
-        cfg_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt. Default value: 0.5
-            range: >= 0, <= 10; default: 0.5
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "negative_prompt": negative_prompt,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "generate_audio": generate_audio,
-            "cfg_scale": cfg_scale,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_kling_video_v2_6_pro_text_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -215,196 +132,55 @@ def submit(
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
     cfg_scale: float = server_default(0.5),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9", "1:1"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    cfg_scale: float = server_default(0.5),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9", "1:1"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    cfg_scale: float = server_default(0.5),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Kling 2.6 Pro - Text to Video (kling-video-v2-6-pro-text-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Kling 2.6 Pro - Text to Video (kling-video-v2-6-pro-text-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Cinematic text-to-video with native audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("kling-video-v2-6-pro-text-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
         negative_prompt: Text description of what you *do not* want the model to do.
         aspect_ratio: Video aspect ratio
-            one of: '9:16', '16:9', '1:1'; default: '16:9'
         duration: Video duration in seconds
-            one of: 5, 10; default: 5
         generate_audio: Generate audio with the video.
-            default: false
         cfg_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt. Default value: 0.5
-            range: >= 0, <= 10; default: 0.5
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
+            range: >= 0, <= 10
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "negative_prompt": negative_prompt,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "generate_audio": generate_audio,
-            "cfg_scale": cfg_scale,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9", "1:1"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    cfg_scale: float = server_default(0.5),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9", "1:1"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    cfg_scale: float = server_default(0.5),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["9:16", "16:9", "1:1"] = server_default("16:9"),
-    duration: Literal[5, 10] = server_default(5),
-    generate_audio: bool = server_default(False),
-    cfg_scale: float = server_default(0.5),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Kling 2.6 Pro - Text to Video (kling-video-v2-6-pro-text-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Cinematic text-to-video with native audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
-            Required.
-        negative_prompt: Text description of what you *do not* want the model to do.
-        aspect_ratio: Video aspect ratio
-            one of: '9:16', '16:9', '1:1'; default: '16:9'
-        duration: Video duration in seconds
-            one of: 5, 10; default: 5
-        generate_audio: Generate audio with the video.
-            default: false
-        cfg_scale: The CFG (Classifier Free Guidance) scale is a measure of how close you want the model to stick to your prompt. Default value: 0.5
-            range: >= 0, <= 10; default: 0.5
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "negative_prompt": negative_prompt,
-            "aspect_ratio": aspect_ratio,
-            "duration": duration,
-            "generate_audio": generate_audio,
-            "cfg_scale": cfg_scale,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "negative_prompt": negative_prompt,
+                "aspect_ratio": aspect_ratio,
+                "duration": duration,
+                "generate_audio": generate_audio,
+                "cfg_scale": cfg_scale,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -30,13 +30,14 @@ __all__ = [
 ]
 
 MODEL_ID = "krea-v2-large-text-to-image"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["image_style_references"],"properties":{"aspect_ratio":{"default":"1:1","enum":["1:1","4:3","3:2","16:9","2.35:1","4:5","2:3","9:16"],"title":"Aspect Ratio","type":"string","x-order":2},"creativity":{"default":"medium","description":"Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.","enum":["raw","low","medium","high"],"title":"Creativity","type":"string","x-order":3},"image_style_references":{"description":"Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.","items":{"properties":{"image_url":{"description":"Publicly accessible URL of a reference image.","format":"uri","title":"Image URL","type":"string"},"strength":{"default":1,"description":"How strongly the reference steers the style, from -1 to 1. Around 0.6 is balanced: 0.3-0.5 adds subtle character, 0.8-1 lets the reference dominate, and negative values push away from it.","maximum":1,"minimum":-1,"title":"Strength","type":"number"}},"required":["image_url"],"type":"object"},"title":"Image Style References","type":["array","null"],"x-order":1},"prompt":{"description":"Text description of the image to generate.","title":"Prompt","type":"string","x-order":0,"x-workbench-default":"A Van Gogh-tinged Proven\\u00e7al farmhouse under starry nights."},"seed":{"description":"Random seed for reproducible generation.","title":"Seed","type":["integer","null"],"x-order":4}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class KreaV2LargeTextToImageRequest(RequestModel):
     """The parameters of "krea-v2-large-text-to-image"."""
 
-    prompt: str
-    """Text description of the image to generate."""
+    prompt: str = Field(description="Text description of the image to generate.")
 
     image_style_references: (
         list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
@@ -56,57 +57,47 @@ class KreaV2LargeTextToImageRequest(RequestModel):
                 }
             ),
         ]
-    ) = Field(default=UNSET)
-    """Optional list of reference image URLs that guide the style of the generated image. At most 10 entries."""
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.",
+    )
 
-    aspect_ratio: Annotated[
-        Literal["1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"],
-        _js.Value(
-            {
-                "enum": ["1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="1:1")
-    """Aspect Ratio
+    aspect_ratio: Literal["1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"] = Field(
+        default="1:1", description="Aspect Ratio"
+    )
 
-    one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
-    """
+    creativity: Literal["raw", "low", "medium", "high"] = Field(
+        default="medium",
+        description="Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.",
+    )
 
-    creativity: Annotated[
-        Literal["raw", "low", "medium", "high"],
-        _js.Value({"enum": ["raw", "low", "medium", "high"], "type": "string"}),
-    ] = Field(default="medium")
-    """Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
-
-    one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
-    """
-
-    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=UNSET)
-    """Random seed for reproducible generation."""
+    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] | Missing = Field(
+        default=MISSING, description="Random seed for reproducible generation."
+    )
 
 
 class KreaV2LargeTextToImageRequestImageStyleReferencesItem(RequestModel):
     """An object in the request."""
 
-    image_url: Annotated[MediaInput, _media.Input("image")]
-    """Publicly accessible URL of a reference image.
+    __schema_pointer__ = "/properties/image_style_references/items"
 
-    format: 'uri'
+    image_url: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="Publicly accessible URL of a reference image."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     strength: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = Field(
-        default=1
+        default=1,
+        description="How strongly the reference steers the style, from -1 to 1. Around 0.6 is balanced: 0.3-0.5 adds subtle character, 0.8-1 lets the reference dominate, and negative values push away from it.",
     )
-    """How strongly the reference steers the style, from -1 to 1. Around 0.6 is balanced: 0.3-0.5 adds subtle character, 0.8-1 lets the reference dominate, and negative values push away from it.
-
-    range: >= -1, <= 1; default: 1
-    """
+    """range: >= -1, <= 1"""
 
 
-def generate(
+def generate_krea_v2_large_text_to_image(
     client: SyncOxenBase,
     /,
     *,
@@ -134,12 +125,9 @@ def generate(
 
     Args:
         prompt: Text description of the image to generate.
-            Required.
         image_style_references: Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
         creativity: Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
-            one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
         seed: Random seed for reproducible generation.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -172,74 +160,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
-    | Omit
-    | None = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"
-    ] = server_default("1:1"),
-    creativity: Literal["raw", "low", "medium", "high"] = server_default("medium"),
-    seed: int | Omit | None = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Krea 2 Large (krea-v2-large-text-to-image): run it on POST /ai/images/generate and wait for the result.
-
-    High-fidelity text-to-image with style references
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the image to generate.
-            Required.
-        image_style_references: Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
-        creativity: Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
-            one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
-        seed: Random seed for reproducible generation.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "image_style_references": image_style_references,
-            "aspect_ratio": aspect_ratio,
-            "creativity": creativity,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_krea_v2_large_text_to_image(
     client: SyncOxenBase,
     /,
     *,
@@ -252,203 +173,52 @@ def submit(
     ] = server_default("1:1"),
     creativity: Literal["raw", "low", "medium", "high"] = server_default("medium"),
     seed: int | Omit | None = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
-    | Omit
-    | None = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"
-    ] = server_default("1:1"),
-    creativity: Literal["raw", "low", "medium", "high"] = server_default("medium"),
-    seed: int | Omit | None = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
-    | Omit
-    | None = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"
-    ] = server_default("1:1"),
-    creativity: Literal["raw", "low", "medium", "high"] = server_default("medium"),
-    seed: int | Omit | None = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Krea 2 Large (krea-v2-large-text-to-image): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Krea 2 Large (krea-v2-large-text-to-image): enqueue one generation (POST /ai/queue) and return at once.
 
     High-fidelity text-to-image with style references
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("krea-v2-large-text-to-image", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of the image to generate.
-            Required.
         image_style_references: Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
         creativity: Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
-            one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
         seed: Random seed for reproducible generation.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "image_style_references": image_style_references,
-            "aspect_ratio": aspect_ratio,
-            "creativity": creativity,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
-    | Omit
-    | None = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"
-    ] = server_default("1:1"),
-    creativity: Literal["raw", "low", "medium", "high"] = server_default("medium"),
-    seed: int | Omit | None = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
-    | Omit
-    | None = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"
-    ] = server_default("1:1"),
-    creativity: Literal["raw", "low", "medium", "high"] = server_default("medium"),
-    seed: int | Omit | None = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    image_style_references: list[KreaV2LargeTextToImageRequestImageStyleReferencesItem]
-    | Omit
-    | None = OMIT,
-    aspect_ratio: Literal[
-        "1:1", "4:3", "3:2", "16:9", "2.35:1", "4:5", "2:3", "9:16"
-    ] = server_default("1:1"),
-    creativity: Literal["raw", "low", "medium", "high"] = server_default("medium"),
-    seed: int | Omit | None = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Krea 2 Large (krea-v2-large-text-to-image): enqueue it (POST /ai/queue) and return at once.
-
-    High-fidelity text-to-image with style references
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the image to generate.
-            Required.
-        image_style_references: Optional list of reference image URLs that guide the style of the generated image. At most 10 entries.
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '4:3', '3:2', '16:9', '2.35:1', '4:5', '2:3', '9:16'; default: '1:1'
-        creativity: Controls how loosely the model interprets the prompt. Higher means more creative results that may drift from the prompt; low or raw values stay closer to the prompt.
-            one of: 'raw', 'low', 'medium', 'high'; default: 'medium'
-        seed: Random seed for reproducible generation.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "image_style_references": image_style_references,
-            "aspect_ratio": aspect_ratio,
-            "creativity": creativity,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "image_style_references": image_style_references,
+                "aspect_ratio": aspect_ratio,
+                "creativity": creativity,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

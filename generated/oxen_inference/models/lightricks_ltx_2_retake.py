@@ -19,8 +19,8 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,52 +29,39 @@ __all__ = [
 ]
 
 MODEL_ID = "lightricks-ltx-2-retake"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"duration":{"default":6,"description":"Duration of the edited section in seconds","maximum":16,"minimum":2,"type":"number","x-order":3},"input_video":{"description":"Input video to edit, must be 1080p.","format":"uri","type":"string","x-order":1},"mode":{"default":"replace_video","description":"Mode of operation","enum":["replace_audio","replace_video","replace_audio_and_video"],"type":"string","x-order":4},"prompt":{"description":"Text prompt describing the edit","type":"string","x-order":0},"start_time":{"default":0,"description":"Start time of the edit in seconds","minimum":0,"type":"number","x-order":2}},"required":["prompt","input_video"],"type":"object"}'
 
 
 class LightricksLtx2RetakeRequest(RequestModel):
     """The parameters of "lightricks-ltx-2-retake"."""
 
-    prompt: str
-    """Text prompt describing the edit"""
+    prompt: str = Field(description="Text prompt describing the edit")
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """Input video to edit, must be 1080p.
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Input video to edit, must be 1080p."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    start_time: Annotated[float, _js.Value({"minimum": 0, "type": "number"})] = Field(default=0)
-    """Start time of the edit in seconds
-
-    range: >= 0; default: 0
-    """
+    start_time: Annotated[float, _js.Value({"minimum": 0, "type": "number"})] = Field(
+        default=0, description="Start time of the edit in seconds"
+    )
+    """range: >= 0"""
 
     duration: Annotated[float, _js.Value({"maximum": 16, "minimum": 2, "type": "number"})] = Field(
-        default=6
+        default=6, description="Duration of the edited section in seconds"
     )
-    """Duration of the edited section in seconds
+    """range: >= 2, <= 16"""
 
-    range: >= 2, <= 16; default: 6
-    """
-
-    mode: Annotated[
-        Literal["replace_audio", "replace_video", "replace_audio_and_video"],
-        _js.Value(
-            {
-                "enum": ["replace_audio", "replace_video", "replace_audio_and_video"],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="replace_video")
-    """Mode of operation
-
-    one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
-    """
+    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = Field(
+        default="replace_video", description="Mode of operation"
+    )
 
 
-def generate(
+def generate_lightricks_ltx_2_retake(
     client: SyncOxenBase,
     /,
     *,
@@ -100,17 +87,14 @@ def generate(
 
     Args:
         prompt: Text prompt describing the edit
-            Required.
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         start_time: Start time of the edit in seconds
-            range: >= 0; default: 0
+            range: >= 0
         duration: Duration of the edited section in seconds
-            range: >= 2, <= 16; default: 6
+            range: >= 2, <= 16
         mode: Mode of operation
-            one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -142,76 +126,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    start_time: float = server_default(0),
-    duration: float = server_default(6),
-    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
-        "replace_video"
-    ),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX-2 Retake (lightricks-ltx-2-retake): run it on POST /ai/videos/generate and wait for the result.
-
-    Targeted video segment editing
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the edit
-            Required.
-        input_video: Input video to edit, must be 1080p.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        start_time: Start time of the edit in seconds
-            range: >= 0; default: 0
-        duration: Duration of the edited section in seconds
-            range: >= 2, <= 16; default: 6
-        mode: Mode of operation
-            one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "start_time": start_time,
-            "duration": duration,
-            "mode": mode,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_lightricks_ltx_2_retake(
     client: SyncOxenBase,
     /,
     *,
@@ -222,201 +137,56 @@ def submit(
     mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
         "replace_video"
     ),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    start_time: float = server_default(0),
-    duration: float = server_default(6),
-    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
-        "replace_video"
-    ),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    start_time: float = server_default(0),
-    duration: float = server_default(6),
-    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
-        "replace_video"
-    ),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX-2 Retake (lightricks-ltx-2-retake): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX-2 Retake (lightricks-ltx-2-retake): enqueue one generation (POST /ai/queue) and return at once.
 
     Targeted video segment editing
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("lightricks-ltx-2-retake", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the edit
-            Required.
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         start_time: Start time of the edit in seconds
-            range: >= 0; default: 0
+            range: >= 0
         duration: Duration of the edited section in seconds
-            range: >= 2, <= 16; default: 6
+            range: >= 2, <= 16
         mode: Mode of operation
-            one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "start_time": start_time,
-            "duration": duration,
-            "mode": mode,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    start_time: float = server_default(0),
-    duration: float = server_default(6),
-    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
-        "replace_video"
-    ),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    start_time: float = server_default(0),
-    duration: float = server_default(6),
-    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
-        "replace_video"
-    ),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    start_time: float = server_default(0),
-    duration: float = server_default(6),
-    mode: Literal["replace_audio", "replace_video", "replace_audio_and_video"] = server_default(
-        "replace_video"
-    ),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX-2 Retake (lightricks-ltx-2-retake): enqueue it (POST /ai/queue) and return at once.
-
-    Targeted video segment editing
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the edit
-            Required.
-        input_video: Input video to edit, must be 1080p.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        start_time: Start time of the edit in seconds
-            range: >= 0; default: 0
-        duration: Duration of the edited section in seconds
-            range: >= 2, <= 16; default: 6
-        mode: Mode of operation
-            one of: 'replace_audio', 'replace_video', 'replace_audio_and_video'; default: 'replace_video'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "start_time": start_time,
-            "duration": duration,
-            "mode": mode,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_video": input_video,
+                "start_time": start_time,
+                "duration": duration,
+                "mode": mode,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,46 +29,35 @@ __all__ = [
 ]
 
 MODEL_ID = "ltx-2-19b-image-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"duration":{"default":6,"description":"Duration of the video in seconds","enum":[6,8,10],"type":"integer","x-order":3},"generate_audio":{"default":true,"description":"Generate audio for the video","type":"boolean","x-order":4},"input_image":{"description":"First frame image for optional image-to-video generation","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text prompt describing the video to generate","type":"string","x-order":0},"resolution":{"default":"1080p","description":"Resolution quality of the generated video","enum":["1080p","2k","4k"],"type":"string","x-order":2}},"required":["prompt"],"type":"object"}'
 
 
 class Ltx2_19bImageToVideoRequest(RequestModel):
     """The parameters of "ltx-2-19b-image-to-video"."""
 
-    prompt: str
-    """Text prompt describing the video to generate"""
+    prompt: str = Field(description="Text prompt describing the video to generate")
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """First frame image for optional image-to-video generation
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING, description="First frame image for optional image-to-video generation"
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    resolution: Annotated[
-        Literal["1080p", "2k", "4k"], _js.Value({"enum": ["1080p", "2k", "4k"], "type": "string"})
-    ] = Field(default="1080p")
-    """Resolution quality of the generated video
-
-    one of: '1080p', '2k', '4k'; default: '1080p'
-    """
+    resolution: Literal["1080p", "2k", "4k"] = Field(
+        default="1080p", description="Resolution quality of the generated video"
+    )
 
     duration: Annotated[Literal[6, 8, 10], _js.Value({"enum": [6, 8, 10], "type": "integer"})] = (
-        Field(default=6)
+        Field(default=6, description="Duration of the video in seconds")
     )
-    """Duration of the video in seconds
 
-    one of: 6, 8, 10; default: 6
-    """
-
-    generate_audio: bool = Field(default=True)
-    """Generate audio for the video
-
-    default: true
-    """
+    generate_audio: bool = Field(default=True, description="Generate audio for the video")
 
 
-def generate(
+def generate_ltx_2_19b_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -92,16 +81,12 @@ def generate(
 
     Args:
         prompt: Text prompt describing the video to generate
-            Required.
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
-            one of: '1080p', '2k', '4k'; default: '1080p'
         duration: Duration of the video in seconds
-            one of: 6, 8, 10; default: 6
         generate_audio: Generate audio for the video
-            default: true
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -133,73 +118,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    generate_audio: bool = server_default(True),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX-2 Pro (ltx-2-19b-image-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Fast HD image-to-video generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the video to generate
-            Required.
-        input_image: First frame image for optional image-to-video generation
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Resolution quality of the generated video
-            one of: '1080p', '2k', '4k'; default: '1080p'
-        duration: Duration of the video in seconds
-            one of: 6, 8, 10; default: 6
-        generate_audio: Generate audio for the video
-            default: true
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "generate_audio": generate_audio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ltx_2_19b_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -208,189 +127,54 @@ def submit(
     resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    generate_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    generate_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX-2 Pro (ltx-2-19b-image-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX-2 Pro (ltx-2-19b-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Fast HD image-to-video generation
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ltx-2-19b-image-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the video to generate
-            Required.
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
-            one of: '1080p', '2k', '4k'; default: '1080p'
         duration: Duration of the video in seconds
-            one of: 6, 8, 10; default: 6
         generate_audio: Generate audio for the video
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    generate_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    generate_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    generate_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX-2 Pro (ltx-2-19b-image-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Fast HD image-to-video generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the video to generate
-            Required.
-        input_image: First frame image for optional image-to-video generation
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Resolution quality of the generated video
-            one of: '1080p', '2k', '4k'; default: '1080p'
-        duration: Duration of the video in seconds
-            one of: 6, 8, 10; default: 6
-        generate_audio: Generate audio for the video
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "resolution": resolution,
+                "duration": duration,
+                "generate_audio": generate_audio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,26 +29,28 @@ __all__ = [
 ]
 
 MODEL_ID = "ltx-2-3-fast-image-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["last_frame_image"],"properties":{"aspect_ratio":{"default":"auto","description":"The aspect ratio of the generated video. If \'auto\', the aspect ratio will be determined automatically based on the input image.","enum":["auto","16:9","9:16"],"type":"string","x-order":5},"duration":{"default":6,"description":"The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.","enum":[6,8,10,12,14,16,18,20],"type":"integer","x-order":3},"fps":{"default":25,"description":"The frames per second of the generated video.","enum":[24,25,48,50],"type":"integer","x-order":6},"generate_audio":{"default":true,"description":"Whether to generate audio for the generated video.","type":"boolean","x-order":7},"input_image":{"description":"URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.","format":"uri","type":"string","x-order":1},"last_frame_image":{"description":"The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.","format":"uri","type":"string","x-order":2},"prompt":{"description":"The prompt to generate the video from.","type":"string","x-order":0},"resolution":{"default":"1080p","description":"The resolution of the generated video.","enum":["1080p","1440p","2160p"],"type":"string","x-order":4}},"required":["prompt","input_image"],"type":"object"}'
 
 
 class Ltx2_3FastImageToVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-fast-image-to-video"."""
 
-    prompt: str
-    """The prompt to generate the video from."""
+    prompt: str = Field(description="The prompt to generate the video from.")
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    last_frame_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
-
-    format: 'uri'
+    last_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
@@ -56,46 +58,30 @@ class Ltx2_3FastImageToVideoRequest(RequestModel):
     duration: Annotated[
         Literal[6, 8, 10, 12, 14, 16, 18, 20],
         _js.Value({"enum": [6, 8, 10, 12, 14, 16, 18, 20], "type": "integer"}),
-    ] = Field(default=6)
-    """The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
+    ] = Field(
+        default=6,
+        description="The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.",
+    )
 
-    one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
-    """
+    resolution: Literal["1080p", "1440p", "2160p"] = Field(
+        default="1080p", description="The resolution of the generated video."
+    )
 
-    resolution: Annotated[
-        Literal["1080p", "1440p", "2160p"],
-        _js.Value({"enum": ["1080p", "1440p", "2160p"], "type": "string"}),
-    ] = Field(default="1080p")
-    """The resolution of the generated video.
-
-    one of: '1080p', '1440p', '2160p'; default: '1080p'
-    """
-
-    aspect_ratio: Annotated[
-        Literal["auto", "16:9", "9:16"],
-        _js.Value({"enum": ["auto", "16:9", "9:16"], "type": "string"}),
-    ] = Field(default="auto")
-    """The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.
-
-    one of: 'auto', '16:9', '9:16'; default: 'auto'
-    """
+    aspect_ratio: Literal["auto", "16:9", "9:16"] = Field(
+        default="auto",
+        description="The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.",
+    )
 
     fps: Annotated[
         Literal[24, 25, 48, 50], _js.Value({"enum": [24, 25, 48, 50], "type": "integer"})
-    ] = Field(default=25)
-    """The frames per second of the generated video.
+    ] = Field(default=25, description="The frames per second of the generated video.")
 
-    one of: 24, 25, 48, 50; default: 25
-    """
-
-    generate_audio: bool = Field(default=True)
-    """Whether to generate audio for the generated video.
-
-    default: true
-    """
+    generate_audio: bool = Field(
+        default=True, description="Whether to generate audio for the generated video."
+    )
 
 
-def generate(
+def generate_ltx_2_3_fast_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -122,24 +108,17 @@ def generate(
 
     Args:
         prompt: The prompt to generate the video from.
-            Required.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
-            one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
         resolution: The resolution of the generated video.
-            one of: '1080p', '1440p', '2160p'; default: '1080p'
         aspect_ratio: The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.
-            one of: 'auto', '16:9', '9:16'; default: 'auto'
         fps: The frames per second of the generated video.
-            one of: 24, 25, 48, 50; default: 25
         generate_audio: Whether to generate audio for the generated video.
-            default: true
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -174,87 +153,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    last_frame_image: MediaInput | Omit = OMIT,
-    duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
-    resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
-    aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    generate_audio: bool = server_default(True),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX 2.3 Fast: Image to Video (ltx-2-3-fast-image-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Fast image-to-video with native audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to generate the video from.
-            Required.
-        input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
-            one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
-        resolution: The resolution of the generated video.
-            one of: '1080p', '1440p', '2160p'; default: '1080p'
-        aspect_ratio: The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.
-            one of: 'auto', '16:9', '9:16'; default: 'auto'
-        fps: The frames per second of the generated video.
-            one of: 24, 25, 48, 50; default: 25
-        generate_audio: Whether to generate audio for the generated video.
-            default: true
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "last_frame_image": last_frame_image,
-            "duration": duration,
-            "resolution": resolution,
-            "aspect_ratio": aspect_ratio,
-            "fps": fps,
-            "generate_audio": generate_audio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ltx_2_3_fast_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -266,226 +165,62 @@ def submit(
     aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
     fps: Literal[24, 25, 48, 50] = server_default(25),
     generate_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    last_frame_image: MediaInput | Omit = OMIT,
-    duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
-    resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
-    aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    generate_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    last_frame_image: MediaInput | Omit = OMIT,
-    duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
-    resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
-    aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    generate_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX 2.3 Fast: Image to Video (ltx-2-3-fast-image-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX 2.3 Fast: Image to Video (ltx-2-3-fast-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Fast image-to-video with native audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ltx-2-3-fast-image-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: The prompt to generate the video from.
-            Required.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
-            one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
         resolution: The resolution of the generated video.
-            one of: '1080p', '1440p', '2160p'; default: '1080p'
         aspect_ratio: The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.
-            one of: 'auto', '16:9', '9:16'; default: 'auto'
         fps: The frames per second of the generated video.
-            one of: 24, 25, 48, 50; default: 25
         generate_audio: Whether to generate audio for the generated video.
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "last_frame_image": last_frame_image,
-            "duration": duration,
-            "resolution": resolution,
-            "aspect_ratio": aspect_ratio,
-            "fps": fps,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    last_frame_image: MediaInput | Omit = OMIT,
-    duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
-    resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
-    aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    generate_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    last_frame_image: MediaInput | Omit = OMIT,
-    duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
-    resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
-    aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    generate_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    last_frame_image: MediaInput | Omit = OMIT,
-    duration: Literal[6, 8, 10, 12, 14, 16, 18, 20] = server_default(6),
-    resolution: Literal["1080p", "1440p", "2160p"] = server_default("1080p"),
-    aspect_ratio: Literal["auto", "16:9", "9:16"] = server_default("auto"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    generate_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX 2.3 Fast: Image to Video (ltx-2-3-fast-image-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Fast image-to-video with native audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to generate the video from.
-            Required.
-        input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
-            one of: 6, 8, 10, 12, 14, 16, 18, 20; default: 6
-        resolution: The resolution of the generated video.
-            one of: '1080p', '1440p', '2160p'; default: '1080p'
-        aspect_ratio: The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.
-            one of: 'auto', '16:9', '9:16'; default: 'auto'
-        fps: The frames per second of the generated video.
-            one of: 24, 25, 48, 50; default: 25
-        generate_audio: Whether to generate audio for the generated video.
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "last_frame_image": last_frame_image,
-            "duration": duration,
-            "resolution": resolution,
-            "aspect_ratio": aspect_ratio,
-            "fps": fps,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "last_frame_image": last_frame_image,
+                "duration": duration,
+                "resolution": resolution,
+                "aspect_ratio": aspect_ratio,
+                "fps": fps,
+                "generate_audio": generate_audio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -14,12 +14,12 @@ from pydantic import Field
 
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -28,32 +28,37 @@ __all__ = [
 ]
 
 MODEL_ID = "ltx-2-3-pro-audio-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["prompt","input_image"],"properties":{"input_audio":{"description":"URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.","format":"uri","type":"string","x-order":0},"input_image":{"description":"URL of an image to use as the first frame of the video. If not provided, prompt is required.","format":"uri","type":"string","x-order":2},"prompt":{"description":"Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.","type":"string","x-order":1}},"required":["input_audio"],"type":"object"}'
 
 
 class Ltx2_3ProAudioToVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-pro-audio-to-video"."""
 
-    input_audio: Annotated[MediaInput, _media.Input("audio")]
-    """URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
-
-    format: 'uri'
+    input_audio: Annotated[MediaInput, _media.Input("audio")] = Field(
+        description="URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds."
+    )
+    """format: 'uri'
 
     Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    prompt: str = Field(default=UNSET)
-    """Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated."""
+    prompt: str | Missing = Field(
+        default=MISSING,
+        description="Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.",
+    )
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """URL of an image to use as the first frame of the video. If not provided, prompt is required.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="URL of an image to use as the first frame of the video. If not provided, prompt is required.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
 
-def generate(
+def generate_ltx_2_3_pro_audio_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -77,7 +82,6 @@ def generate(
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
@@ -111,235 +115,59 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_audio: MediaInput,
-    prompt: str | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX 2.3 Pro: Audio to Video (ltx-2-3-pro-audio-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Audio-driven video with lip-sync
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
-            format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
-        input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_audio": input_audio,
-            "prompt": prompt,
-            "input_image": input_image,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ltx_2_3_pro_audio_to_video(
     client: SyncOxenBase,
     /,
     *,
     input_audio: MediaInput,
     prompt: str | Omit = OMIT,
     input_image: MediaInput | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_audio: MediaInput,
-    prompt: str | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_audio: MediaInput,
-    prompt: str | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX 2.3 Pro: Audio to Video (ltx-2-3-pro-audio-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX 2.3 Pro: Audio to Video (ltx-2-3-pro-audio-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Audio-driven video with lip-sync
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ltx-2-3-pro-audio-to-video", num_generations=n, ...)``.
 
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_audio": input_audio,
-            "prompt": prompt,
-            "input_image": input_image,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_audio: MediaInput,
-    prompt: str | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_audio: MediaInput,
-    prompt: str | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_audio: MediaInput,
-    prompt: str | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX 2.3 Pro: Audio to Video (ltx-2-3-pro-audio-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Audio-driven video with lip-sync
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
-            format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
-        input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_audio": input_audio,
-            "prompt": prompt,
-            "input_image": input_image,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_audio": input_audio,
+                "prompt": prompt,
+                "input_image": input_image,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

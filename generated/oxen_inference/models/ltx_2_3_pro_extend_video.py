@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,46 +29,46 @@ __all__ = [
 ]
 
 MODEL_ID = "ltx-2-3-pro-extend-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["prompt"],"properties":{"context":{"description":"Number of seconds from the input video to use as context for the extension (minimum 1 second, maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.","maximum":20,"minimum":1,"type":"number","x-order":4},"duration":{"default":5,"description":"Duration in seconds to extend the video. Maximum 20 seconds.","maximum":20,"type":"number","x-order":2},"input_video":{"description":"The URL of the video to extend.","format":"uri","type":"string","x-order":0},"mode":{"default":"end","description":"Where to extend the video: \'end\' extends at the end, \'start\' extends at the beginning.","enum":["start","end"],"type":"string","x-order":3},"prompt":{"description":"Description of what should happen in the extended portion of the video.","type":"string","x-order":1}},"required":["input_video"],"type":"object"}'
 
 
 class Ltx2_3ProExtendVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-pro-extend-video"."""
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """The URL of the video to extend.
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="The URL of the video to extend."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    prompt: str = Field(default=UNSET)
-    """Description of what should happen in the extended portion of the video."""
-
-    duration: Annotated[float, _js.Value({"maximum": 20, "type": "number"})] = Field(default=5)
-    """Duration in seconds to extend the video. Maximum 20 seconds.
-
-    range: <= 20; default: 5
-    """
-
-    mode: Annotated[
-        Literal["start", "end"], _js.Value({"enum": ["start", "end"], "type": "string"})
-    ] = Field(default="end")
-    """Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.
-
-    one of: 'start', 'end'; default: 'end'
-    """
-
-    context: Annotated[float, _js.Value({"maximum": 20, "minimum": 1, "type": "number"})] = Field(
-        default=UNSET
+    prompt: str | Missing = Field(
+        default=MISSING,
+        description="Description of what should happen in the extended portion of the video.",
     )
-    """Number of seconds from the input video to use as context for the extension (minimum 1 second, maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.
 
-    range: >= 1, <= 20
-    """
+    duration: Annotated[float, _js.Value({"maximum": 20, "type": "number"})] = Field(
+        default=5, description="Duration in seconds to extend the video. Maximum 20 seconds."
+    )
+    """range: <= 20"""
+
+    mode: Literal["start", "end"] = Field(
+        default="end",
+        description="Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.",
+    )
+
+    context: (
+        Annotated[float, _js.Value({"maximum": 20, "minimum": 1, "type": "number"})] | Missing
+    ) = Field(
+        default=MISSING,
+        description="Number of seconds from the input video to use as context for the extension (minimum 1 second, maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.",
+    )
+    """range: >= 1, <= 20"""
 
 
-def generate(
+def generate_ltx_2_3_pro_extend_video(
     client: SyncOxenBase,
     /,
     *,
@@ -94,12 +94,10 @@ def generate(
         input_video: The URL of the video to extend.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
-            range: <= 20; default: 5
+            range: <= 20
         mode: Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.
-            one of: 'start', 'end'; default: 'end'
         context: Number of seconds from the input video to use as context for the extension (minimum 1 second, maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.
             range: >= 1, <= 20
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -133,73 +131,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    prompt: str | Omit = OMIT,
-    duration: float = server_default(5),
-    mode: Literal["start", "end"] = server_default("end"),
-    context: float | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX 2.3 Pro: Extend Video (ltx-2-3-pro-extend-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Extend existing video clips
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: The URL of the video to extend.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Description of what should happen in the extended portion of the video.
-        duration: Duration in seconds to extend the video. Maximum 20 seconds.
-            range: <= 20; default: 5
-        mode: Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.
-            one of: 'start', 'end'; default: 'end'
-        context: Number of seconds from the input video to use as context for the extension (minimum 1 second, maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.
-            range: >= 1, <= 20
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "prompt": prompt,
-            "duration": duration,
-            "mode": mode,
-            "context": context,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ltx_2_3_pro_extend_video(
     client: SyncOxenBase,
     /,
     *,
@@ -208,189 +140,56 @@ def submit(
     duration: float = server_default(5),
     mode: Literal["start", "end"] = server_default("end"),
     context: float | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    prompt: str | Omit = OMIT,
-    duration: float = server_default(5),
-    mode: Literal["start", "end"] = server_default("end"),
-    context: float | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    prompt: str | Omit = OMIT,
-    duration: float = server_default(5),
-    mode: Literal["start", "end"] = server_default("end"),
-    context: float | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX 2.3 Pro: Extend Video (ltx-2-3-pro-extend-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX 2.3 Pro: Extend Video (ltx-2-3-pro-extend-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Extend existing video clips
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ltx-2-3-pro-extend-video", num_generations=n, ...)``.
 
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
-            range: <= 20; default: 5
+            range: <= 20
         mode: Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.
-            one of: 'start', 'end'; default: 'end'
         context: Number of seconds from the input video to use as context for the extension (minimum 1 second, maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.
             range: >= 1, <= 20
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "prompt": prompt,
-            "duration": duration,
-            "mode": mode,
-            "context": context,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    prompt: str | Omit = OMIT,
-    duration: float = server_default(5),
-    mode: Literal["start", "end"] = server_default("end"),
-    context: float | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    prompt: str | Omit = OMIT,
-    duration: float = server_default(5),
-    mode: Literal["start", "end"] = server_default("end"),
-    context: float | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    prompt: str | Omit = OMIT,
-    duration: float = server_default(5),
-    mode: Literal["start", "end"] = server_default("end"),
-    context: float | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX 2.3 Pro: Extend Video (ltx-2-3-pro-extend-video): enqueue it (POST /ai/queue) and return at once.
-
-    Extend existing video clips
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: The URL of the video to extend.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Description of what should happen in the extended portion of the video.
-        duration: Duration in seconds to extend the video. Maximum 20 seconds.
-            range: <= 20; default: 5
-        mode: Where to extend the video: 'end' extends at the end, 'start' extends at the beginning.
-            one of: 'start', 'end'; default: 'end'
-        context: Number of seconds from the input video to use as context for the extension (minimum 1 second, maximum 20 seconds). If not provided, defaults to maximize available context within the 505 frame limit.
-            range: >= 1, <= 20
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "prompt": prompt,
-            "duration": duration,
-            "mode": mode,
-            "context": context,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_video": input_video,
+                "prompt": prompt,
+                "duration": duration,
+                "mode": mode,
+                "context": context,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

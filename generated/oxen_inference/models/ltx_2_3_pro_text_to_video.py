@@ -17,8 +17,8 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,96 +27,54 @@ __all__ = [
 ]
 
 MODEL_ID = "ltx-2-3-pro-text-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio of the generated video","enum":["16:9","9:16"],"type":"string","x-order":4},"camera_motion":{"default":"none","description":"Camera motion effect to apply to the generated video. Use \'none\' for no camera motion.","enum":["none","dolly_in","dolly_out","dolly_left","dolly_right","jib_up","jib_down","static","focus_shift"],"type":"string","x-order":6},"duration":{"default":6,"description":"Duration of the video in seconds","enum":[6,8,10],"type":"integer","x-order":3},"fps":{"default":25,"description":"Frame rate in frames per second","enum":[24,25,48,50],"type":"integer","x-order":5},"generate_audio":{"default":true,"description":"Generate audio for the video","type":"boolean","x-order":7},"prompt":{"description":"Text prompt describing the video to generate","type":"string","x-order":0},"resolution":{"default":"1080p","description":"Resolution quality of the generated video","enum":["1080p","2k","4k"],"type":"string","x-order":2},"task":{"default":"text_to_video","description":"The generation task (fixed for this model)","enum":["text_to_video"],"type":"string","x-order":1}},"required":["prompt"],"type":"object"}'
 
 
 class Ltx2_3ProTextToVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-pro-text-to-video"."""
 
-    prompt: str
-    """Text prompt describing the video to generate"""
+    prompt: str = Field(description="Text prompt describing the video to generate")
 
-    task: Annotated[
-        Literal["text_to_video"], _js.Value({"enum": ["text_to_video"], "type": "string"})
-    ] = Field(default="text_to_video")
-    """The generation task (fixed for this model)
+    task: Literal["text_to_video"] = Field(
+        default="text_to_video", description="The generation task (fixed for this model)"
+    )
 
-    one of: 'text_to_video'; default: 'text_to_video'
-    """
-
-    resolution: Annotated[
-        Literal["1080p", "2k", "4k"], _js.Value({"enum": ["1080p", "2k", "4k"], "type": "string"})
-    ] = Field(default="1080p")
-    """Resolution quality of the generated video
-
-    one of: '1080p', '2k', '4k'; default: '1080p'
-    """
+    resolution: Literal["1080p", "2k", "4k"] = Field(
+        default="1080p", description="Resolution quality of the generated video"
+    )
 
     duration: Annotated[Literal[6, 8, 10], _js.Value({"enum": [6, 8, 10], "type": "integer"})] = (
-        Field(default=6)
+        Field(default=6, description="Duration of the video in seconds")
     )
-    """Duration of the video in seconds
 
-    one of: 6, 8, 10; default: 6
-    """
-
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16"], _js.Value({"enum": ["16:9", "9:16"], "type": "string"})
-    ] = Field(default="16:9")
-    """Aspect ratio of the generated video
-
-    one of: '16:9', '9:16'; default: '16:9'
-    """
+    aspect_ratio: Literal["16:9", "9:16"] = Field(
+        default="16:9", description="Aspect ratio of the generated video"
+    )
 
     fps: Annotated[
         Literal[24, 25, 48, 50], _js.Value({"enum": [24, 25, 48, 50], "type": "integer"})
-    ] = Field(default=25)
-    """Frame rate in frames per second
+    ] = Field(default=25, description="Frame rate in frames per second")
 
-    one of: 24, 25, 48, 50; default: 25
-    """
+    camera_motion: Literal[
+        "none",
+        "dolly_in",
+        "dolly_out",
+        "dolly_left",
+        "dolly_right",
+        "jib_up",
+        "jib_down",
+        "static",
+        "focus_shift",
+    ] = Field(
+        default="none",
+        description="Camera motion effect to apply to the generated video. Use 'none' for no camera motion.",
+    )
 
-    camera_motion: Annotated[
-        Literal[
-            "none",
-            "dolly_in",
-            "dolly_out",
-            "dolly_left",
-            "dolly_right",
-            "jib_up",
-            "jib_down",
-            "static",
-            "focus_shift",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "none",
-                    "dolly_in",
-                    "dolly_out",
-                    "dolly_left",
-                    "dolly_right",
-                    "jib_up",
-                    "jib_down",
-                    "static",
-                    "focus_shift",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="none")
-    """Camera motion effect to apply to the generated video. Use 'none' for no camera motion.
-
-    one of: 'none', 'dolly_in', 'dolly_out', 'dolly_left', 'dolly_right', 'jib_up', 'jib_down', 'static', 'focus_shift'; default: 'none'
-    """
-
-    generate_audio: bool = Field(default=True)
-    """Generate audio for the video
-
-    default: true
-    """
+    generate_audio: bool = Field(default=True, description="Generate audio for the video")
 
 
-def generate(
+def generate_ltx_2_3_pro_text_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -153,21 +111,13 @@ def generate(
 
     Args:
         prompt: Text prompt describing the video to generate
-            Required.
         task: The generation task (fixed for this model)
-            one of: 'text_to_video'; default: 'text_to_video'
         resolution: Resolution quality of the generated video
-            one of: '1080p', '2k', '4k'; default: '1080p'
         duration: Duration of the video in seconds
-            one of: 6, 8, 10; default: 6
         aspect_ratio: Aspect ratio of the generated video
-            one of: '16:9', '9:16'; default: '16:9'
         fps: Frame rate in frames per second
-            one of: 24, 25, 48, 50; default: 25
         camera_motion: Camera motion effect to apply to the generated video. Use 'none' for no camera motion.
-            one of: 'none', 'dolly_in', 'dolly_out', 'dolly_left', 'dolly_right', 'jib_up', 'jib_down', 'static', 'focus_shift'; default: 'none'
         generate_audio: Generate audio for the video
-            default: true
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -202,94 +152,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    task: Literal["text_to_video"] = server_default("text_to_video"),
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    camera_motion: Literal[
-        "none",
-        "dolly_in",
-        "dolly_out",
-        "dolly_left",
-        "dolly_right",
-        "jib_up",
-        "jib_down",
-        "static",
-        "focus_shift",
-    ] = server_default("none"),
-    generate_audio: bool = server_default(True),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX 2.3 Pro: Text to Video (ltx-2-3-pro-text-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Text-to-video with native audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the video to generate
-            Required.
-        task: The generation task (fixed for this model)
-            one of: 'text_to_video'; default: 'text_to_video'
-        resolution: Resolution quality of the generated video
-            one of: '1080p', '2k', '4k'; default: '1080p'
-        duration: Duration of the video in seconds
-            one of: 6, 8, 10; default: 6
-        aspect_ratio: Aspect ratio of the generated video
-            one of: '16:9', '9:16'; default: '16:9'
-        fps: Frame rate in frames per second
-            one of: 24, 25, 48, 50; default: 25
-        camera_motion: Camera motion effect to apply to the generated video. Use 'none' for no camera motion.
-            one of: 'none', 'dolly_in', 'dolly_out', 'dolly_left', 'dolly_right', 'jib_up', 'jib_down', 'static', 'focus_shift'; default: 'none'
-        generate_audio: Generate audio for the video
-            default: true
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "task": task,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "fps": fps,
-            "camera_motion": camera_motion,
-            "generate_audio": generate_audio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ltx_2_3_pro_text_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -311,270 +174,58 @@ def submit(
         "focus_shift",
     ] = server_default("none"),
     generate_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    task: Literal["text_to_video"] = server_default("text_to_video"),
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    camera_motion: Literal[
-        "none",
-        "dolly_in",
-        "dolly_out",
-        "dolly_left",
-        "dolly_right",
-        "jib_up",
-        "jib_down",
-        "static",
-        "focus_shift",
-    ] = server_default("none"),
-    generate_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    task: Literal["text_to_video"] = server_default("text_to_video"),
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    camera_motion: Literal[
-        "none",
-        "dolly_in",
-        "dolly_out",
-        "dolly_left",
-        "dolly_right",
-        "jib_up",
-        "jib_down",
-        "static",
-        "focus_shift",
-    ] = server_default("none"),
-    generate_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX 2.3 Pro: Text to Video (ltx-2-3-pro-text-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX 2.3 Pro: Text to Video (ltx-2-3-pro-text-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Text-to-video with native audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ltx-2-3-pro-text-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the video to generate
-            Required.
         task: The generation task (fixed for this model)
-            one of: 'text_to_video'; default: 'text_to_video'
         resolution: Resolution quality of the generated video
-            one of: '1080p', '2k', '4k'; default: '1080p'
         duration: Duration of the video in seconds
-            one of: 6, 8, 10; default: 6
         aspect_ratio: Aspect ratio of the generated video
-            one of: '16:9', '9:16'; default: '16:9'
         fps: Frame rate in frames per second
-            one of: 24, 25, 48, 50; default: 25
         camera_motion: Camera motion effect to apply to the generated video. Use 'none' for no camera motion.
-            one of: 'none', 'dolly_in', 'dolly_out', 'dolly_left', 'dolly_right', 'jib_up', 'jib_down', 'static', 'focus_shift'; default: 'none'
         generate_audio: Generate audio for the video
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "task": task,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "fps": fps,
-            "camera_motion": camera_motion,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    task: Literal["text_to_video"] = server_default("text_to_video"),
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    camera_motion: Literal[
-        "none",
-        "dolly_in",
-        "dolly_out",
-        "dolly_left",
-        "dolly_right",
-        "jib_up",
-        "jib_down",
-        "static",
-        "focus_shift",
-    ] = server_default("none"),
-    generate_audio: bool = server_default(True),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    task: Literal["text_to_video"] = server_default("text_to_video"),
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    camera_motion: Literal[
-        "none",
-        "dolly_in",
-        "dolly_out",
-        "dolly_left",
-        "dolly_right",
-        "jib_up",
-        "jib_down",
-        "static",
-        "focus_shift",
-    ] = server_default("none"),
-    generate_audio: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    task: Literal["text_to_video"] = server_default("text_to_video"),
-    resolution: Literal["1080p", "2k", "4k"] = server_default("1080p"),
-    duration: Literal[6, 8, 10] = server_default(6),
-    aspect_ratio: Literal["16:9", "9:16"] = server_default("16:9"),
-    fps: Literal[24, 25, 48, 50] = server_default(25),
-    camera_motion: Literal[
-        "none",
-        "dolly_in",
-        "dolly_out",
-        "dolly_left",
-        "dolly_right",
-        "jib_up",
-        "jib_down",
-        "static",
-        "focus_shift",
-    ] = server_default("none"),
-    generate_audio: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX 2.3 Pro: Text to Video (ltx-2-3-pro-text-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Text-to-video with native audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the video to generate
-            Required.
-        task: The generation task (fixed for this model)
-            one of: 'text_to_video'; default: 'text_to_video'
-        resolution: Resolution quality of the generated video
-            one of: '1080p', '2k', '4k'; default: '1080p'
-        duration: Duration of the video in seconds
-            one of: 6, 8, 10; default: 6
-        aspect_ratio: Aspect ratio of the generated video
-            one of: '16:9', '9:16'; default: '16:9'
-        fps: Frame rate in frames per second
-            one of: 24, 25, 48, 50; default: 25
-        camera_motion: Camera motion effect to apply to the generated video. Use 'none' for no camera motion.
-            one of: 'none', 'dolly_in', 'dolly_out', 'dolly_left', 'dolly_right', 'jib_up', 'jib_down', 'static', 'focus_shift'; default: 'none'
-        generate_audio: Generate audio for the video
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "task": task,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-            "fps": fps,
-            "camera_motion": camera_motion,
-            "generate_audio": generate_audio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "task": task,
+                "resolution": resolution,
+                "duration": duration,
+                "aspect_ratio": aspect_ratio,
+                "fps": fps,
+                "camera_motion": camera_motion,
+                "generate_audio": generate_audio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,113 +29,88 @@ __all__ = [
 ]
 
 MODEL_ID = "ltx-2-3-quality-audio-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"frames_per_second":{"default":24,"description":"Frames per second of the generated video.","maximum":60,"minimum":1,"type":"number","x-order":6},"generate_audio":{"default":true,"description":"Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.","type":"boolean","x-order":8},"image_strength":{"default":0.7,"description":"Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.","maximum":1,"minimum":0,"type":"number","x-order":7},"input_audio":{"description":"The URL of the audio track that drives generation.","format":"uri","type":"string","x-order":1},"input_image":{"description":"Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.","format":"uri","type":"string","x-order":2},"match_audio_length":{"default":true,"description":"When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.","type":"boolean","x-order":3},"negative_prompt":{"description":"The negative prompt to steer generation away from.","type":"string","x-order":10},"num_frames":{"default":121,"description":"The number of frames to generate.","maximum":481,"minimum":9,"type":"integer","x-order":4},"prompt":{"description":"The prompt to guide the audio-driven video generation.","type":"string","x-order":0},"resolution":{"default":"auto","description":"Final output size. \'auto\' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow\'s landscape fallback.","enum":["auto","square_hd","square","portrait_4_3","portrait_16_9","landscape_4_3","landscape_16_9"],"type":"string","x-order":5},"seed":{"description":"Random seed for reproducibility. If None, a random seed is chosen.","type":"integer","x-order":11},"video_quality":{"default":"high","description":"The quality preset of the generated video.","enum":["low","medium","high","maximum"],"type":"string","x-order":9}},"required":["prompt","input_audio"],"type":"object"}'
 
 
 class Ltx2_3QualityAudioToVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-quality-audio-to-video"."""
 
-    prompt: str
-    """The prompt to guide the audio-driven video generation."""
+    prompt: str = Field(description="The prompt to guide the audio-driven video generation.")
 
-    input_audio: Annotated[MediaInput, _media.Input("audio")]
-    """The URL of the audio track that drives generation.
-
-    format: 'uri'
+    input_audio: Annotated[MediaInput, _media.Input("audio")] = Field(
+        description="The URL of the audio track that drives generation."
+    )
+    """format: 'uri'
 
     Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    match_audio_length: bool = Field(default=True)
-    """When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
-
-    default: true
-    """
+    match_audio_length: bool = Field(
+        default=True,
+        description="When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.",
+    )
 
     num_frames: Annotated[int, _js.Value({"maximum": 481, "minimum": 9, "type": "integer"})] = (
-        Field(default=121)
+        Field(default=121, description="The number of frames to generate.")
     )
-    """The number of frames to generate.
+    """range: >= 9, <= 481"""
 
-    range: >= 9, <= 481; default: 121
-    """
-
-    resolution: Annotated[
-        Literal[
-            "auto",
-            "square_hd",
-            "square",
-            "portrait_4_3",
-            "portrait_16_9",
-            "landscape_4_3",
-            "landscape_16_9",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "auto",
-                    "square_hd",
-                    "square",
-                    "portrait_4_3",
-                    "portrait_16_9",
-                    "landscape_4_3",
-                    "landscape_16_9",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="auto")
-    """Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
-
-    one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
-    """
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ] = Field(
+        default="auto",
+        description="Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.",
+    )
 
     frames_per_second: Annotated[
         float, _js.Value({"maximum": 60, "minimum": 1, "type": "number"})
-    ] = Field(default=24)
-    """Frames per second of the generated video.
-
-    range: >= 1, <= 60; default: 24
-    """
+    ] = Field(default=24, description="Frames per second of the generated video.")
+    """range: >= 1, <= 60"""
 
     image_strength: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})] = (
-        Field(default=0.7)
+        Field(
+            default=0.7,
+            description="Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.",
+        )
     )
-    """Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
+    """range: >= 0, <= 1"""
 
-    range: >= 0, <= 1; default: 0.7
-    """
+    generate_audio: bool = Field(
+        default=True,
+        description="Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.",
+    )
 
-    generate_audio: bool = Field(default=True)
-    """Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+    video_quality: Literal["low", "medium", "high", "maximum"] = Field(
+        default="high", description="The quality preset of the generated video."
+    )
 
-    default: true
-    """
+    negative_prompt: str | Missing = Field(
+        default=MISSING, description="The negative prompt to steer generation away from."
+    )
 
-    video_quality: Annotated[
-        Literal["low", "medium", "high", "maximum"],
-        _js.Value({"enum": ["low", "medium", "high", "maximum"], "type": "string"}),
-    ] = Field(default="high")
-    """The quality preset of the generated video.
-
-    one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-    """
-
-    negative_prompt: str = Field(default=UNSET)
-    """The negative prompt to steer generation away from."""
-
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Random seed for reproducibility. If None, a random seed is chosen."""
+    seed: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING,
+        description="Random seed for reproducibility. If None, a random seed is chosen.",
+    )
 
 
-def generate(
+def generate_ltx_2_3_quality_audio_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -174,28 +149,22 @@ def generate(
 
     Args:
         prompt: The prompt to guide the audio-driven video generation.
-            Required.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
-            default: true
         num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
+            range: >= 9, <= 481
         resolution: Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
-            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
         frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
+            range: >= 1, <= 60
         image_strength: Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
-            range: >= 0, <= 1; default: 0.7
+            range: >= 0, <= 1
         generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
         video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
         negative_prompt: The negative prompt to steer generation away from.
         seed: Random seed for reproducibility. If None, a random seed is chosen.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -236,109 +205,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_audio: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    match_audio_length: bool = server_default(True),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    image_strength: float = server_default(0.7),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    High-quality audio-driven video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to guide the audio-driven video generation.
-            Required.
-        input_audio: The URL of the audio track that drives generation.
-            format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
-            default: true
-        num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
-        resolution: Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
-            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
-        frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
-        image_strength: Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
-            range: >= 0, <= 1; default: 0.7
-        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
-        video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-        negative_prompt: The negative prompt to steer generation away from.
-        seed: Random seed for reproducibility. If None, a random seed is chosen.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_audio": input_audio,
-            "input_image": input_image,
-            "match_audio_length": match_audio_length,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "image_strength": image_strength,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ltx_2_3_quality_audio_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -362,306 +229,73 @@ def submit(
     video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
     negative_prompt: str | Omit = OMIT,
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_audio: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    match_audio_length: bool = server_default(True),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    image_strength: float = server_default(0.7),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_audio: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    match_audio_length: bool = server_default(True),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    image_strength: float = server_default(0.7),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     High-quality audio-driven video
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ltx-2-3-quality-audio-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: The prompt to guide the audio-driven video generation.
-            Required.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
-            default: true
         num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
+            range: >= 9, <= 481
         resolution: Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
-            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
         frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
+            range: >= 1, <= 60
         image_strength: Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
-            range: >= 0, <= 1; default: 0.7
+            range: >= 0, <= 1
         generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
         video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
         negative_prompt: The negative prompt to steer generation away from.
         seed: Random seed for reproducibility. If None, a random seed is chosen.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_audio": input_audio,
-            "input_image": input_image,
-            "match_audio_length": match_audio_length,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "image_strength": image_strength,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_audio: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    match_audio_length: bool = server_default(True),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    image_strength: float = server_default(0.7),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_audio: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    match_audio_length: bool = server_default(True),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    image_strength: float = server_default(0.7),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_audio: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    match_audio_length: bool = server_default(True),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    image_strength: float = server_default(0.7),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    High-quality audio-driven video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to guide the audio-driven video generation.
-            Required.
-        input_audio: The URL of the audio track that drives generation.
-            format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
-            default: true
-        num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
-        resolution: Final output size. 'auto' matches the input image aspect ratio when an image is provided; otherwise it uses the workflow's landscape fallback.
-            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
-        frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
-        image_strength: Conditioning strength for the optional first frame. 1.0 keeps the image more strictly; lower values give the model more freedom.
-            range: >= 0, <= 1; default: 0.7
-        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
-        video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-        negative_prompt: The negative prompt to steer generation away from.
-        seed: Random seed for reproducibility. If None, a random seed is chosen.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_audio": input_audio,
-            "input_image": input_image,
-            "match_audio_length": match_audio_length,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "image_strength": image_strength,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_audio": input_audio,
+                "input_image": input_image,
+                "match_audio_length": match_audio_length,
+                "num_frames": num_frames,
+                "resolution": resolution,
+                "frames_per_second": frames_per_second,
+                "image_strength": image_strength,
+                "generate_audio": generate_audio,
+                "video_quality": video_quality,
+                "negative_prompt": negative_prompt,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

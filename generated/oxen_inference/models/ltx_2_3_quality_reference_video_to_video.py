@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,131 +29,104 @@ __all__ = [
 ]
 
 MODEL_ID = "ltx-2-3-quality-reference-video-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"control_video_url":{"description":"Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.","format":"uri","type":"string","x-order":3},"frames_per_second":{"default":24,"description":"Frames per second of the generated video.","maximum":60,"minimum":1,"type":"number","x-order":10},"generate_audio":{"default":true,"description":"Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.","type":"boolean","x-order":11},"input_image":{"description":"Optional reference image used by the IC-LoRA Union node for style/character anchoring.","format":"uri","type":"string","x-order":2},"input_video":{"description":"The URL of the reference video that supplies motion/structure.","format":"uri","type":"string","x-order":1},"negative_prompt":{"description":"The negative prompt to steer generation away from.","type":"string","x-order":13},"num_frames":{"default":121,"description":"The number of frames to generate.","maximum":481,"minimum":9,"type":"integer","x-order":8},"preserve_original_video":{"default":false,"description":"True video-to-video: VAE-encode the base video and use it as the sampler\'s starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.","type":"boolean","x-order":5},"prompt":{"description":"The prompt to guide generation.","type":"string","x-order":0},"resolution":{"default":"auto","description":"The size of the generated video. \'auto\' keeps the official Union Control workflow\'s low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.","enum":["auto","square_hd","square","portrait_4_3","portrait_16_9","landscape_4_3","landscape_16_9"],"type":"string","x-order":9},"seed":{"description":"Random seed for reproducibility. If None, a random seed is chosen.","type":"integer","x-order":14},"skip_control_preprocess":{"default":false,"description":"Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.","type":"boolean","x-order":4},"strength":{"default":1,"description":"Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video\'s pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.","type":"number","x-order":7},"video_quality":{"default":"high","description":"The quality preset of the generated video.","enum":["low","medium","high","maximum"],"type":"string","x-order":12},"video_strength":{"default":0.6,"description":"Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.","type":"number","x-order":6}},"required":["prompt","input_video"],"type":"object"}'
 
 
 class Ltx2_3QualityReferenceVideoToVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-quality-reference-video-to-video"."""
 
-    prompt: str
-    """The prompt to guide generation."""
+    prompt: str = Field(description="The prompt to guide generation.")
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """The URL of the reference video that supplies motion/structure.
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="The URL of the reference video that supplies motion/structure."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional reference image used by the IC-LoRA Union node for style/character anchoring.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional reference image used by the IC-LoRA Union node for style/character anchoring.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    control_video_url: Annotated[MediaInput, _media.Input("video")] = Field(default=UNSET)
-    """Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
-
-    format: 'uri'
+    control_video_url: Annotated[MediaInput, _media.Input("video")] | Missing = Field(
+        default=MISSING,
+        description="Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.",
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    skip_control_preprocess: bool = Field(default=False)
-    """Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
+    skip_control_preprocess: bool = Field(
+        default=False,
+        description="Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.",
+    )
 
-    default: false
-    """
+    preserve_original_video: bool = Field(
+        default=False,
+        description="True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.",
+    )
 
-    preserve_original_video: bool = Field(default=False)
-    """True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
+    video_strength: Annotated[float, _js.Value({"type": "number"})] = Field(
+        default=0.6,
+        description="Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.",
+    )
 
-    default: false
-    """
-
-    video_strength: Annotated[float, _js.Value({"type": "number"})] = Field(default=0.6)
-    """Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
-
-    default: 0.6
-    """
-
-    strength: Annotated[float, _js.Value({"type": "number"})] = Field(default=1)
-    """Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
-
-    default: 1
-    """
+    strength: Annotated[float, _js.Value({"type": "number"})] = Field(
+        default=1,
+        description="Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.",
+    )
 
     num_frames: Annotated[int, _js.Value({"maximum": 481, "minimum": 9, "type": "integer"})] = (
-        Field(default=121)
+        Field(default=121, description="The number of frames to generate.")
     )
-    """The number of frames to generate.
+    """range: >= 9, <= 481"""
 
-    range: >= 9, <= 481; default: 121
-    """
-
-    resolution: Annotated[
-        Literal[
-            "auto",
-            "square_hd",
-            "square",
-            "portrait_4_3",
-            "portrait_16_9",
-            "landscape_4_3",
-            "landscape_16_9",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "auto",
-                    "square_hd",
-                    "square",
-                    "portrait_4_3",
-                    "portrait_16_9",
-                    "landscape_4_3",
-                    "landscape_16_9",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="auto")
-    """The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
-
-    one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
-    """
+    resolution: Literal[
+        "auto",
+        "square_hd",
+        "square",
+        "portrait_4_3",
+        "portrait_16_9",
+        "landscape_4_3",
+        "landscape_16_9",
+    ] = Field(
+        default="auto",
+        description="The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.",
+    )
 
     frames_per_second: Annotated[
         float, _js.Value({"maximum": 60, "minimum": 1, "type": "number"})
-    ] = Field(default=24)
-    """Frames per second of the generated video.
+    ] = Field(default=24, description="Frames per second of the generated video.")
+    """range: >= 1, <= 60"""
 
-    range: >= 1, <= 60; default: 24
-    """
+    generate_audio: bool = Field(
+        default=True,
+        description="Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.",
+    )
 
-    generate_audio: bool = Field(default=True)
-    """Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+    video_quality: Literal["low", "medium", "high", "maximum"] = Field(
+        default="high", description="The quality preset of the generated video."
+    )
 
-    default: true
-    """
+    negative_prompt: str | Missing = Field(
+        default=MISSING, description="The negative prompt to steer generation away from."
+    )
 
-    video_quality: Annotated[
-        Literal["low", "medium", "high", "maximum"],
-        _js.Value({"enum": ["low", "medium", "high", "maximum"], "type": "string"}),
-    ] = Field(default="high")
-    """The quality preset of the generated video.
-
-    one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-    """
-
-    negative_prompt: str = Field(default=UNSET)
-    """The negative prompt to steer generation away from."""
-
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Random seed for reproducibility. If None, a random seed is chosen."""
+    seed: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING,
+        description="Random seed for reproducibility. If None, a random seed is chosen.",
+    )
 
 
-def generate(
+def generate_ltx_2_3_quality_reference_video_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -195,11 +168,9 @@ def generate(
 
     Args:
         prompt: The prompt to guide generation.
-            Required.
         input_video: The URL of the reference video that supplies motion/structure.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
@@ -207,23 +178,16 @@ def generate(
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
-            default: false
         preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
-            default: false
         video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
-            default: 0.6
         strength: Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
-            default: 1
         num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
+            range: >= 9, <= 481
         resolution: The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
-            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
         frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
+            range: >= 1, <= 60
         generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
         video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
         negative_prompt: The negative prompt to steer generation away from.
         seed: Random seed for reproducibility. If None, a random seed is chosen.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -267,122 +231,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    control_video_url: MediaInput | Omit = OMIT,
-    skip_control_preprocess: bool = server_default(False),
-    preserve_original_video: bool = server_default(False),
-    video_strength: float = server_default(0.6),
-    strength: float = server_default(1),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX 2.3 Quality: Reference Video to Video (ltx-2-3-quality-reference-video-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Structure-guided video-to-video generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to guide generation.
-            Required.
-        input_video: The URL of the reference video that supplies motion/structure.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        control_video_url: Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
-            default: false
-        preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
-            default: false
-        video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
-            default: 0.6
-        strength: Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
-            default: 1
-        num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
-        resolution: The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
-            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
-        frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
-        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
-        video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-        negative_prompt: The negative prompt to steer generation away from.
-        seed: Random seed for reproducibility. If None, a random seed is chosen.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "control_video_url": control_video_url,
-            "skip_control_preprocess": skip_control_preprocess,
-            "preserve_original_video": preserve_original_video,
-            "video_strength": video_strength,
-            "strength": strength,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ltx_2_3_quality_reference_video_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -409,93 +258,24 @@ def submit(
     video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
     negative_prompt: str | Omit = OMIT,
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    control_video_url: MediaInput | Omit = OMIT,
-    skip_control_preprocess: bool = server_default(False),
-    preserve_original_video: bool = server_default(False),
-    video_strength: float = server_default(0.6),
-    strength: float = server_default(1),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    control_video_url: MediaInput | Omit = OMIT,
-    skip_control_preprocess: bool = server_default(False),
-    preserve_original_video: bool = server_default(False),
-    video_strength: float = server_default(0.6),
-    strength: float = server_default(1),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX 2.3 Quality: Reference Video to Video (ltx-2-3-quality-reference-video-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX 2.3 Quality: Reference Video to Video (ltx-2-3-quality-reference-video-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Structure-guided video-to-video generation
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ltx-2-3-quality-reference-video-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: The prompt to guide generation.
-            Required.
         input_video: The URL of the reference video that supplies motion/structure.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
@@ -503,247 +283,55 @@ def submit(
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
-            default: false
         preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
-            default: false
         video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
-            default: 0.6
         strength: Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
-            default: 1
         num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
+            range: >= 9, <= 481
         resolution: The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
-            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
         frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
+            range: >= 1, <= 60
         generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
         video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
         negative_prompt: The negative prompt to steer generation away from.
         seed: Random seed for reproducibility. If None, a random seed is chosen.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "control_video_url": control_video_url,
-            "skip_control_preprocess": skip_control_preprocess,
-            "preserve_original_video": preserve_original_video,
-            "video_strength": video_strength,
-            "strength": strength,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    control_video_url: MediaInput | Omit = OMIT,
-    skip_control_preprocess: bool = server_default(False),
-    preserve_original_video: bool = server_default(False),
-    video_strength: float = server_default(0.6),
-    strength: float = server_default(1),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    control_video_url: MediaInput | Omit = OMIT,
-    skip_control_preprocess: bool = server_default(False),
-    preserve_original_video: bool = server_default(False),
-    video_strength: float = server_default(0.6),
-    strength: float = server_default(1),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    control_video_url: MediaInput | Omit = OMIT,
-    skip_control_preprocess: bool = server_default(False),
-    preserve_original_video: bool = server_default(False),
-    video_strength: float = server_default(0.6),
-    strength: float = server_default(1),
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "auto",
-        "square_hd",
-        "square",
-        "portrait_4_3",
-        "portrait_16_9",
-        "landscape_4_3",
-        "landscape_16_9",
-    ] = server_default("auto"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX 2.3 Quality: Reference Video to Video (ltx-2-3-quality-reference-video-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Structure-guided video-to-video generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to guide generation.
-            Required.
-        input_video: The URL of the reference video that supplies motion/structure.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image: Optional reference image used by the IC-LoRA Union node for style/character anchoring.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        control_video_url: Optional pre-computed control video (e.g. an already-rendered depth / edge / pose composite). When provided together with skip_control_preprocess, the built-in control estimation is skipped and this video is fed directly into the Union Control conditioning, resampled to the output resolution and frame count.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        skip_control_preprocess: Skip the built-in control estimation (depth / edge / pose) and use control_video_url directly as the control signal. Requires control_video_url; ignored if it is not set.
-            default: false
-        preserve_original_video: True video-to-video: VAE-encode the base video and use it as the sampler's starting latent, while control_video_url still drives the IC-LoRA control guide. The amount preserved is controlled by strength. Requires skip_control_preprocess, video and control_video_url.
-            default: false
-        video_strength: Video conditioning strength. Lower values give the model more freedom to change the reference video motion/structure.
-            default: 0.6
-        strength: Sampler denoise strength. With preserve_original_video on, lower values keep more of the original video's pixels (e.g. 0.5 = keep ~50%), 1.0 fully regenerates. Must be greater than 0.
-            default: 1
-        num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
-        resolution: The size of the generated video. 'auto' keeps the official Union Control workflow's low-resolution control output size. The output is generated at up to ~720p (shorter side capped at 704px); larger requested sizes are scaled down, preserving the aspect ratio.
-            one of: 'auto', 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'auto'
-        frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
-        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
-        video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-        negative_prompt: The negative prompt to steer generation away from.
-        seed: Random seed for reproducibility. If None, a random seed is chosen.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "control_video_url": control_video_url,
-            "skip_control_preprocess": skip_control_preprocess,
-            "preserve_original_video": preserve_original_video,
-            "video_strength": video_strength,
-            "strength": strength,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_video": input_video,
+                "input_image": input_image,
+                "control_video_url": control_video_url,
+                "skip_control_preprocess": skip_control_preprocess,
+                "preserve_original_video": preserve_original_video,
+                "video_strength": video_strength,
+                "strength": strength,
+                "num_frames": num_frames,
+                "resolution": resolution,
+                "frames_per_second": frames_per_second,
+                "generate_audio": generate_audio,
+                "video_quality": video_quality,
+                "negative_prompt": negative_prompt,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,81 +27,49 @@ __all__ = [
 ]
 
 MODEL_ID = "ltx-2-3-quality-text-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"frames_per_second":{"default":24,"description":"Frames per second of the generated video.","maximum":60,"minimum":1,"type":"number","x-order":3},"generate_audio":{"default":true,"description":"Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.","type":"boolean","x-order":4},"negative_prompt":{"description":"The negative prompt to steer generation away from.","type":"string","x-order":6},"num_frames":{"default":121,"description":"The number of frames to generate.","maximum":481,"minimum":9,"type":"integer","x-order":1},"prompt":{"description":"The prompt to generate the video from.","type":"string","x-order":0},"resolution":{"default":"landscape_16_9","description":"The size of the generated video.","enum":["square_hd","square","portrait_4_3","portrait_16_9","landscape_4_3","landscape_16_9"],"type":"string","x-order":2},"seed":{"description":"Random seed for reproducibility. If None, a random seed is chosen.","type":"integer","x-order":7},"video_quality":{"default":"high","description":"The quality preset of the generated video.","enum":["low","medium","high","maximum"],"type":"string","x-order":5}},"required":["prompt"],"type":"object"}'
 
 
 class Ltx2_3QualityTextToVideoRequest(RequestModel):
     """The parameters of "ltx-2-3-quality-text-to-video"."""
 
-    prompt: str
-    """The prompt to generate the video from."""
+    prompt: str = Field(description="The prompt to generate the video from.")
 
     num_frames: Annotated[int, _js.Value({"maximum": 481, "minimum": 9, "type": "integer"})] = (
-        Field(default=121)
+        Field(default=121, description="The number of frames to generate.")
     )
-    """The number of frames to generate.
+    """range: >= 9, <= 481"""
 
-    range: >= 9, <= 481; default: 121
-    """
-
-    resolution: Annotated[
-        Literal[
-            "square_hd",
-            "square",
-            "portrait_4_3",
-            "portrait_16_9",
-            "landscape_4_3",
-            "landscape_16_9",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "square_hd",
-                    "square",
-                    "portrait_4_3",
-                    "portrait_16_9",
-                    "landscape_4_3",
-                    "landscape_16_9",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="landscape_16_9")
-    """The size of the generated video.
-
-    one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
-    """
+    resolution: Literal[
+        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
+    ] = Field(default="landscape_16_9", description="The size of the generated video.")
 
     frames_per_second: Annotated[
         float, _js.Value({"maximum": 60, "minimum": 1, "type": "number"})
-    ] = Field(default=24)
-    """Frames per second of the generated video.
+    ] = Field(default=24, description="Frames per second of the generated video.")
+    """range: >= 1, <= 60"""
 
-    range: >= 1, <= 60; default: 24
-    """
+    generate_audio: bool = Field(
+        default=True,
+        description="Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.",
+    )
 
-    generate_audio: bool = Field(default=True)
-    """Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
+    video_quality: Literal["low", "medium", "high", "maximum"] = Field(
+        default="high", description="The quality preset of the generated video."
+    )
 
-    default: true
-    """
+    negative_prompt: str | Missing = Field(
+        default=MISSING, description="The negative prompt to steer generation away from."
+    )
 
-    video_quality: Annotated[
-        Literal["low", "medium", "high", "maximum"],
-        _js.Value({"enum": ["low", "medium", "high", "maximum"], "type": "string"}),
-    ] = Field(default="high")
-    """The quality preset of the generated video.
-
-    one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-    """
-
-    negative_prompt: str = Field(default=UNSET)
-    """The negative prompt to steer generation away from."""
-
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Random seed for reproducibility. If None, a random seed is chosen."""
+    seed: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING,
+        description="Random seed for reproducibility. If None, a random seed is chosen.",
+    )
 
 
-def generate(
+def generate_ltx_2_3_quality_text_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -130,17 +98,13 @@ def generate(
 
     Args:
         prompt: The prompt to generate the video from.
-            Required.
         num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
+            range: >= 9, <= 481
         resolution: The size of the generated video.
-            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
         frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
+            range: >= 1, <= 60
         generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
         video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
         negative_prompt: The negative prompt to steer generation away from.
         seed: Random seed for reproducibility. If None, a random seed is chosen.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -177,84 +141,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("landscape_16_9"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """LTX 2.3 Quality: Text to Video (ltx-2-3-quality-text-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    High-quality text-to-video with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to generate the video from.
-            Required.
-        num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
-        resolution: The size of the generated video.
-            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
-        frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
-        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
-        video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-        negative_prompt: The negative prompt to steer generation away from.
-        seed: Random seed for reproducibility. If None, a random seed is chosen.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_ltx_2_3_quality_text_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -268,226 +155,60 @@ def submit(
     video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
     negative_prompt: str | Omit = OMIT,
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("landscape_16_9"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("landscape_16_9"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """LTX 2.3 Quality: Text to Video (ltx-2-3-quality-text-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """LTX 2.3 Quality: Text to Video (ltx-2-3-quality-text-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     High-quality text-to-video with audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("ltx-2-3-quality-text-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: The prompt to generate the video from.
-            Required.
         num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
+            range: >= 9, <= 481
         resolution: The size of the generated video.
-            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
         frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
+            range: >= 1, <= 60
         generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
         video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
         negative_prompt: The negative prompt to steer generation away from.
         seed: Random seed for reproducibility. If None, a random seed is chosen.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("landscape_16_9"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("landscape_16_9"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_frames: int = server_default(121),
-    resolution: Literal[
-        "square_hd", "square", "portrait_4_3", "portrait_16_9", "landscape_4_3", "landscape_16_9"
-    ] = server_default("landscape_16_9"),
-    frames_per_second: float = server_default(24),
-    generate_audio: bool = server_default(True),
-    video_quality: Literal["low", "medium", "high", "maximum"] = server_default("high"),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """LTX 2.3 Quality: Text to Video (ltx-2-3-quality-text-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    High-quality text-to-video with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: The prompt to generate the video from.
-            Required.
-        num_frames: The number of frames to generate.
-            range: >= 9, <= 481; default: 121
-        resolution: The size of the generated video.
-            one of: 'square_hd', 'square', 'portrait_4_3', 'portrait_16_9', 'landscape_4_3', 'landscape_16_9'; default: 'landscape_16_9'
-        frames_per_second: Frames per second of the generated video.
-            range: >= 1, <= 60; default: 24
-        generate_audio: Whether to include audio in the returned video. When disabled, the final MP4 is returned without an audio track.
-            default: true
-        video_quality: The quality preset of the generated video.
-            one of: 'low', 'medium', 'high', 'maximum'; default: 'high'
-        negative_prompt: The negative prompt to steer generation away from.
-        seed: Random seed for reproducibility. If None, a random seed is chosen.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "num_frames": num_frames,
-            "resolution": resolution,
-            "frames_per_second": frames_per_second,
-            "generate_audio": generate_audio,
-            "video_quality": video_quality,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "num_frames": num_frames,
+                "resolution": resolution,
+                "frames_per_second": frames_per_second,
+                "generate_audio": generate_audio,
+                "video_quality": video_quality,
+                "negative_prompt": negative_prompt,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -12,15 +12,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,45 +28,41 @@ __all__ = [
 ]
 
 MODEL_ID = "luma-ray-v3-2-reframe"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"description":"Target aspect ratio for the reframed video.","enum":["3:4","4:3","1:1","9:16","16:9","21:9"],"type":"string","x-order":2},"input_video":{"description":"URL of the source video to reframe (must be 30 seconds or less).","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.","type":"string","x-order":0},"resolution":{"default":"540p","description":"Resolution of the reframed video. Higher resolutions cost more.","enum":["540p","720p","1080p"],"type":"string","x-order":3},"source_position":{"description":"Optional normalized source rectangle controlling where the source video sits in the output canvas.","type":"object","x-order":4}},"required":["prompt","input_video","aspect_ratio"],"type":"object"}'
 
 
 class LumaRayV3_2ReframeRequest(RequestModel):
     """The parameters of "luma-ray-v3-2-reframe"."""
 
-    prompt: str
-    """Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio."""
+    prompt: str = Field(
+        description="Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio."
+    )
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """URL of the source video to reframe (must be 30 seconds or less).
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="URL of the source video to reframe (must be 30 seconds or less)."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
-        _js.Value({"enum": ["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"], "type": "string"}),
-    ]
-    """Target aspect ratio for the reframed video.
+    aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"] = Field(
+        description="Target aspect ratio for the reframed video."
+    )
 
-    one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'
-    """
+    resolution: Literal["540p", "720p", "1080p"] = Field(
+        default="540p",
+        description="Resolution of the reframed video. Higher resolutions cost more.",
+    )
 
-    resolution: Annotated[
-        Literal["540p", "720p", "1080p"],
-        _js.Value({"enum": ["540p", "720p", "1080p"], "type": "string"}),
-    ] = Field(default="540p")
-    """Resolution of the reframed video. Higher resolutions cost more.
-
-    one of: '540p', '720p', '1080p'; default: '540p'
-    """
-
-    source_position: dict[str, Any] = Field(default=UNSET)
-    """Optional normalized source rectangle controlling where the source video sits in the output canvas."""
+    source_position: dict[str, Any] | Missing = Field(
+        default=MISSING,
+        description="Optional normalized source rectangle controlling where the source video sits in the output canvas.",
+    )
 
 
-def generate(
+def generate_luma_ray_v3_2_reframe(
     client: SyncOxenBase,
     /,
     *,
@@ -91,16 +86,11 @@ def generate(
 
     Args:
         prompt: Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.
-            Required.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         aspect_ratio: Target aspect ratio for the reframed video.
-            one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'
-            Required.
         resolution: Resolution of the reframed video. Higher resolutions cost more.
-            one of: '540p', '720p', '1080p'; default: '540p'
         source_position: Optional normalized source rectangle controlling where the source video sits in the output canvas.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -133,74 +123,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    source_position: dict[str, Any] | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Luma Ray 3.2 - Reframe (luma-ray-v3-2-reframe): run it on POST /ai/videos/generate and wait for the result.
-
-    Aspect-ratio reframe with outpainting, up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.
-            Required.
-        input_video: URL of the source video to reframe (must be 30 seconds or less).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        aspect_ratio: Target aspect ratio for the reframed video.
-            one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'
-            Required.
-        resolution: Resolution of the reframed video. Higher resolutions cost more.
-            one of: '540p', '720p', '1080p'; default: '540p'
-        source_position: Optional normalized source rectangle controlling where the source video sits in the output canvas.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "source_position": source_position,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_luma_ray_v3_2_reframe(
     client: SyncOxenBase,
     /,
     *,
@@ -209,191 +132,54 @@ def submit(
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    source_position: dict[str, Any] | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    source_position: dict[str, Any] | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Luma Ray 3.2 - Reframe (luma-ray-v3-2-reframe): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Luma Ray 3.2 - Reframe (luma-ray-v3-2-reframe): enqueue one generation (POST /ai/queue) and return at once.
 
     Aspect-ratio reframe with outpainting, up to 1080p
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("luma-ray-v3-2-reframe", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.
-            Required.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         aspect_ratio: Target aspect ratio for the reframed video.
-            one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'
-            Required.
         resolution: Resolution of the reframed video. Higher resolutions cost more.
-            one of: '540p', '720p', '1080p'; default: '540p'
         source_position: Optional normalized source rectangle controlling where the source video sits in the output canvas.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "source_position": source_position,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    source_position: dict[str, Any] | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    source_position: dict[str, Any] | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"],
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    source_position: dict[str, Any] | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Luma Ray 3.2 - Reframe (luma-ray-v3-2-reframe): enqueue it (POST /ai/queue) and return at once.
-
-    Aspect-ratio reframe with outpainting, up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.
-            Required.
-        input_video: URL of the source video to reframe (must be 30 seconds or less).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        aspect_ratio: Target aspect ratio for the reframed video.
-            one of: '3:4', '4:3', '1:1', '9:16', '16:9', '21:9'
-            Required.
-        resolution: Resolution of the reframed video. Higher resolutions cost more.
-            one of: '540p', '720p', '1080p'; default: '540p'
-        source_position: Optional normalized source rectangle controlling where the source video sits in the output canvas.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "source_position": source_position,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_video": input_video,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "source_position": source_position,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

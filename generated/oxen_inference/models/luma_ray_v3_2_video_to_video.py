@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,48 +28,41 @@ __all__ = [
 ]
 
 MODEL_ID = "luma-ray-v3-2-video-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"auto_controls":{"description":"Let the model derive the edit conditioning schedule from the source video. Cannot be combined with edit_strength.","type":"boolean","x-order":6},"duration":{"default":"5s","description":"Duration of the edited video.","enum":["5s","10s"],"type":"string","x-order":4},"edit_strength":{"description":"How closely the edit preserves the source video. \'adhere_*\' stays closest to the source, \'flex_*\' is balanced, and \'reimagine_*\' diverges most. Leave unset to use Luma\'s default. Cannot be combined with auto_controls.","enum":["adhere_1","adhere_2","adhere_3","flex_1","flex_2","flex_3","reimagine_1","reimagine_2","reimagine_3"],"type":"string","x-order":5},"exr_export":{"description":"Also export an EXR file alongside the MP4. Requires hdr=true and HDR access.","type":"boolean","x-order":8},"hdr":{"description":"Generate an HDR-encoded MP4. Requires HDR access on the account and a resolution of 720p or 1080p.","type":"boolean","x-order":7},"input_image":{"description":"Optional URL of an image to use as the edited video\'s first frame \\u2014 e.g. a restyled version of the source\'s opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.","format":"uri","type":"string","x-order":2},"input_video":{"description":"URL of the source video to edit.","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text prompt describing how to edit the source video.","type":"string","x-order":0},"resolution":{"default":"540p","description":"Resolution of the edited video. Higher resolutions cost more.","enum":["540p","720p","1080p"],"type":"string","x-order":3}},"required":["prompt","input_video"],"type":"object"}'
 
 
 class LumaRayV3_2VideoToVideoRequest(RequestModel):
     """The parameters of "luma-ray-v3-2-video-to-video"."""
 
-    prompt: str
-    """Text prompt describing how to edit the source video."""
+    prompt: str = Field(description="Text prompt describing how to edit the source video.")
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """URL of the source video to edit.
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="URL of the source video to edit."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    resolution: Annotated[
-        Literal["540p", "720p", "1080p"],
-        _js.Value({"enum": ["540p", "720p", "1080p"], "type": "string"}),
-    ] = Field(default="540p")
-    """Resolution of the edited video. Higher resolutions cost more.
+    resolution: Literal["540p", "720p", "1080p"] = Field(
+        default="540p", description="Resolution of the edited video. Higher resolutions cost more."
+    )
 
-    one of: '540p', '720p', '1080p'; default: '540p'
-    """
+    duration: Literal["5s", "10s"] = Field(
+        default="5s", description="Duration of the edited video."
+    )
 
-    duration: Annotated[
-        Literal["5s", "10s"], _js.Value({"enum": ["5s", "10s"], "type": "string"})
-    ] = Field(default="5s")
-    """Duration of the edited video.
-
-    one of: '5s', '10s'; default: '5s'
-    """
-
-    edit_strength: Annotated[
+    edit_strength: (
         Literal[
             "adhere_1",
             "adhere_2",
@@ -81,40 +73,30 @@ class LumaRayV3_2VideoToVideoRequest(RequestModel):
             "reimagine_1",
             "reimagine_2",
             "reimagine_3",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "adhere_1",
-                    "adhere_2",
-                    "adhere_3",
-                    "flex_1",
-                    "flex_2",
-                    "flex_3",
-                    "reimagine_1",
-                    "reimagine_2",
-                    "reimagine_3",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default=UNSET)
-    """How closely the edit preserves the source video. 'adhere_*' stays closest to the source, 'flex_*' is balanced, and 'reimagine_*' diverges most. Leave unset to use Luma's default. Cannot be combined with auto_controls.
+        ]
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="How closely the edit preserves the source video. 'adhere_*' stays closest to the source, 'flex_*' is balanced, and 'reimagine_*' diverges most. Leave unset to use Luma's default. Cannot be combined with auto_controls.",
+    )
 
-    one of: 'adhere_1', 'adhere_2', 'adhere_3', 'flex_1', 'flex_2', 'flex_3', 'reimagine_1', 'reimagine_2', 'reimagine_3'
-    """
+    auto_controls: bool | Missing = Field(
+        default=MISSING,
+        description="Let the model derive the edit conditioning schedule from the source video. Cannot be combined with edit_strength.",
+    )
 
-    auto_controls: bool = Field(default=UNSET)
-    """Let the model derive the edit conditioning schedule from the source video. Cannot be combined with edit_strength."""
+    hdr: bool | Missing = Field(
+        default=MISSING,
+        description="Generate an HDR-encoded MP4. Requires HDR access on the account and a resolution of 720p or 1080p.",
+    )
 
-    hdr: bool = Field(default=UNSET)
-    """Generate an HDR-encoded MP4. Requires HDR access on the account and a resolution of 720p or 1080p."""
-
-    exr_export: bool = Field(default=UNSET)
-    """Also export an EXR file alongside the MP4. Requires hdr=true and HDR access."""
+    exr_export: bool | Missing = Field(
+        default=MISSING,
+        description="Also export an EXR file alongside the MP4. Requires hdr=true and HDR access.",
+    )
 
 
-def generate(
+def generate_luma_ray_v3_2_video_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -153,20 +135,15 @@ def generate(
 
     Args:
         prompt: Text prompt describing how to edit the source video.
-            Required.
         input_video: URL of the source video to edit.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image: Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the edited video. Higher resolutions cost more.
-            one of: '540p', '720p', '1080p'; default: '540p'
         duration: Duration of the edited video.
-            one of: '5s', '10s'; default: '5s'
         edit_strength: How closely the edit preserves the source video. 'adhere_*' stays closest to the source, 'flex_*' is balanced, and 'reimagine_*' diverges most. Leave unset to use Luma's default. Cannot be combined with auto_controls.
-            one of: 'adhere_1', 'adhere_2', 'adhere_3', 'flex_1', 'flex_2', 'flex_3', 'reimagine_1', 'reimagine_2', 'reimagine_3'
         auto_controls: Let the model derive the edit conditioning schedule from the source video. Cannot be combined with edit_strength.
         hdr: Generate an HDR-encoded MP4. Requires HDR access on the account and a resolution of 720p or 1080p.
         exr_export: Also export an EXR file alongside the MP4. Requires hdr=true and HDR access.
@@ -205,99 +182,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    duration: Literal["5s", "10s"] = server_default("5s"),
-    edit_strength: Literal[
-        "adhere_1",
-        "adhere_2",
-        "adhere_3",
-        "flex_1",
-        "flex_2",
-        "flex_3",
-        "reimagine_1",
-        "reimagine_2",
-        "reimagine_3",
-    ]
-    | Omit = OMIT,
-    auto_controls: bool | Omit = OMIT,
-    hdr: bool | Omit = OMIT,
-    exr_export: bool | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Luma Ray 3.2 - Video to Video (luma-ray-v3-2-video-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Prompt-guided video editing, up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing how to edit the source video.
-            Required.
-        input_video: URL of the source video to edit.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image: Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Resolution of the edited video. Higher resolutions cost more.
-            one of: '540p', '720p', '1080p'; default: '540p'
-        duration: Duration of the edited video.
-            one of: '5s', '10s'; default: '5s'
-        edit_strength: How closely the edit preserves the source video. 'adhere_*' stays closest to the source, 'flex_*' is balanced, and 'reimagine_*' diverges most. Leave unset to use Luma's default. Cannot be combined with auto_controls.
-            one of: 'adhere_1', 'adhere_2', 'adhere_3', 'flex_1', 'flex_2', 'flex_3', 'reimagine_1', 'reimagine_2', 'reimagine_3'
-        auto_controls: Let the model derive the edit conditioning schedule from the source video. Cannot be combined with edit_strength.
-        hdr: Generate an HDR-encoded MP4. Requires HDR access on the account and a resolution of 720p or 1080p.
-        exr_export: Also export an EXR file alongside the MP4. Requires hdr=true and HDR access.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "edit_strength": edit_strength,
-            "auto_controls": auto_controls,
-            "hdr": hdr,
-            "exr_export": exr_export,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_luma_ray_v3_2_video_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -321,286 +206,64 @@ def submit(
     auto_controls: bool | Omit = OMIT,
     hdr: bool | Omit = OMIT,
     exr_export: bool | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    duration: Literal["5s", "10s"] = server_default("5s"),
-    edit_strength: Literal[
-        "adhere_1",
-        "adhere_2",
-        "adhere_3",
-        "flex_1",
-        "flex_2",
-        "flex_3",
-        "reimagine_1",
-        "reimagine_2",
-        "reimagine_3",
-    ]
-    | Omit = OMIT,
-    auto_controls: bool | Omit = OMIT,
-    hdr: bool | Omit = OMIT,
-    exr_export: bool | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    duration: Literal["5s", "10s"] = server_default("5s"),
-    edit_strength: Literal[
-        "adhere_1",
-        "adhere_2",
-        "adhere_3",
-        "flex_1",
-        "flex_2",
-        "flex_3",
-        "reimagine_1",
-        "reimagine_2",
-        "reimagine_3",
-    ]
-    | Omit = OMIT,
-    auto_controls: bool | Omit = OMIT,
-    hdr: bool | Omit = OMIT,
-    exr_export: bool | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Luma Ray 3.2 - Video to Video (luma-ray-v3-2-video-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Luma Ray 3.2 - Video to Video (luma-ray-v3-2-video-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Prompt-guided video editing, up to 1080p
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("luma-ray-v3-2-video-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing how to edit the source video.
-            Required.
         input_video: URL of the source video to edit.
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         input_image: Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the edited video. Higher resolutions cost more.
-            one of: '540p', '720p', '1080p'; default: '540p'
         duration: Duration of the edited video.
-            one of: '5s', '10s'; default: '5s'
         edit_strength: How closely the edit preserves the source video. 'adhere_*' stays closest to the source, 'flex_*' is balanced, and 'reimagine_*' diverges most. Leave unset to use Luma's default. Cannot be combined with auto_controls.
-            one of: 'adhere_1', 'adhere_2', 'adhere_3', 'flex_1', 'flex_2', 'flex_3', 'reimagine_1', 'reimagine_2', 'reimagine_3'
         auto_controls: Let the model derive the edit conditioning schedule from the source video. Cannot be combined with edit_strength.
         hdr: Generate an HDR-encoded MP4. Requires HDR access on the account and a resolution of 720p or 1080p.
         exr_export: Also export an EXR file alongside the MP4. Requires hdr=true and HDR access.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "edit_strength": edit_strength,
-            "auto_controls": auto_controls,
-            "hdr": hdr,
-            "exr_export": exr_export,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    duration: Literal["5s", "10s"] = server_default("5s"),
-    edit_strength: Literal[
-        "adhere_1",
-        "adhere_2",
-        "adhere_3",
-        "flex_1",
-        "flex_2",
-        "flex_3",
-        "reimagine_1",
-        "reimagine_2",
-        "reimagine_3",
-    ]
-    | Omit = OMIT,
-    auto_controls: bool | Omit = OMIT,
-    hdr: bool | Omit = OMIT,
-    exr_export: bool | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    duration: Literal["5s", "10s"] = server_default("5s"),
-    edit_strength: Literal[
-        "adhere_1",
-        "adhere_2",
-        "adhere_3",
-        "flex_1",
-        "flex_2",
-        "flex_3",
-        "reimagine_1",
-        "reimagine_2",
-        "reimagine_3",
-    ]
-    | Omit = OMIT,
-    auto_controls: bool | Omit = OMIT,
-    hdr: bool | Omit = OMIT,
-    exr_export: bool | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_video: MediaInput,
-    input_image: MediaInput | Omit = OMIT,
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    duration: Literal["5s", "10s"] = server_default("5s"),
-    edit_strength: Literal[
-        "adhere_1",
-        "adhere_2",
-        "adhere_3",
-        "flex_1",
-        "flex_2",
-        "flex_3",
-        "reimagine_1",
-        "reimagine_2",
-        "reimagine_3",
-    ]
-    | Omit = OMIT,
-    auto_controls: bool | Omit = OMIT,
-    hdr: bool | Omit = OMIT,
-    exr_export: bool | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Luma Ray 3.2 - Video to Video (luma-ray-v3-2-video-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Prompt-guided video editing, up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing how to edit the source video.
-            Required.
-        input_video: URL of the source video to edit.
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        input_image: Optional URL of an image to use as the edited video's first frame — e.g. a restyled version of the source's opening frame to steer the look of the edit. Leave unset to let the model derive the first frame from the source video.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Resolution of the edited video. Higher resolutions cost more.
-            one of: '540p', '720p', '1080p'; default: '540p'
-        duration: Duration of the edited video.
-            one of: '5s', '10s'; default: '5s'
-        edit_strength: How closely the edit preserves the source video. 'adhere_*' stays closest to the source, 'flex_*' is balanced, and 'reimagine_*' diverges most. Leave unset to use Luma's default. Cannot be combined with auto_controls.
-            one of: 'adhere_1', 'adhere_2', 'adhere_3', 'flex_1', 'flex_2', 'flex_3', 'reimagine_1', 'reimagine_2', 'reimagine_3'
-        auto_controls: Let the model derive the edit conditioning schedule from the source video. Cannot be combined with edit_strength.
-        hdr: Generate an HDR-encoded MP4. Requires HDR access on the account and a resolution of 720p or 1080p.
-        exr_export: Also export an EXR file alongside the MP4. Requires hdr=true and HDR access.
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_video": input_video,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "edit_strength": edit_strength,
-            "auto_controls": auto_controls,
-            "hdr": hdr,
-            "exr_export": exr_export,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_video": input_video,
+                "input_image": input_image,
+                "resolution": resolution,
+                "duration": duration,
+                "edit_strength": edit_strength,
+                "auto_controls": auto_controls,
+                "hdr": hdr,
+                "exr_export": exr_export,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

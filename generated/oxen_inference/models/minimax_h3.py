@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,77 +29,65 @@ __all__ = [
 ]
 
 MODEL_ID = "minimax-h3"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image","tail_image_url","input_images","input_videos","input_audios"],"properties":{"aspect_ratio":{"default":"adaptive","description":"Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.","enum":["adaptive","21:9","16:9","4:3","1:1","3:4","9:16"],"type":"string","x-order":8},"duration":{"default":5,"description":"Output length in seconds (4 to 15).","maximum":15,"minimum":4,"type":"integer","x-order":7},"input_audios":{"description":"Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.","items":{"type":"string"},"type":"array","x-order":5},"input_image":{"description":"Optional first frame. Cannot be combined with reference images, videos, or audio.","format":"uri","type":"string","x-order":1},"input_images":{"description":"Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.","items":{"type":"string"},"type":"array","x-order":3},"input_videos":{"description":"Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.","items":{"type":"string"},"type":"array","x-order":4},"prompt":{"description":"Describe the video content, motion, and cinematography.","type":"string","x-order":0},"resolution":{"default":"2K","description":"Output resolution tier.","enum":["768P","2K"],"type":"string","x-order":6},"tail_image_url":{"description":"Optional last frame. Cannot be combined with reference images, videos, or audio.","format":"uri","type":"string","x-order":2}},"required":["prompt"],"type":"object"}'
 
 
 class MinimaxH3Request(RequestModel):
     """The parameters of "minimax-h3"."""
 
-    prompt: str
-    """Describe the video content, motion, and cinematography."""
+    prompt: str = Field(description="Describe the video content, motion, and cinematography.")
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional first frame. Cannot be combined with reference images, videos, or audio.
-
-    format: 'uri'
-
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    tail_image_url: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional last frame. Cannot be combined with reference images, videos, or audio.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional first frame. Cannot be combined with reference images, videos, or audio.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    input_images: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
+    tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional last frame. Cannot be combined with reference images, videos, or audio.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+    input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
+        default=MISSING,
+        description="Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.",
+    )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] = Field(default=UNSET)
-    """Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
+    input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
+        default=MISSING,
+        description="Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.",
+    )
+    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
-
-    resolution: Annotated[
-        Literal["768P", "2K"], _js.Value({"enum": ["768P", "2K"], "type": "string"})
-    ] = Field(default="2K")
-    """Output resolution tier.
-
-    one of: '768P', '2K'; default: '2K'
-    """
+    resolution: Literal["768P", "2K"] = Field(default="2K", description="Output resolution tier.")
 
     duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 4, "type": "integer"})] = Field(
-        default=5
+        default=5, description="Output length in seconds (4 to 15)."
     )
-    """Output length in seconds (4 to 15).
+    """range: >= 4, <= 15"""
 
-    range: >= 4, <= 15; default: 5
-    """
-
-    aspect_ratio: Annotated[
-        Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"],
-        _js.Value(
-            {"enum": ["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"], "type": "string"}
-        ),
-    ] = Field(default="adaptive")
-    """Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
-
-    one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
-    """
+    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = Field(
+        default="adaptive",
+        description="Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.",
+    )
 
 
-def generate(
+def generate_minimax_h3(
     client: SyncOxenBase,
     /,
     *,
@@ -129,7 +117,6 @@ def generate(
 
     Args:
         prompt: Describe the video content, motion, and cinematography.
-            Required.
         input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
@@ -143,11 +130,9 @@ def generate(
         input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution tier.
-            one of: '768P', '2K'; default: '2K'
         duration: Output length in seconds (4 to 15).
-            range: >= 4, <= 15; default: 5
+            range: >= 4, <= 15
         aspect_ratio: Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -183,92 +168,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["768P", "2K"] = server_default("2K"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """MiniMax H3 (minimax-h3): run it on POST /ai/videos/generate and wait for the result.
-
-    Open weights omni-modal video with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Describe the video content, motion, and cinematography.
-            Required.
-        input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Output resolution tier.
-            one of: '768P', '2K'; default: '2K'
-        duration: Output length in seconds (4 to 15).
-            range: >= 4, <= 15; default: 5
-        aspect_ratio: Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "tail_image_url": tail_image_url,
-            "input_images": input_images,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_minimax_h3(
     client: SyncOxenBase,
     /,
     *,
@@ -283,65 +183,21 @@ def submit(
     aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
         "adaptive"
     ),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["768P", "2K"] = server_default("2K"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["768P", "2K"] = server_default("2K"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """MiniMax H3 (minimax-h3): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """MiniMax H3 (minimax-h3): enqueue one generation (POST /ai/queue) and return at once.
 
     Open weights omni-modal video with audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("minimax-h3", num_generations=n, ...)``.
 
     Args:
         prompt: Describe the video content, motion, and cinematography.
-            Required.
         input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
@@ -355,173 +211,40 @@ def submit(
         input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output resolution tier.
-            one of: '768P', '2K'; default: '2K'
         duration: Output length in seconds (4 to 15).
-            range: >= 4, <= 15; default: 5
+            range: >= 4, <= 15
         aspect_ratio: Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "tail_image_url": tail_image_url,
-            "input_images": input_images,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["768P", "2K"] = server_default("2K"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["768P", "2K"] = server_default("2K"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    tail_image_url: MediaInput | Omit = OMIT,
-    input_images: list[MediaInput] | Omit = OMIT,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    input_audios: list[MediaInput] | Omit = OMIT,
-    resolution: Literal["768P", "2K"] = server_default("2K"),
-    duration: int = server_default(5),
-    aspect_ratio: Literal["adaptive", "21:9", "16:9", "4:3", "1:1", "3:4", "9:16"] = server_default(
-        "adaptive"
-    ),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """MiniMax H3 (minimax-h3): enqueue it (POST /ai/queue) and return at once.
-
-    Open weights omni-modal video with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Describe the video content, motion, and cinematography.
-            Required.
-        input_image: Optional first frame. Cannot be combined with reference images, videos, or audio.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        tail_image_url: Optional last frame. Cannot be combined with reference images, videos, or audio.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_images: Optional reference images for subjects or style, up to 9. Cannot be combined with first or last frames.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_videos: Optional reference video clips for motion or style, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_audios: Optional reference audio for voice timbre, up to 3 clips of 2 to 15 seconds (15 seconds total). Cannot be combined with first or last frames.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        resolution: Output resolution tier.
-            one of: '768P', '2K'; default: '2K'
-        duration: Output length in seconds (4 to 15).
-            range: >= 4, <= 15; default: 5
-        aspect_ratio: Output aspect ratio. Adaptive follows the input media; text-only prompts fall back to 16:9.
-            one of: 'adaptive', '21:9', '16:9', '4:3', '1:1', '3:4', '9:16'; default: 'adaptive'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "tail_image_url": tail_image_url,
-            "input_images": input_images,
-            "input_videos": input_videos,
-            "input_audios": input_audios,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "tail_image_url": tail_image_url,
+                "input_images": input_images,
+                "input_videos": input_videos,
+                "input_audios": input_audios,
+                "resolution": resolution,
+                "duration": duration,
+                "aspect_ratio": aspect_ratio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,94 +29,59 @@ __all__ = [
 ]
 
 MODEL_ID = "nano-banana-2"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"16:9","enum":["auto","1:1","16:9","9:16","4:3","3:4","3:2","2:3","4:5","5:4","21:9","4:1","1:4","8:1","1:8"],"title":"Aspect Ratio","type":"string","x-order":2},"google_search":{"default":false,"description":"Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.","title":"Web Search","type":"boolean","x-order":4},"input_image":{"description":"Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.","items":{"format":"uri","type":"string"},"title":"Reference Images","type":["array","null"],"x-order":1},"prompt":{"description":"Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.","title":"Prompt","type":"string","x-media-references":{"groups":[{"field":"input_image","pattern":"Image {n}"}]},"x-order":0},"resolution":{"default":"2K","enum":["512","1K","2K","4K"],"title":"Resolution","type":"string","x-next-to":"aspect_ratio","x-order":3},"thinking_level":{"default":"minimal","description":"How much the model reasons before generating. \'high\' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.","enum":["minimal","high"],"title":"Thinking Level","type":"string","x-order":5}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class NanoBanana2Request(RequestModel):
     """The parameters of "nano-banana-2"."""
 
-    prompt: str
-    """Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."""
+    prompt: str = Field(
+        description="Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images."
+    )
 
     input_image: (
         list[Annotated[MediaInput, _media.Input("image")]]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "type": "null"})]
-    ) = Field(default=UNSET)
-    """Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    aspect_ratio: Literal[
+        "auto",
+        "1:1",
+        "16:9",
+        "9:16",
+        "4:3",
+        "3:4",
+        "3:2",
+        "2:3",
+        "4:5",
+        "5:4",
+        "21:9",
+        "4:1",
+        "1:4",
+        "8:1",
+        "1:8",
+    ] = Field(default="16:9", description="Aspect Ratio")
 
-    aspect_ratio: Annotated[
-        Literal[
-            "auto",
-            "1:1",
-            "16:9",
-            "9:16",
-            "4:3",
-            "3:4",
-            "3:2",
-            "2:3",
-            "4:5",
-            "5:4",
-            "21:9",
-            "4:1",
-            "1:4",
-            "8:1",
-            "1:8",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "auto",
-                    "1:1",
-                    "16:9",
-                    "9:16",
-                    "4:3",
-                    "3:4",
-                    "3:2",
-                    "2:3",
-                    "4:5",
-                    "5:4",
-                    "21:9",
-                    "4:1",
-                    "1:4",
-                    "8:1",
-                    "1:8",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="16:9")
-    """Aspect Ratio
+    resolution: Literal["512", "1K", "2K", "4K"] = Field(default="2K", description="Resolution")
 
-    one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
-    """
+    google_search: bool = Field(
+        default=False,
+        description="Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.",
+    )
 
-    resolution: Annotated[
-        Literal["512", "1K", "2K", "4K"],
-        _js.Value({"enum": ["512", "1K", "2K", "4K"], "type": "string"}),
-    ] = Field(default="2K")
-    """Resolution
-
-    one of: '512', '1K', '2K', '4K'; default: '2K'
-    """
-
-    google_search: bool = Field(default=False)
-    """Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
-
-    default: false
-    """
-
-    thinking_level: Annotated[
-        Literal["minimal", "high"], _js.Value({"enum": ["minimal", "high"], "type": "string"})
-    ] = Field(default="minimal")
-    """How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
-
-    one of: 'minimal', 'high'; default: 'minimal'
-    """
+    thinking_level: Literal["minimal", "high"] = Field(
+        default="minimal",
+        description="How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.",
+    )
 
 
-def generate(
+def generate_nano_banana_2(
     client: SyncOxenBase,
     /,
     *,
@@ -157,17 +122,12 @@ def generate(
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
         resolution: Resolution
-            one of: '512', '1K', '2K', '4K'; default: '2K'
         google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
-            default: false
         thinking_level: How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
-            one of: 'minimal', 'high'; default: 'minimal'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -200,92 +160,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "21:9",
-        "4:1",
-        "1:4",
-        "8:1",
-        "1:8",
-    ] = server_default("16:9"),
-    resolution: Literal["512", "1K", "2K", "4K"] = server_default("2K"),
-    google_search: bool = server_default(False),
-    thinking_level: Literal["minimal", "high"] = server_default("minimal"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Nano Banana 2 (nano-banana-2): run it on POST /ai/images/generate and wait for the result.
-
-    Pro quality at Flash speed
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
-        resolution: Resolution
-            one of: '512', '1K', '2K', '4K'; default: '2K'
-        google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
-            default: false
-        thinking_level: How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
-            one of: 'minimal', 'high'; default: 'minimal'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "google_search": google_search,
-            "thinking_level": thinking_level,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_nano_banana_2(
     client: SyncOxenBase,
     /,
     *,
@@ -311,278 +186,55 @@ def submit(
     resolution: Literal["512", "1K", "2K", "4K"] = server_default("2K"),
     google_search: bool = server_default(False),
     thinking_level: Literal["minimal", "high"] = server_default("minimal"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "21:9",
-        "4:1",
-        "1:4",
-        "8:1",
-        "1:8",
-    ] = server_default("16:9"),
-    resolution: Literal["512", "1K", "2K", "4K"] = server_default("2K"),
-    google_search: bool = server_default(False),
-    thinking_level: Literal["minimal", "high"] = server_default("minimal"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "21:9",
-        "4:1",
-        "1:4",
-        "8:1",
-        "1:8",
-    ] = server_default("16:9"),
-    resolution: Literal["512", "1K", "2K", "4K"] = server_default("2K"),
-    google_search: bool = server_default(False),
-    thinking_level: Literal["minimal", "high"] = server_default("minimal"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Nano Banana 2 (nano-banana-2): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Nano Banana 2 (nano-banana-2): enqueue one generation (POST /ai/queue) and return at once.
 
     Pro quality at Flash speed
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("nano-banana-2", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
         resolution: Resolution
-            one of: '512', '1K', '2K', '4K'; default: '2K'
         google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
-            default: false
         thinking_level: How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
-            one of: 'minimal', 'high'; default: 'minimal'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "google_search": google_search,
-            "thinking_level": thinking_level,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "21:9",
-        "4:1",
-        "1:4",
-        "8:1",
-        "1:8",
-    ] = server_default("16:9"),
-    resolution: Literal["512", "1K", "2K", "4K"] = server_default("2K"),
-    google_search: bool = server_default(False),
-    thinking_level: Literal["minimal", "high"] = server_default("minimal"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "21:9",
-        "4:1",
-        "1:4",
-        "8:1",
-        "1:8",
-    ] = server_default("16:9"),
-    resolution: Literal["512", "1K", "2K", "4K"] = server_default("2K"),
-    google_search: bool = server_default(False),
-    thinking_level: Literal["minimal", "high"] = server_default("minimal"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal[
-        "auto",
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "4:5",
-        "5:4",
-        "21:9",
-        "4:1",
-        "1:4",
-        "8:1",
-        "1:8",
-    ] = server_default("16:9"),
-    resolution: Literal["512", "1K", "2K", "4K"] = server_default("2K"),
-    google_search: bool = server_default(False),
-    thinking_level: Literal["minimal", "high"] = server_default("minimal"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Nano Banana 2 (nano-banana-2): enqueue it (POST /ai/queue) and return at once.
-
-    Pro quality at Flash speed
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
-            Required.
-        input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '4:5', '5:4', '21:9', '4:1', '1:4', '8:1', '1:8'; default: '16:9'
-        resolution: Resolution
-            one of: '512', '1K', '2K', '4K'; default: '2K'
-        google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
-            default: false
-        thinking_level: How much the model reasons before generating. 'high' improves complex compositions at higher latency. It does not change the price, which is set by resolution alone.
-            one of: 'minimal', 'high'; default: 'minimal'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "google_search": google_search,
-            "thinking_level": thinking_level,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "google_search": google_search,
+                "thinking_level": thinking_level,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,49 +28,42 @@ __all__ = [
 ]
 
 MODEL_ID = "openai-sora-2-pro"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"landscape","description":"Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.","enum":["landscape","portrait"],"type":"string","x-order":2},"input_image":{"description":"Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text description of the scene to generate, or instructions for how to transform the input image.","type":"string","x-order":0},"resolution":{"default":"standard","description":"Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).","enum":["standard","high"],"type":"string","x-order":3},"seconds":{"default":"4","description":"Total video length in seconds.","enum":["4","8","12"],"type":"string","x-order":4}},"required":["prompt"],"type":"object"}'
 
 
 class OpenaiSora2ProRequest(RequestModel):
     """The parameters of "openai-sora-2-pro"."""
 
-    prompt: str
-    """Text description of the scene to generate, or instructions for how to transform the input image."""
+    prompt: str = Field(
+        description="Text description of the scene to generate, or instructions for how to transform the input image."
+    )
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["landscape", "portrait"],
-        _js.Value({"enum": ["landscape", "portrait"], "type": "string"}),
-    ] = Field(default="landscape")
-    """Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
+    aspect_ratio: Literal["landscape", "portrait"] = Field(
+        default="landscape",
+        description="Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.",
+    )
 
-    one of: 'landscape', 'portrait'; default: 'landscape'
-    """
+    resolution: Literal["standard", "high"] = Field(
+        default="standard",
+        description="Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).",
+    )
 
-    resolution: Annotated[
-        Literal["standard", "high"], _js.Value({"enum": ["standard", "high"], "type": "string"})
-    ] = Field(default="standard")
-    """Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
-
-    one of: 'standard', 'high'; default: 'standard'
-    """
-
-    seconds: Annotated[
-        Literal["4", "8", "12"], _js.Value({"enum": ["4", "8", "12"], "type": "string"})
-    ] = Field(default="4")
-    """Total video length in seconds.
-
-    one of: '4', '8', '12'; default: '4'
-    """
+    seconds: Literal["4", "8", "12"] = Field(
+        default="4", description="Total video length in seconds."
+    )
 
 
-def generate(
+def generate_openai_sora_2_pro(
     client: SyncOxenBase,
     /,
     *,
@@ -95,16 +87,12 @@ def generate(
 
     Args:
         prompt: Text description of the scene to generate, or instructions for how to transform the input image.
-            Required.
         input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
-            one of: 'landscape', 'portrait'; default: 'landscape'
         resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
-            one of: 'standard', 'high'; default: 'standard'
         seconds: Total video length in seconds.
-            one of: '4', '8', '12'; default: '4'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -136,73 +124,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
-    resolution: Literal["standard", "high"] = server_default("standard"),
-    seconds: Literal["4", "8", "12"] = server_default("4"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Sora 2 Pro (openai-sora-2-pro): run it on POST /ai/videos/generate and wait for the result.
-
-    Realistic video generation with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the scene to generate, or instructions for how to transform the input image.
-            Required.
-        input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
-            one of: 'landscape', 'portrait'; default: 'landscape'
-        resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
-            one of: 'standard', 'high'; default: 'standard'
-        seconds: Total video length in seconds.
-            one of: '4', '8', '12'; default: '4'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "seconds": seconds,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_openai_sora_2_pro(
     client: SyncOxenBase,
     /,
     *,
@@ -211,189 +133,54 @@ def submit(
     aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
     resolution: Literal["standard", "high"] = server_default("standard"),
     seconds: Literal["4", "8", "12"] = server_default("4"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
-    resolution: Literal["standard", "high"] = server_default("standard"),
-    seconds: Literal["4", "8", "12"] = server_default("4"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
-    resolution: Literal["standard", "high"] = server_default("standard"),
-    seconds: Literal["4", "8", "12"] = server_default("4"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Sora 2 Pro (openai-sora-2-pro): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Sora 2 Pro (openai-sora-2-pro): enqueue one generation (POST /ai/queue) and return at once.
 
     Realistic video generation with audio
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("openai-sora-2-pro", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of the scene to generate, or instructions for how to transform the input image.
-            Required.
         input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
-            one of: 'landscape', 'portrait'; default: 'landscape'
         resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
-            one of: 'standard', 'high'; default: 'standard'
         seconds: Total video length in seconds.
-            one of: '4', '8', '12'; default: '4'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "seconds": seconds,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
-    resolution: Literal["standard", "high"] = server_default("standard"),
-    seconds: Literal["4", "8", "12"] = server_default("4"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
-    resolution: Literal["standard", "high"] = server_default("standard"),
-    seconds: Literal["4", "8", "12"] = server_default("4"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["landscape", "portrait"] = server_default("landscape"),
-    resolution: Literal["standard", "high"] = server_default("standard"),
-    seconds: Literal["4", "8", "12"] = server_default("4"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Sora 2 Pro (openai-sora-2-pro): enqueue it (POST /ai/queue) and return at once.
-
-    Realistic video generation with audio
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the scene to generate, or instructions for how to transform the input image.
-            Required.
-        input_image: Optional image used as the first frame. The image must exactly match the target output dimensions. Valid dimensions are 720x1280, 1280x720, 1024x1792, or 1792x1024.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Target video orientation. Portrait outputs are vertical, landscape outputs are horizontal. Valid dimensions depend on the selected resolution.
-            one of: 'landscape', 'portrait'; default: 'landscape'
-        resolution: Output resolution. Standard produces 720x1280 (portrait) or 1280x720 (landscape). High produces 1024x1792 (portrait) or 1792x1024 (landscape).
-            one of: 'standard', 'high'; default: 'standard'
-        seconds: Total video length in seconds.
-            one of: '4', '8', '12'; default: '4'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "seconds": seconds,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "seconds": seconds,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,56 +29,48 @@ __all__ = [
 ]
 
 MODEL_ID = "qwen-image-2"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio of the generated image","enum":["1:1","16:9","9:16","4:3","3:4","3:2","2:3","2:1","1:2"],"type":"string","x-order":3},"enable_prompt_expansion":{"default":true,"description":"Automatically expand and optimize the prompt for better results","type":"boolean","x-order":4},"input_image":{"description":"Optional reference image for image editing, style transfer, or image-to-image generation","format":"uri","type":"string","x-order":1},"match_input_image":{"default":false,"description":"When true and an image is provided, use the input image\'s aspect ratio and resolution instead of the aspect_ratio parameter","type":"boolean","x-order":2},"negative_prompt":{"description":"Negative prompt to specify elements to avoid in the generated image","type":"string","x-order":5},"prompt":{"description":"Text prompt for image generation or editing","type":"string","x-order":0},"seed":{"description":"Random seed for reproducible generation. Range: 0-2147483647","type":"integer","x-order":6}},"required":["prompt"],"type":"object"}'
 
 
 class QwenImage2Request(RequestModel):
     """The parameters of "qwen-image-2"."""
 
-    prompt: str
-    """Text prompt for image generation or editing"""
+    prompt: str = Field(description="Text prompt for image generation or editing")
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional reference image for image editing, style transfer, or image-to-image generation
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional reference image for image editing, style transfer, or image-to-image generation",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    match_input_image: bool = Field(default=False)
-    """When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
+    match_input_image: bool = Field(
+        default=False,
+        description="When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter",
+    )
 
-    default: false
-    """
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"] = Field(
+        default="16:9", description="Aspect ratio of the generated image"
+    )
 
-    aspect_ratio: Annotated[
-        Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"],
-        _js.Value(
-            {
-                "enum": ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="16:9")
-    """Aspect ratio of the generated image
+    enable_prompt_expansion: bool = Field(
+        default=True, description="Automatically expand and optimize the prompt for better results"
+    )
 
-    one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
-    """
+    negative_prompt: str | Missing = Field(
+        default=MISSING,
+        description="Negative prompt to specify elements to avoid in the generated image",
+    )
 
-    enable_prompt_expansion: bool = Field(default=True)
-    """Automatically expand and optimize the prompt for better results
-
-    default: true
-    """
-
-    negative_prompt: str = Field(default=UNSET)
-    """Negative prompt to specify elements to avoid in the generated image"""
-
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Random seed for reproducible generation. Range: 0-2147483647"""
+    seed: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING, description="Random seed for reproducible generation. Range: 0-2147483647"
+    )
 
 
-def generate(
+def generate_qwen_image_2(
     client: SyncOxenBase,
     /,
     *,
@@ -106,16 +98,12 @@ def generate(
 
     Args:
         prompt: Text prompt for image generation or editing
-            Required.
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
-            default: false
         aspect_ratio: Aspect ratio of the generated image
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
         enable_prompt_expansion: Automatically expand and optimize the prompt for better results
-            default: true
         negative_prompt: Negative prompt to specify elements to avoid in the generated image
         seed: Random seed for reproducible generation. Range: 0-2147483647
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -151,81 +139,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    match_input_image: bool = server_default(False),
-    aspect_ratio: Literal[
-        "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"
-    ] = server_default("16:9"),
-    enable_prompt_expansion: bool = server_default(True),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Qwen Image 2.0 Pro (qwen-image-2): run it on POST /ai/images/edit and wait for the result.
-
-    Text-and-image to image generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt for image generation or editing
-            Required.
-        input_image: Optional reference image for image editing, style transfer, or image-to-image generation
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
-            default: false
-        aspect_ratio: Aspect ratio of the generated image
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
-        enable_prompt_expansion: Automatically expand and optimize the prompt for better results
-            default: true
-        negative_prompt: Negative prompt to specify elements to avoid in the generated image
-        seed: Random seed for reproducible generation. Range: 0-2147483647
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "match_input_image": match_input_image,
-            "aspect_ratio": aspect_ratio,
-            "enable_prompt_expansion": enable_prompt_expansion,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_qwen_image_2(
     client: SyncOxenBase,
     /,
     *,
@@ -238,217 +152,58 @@ def submit(
     enable_prompt_expansion: bool = server_default(True),
     negative_prompt: str | Omit = OMIT,
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    match_input_image: bool = server_default(False),
-    aspect_ratio: Literal[
-        "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"
-    ] = server_default("16:9"),
-    enable_prompt_expansion: bool = server_default(True),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    match_input_image: bool = server_default(False),
-    aspect_ratio: Literal[
-        "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"
-    ] = server_default("16:9"),
-    enable_prompt_expansion: bool = server_default(True),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Qwen Image 2.0 Pro (qwen-image-2): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Qwen Image 2.0 Pro (qwen-image-2): enqueue one generation (POST /ai/queue) and return at once.
 
     Text-and-image to image generation
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("qwen-image-2", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt for image generation or editing
-            Required.
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
-            default: false
         aspect_ratio: Aspect ratio of the generated image
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
         enable_prompt_expansion: Automatically expand and optimize the prompt for better results
-            default: true
         negative_prompt: Negative prompt to specify elements to avoid in the generated image
         seed: Random seed for reproducible generation. Range: 0-2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "match_input_image": match_input_image,
-            "aspect_ratio": aspect_ratio,
-            "enable_prompt_expansion": enable_prompt_expansion,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    match_input_image: bool = server_default(False),
-    aspect_ratio: Literal[
-        "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"
-    ] = server_default("16:9"),
-    enable_prompt_expansion: bool = server_default(True),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    match_input_image: bool = server_default(False),
-    aspect_ratio: Literal[
-        "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"
-    ] = server_default("16:9"),
-    enable_prompt_expansion: bool = server_default(True),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput | Omit = OMIT,
-    match_input_image: bool = server_default(False),
-    aspect_ratio: Literal[
-        "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "2:1", "1:2"
-    ] = server_default("16:9"),
-    enable_prompt_expansion: bool = server_default(True),
-    negative_prompt: str | Omit = OMIT,
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Qwen Image 2.0 Pro (qwen-image-2): enqueue it (POST /ai/queue) and return at once.
-
-    Text-and-image to image generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt for image generation or editing
-            Required.
-        input_image: Optional reference image for image editing, style transfer, or image-to-image generation
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
-            default: false
-        aspect_ratio: Aspect ratio of the generated image
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '1:2'; default: '16:9'
-        enable_prompt_expansion: Automatically expand and optimize the prompt for better results
-            default: true
-        negative_prompt: Negative prompt to specify elements to avoid in the generated image
-        seed: Random seed for reproducible generation. Range: 0-2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "match_input_image": match_input_image,
-            "aspect_ratio": aspect_ratio,
-            "enable_prompt_expansion": enable_prompt_expansion,
-            "negative_prompt": negative_prompt,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "match_input_image": match_input_image,
+                "aspect_ratio": aspect_ratio,
+                "enable_prompt_expansion": enable_prompt_expansion,
+                "negative_prompt": negative_prompt,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,78 +27,63 @@ __all__ = [
 ]
 
 MODEL_ID = "qwen-image-2512"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio for the generated image","enum":["1:1","16:9","9:16","4:3","3:4","3:2","2:3"],"type":"string","x-order":2},"disable_safety_checker":{"default":false,"description":"Disable safety checker for generated images.","type":"boolean","x-order":9},"guidance":{"default":3,"description":"Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5","maximum":10,"minimum":0,"type":"number","x-order":5},"image_size":{"default":"optimize_for_quality","description":"Image size for the generated image","enum":["optimize_for_quality","optimize_for_speed"],"type":"string","x-order":3},"negative_prompt":{"description":"Negative prompt for generated image","type":"string","x-order":1},"num_inference_steps":{"default":30,"description":"Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.","maximum":50,"minimum":1,"type":"integer","x-order":4},"output_format":{"default":"webp","description":"Format of the output images","enum":["webp","jpg","png"],"type":"string","x-order":7},"output_quality":{"default":80,"description":"Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs","maximum":100,"minimum":0,"type":"integer","x-order":8},"prompt":{"description":"Prompt for generated image","type":"string","x-order":0},"seed":{"description":"Random seed. Set for reproducible generation","type":"integer","x-order":6}},"required":["prompt"],"type":"object"}'
 
 
 class QwenImage2512Request(RequestModel):
     """The parameters of "qwen-image-2512"."""
 
-    prompt: str
-    """Prompt for generated image"""
+    prompt: str = Field(description="Prompt for generated image")
 
-    negative_prompt: str = Field(default=UNSET)
-    """Negative prompt for generated image"""
+    negative_prompt: str | Missing = Field(
+        default=MISSING, description="Negative prompt for generated image"
+    )
 
-    aspect_ratio: Annotated[
-        Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"],
-        _js.Value({"enum": ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Aspect ratio for the generated image
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = Field(
+        default="16:9", description="Aspect ratio for the generated image"
+    )
 
-    one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-    """
-
-    image_size: Annotated[
-        Literal["optimize_for_quality", "optimize_for_speed"],
-        _js.Value({"enum": ["optimize_for_quality", "optimize_for_speed"], "type": "string"}),
-    ] = Field(default="optimize_for_quality")
-    """Image size for the generated image
-
-    one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
-    """
+    image_size: Literal["optimize_for_quality", "optimize_for_speed"] = Field(
+        default="optimize_for_quality", description="Image size for the generated image"
+    )
 
     num_inference_steps: Annotated[
         int, _js.Value({"maximum": 50, "minimum": 1, "type": "integer"})
-    ] = Field(default=30)
-    """Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-
-    range: >= 1, <= 50; default: 30
-    """
+    ] = Field(
+        default=30,
+        description="Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.",
+    )
+    """range: >= 1, <= 50"""
 
     guidance: Annotated[float, _js.Value({"maximum": 10, "minimum": 0, "type": "number"})] = Field(
-        default=3
+        default=3,
+        description="Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5",
     )
-    """Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
+    """range: >= 0, <= 10"""
 
-    range: >= 0, <= 10; default: 3
-    """
+    seed: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING, description="Random seed. Set for reproducible generation"
+    )
 
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Random seed. Set for reproducible generation"""
-
-    output_format: Annotated[
-        Literal["webp", "jpg", "png"], _js.Value({"enum": ["webp", "jpg", "png"], "type": "string"})
-    ] = Field(default="webp")
-    """Format of the output images
-
-    one of: 'webp', 'jpg', 'png'; default: 'webp'
-    """
+    output_format: Literal["webp", "jpg", "png"] = Field(
+        default="webp", description="Format of the output images"
+    )
 
     output_quality: Annotated[int, _js.Value({"maximum": 100, "minimum": 0, "type": "integer"})] = (
-        Field(default=80)
+        Field(
+            default=80,
+            description="Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs",
+        )
     )
-    """Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
+    """range: >= 0, <= 100"""
 
-    range: >= 0, <= 100; default: 80
-    """
-
-    disable_safety_checker: bool = Field(default=False)
-    """Disable safety checker for generated images.
-
-    default: false
-    """
+    disable_safety_checker: bool = Field(
+        default=False, description="Disable safety checker for generated images."
+    )
 
 
-def generate(
+def generate_qwen_image_2512(
     client: SyncOxenBase,
     /,
     *,
@@ -131,23 +116,18 @@ def generate(
 
     Args:
         prompt: Prompt for generated image
-            Required.
         negative_prompt: Negative prompt for generated image
         aspect_ratio: Aspect ratio for the generated image
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
         image_size: Image size for the generated image
-            one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
         num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-            range: >= 1, <= 50; default: 30
+            range: >= 1, <= 50
         guidance: Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
-            range: >= 0, <= 10; default: 3
+            range: >= 0, <= 10
         seed: Random seed. Set for reproducible generation
         output_format: Format of the output images
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
         output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
-            range: >= 0, <= 100; default: 80
+            range: >= 0, <= 100
         disable_safety_checker: Disable safety checker for generated images.
-            default: false
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -184,94 +164,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    image_size: Literal["optimize_for_quality", "optimize_for_speed"] = server_default(
-        "optimize_for_quality"
-    ),
-    num_inference_steps: int = server_default(30),
-    guidance: float = server_default(3),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Qwen Image - 2512 (qwen-image-2512): run it on POST /ai/images/generate and wait for the result.
-
-    Photorealistic portraits and natural scenes
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for generated image
-            Required.
-        negative_prompt: Negative prompt for generated image
-        aspect_ratio: Aspect ratio for the generated image
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-        image_size: Image size for the generated image
-            one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
-        num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-            range: >= 1, <= 50; default: 30
-        guidance: Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
-            range: >= 0, <= 10; default: 3
-        seed: Random seed. Set for reproducible generation
-        output_format: Format of the output images
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
-        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
-            range: >= 0, <= 100; default: 80
-        disable_safety_checker: Disable safety checker for generated images.
-            default: false
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "negative_prompt": negative_prompt,
-            "aspect_ratio": aspect_ratio,
-            "image_size": image_size,
-            "num_inference_steps": num_inference_steps,
-            "guidance": guidance,
-            "seed": seed,
-            "output_format": output_format,
-            "output_quality": output_quality,
-            "disable_safety_checker": disable_safety_checker,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_qwen_image_2512(
     client: SyncOxenBase,
     /,
     *,
@@ -289,258 +182,65 @@ def submit(
     output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
     output_quality: int = server_default(80),
     disable_safety_checker: bool = server_default(False),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    image_size: Literal["optimize_for_quality", "optimize_for_speed"] = server_default(
-        "optimize_for_quality"
-    ),
-    num_inference_steps: int = server_default(30),
-    guidance: float = server_default(3),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    image_size: Literal["optimize_for_quality", "optimize_for_speed"] = server_default(
-        "optimize_for_quality"
-    ),
-    num_inference_steps: int = server_default(30),
-    guidance: float = server_default(3),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Qwen Image - 2512 (qwen-image-2512): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Qwen Image - 2512 (qwen-image-2512): enqueue one generation (POST /ai/queue) and return at once.
 
     Photorealistic portraits and natural scenes
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("qwen-image-2512", num_generations=n, ...)``.
 
     Args:
         prompt: Prompt for generated image
-            Required.
         negative_prompt: Negative prompt for generated image
         aspect_ratio: Aspect ratio for the generated image
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
         image_size: Image size for the generated image
-            one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
         num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-            range: >= 1, <= 50; default: 30
+            range: >= 1, <= 50
         guidance: Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
-            range: >= 0, <= 10; default: 3
+            range: >= 0, <= 10
         seed: Random seed. Set for reproducible generation
         output_format: Format of the output images
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
         output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
-            range: >= 0, <= 100; default: 80
+            range: >= 0, <= 100
         disable_safety_checker: Disable safety checker for generated images.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "negative_prompt": negative_prompt,
-            "aspect_ratio": aspect_ratio,
-            "image_size": image_size,
-            "num_inference_steps": num_inference_steps,
-            "guidance": guidance,
-            "seed": seed,
-            "output_format": output_format,
-            "output_quality": output_quality,
-            "disable_safety_checker": disable_safety_checker,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    image_size: Literal["optimize_for_quality", "optimize_for_speed"] = server_default(
-        "optimize_for_quality"
-    ),
-    num_inference_steps: int = server_default(30),
-    guidance: float = server_default(3),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    image_size: Literal["optimize_for_quality", "optimize_for_speed"] = server_default(
-        "optimize_for_quality"
-    ),
-    num_inference_steps: int = server_default(30),
-    guidance: float = server_default(3),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    negative_prompt: str | Omit = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    image_size: Literal["optimize_for_quality", "optimize_for_speed"] = server_default(
-        "optimize_for_quality"
-    ),
-    num_inference_steps: int = server_default(30),
-    guidance: float = server_default(3),
-    seed: int | Omit = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    output_quality: int = server_default(80),
-    disable_safety_checker: bool = server_default(False),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Qwen Image - 2512 (qwen-image-2512): enqueue it (POST /ai/queue) and return at once.
-
-    Photorealistic portraits and natural scenes
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for generated image
-            Required.
-        negative_prompt: Negative prompt for generated image
-        aspect_ratio: Aspect ratio for the generated image
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-        image_size: Image size for the generated image
-            one of: 'optimize_for_quality', 'optimize_for_speed'; default: 'optimize_for_quality'
-        num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-            range: >= 1, <= 50; default: 30
-        guidance: Guidance for generated image. Lower values can give more realistic images. Good values to try are 2, 2.5, 3 and 3.5
-            range: >= 0, <= 10; default: 3
-        seed: Random seed. Set for reproducible generation
-        output_format: Format of the output images
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
-        output_quality: Quality when saving the output images, from 0 to 100. 100 is best quality, 0 is lowest quality. Not relevant for .png outputs
-            range: >= 0, <= 100; default: 80
-        disable_safety_checker: Disable safety checker for generated images.
-            default: false
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "negative_prompt": negative_prompt,
-            "aspect_ratio": aspect_ratio,
-            "image_size": image_size,
-            "num_inference_steps": num_inference_steps,
-            "guidance": guidance,
-            "seed": seed,
-            "output_format": output_format,
-            "output_quality": output_quality,
-            "disable_safety_checker": disable_safety_checker,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "negative_prompt": negative_prompt,
+                "aspect_ratio": aspect_ratio,
+                "image_size": image_size,
+                "num_inference_steps": num_inference_steps,
+                "guidance": guidance,
+                "seed": seed,
+                "output_format": output_format,
+                "output_quality": output_quality,
+                "disable_safety_checker": disable_safety_checker,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -12,12 +12,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -26,67 +26,61 @@ __all__ = [
 ]
 
 MODEL_ID = "qwen-image-2-1"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_images"],"properties":{"aspect_ratio":{"default":"16:9","enum":["1:1","16:9","9:16","4:3","3:4","3:2","2:3"],"title":"Aspect Ratio","type":"string","x-order":2},"guidance_scale":{"default":1,"description":"Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.","maximum":10,"minimum":1,"title":"Guidance Scale","type":"number","x-hidden":true,"x-order":4},"image_size":{"description":"Pixel dimensions sent to fal, derived from aspect_ratio and resolution.","title":"Image Size","type":"object","x-hidden":true,"x-order":6},"input_images":{"description":"Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.","items":{"format":"uri","type":"string"},"maxItems":10,"title":"Input Images","type":["array","null"],"x-order":1},"negative_prompt":{"description":"What to keep out of the image. Only applies when guidance scale is above 1.","title":"Negative Prompt","type":"string","x-order":5},"output_format":{"default":"png","description":"Output format. PNG and WebP preserve transparency; JPEG fills it with white.","enum":["png","jpeg","webp"],"title":"Output Format","type":"string","x-order":7},"prompt":{"description":"Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.","title":"Prompt","type":"string","x-media-references":{"groups":[{"field":"input_images","pattern":"Image {n}"}]},"x-order":0,"x-workbench-default":"A retro travel poster reading \\"OXEN\\" in bold condensed type, an ox on a mountain ridge at golden hour, clean vector illustration with a balanced layout"},"resolution":{"default":"2K","enum":["1K","2K"],"title":"Resolution","type":"string","x-next-to":"aspect_ratio","x-order":3}},"required":["prompt"],"title":"Input","type":"object","x-image-to-image-endpoint":"fal-ai/qwen-image-2.1/edit"}'
 
 
 class QwenImage2_1Request(RequestModel):
     """The parameters of "qwen-image-2-1"."""
 
-    prompt: str
-    """Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout."""
+    prompt: str = Field(
+        description="Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout."
+    )
 
     input_images: (
         Annotated[list[Annotated[MediaInput, _media.Input("image")]], _js.Also({"maxItems": 10})]
         | Annotated[None, _js.Value({"items": {"type": "string"}, "maxItems": 10, "type": "null"})]
-    ) = Field(default=UNSET)
-    """Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
-
-    max items: 10
+        | Missing
+    ) = Field(
+        default=MISSING,
+        description="Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.",
+    )
+    """max items: 10
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"],
-        _js.Value({"enum": ["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Aspect Ratio
+    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = Field(
+        default="16:9", description="Aspect Ratio"
+    )
 
-    one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-    """
-
-    resolution: Annotated[
-        Literal["1K", "2K"], _js.Value({"enum": ["1K", "2K"], "type": "string"})
-    ] = Field(default="2K")
-    """Resolution
-
-    one of: '1K', '2K'; default: '2K'
-    """
+    resolution: Literal["1K", "2K"] = Field(default="2K", description="Resolution")
 
     guidance_scale: Annotated[float, _js.Value({"maximum": 10, "minimum": 1, "type": "number"})] = (
-        Field(default=1)
+        Field(
+            default=1,
+            description="Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.",
+        )
     )
-    """Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
+    """range: >= 1, <= 10"""
 
-    range: >= 1, <= 10; default: 1
-    """
+    negative_prompt: str | Missing = Field(
+        default=MISSING,
+        description="What to keep out of the image. Only applies when guidance scale is above 1.",
+    )
 
-    negative_prompt: str = Field(default=UNSET)
-    """What to keep out of the image. Only applies when guidance scale is above 1."""
+    image_size: dict[str, Any] | Missing = Field(
+        default=MISSING,
+        description="Pixel dimensions sent to fal, derived from aspect_ratio and resolution.",
+    )
 
-    image_size: dict[str, Any] = Field(default=UNSET)
-    """Pixel dimensions sent to fal, derived from aspect_ratio and resolution."""
-
-    output_format: Annotated[
-        Literal["png", "jpeg", "webp"],
-        _js.Value({"enum": ["png", "jpeg", "webp"], "type": "string"}),
-    ] = Field(default="png")
-    """Output format. PNG and WebP preserve transparency; JPEG fills it with white.
-
-    one of: 'png', 'jpeg', 'webp'; default: 'png'
-    """
+    output_format: Literal["png", "jpeg", "webp"] = Field(
+        default="png",
+        description="Output format. PNG and WebP preserve transparency; JPEG fills it with white.",
+    )
 
 
-def generate(
+def generate_qwen_image_2_1(
     client: SyncOxenBase,
     /,
     *,
@@ -113,20 +107,16 @@ def generate(
 
     Args:
         prompt: Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.
-            Required.
         input_images: Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
         resolution: Resolution
-            one of: '1K', '2K'; default: '2K'
         guidance_scale: Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
-            range: >= 1, <= 10; default: 1
+            range: >= 1, <= 10
         negative_prompt: What to keep out of the image. Only applies when guidance scale is above 1.
         image_size: Pixel dimensions sent to fal, derived from aspect_ratio and resolution.
         output_format: Output format. PNG and WebP preserve transparency; JPEG fills it with white.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -161,83 +151,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    resolution: Literal["1K", "2K"] = server_default("2K"),
-    guidance_scale: float = server_default(1),
-    negative_prompt: str | Omit = OMIT,
-    image_size: dict[str, Any] | Omit = OMIT,
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """qwen-image-2-1 (qwen-image-2-1): run it on POST /ai/images/generate and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.
-            Required.
-        input_images: Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
-            max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-        resolution: Resolution
-            one of: '1K', '2K'; default: '2K'
-        guidance_scale: Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
-            range: >= 1, <= 10; default: 1
-        negative_prompt: What to keep out of the image. Only applies when guidance scale is above 1.
-        image_size: Pixel dimensions sent to fal, derived from aspect_ratio and resolution.
-        output_format: Output format. PNG and WebP preserve transparency; JPEG fills it with white.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_images": input_images,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "guidance_scale": guidance_scale,
-            "negative_prompt": negative_prompt,
-            "image_size": image_size,
-            "output_format": output_format,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_qwen_image_2_1(
     client: SyncOxenBase,
     /,
     *,
@@ -251,224 +165,59 @@ def submit(
     negative_prompt: str | Omit = OMIT,
     image_size: dict[str, Any] | Omit = OMIT,
     output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    resolution: Literal["1K", "2K"] = server_default("2K"),
-    guidance_scale: float = server_default(1),
-    negative_prompt: str | Omit = OMIT,
-    image_size: dict[str, Any] | Omit = OMIT,
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    resolution: Literal["1K", "2K"] = server_default("2K"),
-    guidance_scale: float = server_default(1),
-    negative_prompt: str | Omit = OMIT,
-    image_size: dict[str, Any] | Omit = OMIT,
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """qwen-image-2-1 (qwen-image-2-1): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """qwen-image-2-1 (qwen-image-2-1): enqueue one generation (POST /ai/queue) and return at once.
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("qwen-image-2-1", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.
-            Required.
         input_images: Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
         resolution: Resolution
-            one of: '1K', '2K'; default: '2K'
         guidance_scale: Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
-            range: >= 1, <= 10; default: 1
+            range: >= 1, <= 10
         negative_prompt: What to keep out of the image. Only applies when guidance scale is above 1.
         image_size: Pixel dimensions sent to fal, derived from aspect_ratio and resolution.
         output_format: Output format. PNG and WebP preserve transparency; JPEG fills it with white.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_images": input_images,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "guidance_scale": guidance_scale,
-            "negative_prompt": negative_prompt,
-            "image_size": image_size,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    resolution: Literal["1K", "2K"] = server_default("2K"),
-    guidance_scale: float = server_default(1),
-    negative_prompt: str | Omit = OMIT,
-    image_size: dict[str, Any] | Omit = OMIT,
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    resolution: Literal["1K", "2K"] = server_default("2K"),
-    guidance_scale: float = server_default(1),
-    negative_prompt: str | Omit = OMIT,
-    image_size: dict[str, Any] | Omit = OMIT,
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_images: list[MediaInput] | Omit | None = OMIT,
-    aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = server_default(
-        "16:9"
-    ),
-    resolution: Literal["1K", "2K"] = server_default("2K"),
-    guidance_scale: float = server_default(1),
-    negative_prompt: str | Omit = OMIT,
-    image_size: dict[str, Any] | Omit = OMIT,
-    output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """qwen-image-2-1 (qwen-image-2-1): enqueue it (POST /ai/queue) and return at once.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the image to generate, or the edit to apply. Use @Image1, @Image2, etc. to reference the input images. Ask for a transparent background to get an RGBA cutout.
-            Required.
-        input_images: Optional reference images to edit or combine, in order. Reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
-            max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-        resolution: Resolution
-            one of: '1K', '2K'; default: '2K'
-        guidance_scale: Classifier-free guidance strength, 1 to 10. 1 is the provider default with no guidance; raise it for sharper, more literal results. The negative prompt only applies above 1.
-            range: >= 1, <= 10; default: 1
-        negative_prompt: What to keep out of the image. Only applies when guidance scale is above 1.
-        image_size: Pixel dimensions sent to fal, derived from aspect_ratio and resolution.
-        output_format: Output format. PNG and WebP preserve transparency; JPEG fills it with white.
-            one of: 'png', 'jpeg', 'webp'; default: 'png'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_images": input_images,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "guidance_scale": guidance_scale,
-            "negative_prompt": negative_prompt,
-            "image_size": image_size,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_images": input_images,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "guidance_scale": guidance_scale,
+                "negative_prompt": negative_prompt,
+                "image_size": image_size,
+                "output_format": output_format,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -19,8 +19,8 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,64 +29,54 @@ __all__ = [
 ]
 
 MODEL_ID = "topazlabs-astra-2-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["resolution","interpolate_frames","target_fps","sharp","prompt"],"properties":{"creativity":{"default":0.5,"description":"How much new creative detail to add (0.0 faithful, 1.0 most creative).","maximum":1,"minimum":0,"type":"number","x-order":1},"input_video":{"description":"Video file to enhance and upscale (URL or file path).","format":"uri","type":"string","x-order":0},"interpolate_frames":{"default":false,"description":"Increase the output frame rate by generating new frames. More expensive.","type":"boolean","x-order":3},"prompt":{"default":"","description":"Optional prompt to guide enhancement. Limits clips to 450 frames when set.","type":"string","x-order":6},"resolution":{"default":"4k","description":"Target output resolution.","enum":["1080p","2k","4k"],"type":"string","x-order":2},"sharp":{"default":0.5,"description":"Pre-enhance sharpness (0.0 softens, 0.5 passthrough, 1.0 sharpens).","maximum":1,"minimum":0,"type":"number","x-order":5},"target_fps":{"default":30,"description":"Output frame rate after interpolation.","enum":[24,23.976,25,29.97,30,50,59.94,60],"type":"number","x-order":4}},"required":["input_video","creativity"],"type":"object"}'
 
 
 class TopazlabsAstra2VideoRequest(RequestModel):
     """The parameters of "topazlabs-astra-2-video"."""
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """Video file to enhance and upscale (URL or file path).
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video file to enhance and upscale (URL or file path)."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    creativity: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})]
-    """How much new creative detail to add (0.0 faithful, 1.0 most creative).
+    creativity: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})] = Field(
+        description="How much new creative detail to add (0.0 faithful, 1.0 most creative)."
+    )
+    """range: >= 0, <= 1; default: 0.5"""
 
-    range: >= 0, <= 1; default: 0.5
-    """
+    resolution: Literal["1080p", "2k", "4k"] = Field(
+        default="4k", description="Target output resolution."
+    )
 
-    resolution: Annotated[
-        Literal["1080p", "2k", "4k"], _js.Value({"enum": ["1080p", "2k", "4k"], "type": "string"})
-    ] = Field(default="4k")
-    """Target output resolution.
-
-    one of: '1080p', '2k', '4k'; default: '4k'
-    """
-
-    interpolate_frames: bool = Field(default=False)
-    """Increase the output frame rate by generating new frames. More expensive.
-
-    default: false
-    """
+    interpolate_frames: bool = Field(
+        default=False,
+        description="Increase the output frame rate by generating new frames. More expensive.",
+    )
 
     target_fps: Annotated[
         Literal[24, 25, 30, 50, 60] | float,
         _js.Value({"enum": [24, 23.976, 25, 29.97, 30, 50, 59.94, 60], "type": "number"}),
-    ] = Field(default=30)
-    """Output frame rate after interpolation.
-
-    one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-    """
+    ] = Field(default=30, description="Output frame rate after interpolation.")
+    """one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60"""
 
     sharp: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})] = Field(
-        default=0.5
+        default=0.5,
+        description="Pre-enhance sharpness (0.0 softens, 0.5 passthrough, 1.0 sharpens).",
     )
-    """Pre-enhance sharpness (0.0 softens, 0.5 passthrough, 1.0 sharpens).
+    """range: >= 0, <= 1"""
 
-    range: >= 0, <= 1; default: 0.5
-    """
-
-    prompt: str = Field(default="")
-    """Optional prompt to guide enhancement. Limits clips to 450 frames when set.
-
-    default: ''
-    """
+    prompt: str = Field(
+        default="",
+        description="Optional prompt to guide enhancement. Limits clips to 450 frames when set.",
+    )
 
 
-def generate(
+def generate_topazlabs_astra_2_video(
     client: SyncOxenBase,
     /,
     *,
@@ -114,20 +104,15 @@ def generate(
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
             range: >= 0, <= 1; default: 0.5
-            Required.
         resolution: Target output resolution.
-            one of: '1080p', '2k', '4k'; default: '4k'
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
-            default: false
         target_fps: Output frame rate after interpolation.
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60
         sharp: Pre-enhance sharpness (0.0 softens, 0.5 passthrough, 1.0 sharpens).
-            range: >= 0, <= 1; default: 0.5
+            range: >= 0, <= 1
         prompt: Optional prompt to guide enhancement. Limits clips to 450 frames when set.
-            default: ''
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -161,83 +146,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    creativity: float,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    sharp: float = server_default(0.5),
-    prompt: str = server_default(""),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Topaz Astra 2 (topazlabs-astra-2-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Creative video upscaling for AI video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: Video file to enhance and upscale (URL or file path).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
-            range: >= 0, <= 1; default: 0.5
-            Required.
-        resolution: Target output resolution.
-            one of: '1080p', '2k', '4k'; default: '4k'
-        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
-            default: false
-        target_fps: Output frame rate after interpolation.
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-        sharp: Pre-enhance sharpness (0.0 softens, 0.5 passthrough, 1.0 sharpens).
-            range: >= 0, <= 1; default: 0.5
-        prompt: Optional prompt to guide enhancement. Limits clips to 450 frames when set.
-            default: ''
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "creativity": creativity,
-            "resolution": resolution,
-            "interpolate_frames": interpolate_frames,
-            "target_fps": target_fps,
-            "sharp": sharp,
-            "prompt": prompt,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_topazlabs_astra_2_video(
     client: SyncOxenBase,
     /,
     *,
@@ -248,215 +157,61 @@ def submit(
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     sharp: float = server_default(0.5),
     prompt: str = server_default(""),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    creativity: float,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    sharp: float = server_default(0.5),
-    prompt: str = server_default(""),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    creativity: float,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    sharp: float = server_default(0.5),
-    prompt: str = server_default(""),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Topaz Astra 2 (topazlabs-astra-2-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Topaz Astra 2 (topazlabs-astra-2-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Creative video upscaling for AI video
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("topazlabs-astra-2-video", num_generations=n, ...)``.
 
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
             range: >= 0, <= 1; default: 0.5
-            Required.
         resolution: Target output resolution.
-            one of: '1080p', '2k', '4k'; default: '4k'
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
-            default: false
         target_fps: Output frame rate after interpolation.
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60
         sharp: Pre-enhance sharpness (0.0 softens, 0.5 passthrough, 1.0 sharpens).
-            range: >= 0, <= 1; default: 0.5
+            range: >= 0, <= 1
         prompt: Optional prompt to guide enhancement. Limits clips to 450 frames when set.
-            default: ''
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "creativity": creativity,
-            "resolution": resolution,
-            "interpolate_frames": interpolate_frames,
-            "target_fps": target_fps,
-            "sharp": sharp,
-            "prompt": prompt,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    creativity: float,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    sharp: float = server_default(0.5),
-    prompt: str = server_default(""),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    creativity: float,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    sharp: float = server_default(0.5),
-    prompt: str = server_default(""),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    creativity: float,
-    resolution: Literal["1080p", "2k", "4k"] = server_default("4k"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    sharp: float = server_default(0.5),
-    prompt: str = server_default(""),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Topaz Astra 2 (topazlabs-astra-2-video): enqueue it (POST /ai/queue) and return at once.
-
-    Creative video upscaling for AI video
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: Video file to enhance and upscale (URL or file path).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
-            range: >= 0, <= 1; default: 0.5
-            Required.
-        resolution: Target output resolution.
-            one of: '1080p', '2k', '4k'; default: '4k'
-        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
-            default: false
-        target_fps: Output frame rate after interpolation.
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-        sharp: Pre-enhance sharpness (0.0 softens, 0.5 passthrough, 1.0 sharpens).
-            range: >= 0, <= 1; default: 0.5
-        prompt: Optional prompt to guide enhancement. Limits clips to 450 frames when set.
-            default: ''
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "creativity": creativity,
-            "resolution": resolution,
-            "interpolate_frames": interpolate_frames,
-            "target_fps": target_fps,
-            "sharp": sharp,
-            "prompt": prompt,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_video": input_video,
+                "creativity": creativity,
+                "resolution": resolution,
+                "interpolate_frames": interpolate_frames,
+                "target_fps": target_fps,
+                "sharp": sharp,
+                "prompt": prompt,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

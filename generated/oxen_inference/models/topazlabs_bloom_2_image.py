@@ -19,8 +19,8 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,41 +29,37 @@ __all__ = [
 ]
 
 MODEL_ID = "topazlabs-bloom-2-image"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image","prompt","creativity"],"properties":{"autoprompt":{"default":true,"description":"Let the model write its own prompt from the image when no prompt is given.","title":"Auto Prompt","type":"boolean","x-order":3},"creativity":{"default":3,"description":"How much new creative detail to add (1 faithful, 9 most creative).","maximum":9,"minimum":1,"title":"Creativity","type":"integer","x-order":2},"input_image":{"description":"Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.","format":"uri","title":"Input Image","type":"string","x-order":0},"prompt":{"default":"","description":"Optional prompt to guide the added detail (max 1024 characters).","title":"Prompt","type":"string","x-order":1}},"required":["input_image"],"title":"Input","type":"object"}'
 
 
 class TopazlabsBloom2ImageRequest(RequestModel):
     """The parameters of "topazlabs-bloom-2-image"."""
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    prompt: str = Field(default="")
-    """Optional prompt to guide the added detail (max 1024 characters).
-
-    default: ''
-    """
+    prompt: str = Field(
+        default="", description="Optional prompt to guide the added detail (max 1024 characters)."
+    )
 
     creativity: Annotated[int, _js.Value({"maximum": 9, "minimum": 1, "type": "integer"})] = Field(
-        default=3
+        default=3, description="How much new creative detail to add (1 faithful, 9 most creative)."
     )
-    """How much new creative detail to add (1 faithful, 9 most creative).
+    """range: >= 1, <= 9"""
 
-    range: >= 1, <= 9; default: 3
-    """
-
-    autoprompt: bool = Field(default=True)
-    """Let the model write its own prompt from the image when no prompt is given.
-
-    default: true
-    """
+    autoprompt: bool = Field(
+        default=True,
+        description="Let the model write its own prompt from the image when no prompt is given.",
+    )
 
 
-def generate(
+def generate_topazlabs_bloom_2_image(
     client: SyncOxenBase,
     /,
     *,
@@ -88,13 +84,10 @@ def generate(
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
-            default: ''
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
-            range: >= 1, <= 9; default: 3
+            range: >= 1, <= 9
         autoprompt: Let the model write its own prompt from the image when no prompt is given.
-            default: true
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -125,70 +118,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    autoprompt: bool = server_default(True),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Topaz Bloom 2 (topazlabs-bloom-2-image): run it on POST /ai/images/generate and wait for the result.
-
-    Generative image upscaling with facial detail
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Optional prompt to guide the added detail (max 1024 characters).
-            default: ''
-        creativity: How much new creative detail to add (1 faithful, 9 most creative).
-            range: >= 1, <= 9; default: 3
-        autoprompt: Let the model write its own prompt from the image when no prompt is given.
-            default: true
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "creativity": creativity,
-            "autoprompt": autoprompt,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_topazlabs_bloom_2_image(
     client: SyncOxenBase,
     /,
     *,
@@ -196,180 +126,53 @@ def submit(
     prompt: str = server_default(""),
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    autoprompt: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    autoprompt: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Topaz Bloom 2 (topazlabs-bloom-2-image): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Topaz Bloom 2 (topazlabs-bloom-2-image): enqueue one generation (POST /ai/queue) and return at once.
 
     Generative image upscaling with facial detail
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("topazlabs-bloom-2-image", num_generations=n, ...)``.
 
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
-            default: ''
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
-            range: >= 1, <= 9; default: 3
+            range: >= 1, <= 9
         autoprompt: Let the model write its own prompt from the image when no prompt is given.
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "creativity": creativity,
-            "autoprompt": autoprompt,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    autoprompt: bool = server_default(True),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    autoprompt: bool = server_default(True),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    autoprompt: bool = server_default(True),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Topaz Bloom 2 (topazlabs-bloom-2-image): enqueue it (POST /ai/queue) and return at once.
-
-    Generative image upscaling with facial detail
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Optional prompt to guide the added detail (max 1024 characters).
-            default: ''
-        creativity: How much new creative detail to add (1 faithful, 9 most creative).
-            range: >= 1, <= 9; default: 3
-        autoprompt: Let the model write its own prompt from the image when no prompt is given.
-            default: true
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "creativity": creativity,
-            "autoprompt": autoprompt,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_image": input_image,
+                "prompt": prompt,
+                "creativity": creativity,
+                "autoprompt": autoprompt,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -19,8 +19,8 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,68 +29,51 @@ __all__ = [
 ]
 
 MODEL_ID = "topazlabs-bloom-image"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["prompt","creativity"],"properties":{"creativity":{"default":3,"description":"How much new creative detail to add (1 faithful, 9 most creative).","maximum":9,"minimum":1,"type":"integer","x-order":2},"denoise":{"default":0,"description":"Noise reduction amount (0.0-1.0).","maximum":1,"minimum":0,"type":"number","x-order":6},"enhancement_strength":{"default":"medium","description":"Overall enhancement strength.","enum":["low","medium","high"],"type":"string","x-order":3},"input_image":{"description":"Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.","format":"uri","type":"string","x-order":0},"prompt":{"default":"","description":"Optional prompt to guide the added detail (max 1024 characters).","type":"string","x-order":1},"sharpen":{"default":0,"description":"Sharpening amount (0.0-1.0).","maximum":1,"minimum":0,"type":"number","x-order":5},"texture":{"default":3,"description":"Texture enhancement strength (1-5).","maximum":5,"minimum":1,"type":"integer","x-order":4}},"required":["input_image"],"type":"object"}'
 
 
 class TopazlabsBloomImageRequest(RequestModel):
     """The parameters of "topazlabs-bloom-image"."""
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    prompt: str = Field(default="")
-    """Optional prompt to guide the added detail (max 1024 characters).
-
-    default: ''
-    """
+    prompt: str = Field(
+        default="", description="Optional prompt to guide the added detail (max 1024 characters)."
+    )
 
     creativity: Annotated[int, _js.Value({"maximum": 9, "minimum": 1, "type": "integer"})] = Field(
-        default=3
+        default=3, description="How much new creative detail to add (1 faithful, 9 most creative)."
     )
-    """How much new creative detail to add (1 faithful, 9 most creative).
+    """range: >= 1, <= 9"""
 
-    range: >= 1, <= 9; default: 3
-    """
-
-    enhancement_strength: Annotated[
-        Literal["low", "medium", "high"],
-        _js.Value({"enum": ["low", "medium", "high"], "type": "string"}),
-    ] = Field(default="medium")
-    """Overall enhancement strength.
-
-    one of: 'low', 'medium', 'high'; default: 'medium'
-    """
+    enhancement_strength: Literal["low", "medium", "high"] = Field(
+        default="medium", description="Overall enhancement strength."
+    )
 
     texture: Annotated[int, _js.Value({"maximum": 5, "minimum": 1, "type": "integer"})] = Field(
-        default=3
+        default=3, description="Texture enhancement strength (1-5)."
     )
-    """Texture enhancement strength (1-5).
-
-    range: >= 1, <= 5; default: 3
-    """
+    """range: >= 1, <= 5"""
 
     sharpen: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})] = Field(
-        default=0
+        default=0, description="Sharpening amount (0.0-1.0)."
     )
-    """Sharpening amount (0.0-1.0).
-
-    range: >= 0, <= 1; default: 0
-    """
+    """range: >= 0, <= 1"""
 
     denoise: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})] = Field(
-        default=0
+        default=0, description="Noise reduction amount (0.0-1.0)."
     )
-    """Noise reduction amount (0.0-1.0).
-
-    range: >= 0, <= 1; default: 0
-    """
+    """range: >= 0, <= 1"""
 
 
-def generate(
+def generate_topazlabs_bloom_image(
     client: SyncOxenBase,
     /,
     *,
@@ -118,19 +101,16 @@ def generate(
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
-            default: ''
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
-            range: >= 1, <= 9; default: 3
+            range: >= 1, <= 9
         enhancement_strength: Overall enhancement strength.
-            one of: 'low', 'medium', 'high'; default: 'medium'
         texture: Texture enhancement strength (1-5).
-            range: >= 1, <= 5; default: 3
+            range: >= 1, <= 5
         sharpen: Sharpening amount (0.0-1.0).
-            range: >= 0, <= 1; default: 0
+            range: >= 0, <= 1
         denoise: Noise reduction amount (0.0-1.0).
-            range: >= 0, <= 1; default: 0
+            range: >= 0, <= 1
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -164,82 +144,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    texture: int = server_default(3),
-    sharpen: float = server_default(0),
-    denoise: float = server_default(0),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Topaz Bloom (topazlabs-bloom-image): run it on POST /ai/images/edit and wait for the result.
-
-    Creative generative image upscaling with prompts
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Optional prompt to guide the added detail (max 1024 characters).
-            default: ''
-        creativity: How much new creative detail to add (1 faithful, 9 most creative).
-            range: >= 1, <= 9; default: 3
-        enhancement_strength: Overall enhancement strength.
-            one of: 'low', 'medium', 'high'; default: 'medium'
-        texture: Texture enhancement strength (1-5).
-            range: >= 1, <= 5; default: 3
-        sharpen: Sharpening amount (0.0-1.0).
-            range: >= 0, <= 1; default: 0
-        denoise: Noise reduction amount (0.0-1.0).
-            range: >= 0, <= 1; default: 0
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "creativity": creativity,
-            "enhancement_strength": enhancement_strength,
-            "texture": texture,
-            "sharpen": sharpen,
-            "denoise": denoise,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_topazlabs_bloom_image(
     client: SyncOxenBase,
     /,
     *,
@@ -250,213 +155,62 @@ def submit(
     texture: int = server_default(3),
     sharpen: float = server_default(0),
     denoise: float = server_default(0),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    texture: int = server_default(3),
-    sharpen: float = server_default(0),
-    denoise: float = server_default(0),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    texture: int = server_default(3),
-    sharpen: float = server_default(0),
-    denoise: float = server_default(0),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Topaz Bloom (topazlabs-bloom-image): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Topaz Bloom (topazlabs-bloom-image): enqueue one generation (POST /ai/queue) and return at once.
 
     Creative generative image upscaling with prompts
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("topazlabs-bloom-image", num_generations=n, ...)``.
 
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         prompt: Optional prompt to guide the added detail (max 1024 characters).
-            default: ''
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
-            range: >= 1, <= 9; default: 3
+            range: >= 1, <= 9
         enhancement_strength: Overall enhancement strength.
-            one of: 'low', 'medium', 'high'; default: 'medium'
         texture: Texture enhancement strength (1-5).
-            range: >= 1, <= 5; default: 3
+            range: >= 1, <= 5
         sharpen: Sharpening amount (0.0-1.0).
-            range: >= 0, <= 1; default: 0
+            range: >= 0, <= 1
         denoise: Noise reduction amount (0.0-1.0).
-            range: >= 0, <= 1; default: 0
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
+            range: >= 0, <= 1
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "creativity": creativity,
-            "enhancement_strength": enhancement_strength,
-            "texture": texture,
-            "sharpen": sharpen,
-            "denoise": denoise,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    texture: int = server_default(3),
-    sharpen: float = server_default(0),
-    denoise: float = server_default(0),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    texture: int = server_default(3),
-    sharpen: float = server_default(0),
-    denoise: float = server_default(0),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    prompt: str = server_default(""),
-    creativity: int = server_default(3),
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    texture: int = server_default(3),
-    sharpen: float = server_default(0),
-    denoise: float = server_default(0),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Topaz Bloom (topazlabs-bloom-image): enqueue it (POST /ai/queue) and return at once.
-
-    Creative generative image upscaling with prompts
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        prompt: Optional prompt to guide the added detail (max 1024 characters).
-            default: ''
-        creativity: How much new creative detail to add (1 faithful, 9 most creative).
-            range: >= 1, <= 9; default: 3
-        enhancement_strength: Overall enhancement strength.
-            one of: 'low', 'medium', 'high'; default: 'medium'
-        texture: Texture enhancement strength (1-5).
-            range: >= 1, <= 5; default: 3
-        sharpen: Sharpening amount (0.0-1.0).
-            range: >= 0, <= 1; default: 0
-        denoise: Noise reduction amount (0.0-1.0).
-            range: >= 0, <= 1; default: 0
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "prompt": prompt,
-            "creativity": creativity,
-            "enhancement_strength": enhancement_strength,
-            "texture": texture,
-            "sharpen": sharpen,
-            "denoise": denoise,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_image": input_image,
+                "prompt": prompt,
+                "creativity": creativity,
+                "enhancement_strength": enhancement_strength,
+                "texture": texture,
+                "sharpen": sharpen,
+                "denoise": denoise,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,38 +28,32 @@ __all__ = [
 ]
 
 MODEL_ID = "topazlabs-hyperion-2-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"input_video":{"description":"SDR video file to convert to HDR (URL or file path).","format":"uri","type":"string","x-order":0},"output_encoder":{"default":"H265","description":"Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.","enum":["H265","ProRes"],"type":"string","x-order":1},"output_profile":{"default":"422 HQ","description":"ProRes quality profile.","enum":["422 Proxy","422 LT","422 Std","422 HQ"],"type":"string","x-order":2}},"required":["input_video"],"type":"object"}'
 
 
 class TopazlabsHyperion2VideoRequest(RequestModel):
     """The parameters of "topazlabs-hyperion-2-video"."""
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """SDR video file to convert to HDR (URL or file path).
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="SDR video file to convert to HDR (URL or file path)."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    output_encoder: Annotated[
-        Literal["H265", "ProRes"], _js.Value({"enum": ["H265", "ProRes"], "type": "string"})
-    ] = Field(default="H265")
-    """Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
+    output_encoder: Literal["H265", "ProRes"] = Field(
+        default="H265",
+        description="Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.",
+    )
 
-    one of: 'H265', 'ProRes'; default: 'H265'
-    """
-
-    output_profile: Annotated[
-        Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"],
-        _js.Value({"enum": ["422 Proxy", "422 LT", "422 Std", "422 HQ"], "type": "string"}),
-    ] = Field(default="422 HQ")
-    """ProRes quality profile.
-
-    one of: '422 Proxy', '422 LT', '422 Std', '422 HQ'; default: '422 HQ'
-    """
+    output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = Field(
+        default="422 HQ", description="ProRes quality profile."
+    )
 
 
-def generate(
+def generate_topazlabs_hyperion_2_video(
     client: SyncOxenBase,
     /,
     *,
@@ -84,11 +77,8 @@ def generate(
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
-            one of: 'H265', 'ProRes'; default: 'H265'
         output_profile: ProRes quality profile.
-            one of: '422 Proxy', '422 LT', '422 Std', '422 HQ'; default: '422 HQ'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -118,235 +108,57 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
-    output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Topaz Hyperion 2 (topazlabs-hyperion-2-video): run it on POST /ai/videos/generate and wait for the result.
-
-    SDR-to-HDR video, 10-bit HDR10 output
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: SDR video file to convert to HDR (URL or file path).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
-            one of: 'H265', 'ProRes'; default: 'H265'
-        output_profile: ProRes quality profile.
-            one of: '422 Proxy', '422 LT', '422 Std', '422 HQ'; default: '422 HQ'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "output_encoder": output_encoder,
-            "output_profile": output_profile,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_topazlabs_hyperion_2_video(
     client: SyncOxenBase,
     /,
     *,
     input_video: MediaInput,
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
-    output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
-    output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Topaz Hyperion 2 (topazlabs-hyperion-2-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Topaz Hyperion 2 (topazlabs-hyperion-2-video): enqueue one generation (POST /ai/queue) and return at once.
 
     SDR-to-HDR video, 10-bit HDR10 output
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("topazlabs-hyperion-2-video", num_generations=n, ...)``.
 
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
-            one of: 'H265', 'ProRes'; default: 'H265'
         output_profile: ProRes quality profile.
-            one of: '422 Proxy', '422 LT', '422 Std', '422 HQ'; default: '422 HQ'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "output_encoder": output_encoder,
-            "output_profile": output_profile,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
-    output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
-    output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
-    output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Topaz Hyperion 2 (topazlabs-hyperion-2-video): enqueue it (POST /ai/queue) and return at once.
-
-    SDR-to-HDR video, 10-bit HDR10 output
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: SDR video file to convert to HDR (URL or file path).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
-            one of: 'H265', 'ProRes'; default: 'H265'
-        output_profile: ProRes quality profile.
-            one of: '422 Proxy', '422 LT', '422 Std', '422 HQ'; default: '422 HQ'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "output_encoder": output_encoder,
-            "output_profile": output_profile,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_video": input_video,
+                "output_encoder": output_encoder,
+                "output_profile": output_profile,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,57 +28,38 @@ __all__ = [
 ]
 
 MODEL_ID = "topazlabs-image-upscale"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_image"],"properties":{"enhance_model":{"default":"High Fidelity V2","description":"Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)","enum":["Standard V2","Low Resolution V2","CGI","High Fidelity V2","Text Refine"],"title":"Enhance Model","type":"string","x-order":1},"input_image":{"description":"Image to use as reference. Must be jpeg, png, gif, or webp.","format":"uri","title":"Input Image","type":"string","x-order":0,"x-workbench-default":"https://hub.oxen.ai/api/repos/ox/Oxen-Character-Simple-Vector-Graphic/file/main/images/reference/bloxy_white_bg.png"},"output_format":{"default":"png","description":"Format of the output images","enum":["jpg","png"],"title":"Output Format","type":"string","x-order":3},"upscale_factor":{"default":"2x","description":"How much to upscale the image","enum":["4x","2x"],"title":"Upscale Factor","type":"string","x-order":2}},"required":["input_image"],"title":"Input","type":"object"}'
 
 
 class TopazlabsImageUpscaleRequest(RequestModel):
     """The parameters of "topazlabs-image-upscale"."""
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """Image to use as reference. Must be jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="Image to use as reference. Must be jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    enhance_model: Annotated[
-        Literal["Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"],
-        _js.Value(
-            {
-                "enum": [
-                    "Standard V2",
-                    "Low Resolution V2",
-                    "CGI",
-                    "High Fidelity V2",
-                    "Text Refine",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="High Fidelity V2")
-    """Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
+    enhance_model: Literal[
+        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
+    ] = Field(
+        default="High Fidelity V2",
+        description="Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)",
+    )
 
-    one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
-    """
+    upscale_factor: Literal["4x", "2x"] = Field(
+        default="2x", description="How much to upscale the image"
+    )
 
-    upscale_factor: Annotated[
-        Literal["4x", "2x"], _js.Value({"enum": ["4x", "2x"], "type": "string"})
-    ] = Field(default="2x")
-    """How much to upscale the image
-
-    one of: '4x', '2x'; default: '2x'
-    """
-
-    output_format: Annotated[
-        Literal["jpg", "png"], _js.Value({"enum": ["jpg", "png"], "type": "string"})
-    ] = Field(default="png")
-    """Format of the output images
-
-    one of: 'jpg', 'png'; default: 'png'
-    """
+    output_format: Literal["jpg", "png"] = Field(
+        default="png", description="Format of the output images"
+    )
 
 
-def generate(
+def generate_topazlabs_image_upscale(
     client: SyncOxenBase,
     /,
     *,
@@ -106,13 +86,9 @@ def generate(
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
-            one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
         upscale_factor: How much to upscale the image
-            one of: '4x', '2x'; default: '2x'
         output_format: Format of the output images
-            one of: 'jpg', 'png'; default: 'png'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -143,72 +119,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhance_model: Literal[
-        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
-    ] = server_default("High Fidelity V2"),
-    upscale_factor: Literal["4x", "2x"] = server_default("2x"),
-    output_format: Literal["jpg", "png"] = server_default("png"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Topaz Image Upscaler (topazlabs-image-upscale): run it on POST /ai/images/generate and wait for the result.
-
-    Professional AI image upscaling
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
-            one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
-        upscale_factor: How much to upscale the image
-            one of: '4x', '2x'; default: '2x'
-        output_format: Format of the output images
-            one of: 'jpg', 'png'; default: 'png'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "enhance_model": enhance_model,
-            "upscale_factor": upscale_factor,
-            "output_format": output_format,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_topazlabs_image_upscale(
     client: SyncOxenBase,
     /,
     *,
@@ -218,190 +129,52 @@ def submit(
     ] = server_default("High Fidelity V2"),
     upscale_factor: Literal["4x", "2x"] = server_default("2x"),
     output_format: Literal["jpg", "png"] = server_default("png"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhance_model: Literal[
-        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
-    ] = server_default("High Fidelity V2"),
-    upscale_factor: Literal["4x", "2x"] = server_default("2x"),
-    output_format: Literal["jpg", "png"] = server_default("png"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhance_model: Literal[
-        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
-    ] = server_default("High Fidelity V2"),
-    upscale_factor: Literal["4x", "2x"] = server_default("2x"),
-    output_format: Literal["jpg", "png"] = server_default("png"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Topaz Image Upscaler (topazlabs-image-upscale): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Topaz Image Upscaler (topazlabs-image-upscale): enqueue one generation (POST /ai/queue) and return at once.
 
     Professional AI image upscaling
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("topazlabs-image-upscale", num_generations=n, ...)``.
 
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
-            one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
         upscale_factor: How much to upscale the image
-            one of: '4x', '2x'; default: '2x'
         output_format: Format of the output images
-            one of: 'jpg', 'png'; default: 'png'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "enhance_model": enhance_model,
-            "upscale_factor": upscale_factor,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhance_model: Literal[
-        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
-    ] = server_default("High Fidelity V2"),
-    upscale_factor: Literal["4x", "2x"] = server_default("2x"),
-    output_format: Literal["jpg", "png"] = server_default("png"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhance_model: Literal[
-        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
-    ] = server_default("High Fidelity V2"),
-    upscale_factor: Literal["4x", "2x"] = server_default("2x"),
-    output_format: Literal["jpg", "png"] = server_default("png"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhance_model: Literal[
-        "Standard V2", "Low Resolution V2", "CGI", "High Fidelity V2", "Text Refine"
-    ] = server_default("High Fidelity V2"),
-    upscale_factor: Literal["4x", "2x"] = server_default("2x"),
-    output_format: Literal["jpg", "png"] = server_default("png"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Topaz Image Upscaler (topazlabs-image-upscale): enqueue it (POST /ai/queue) and return at once.
-
-    Professional AI image upscaling
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        enhance_model: Models to Use: Standard V2 (general purpose), Low Resolution V2 (for low-res images), CGI (for digital art), High Fidelity V2 (preserves details), Text Refine (optimized for text)
-            one of: 'Standard V2', 'Low Resolution V2', 'CGI', 'High Fidelity V2', 'Text Refine'; default: 'High Fidelity V2'
-        upscale_factor: How much to upscale the image
-            one of: '4x', '2x'; default: '2x'
-        output_format: Format of the output images
-            one of: 'jpg', 'png'; default: 'png'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "enhance_model": enhance_model,
-            "upscale_factor": upscale_factor,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_image": input_image,
+                "enhance_model": enhance_model,
+                "upscale_factor": upscale_factor,
+                "output_format": output_format,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,102 +29,77 @@ __all__ = [
 ]
 
 MODEL_ID = "topazlabs-proteus-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"blur":{"default":0,"description":"Anti-blur / sharpening. Higher values produce a sharper result.","maximum":1,"minimum":-1,"type":"number","x-order":4},"compression":{"default":0,"description":"Reduces compression artifacts. Higher values remove more artifacts.","maximum":1,"minimum":-1,"type":"number","x-order":5},"details":{"default":0,"description":"Detail enhancement. Higher values boost fine detail.","maximum":1,"minimum":-1,"type":"number","x-order":6},"grain":{"default":0.05,"description":"Film grain intensity.","maximum":0.1,"minimum":0,"type":"number","x-order":7},"grain_type":{"description":"Film grain style.","enum":["silver_rich","gaussian","grey"],"type":"string","x-order":8},"halo":{"default":0,"description":"Halo and ringing reduction. Higher values suppress halos more strongly.","maximum":1,"minimum":-1,"type":"number","x-order":9},"input_video":{"description":"Video file to upscale (URL or file path).","format":"uri","type":"string","x-order":0},"interpolate_frames":{"default":false,"description":"Increase the output frame rate by generating new frames. More expensive.","type":"boolean","x-order":2},"noise":{"default":0,"description":"Noise handling. Negative reduces noise, positive adds grain-like noise.","maximum":1,"minimum":-1,"type":"number","x-order":10},"resolution":{"default":"1080p","description":"Target output resolution.","enum":["720p","1080p","2k","4k"],"type":"string","x-order":1},"target_fps":{"default":30,"description":"Output frame rate after interpolation.","enum":[24,23.976,25,29.97,30,50,59.94,60],"type":"number","x-order":3}},"required":["input_video"],"type":"object"}'
 
 
 class TopazlabsProteusVideoRequest(RequestModel):
     """The parameters of "topazlabs-proteus-video"."""
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """Video file to upscale (URL or file path).
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video file to upscale (URL or file path)."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    resolution: Annotated[
-        Literal["720p", "1080p", "2k", "4k"],
-        _js.Value({"enum": ["720p", "1080p", "2k", "4k"], "type": "string"}),
-    ] = Field(default="1080p")
-    """Target output resolution.
+    resolution: Literal["720p", "1080p", "2k", "4k"] = Field(
+        default="1080p", description="Target output resolution."
+    )
 
-    one of: '720p', '1080p', '2k', '4k'; default: '1080p'
-    """
-
-    interpolate_frames: bool = Field(default=False)
-    """Increase the output frame rate by generating new frames. More expensive.
-
-    default: false
-    """
+    interpolate_frames: bool = Field(
+        default=False,
+        description="Increase the output frame rate by generating new frames. More expensive.",
+    )
 
     target_fps: Annotated[
         Literal[24, 25, 30, 50, 60] | float,
         _js.Value({"enum": [24, 23.976, 25, 29.97, 30, 50, 59.94, 60], "type": "number"}),
-    ] = Field(default=30)
-    """Output frame rate after interpolation.
-
-    one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-    """
+    ] = Field(default=30, description="Output frame rate after interpolation.")
+    """one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60"""
 
     blur: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = Field(
-        default=0
+        default=0, description="Anti-blur / sharpening. Higher values produce a sharper result."
     )
-    """Anti-blur / sharpening. Higher values produce a sharper result.
-
-    range: >= -1, <= 1; default: 0
-    """
+    """range: >= -1, <= 1"""
 
     compression: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = (
-        Field(default=0)
+        Field(
+            default=0,
+            description="Reduces compression artifacts. Higher values remove more artifacts.",
+        )
     )
-    """Reduces compression artifacts. Higher values remove more artifacts.
-
-    range: >= -1, <= 1; default: 0
-    """
+    """range: >= -1, <= 1"""
 
     details: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = Field(
-        default=0
+        default=0, description="Detail enhancement. Higher values boost fine detail."
     )
-    """Detail enhancement. Higher values boost fine detail.
-
-    range: >= -1, <= 1; default: 0
-    """
+    """range: >= -1, <= 1"""
 
     grain: Annotated[float, _js.Value({"maximum": 0.1, "minimum": 0, "type": "number"})] = Field(
-        default=0.05
+        default=0.05, description="Film grain intensity."
     )
-    """Film grain intensity.
+    """range: >= 0, <= 0.1"""
 
-    range: >= 0, <= 0.1; default: 0.05
-    """
-
-    grain_type: Annotated[
-        Literal["silver_rich", "gaussian", "grey"],
-        _js.Value({"enum": ["silver_rich", "gaussian", "grey"], "type": "string"}),
-    ] = Field(default=UNSET)
-    """Film grain style.
-
-    one of: 'silver_rich', 'gaussian', 'grey'
-    """
+    grain_type: Literal["silver_rich", "gaussian", "grey"] | Missing = Field(
+        default=MISSING, description="Film grain style."
+    )
 
     halo: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = Field(
-        default=0
+        default=0,
+        description="Halo and ringing reduction. Higher values suppress halos more strongly.",
     )
-    """Halo and ringing reduction. Higher values suppress halos more strongly.
-
-    range: >= -1, <= 1; default: 0
-    """
+    """range: >= -1, <= 1"""
 
     noise: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = Field(
-        default=0
+        default=0,
+        description="Noise handling. Negative reduces noise, positive adds grain-like noise.",
     )
-    """Noise handling. Negative reduces noise, positive adds grain-like noise.
-
-    range: >= -1, <= 1; default: 0
-    """
+    """range: >= -1, <= 1"""
 
 
-def generate(
+def generate_topazlabs_proteus_video(
     client: SyncOxenBase,
     /,
     *,
@@ -156,27 +131,23 @@ def generate(
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         resolution: Target output resolution.
-            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
-            default: false
         target_fps: Output frame rate after interpolation.
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60
         blur: Anti-blur / sharpening. Higher values produce a sharper result.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         compression: Reduces compression artifacts. Higher values remove more artifacts.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         details: Detail enhancement. Higher values boost fine detail.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         grain: Film grain intensity.
-            range: >= 0, <= 0.1; default: 0.05
+            range: >= 0, <= 0.1
         grain_type: Film grain style.
-            one of: 'silver_rich', 'gaussian', 'grey'
         halo: Halo and ringing reduction. Higher values suppress halos more strongly.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         noise: Noise handling. Negative reduces noise, positive adds grain-like noise.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -214,98 +185,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    blur: float = server_default(0),
-    compression: float = server_default(0),
-    details: float = server_default(0),
-    grain: float = server_default(0.05),
-    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
-    halo: float = server_default(0),
-    noise: float = server_default(0),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Versatile video upscaling
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: Video file to upscale (URL or file path).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        resolution: Target output resolution.
-            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
-        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
-            default: false
-        target_fps: Output frame rate after interpolation.
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-        blur: Anti-blur / sharpening. Higher values produce a sharper result.
-            range: >= -1, <= 1; default: 0
-        compression: Reduces compression artifacts. Higher values remove more artifacts.
-            range: >= -1, <= 1; default: 0
-        details: Detail enhancement. Higher values boost fine detail.
-            range: >= -1, <= 1; default: 0
-        grain: Film grain intensity.
-            range: >= 0, <= 0.1; default: 0.05
-        grain_type: Film grain style.
-            one of: 'silver_rich', 'gaussian', 'grey'
-        halo: Halo and ringing reduction. Higher values suppress halos more strongly.
-            range: >= -1, <= 1; default: 0
-        noise: Noise handling. Negative reduces noise, positive adds grain-like noise.
-            range: >= -1, <= 1; default: 0
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "resolution": resolution,
-            "interpolate_frames": interpolate_frames,
-            "target_fps": target_fps,
-            "blur": blur,
-            "compression": compression,
-            "details": details,
-            "grain": grain,
-            "grain_type": grain_type,
-            "halo": halo,
-            "noise": noise,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_topazlabs_proteus_video(
     client: SyncOxenBase,
     /,
     *,
@@ -320,257 +200,73 @@ def submit(
     grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
     halo: float = server_default(0),
     noise: float = server_default(0),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    blur: float = server_default(0),
-    compression: float = server_default(0),
-    details: float = server_default(0),
-    grain: float = server_default(0.05),
-    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
-    halo: float = server_default(0),
-    noise: float = server_default(0),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    blur: float = server_default(0),
-    compression: float = server_default(0),
-    details: float = server_default(0),
-    grain: float = server_default(0.05),
-    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
-    halo: float = server_default(0),
-    noise: float = server_default(0),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Versatile video upscaling
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("topazlabs-proteus-video", num_generations=n, ...)``.
 
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         resolution: Target output resolution.
-            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
-            default: false
         target_fps: Output frame rate after interpolation.
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60
         blur: Anti-blur / sharpening. Higher values produce a sharper result.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         compression: Reduces compression artifacts. Higher values remove more artifacts.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         details: Detail enhancement. Higher values boost fine detail.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         grain: Film grain intensity.
-            range: >= 0, <= 0.1; default: 0.05
+            range: >= 0, <= 0.1
         grain_type: Film grain style.
-            one of: 'silver_rich', 'gaussian', 'grey'
         halo: Halo and ringing reduction. Higher values suppress halos more strongly.
-            range: >= -1, <= 1; default: 0
+            range: >= -1, <= 1
         noise: Noise handling. Negative reduces noise, positive adds grain-like noise.
-            range: >= -1, <= 1; default: 0
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
+            range: >= -1, <= 1
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "resolution": resolution,
-            "interpolate_frames": interpolate_frames,
-            "target_fps": target_fps,
-            "blur": blur,
-            "compression": compression,
-            "details": details,
-            "grain": grain,
-            "grain_type": grain_type,
-            "halo": halo,
-            "noise": noise,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    blur: float = server_default(0),
-    compression: float = server_default(0),
-    details: float = server_default(0),
-    grain: float = server_default(0.05),
-    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
-    halo: float = server_default(0),
-    noise: float = server_default(0),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    blur: float = server_default(0),
-    compression: float = server_default(0),
-    details: float = server_default(0),
-    grain: float = server_default(0.05),
-    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
-    halo: float = server_default(0),
-    noise: float = server_default(0),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    resolution: Literal["720p", "1080p", "2k", "4k"] = server_default("1080p"),
-    interpolate_frames: bool = server_default(False),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    blur: float = server_default(0),
-    compression: float = server_default(0),
-    details: float = server_default(0),
-    grain: float = server_default(0.05),
-    grain_type: Literal["silver_rich", "gaussian", "grey"] | Omit = OMIT,
-    halo: float = server_default(0),
-    noise: float = server_default(0),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): enqueue it (POST /ai/queue) and return at once.
-
-    Versatile video upscaling
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: Video file to upscale (URL or file path).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        resolution: Target output resolution.
-            one of: '720p', '1080p', '2k', '4k'; default: '1080p'
-        interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
-            default: false
-        target_fps: Output frame rate after interpolation.
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-        blur: Anti-blur / sharpening. Higher values produce a sharper result.
-            range: >= -1, <= 1; default: 0
-        compression: Reduces compression artifacts. Higher values remove more artifacts.
-            range: >= -1, <= 1; default: 0
-        details: Detail enhancement. Higher values boost fine detail.
-            range: >= -1, <= 1; default: 0
-        grain: Film grain intensity.
-            range: >= 0, <= 0.1; default: 0.05
-        grain_type: Film grain style.
-            one of: 'silver_rich', 'gaussian', 'grey'
-        halo: Halo and ringing reduction. Higher values suppress halos more strongly.
-            range: >= -1, <= 1; default: 0
-        noise: Noise handling. Negative reduces noise, positive adds grain-like noise.
-            range: >= -1, <= 1; default: 0
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "resolution": resolution,
-            "interpolate_frames": interpolate_frames,
-            "target_fps": target_fps,
-            "blur": blur,
-            "compression": compression,
-            "details": details,
-            "grain": grain,
-            "grain_type": grain_type,
-            "halo": halo,
-            "noise": noise,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_video": input_video,
+                "resolution": resolution,
+                "interpolate_frames": interpolate_frames,
+                "target_fps": target_fps,
+                "blur": blur,
+                "compression": compression,
+                "details": details,
+                "grain": grain,
+                "grain_type": grain_type,
+                "halo": halo,
+                "noise": noise,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

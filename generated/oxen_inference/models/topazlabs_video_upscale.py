@@ -19,8 +19,8 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,39 +29,33 @@ __all__ = [
 ]
 
 MODEL_ID = "topazlabs-video-upscale"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"input_video":{"description":"Video file to upscale (URL or file path).","format":"uri","type":"string","x-order":0},"target_fps":{"default":30,"description":"Target frame rate (fps).","enum":[24,23.976,25,29.97,30,50,59.94,60],"type":"number","x-order":2},"target_resolution":{"default":"1080p","description":"Target resolution to upscale to.","enum":["720p","1080p","4k"],"type":"string","x-order":1}},"required":["input_video"],"type":"object"}'
 
 
 class TopazlabsVideoUpscaleRequest(RequestModel):
     """The parameters of "topazlabs-video-upscale"."""
 
-    input_video: Annotated[MediaInput, _media.Input("video")]
-    """Video file to upscale (URL or file path).
-
-    format: 'uri'
+    input_video: Annotated[MediaInput, _media.Input("video")] = Field(
+        description="Video file to upscale (URL or file path)."
+    )
+    """format: 'uri'
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    target_resolution: Annotated[
-        Literal["720p", "1080p", "4k"],
-        _js.Value({"enum": ["720p", "1080p", "4k"], "type": "string"}),
-    ] = Field(default="1080p")
-    """Target resolution to upscale to.
-
-    one of: '720p', '1080p', '4k'; default: '1080p'
-    """
+    target_resolution: Literal["720p", "1080p", "4k"] = Field(
+        default="1080p", description="Target resolution to upscale to."
+    )
 
     target_fps: Annotated[
         Literal[24, 25, 30, 50, 60] | float,
         _js.Value({"enum": [24, 23.976, 25, 29.97, 30, 50, 59.94, 60], "type": "number"}),
-    ] = Field(default=30)
-    """Target frame rate (fps).
-
-    one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-    """
+    ] = Field(default=30, description="Target frame rate (fps).")
+    """one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60"""
 
 
-def generate(
+def generate_topazlabs_video_upscale(
     client: SyncOxenBase,
     /,
     *,
@@ -85,11 +79,9 @@ def generate(
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         target_resolution: Target resolution to upscale to.
-            one of: '720p', '1080p', '4k'; default: '1080p'
         target_fps: Target frame rate (fps).
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -119,235 +111,58 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Topaz Video Upscaler (topazlabs-video-upscale): run it on POST /ai/videos/generate and wait for the result.
-
-    Professional AI video upscaling
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: Video file to upscale (URL or file path).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        target_resolution: Target resolution to upscale to.
-            one of: '720p', '1080p', '4k'; default: '1080p'
-        target_fps: Target frame rate (fps).
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "target_resolution": target_resolution,
-            "target_fps": target_fps,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_topazlabs_video_upscale(
     client: SyncOxenBase,
     /,
     *,
     input_video: MediaInput,
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Topaz Video Upscaler (topazlabs-video-upscale): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Topaz Video Upscaler (topazlabs-video-upscale): enqueue one generation (POST /ai/queue) and return at once.
 
     Professional AI video upscaling
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("topazlabs-video-upscale", num_generations=n, ...)``.
 
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         target_resolution: Target resolution to upscale to.
-            one of: '720p', '1080p', '4k'; default: '1080p'
         target_fps: Target frame rate (fps).
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
+            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "target_resolution": target_resolution,
-            "target_fps": target_fps,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_video: MediaInput,
-    target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
-    target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Topaz Video Upscaler (topazlabs-video-upscale): enqueue it (POST /ai/queue) and return at once.
-
-    Professional AI video upscaling
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_video: Video file to upscale (URL or file path).
-            format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        target_resolution: Target resolution to upscale to.
-            one of: '720p', '1080p', '4k'; default: '1080p'
-        target_fps: Target frame rate (fps).
-            one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60; default: 30
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_video": input_video,
-            "target_resolution": target_resolution,
-            "target_fps": target_fps,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_video": input_video,
+                "target_resolution": target_resolution,
+                "target_fps": target_fps,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

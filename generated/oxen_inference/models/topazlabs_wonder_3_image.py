@@ -12,15 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,39 +28,32 @@ __all__ = [
 ]
 
 MODEL_ID = "topazlabs-wonder-3-image"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["enhancement_strength","scale"],"properties":{"enhancement_strength":{"default":"medium","description":"Overall enhancement strength.","enum":["low","medium","high"],"type":"string","x-order":1},"input_image":{"description":"Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.","format":"uri","type":"string","x-order":0},"scale":{"default":"1x","description":"Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).","enum":["1x","2x","4x","6x"],"type":"string","x-order":2}},"required":["input_image"],"type":"object"}'
 
 
 class TopazlabsWonder3ImageRequest(RequestModel):
     """The parameters of "topazlabs-wonder-3-image"."""
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    enhancement_strength: Annotated[
-        Literal["low", "medium", "high"],
-        _js.Value({"enum": ["low", "medium", "high"], "type": "string"}),
-    ] = Field(default="medium")
-    """Overall enhancement strength.
+    enhancement_strength: Literal["low", "medium", "high"] = Field(
+        default="medium", description="Overall enhancement strength."
+    )
 
-    one of: 'low', 'medium', 'high'; default: 'medium'
-    """
-
-    scale: Annotated[
-        Literal["1x", "2x", "4x", "6x"],
-        _js.Value({"enum": ["1x", "2x", "4x", "6x"], "type": "string"}),
-    ] = Field(default="1x")
-    """Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
-
-    one of: '1x', '2x', '4x', '6x'; default: '1x'
-    """
+    scale: Literal["1x", "2x", "4x", "6x"] = Field(
+        default="1x",
+        description="Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).",
+    )
 
 
-def generate(
+def generate_topazlabs_wonder_3_image(
     client: SyncOxenBase,
     /,
     *,
@@ -85,11 +77,8 @@ def generate(
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         enhancement_strength: Overall enhancement strength.
-            one of: 'low', 'medium', 'high'; default: 'medium'
         scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
-            one of: '1x', '2x', '4x', '6x'; default: '1x'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -119,235 +108,57 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Topaz Wonder 3 (topazlabs-wonder-3-image): run it on POST /ai/images/edit and wait for the result.
-
-    All-in-one image enhancement and upscaling
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        enhancement_strength: Overall enhancement strength.
-            one of: 'low', 'medium', 'high'; default: 'medium'
-        scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
-            one of: '1x', '2x', '4x', '6x'; default: '1x'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "enhancement_strength": enhancement_strength,
-            "scale": scale,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_topazlabs_wonder_3_image(
     client: SyncOxenBase,
     /,
     *,
     input_image: MediaInput,
     enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Topaz Wonder 3 (topazlabs-wonder-3-image): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Topaz Wonder 3 (topazlabs-wonder-3-image): enqueue one generation (POST /ai/queue) and return at once.
 
     All-in-one image enhancement and upscaling
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("topazlabs-wonder-3-image", num_generations=n, ...)``.
 
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         enhancement_strength: Overall enhancement strength.
-            one of: 'low', 'medium', 'high'; default: 'medium'
         scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
-            one of: '1x', '2x', '4x', '6x'; default: '1x'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "enhancement_strength": enhancement_strength,
-            "scale": scale,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    input_image: MediaInput,
-    enhancement_strength: Literal["low", "medium", "high"] = server_default("medium"),
-    scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Topaz Wonder 3 (topazlabs-wonder-3-image): enqueue it (POST /ai/queue) and return at once.
-
-    All-in-one image enhancement and upscaling
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        enhancement_strength: Overall enhancement strength.
-            one of: 'low', 'medium', 'high'; default: 'medium'
-        scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
-            one of: '1x', '2x', '4x', '6x'; default: '1x'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "input_image": input_image,
-            "enhancement_strength": enhancement_strength,
-            "scale": scale,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "input_image": input_image,
+                "enhancement_strength": enhancement_strength,
+                "scale": scale,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

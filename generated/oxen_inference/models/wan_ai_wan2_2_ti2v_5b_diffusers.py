@@ -13,12 +13,12 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,62 +27,53 @@ __all__ = [
 ]
 
 MODEL_ID = "wan-ai-wan2-2-ti2v-5b-diffusers"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"guidance_scale":{"default":5.0,"description":"Guidance for generated video. Lower values can give more realistic videos.","maximum":10,"minimum":0,"type":"number","x-order":6},"height":{"default":720,"description":"Height of the video","maximum":720,"minimum":1,"type":"integer","x-order":1},"negative_prompt":{"description":"Negative prompt for generated image","type":"string","x-order":3},"num_frames":{"default":81,"description":"Number of frames of video to generate","maximum":120,"minimum":1,"type":"integer","x-order":5},"num_inference_steps":{"default":30,"description":"Number of diffusion steps to take","maximum":100,"minimum":1,"type":"integer","x-order":4},"prompt":{"description":"Prompt for generated image","type":"string","x-order":0},"seed":{"description":"Random seed. Set for reproducible generation","type":"integer","x-order":7},"width":{"default":1280,"description":"Width of the video","maximum":1280,"minimum":1,"type":"integer","x-order":2}},"required":["prompt"],"type":"object"}'
 
 
 class WanAiWan2_2Ti2v5bDiffusersRequest(RequestModel):
     """The parameters of "wan-ai-wan2-2-ti2v-5b-diffusers"."""
 
-    prompt: str
-    """Prompt for generated image"""
+    prompt: str = Field(description="Prompt for generated image")
 
     height: Annotated[int, _js.Value({"maximum": 720, "minimum": 1, "type": "integer"})] = Field(
-        default=720
+        default=720, description="Height of the video"
     )
-    """Height of the video
-
-    range: >= 1, <= 720; default: 720
-    """
+    """range: >= 1, <= 720"""
 
     width: Annotated[int, _js.Value({"maximum": 1280, "minimum": 1, "type": "integer"})] = Field(
-        default=1280
+        default=1280, description="Width of the video"
     )
-    """Width of the video
+    """range: >= 1, <= 1280"""
 
-    range: >= 1, <= 1280; default: 1280
-    """
-
-    negative_prompt: str = Field(default=UNSET)
-    """Negative prompt for generated image"""
+    negative_prompt: str | Missing = Field(
+        default=MISSING, description="Negative prompt for generated image"
+    )
 
     num_inference_steps: Annotated[
         int, _js.Value({"maximum": 100, "minimum": 1, "type": "integer"})
-    ] = Field(default=30)
-    """Number of diffusion steps to take
-
-    range: >= 1, <= 100; default: 30
-    """
+    ] = Field(default=30, description="Number of diffusion steps to take")
+    """range: >= 1, <= 100"""
 
     num_frames: Annotated[int, _js.Value({"maximum": 120, "minimum": 1, "type": "integer"})] = (
-        Field(default=81)
+        Field(default=81, description="Number of frames of video to generate")
     )
-    """Number of frames of video to generate
-
-    range: >= 1, <= 120; default: 81
-    """
+    """range: >= 1, <= 120"""
 
     guidance_scale: Annotated[float, _js.Value({"maximum": 10, "minimum": 0, "type": "number"})] = (
-        Field(default=5.0)
+        Field(
+            default=5.0,
+            description="Guidance for generated video. Lower values can give more realistic videos.",
+        )
     )
-    """Guidance for generated video. Lower values can give more realistic videos.
+    """range: >= 0, <= 10"""
 
-    range: >= 0, <= 10; default: 5.0
-    """
-
-    seed: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
-    """Random seed. Set for reproducible generation"""
+    seed: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING, description="Random seed. Set for reproducible generation"
+    )
 
 
-def generate(
+def generate_wan_ai_wan2_2_ti2v_5b_diffusers(
     client: SyncOxenBase,
     /,
     *,
@@ -109,18 +100,17 @@ def generate(
 
     Args:
         prompt: Prompt for generated image
-            Required.
         height: Height of the video
-            range: >= 1, <= 720; default: 720
+            range: >= 1, <= 720
         width: Width of the video
-            range: >= 1, <= 1280; default: 1280
+            range: >= 1, <= 1280
         negative_prompt: Negative prompt for generated image
         num_inference_steps: Number of diffusion steps to take
-            range: >= 1, <= 100; default: 30
+            range: >= 1, <= 100
         num_frames: Number of frames of video to generate
-            range: >= 1, <= 120; default: 81
+            range: >= 1, <= 120
         guidance_scale: Guidance for generated video. Lower values can give more realistic videos.
-            range: >= 0, <= 10; default: 5.0
+            range: >= 0, <= 10
         seed: Random seed. Set for reproducible generation
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -156,82 +146,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    height: int = server_default(720),
-    width: int = server_default(1280),
-    negative_prompt: str | Omit = OMIT,
-    num_inference_steps: int = server_default(30),
-    num_frames: int = server_default(81),
-    guidance_scale: float = server_default(5.0),
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Wan2.2 5B - Text to Video (wan-ai-wan2-2-ti2v-5b-diffusers): run it on POST /ai/videos/generate and wait for the result.
-
-    Efficient 720p video on consumer GPUs
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for generated image
-            Required.
-        height: Height of the video
-            range: >= 1, <= 720; default: 720
-        width: Width of the video
-            range: >= 1, <= 1280; default: 1280
-        negative_prompt: Negative prompt for generated image
-        num_inference_steps: Number of diffusion steps to take
-            range: >= 1, <= 100; default: 30
-        num_frames: Number of frames of video to generate
-            range: >= 1, <= 120; default: 81
-        guidance_scale: Guidance for generated video. Lower values can give more realistic videos.
-            range: >= 0, <= 10; default: 5.0
-        seed: Random seed. Set for reproducible generation
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "height": height,
-            "width": width,
-            "negative_prompt": negative_prompt,
-            "num_inference_steps": num_inference_steps,
-            "num_frames": num_frames,
-            "guidance_scale": guidance_scale,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_wan_ai_wan2_2_ti2v_5b_diffusers(
     client: SyncOxenBase,
     /,
     *,
@@ -243,216 +158,63 @@ def submit(
     num_frames: int = server_default(81),
     guidance_scale: float = server_default(5.0),
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    height: int = server_default(720),
-    width: int = server_default(1280),
-    negative_prompt: str | Omit = OMIT,
-    num_inference_steps: int = server_default(30),
-    num_frames: int = server_default(81),
-    guidance_scale: float = server_default(5.0),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    height: int = server_default(720),
-    width: int = server_default(1280),
-    negative_prompt: str | Omit = OMIT,
-    num_inference_steps: int = server_default(30),
-    num_frames: int = server_default(81),
-    guidance_scale: float = server_default(5.0),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Wan2.2 5B - Text to Video (wan-ai-wan2-2-ti2v-5b-diffusers): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Wan2.2 5B - Text to Video (wan-ai-wan2-2-ti2v-5b-diffusers): enqueue one generation (POST /ai/queue) and return at once.
 
     Efficient 720p video on consumer GPUs
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("wan-ai-wan2-2-ti2v-5b-diffusers", num_generations=n, ...)``.
 
     Args:
         prompt: Prompt for generated image
-            Required.
         height: Height of the video
-            range: >= 1, <= 720; default: 720
+            range: >= 1, <= 720
         width: Width of the video
-            range: >= 1, <= 1280; default: 1280
+            range: >= 1, <= 1280
         negative_prompt: Negative prompt for generated image
         num_inference_steps: Number of diffusion steps to take
-            range: >= 1, <= 100; default: 30
+            range: >= 1, <= 100
         num_frames: Number of frames of video to generate
-            range: >= 1, <= 120; default: 81
+            range: >= 1, <= 120
         guidance_scale: Guidance for generated video. Lower values can give more realistic videos.
-            range: >= 0, <= 10; default: 5.0
+            range: >= 0, <= 10
         seed: Random seed. Set for reproducible generation
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "height": height,
-            "width": width,
-            "negative_prompt": negative_prompt,
-            "num_inference_steps": num_inference_steps,
-            "num_frames": num_frames,
-            "guidance_scale": guidance_scale,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    height: int = server_default(720),
-    width: int = server_default(1280),
-    negative_prompt: str | Omit = OMIT,
-    num_inference_steps: int = server_default(30),
-    num_frames: int = server_default(81),
-    guidance_scale: float = server_default(5.0),
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    height: int = server_default(720),
-    width: int = server_default(1280),
-    negative_prompt: str | Omit = OMIT,
-    num_inference_steps: int = server_default(30),
-    num_frames: int = server_default(81),
-    guidance_scale: float = server_default(5.0),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    height: int = server_default(720),
-    width: int = server_default(1280),
-    negative_prompt: str | Omit = OMIT,
-    num_inference_steps: int = server_default(30),
-    num_frames: int = server_default(81),
-    guidance_scale: float = server_default(5.0),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Wan2.2 5B - Text to Video (wan-ai-wan2-2-ti2v-5b-diffusers): enqueue it (POST /ai/queue) and return at once.
-
-    Efficient 720p video on consumer GPUs
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for generated image
-            Required.
-        height: Height of the video
-            range: >= 1, <= 720; default: 720
-        width: Width of the video
-            range: >= 1, <= 1280; default: 1280
-        negative_prompt: Negative prompt for generated image
-        num_inference_steps: Number of diffusion steps to take
-            range: >= 1, <= 100; default: 30
-        num_frames: Number of frames of video to generate
-            range: >= 1, <= 120; default: 81
-        guidance_scale: Guidance for generated video. Lower values can give more realistic videos.
-            range: >= 0, <= 10; default: 5.0
-        seed: Random seed. Set for reproducible generation
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "height": height,
-            "width": width,
-            "negative_prompt": negative_prompt,
-            "num_inference_steps": num_inference_steps,
-            "num_frames": num_frames,
-            "guidance_scale": guidance_scale,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "height": height,
+                "width": width,
+                "negative_prompt": negative_prompt,
+                "num_inference_steps": num_inference_steps,
+                "num_frames": num_frames,
+                "guidance_scale": guidance_scale,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -14,12 +14,12 @@ from pydantic import Field
 
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -28,22 +28,25 @@ __all__ = [
 ]
 
 MODEL_ID = "wan-v2-6-reference-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["input_videos"],"properties":{"input_videos":{"description":"Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.","items":{"type":"string"},"type":"array","x-order":1},"prompt":{"description":"Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.","type":"string","x-order":0}},"required":["prompt"],"type":"object"}'
 
 
 class WanV2_6ReferenceToVideoRequest(RequestModel):
     """The parameters of "wan-v2-6-reference-to-video"."""
 
-    prompt: str
-    """Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos."""
+    prompt: str = Field(
+        description="Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos."
+    )
 
-    input_videos: list[Annotated[MediaInput, _media.Input("video")]] = Field(default=UNSET)
-    """Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
+    input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
+        default=MISSING,
+        description="Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.",
+    )
+    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
 
-
-def generate(
+def generate_wan_v2_6_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -64,7 +67,6 @@ def generate(
 
     Args:
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
-            Required.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -95,213 +97,53 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
+def submit_wan_v2_6_reference_to_video(
+    client: SyncOxenBase,
     /,
     *,
     prompt: str,
     input_videos: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """WAN 2.6 - Video to Video (wan-v2-6-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
+) -> Job:
+    """WAN 2.6 - Video to Video (wan-v2-6-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Reference video with character consistency
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("wan-v2-6-reference-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
-            Required.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
             Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_videos": input_videos,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """WAN 2.6 - Video to Video (wan-v2-6-reference-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Reference video with character consistency
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
-            Required.
-        input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_videos": input_videos,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_videos: list[MediaInput] | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """WAN 2.6 - Video to Video (wan-v2-6-reference-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Reference video with character consistency
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
-            Required.
-        input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_videos": input_videos,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_videos": input_videos,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

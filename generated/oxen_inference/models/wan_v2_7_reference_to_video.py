@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,78 +29,73 @@ __all__ = [
 ]
 
 MODEL_ID = "wan-v2-7-reference-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"basic":["reference_images","reference_videos","input_image"],"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset\'s ratio).","enum":["16:9","9:16","1:1","4:3","3:4"],"type":"string","x-order":4},"duration":{"default":5,"description":"Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.","maximum":15,"minimum":2,"type":"integer","x-order":6},"input_image":{"description":"Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.","format":"uri","type":"string","x-order":3},"negative_prompt":{"description":"Content to avoid in the video. Supports Chinese and English. Max 500 characters.","type":"string","x-order":7},"prompt":{"description":"Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters. Use @Image1, @Image2, ... to reference the reference images in order, and @Video1, @Video2, ... to reference the reference videos in order; identifiers are independent across types.","type":"string","x-order":0},"prompt_extend":{"default":true,"description":"Whether the model rewrites short prompts to improve quality. Adds processing time.","type":"boolean","x-order":8},"reference_images":{"description":"Array of reference images for character/object/scene appearance. Each item has a URL and an optional reference voice. Order maps to @Image1, @Image2, etc. Reference images + reference videos must total \\u2264 5. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB each.","items":{"type":"object"},"type":"array","x-order":1},"reference_videos":{"description":"Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total \\u2264 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each.","items":{"type":"object"},"type":"array","x-order":2},"resolution":{"default":"1080P","description":"Output video resolution tier.","enum":["720P","1080P"],"type":"string","x-order":5},"seed":{"description":"Random seed for reproducibility (0-2147483647).","maximum":2147483647,"minimum":0,"type":"integer","x-order":10},"watermark":{"default":false,"description":"Adds an \'AI Generated\' watermark to the bottom-right corner.","type":"boolean","x-order":9}},"required":["prompt"],"type":"object"}'
 
 
 class WanV2_7ReferenceToVideoRequest(RequestModel):
     """The parameters of "wan-v2-7-reference-to-video"."""
 
-    prompt: str
-    """Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters. Use @Image1, @Image2, ... to reference the reference images in order, and @Video1, @Video2, ... to reference the reference videos in order; identifiers are independent across types."""
+    prompt: str = Field(
+        description="Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters. Use @Image1, @Image2, ... to reference the reference images in order, and @Video1, @Video2, ... to reference the reference videos in order; identifiers are independent across types."
+    )
 
-    reference_images: list[dict[str, Any]] = Field(default=UNSET)
-    """Array of reference images for character/object/scene appearance. Each item has a URL and an optional reference voice. Order maps to @Image1, @Image2, etc. Reference images + reference videos must total ≤ 5. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB each."""
+    reference_images: list[dict[str, Any]] | Missing = Field(
+        default=MISSING,
+        description="Array of reference images for character/object/scene appearance. Each item has a URL and an optional reference voice. Order maps to @Image1, @Image2, etc. Reference images + reference videos must total ≤ 5. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB each.",
+    )
 
-    reference_videos: list[dict[str, Any]] = Field(default=UNSET)
-    """Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each."""
+    reference_videos: list[dict[str, Any]] | Missing = Field(
+        default=MISSING,
+        description="Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each.",
+    )
 
-    input_image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
-    """Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
+        default=MISSING,
+        description="Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.",
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16", "1:1", "4:3", "3:4"],
-        _js.Value({"enum": ["16:9", "9:16", "1:1", "4:3", "3:4"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset's ratio).
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = Field(
+        default="16:9",
+        description="Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset's ratio).",
+    )
 
-    one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-    """
-
-    resolution: Annotated[
-        Literal["720P", "1080P"], _js.Value({"enum": ["720P", "1080P"], "type": "string"})
-    ] = Field(default="1080P")
-    """Output video resolution tier.
-
-    one of: '720P', '1080P'; default: '1080P'
-    """
+    resolution: Literal["720P", "1080P"] = Field(
+        default="1080P", description="Output video resolution tier."
+    )
 
     duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 2, "type": "integer"})] = Field(
-        default=5
+        default=5,
+        description="Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.",
     )
-    """Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.
+    """range: >= 2, <= 15"""
 
-    range: >= 2, <= 15; default: 5
-    """
-
-    negative_prompt: str = Field(default=UNSET)
-    """Content to avoid in the video. Supports Chinese and English. Max 500 characters."""
-
-    prompt_extend: bool = Field(default=True)
-    """Whether the model rewrites short prompts to improve quality. Adds processing time.
-
-    default: true
-    """
-
-    watermark: bool = Field(default=False)
-    """Adds an 'AI Generated' watermark to the bottom-right corner.
-
-    default: false
-    """
-
-    seed: Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})] = (
-        Field(default=UNSET)
+    negative_prompt: str | Missing = Field(
+        default=MISSING,
+        description="Content to avoid in the video. Supports Chinese and English. Max 500 characters.",
     )
-    """Random seed for reproducibility (0-2147483647).
 
-    range: >= 0, <= 2147483647
-    """
+    prompt_extend: bool = Field(
+        default=True,
+        description="Whether the model rewrites short prompts to improve quality. Adds processing time.",
+    )
+
+    watermark: bool = Field(
+        default=False, description="Adds an 'AI Generated' watermark to the bottom-right corner."
+    )
+
+    seed: (
+        Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})]
+        | Missing
+    ) = Field(default=MISSING, description="Random seed for reproducibility (0-2147483647).")
+    """range: >= 0, <= 2147483647"""
 
 
-def generate(
+def generate_wan_v2_7_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -130,23 +125,18 @@ def generate(
 
     Args:
         prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters. Use @Image1, @Image2, ... to reference the reference images in order, and @Video1, @Video2, ... to reference the reference videos in order; identifiers are independent across types.
-            Required.
         reference_images: Array of reference images for character/object/scene appearance. Each item has a URL and an optional reference voice. Order maps to @Image1, @Image2, etc. Reference images + reference videos must total ≤ 5. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB each.
         reference_videos: Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each.
         input_image: Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset's ratio).
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.
-            range: >= 2, <= 15; default: 5
+            range: >= 2, <= 15
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
-            default: true
         watermark: Adds an 'AI Generated' watermark to the bottom-right corner.
-            default: false
         seed: Random seed for reproducibility (0-2147483647).
             range: >= 0, <= 2147483647
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -186,94 +176,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[dict[str, Any]] | Omit = OMIT,
-    reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """WAN 2.7 - Reference to Video (wan-v2-7-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Multi-reference video, up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters. Use @Image1, @Image2, ... to reference the reference images in order, and @Video1, @Video2, ... to reference the reference videos in order; identifiers are independent across types.
-            Required.
-        reference_images: Array of reference images for character/object/scene appearance. Each item has a URL and an optional reference voice. Order maps to @Image1, @Image2, etc. Reference images + reference videos must total ≤ 5. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB each.
-        reference_videos: Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each.
-        input_image: Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset's ratio).
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.
-            range: >= 2, <= 15; default: 5
-        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
-        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
-            default: true
-        watermark: Adds an 'AI Generated' watermark to the bottom-right corner.
-            default: false
-        seed: Random seed for reproducibility (0-2147483647).
-            range: >= 0, <= 2147483647
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "reference_images": reference_images,
-            "reference_videos": reference_videos,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "negative_prompt": negative_prompt,
-            "prompt_extend": prompt_extend,
-            "watermark": watermark,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_wan_v2_7_reference_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -288,249 +191,68 @@ def submit(
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[dict[str, Any]] | Omit = OMIT,
-    reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[dict[str, Any]] | Omit = OMIT,
-    reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """WAN 2.7 - Reference to Video (wan-v2-7-reference-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """WAN 2.7 - Reference to Video (wan-v2-7-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Multi-reference video, up to 1080p
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("wan-v2-7-reference-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters. Use @Image1, @Image2, ... to reference the reference images in order, and @Video1, @Video2, ... to reference the reference videos in order; identifiers are independent across types.
-            Required.
         reference_images: Array of reference images for character/object/scene appearance. Each item has a URL and an optional reference voice. Order maps to @Image1, @Image2, etc. Reference images + reference videos must total ≤ 5. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB each.
         reference_videos: Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each.
         input_image: Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset's ratio).
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.
-            range: >= 2, <= 15; default: 5
+            range: >= 2, <= 15
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
-            default: true
         watermark: Adds an 'AI Generated' watermark to the bottom-right corner.
-            default: false
         seed: Random seed for reproducibility (0-2147483647).
             range: >= 0, <= 2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "reference_images": reference_images,
-            "reference_videos": reference_videos,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "negative_prompt": negative_prompt,
-            "prompt_extend": prompt_extend,
-            "watermark": watermark,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[dict[str, Any]] | Omit = OMIT,
-    reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[dict[str, Any]] | Omit = OMIT,
-    reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    reference_images: list[dict[str, Any]] | Omit = OMIT,
-    reference_videos: list[dict[str, Any]] | Omit = OMIT,
-    input_image: MediaInput | Omit = OMIT,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """WAN 2.7 - Reference to Video (wan-v2-7-reference-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Multi-reference video, up to 1080p
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 5000 characters. Use @Image1, @Image2, ... to reference the reference images in order, and @Video1, @Video2, ... to reference the reference videos in order; identifiers are independent across types.
-            Required.
-        reference_images: Array of reference images for character/object/scene appearance. Each item has a URL and an optional reference voice. Order maps to @Image1, @Image2, etc. Reference images + reference videos must total ≤ 5. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, aspect ratio 1:8 to 8:1, max 20 MB each.
-        reference_videos: Array of reference videos for character/object appearance, motion, and voice. Each item has a URL and an optional reference voice. Order maps to @Video1, @Video2, etc. Reference images + reference videos must total ≤ 5. MP4/MOV, 1-30s, 240-4096 px per side, aspect ratio 1:8 to 8:1, max 100 MB each.
-        input_image: Optional first-frame image used for joint control. Provides a starting frame the video is generated from. JPEG/JPG/PNG/BMP/WEBP, 240-8000 px per side, max 20 MB. When provided, the output aspect ratio is taken from this image and the aspect_ratio parameter is ignored.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        aspect_ratio: Aspect ratio of the generated video. Ignored when a first frame image is provided (the model uses the input asset's ratio).
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds. 2-15 with reference images only; 2-10 when any reference video is included.
-            range: >= 2, <= 15; default: 5
-        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
-        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
-            default: true
-        watermark: Adds an 'AI Generated' watermark to the bottom-right corner.
-            default: false
-        seed: Random seed for reproducibility (0-2147483647).
-            range: >= 0, <= 2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "reference_images": reference_images,
-            "reference_videos": reference_videos,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "negative_prompt": negative_prompt,
-            "prompt_extend": prompt_extend,
-            "watermark": watermark,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "reference_images": reference_images,
+                "reference_videos": reference_videos,
+                "input_image": input_image,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "duration": duration,
+                "negative_prompt": negative_prompt,
+                "prompt_extend": prompt_extend,
+                "watermark": watermark,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

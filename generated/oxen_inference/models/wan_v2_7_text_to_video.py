@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,72 +29,61 @@ __all__ = [
 ]
 
 MODEL_ID = "wan-v2-7-text-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio of the generated video.","enum":["16:9","9:16","1:1","4:3","3:4"],"type":"string","x-order":1},"audio_url":{"description":"URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.","format":"uri","type":"string","x-order":5},"duration":{"default":5,"description":"Output video duration in seconds (2-15).","maximum":15,"minimum":2,"type":"integer","x-order":3},"negative_prompt":{"description":"Content to avoid in the video. Supports Chinese and English. Max 500 characters.","type":"string","x-order":4},"prompt":{"description":"Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use \'generate a single-shot video\' or \'generate a multi-shot video\' (or timestamped shot descriptions like \'Shot 1 [0-3s] Wide angle: ...\') to control shot structure.","type":"string","x-order":0},"prompt_extend":{"default":true,"description":"Whether the model rewrites short prompts to improve quality. Adds processing time.","type":"boolean","x-order":6},"resolution":{"default":"1080P","description":"Output video resolution tier.","enum":["720P","1080P"],"type":"string","x-order":2},"seed":{"description":"Random seed for reproducibility (0-2147483647).","maximum":2147483647,"minimum":0,"type":"integer","x-order":8},"watermark":{"default":false,"description":"Adds an \'AI-generated\' watermark to the bottom-right corner.","type":"boolean","x-order":7}},"required":["prompt"],"type":"object"}'
 
 
 class WanV2_7TextToVideoRequest(RequestModel):
     """The parameters of "wan-v2-7-text-to-video"."""
 
-    prompt: str
-    """Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure."""
+    prompt: str = Field(
+        description="Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure."
+    )
 
-    aspect_ratio: Annotated[
-        Literal["16:9", "9:16", "1:1", "4:3", "3:4"],
-        _js.Value({"enum": ["16:9", "9:16", "1:1", "4:3", "3:4"], "type": "string"}),
-    ] = Field(default="16:9")
-    """Aspect ratio of the generated video.
+    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = Field(
+        default="16:9", description="Aspect ratio of the generated video."
+    )
 
-    one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-    """
-
-    resolution: Annotated[
-        Literal["720P", "1080P"], _js.Value({"enum": ["720P", "1080P"], "type": "string"})
-    ] = Field(default="1080P")
-    """Output video resolution tier.
-
-    one of: '720P', '1080P'; default: '1080P'
-    """
+    resolution: Literal["720P", "1080P"] = Field(
+        default="1080P", description="Output video resolution tier."
+    )
 
     duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 2, "type": "integer"})] = Field(
-        default=5
+        default=5, description="Output video duration in seconds (2-15)."
     )
-    """Output video duration in seconds (2-15).
+    """range: >= 2, <= 15"""
 
-    range: >= 2, <= 15; default: 5
-    """
+    negative_prompt: str | Missing = Field(
+        default=MISSING,
+        description="Content to avoid in the video. Supports Chinese and English. Max 500 characters.",
+    )
 
-    negative_prompt: str = Field(default=UNSET)
-    """Content to avoid in the video. Supports Chinese and English. Max 500 characters."""
-
-    audio_url: Annotated[MediaInput, _media.Input("audio")] = Field(default=UNSET)
-    """URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
-
-    format: 'uri'
+    audio_url: Annotated[MediaInput, _media.Input("audio")] | Missing = Field(
+        default=MISSING,
+        description="URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.",
+    )
+    """format: 'uri'
 
     Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    prompt_extend: bool = Field(default=True)
-    """Whether the model rewrites short prompts to improve quality. Adds processing time.
-
-    default: true
-    """
-
-    watermark: bool = Field(default=False)
-    """Adds an 'AI-generated' watermark to the bottom-right corner.
-
-    default: false
-    """
-
-    seed: Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})] = (
-        Field(default=UNSET)
+    prompt_extend: bool = Field(
+        default=True,
+        description="Whether the model rewrites short prompts to improve quality. Adds processing time.",
     )
-    """Random seed for reproducibility (0-2147483647).
 
-    range: >= 0, <= 2147483647
-    """
+    watermark: bool = Field(
+        default=False, description="Adds an 'AI-generated' watermark to the bottom-right corner."
+    )
+
+    seed: (
+        Annotated[int, _js.Value({"maximum": 2147483647, "minimum": 0, "type": "integer"})]
+        | Missing
+    ) = Field(default=MISSING, description="Random seed for reproducibility (0-2147483647).")
+    """range: >= 0, <= 2147483647"""
 
 
-def generate(
+def generate_wan_v2_7_text_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -122,21 +111,16 @@ def generate(
 
     Args:
         prompt: Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure.
-            Required.
         aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds (2-15).
-            range: >= 2, <= 15; default: 5
+            range: >= 2, <= 15
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
-            default: true
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
-            default: false
         seed: Random seed for reproducibility (0-2147483647).
             range: >= 0, <= 2147483647
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -174,88 +158,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    audio_url: MediaInput | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Text-to-video, 1080p, multi-shot
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure.
-            Required.
-        aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds (2-15).
-            range: >= 2, <= 15; default: 5
-        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
-        audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
-            format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
-            default: true
-        watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
-            default: false
-        seed: Random seed for reproducibility (0-2147483647).
-            range: >= 0, <= 2147483647
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "negative_prompt": negative_prompt,
-            "audio_url": audio_url,
-            "prompt_extend": prompt_extend,
-            "watermark": watermark,
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_wan_v2_7_text_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -268,231 +171,64 @@ def submit(
     prompt_extend: bool = server_default(True),
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    audio_url: MediaInput | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    audio_url: MediaInput | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Text-to-video, 1080p, multi-shot
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("wan-v2-7-text-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure.
-            Required.
         aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
         resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
         duration: Output video duration in seconds (2-15).
-            range: >= 2, <= 15; default: 5
+            range: >= 2, <= 15
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
-            default: true
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
-            default: false
         seed: Random seed for reproducibility (0-2147483647).
             range: >= 0, <= 2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "negative_prompt": negative_prompt,
-            "audio_url": audio_url,
-            "prompt_extend": prompt_extend,
-            "watermark": watermark,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    audio_url: MediaInput | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    audio_url: MediaInput | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = server_default("16:9"),
-    resolution: Literal["720P", "1080P"] = server_default("1080P"),
-    duration: int = server_default(5),
-    negative_prompt: str | Omit = OMIT,
-    audio_url: MediaInput | Omit = OMIT,
-    prompt_extend: bool = server_default(True),
-    watermark: bool = server_default(False),
-    seed: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Text-to-video, 1080p, multi-shot
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the desired video. Supports Chinese and English. Max 500 characters. Use 'generate a single-shot video' or 'generate a multi-shot video' (or timestamped shot descriptions like 'Shot 1 [0-3s] Wide angle: ...') to control shot structure.
-            Required.
-        aspect_ratio: Aspect ratio of the generated video.
-            one of: '16:9', '9:16', '1:1', '4:3', '3:4'; default: '16:9'
-        resolution: Output video resolution tier.
-            one of: '720P', '1080P'; default: '1080P'
-        duration: Output video duration in seconds (2-15).
-            range: >= 2, <= 15; default: 5
-        negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
-        audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
-            format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
-            default: true
-        watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
-            default: false
-        seed: Random seed for reproducibility (0-2147483647).
-            range: >= 0, <= 2147483647
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "negative_prompt": negative_prompt,
-            "audio_url": audio_url,
-            "prompt_extend": prompt_extend,
-            "watermark": watermark,
-            "seed": seed,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "duration": duration,
+                "negative_prompt": negative_prompt,
+                "audio_url": audio_url,
+                "prompt_extend": prompt_extend,
+                "watermark": watermark,
+                "seed": seed,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,75 +26,39 @@ __all__ = [
 ]
 
 MODEL_ID = "xai-grok-imagine-image"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","enum":["1:1","16:9","9:16","4:3","3:4","3:2","2:3","2:1","20:9","19.5:9","9:19.5","9:20","1:2"],"title":"Aspect Ratio","type":"string","x-order":8},"output_format":{"default":"webp","description":"Format of the output images","enum":["webp","jpeg","png"],"title":"Output Format","type":"string","x-order":14},"prompt":{"description":"Prompt for generated image","title":"Prompt","type":"string","x-order":0,"x-workbench-default":"Minimalist ox silhouette dissolving into golden particle streams, sumi-e brushwork meets generative art, zen simplicity with data-driven particle flow, lunar new year energy captured in motion"},"resolution":{"default":"2k","enum":["1k","2k"],"title":"Resolution","type":"string","x-next-to":"aspect_ratio","x-order":9}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class XaiGrokImagineImageRequest(RequestModel):
     """The parameters of "xai-grok-imagine-image"."""
 
-    prompt: str
-    """Prompt for generated image"""
+    prompt: str = Field(description="Prompt for generated image")
 
-    aspect_ratio: Annotated[
-        Literal[
-            "1:1",
-            "16:9",
-            "9:16",
-            "4:3",
-            "3:4",
-            "3:2",
-            "2:3",
-            "2:1",
-            "20:9",
-            "19.5:9",
-            "9:19.5",
-            "9:20",
-            "1:2",
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "1:1",
-                    "16:9",
-                    "9:16",
-                    "4:3",
-                    "3:4",
-                    "3:2",
-                    "2:3",
-                    "2:1",
-                    "20:9",
-                    "19.5:9",
-                    "9:19.5",
-                    "9:20",
-                    "1:2",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="16:9")
-    """Aspect Ratio
+    aspect_ratio: Literal[
+        "1:1",
+        "16:9",
+        "9:16",
+        "4:3",
+        "3:4",
+        "3:2",
+        "2:3",
+        "2:1",
+        "20:9",
+        "19.5:9",
+        "9:19.5",
+        "9:20",
+        "1:2",
+    ] = Field(default="16:9", description="Aspect Ratio")
 
-    one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '20:9', '19.5:9', '9:19.5', '9:20', '1:2'; default: '16:9'
-    """
+    resolution: Literal["1k", "2k"] = Field(default="2k", description="Resolution")
 
-    resolution: Annotated[
-        Literal["1k", "2k"], _js.Value({"enum": ["1k", "2k"], "type": "string"})
-    ] = Field(default="2k")
-    """Resolution
-
-    one of: '1k', '2k'; default: '2k'
-    """
-
-    output_format: Annotated[
-        Literal["webp", "jpeg", "png"],
-        _js.Value({"enum": ["webp", "jpeg", "png"], "type": "string"}),
-    ] = Field(default="webp")
-    """Format of the output images
-
-    one of: 'webp', 'jpeg', 'png'; default: 'webp'
-    """
+    output_format: Literal["webp", "jpeg", "png"] = Field(
+        default="webp", description="Format of the output images"
+    )
 
 
-def generate(
+def generate_xai_grok_imagine_image(
     client: SyncOxenBase,
     /,
     *,
@@ -132,13 +95,9 @@ def generate(
 
     Args:
         prompt: Prompt for generated image
-            Required.
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '20:9', '19.5:9', '9:19.5', '9:20', '1:2'; default: '16:9'
         resolution: Resolution
-            one of: '1k', '2k'; default: '2k'
         output_format: Format of the output images
-            one of: 'webp', 'jpeg', 'png'; default: 'webp'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -169,82 +128,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "2:1",
-        "20:9",
-        "19.5:9",
-        "9:19.5",
-        "9:20",
-        "1:2",
-    ] = server_default("16:9"),
-    resolution: Literal["1k", "2k"] = server_default("2k"),
-    output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Grok Imagine - Text to Image (xai-grok-imagine-image): run it on POST /ai/images/generate and wait for the result.
-
-    Versatile image styles by xAI
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for generated image
-            Required.
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '20:9', '19.5:9', '9:19.5', '9:20', '1:2'; default: '16:9'
-        resolution: Resolution
-            one of: '1k', '2k'; default: '2k'
-        output_format: Format of the output images
-            one of: 'webp', 'jpeg', 'png'; default: 'webp'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "output_format": output_format,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_xai_grok_imagine_image(
     client: SyncOxenBase,
     /,
     *,
@@ -266,246 +150,50 @@ def submit(
     ] = server_default("16:9"),
     resolution: Literal["1k", "2k"] = server_default("2k"),
     output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "2:1",
-        "20:9",
-        "19.5:9",
-        "9:19.5",
-        "9:20",
-        "1:2",
-    ] = server_default("16:9"),
-    resolution: Literal["1k", "2k"] = server_default("2k"),
-    output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "2:1",
-        "20:9",
-        "19.5:9",
-        "9:19.5",
-        "9:20",
-        "1:2",
-    ] = server_default("16:9"),
-    resolution: Literal["1k", "2k"] = server_default("2k"),
-    output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Grok Imagine - Text to Image (xai-grok-imagine-image): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Grok Imagine - Text to Image (xai-grok-imagine-image): enqueue one generation (POST /ai/queue) and return at once.
 
     Versatile image styles by xAI
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("xai-grok-imagine-image", num_generations=n, ...)``.
 
     Args:
         prompt: Prompt for generated image
-            Required.
         aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '20:9', '19.5:9', '9:19.5', '9:20', '1:2'; default: '16:9'
         resolution: Resolution
-            one of: '1k', '2k'; default: '2k'
         output_format: Format of the output images
-            one of: 'webp', 'jpeg', 'png'; default: 'webp'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "2:1",
-        "20:9",
-        "19.5:9",
-        "9:19.5",
-        "9:20",
-        "1:2",
-    ] = server_default("16:9"),
-    resolution: Literal["1k", "2k"] = server_default("2k"),
-    output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "2:1",
-        "20:9",
-        "19.5:9",
-        "9:19.5",
-        "9:20",
-        "1:2",
-    ] = server_default("16:9"),
-    resolution: Literal["1k", "2k"] = server_default("2k"),
-    output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    aspect_ratio: Literal[
-        "1:1",
-        "16:9",
-        "9:16",
-        "4:3",
-        "3:4",
-        "3:2",
-        "2:3",
-        "2:1",
-        "20:9",
-        "19.5:9",
-        "9:19.5",
-        "9:20",
-        "1:2",
-    ] = server_default("16:9"),
-    resolution: Literal["1k", "2k"] = server_default("2k"),
-    output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Grok Imagine - Text to Image (xai-grok-imagine-image): enqueue it (POST /ai/queue) and return at once.
-
-    Versatile image styles by xAI
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for generated image
-            Required.
-        aspect_ratio: Aspect Ratio
-            one of: '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3', '2:1', '20:9', '19.5:9', '9:19.5', '9:20', '1:2'; default: '16:9'
-        resolution: Resolution
-            one of: '1k', '2k'; default: '2k'
-        output_format: Format of the output images
-            one of: 'webp', 'jpeg', 'png'; default: 'webp'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "aspect_ratio": aspect_ratio,
+                "resolution": resolution,
+                "output_format": output_format,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -15,12 +15,12 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,40 +29,34 @@ __all__ = [
 ]
 
 MODEL_ID = "xai-grok-imagine-video-1-5-image-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"duration":{"description":"Duration of the video in seconds","maximum":15,"minimum":1,"type":"integer","x-order":3},"input_image":{"description":"First frame image for image-to-video generation","format":"uri","type":"string","x-order":1},"prompt":{"description":"Text prompt describing the video to generate","type":"string","x-order":0},"resolution":{"default":"720p","description":"Resolution quality of the generated video","enum":["480p","720p"],"type":"string","x-order":2}},"required":["prompt","input_image"],"type":"object"}'
 
 
 class XaiGrokImagineVideo1_5ImageToVideoRequest(RequestModel):
     """The parameters of "xai-grok-imagine-video-1-5-image-to-video"."""
 
-    prompt: str
-    """Text prompt describing the video to generate"""
+    prompt: str = Field(description="Text prompt describing the video to generate")
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """First frame image for image-to-video generation
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="First frame image for image-to-video generation"
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    resolution: Annotated[
-        Literal["480p", "720p"], _js.Value({"enum": ["480p", "720p"], "type": "string"})
-    ] = Field(default="720p")
-    """Resolution quality of the generated video
-
-    one of: '480p', '720p'; default: '720p'
-    """
-
-    duration: Annotated[int, _js.Value({"maximum": 15, "minimum": 1, "type": "integer"})] = Field(
-        default=UNSET
+    resolution: Literal["480p", "720p"] = Field(
+        default="720p", description="Resolution quality of the generated video"
     )
-    """Duration of the video in seconds
 
-    range: >= 1, <= 15
-    """
+    duration: (
+        Annotated[int, _js.Value({"maximum": 15, "minimum": 1, "type": "integer"})] | Missing
+    ) = Field(default=MISSING, description="Duration of the video in seconds")
+    """range: >= 1, <= 15"""
 
 
-def generate(
+def generate_xai_grok_imagine_video_1_5_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -85,13 +79,10 @@ def generate(
 
     Args:
         prompt: Text prompt describing the video to generate
-            Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         resolution: Resolution quality of the generated video
-            one of: '480p', '720p'; default: '720p'
         duration: Duration of the video in seconds
             range: >= 1, <= 15
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -124,70 +115,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Grok Imagine Video 1.5 - Image to Video (xai-grok-imagine-video-1-5-image-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Image-to-video with audio (Grok 1.5)
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the video to generate
-            Required.
-        input_image: First frame image for image-to-video generation
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        resolution: Resolution quality of the generated video
-            one of: '480p', '720p'; default: '720p'
-        duration: Duration of the video in seconds
-            range: >= 1, <= 15
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_xai_grok_imagine_video_1_5_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -195,180 +123,53 @@ def submit(
     input_image: MediaInput,
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Grok Imagine Video 1.5 - Image to Video (xai-grok-imagine-video-1-5-image-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Grok Imagine Video 1.5 - Image to Video (xai-grok-imagine-video-1-5-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Image-to-video with audio (Grok 1.5)
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("xai-grok-imagine-video-1-5-image-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Text prompt describing the video to generate
-            Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         resolution: Resolution quality of the generated video
-            one of: '480p', '720p'; default: '720p'
         duration: Duration of the video in seconds
             range: >= 1, <= 15
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: int | Omit = OMIT,
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: int | Omit = OMIT,
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["480p", "720p"] = server_default("720p"),
-    duration: int | Omit = OMIT,
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Grok Imagine Video 1.5 - Image to Video (xai-grok-imagine-video-1-5-image-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Image-to-video with audio (Grok 1.5)
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the video to generate
-            Required.
-        input_image: First frame image for image-to-video generation
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        resolution: Resolution quality of the generated video
-            one of: '480p', '720p'; default: '720p'
-        duration: Duration of the video in seconds
-            range: >= 1, <= 15
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "resolution": resolution,
+                "duration": duration,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -19,8 +19,8 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -29,51 +29,37 @@ __all__ = [
 ]
 
 MODEL_ID = "xai-grok-imagine-video-image-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio for the generated image","enum":["auto","1:1","16:9","9:16","4:3","3:4","3:2","2:3"],"type":"string","x-order":4},"duration":{"default":6,"description":"Duration of the video in seconds","enum":[3,6,8,10,15],"type":"integer","x-order":3},"input_image":{"description":"First frame image for image-to-video generation","format":"uri","type":"string","x-order":1},"prompt":{"description":"Prompt","type":"string","x-order":0},"resolution":{"default":"480p","description":"Resolution quality of the generated video","enum":["720p","480p"],"type":"string","x-order":2}},"required":["prompt","input_image"],"type":"object"}'
 
 
 class XaiGrokImagineVideoImageToVideoRequest(RequestModel):
     """The parameters of "xai-grok-imagine-video-image-to-video"."""
 
-    prompt: str
-    """Prompt"""
+    prompt: str = Field(description="Prompt")
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """First frame image for image-to-video generation
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="First frame image for image-to-video generation"
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    resolution: Annotated[
-        Literal["720p", "480p"], _js.Value({"enum": ["720p", "480p"], "type": "string"})
-    ] = Field(default="480p")
-    """Resolution quality of the generated video
-
-    one of: '720p', '480p'; default: '480p'
-    """
+    resolution: Literal["720p", "480p"] = Field(
+        default="480p", description="Resolution quality of the generated video"
+    )
 
     duration: Annotated[
         Literal[3, 6, 8, 10, 15], _js.Value({"enum": [3, 6, 8, 10, 15], "type": "integer"})
-    ] = Field(default=6)
-    """Duration of the video in seconds
+    ] = Field(default=6, description="Duration of the video in seconds")
 
-    one of: 3, 6, 8, 10, 15; default: 6
-    """
-
-    aspect_ratio: Annotated[
-        Literal["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"],
-        _js.Value(
-            {"enum": ["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"], "type": "string"}
-        ),
-    ] = Field(default="16:9")
-    """Aspect ratio for the generated image
-
-    one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-    """
+    aspect_ratio: Literal["auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = Field(
+        default="16:9", description="Aspect ratio for the generated image"
+    )
 
 
-def generate(
+def generate_xai_grok_imagine_video_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -99,17 +85,12 @@ def generate(
 
     Args:
         prompt: Prompt
-            Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         resolution: Resolution quality of the generated video
-            one of: '720p', '480p'; default: '480p'
         duration: Duration of the video in seconds
-            one of: 3, 6, 8, 10, 15; default: 6
         aspect_ratio: Aspect ratio for the generated image
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -141,76 +122,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720p", "480p"] = server_default("480p"),
-    duration: Literal[3, 6, 8, 10, 15] = server_default(6),
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"
-    ] = server_default("16:9"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Grok Imagine - Image to Video (xai-grok-imagine-video-image-to-video): run it on POST /ai/videos/generate and wait for the result.
-
-    Image-to-video with audio by xAI
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt
-            Required.
-        input_image: First frame image for image-to-video generation
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        resolution: Resolution quality of the generated video
-            one of: '720p', '480p'; default: '480p'
-        duration: Duration of the video in seconds
-            one of: 3, 6, 8, 10, 15; default: 6
-        aspect_ratio: Aspect ratio for the generated image
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_xai_grok_imagine_video_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -221,201 +133,54 @@ def submit(
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"
     ] = server_default("16:9"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720p", "480p"] = server_default("480p"),
-    duration: Literal[3, 6, 8, 10, 15] = server_default(6),
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"
-    ] = server_default("16:9"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720p", "480p"] = server_default("480p"),
-    duration: Literal[3, 6, 8, 10, 15] = server_default(6),
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"
-    ] = server_default("16:9"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Grok Imagine - Image to Video (xai-grok-imagine-video-image-to-video): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Grok Imagine - Image to Video (xai-grok-imagine-video-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
     Image-to-video with audio by xAI
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("xai-grok-imagine-video-image-to-video", num_generations=n, ...)``.
 
     Args:
         prompt: Prompt
-            Required.
         input_image: First frame image for image-to-video generation
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         resolution: Resolution quality of the generated video
-            one of: '720p', '480p'; default: '480p'
         duration: Duration of the video in seconds
-            one of: 3, 6, 8, 10, 15; default: 6
         aspect_ratio: Aspect ratio for the generated image
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720p", "480p"] = server_default("480p"),
-    duration: Literal[3, 6, 8, 10, 15] = server_default(6),
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"
-    ] = server_default("16:9"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720p", "480p"] = server_default("480p"),
-    duration: Literal[3, 6, 8, 10, 15] = server_default(6),
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"
-    ] = server_default("16:9"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    resolution: Literal["720p", "480p"] = server_default("480p"),
-    duration: Literal[3, 6, 8, 10, 15] = server_default(6),
-    aspect_ratio: Literal[
-        "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"
-    ] = server_default("16:9"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Grok Imagine - Image to Video (xai-grok-imagine-video-image-to-video): enqueue it (POST /ai/queue) and return at once.
-
-    Image-to-video with audio by xAI
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt
-            Required.
-        input_image: First frame image for image-to-video generation
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        resolution: Resolution quality of the generated video
-            one of: '720p', '480p'; default: '480p'
-        duration: Duration of the video in seconds
-            one of: 3, 6, 8, 10, 15; default: 6
-        aspect_ratio: Aspect ratio for the generated image
-            one of: 'auto', '1:1', '16:9', '9:16', '4:3', '3:4', '3:2', '2:3'; default: '16:9'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "resolution": resolution,
-            "duration": duration,
-            "aspect_ratio": aspect_ratio,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "input_image": input_image,
+                "resolution": resolution,
+                "duration": duration,
+                "aspect_ratio": aspect_ratio,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
-    from .._jobs import AsyncJob, Job
+    from .._api import SyncOxenBase
+    from .._jobs import Job
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -27,35 +27,33 @@ __all__ = [
 ]
 
 MODEL_ID = "z-image-turbo"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"num_inference_steps":{"default":8,"description":"Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.","maximum":50,"minimum":1,"title":"Num Inference Steps","type":"integer","x-order":11},"output_format":{"default":"webp","description":"Format of the output images","enum":["webp","jpg","png"],"title":"Output Format","type":"string","x-order":14},"prompt":{"description":"Prompt for generated image","title":"Prompt","type":"string","x-order":0,"x-workbench-default":"A woman with red curly hair wearing a red flannel shirt, sitting in front of a campfire, night-time, photorealistic, indy folk vibes."},"seed":{"description":"Random seed. Set for reproducible generation","title":"Seed","type":["integer","null"],"x-order":13}},"required":["prompt"],"title":"Input","type":"object"}'
 
 
 class ZImageTurboRequest(RequestModel):
     """The parameters of "z-image-turbo"."""
 
-    prompt: str
-    """Prompt for generated image"""
+    prompt: str = Field(description="Prompt for generated image")
 
     num_inference_steps: Annotated[
         int, _js.Value({"maximum": 50, "minimum": 1, "type": "integer"})
-    ] = Field(default=8)
-    """Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
+    ] = Field(
+        default=8,
+        description="Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.",
+    )
+    """range: >= 1, <= 50"""
 
-    range: >= 1, <= 50; default: 8
-    """
+    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] | Missing = Field(
+        default=MISSING, description="Random seed. Set for reproducible generation"
+    )
 
-    seed: Annotated[int | None, _js.Value({"type": ["integer", "null"]})] = Field(default=UNSET)
-    """Random seed. Set for reproducible generation"""
-
-    output_format: Annotated[
-        Literal["webp", "jpg", "png"], _js.Value({"enum": ["webp", "jpg", "png"], "type": "string"})
-    ] = Field(default="webp")
-    """Format of the output images
-
-    one of: 'webp', 'jpg', 'png'; default: 'webp'
-    """
+    output_format: Literal["webp", "jpg", "png"] = Field(
+        default="webp", description="Format of the output images"
+    )
 
 
-def generate(
+def generate_z_image_turbo(
     client: SyncOxenBase,
     /,
     *,
@@ -78,12 +76,10 @@ def generate(
 
     Args:
         prompt: Prompt for generated image
-            Required.
         num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-            range: >= 1, <= 50; default: 8
+            range: >= 1, <= 50
         seed: Random seed. Set for reproducible generation
         output_format: Format of the output images
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -114,67 +110,7 @@ def generate(
     )
 
 
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_inference_steps: int = server_default(8),
-    seed: int | Omit | None = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """Z-Image-Turbo (z-image-turbo): run it on POST /ai/images/generate and wait for the result.
-
-    Fast photorealistic bilingual image generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for generated image
-            Required.
-        num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-            range: >= 1, <= 50; default: 8
-        seed: Random seed. Set for reproducible generation
-        output_format: Format of the output images
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "num_inference_steps": num_inference_steps,
-            "seed": seed,
-            "output_format": output_format,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-def submit(
+def submit_z_image_turbo(
     client: SyncOxenBase,
     /,
     *,
@@ -182,174 +118,51 @@ def submit(
     num_inference_steps: int = server_default(8),
     seed: int | Omit | None = OMIT,
     output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    num_generations: Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
     extra_headers: _Mapping[str, str] | None = None,
     extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job: ...
-@_typing.overload
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_inference_steps: int = server_default(8),
-    seed: int | Omit | None = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[Job]: ...
-def submit(
-    client: SyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_inference_steps: int = server_default(8),
-    seed: int | Omit | None = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> Job | list[Job]:
-    """Z-Image-Turbo (z-image-turbo): enqueue it (POST /ai/queue) and return at once.
+) -> Job:
+    """Z-Image-Turbo (z-image-turbo): enqueue one generation (POST /ai/queue) and return at once.
 
     Fast photorealistic bilingual image generation
 
     Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
+    For several generations in one request: ``client.submit("z-image-turbo", num_generations=n, ...)``.
 
     Args:
         prompt: Prompt for generated image
-            Required.
         num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-            range: >= 1, <= 50; default: 8
+            range: >= 1, <= 50
         seed: Random seed. Set for reproducible generation
         output_format: Format of the output images
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
 
     Returns:
-        Job (or a list of them with ``num_generations``):
-        ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
+        Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
 
     Raises:
         ValidationError: a parameter the model does not accept (nothing was sent).
         APIStatusError: the API refused the request (e.g. RateLimitError after retries).
         APIConnectionError: no answer from the API.
     """
-    return client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "num_inference_steps": num_inference_steps,
-            "seed": seed,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_inference_steps: int = server_default(8),
-    seed: int | Omit | None = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    num_generations: Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob: ...
-@_typing.overload
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_inference_steps: int = server_default(8),
-    seed: int | Omit | None = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    num_generations: int,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> list[AsyncJob]: ...
-async def asubmit(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    num_inference_steps: int = server_default(8),
-    seed: int | Omit | None = OMIT,
-    output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
-    num_generations: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> AsyncJob | list[AsyncJob]:
-    """Z-Image-Turbo (z-image-turbo): enqueue it (POST /ai/queue) and return at once.
-
-    Fast photorealistic bilingual image generation
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Prompt for generated image
-            Required.
-        num_inference_steps: Number of denoising steps. Recommended range is 28-50, and lower number of steps produce lower quality outputs, faster.
-            range: >= 1, <= 50; default: 8
-        seed: Random seed. Set for reproducible generation
-        output_format: Format of the output images
-            one of: 'webp', 'jpg', 'png'; default: 'webp'
-        num_generations: How many generations to enqueue (1 to 4). When given, a list of jobs is
-            returned; otherwise one job.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        AsyncJob (or a list of them with ``num_generations``):
-        ``await job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._submit(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "num_inference_steps": num_inference_steps,
-            "seed": seed,
-            "output_format": output_format,
-        },
-        num_generations=num_generations,
-        target_namespace=target_namespace,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
+    return _typing.cast(
+        "Job",
+        client._submit(
+            MODEL_ID,
+            {
+                "prompt": prompt,
+                "num_inference_steps": num_inference_steps,
+                "seed": seed,
+                "output_format": output_format,
+            },
+            target_namespace=target_namespace,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_body=extra_body,
+        ),
     )

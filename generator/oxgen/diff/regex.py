@@ -292,17 +292,14 @@ def includes(old: str, new: str) -> bool | None:
     return None
 
 
-def compiled(pattern: str) -> re.Pattern[str] | None:
-    """The pattern as the generated package runs it, or None when it cannot be used."""
+def compiled(pattern: str) -> Callable[[str], bool] | None:
+    """Whether the pattern matches somewhere in a string, as the generated package decides (in
+    linear time where the pattern allows, so a hostile pattern cannot hang the diff), or None
+    when it cannot be used."""
     try:
-        return _compiled(pattern)
-    except (ValueError, re.error):
+        return patterns.compile_pattern(pattern)
+    except ValueError:
         return None
-
-
-@lru_cache(maxsize=512)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(patterns.translate(pattern))
 
 
 def _intersect(a: Ranges, b: Ranges) -> Ranges:
@@ -369,6 +366,6 @@ def counterexample(
         return None
     for alt in old_alts:
         for text in _candidates(alt, new_alts):
-            if old_re.search(text) and not new_re.search(text) and admissible(text):
+            if old_re(text) and not new_re(text) and admissible(text):
                 return text
     return None

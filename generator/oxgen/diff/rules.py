@@ -294,7 +294,7 @@ _TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
         "constraint-added",
         "breaking",
         "breaking",
-        "A keyword that only restricts was added: `const`, `if`/`then`/`else`, `contains`, `dependentRequired`, a `dependentSchemas` or `patternProperties` entry, `propertyNames`, `unevaluatedProperties`/`unevaluatedItems` or a `prefixItems` member.",
+        "A keyword that only restricts was added: `const`, `if`/`then`/`else`, `contains`, `dependentRequired`, a `dependentSchemas` or `patternProperties` entry, `propertyNames`, `unevaluatedProperties`/`unevaluatedItems`, a `prefixItems` member or `not`.",
     ),
     (
         "constraint-removed",
@@ -306,7 +306,7 @@ _TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
         "constraint-changed",
         "warning",
         "behaviour",
-        "Another validation keyword changed (`$ref`, `not`, a changed `const`, `if` or `contains`, ...) in a way oxgen does not decide; review by hand.",
+        "Another validation keyword changed (`$ref`, a changed `const`, `if`, `not` or `contains`, ...) in a way oxgen does not decide; review by hand.",
     ),
     # Documentation only
     ("description-changed", "info", "docs", "A `description` changed (docstrings only)."),

@@ -112,8 +112,14 @@ def _wrapped(
         for j in range(i + 1, len(members))
     ):
         return None
+    # `nullable: true` moved into a null alternative: the rest must fit one member, null another.
+    nullable = o.get("nullable") is True
+    base = {k: v for k, v in o.items() if k != "nullable"} if nullable else o
+    takes_null = [values.accepts_null(kw.as_schema(m)) is True for m in members]
+    if nullable and not any(takes_null):
+        return None
     for j, member in enumerate(members):
-        found = compare_schema(ctx, o, member, f"{pointer}/{key}/{j}")
+        found = compare_schema(ctx, base, member, f"{pointer}/{key}/{j}")
         if not _safe(found):
             continue
         others = [
@@ -124,10 +130,19 @@ def _wrapped(
                 f"{subject} moved into a {key}; it now also accepts {kw.short(other)}",
             )
             for i, other in enumerate(members)
-            if i != j
+            if i != j and not (nullable and takes_null[i] and _only_null(other))
         ]
         return found + others
     return None
+
+
+def _only_null(schema: Any) -> bool:
+    """Whether a schema accepts null and nothing else (`{type: null}`, `{const: null}`)."""
+    s = kw.as_schema(schema)
+    listed = values.listed_values(s)
+    if listed is not None:
+        return all(v is None for v in listed)
+    return kw.accepted_types(s) == {"null"}
 
 
 def shape(schema: Any) -> str:

@@ -57,7 +57,7 @@ _HANDLED = frozenset(
     {"type", "enum", "const", "multipleOf", "uniqueItems", "pattern", "properties", "required"}
     | {"additionalProperties", "items", "prefixItems", *_NUMERIC, *COVARIANT_MAPS, *COMPOSITIONS}
     | {key for quad in _COUNTS for key in quad[:2]}
-    | {*RESTRICTING, *_CONDITIONAL, "dependentRequired"}
+    | {*RESTRICTING, *_CONDITIONAL, "dependentRequired", "not"}
 )
 # Annotations with a rule of their own; the other annotation keys are `annotation-changed`.
 _OWN_ANNOTATIONS = frozenset(
@@ -211,7 +211,7 @@ def accepts(schema: dict[str, Any], value: Any) -> bool | None:
             compiled = regex.compiled(pattern)
             if compiled is None:
                 return None
-            if not compiled.search(value):
+            if not compiled(value):
                 return False
     return True
 
@@ -302,59 +302,75 @@ def _judge_listed(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit
 
 
 def accepts_null(schema: dict[str, Any]) -> bool | None:
-    """Whether a level accepts null: `nullable: true` always does; otherwise `type`, `enum` and
-    `const` decide, and None (unknown) when a subschema keyword might."""
+    """Whether a level accepts null: `nullable: true` always does; otherwise `type`, `enum`,
+    `const` and the composition members decide; None when that cannot be told (`not`, `$ref`, a
+    `oneOf`, ...)."""
     if schema.get("nullable") is True:
         return True
     if "null" not in kw.accepted_types(schema):
         return False
     listed = _listed(schema)
-    if listed is not None:
-        return None in listed
-    return None if any(k in schema for k in APPLICATORS) else True
+    if listed is not None and not any(json_equal(None, v) for v in listed):
+        return False
+    verdicts: list[bool | None] = []
+    for key in APPLICATORS:
+        if key not in schema:
+            continue
+        members = schema[key] if isinstance(schema[key], list) else None
+        if key in ("anyOf", "allOf") and members:
+            found = [accepts_null(kw.as_schema(m)) for m in members]
+            if key == "anyOf":
+                verdicts.append(
+                    True if True in found else False if all(f is False for f in found) else None
+                )
+            else:
+                verdicts.append(False if False in found else True if all(found) else None)
+        else:
+            verdicts.append(None)
+    if False in verdicts:
+        return False
+    return None if None in verdicts else True
 
 
 def _types(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    before, after = kw.accepted_types(o), kw.accepted_types(n)
-    if before == after:
-        # The types read the same, but `nullable` may still decide null (an untyped level whose
-        # subschemas refuse null, say).
-        null_before, null_after = accepts_null(o), accepts_null(n)
-        key = "nullable" if "nullable" in o or "nullable" in n else "type"
-        if null_before is True and null_after is not True:
-            emit(
-                "type-narrowed",
-                key,
-                f"{ctx.subject()} no longer accepts null (nullable {kw.short(o.get('nullable'))} -> {kw.short(n.get('nullable'))}): passing None now fails validation",
-            )
-        elif null_after is True and null_before is False:
-            emit("type-widened", key, f"{ctx.subject()} now also accepts null (None)")
+    """Types compared without null; null is judged by :func:`accepts_null`, which also reads
+    `nullable`, listed values and compositions."""
+    null_before, null_after = accepts_null(o), accepts_null(n)
+    before = kw.accepted_types(o) - {"null"}
+    after = kw.accepted_types(n) - {"null"}
+    lost, gained = set(before - after), set(after - before)
+    if null_before is True and null_after is not True:
+        lost.add("null")
+    if null_after is True and null_before is False:
+        gained.add("null")
+    if not lost and not gained:
         return
     key = "type" if kw.canonical(o.get("type")) != kw.canonical(n.get("type")) else "nullable"
-    shift = f"{kw.describe_types(before)} -> {kw.describe_types(after)}"
-    if after < before:
-        lost = before - after
-        if lost == {"null"}:
-            emit(
-                "type-narrowed",
-                key,
-                f"{ctx.subject()} no longer accepts null ({shift}): passing None now fails validation",
-            )
-        else:
-            emit(
-                "type-narrowed",
-                key,
-                f"{ctx.subject()} accepts fewer types ({shift}): {kw.describe_types(frozenset(lost))} values now fail validation",
-            )
-    elif after > before:
-        gained = "null (None)" if after - before == {"null"} else kw.describe_types(after - before)
-        emit("type-widened", key, f"{ctx.subject()} now also accepts {gained} ({shift})")
-    else:
+    shown_before = before | ({"null"} if null_before is True else set())
+    shown_after = after | ({"null"} if null_after is True else set())
+    shift = f"{kw.describe_types(frozenset(shown_before))} -> {kw.describe_types(frozenset(shown_after))}"
+    subject = ctx.subject()
+    if lost and gained:
         emit(
             "type-changed",
             key,
-            f"type of {ctx.subject()} changed incompatibly ({shift}): values of the old type now fail validation",
+            f"type of {subject} changed incompatibly ({shift}): values of the old type now fail validation",
         )
+    elif lost == {"null"}:
+        emit(
+            "type-narrowed",
+            key,
+            f"{subject} no longer accepts null ({shift}): passing None now fails validation",
+        )
+    elif lost:
+        emit(
+            "type-narrowed",
+            key,
+            f"{subject} accepts fewer types ({shift}): {kw.describe_types(frozenset(lost))} values now fail validation",
+        )
+    else:
+        what = "null (None)" if gained == {"null"} else kw.describe_types(frozenset(gained))
+        emit("type-widened", key, f"{subject} now also accepts {what} ({shift})")
 
 
 def _enum(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
@@ -567,6 +583,9 @@ def _restricting(
             continue
         _direction(subject, key, _restriction(o, key), _restriction(n, key), emit)
     _conditional(subject, o, n, emit)
+    # `not` only refuses (even `not: {}`, which refuses everything): present or absent decides.
+    if "not" in o or "not" in n:
+        _direction(subject, "not", o.get("not"), n.get("not"), emit)
     if "object" in shared:
         _dependent_required(subject, o.get("dependentRequired"), n.get("dependentRequired"), emit)
 

@@ -10,11 +10,11 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -25,35 +25,43 @@ __all__ = [
 ]
 
 MODEL_ID = "additional-properties"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"closed":{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":false},"typed":{"type":"object","properties":{"a":{"type":"integer"}},"additionalProperties":{"type":"string"}},"mapping":{"type":"object","additionalProperties":{"type":"integer"}}}}'
 
 
 class AdditionalPropertiesRequest(RequestModel):
     """The parameters of "additional-properties"."""
 
-    closed: AdditionalPropertiesRequestClosed = Field(default=UNSET)
+    closed: AdditionalPropertiesRequestClosed | Missing = Field(default=MISSING)
 
-    typed: AdditionalPropertiesRequestTyped = Field(default=UNSET)
+    typed: AdditionalPropertiesRequestTyped | Missing = Field(default=MISSING)
 
-    mapping: dict[str, Annotated[int, _js.Value({"type": "integer"})]] = Field(default=UNSET)
+    mapping: dict[str, Annotated[int, _js.Value({"type": "integer"})]] | Missing = Field(
+        default=MISSING
+    )
 
 
 class AdditionalPropertiesRequestClosed(RequestModel):
     """An object in the request."""
 
+    __schema_pointer__ = "/properties/closed"
+
     model_config = ConfigDict(extra="forbid")
 
-    a: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
+    a: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(default=MISSING)
 
 
 class AdditionalPropertiesRequestTyped(RequestModel):
     """An object in the request."""
 
+    __schema_pointer__ = "/properties/typed"
+
     __pydantic_extra__: dict[str, str] = Field(init=False)
 
-    a: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET)
+    a: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(default=MISSING)
 
 
-def generate(
+def generate_additional_properties(
     client: SyncOxenBase,
     /,
     *,
@@ -90,57 +98,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "closed": closed,
-            "typed": typed,
-            "mapping": mapping,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    closed: AdditionalPropertiesRequestClosed | Omit = OMIT,
-    typed: AdditionalPropertiesRequestTyped | Omit = OMIT,
-    mapping: dict[str, int] | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """additional-properties (additional-properties): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        closed: (no description)
-        typed: (no description)
-        mapping: (no description)
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "closed": closed,

@@ -10,11 +10,11 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -24,28 +24,34 @@ __all__ = [
 ]
 
 MODEL_ID = "array-of-objects"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"keyframes":{"type":"array","maxItems":2,"items":{"type":"object","properties":{"url":{"type":"string","format":"uri"},"frame":{"type":"integer","minimum":0}},"required":["url"]}}}}'
 
 
 class ArrayOfObjectsRequest(RequestModel):
     """The parameters of "array-of-objects"."""
 
-    keyframes: Annotated[list[ArrayOfObjectsRequestKeyframesItem], _js.Also({"maxItems": 2})] = (
-        Field(default=UNSET)
-    )
+    keyframes: (
+        Annotated[list[ArrayOfObjectsRequestKeyframesItem], _js.Also({"maxItems": 2})] | Missing
+    ) = Field(default=MISSING)
     """max items: 2"""
 
 
 class ArrayOfObjectsRequestKeyframesItem(RequestModel):
     """An object in the request."""
 
+    __schema_pointer__ = "/properties/keyframes/items"
+
     url: str
     """format: 'uri'"""
 
-    frame: Annotated[int, _js.Value({"type": "integer", "minimum": 0})] = Field(default=UNSET)
+    frame: Annotated[int, _js.Value({"type": "integer", "minimum": 0})] | Missing = Field(
+        default=MISSING
+    )
     """range: >= 0"""
 
 
-def generate(
+def generate_array_of_objects(
     client: SyncOxenBase,
     /,
     *,
@@ -78,51 +84,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "keyframes": keyframes,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    keyframes: list[ArrayOfObjectsRequestKeyframesItem] | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """array-of-objects (array-of-objects): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        keyframes: max items: 2
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "keyframes": keyframes,

@@ -10,11 +10,11 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -23,47 +23,55 @@ __all__ = [
 ]
 
 MODEL_ID = "awkward-names"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"class":{"type":"string"},"model_config":{"type":"string"},"json":{"type":"integer"},"3d":{"type":"boolean"},"a-b":{"type":"string"},"a_b":{"type":"string"},"with space":{"type":"string"},"gr\\u00f6\\u00dfe":{"type":"integer"},"_private":{"type":"string"},"timeout":{"type":"number"},"type":{"type":"string"}}}'
 
 
 class AwkwardNamesRequest(RequestModel):
     """The parameters of "awkward-names"."""
 
-    class_: str = Field(default=UNSET, alias="class")
-    """Sent as "class"."""
-
-    model_config_: str = Field(default=UNSET, alias="model_config")
-    """Sent as "model_config"."""
-
-    json_: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET, alias="json")
-    """Sent as "json"."""
-
-    field_3d: bool = Field(default=UNSET, alias="3d")
-    """Sent as "3d"."""
-
-    a_b_2: str = Field(default=UNSET, alias="a-b")
-    """Sent as "a-b"."""
-
-    a_b: str = Field(default=UNSET)
-
-    with_space: str = Field(default=UNSET, alias="with space")
-    """Sent as "with space"."""
-
-    grosse: Annotated[int, _js.Value({"type": "integer"})] = Field(default=UNSET, alias="größe")
-    """Sent as "größe"."""
-
-    field_private: str = Field(default=UNSET, alias="_private")
-    """Sent as "_private"."""
-
-    timeout_: Annotated[float, _js.Value({"type": "number"})] = Field(
-        default=UNSET, alias="timeout"
+    class_: str | Missing = Field(
+        default=MISSING, validation_alias="class", serialization_alias="class"
     )
-    """Sent as "timeout"."""
 
-    type_: str = Field(default=UNSET, alias="type")
-    """Sent as "type"."""
+    model_config_: str | Missing = Field(
+        default=MISSING, validation_alias="model_config", serialization_alias="model_config"
+    )
+
+    json_: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING, validation_alias="json", serialization_alias="json"
+    )
+
+    field_3d: bool | Missing = Field(
+        default=MISSING, validation_alias="3d", serialization_alias="3d"
+    )
+
+    a_b_2: str | Missing = Field(default=MISSING, validation_alias="a-b", serialization_alias="a-b")
+
+    a_b: str | Missing = Field(default=MISSING)
+
+    with_space: str | Missing = Field(
+        default=MISSING, validation_alias="with space", serialization_alias="with space"
+    )
+
+    grosse: Annotated[int, _js.Value({"type": "integer"})] | Missing = Field(
+        default=MISSING, validation_alias="größe", serialization_alias="größe"
+    )
+
+    field_private: str | Missing = Field(
+        default=MISSING, validation_alias="_private", serialization_alias="_private"
+    )
+
+    timeout_: Annotated[float, _js.Value({"type": "number"})] | Missing = Field(
+        default=MISSING, validation_alias="timeout", serialization_alias="timeout"
+    )
+
+    type_: str | Missing = Field(
+        default=MISSING, validation_alias="type", serialization_alias="type"
+    )
 
 
-def generate(
+def generate_awkward_names(
     client: SyncOxenBase,
     /,
     *,
@@ -116,81 +124,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "class": class_,
-            "model_config": model_config_,
-            "json": json_,
-            "3d": field_3d,
-            "a-b": a_b_2,
-            "a_b": a_b,
-            "with space": with_space,
-            "größe": grosse,
-            "_private": field_private,
-            "timeout": timeout_,
-            "type": type_,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    class_: str | Omit = OMIT,
-    model_config_: str | Omit = OMIT,
-    json_: int | Omit = OMIT,
-    field_3d: bool | Omit = OMIT,
-    a_b_2: str | Omit = OMIT,
-    a_b: str | Omit = OMIT,
-    with_space: str | Omit = OMIT,
-    grosse: int | Omit = OMIT,
-    field_private: str | Omit = OMIT,
-    timeout_: float | Omit = OMIT,
-    type_: str | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """awkward-names (awkward-names): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        class_: Sent as "class".
-        model_config_: Sent as "model_config".
-        json_: Sent as "json".
-        field_3d: Sent as "3d".
-        a_b_2: Sent as "a-b".
-        a_b: (no description)
-        with_space: Sent as "with space".
-        grosse: Sent as "größe".
-        field_private: Sent as "_private".
-        timeout_: Sent as "timeout".
-        type_: Sent as "type".
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "class": class_,

@@ -10,11 +10,11 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -23,6 +23,8 @@ __all__ = [
 ]
 
 MODEL_ID = "combinators"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"any":{"anyOf":[{"type":"string","maxLength":3},{"type":"integer"}]},"one":{"oneOf":[{"type":"integer","multipleOf":2},{"type":"integer","multipleOf":3}]},"all":{"allOf":[{"type":"integer"},{"minimum":10}]},"never_five":{"type":"integer","not":{"const":5}}}}'
 
 
 class CombinatorsRequest(RequestModel):
@@ -31,28 +33,38 @@ class CombinatorsRequest(RequestModel):
     any_: (
         Annotated[str, _js.Value({"type": "string", "maxLength": 3})]
         | Annotated[int, _js.Value({"type": "integer"})]
-    ) = Field(default=UNSET, alias="any")
-    """Sent as "any"."""
+        | Missing
+    ) = Field(default=MISSING, validation_alias="any", serialization_alias="any")
 
-    one: Annotated[
-        Annotated[int, _js.Value({"type": "integer", "multipleOf": 2})]
-        | Annotated[int, _js.Value({"type": "integer", "multipleOf": 3})],
-        _js.Also(
-            {"oneOf": [{"type": "integer", "multipleOf": 2}, {"type": "integer", "multipleOf": 3}]}
-        ),
-    ] = Field(default=UNSET)
+    one: (
+        Annotated[
+            Annotated[int, _js.Value({"type": "integer", "multipleOf": 2})]
+            | Annotated[int, _js.Value({"type": "integer", "multipleOf": 3})],
+            _js.Also(
+                {
+                    "oneOf": [
+                        {"type": "integer", "multipleOf": 2},
+                        {"type": "integer", "multipleOf": 3},
+                    ]
+                }
+            ),
+        ]
+        | Missing
+    ) = Field(default=MISSING)
 
-    all_: Annotated[
-        Annotated[int, _js.Value({"type": "integer"})], _js.Also({"allOf": [{"minimum": 10}]})
-    ] = Field(default=UNSET, alias="all")
-    """Sent as "all"."""
+    all_: (
+        Annotated[
+            Annotated[int, _js.Value({"type": "integer"})], _js.Also({"allOf": [{"minimum": 10}]})
+        ]
+        | Missing
+    ) = Field(default=MISSING, validation_alias="all", serialization_alias="all")
 
-    never_five: Annotated[int, _js.Value({"type": "integer", "not": {"const": 5}})] = Field(
-        default=UNSET
+    never_five: Annotated[int, _js.Value({"type": "integer", "not": {"const": 5}})] | Missing = (
+        Field(default=MISSING)
     )
 
 
-def generate(
+def generate_combinators(
     client: SyncOxenBase,
     /,
     *,
@@ -91,60 +103,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "any": any_,
-            "one": one,
-            "all": all_,
-            "never_five": never_five,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    any_: str | int | Omit = OMIT,
-    one: int | Omit = OMIT,
-    all_: int | Omit = OMIT,
-    never_five: int | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """combinators (combinators): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        any_: Sent as "any".
-        one: (no description)
-        all_: Sent as "all".
-        never_five: (no description)
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "any": any_,

@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -23,21 +23,22 @@ __all__ = [
 ]
 
 MODEL_ID = "const-pattern"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"version":{"const":"v2"},"tag":{"type":"string","pattern":"^[a-z]+\\\\d$"}}}'
 
 
 class ConstPatternRequest(RequestModel):
     """The parameters of "const-pattern"."""
 
-    version: Annotated[Literal["v2"], _js.Value({"const": "v2"})] = Field(default=UNSET)
-    """must be: 'v2'"""
+    version: Literal["v2"] | Missing = Field(default=MISSING)
 
-    tag: Annotated[str, _js.Value({"type": "string", "pattern": "^[a-z]+\\d$"})] = Field(
-        default=UNSET
+    tag: Annotated[str, _js.Value({"type": "string", "pattern": "^[a-z]+\\d$"})] | Missing = Field(
+        default=MISSING
     )
     """pattern: '^[a-z]+\\\\d$'"""
 
 
-def generate(
+def generate_const_pattern(
     client: SyncOxenBase,
     /,
     *,
@@ -55,7 +56,7 @@ def generate(
     ``server_default(...)``). Values are checked against the model's schema before anything is sent.
 
     Args:
-        version: must be: 'v2'
+        version: (no description)
         tag: pattern: '^[a-z]+\\\\d$'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -72,54 +73,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "version": version,
-            "tag": tag,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    version: Literal["v2"] | Omit = OMIT,
-    tag: str | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """const-pattern (const-pattern): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        version: must be: 'v2'
-        tag: pattern: '^[a-z]+\\\\d$'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "version": version,

@@ -14,7 +14,7 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -23,21 +23,19 @@ __all__ = [
 ]
 
 MODEL_ID = "enum-mixed"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"steps":{"enum":["auto",4,5],"default":"auto","description":"Steps, or auto."}}}'
 
 
 class EnumMixedRequest(RequestModel):
     """The parameters of "enum-mixed"."""
 
     steps: Annotated[Literal["auto", 4, 5], _js.Value({"enum": ["auto", 4, 5]})] = Field(
-        default="auto"
+        default="auto", description="Steps, or auto."
     )
-    """Steps, or auto.
-
-    one of: 'auto', 4, 5; default: 'auto'
-    """
 
 
-def generate(
+def generate_enum_mixed(
     client: SyncOxenBase,
     /,
     *,
@@ -55,7 +53,6 @@ def generate(
 
     Args:
         steps: Steps, or auto.
-            one of: 'auto', 4, 5; default: 'auto'
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -71,52 +68,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "steps": steps,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    steps: Literal["auto", 4, 5] = server_default("auto"),
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """enum-mixed (enum-mixed): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        steps: Steps, or auto.
-            one of: 'auto', 4, 5; default: 'auto'
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "steps": steps,

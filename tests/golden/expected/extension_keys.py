@@ -11,11 +11,11 @@ from pydantic import Field
 
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -24,18 +24,20 @@ __all__ = [
 ]
 
 MODEL_ID = "extension-keys"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","title":"Input","basic":["prompt"],"x-image-to-image-endpoint":true,"properties":{"prompt":{"type":"string","x-order":1,"x-workbench-default":"cat","renderType":"textarea"},"image":{"type":"string","x-order":0,"renderType":"image-url","x-media-references":{"kind":"image"},"x-next-to":"prompt"}},"required":["prompt"]}'
 
 
 class ExtensionKeysRequest(RequestModel):
     """The parameters of "extension-keys"."""
 
-    image: Annotated[MediaInput, _media.Input("image")] = Field(default=UNSET)
+    image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(default=MISSING)
     """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     prompt: str
 
 
-def generate(
+def generate_extension_keys(
     client: SyncOxenBase,
     /,
     *,
@@ -54,7 +56,7 @@ def generate(
 
     Args:
         image: Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        prompt: Required.
+        prompt: (no description)
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -70,54 +72,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "image": image,
-            "prompt": prompt,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    image: MediaInput | Omit = OMIT,
-    prompt: str,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """extension-keys (extension-keys): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        image: Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        prompt: Required.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "image": image,

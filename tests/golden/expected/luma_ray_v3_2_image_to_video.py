@@ -9,14 +9,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -25,82 +24,49 @@ __all__ = [
 ]
 
 MODEL_ID = "luma-ray-v3-2-image-to-video"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"properties":{"aspect_ratio":{"default":"16:9","description":"Aspect ratio of the generated video.","enum":["3:1","2:1","21:9","16:9","4:3","3:2","1:1","3:4","2:3","9:16","1:2","1:3"],"type":"string","x-order":2},"duration":{"default":"5s","description":"Duration of the generated video (10s costs 2x).","enum":["5s","10s"],"type":"string","x-order":4},"input_image":{"description":"URL of the source image the video starts from.","format":"uri","type":"string","x-order":1},"loop":{"description":"Whether the video should loop seamlessly. Not supported for 10s videos.","type":"boolean","x-order":5},"prompt":{"default":"Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.","description":"Text prompt describing the motion/scene to generate.","type":"string","x-order":0},"reference_image_urls":{"description":"Optional list of reference image URLs used to guide the generation.","items":{"type":"string"},"type":"array","x-order":6},"resolution":{"default":"540p","description":"Resolution of the generated video (720p costs 2x, 1080p 4x).","enum":["540p","720p","1080p"],"type":"string","x-order":3}},"required":["prompt","input_image"],"type":"object"}'
 
 
 class LumaRayV3_2ImageToVideoRequest(RequestModel):
     """The parameters of "luma-ray-v3-2-image-to-video"."""
 
-    prompt: str
-    """Text prompt describing the motion/scene to generate.
+    prompt: str = Field(description="Text prompt describing the motion/scene to generate.")
+    """default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'"""
 
-    default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
-    """
-
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """URL of the source image the video starts from.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="URL of the source image the video starts from."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    aspect_ratio: Annotated[
-        Literal[
-            "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
-        ],
-        _js.Value(
-            {
-                "enum": [
-                    "3:1",
-                    "2:1",
-                    "21:9",
-                    "16:9",
-                    "4:3",
-                    "3:2",
-                    "1:1",
-                    "3:4",
-                    "2:3",
-                    "9:16",
-                    "1:2",
-                    "1:3",
-                ],
-                "type": "string",
-            }
-        ),
-    ] = Field(default="16:9")
-    """Aspect ratio of the generated video.
+    aspect_ratio: Literal[
+        "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
+    ] = Field(default="16:9", description="Aspect ratio of the generated video.")
 
-    one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
-    """
+    resolution: Literal["540p", "720p", "1080p"] = Field(
+        default="540p", description="Resolution of the generated video (720p costs 2x, 1080p 4x)."
+    )
 
-    resolution: Annotated[
-        Literal["540p", "720p", "1080p"],
-        _js.Value({"enum": ["540p", "720p", "1080p"], "type": "string"}),
-    ] = Field(default="540p")
-    """Resolution of the generated video (720p costs 2x, 1080p 4x).
+    duration: Literal["5s", "10s"] = Field(
+        default="5s", description="Duration of the generated video (10s costs 2x)."
+    )
 
-    one of: '540p', '720p', '1080p'; default: '540p'
-    """
+    loop: bool | Missing = Field(
+        default=MISSING,
+        description="Whether the video should loop seamlessly. Not supported for 10s videos.",
+    )
 
-    duration: Annotated[
-        Literal["5s", "10s"], _js.Value({"enum": ["5s", "10s"], "type": "string"})
-    ] = Field(default="5s")
-    """Duration of the generated video (10s costs 2x).
-
-    one of: '5s', '10s'; default: '5s'
-    """
-
-    loop: bool = Field(default=UNSET)
-    """Whether the video should loop seamlessly. Not supported for 10s videos."""
-
-    reference_image_urls: list[Annotated[MediaInput, _media.Input("image")]] = Field(default=UNSET)
-    """Optional list of reference image URLs used to guide the generation.
-
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-    """
+    reference_image_urls: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
+        default=MISSING,
+        description="Optional list of reference image URLs used to guide the generation.",
+    )
+    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
 
-def generate(
+def generate_luma_ray_v3_2_image_to_video(
     client: SyncOxenBase,
     /,
     *,
@@ -127,17 +93,12 @@ def generate(
     Args:
         prompt: Text prompt describing the motion/scene to generate.
             default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
-            Required.
         input_image: URL of the source image the video starts from.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         aspect_ratio: Aspect ratio of the generated video.
-            one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
         resolution: Resolution of the generated video (720p costs 2x, 1080p 4x).
-            one of: '540p', '720p', '1080p'; default: '540p'
         duration: Duration of the generated video (10s costs 2x).
-            one of: '5s', '10s'; default: '5s'
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
@@ -156,80 +117,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "aspect_ratio": aspect_ratio,
-            "resolution": resolution,
-            "duration": duration,
-            "loop": loop,
-            "reference_image_urls": reference_image_urls,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    aspect_ratio: Literal[
-        "3:1", "2:1", "21:9", "16:9", "4:3", "3:2", "1:1", "3:4", "2:3", "9:16", "1:2", "1:3"
-    ] = server_default("16:9"),
-    resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
-    duration: Literal["5s", "10s"] = server_default("5s"),
-    loop: bool | Omit = OMIT,
-    reference_image_urls: list[MediaInput] | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """luma-ray-v3-2-image-to-video (luma-ray-v3-2-image-to-video): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Text prompt describing the motion/scene to generate.
-            default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
-            Required.
-        input_image: URL of the source image the video starts from.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        aspect_ratio: Aspect ratio of the generated video.
-            one of: '3:1', '2:1', '21:9', '16:9', '4:3', '3:2', '1:1', '3:4', '2:3', '9:16', '1:2', '1:3'; default: '16:9'
-        resolution: Resolution of the generated video (720p costs 2x, 1080p 4x).
-            one of: '540p', '720p', '1080p'; default: '540p'
-        duration: Duration of the generated video (10s costs 2x).
-            one of: '5s', '10s'; default: '5s'
-        loop: Whether the video should loop seamlessly. Not supported for 10s videos.
-        reference_image_urls: Optional list of reference image URLs used to guide the generation.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "prompt": prompt,

@@ -12,11 +12,11 @@ from pydantic import Field
 from .. import _jsonschema as _js
 from .. import _media
 from .._media import MediaInput
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -26,29 +26,33 @@ __all__ = [
 ]
 
 MODEL_ID = "media-inputs"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"prompt":{"type":"string","description":"Use @Image1 to reference the input images."},"input_image":{"type":"string","format":"uri","description":"The first frame."},"end_frame_url":{"type":["string","null"],"format":"uri","maxLength":2048},"input_videos":{"type":["array","null"],"items":{"type":"string"},"maxItems":3},"driving_audio":{"type":"string","format":"uri","description":"A voice recording to lip-sync."},"mask_url":{"type":"string","format":"uri"},"image_size":{"type":"string","enum":["1K","2K"]},"webhook_url":{"type":"string","format":"uri","description":"Called when the video is ready."},"style_reference":{"type":"string","format":"uri","description":"A page about the style."},"references":{"type":"array","items":{"type":"object","properties":{"image_url":{"type":"string","format":"uri"},"weight":{"type":"number"}},"required":["image_url"]}}},"required":["prompt","input_image"]}'
 
 
 class MediaInputsRequest(RequestModel):
     """The parameters of "media-inputs"."""
 
-    prompt: str
-    """Use @Image1 to reference the input images."""
+    prompt: str = Field(description="Use @Image1 to reference the input images.")
 
-    input_image: Annotated[MediaInput, _media.Input("image")]
-    """The first frame.
-
-    format: 'uri'
+    input_image: Annotated[MediaInput, _media.Input("image")] = Field(
+        description="The first frame."
+    )
+    """format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    end_frame_url: Annotated[
-        MediaInput | None,
-        _media.Input(
-            "image",
-            Annotated[str | None, _js.Value({"type": ["string", "null"], "maxLength": 2048})],
-        ),
-    ] = Field(default=UNSET)
+    end_frame_url: (
+        Annotated[
+            MediaInput | None,
+            _media.Input(
+                "image",
+                Annotated[str | None, _js.Value({"type": ["string", "null"], "maxLength": 2048})],
+            ),
+        ]
+        | Missing
+    ) = Field(default=MISSING)
     """max length: 2048; format: 'uri'
 
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
@@ -57,48 +61,44 @@ class MediaInputsRequest(RequestModel):
     input_videos: (
         Annotated[list[Annotated[MediaInput, _media.Input("video")]], _js.Also({"maxItems": 3})]
         | Annotated[None, _js.Value({"type": "null", "items": {"type": "string"}, "maxItems": 3})]
-    ) = Field(default=UNSET)
+        | Missing
+    ) = Field(default=MISSING)
     """max items: 3
 
     Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    driving_audio: Annotated[MediaInput, _media.Input("audio")] = Field(default=UNSET)
-    """A voice recording to lip-sync.
-
-    format: 'uri'
+    driving_audio: Annotated[MediaInput, _media.Input("audio")] | Missing = Field(
+        default=MISSING, description="A voice recording to lip-sync."
+    )
+    """format: 'uri'
 
     Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    mask_url: Annotated[MediaInput, _media.Input("mask")] = Field(default=UNSET)
+    mask_url: Annotated[MediaInput, _media.Input("mask")] | Missing = Field(default=MISSING)
     """format: 'uri'
 
     Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    image_size: Annotated[
-        Literal["1K", "2K"], _js.Value({"type": "string", "enum": ["1K", "2K"]})
-    ] = Field(default=UNSET)
-    """one of: '1K', '2K'"""
+    image_size: Literal["1K", "2K"] | Missing = Field(default=MISSING)
 
-    webhook_url: str = Field(default=UNSET)
-    """Called when the video is ready.
+    webhook_url: str | Missing = Field(
+        default=MISSING, description="Called when the video is ready."
+    )
+    """format: 'uri'"""
 
-    format: 'uri'
-    """
+    style_reference: str | Missing = Field(default=MISSING, description="A page about the style.")
+    """format: 'uri'"""
 
-    style_reference: str = Field(default=UNSET)
-    """A page about the style.
-
-    format: 'uri'
-    """
-
-    references: list[MediaInputsRequestReferencesItem] = Field(default=UNSET)
+    references: list[MediaInputsRequestReferencesItem] | Missing = Field(default=MISSING)
 
 
 class MediaInputsRequestReferencesItem(RequestModel):
     """An object in the request."""
+
+    __schema_pointer__ = "/properties/references/items"
 
     image_url: Annotated[MediaInput, _media.Input("image")]
     """format: 'uri'
@@ -106,10 +106,10 @@ class MediaInputsRequestReferencesItem(RequestModel):
     Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
-    weight: Annotated[float, _js.Value({"type": "number"})] = Field(default=UNSET)
+    weight: Annotated[float, _js.Value({"type": "number"})] | Missing = Field(default=MISSING)
 
 
-def generate(
+def generate_media_inputs(
     client: SyncOxenBase,
     /,
     *,
@@ -136,11 +136,9 @@ def generate(
 
     Args:
         prompt: Use @Image1 to reference the input images.
-            Required.
         input_image: The first frame.
             format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
         end_frame_url: max length: 2048; format: 'uri'
             Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: max items: 3
@@ -150,7 +148,7 @@ def generate(
             Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: format: 'uri'
             Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        image_size: one of: '1K', '2K'
+        image_size: (no description)
         webhook_url: Called when the video is ready.
             format: 'uri'
         style_reference: A page about the style.
@@ -171,89 +169,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "prompt": prompt,
-            "input_image": input_image,
-            "end_frame_url": end_frame_url,
-            "input_videos": input_videos,
-            "driving_audio": driving_audio,
-            "mask_url": mask_url,
-            "image_size": image_size,
-            "webhook_url": webhook_url,
-            "style_reference": style_reference,
-            "references": references,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    prompt: str,
-    input_image: MediaInput,
-    end_frame_url: MediaInput | Omit | None = OMIT,
-    input_videos: list[MediaInput] | Omit | None = OMIT,
-    driving_audio: MediaInput | Omit = OMIT,
-    mask_url: MediaInput | Omit = OMIT,
-    image_size: Literal["1K", "2K"] | Omit = OMIT,
-    webhook_url: str | Omit = OMIT,
-    style_reference: str | Omit = OMIT,
-    references: list[MediaInputsRequestReferencesItem] | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """media-inputs (media-inputs): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        prompt: Use @Image1 to reference the input images.
-            Required.
-        input_image: The first frame.
-            format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-            Required.
-        end_frame_url: max length: 2048; format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        input_videos: max items: 3
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        driving_audio: A voice recording to lip-sync.
-            format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        mask_url: format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
-        image_size: one of: '1K', '2K'
-        webhook_url: Called when the video is ready.
-            format: 'uri'
-        style_reference: A page about the style.
-            format: 'uri'
-        references: (no description)
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "prompt": prompt,

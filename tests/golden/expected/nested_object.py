@@ -10,11 +10,11 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -24,27 +24,32 @@ __all__ = [
 ]
 
 MODEL_ID = "nested-object"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"camera":{"type":"object","description":"Camera motion.","properties":{"pan":{"type":"number","minimum":-1,"maximum":1},"zoom":{"type":"number"}},"required":["pan"],"additionalProperties":false}}}'
 
 
 class NestedObjectRequest(RequestModel):
     """The parameters of "nested-object"."""
 
-    camera: NestedObjectRequestCamera = Field(default=UNSET)
-    """Camera motion."""
+    camera: NestedObjectRequestCamera | Missing = Field(
+        default=MISSING, description="Camera motion."
+    )
 
 
 class NestedObjectRequestCamera(RequestModel):
     """Camera motion."""
+
+    __schema_pointer__ = "/properties/camera"
 
     model_config = ConfigDict(extra="forbid")
 
     pan: Annotated[float, _js.Value({"type": "number", "minimum": -1, "maximum": 1})]
     """range: >= -1, <= 1"""
 
-    zoom: Annotated[float, _js.Value({"type": "number"})] = Field(default=UNSET)
+    zoom: Annotated[float, _js.Value({"type": "number"})] | Missing = Field(default=MISSING)
 
 
-def generate(
+def generate_nested_object(
     client: SyncOxenBase,
     /,
     *,
@@ -77,51 +82,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "camera": camera,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    camera: NestedObjectRequestCamera | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """nested-object (nested-object): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        camera: Camera motion.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "camera": camera,

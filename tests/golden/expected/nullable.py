@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import typing as _typing
 from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
-from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -23,21 +22,19 @@ __all__ = [
 ]
 
 MODEL_ID = "nullable"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","properties":{"negative_prompt":{"type":["string","null"],"title":"Negative Prompt"},"size":{"type":["string","null"],"enum":["s","m",null]}},"required":["negative_prompt"]}'
 
 
 class NullableRequest(RequestModel):
     """The parameters of "nullable"."""
 
-    negative_prompt: Annotated[str | None, _js.Value({"type": ["string", "null"]})]
-    """Negative Prompt"""
+    negative_prompt: str | None = Field(description="Negative Prompt")
 
-    size: Annotated[
-        Literal["s", "m", None], _js.Value({"type": ["string", "null"], "enum": ["s", "m", None]})
-    ] = Field(default=UNSET)
-    """one of: 's', 'm', None"""
+    size: Literal["s", "m", None] | Missing = Field(default=MISSING)
 
 
-def generate(
+def generate_nullable(
     client: SyncOxenBase,
     /,
     *,
@@ -56,8 +53,7 @@ def generate(
 
     Args:
         negative_prompt: Negative Prompt
-            Required.
-        size: one of: 's', 'm', None
+        size: (no description)
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -73,55 +69,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "negative_prompt": negative_prompt,
-            "size": size,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    negative_prompt: str | None,
-    size: Literal["s", "m", None] | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """nullable (nullable): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        negative_prompt: Negative Prompt
-            Required.
-        size: one of: 's', 'm', None
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "negative_prompt": negative_prompt,

@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -24,6 +24,8 @@ __all__ = [
 ]
 
 MODEL_ID = "recursive-ref"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","$defs":{"Node":{"type":"object","properties":{"name":{"type":"string"},"children":{"type":"array","items":{"$ref":"#/$defs/Node"}}},"required":["name"]},"Tree":{"type":"array","items":{"anyOf":[{"type":"integer"},{"$ref":"#/$defs/Tree"}]}}},"properties":{"root":{"$ref":"#/$defs/Node"},"tree":{"$ref":"#/$defs/Tree"}}}'
 
 # The whole schema, for checks that follow a $ref.
 _ROOT = {
@@ -49,23 +51,28 @@ _ROOT = {
 class RecursiveRefRequest(RequestModel):
     """The parameters of "recursive-ref"."""
 
-    root: RecursiveRefNode = Field(default=UNSET)
+    root: RecursiveRefNode | Missing = Field(default=MISSING)
 
-    tree: list[
-        Annotated[int, _js.Value({"type": "integer"})]
-        | Annotated[Any, _js.Value({"$ref": "#/$defs/Tree"}, _ROOT)]
-    ] = Field(default=UNSET)
+    tree: (
+        list[
+            Annotated[int, _js.Value({"type": "integer"})]
+            | Annotated[Any, _js.Value({"$ref": "#/$defs/Tree"}, _ROOT)]
+        ]
+        | Missing
+    ) = Field(default=MISSING)
 
 
 class RecursiveRefNode(RequestModel):
     """An object in the request."""
 
+    __schema_pointer__ = "/$defs/Node"
+
     name: str
 
-    children: list[RecursiveRefNode] = Field(default=UNSET)
+    children: list[RecursiveRefNode] | Missing = Field(default=MISSING)
 
 
-def generate(
+def generate_recursive_ref(
     client: SyncOxenBase,
     /,
     *,
@@ -100,54 +107,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "root": root,
-            "tree": tree,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    root: RecursiveRefNode | Omit = OMIT,
-    tree: list[Any] | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """recursive-ref (recursive-ref): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        root: (no description)
-        tree: (no description)
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "root": root,

@@ -10,11 +10,11 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -24,29 +24,31 @@ __all__ = [
 ]
 
 MODEL_ID = "ref-defs"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = '{"type":"object","$defs":{"Size":{"type":"object","properties":{"w":{"type":"integer"},"h":{"type":"integer"}},"required":["w","h"]},"Mode":{"type":"string","enum":["fast","slow"]}},"properties":{"size":{"$ref":"#/$defs/Size"},"thumb":{"$ref":"#/$defs/Size"},"mode":{"$ref":"#/$defs/Mode"}}}'
 
 
 class RefDefsRequest(RequestModel):
     """The parameters of "ref-defs"."""
 
-    size: RefDefsSize = Field(default=UNSET)
+    size: RefDefsSize | Missing = Field(default=MISSING)
 
-    thumb: RefDefsSize = Field(default=UNSET)
+    thumb: RefDefsSize | Missing = Field(default=MISSING)
 
-    mode: Annotated[
-        Literal["fast", "slow"], _js.Value({"type": "string", "enum": ["fast", "slow"]})
-    ] = Field(default=UNSET)
+    mode: Literal["fast", "slow"] | Missing = Field(default=MISSING)
 
 
 class RefDefsSize(RequestModel):
     """An object in the request."""
+
+    __schema_pointer__ = "/$defs/Size"
 
     w: Annotated[int, _js.Value({"type": "integer"})]
 
     h: Annotated[int, _js.Value({"type": "integer"})]
 
 
-def generate(
+def generate_ref_defs(
     client: SyncOxenBase,
     /,
     *,
@@ -83,57 +85,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "size": size,
-            "thumb": thumb,
-            "mode": mode,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    size: RefDefsSize | Omit = OMIT,
-    thumb: RefDefsSize | Omit = OMIT,
-    mode: Literal["fast", "slow"] | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """ref-defs (ref-defs): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        size: (no description)
-        thumb: (no description)
-        mode: (no description)
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "size": size,

@@ -10,11 +10,11 @@ from typing import Annotated
 from pydantic import Field
 
 from .. import _jsonschema as _js
-from .._request import UNSET, RequestModel
+from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import AsyncOxenBase, SyncOxenBase
+    from .._api import SyncOxenBase
     from .._models import GenerateResponse
     from .._types import Timeout
 
@@ -23,16 +23,21 @@ __all__ = [
 ]
 
 MODEL_ID = "type-list"
+# The model's JSON Schema (draft 2020-12), for model_json_schema().
+_SCHEMA = (
+    '{"type":"object","properties":{"seed":{"type":["integer","string"],"description":"A seed."}}}'
+)
 
 
 class TypeListRequest(RequestModel):
     """The parameters of "type-list"."""
 
-    seed: Annotated[int | str, _js.Value({"type": ["integer", "string"]})] = Field(default=UNSET)
-    """A seed."""
+    seed: Annotated[int | str, _js.Value({"type": ["integer", "string"]})] | Missing = Field(
+        default=MISSING, description="A seed."
+    )
 
 
-def generate(
+def generate_type_list(
     client: SyncOxenBase,
     /,
     *,
@@ -65,51 +70,6 @@ def generate(
         APIConnectionError: no answer from the API.
     """
     return client._generate(
-        MODEL_ID,
-        {
-            "seed": seed,
-        },
-        target_namespace=target_namespace,
-        response_format=response_format,
-        timeout=timeout,
-        extra_headers=extra_headers,
-        extra_body=extra_body,
-    )
-
-
-async def agenerate(
-    client: AsyncOxenBase,
-    /,
-    *,
-    seed: int | str | Omit = OMIT,
-    target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
-    timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
-) -> GenerateResponse:
-    """type-list (type-list): run it on POST /ai/chat/completions and wait for the result.
-
-    Only the parameters you pass are sent; the server applies its own defaults to the rest (shown as
-    ``server_default(...)``). Values are checked against the model's schema before anything is sent.
-
-    Args:
-        seed: A seed.
-        target_namespace: Namespace (user or organisation) that owns and pays for the result.
-        response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
-        timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
-        extra_headers: Headers added to the request.
-        extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
-
-    Returns:
-        GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
-
-    Raises:
-        ValidationError: a parameter the model does not accept (nothing was sent).
-        APIStatusError: the API refused the request (e.g. RateLimitError after retries).
-        APIConnectionError: no answer from the API.
-    """
-    return await client._generate(
         MODEL_ID,
         {
             "seed": seed,

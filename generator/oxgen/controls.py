@@ -1,0 +1,80 @@
+"""The client's call arguments: what every call takes besides the model's own parameters.
+
+One list, read by the compiler (the per-model methods' signatures and docstrings in the IR) and
+by ``naming`` (a schema property never takes one of these names as its Python name). The generic
+methods of ``_api.py`` (``client.generate(model_id, ...)``, ``client.submit(model_id, ...)``)
+take the same arguments; ``tests/unit/test_naming.py`` checks that they agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+GENERATE = "generate"
+SUBMIT = "submit"
+
+
+@dataclass(frozen=True)
+class Control:
+    name: str
+    annotation: str  # as written in a model module (its imports are `_typing`, `_Mapping`, ...)
+    default: str
+    doc: str
+    kinds: tuple[str, ...]  # the calls that take it: GENERATE, SUBMIT
+    per_model: bool = True  # False: only the generic call takes it
+
+
+CALL_CONTROLS: tuple[Control, ...] = (
+    Control(
+        "num_generations",
+        "int | Omit",
+        "OMIT",
+        "How many generations to enqueue (1 to 4); a list of jobs is returned.",
+        (SUBMIT,),
+        per_model=False,  # the per-model submit returns one Job; batches go through submit()
+    ),
+    Control(
+        "target_namespace",
+        "str | Omit",
+        "OMIT",
+        "Namespace (user or organisation) that owns and pays for the result.",
+        (GENERATE, SUBMIT),
+    ),
+    Control(
+        "response_format",
+        '_typing.Literal["url", "b64_json"] | Omit',
+        "OMIT",
+        '"url" (temporary result URLs) or "b64_json" (the bytes inline).',
+        (GENERATE,),
+    ),
+    Control(
+        "timeout",
+        "Timeout | Omit",
+        "OMIT",
+        "Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.",
+        (GENERATE, SUBMIT),
+    ),
+    Control(
+        "extra_headers",
+        "_Mapping[str, str] | None",
+        "None",
+        "Headers added to the request.",
+        (GENERATE, SUBMIT),
+    ),
+    Control(
+        "extra_body",
+        "_Mapping[str, _typing.Any] | None",
+        "None",
+        "Keys merged into the JSON body last, unchecked (for parameters newer than this client).",
+        (GENERATE, SUBMIT),
+    ),
+)
+
+# The other names a call binds: the client (positional), the generic calls' model id and their
+# `**params`, and the body's own "model" key.
+OTHER_ARGUMENTS: tuple[str, ...] = ("self", "client", "model", "model_id", "params")
+
+
+def controls_for(kind: str) -> tuple[Control, ...]:
+    """The controls of a per-model method of `kind`, in signature order."""
+    return tuple(c for c in CALL_CONTROLS if c.per_model and kind in c.kinds)
