@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import inspect
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
@@ -42,6 +43,8 @@ from ._types import OMIT
 from ._version import USER_AGENT
 
 if TYPE_CHECKING:
+    import asyncio
+
     import httpx
 
     from ._api import AsyncOxenBase, SyncOxenBase
@@ -202,6 +205,8 @@ class Files:
         self.max_data_uri_bytes = max_data_uri_bytes
         self._stored: dict[str, str] = {}  # "ns/repo:path" -> URL, what this client stored
         self._repos: set[str] = set()  # repositories this client made sure exist
+        self._lock = threading.Lock()
+        self._pending: dict[str, threading.Lock] = {}  # one lock per content being stored
 
     def url(self, file: LocalFile) -> str:
         """The URL for `file` by this client's strategy (a FileStore for ``to_body``)."""
@@ -240,15 +245,21 @@ class Files:
         known = self._stored.get(plan.key)
         if known is not None:
             return known
-        client = self._client
-        try:
-            client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
-            url = plan.url(None)
-        except APIStatusError as exc:
-            _exists(exc)
-            self._ensure_repo(plan)
-            url = plan.url(self._put(plan, progress).get("file"))
-        self._stored[plan.key] = url
+        with self._lock:  # threads uploading the same content wait for the first one
+            lock = self._pending.setdefault(plan.key, threading.Lock())
+        with lock:
+            known = self._stored.get(plan.key)
+            if known is not None:
+                return known
+            client = self._client
+            try:
+                client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
+                url = plan.url(None)
+            except APIStatusError as exc:
+                _exists(exc)
+                self._ensure_repo(plan)
+                url = plan.url(self._put(plan, progress).get("file"))
+            self._stored[plan.key] = url
         return url
 
     def _ensure_repo(self, plan: _Plan) -> None:
@@ -314,6 +325,7 @@ class AsyncFiles:
         self.max_data_uri_bytes = max_data_uri_bytes
         self._stored: dict[str, str] = {}
         self._repos: set[str] = set()
+        self._pending: dict[str, asyncio.Lock] = {}
 
     async def url(self, file: LocalFile) -> str:
         """The URL for `file` by this client's strategy."""
@@ -363,15 +375,20 @@ class AsyncFiles:
         known = self._stored.get(plan.key)
         if known is not None:
             return known
-        client = self._client
-        try:
-            await client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
-            url = plan.url(None)
-        except APIStatusError as exc:
-            _exists(exc)
-            await self._ensure_repo(plan)
-            url = plan.url((await self._put(plan, progress)).get("file"))
-        self._stored[plan.key] = url
+        # Tasks uploading the same content (a batch sharing one reference image) wait for the first.
+        async with self._pending.setdefault(plan.key, asyncio.Lock()):
+            known = self._stored.get(plan.key)
+            if known is not None:
+                return known
+            client = self._client
+            try:
+                await client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
+                url = plan.url(None)
+            except APIStatusError as exc:
+                _exists(exc)
+                await self._ensure_repo(plan)
+                url = plan.url((await self._put(plan, progress)).get("file"))
+            self._stored[plan.key] = url
         return url
 
     async def _ensure_repo(self, plan: _Plan) -> None:

@@ -20,6 +20,13 @@ def main() -> None:
     """Generate and maintain the typed Python client for Oxen.ai's inference API."""
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    # FloatRange lets NaN through (every comparison with NaN is false).
+    if value != value:
+        raise click.BadParameter("must be a number, not NaN")
+    return value
+
+
 def _fail(message: str, code: int = 2) -> None:
     click.echo(f"oxgen: error: {message}", err=True)
     sys.exit(code)
@@ -135,6 +142,7 @@ def snapshot(src: str, out: str, rehash: bool) -> None:
     default=600.0,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True, max=86400),
+    callback=_finite,
     help="Seconds the whole fetch may take (listing, every model, retries).",
 )
 @click.option(
@@ -142,6 +150,7 @@ def snapshot(src: str, out: str, rehash: bool) -> None:
     default=64.0,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True, max=1024 * 1024),
+    callback=_finite,
     help="Largest models-list response accepted, in MB.",
 )
 @click.option(
@@ -149,6 +158,7 @@ def snapshot(src: str, out: str, rehash: bool) -> None:
     default=8.0,
     show_default=True,
     type=click.FloatRange(min=0, min_open=True, max=1024 * 1024),
+    callback=_finite,
     help="Largest model object accepted, in MB.",
 )
 def fetch(

@@ -378,3 +378,29 @@ def test_the_written_files_are_fsynced(old_snapshot: Path, monkeypatch: pytest.M
     monkeypatch.setattr(os, "fsync", fsync)
     snap.write_snapshot(old_snapshot, {"manifest.json": "{}", "a.json": "{}", "b.json": "{}"})
     assert len(synced) >= 3 + 2  # each file, the new folder, the parent after the swap
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["fetch", "--deadline", "nan"],
+        ["fetch", "--deadline", "0"],
+        ["fetch", "--deadline", "inf"],
+        ["fetch", "--max-list-mb", "nan"],
+        ["fetch", "--max-model-mb", "-1"],
+        ["fetch", "--max-model-mb", "1e400"],
+        ["mock-server", "--latency", "nan", "--port", "0"],
+        ["mock-server", "--latency", "1e308", "--port", "0"],
+        ["mock-server", "--latency", "-inf", "--port", "0"],
+    ],
+)
+def test_bad_flag_values_are_usage_errors(args: list[str]) -> None:
+    from click.testing import CliRunner
+
+    from oxgen.cli import main
+
+    # Checked before anything is read or fetched (`mock-server`'s settings before its snapshot).
+    result = CliRunner().invoke(main, args, env={"OXEN_API_KEY": "k"})
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output

@@ -731,3 +731,35 @@ def test_several_files_go_into_a_folder(api: httpx.Client, repo: str, mock: Mock
     assert [f["path"] for f in answer["files"]] == ["batch/one.png", "batch/two.wav"]
     assert answer["commit"]["author"] == {"name": "me", "email": "me@example.com"}
     assert served(f"{mock.base_url}{repo}/batch/two.wav").content == wav()
+
+
+async def test_a_batch_sharing_one_image_uploads_it_once(mock: MockServer, image: Path) -> None:
+    """Ten jobs enqueued at once with the same local image: one upload, ten jobs."""
+    import asyncio
+
+    async with ox.AsyncOxen(
+        api_key=mock.api_key, base_url=mock.base_url, uploads="tester/batch"
+    ) as client:
+        jobs = await asyncio.gather(
+            *(
+                client.submit_luma_ray_v3_2_image_to_video(prompt=f"take {i}", input_image=image)
+                for i in range(10)
+            )
+        )
+        done = await asyncio.gather(*(job.wait(timeout=20) for job in jobs))
+    assert {g.status for g in done} == {"succeeded"}
+    stats = mock.stats()
+    assert stats["requests"]["PUT /api/repos/{namespace}/{repo}/file/{branch}/{path}"] == 1
+    assert stats["repos"]["uploads"] == 1
+
+
+def test_threads_sharing_one_image_upload_it_once(mock: MockServer, image: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with (
+        ox.Oxen(api_key=mock.api_key, base_url=mock.base_url, uploads="tester/threads") as client,
+        ThreadPoolExecutor(8) as pool,
+    ):
+        urls = set(pool.map(lambda _: client.files.upload(image), range(16)))
+    assert len(urls) == 1
+    assert mock.stats()["repos"]["uploads"] == 1
