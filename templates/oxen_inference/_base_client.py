@@ -594,7 +594,9 @@ class SyncAPIClient(BaseClient):
             )
             self._log_request(request, attempt)
             if limited and not self._slots.acquire(
-                timeout=None if call_deadline is None else max(0.0, call_deadline - time.monotonic())
+                timeout=None
+                if call_deadline is None
+                else max(0.0, call_deadline - time.monotonic())
             ):
                 raise APITimeoutError("request timed out waiting for a free slot", request=request)
             started = time.monotonic()
