@@ -3,8 +3,10 @@
 # the model's module (its one signature and docstring live there): type checkers and IDEs bind it
 # like a method, exactly as the client does at run time. AsyncOxen binds the same function, whose
 # result there is awaited: `_asynchronous` gives it that type.
-from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
+import typing as _typing
+from collections.abc import Callable, Coroutine
+from collections.abc import Mapping as _Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from ._api import AsyncOxenBase, SyncOxenBase
 from ._jobs import AsyncJob, Job
@@ -211,10 +213,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Fable 5 (claude-fable-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -222,10 +224,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.1 (claude-opus-4-1-20250805): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -233,10 +235,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.5 (claude-opus-4-5-20251101): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -244,10 +246,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.6 (claude-opus-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -255,10 +257,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.7 (claude-opus-4-7): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -266,10 +268,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.8 (claude-opus-4-8): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -277,10 +279,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.5 (claude-sonnet-4-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -288,10 +290,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.6 (claude-sonnet-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -299,10 +301,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 5 (claude-sonnet-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -310,10 +312,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Flash (deepseek-v4-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -321,10 +323,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Pro (deepseek-v4-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -342,10 +344,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Flash (gemini-2-5-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -353,10 +355,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Pro (gemini-2-5-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -364,10 +366,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3.1 Pro Preview (gemini-3-1-pro-preview): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -375,10 +377,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3 Flash (gemini-3-flash-preview): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -390,10 +392,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemma 4 31B (gemma-4-31b-it): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -409,10 +411,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 (gpt-4-1-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -420,10 +422,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 mini (gpt-4-1-mini-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -431,10 +433,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 nano (gpt-4-1-nano-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -442,10 +444,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o (gpt-4o): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -453,10 +455,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o mini (gpt-4o-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -464,10 +466,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.1 (gpt-5-1-2025-11-13): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -475,10 +477,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 (gpt-5-2-2025-12-11): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -486,10 +488,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 Chat (gpt-5-2-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -497,10 +499,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 (gpt-5-2025-08-07): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -508,10 +510,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.3 Chat (gpt-5-3-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -519,10 +521,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 (gpt-5-4-2026-03-05): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -530,10 +532,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 Mini (gpt-5-4-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -541,10 +543,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 (gpt-5-5-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -552,10 +554,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 Pro (gpt-5-5-pro-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -563,10 +565,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Luna (gpt-5-6-luna): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -574,10 +576,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Sol (gpt-5-6-sol): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -585,10 +587,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Terra (gpt-5-6-terra): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -596,10 +598,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Mini (gpt-5-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -607,10 +609,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Nano (gpt-5-nano): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -618,10 +620,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT Audio (gpt-audio): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -635,10 +637,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-120B (gpt-oss-120b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -664,10 +666,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K3 (kimi-k3): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -793,10 +795,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 3B (ministral-3b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -804,10 +806,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 8B (ministral-8b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -815,10 +817,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Large 2 (mistral-large-2407): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -826,10 +828,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Small 3.1 (mistral-small-2503): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -837,10 +839,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K2.5 (moonshotai-kimi-k2-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -848,10 +850,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Muse Spark 1.1 (muse-spark-1-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -863,10 +865,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Nemotron 3 Super (nvidia-nemotron-120b-a12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -874,10 +876,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o1 (o1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -885,10 +887,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 (o3-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -896,10 +898,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 mini (o3-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -907,10 +909,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o4 mini (o4-mini-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -918,10 +920,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral 7B (open-mistral-7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -929,10 +931,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x22B (open-mixtral-8x22b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -940,10 +942,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x7B (open-mixtral-8x7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -951,10 +953,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-20B (openai-gpt-oss-20b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -964,10 +966,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Pixtral 12B (pixtral-12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -987,10 +989,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.6 Plus (qwen3-6-plus): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -998,10 +1000,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.8 Max (qwen3-8-max): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1009,10 +1011,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 2B - Instruct (qwen3-vl-2b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1020,10 +1022,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 4B - Instruct (qwen3-vl-4b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1035,10 +1037,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar (sonar): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1046,10 +1048,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Deep Research (sonar-deep-research): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1057,10 +1059,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Pro (sonar-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1068,10 +1070,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Reasoning Pro (sonar-reasoning-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1167,10 +1169,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5 (zai-org-glm-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1178,10 +1180,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.1 (zai-org-glm-5-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1189,10 +1191,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1295,10 +1297,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Fable 5 (claude-fable-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1306,10 +1308,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.1 (claude-opus-4-1-20250805): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1317,10 +1319,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.5 (claude-opus-4-5-20251101): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1328,10 +1330,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.6 (claude-opus-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1339,10 +1341,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.7 (claude-opus-4-7): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1350,10 +1352,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.8 (claude-opus-4-8): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1361,10 +1363,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.5 (claude-sonnet-4-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1372,10 +1374,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.6 (claude-sonnet-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1383,10 +1385,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 5 (claude-sonnet-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1394,10 +1396,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Flash (deepseek-v4-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1405,10 +1407,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Pro (deepseek-v4-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1426,10 +1428,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Flash (gemini-2-5-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1437,10 +1439,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Pro (gemini-2-5-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1448,10 +1450,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3.1 Pro Preview (gemini-3-1-pro-preview): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1459,10 +1461,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3 Flash (gemini-3-flash-preview): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1476,10 +1478,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemma 4 31B (gemma-4-31b-it): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1499,10 +1501,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 (gpt-4-1-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1510,10 +1512,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 mini (gpt-4-1-mini-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1521,10 +1523,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 nano (gpt-4-1-nano-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1532,10 +1534,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o (gpt-4o): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1543,10 +1545,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o mini (gpt-4o-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1554,10 +1556,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.1 (gpt-5-1-2025-11-13): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1565,10 +1567,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 (gpt-5-2-2025-12-11): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1576,10 +1578,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 Chat (gpt-5-2-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1587,10 +1589,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 (gpt-5-2025-08-07): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1598,10 +1600,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.3 Chat (gpt-5-3-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1609,10 +1611,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 (gpt-5-4-2026-03-05): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1620,10 +1622,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 Mini (gpt-5-4-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1631,10 +1633,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 (gpt-5-5-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1642,10 +1644,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 Pro (gpt-5-5-pro-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1653,10 +1655,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Luna (gpt-5-6-luna): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1664,10 +1666,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Sol (gpt-5-6-sol): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1675,10 +1677,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Terra (gpt-5-6-terra): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1686,10 +1688,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Mini (gpt-5-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1697,10 +1699,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Nano (gpt-5-nano): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1708,10 +1710,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT Audio (gpt-audio): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1725,10 +1727,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-120B (gpt-oss-120b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1756,10 +1758,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K3 (kimi-k3): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1905,10 +1907,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 3B (ministral-3b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1916,10 +1918,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 8B (ministral-8b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1927,10 +1929,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Large 2 (mistral-large-2407): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1938,10 +1940,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Small 3.1 (mistral-small-2503): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1949,10 +1951,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K2.5 (moonshotai-kimi-k2-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1960,10 +1962,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Muse Spark 1.1 (muse-spark-1-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1975,10 +1977,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Nemotron 3 Super (nvidia-nemotron-120b-a12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1986,10 +1988,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o1 (o1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1997,10 +1999,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 (o3-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2008,10 +2010,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 mini (o3-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2019,10 +2021,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o4 mini (o4-mini-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2030,10 +2032,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral 7B (open-mistral-7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2041,10 +2043,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x22B (open-mixtral-8x22b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2052,10 +2054,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x7B (open-mixtral-8x7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2063,10 +2065,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-20B (openai-gpt-oss-20b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2076,10 +2078,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Pixtral 12B (pixtral-12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2103,10 +2105,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.6 Plus (qwen3-6-plus): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2114,10 +2116,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.8 Max (qwen3-8-max): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2125,10 +2127,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 2B - Instruct (qwen3-vl-2b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2136,10 +2138,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 4B - Instruct (qwen3-vl-4b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2151,10 +2153,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar (sonar): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2162,10 +2164,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Deep Research (sonar-deep-research): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2173,10 +2175,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Pro (sonar-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2184,10 +2186,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Reasoning Pro (sonar-reasoning-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2327,10 +2329,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5 (zai-org-glm-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2338,10 +2340,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.1 (zai-org-glm-5-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2349,10 +2351,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: Mapping[str, str] | None = None,
-        extra_body: Mapping[str, Any] | None = None,
+        extra_headers: _Mapping[str, str] | None = None,
+        extra_body: _Mapping[str, _typing.Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 
 from oxgen import controls, naming, routes
 from oxgen.classes import CompileError, ModelCompiler
-from oxgen.ir import ClassIR, ControlIR, ImportIR, MethodIR, ModelIR, PackageIR, Problem
+from oxgen.ir import ClassIR, ImportIR, MethodIR, ModelIR, PackageIR, Problem
 from oxgen.literals import plain, py_literal
 from oxgen.releases import Release, current_version
 from oxgen.snapshot import Snapshot
@@ -108,10 +108,7 @@ def _methods(common: dict[str, str | None]) -> tuple[MethodIR, ...]:
                 kind=kind,
                 name=name,
                 returns=returns,
-                controls=tuple(
-                    ControlIR(c.name, c.annotation, c.default, c.doc)
-                    for c in controls.controls_for(kind)
-                ),
+                controls=controls.controls_ir(kind),
             )
         )
     return tuple(methods)

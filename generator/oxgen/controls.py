@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from oxgen.ir import ControlIR
+
 GENERATE = "generate"
 SUBMIT = "submit"
 
@@ -78,3 +80,8 @@ OTHER_ARGUMENTS: tuple[str, ...] = ("self", "client", "model", "model_id", "para
 def controls_for(kind: str) -> tuple[Control, ...]:
     """The controls of a per-model method of `kind`, in signature order."""
     return tuple(c for c in CALL_CONTROLS if c.per_model and kind in c.kinds)
+
+
+def controls_ir(kind: str) -> tuple[ControlIR, ...]:
+    """The controls of a per-model method of `kind` as the IR holds them."""
+    return tuple(ControlIR(c.name, c.annotation, c.default, c.doc) for c in controls_for(kind))

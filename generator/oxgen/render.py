@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from oxgen import __version__, naming
+from oxgen import __version__, controls, naming
 from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem
 from oxgen.literals import comment, docstring, py_literal, table_row
 from oxgen.releases import INITIAL_VERSION, Release
@@ -159,6 +159,8 @@ def catalog_inputs(
         "problems": problems,
         "generate_prefix": naming.GENERATE_PREFIX,
         "submit_prefix": naming.SUBMIT_PREFIX,
+        # the call arguments of a blocking call (the stub's methods of models without a schema)
+        "generate_controls": controls.controls_ir(controls.GENERATE),
     }
 
 

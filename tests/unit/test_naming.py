@@ -86,3 +86,31 @@ def test_fixed_reserved_names_cover_the_installed_pydantic_and_python() -> None:
     assert set(keyword.kwlist) | set(keyword.softkwlist) <= naming.KEYWORDS
     for name in ("client", "params", "model_id", "timeout", "extra_body"):
         assert naming.field_names([name])[name] == name + "_"
+
+
+def test_one_list_of_call_arguments_feeds_naming_and_the_methods() -> None:
+    """The client's call arguments come from one list (oxgen.controls): the generic calls take
+    exactly those, the per-model methods take theirs in order, and naming reserves them all
+    (and nothing the client does not take)."""
+    import inspect
+
+    import oxen_inference as ox
+    from oxen_inference._api import SyncOxenBase
+
+    from oxgen import controls
+
+    for kind in (controls.GENERATE, controls.SUBMIT):
+        generic = inspect.signature(getattr(SyncOxenBase, kind)).parameters
+        taken = {n for n, p in generic.items() if p.kind is p.KEYWORD_ONLY}
+        assert taken == {c.name for c in controls.CALL_CONTROLS if kind in c.kinds}
+        assert taken | {"self", "model_id", "params"} <= naming.CALL_ARGUMENTS
+        client = ox.Oxen(api_key="k")
+        method = getattr(client, f"{kind}_luma_ray_v3_2_image_to_video")
+        names = list(inspect.signature(method).parameters)
+        tail = [c.name for c in controls.controls_for(kind)]
+        assert names[-len(tail) :] == tail
+    assert "poll_interval" not in naming.CALL_ARGUMENTS  # no call takes it
+    assert {
+        *(c.name for c in controls.CALL_CONTROLS),
+        *controls.OTHER_ARGUMENTS,
+    } == naming.CALL_ARGUMENTS
