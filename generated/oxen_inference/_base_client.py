@@ -77,11 +77,15 @@ REDACTED = "<redacted>"
 # stream, downloads and chat streams hold theirs while the body is read).
 DEFAULT_MAX_CONCURRENCY = 32
 STREAM_HEADROOM = 16
+# Idle connections are given up before the 5 s after which common servers (uvicorn, nginx's
+# default is longer) close them, so a request is not sent on a connection being closed.
+KEEPALIVE_EXPIRY = 4.0
 MAX_REDIRECTS = 10
 
 _DEBUG = 10  # logging.DEBUG
 
 
+@cache
 def _logger() -> logging.Logger:
     """This package's logger (``logging`` too is imported on first use)."""
     import logging
@@ -533,7 +537,7 @@ class SyncAPIClient(BaseClient):
         super().__init__(**config)
         self._owns_http = http_client is None
         self.__http = http_client
-        self._slots = threading.BoundedSemaphore(self.max_concurrency)
+        self._slots = threading.Semaphore(self.max_concurrency)
 
     @property
     def _http(self) -> httpx.Client:
@@ -545,7 +549,11 @@ class SyncAPIClient(BaseClient):
             self.__http = httpx.Client(
                 timeout=_default_timeout(),
                 transport=_sync_transport(
-                    httpx.Limits(max_connections=size, max_keepalive_connections=size)
+                    httpx.Limits(
+                        max_connections=size,
+                        max_keepalive_connections=size,
+                        keepalive_expiry=KEEPALIVE_EXPIRY,
+                    )
                 ),
             )
         return self.__http
@@ -564,11 +572,14 @@ class SyncAPIClient(BaseClient):
         stream: bool = False,
         retry: bool = True,
         follow_redirects: bool = False,
+        limited: bool = True,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
 
         `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
         `stream`, the body is read afterwards and only each read is bounded by the read timeout.
+        `limited=False` skips the concurrency limit (the event stream: one long-lived request
+        that must not queue behind a burst of submits).
         """
         import httpx  # the first request pays for importing httpx
 
@@ -583,15 +594,17 @@ class SyncAPIClient(BaseClient):
                 method, url, json=json, params=params, headers=headers, timeout=limit
             )
             self._log_request(request, attempt)
-            if not self._slots.acquire(
-                timeout=-1 if call_deadline is None else max(0.0, call_deadline - time.monotonic())
+            if limited and not self._slots.acquire(
+                timeout=None
+                if call_deadline is None
+                else max(0.0, call_deadline - time.monotonic())
             ):
                 raise APITimeoutError("request timed out waiting for a free slot", request=request)
             started = time.monotonic()
             at = self._attempt_deadline(path, limit, call_deadline, given)
+            previous, _DEADLINE.at = _DEADLINE.at, at  # deadline_scope, inlined: every call pays it
             try:
-                with deadline_scope(at):
-                    response = self._http.send(request, stream=stream)
+                response = self._http.send(request, stream=stream)
             except httpx.TransportError as exc:
                 delay = self._next_delay(attempt, unsafe, call_deadline, exc=exc) if retry else None
                 if delay is None:
@@ -617,8 +630,7 @@ class SyncAPIClient(BaseClient):
                     else None
                 )
                 try:
-                    with deadline_scope(at):
-                        response.read()
+                    response.read()
                 except httpx.TransportError as exc:
                     raise connection_error(exc, request) from exc
                 finally:
@@ -626,7 +638,9 @@ class SyncAPIClient(BaseClient):
                 if delay is None:
                     raise status_error(response)
             finally:
-                self._slots.release()
+                _DEADLINE.at = previous
+                if limited:
+                    self._slots.release()
             time.sleep(delay)
             attempt += 1
 
@@ -657,6 +671,16 @@ class _AsyncSlots:
         return self._semaphore
 
 
+class _Unlimited:
+    """A stand-in for the semaphore when a request skips the limit."""
+
+    async def acquire(self) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+
 class AsyncAPIClient(BaseClient):
     """The asyncio request loop, over an ``httpx.AsyncClient``."""
 
@@ -675,7 +699,11 @@ class AsyncAPIClient(BaseClient):
             size = self.max_concurrency + STREAM_HEADROOM
             self.__http = httpx.AsyncClient(
                 timeout=_default_timeout(),
-                limits=httpx.Limits(max_connections=size, max_keepalive_connections=size),
+                limits=httpx.Limits(
+                    max_connections=size,
+                    max_keepalive_connections=size,
+                    keepalive_expiry=KEEPALIVE_EXPIRY,
+                ),
             )
         return self.__http
 
@@ -693,11 +721,14 @@ class AsyncAPIClient(BaseClient):
         stream: bool = False,
         retry: bool = True,
         follow_redirects: bool = False,
+        limited: bool = True,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
 
         `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
         `stream`, the body is read afterwards and only each read is bounded by the read timeout.
+        `limited=False` skips the concurrency limit (the event stream: one long-lived request
+        that must not queue behind a burst of submits).
         """
         import httpx  # the first request pays for importing httpx
 
@@ -706,7 +737,7 @@ class AsyncAPIClient(BaseClient):
         if deadline is not None:
             call_deadline = deadline if call_deadline is None else min(deadline, call_deadline)
         given = not isinstance(timeout, Omit)
-        slots = self._slots.get()
+        slots = self._slots.get() if limited else _Unlimited()
         attempt = hops = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)

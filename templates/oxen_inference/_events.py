@@ -362,6 +362,7 @@ class EventHub(_Hub[_SyncWaiter]):
             "/events",
             stream=True,
             retry=False,
+            limited=False,
             timeout=self.stream_timeout(),
             extra_headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )
@@ -604,6 +605,7 @@ class AsyncEventHub(_Hub["asyncio.Future[GenerationResult]"]):
             "/events",
             stream=True,
             retry=False,
+            limited=False,
             timeout=self.stream_timeout(),
             extra_headers={"Accept": "text/event-stream", "Cache-Control": "no-cache"},
         )

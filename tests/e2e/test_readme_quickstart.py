@@ -118,10 +118,22 @@ def test_chat_example_runs_as_written(documented_server: dict[str, str], tmp_pat
     assert proc.stdout.splitlines() == [said] * 3  # whole, streamed, streamed async
 
 
+def test_many_jobs_example_runs_as_written(
+    documented_server: dict[str, str], tmp_path: Path
+) -> None:
+    readme = README.read_text(encoding="utf-8")
+    [code] = blocks(section(readme, "Many jobs at once"), "python")
+    proc = run_block(code, documented_server, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["200 videos"]
+
+
 def test_every_python_block_of_the_readme_is_run_here() -> None:
     readme = README.read_text(encoding="utf-8")
-    tested = blocks(section(readme, "Quickstart"), "python") + blocks(
-        section(readme, "Chat, whole or streamed"), "python"
+    tested = (
+        blocks(section(readme, "Quickstart"), "python")
+        + blocks(section(readme, "Chat, whole or streamed"), "python")
+        + blocks(section(readme, "Many jobs at once"), "python")
     )
     assert blocks(readme, "python") == tested
     assert blocks(readme, "bash") == blocks(section(readme, "Quickstart"), "bash")

@@ -134,7 +134,7 @@ def test_a_trickled_answer_ends_by_the_deadline_sync(handler: Handler) -> None:
             client.generate(I2V, prompt="p", input_image=IMG, timeout=2)
         took = time.monotonic() - started
         client.close()
-    assert 1.9 < took < 3.0, took
+    assert 1.9 < took < 3.5, took
 
 
 @pytest.mark.parametrize("handler", [trickle, trickled_headers], ids=["body", "headers"])
@@ -147,7 +147,7 @@ async def test_a_trickled_answer_ends_by_the_deadline_async(handler: Handler) ->
             with pytest.raises(ox.APITimeoutError):
                 await client.generate(I2V, prompt="p", input_image=IMG, timeout=2)
             took = time.monotonic() - started
-    assert 1.9 < took < 3.0, took
+    assert 1.9 < took < 3.5, took
 
 
 def test_the_deadline_covers_retries() -> None:
@@ -240,7 +240,7 @@ def test_a_failing_event_stream_does_not_delay_the_first_submit(status: int) -> 
     ):
         started = time.monotonic()
         job = client.submit(I2V, prompt="p", input_image=IMG)
-        assert time.monotonic() - started < 1.0
+        assert time.monotonic() - started < 2.0  # it took ~10 s when the stream was retried first
         assert job.last is not None and job.last.status == "queued"  # what the enqueue said
         assert "status='queued'" in repr(job)
         assert job.wait(timeout=20).result_url == "u1"  # served by reconciliation
@@ -252,7 +252,7 @@ async def test_a_failing_event_stream_does_not_delay_the_first_submit_async() ->
         async with ox.AsyncOxen(api_key=KEY, base_url=root + "/api") as client:
             started = time.monotonic()
             jobs = [await client.submit(I2V, prompt="p", input_image=IMG) for _ in range(3)]
-            assert time.monotonic() - started < 1.0
+            assert time.monotonic() - started < 2.0
             results = await asyncio.gather(*[j.wait(timeout=20) for j in jobs])
     assert [r.result_url for r in results] == ["u1", "u2", "u3"]
 
@@ -522,3 +522,68 @@ def test_a_download_never_writes_outside_its_directory(tmp_path: Path, last: str
         path = c.download_url(f"{root}/files/{last}", str(target) + "/")
     assert path.parent == target and path.read_bytes() == b"data"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+# --- the concurrency limit ------------------------------------------------------------------------
+
+
+def _counting() -> tuple[Handler, dict[str, int]]:
+    """A server that answers after 50 ms and records how many requests it held at once."""
+    state = {"now": 0, "peak": 0, "total": 0}
+    lock = threading.Lock()
+
+    def handler(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+        with lock:
+            state["now"] += 1
+            state["total"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+        time.sleep(0.05)
+        with lock:
+            state["now"] -= 1
+        _reply(conn, 200, {"object": "list", "data": []})
+
+    return handler, state
+
+
+async def test_the_async_client_keeps_at_most_max_concurrency_requests_in_flight() -> None:
+    handler, state = _counting()
+    with serve(handler) as (root, _):
+        async with ox.AsyncOxen(
+            api_key=KEY, base_url=root + "/api", events=False, max_concurrency=4
+        ) as client:
+            await asyncio.gather(*[client.models.list() for _ in range(40)])
+    assert state["total"] == 40 and state["peak"] == 4
+
+
+def test_the_sync_client_keeps_at_most_max_concurrency_requests_in_flight() -> None:
+    handler, state = _counting()
+    with serve(handler) as (root, _):
+        client = ox.Oxen(api_key=KEY, base_url=root + "/api", events=False, max_concurrency=3)
+        threads = [threading.Thread(target=client.models.list) for _ in range(24)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        client.close()
+    assert state["total"] == 24 and state["peak"] == 3
+
+
+async def test_waiting_for_a_slot_counts_against_the_deadline() -> None:
+    handler, _ = _counting()
+    with serve(handler) as (root, _):
+        async with ox.AsyncOxen(
+            api_key=KEY, base_url=root + "/api", events=False, max_concurrency=1
+        ) as client:
+            results = await asyncio.gather(
+                *[client.models.list(timeout=1.0) for _ in range(60)], return_exceptions=True
+            )
+    timeouts = [r for r in results if isinstance(r, ox.APITimeoutError)]
+    # one at a time, 50 ms each: the first ones got through, the queue's tail (3 s) ran out of time
+    assert 0 < len(timeouts) < 60 and not isinstance(results[0], BaseException)
+    assert "free slot" in str(timeouts[-1])
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "8", None])
+def test_max_concurrency_is_checked(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_concurrency"):
+        ox.Oxen(api_key=KEY, max_concurrency=bad)  # type: ignore[arg-type]
