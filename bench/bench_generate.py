@@ -1,4 +1,4 @@
-"""Goals 1 and 2 of issue 2: generating a 1,000-model catalog, against openapi-python-client.
+"""Generation speed goals: generating a 1,000-model catalog, against openapi-python-client.
 
 In one run, interleaved round by round so that drift on the machine hits both sides alike:
 

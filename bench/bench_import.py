@@ -1,4 +1,4 @@
-"""Goal 3 of issue 2: importing a 1,000-model generated client, against ``import httpx, pydantic``.
+"""Import speed goal: importing a 1,000-model generated client, against ``import httpx, pydantic``.
 
 Each measurement is a fresh interpreter (``python -c``), run many times, interleaved with the
 baseline, after warm-up runs (so byte-code caches exist for both). Two figures per run:
