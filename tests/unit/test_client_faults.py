@@ -150,6 +150,22 @@ async def test_a_trickled_answer_ends_by_the_deadline_async(handler: Handler) ->
     assert 1.9 < took < 3.5, took
 
 
+@pytest.mark.parametrize("is_async", [False, True])
+async def test_a_trickled_chat_answer_ends_by_the_deadline(is_async: bool) -> None:
+    """Without streaming, `timeout` bounds the whole chat call too."""
+    messages = [{"role": "user", "content": "hi"}]
+    with serve(trickle) as (root, _):
+        started = time.monotonic()
+        with pytest.raises(ox.APITimeoutError):
+            if is_async:
+                async with ox.AsyncOxen(api_key=KEY, base_url=root + "/api", events=False) as ac:
+                    await ac.chat("gpt-4o", messages=messages, timeout=1.5)
+            else:
+                with ox.Oxen(api_key=KEY, base_url=root + "/api", events=False) as c:
+                    c.chat("gpt-4o", messages=messages, timeout=1.5)
+        assert time.monotonic() - started < 3.0
+
+
 def test_the_deadline_covers_retries() -> None:
     """429 with Retry-After 1 forever: a 1.5 s call stops retrying when the next wait would overrun."""
 
