@@ -59,6 +59,10 @@ def build_server(state: MockState, *, quiet: bool) -> MockUvicorn:
         access_log=not quiet,
         lifespan="on",
         timeout_graceful_shutdown=2,
+        # Idle connections are kept well beyond the client's own idle expiry (4 s), as production
+        # front ends do (60 s is common): otherwise a connection the client reuses just as the
+        # server drops it fails a request that must not be retried (an enqueue).
+        timeout_keep_alive=30,
         backlog=BACKLOG,
     )
     return MockUvicorn(config, state)

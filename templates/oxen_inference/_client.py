@@ -1,4 +1,3 @@
-{{ header }}
 """``Oxen`` and ``AsyncOxen``: the generic surface (``_api``) plus one method per model.
 
 The per-model methods (``generate_<model>``, ``submit_<model>``) are functions defined in each
