@@ -596,7 +596,14 @@ async def test_waiting_for_a_slot_counts_against_the_deadline() -> None:
     timeouts = [r for r in results if isinstance(r, ox.APITimeoutError)]
     # one at a time, 50 ms each: the first ones got through, the queue's tail (3 s) ran out of time
     assert 0 < len(timeouts) < 60 and not isinstance(results[0], BaseException)
-    assert "free slot" in str(timeouts[-1])
+    # Had the wait for a slot not counted, every call would have had its full second once sent and
+    # none would time out. Whether the deadline passed while queued ("waiting for a free slot") or
+    # just after the slot came (the call's own deadline) depends on the machine's load.
+    messages = {str(t) for t in timeouts}
+    assert messages <= {
+        "request timed out waiting for a free slot",
+        "request timed out (deadline)",
+    }, messages
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "8", None])
