@@ -10,7 +10,7 @@ from oxgen import controls, naming, routes
 from oxgen.classes import CompileError, ModelCompiler
 from oxgen.ir import ClassIR, ImportIR, MethodIR, ModelIR, PackageIR, Problem
 from oxgen.literals import plain, py_literal
-from oxgen.releases import Release, current_version
+from oxgen.releases import Release
 from oxgen.snapshot import Snapshot
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -89,7 +89,6 @@ def compile_package(
         package=package,
         models=tuple(models),
         problems=tuple(problems),
-        version=current_version(releases),
         releases=releases,
     )
 

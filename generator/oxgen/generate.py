@@ -156,9 +156,7 @@ def run(
         }
 
     base = cache.generator_fingerprint(tree)
-    inputs = render.catalog_inputs(
-        package, tuple(summaries), tuple(problems), ir.version, ir.releases
-    )
+    inputs = render.catalog_inputs(package, tuple(summaries), tuple(problems), ir.releases)
     catalog_fp = catalog_fingerprint(base, inputs)
     jobs: dict[str, tuple[str, Callable[[], str]]] = {}
     for path, job in render.runtime_jobs(package, tree):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from oxgen.releases import INITIAL_VERSION, Release
+from oxgen.releases import Release, current_version
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,12 @@ class PackageIR:
     package: str
     models: tuple[ModelIR, ...]  # sorted by model id; models without schema included
     problems: tuple[Problem, ...] = field(default=())
-    version: str = INITIAL_VERSION  # the client's own version (newest release of the ledger)
     releases: tuple[Release, ...] = ()  # the ledger, newest first, for CHANGELOG.md
+
+    @property
+    def version(self) -> str:
+        """The client's own version: the newest release of the ledger."""
+        return current_version(self.releases)
 
 
 @dataclass(frozen=True)

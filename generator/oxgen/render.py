@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from oxgen import __version__, controls, naming
 from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem
 from oxgen.literals import comment, docstring, py_literal, table_row
-from oxgen.releases import INITIAL_VERSION, Release
+from oxgen.releases import Release, current_version
 from oxgen.templates import TEMPLATE_PACKAGE_DIR, Templates, is_partial
 
 if TYPE_CHECKING:
@@ -144,7 +144,6 @@ def catalog_inputs(
     package: str,
     models: tuple[ModelSummary, ...],
     problems: tuple[Problem, ...],
-    version: str = INITIAL_VERSION,
     releases: tuple[Release, ...] = (),
 ) -> dict[str, Any]:
     """Everything the catalog-wide files are made from (the cache fingerprints exactly this;
@@ -153,7 +152,7 @@ def catalog_inputs(
         "package": package,
         "distribution": package.replace("_", "-"),
         "version": __version__,
-        "client_version": version,
+        "client_version": current_version(releases),
         "releases": releases,
         "models": models,
         "problems": problems,
@@ -168,11 +167,10 @@ def package_context(
     package: str,
     models: tuple[ModelSummary, ...],
     problems: tuple[Problem, ...],
-    version: str = INITIAL_VERSION,
     releases: tuple[Release, ...] = (),
 ) -> dict[str, Any]:
     """What every catalog-wide template sees."""
-    return with_derived(catalog_inputs(package, models, problems, version, releases))
+    return with_derived(catalog_inputs(package, models, problems, releases))
 
 
 def with_derived(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -257,7 +255,7 @@ def render_jobs(ir: PackageIR, templates: Templates = BUILTIN) -> Iterator[Job]:
     """(output path, render function) for every file of the package."""
     yield from runtime_jobs(ir.package, templates)
     summaries = tuple(ModelSummary.of(m) for m in ir.models)
-    context = package_context(ir.package, summaries, ir.problems, ir.version, ir.releases)
+    context = package_context(ir.package, summaries, ir.problems, ir.releases)
     yield from catalog_jobs(ir.package, context, templates)
     for model in ir.models:
         yield from model_jobs(model, ir.package, templates)
