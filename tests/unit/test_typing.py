@@ -26,6 +26,7 @@ def _mypy(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.static
 def test_generator_and_tests_are_strictly_typed(tmp_path: Path) -> None:
     """`mypy` as scripts/check runs it: the files pyproject.toml names (generator and tests)."""
     repo = Path(__file__).resolve().parents[2]
@@ -41,6 +42,7 @@ def test_generator_resolves_by_package_name(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.static
 def test_generated_client_is_strictly_typed(tmp_path: Path) -> None:
     proc = _mypy(["--cache-dir", str(tmp_path / "cache"), "-p", "oxen_inference"], cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
