@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, overload
@@ -45,6 +45,15 @@ EVENTS_IDLE_TIMEOUT = (
 )
 CHAT_ROUTE = "/ai/chat/completions"
 DOWNLOAD_IDLE_TIMEOUT = 60.0  # the longest wait for the next chunk of a download
+
+
+@cache
+def _job_classes() -> tuple[type[Job], type[AsyncJob]]:
+    """``Job`` and ``AsyncJob``, imported by the first submit. A relative import inside a
+    function costs about a microsecond on every call; this costs a cache hit."""
+    from ._jobs import AsyncJob, Job
+
+    return Job, AsyncJob
 
 
 def _positive(name: str, value: float) -> float:
@@ -374,10 +383,9 @@ class SyncOxenBase(SyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
         )
-        from ._jobs import Job
-
+        job = _job_classes()[0]
         jobs = [
-            Job(self, gid, epoch=epoch, model_id=model_id, status=status)
+            job(self, gid, epoch=epoch, model_id=model_id, status=status)
             for gid, status in _enqueued(response.json())
         ]
         return jobs[0] if isinstance(num_generations, Omit) else jobs
@@ -696,10 +704,9 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
         )
-        from ._jobs import AsyncJob
-
+        job = _job_classes()[1]
         jobs = [
-            AsyncJob(self, gid, epoch=epoch, model_id=model_id, status=status)
+            job(self, gid, epoch=epoch, model_id=model_id, status=status)
             for gid, status in _enqueued(response.json())
         ]
         return jobs[0] if isinstance(num_generations, Omit) else jobs

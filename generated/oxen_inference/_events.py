@@ -35,10 +35,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from json import JSONDecodeError, loads
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -248,6 +249,11 @@ class EventHub(_Hub[_SyncWaiter]):
         self._thread: threading.Thread | None = None
         self._reconciler: threading.Thread | None = None
         self._response: httpx.Response | None = None
+        # The process in which both threads run and the first attempt is over (start()'s fast
+        # path); None until then, and again when a thread ends or the hub closes. A forked child
+        # has another pid, so it starts its own threads.
+        self._ready_in: int | None = None
+        self._running: set[threading.Thread] = set()  # threads inside _serve
 
     def _deliver(
         self, waiter: _SyncWaiter, row: GenerationResult | None, error: BaseException | None
@@ -260,21 +266,50 @@ class EventHub(_Hub[_SyncWaiter]):
 
         Returns the token a job enqueued now must keep, or None if the stream is not up.
         """
+        if self._ready_in == os.getpid():  # every submit passes here: no lock, no thread checks
+            return self.token()  # two reads, unlocked: a torn pair only makes the job reconcile
         with self._lock:
             if self.closed:
                 return None
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="oxen-events", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._serve, args=(self._run,), name="oxen-events", daemon=True
+                )
                 self._thread.start()
             if self._reconciler is None or not self._reconciler.is_alive():
                 self._reconciler = threading.Thread(
-                    target=self._reconcile_loop, name="oxen-reconcile", daemon=True
+                    target=self._serve,
+                    args=(self._reconcile_loop,),
+                    name="oxen-reconcile",
+                    daemon=True,
                 )
                 self._reconciler.start()
-            self._up.wait_for(
-                lambda: self.connected or self.polling or self.closed or self.attempted, timeout
-            )
+            if not (self.connected or self.polling or self.attempted):
+                self._up.wait_for(
+                    lambda: self.connected or self.polling or self.closed or self.attempted,
+                    timeout,
+                )
+            if (
+                (self.connected or self.polling or self.attempted)
+                and not self.closed
+                and self._thread in self._running
+                and self._reconciler in self._running
+            ):
+                self._ready_in = os.getpid()  # until a thread ends, the hub closes or we fork
             return self.token()
+
+    def _serve(self, loop: Callable[[], None]) -> None:
+        """A thread's body: `loop`, between marks that start()'s fast path goes by (both under
+        the lock, so a thread that has ended can never be taken for a running one)."""
+        me = threading.current_thread()
+        with self._lock:
+            self._running.add(me)
+        try:
+            loop()
+        finally:
+            with self._lock:
+                self._running.discard(me)
+                self._ready_in = None
 
     def register(self, generation_id: str, token: Token | None) -> _SyncWaiter:
         """A waiter for `generation_id`; asks for a reconcile if its event may have been missed."""
@@ -310,6 +345,7 @@ class EventHub(_Hub[_SyncWaiter]):
     def close(self) -> None:
         with self._lock:
             self.closed = True
+            self._ready_in = None
             self._up.notify_all()
             self._ask.notify_all()
             response = self._response

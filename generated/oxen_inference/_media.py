@@ -169,6 +169,8 @@ def _by_name(name: str | None) -> str | None:
 
 def is_local(value: object) -> bool:
     """Whether `value` is a local file given for a media input (not a URL string)."""
+    if type(value) is str:  # the common case, on every call's path
+        return False
     return isinstance(value, (os.PathLike, bytes, bytearray, memoryview)) or (
         not isinstance(value, str) and callable(getattr(value, "read", None))
     )
@@ -403,7 +405,7 @@ class Input:
         kind = self.kind
 
         def validate(value: Any, strings: core_schema.ValidatorFunctionWrapHandler) -> Any:
-            if isinstance(value, LocalFile) or is_local(value):
+            if type(value) is not str and (isinstance(value, LocalFile) or is_local(value)):
                 try:
                     return LocalFile.of(value, kind)
                 except LocalFileError as exc:
@@ -413,7 +415,8 @@ class Input:
         return core_schema.no_info_wrap_validator_function(
             validate,
             handler.generate_schema(self.strings),
-            serialization=core_schema.plain_serializer_function_ser_schema(lambda v: v),
+            # as it is: a string stays a string, a LocalFile stays itself (no Python call)
+            serialization=core_schema.simple_ser_schema("any"),
         )
 
 

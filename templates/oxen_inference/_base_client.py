@@ -323,8 +323,40 @@ def overall_limit(timeout: httpx.Timeout) -> float | None:
     return max(values) if values else None
 
 
+BASE_HEADERS: Mapping[str, str] = {"Accept": "application/json", "User-Agent": USER_AGENT}
+"""Sent with every request, to any origin (the key is not: see ``BaseClient._headers``)."""
+
+
+class _Slots:
+    """At most `limit` blocking requests in flight: a counting semaphore over a C-level queue of
+    tokens (``threading.Semaphore`` is written in Python, and every request pays for it twice)."""
+
+    __slots__ = ("_empty", "_tokens")
+
+    def __init__(self, limit: int) -> None:
+        import queue
+
+        self._empty = queue.Empty
+        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        for _ in range(limit):
+            self._tokens.put(None)
+
+    def acquire(self, timeout: float | None = None) -> bool:
+        """Take a slot, waiting at most `timeout` seconds (None: as long as it takes)."""
+        try:
+            self._tokens.get(timeout=timeout)
+        except self._empty:
+            return False
+        return True
+
+    def release(self) -> None:
+        self._tokens.put(None)
+
+
 class BaseClient:
     """Configuration and the pure parts of sending a request (no I/O)."""
+
+    _owns_http = False  # whether the connection pool is the client's own (made with BASE_HEADERS)
 
     def __init__(
         self,
@@ -401,7 +433,9 @@ class BaseClient:
         return self._header_dict(own, extra)
 
     def _header_dict(self, own: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+        # A connection pool the client made already carries BASE_HEADERS (httpx merges them into
+        # every request for less than it costs to pass them each time); another one does not.
+        headers = {} if self._owns_http else dict(BASE_HEADERS)
         if own:
             if self.__api_key is None:
                 raise MissingAPIKeyError(
@@ -536,7 +570,7 @@ class SyncAPIClient(BaseClient):
         super().__init__(**config)
         self._owns_http = http_client is None
         self.__http = http_client
-        self._slots = threading.Semaphore(self.max_concurrency)
+        self._slots = _Slots(self.max_concurrency)
 
     @property
     def _http(self) -> httpx.Client:
@@ -546,6 +580,7 @@ class SyncAPIClient(BaseClient):
 
             size = self.max_concurrency + STREAM_HEADROOM
             self.__http = httpx.Client(
+                headers=BASE_HEADERS,
                 timeout=_default_timeout(),
                 transport=_sync_transport(
                     httpx.Limits(
@@ -697,6 +732,7 @@ class AsyncAPIClient(BaseClient):
 
             size = self.max_concurrency + STREAM_HEADROOM
             self.__http = httpx.AsyncClient(
+                headers=BASE_HEADERS,
                 timeout=_default_timeout(),
                 limits=httpx.Limits(
                     max_connections=size,

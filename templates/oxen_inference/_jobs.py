@@ -110,11 +110,22 @@ class _JobBase:
         self.id = generation_id
         self.model_id = model_id
         self._epoch = epoch  # what the event hub was when the job was enqueued
-        self.last: GenerationResult | None = None  # the latest state seen
-        if status is not None:  # what the enqueue answered
-            self.last = GenerationResult(
-                generation_id=generation_id, status=status, model_name=model_id
+        self._last: GenerationResult | None = None
+        self._answered = status  # what the enqueue answered: made a row when first asked for
+
+    @property
+    def last(self) -> GenerationResult | None:
+        """The latest state seen: the enqueue's answer, a ``status()`` row, or how ``wait()``
+        ended (None for a handle rebuilt with ``client.job(id)`` that has not looked yet)."""
+        if self._last is None and self._answered is not None:
+            self._last = GenerationResult(
+                generation_id=self.id, status=self._answered, model_name=self.model_id
             )
+        return self._last
+
+    @last.setter
+    def last(self, row: GenerationResult | None) -> None:
+        self._last = row
 
     @property
     def generation_id(self) -> str:

@@ -14,14 +14,14 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import pydantic
 
 from . import _registry
 from ._exceptions import ValidationError
-from ._request import MISSING, UnknownModelError, dump, request_model
-from ._types import OMIT, Omit, is_given
+from ._request import MISSING, RequestModel, UnknownModelError, request_model
+from ._types import OMIT, Omit, ServerDefault
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
@@ -30,6 +30,8 @@ __all__ = ["MAX_GENERATIONS", "body_for", "route_for"]
 
 MAX_GENERATIONS = 4
 RESPONSE_FORMATS = ("url", "b64_json")
+_NOT_GIVEN = frozenset({Omit, ServerDefault})  # what `is_given` refuses, as exact types
+_NOT_HELD = object()
 
 
 def route_for(model_id: str) -> str:
@@ -65,6 +67,36 @@ def _wire_names(cls: type[pydantic.BaseModel]) -> dict[str, str]:
         names.setdefault(name, wire)
         names[wire] = wire  # a wire name always means itself
     return names
+
+
+class _Validator(Protocol):
+    def validate_python(self, input: Any, /) -> Any: ...
+
+
+class _Checker(NamedTuple):
+    """What checking a model's parameters needs, worked out once per model (on every call's
+    path, the lookups would cost more than the validation itself)."""
+
+    cls: type[RequestModel]
+    validator: _Validator  # pydantic-core's SchemaValidator (or pydantic's plugin wrapper)
+    names: dict[str, str]  # every accepted key (Python name and wire name) -> wire name
+    attrs: dict[str, str]  # wire name -> the field's attribute
+
+
+_CHECKERS: dict[str, _Checker] = {}
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _checker(model_id: str) -> _Checker:
+    found = _CHECKERS.get(model_id)
+    if found is None:
+        cls = request_model(model_id)
+        cls.model_rebuild()  # classes are built on first use (defer_build): build it now
+        attrs = {_wire(name, info): name for name, info in cls.model_fields.items()}
+        found = _CHECKERS[model_id] = _Checker(
+            cls, cls.__pydantic_validator__, _wire_names(cls), attrs
+        )
+    return found
 
 
 def _location(loc: tuple[int | str, ...], names: Mapping[str, str]) -> str:
@@ -127,8 +159,16 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
         return dict(params)
     if not entry.has_schema:
         return dict(params)
-    cls = request_model(model_id)
-    names = _wire_names(cls)
+    checker = _checker(model_id)
+    names = checker.names
+    wire: dict[str, Any] = {}
+    for key, value in params.items():
+        name = names.get(key)
+        if name is None or name in wire:
+            break
+        wire[name] = value
+    else:  # the common case: every key known, none given twice
+        return _checked(model_id, checker, wire)
     unknown = [k for k in params if k not in names]
     if unknown:
         allowed = sorted(set(names.values()))
@@ -140,16 +180,39 @@ def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
             hint = f"; did you mean {close[0]!r}?" if close else ""
             errors.append((key, f"unknown parameter{hint} (parameters: {', '.join(allowed)})"))
         raise ValidationError(model_id, errors)
-    wire: dict[str, Any] = {}
+    wire = {}
     for key, value in params.items():
         if names[key] in wire:
             raise ValidationError(model_id, [(names[key], f"given twice (as {key!r})")])
         wire[names[key]] = value
+    return _checked(model_id, checker, wire)
+
+
+def _checked(model_id: str, checker: _Checker, wire: dict[str, Any]) -> dict[str, Any]:
+    """``dump(cls.model_validate(wire))``: pydantic-core called directly (the same defaults)."""
     try:
-        request = cls.model_validate(wire)
+        request = checker.validator.validate_python(wire)
     except pydantic.ValidationError as exc:
+        cls, names = checker.cls, checker.names
         raise ValidationError(model_id, [_explain(cls, e, names) for e in exc.errors()]) from exc
-    return dump(request)  # local files stay LocalFile objects: the client resolves them
+    # When every value given is a scalar that validation kept as it was (same type, equal), the
+    # dump would be `wire` itself: the set fields, under their wire names, unchanged.
+    held = request.__dict__
+    attrs = checker.attrs
+    for name, value in wire.items():
+        kind = type(value)
+        if kind not in _SCALARS:
+            break
+        kept = held.get(attrs.get(name, ""), _NOT_HELD)
+        if type(kept) is not kind or kept != value:
+            break
+    else:
+        return wire
+    # dump(request): local files stay LocalFile objects (the client resolves them)
+    body: dict[str, Any] = request.__pydantic_serializer__.to_python(
+        request, by_alias=True, exclude_unset=True
+    )
+    return body
 
 
 def body_for(
@@ -162,7 +225,7 @@ def body_for(
     response_format: str | Omit = OMIT,
 ) -> dict[str, Any]:
     """``{"model": id, **checked params, **given controls, **extra_body}``."""
-    given = {k: v for k, v in params.items() if is_given(v)}
+    given = {k: v for k, v in params.items() if type(v) not in _NOT_GIVEN}
     body: dict[str, Any] = {"model": model_id}
     body.update(validate(model_id, given))
     errors: list[tuple[str, str]] = []

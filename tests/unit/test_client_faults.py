@@ -405,6 +405,57 @@ async def test_a_redirect_to_another_origin_never_carries_the_key(
     assert all(KEY not in json.dumps(h) for _, _, h in other_seen.requests)
 
 
+@pytest.mark.parametrize("is_async", [False, True])
+@pytest.mark.parametrize("own_pool", [True, False], ids=["own pool", "given http_client"])
+async def test_every_request_carries_the_client_headers_and_the_key_only_at_home(
+    tmp_path: Path, is_async: bool, own_pool: bool
+) -> None:
+    """A pool the client made holds the fixed headers itself; a given ``http_client`` keeps its
+    own headers and gets ours on each request. Either way the API sees the same headers, and
+    another origin (a redirect from a download) the same minus the key."""
+    import httpx
+
+    def storage(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+        _reply(conn, 200, b"data", {"Content-Type": "application/octet-stream"})
+
+    with serve(storage) as (other, other_seen):
+
+        def api(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+            if path == "/files/a.bin":
+                _reply(conn, 302, b"", {"Location": other + "/bucket/a.bin"})
+            else:
+                _reply(conn, 200, {"object": "list", "data": []})
+
+        with serve(api) as (root, seen):
+            base = root + "/api"
+            extra = {"X-Team": "blue"}
+            if is_async:
+                given = httpx.AsyncClient(headers=extra) if not own_pool else None
+                async with ox.AsyncOxen(
+                    api_key=KEY, base_url=base, events=False, http_client=given
+                ) as ac:
+                    await ac.models.list()
+                    await ac.download_url(root + "/files/a.bin", tmp_path)
+                if given is not None:
+                    await given.aclose()
+            else:
+                sync_given = httpx.Client(headers=extra) if not own_pool else None
+                with ox.Oxen(api_key=KEY, base_url=base, events=False, http_client=sync_given) as c:
+                    c.models.list()
+                    c.download_url(root + "/files/a.bin", tmp_path)
+                if sync_given is not None:
+                    sync_given.close()
+    (_, _, listed), (_, _, download) = seen.requests
+    agent = f"oxen-inference/{ox.__version__}"
+    assert listed["accept"] == "application/json" and listed["user-agent"].startswith(agent)
+    assert listed["authorization"] == download["authorization"] == f"Bearer {KEY}"
+    assert download["accept"] == "*/*"
+    assert ("x-team" in listed) is (not own_pool)
+    [(_, _, away)] = other_seen.requests
+    assert "authorization" not in away and away["user-agent"].startswith(agent)
+    assert KEY not in json.dumps(away)
+
+
 def test_redirect_loops_end_with_a_clear_error(tmp_path: Path) -> None:
     def loop(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
         _reply(conn, 302, b"", {"Location": path})
@@ -604,6 +655,95 @@ async def test_waiting_for_a_slot_counts_against_the_deadline() -> None:
         "request timed out waiting for a free slot",
         "request timed out (deadline)",
     }, messages
+
+
+def test_the_sync_client_counts_the_wait_for_a_slot_against_the_deadline() -> None:
+    handler, state = _counting()  # answers after 50 ms
+    results: list[BaseException | None] = []
+    with serve(handler) as (root, _):
+        client = ox.Oxen(api_key=KEY, base_url=root + "/api", events=False, max_concurrency=1)
+
+        def call() -> None:
+            try:
+                client.models.list(timeout=0.5)
+                results.append(None)
+            except ox.APITimeoutError as exc:
+                results.append(exc)
+
+        threads = [threading.Thread(target=call) for _ in range(40)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        client.close()
+    timeouts = [r for r in results if r is not None]
+    # one at a time, 50 ms each: about ten got through, the rest ran out of time in the queue
+    # (the server's own count may pass 1: a call that timed out leaves its request being served)
+    assert 0 < len(timeouts) < 40 and state["total"] < 40
+    assert "request timed out waiting for a free slot" in {str(t) for t in timeouts}
+
+
+def test_slots_count_and_time_out() -> None:
+    from oxen_inference._base_client import _Slots
+
+    slots = _Slots(2)
+    assert slots.acquire() and slots.acquire(timeout=0)
+    started = time.monotonic()
+    assert not slots.acquire(timeout=0.2)
+    assert 0.15 < time.monotonic() - started < 2.0
+    slots.release()
+    assert slots.acquire(timeout=0) and not slots.acquire(timeout=0)
+    threading.Timer(0.1, slots.release).start()
+    assert slots.acquire(timeout=5)  # a waiter is woken by a release
+
+
+# --- the event hub's threads ----------------------------------------------------------------------
+
+
+def test_a_hub_thread_that_ended_is_started_again_by_the_next_submit() -> None:
+    """submit() checks the hub's threads without the lock once both run; a thread that ends
+    takes that shortcut away, so the next start() looks again and replaces it."""
+    client = ox.Oxen(api_key=KEY, base_url="http://127.0.0.1:9/api", events=False)
+    hub = client._hub
+    runs: list[str] = []
+    release = threading.Event()
+
+    def ends_at_once() -> None:  # as a thread that died would
+        runs.append("ended")
+        with hub._lock:
+            hub.attempted = True
+            hub._up.notify_all()
+
+    def keeps_running() -> None:
+        runs.append("running")
+        with hub._lock:
+            hub.polling = True
+            hub._up.notify_all()
+        release.wait(10)
+
+    hub._run = ends_at_once  # type: ignore[method-assign]
+    hub.start(timeout=2)
+    first = hub._thread
+    assert first is not None
+    first.join(2)
+    assert hub._ready_in is None  # the ended thread took the shortcut away
+    hub._run = keeps_running  # type: ignore[method-assign]
+    hub.start(timeout=2)
+    assert hub._thread is not first
+    for _ in range(200):  # the new thread marks itself running; a later start() sees it
+        if hub.start() is None and hub._ready_in is not None:
+            break
+        time.sleep(0.01)
+    assert runs == ["ended", "running"]
+    import os
+
+    assert hub._ready_in == os.getpid()
+    second = hub._thread
+    hub.start()
+    assert hub._thread is second and runs == ["ended", "running"]  # no new thread
+    client.close()
+    assert hub._ready_in is None and hub.start() is None
+    release.set()
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, True, "8", None])

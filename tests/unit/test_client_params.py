@@ -283,3 +283,50 @@ def test_package_all_lists_every_lazy_export() -> None:
     assert sorted(ox.__all__) == sorted(["__version__", *exports])
     for name in ox.__all__:
         assert getattr(ox, name) is not None
+
+
+# --- the checked body: the scalar shortcut gives what the dump would ------------------------------
+
+KLEIN = "black-forest-labs-flux-2-klein-9b"
+
+
+@pytest.mark.parametrize(
+    ("model_id", "params"),
+    [
+        (M, {"prompt": "a tiger", "input_image": "https://e/t.png"}),  # strings kept as given
+        (M, {"prompt": "p", "input_image": "https://e/t.png", "loop": True, "duration": "10s"}),
+        (M, {"prompt": "p", "input_image": "https://e/t.png", "reference_image_urls": ["u"]}),
+        (M, {"prompt": "p", "input_image": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}),  # a local file
+        (KLEIN, {"prompt": "x", "guidance_scale": 3, "seed": 7}),  # an int for a number stays int
+        (KLEIN, {"prompt": "x", "guidance_scale": 3.5, "output_format": "png"}),
+    ],
+)
+def test_the_checked_body_is_the_dump_of_the_validated_request(
+    model_id: str, params: dict[str, object]
+) -> None:
+    from oxen_inference._media import LocalFile
+    from oxen_inference._request import dump, request_model
+
+    def comparable(body: dict[str, object]) -> dict[str, object]:  # a LocalFile by its bytes
+        return {k: (v.read() if isinstance(v, LocalFile) else v) for k, v in body.items()}
+
+    reference = dump(request_model(model_id).model_validate(params))
+    body = _params.validate(model_id, params)
+    assert comparable(body) == comparable(reference)
+    assert [type(v) for v in body.values()] == [type(reference[k]) for k in body]
+
+
+def test_a_value_validation_changes_is_sent_as_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shortcut trusts only values that validation kept (same type, equal): anything else
+    goes through the dump."""
+    checker = _params._checker(M)
+
+    class Changing:
+        def validate_python(self, wire: dict[str, object]) -> object:
+            request = checker.validator.validate_python(wire)
+            request.__dict__["prompt"] = "changed by validation"
+            return request
+
+    monkeypatch.setitem(_params._CHECKERS, M, checker._replace(validator=Changing()))
+    body = _params.validate(M, {"prompt": "a tiger", "input_image": "https://e/t.png"})
+    assert body == {"prompt": "changed by validation", "input_image": "https://e/t.png"}
