@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ._exceptions import (
         APIConnectionError,
         APIError,
+        APIResponseValidationError,
         APIStatusError,
         APIStreamError,
         APITimeoutError,
@@ -92,6 +93,7 @@ _EXPORTS = {
     "APIConnectionError": "._exceptions",
     "APIError": "._exceptions",
     "APIStatusError": "._exceptions",
+    "APIResponseValidationError": "._exceptions",
     "APIStreamError": "._exceptions",
     "APITimeoutError": "._exceptions",
     "AuthenticationError": "._exceptions",
@@ -136,6 +138,7 @@ __all__ = [
     "OMIT",
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APIStreamError",
     "APITimeoutError",

@@ -20,9 +20,12 @@ from ._base_client import (
     DEFAULT_MAX_RETRIES,
     AsyncAPIClient,
     SyncAPIClient,
+    answer,
     overall_limit,
+    read_json,
+    unexpected_answer,
 )
-from ._exceptions import ValidationError
+from ._exceptions import APIResponseValidationError, ValidationError
 from ._media import DATA_URI_LIMIT, check_settings
 from ._params import body_for, route_for
 from ._types import OMIT, Omit, Timeout
@@ -87,8 +90,16 @@ def _check_queueable(model_id: str) -> None:
         raise ValidationError(model_id, [("", f"the queue runs image and video models only{hint}")])
 
 
-def _enqueued(payload: Any) -> list[tuple[str, str]]:
-    """``(generation_id, status)`` of each job the enqueue answered (status as the server said)."""
+def _enqueued(response: httpx.Response) -> list[tuple[str, str]]:
+    """``(generation_id, status)`` of each job the enqueue answered (status as the server said);
+    an answer without them raises APIResponseValidationError (the jobs may exist all the same)."""
+    hint = "; the jobs may have been created all the same: see client.queue.list()"
+    try:
+        payload = read_json(response)
+    except APIResponseValidationError as exc:
+        raise APIResponseValidationError(
+            exc.message + hint, response=response, body=exc.body
+        ) from None
     rows = payload.get("generations") if isinstance(payload, dict) else None
     jobs = [
         (r["generation_id"], r["status"] if isinstance(r.get("status"), str) else "queued")
@@ -96,9 +107,7 @@ def _enqueued(payload: Any) -> list[tuple[str, str]]:
         if isinstance(r, dict) and isinstance(r.get("generation_id"), str)
     ]
     if not jobs:
-        raise ValidationError(
-            "", [("", f"unexpected answer from POST /ai/queue: {payload!r:.200}")]
-        )
+        raise unexpected_answer(response, payload, "no generations with an id in it" + hint)
     return jobs
 
 
@@ -234,7 +243,7 @@ class SyncOxenBase(SyncAPIClient):
         )
         from ._models import GenerateResponse
 
-        return GenerateResponse.model_validate(response.json())
+        return answer(response, GenerateResponse.model_validate)
 
     @overload
     def chat(
@@ -386,7 +395,7 @@ class SyncOxenBase(SyncAPIClient):
         job = _job_classes()[0]
         jobs = [
             job(self, gid, epoch=epoch, model_id=model_id, status=status)
-            for gid, status in _enqueued(response.json())
+            for gid, status in _enqueued(response)
         ]
         return jobs[0] if isinstance(num_generations, Omit) else jobs
 
@@ -555,7 +564,7 @@ class AsyncOxenBase(AsyncAPIClient):
         )
         from ._models import GenerateResponse
 
-        return GenerateResponse.model_validate(response.json())
+        return answer(response, GenerateResponse.model_validate)
 
     @overload
     async def chat(
@@ -707,7 +716,7 @@ class AsyncOxenBase(AsyncAPIClient):
         job = _job_classes()[1]
         jobs = [
             job(self, gid, epoch=epoch, model_id=model_id, status=status)
-            for gid, status in _enqueued(response.json())
+            for gid, status in _enqueued(response)
         ]
         return jobs[0] if isinstance(num_generations, Omit) else jobs
 

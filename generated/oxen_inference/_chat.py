@@ -29,6 +29,7 @@ import pydantic
 from pydantic import Field
 
 from . import _registry
+from ._base_client import answer
 from ._exceptions import APIConnectionError, APIStreamError, ValidationError, parse_error_body
 from ._models import _Answer
 from ._types import Omit
@@ -405,7 +406,7 @@ def chat_sync(
         stream=stream,
     )
     if not stream:
-        return ChatCompletion.model_validate(response.json())
+        return answer(response, ChatCompletion.model_validate)
     if not _is_stream(response):
         try:
             response.read()
@@ -437,7 +438,7 @@ async def chat_async(
         stream=stream,
     )
     if not stream:
-        return ChatCompletion.model_validate(response.json())
+        return answer(response, ChatCompletion.model_validate)
     if not _is_stream(response):
         try:
             await response.aread()

@@ -17,6 +17,7 @@
     │   │   ├── RateLimitError             429
     │   │   └── InternalServerError        5xx
     │   ├── APIStreamError         a stream that had started (2xx) reported an error or sent garbage
+    │   ├── APIResponseValidationError  a 2xx answer that is not JSON or not the shape expected
     │   └── APIConnectionError     no answer: connection refused, reset, TLS, ... (or a stream cut short)
     │       └── APITimeoutError    no answer in time
     ├── GenerationFailedError      a queued job ended failed (or cancelled); keeps its generation id
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # httpx only in annotations: the first request imports it
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APIStreamError",
     "APITimeoutError",
@@ -169,6 +171,23 @@ class APIStreamError(APIError):
         self.response = response
         self.body = body
         self.type = type
+        self.request_id = request_id_of(response.headers)
+
+
+class APIResponseValidationError(APIError):
+    """The API said yes (2xx) with an answer this client cannot read: not JSON, or not the shape
+    it expects (a proxy's page, or an API newer than this client: upgrading may help).
+
+    `response`, `status_code`, `body` (the parsed JSON, or the start of the text) and
+    `request_id`. The request itself went through: for an enqueue, the jobs may exist (see
+    ``client.queue.list()``).
+    """
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object) -> None:
+        super().__init__(message, response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
         self.request_id = request_id_of(response.headers)
 
 

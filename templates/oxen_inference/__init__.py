@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ._exceptions import (
         APIConnectionError,
         APIError,
+        APIResponseValidationError,
         APIStatusError,
         APIStreamError,
         APITimeoutError,
@@ -91,6 +92,7 @@ _EXPORTS = {
     "APIConnectionError": "._exceptions",
     "APIError": "._exceptions",
     "APIStatusError": "._exceptions",
+    "APIResponseValidationError": "._exceptions",
     "APIStreamError": "._exceptions",
     "APITimeoutError": "._exceptions",
     "AuthenticationError": "._exceptions",
@@ -135,6 +137,7 @@ __all__ = [
     "OMIT",
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APIStreamError",
     "APITimeoutError",

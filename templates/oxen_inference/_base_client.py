@@ -27,12 +27,13 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ._exceptions import (
     APIConnectionError,
+    APIResponseValidationError,
     APITimeoutError,
     InvalidAPIKeyError,
     MissingAPIKeyError,
@@ -224,6 +225,50 @@ def _clip(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
         read=clip(timeout.read),
         write=clip(timeout.write),
         pool=clip(timeout.pool),
+    )
+
+
+_T = TypeVar("_T")
+
+
+def read_json(response: httpx.Response) -> Any:
+    """The JSON of a 2xx answer (read); APIResponseValidationError when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        kind = response.headers.get("content-type", "no content type")
+        raise APIResponseValidationError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code} with a body that is not JSON ({kind}): {response.text!r:.200}",
+            response=response,
+            body=response.text[:1000],
+        ) from None
+
+
+def answer(response: httpx.Response, parse: Callable[[Any], _T]) -> _T:
+    """`parse` (a model's ``model_validate``) applied to a 2xx answer's JSON; an answer that it
+    refuses raises APIResponseValidationError naming the first problem."""
+    payload = read_json(response)
+    try:
+        return parse(payload)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        raise unexpected_answer(response, payload, exc) from exc
+
+
+def unexpected_answer(
+    response: httpx.Response, payload: Any, why: BaseException | str
+) -> APIResponseValidationError:
+    """The error for a 2xx answer whose JSON is not what the client expects."""
+    errors = getattr(why, "errors", None)
+    if callable(errors):  # a pydantic ValidationError: its first problem, located
+        first = errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        why = f"{where}: {first['msg']}" if where else str(first["msg"])
+    return APIResponseValidationError(
+        f"unexpected answer to {response.request.method} {response.request.url.path} "
+        f"({response.status_code}): {why}; the answer: {payload!r:.200}",
+        response=response,
+        body=payload,
     )
 
 
@@ -679,7 +724,11 @@ class SyncAPIClient(BaseClient):
             attempt += 1
 
     def get_json(self, path: str, **kwargs: Any) -> Any:
-        return self.request("GET", path, **kwargs).json()
+        return read_json(self.request("GET", path, **kwargs))
+
+    def get_parsed(self, path: str, parse: Callable[[Any], _T], **kwargs: Any) -> _T:
+        """``GET path`` and `parse` its answer (see :func:`answer`)."""
+        return answer(self.request("GET", path, **kwargs), parse)
 
     def close(self) -> None:
         """Close the connections (only those of an ``httpx.Client`` the client made itself)."""
@@ -850,7 +899,11 @@ class AsyncAPIClient(BaseClient):
             attempt += 1
 
     async def get_json(self, path: str, **kwargs: Any) -> Any:
-        return (await self.request("GET", path, **kwargs)).json()
+        return read_json(await self.request("GET", path, **kwargs))
+
+    async def get_parsed(self, path: str, parse: Callable[[Any], _T], **kwargs: Any) -> _T:
+        """``GET path`` and `parse` its answer (see :func:`answer`)."""
+        return answer(await self.request("GET", path, **kwargs), parse)
 
     async def close(self) -> None:
         """Close the connections (only those of an ``httpx.AsyncClient`` the client made itself)."""

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._base_client import deadline_scope
+from ._base_client import answer, deadline_scope
 from ._exceptions import GenerationFailedError, OxenError, WaitTimeoutError
 from ._models import Cancellation, Generation, GenerationResult
 from ._types import OMIT, Omit, Timeout
@@ -178,10 +178,11 @@ class Job(_JobBase):
         self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
     ) -> Generation:
         """The job's current row (``GET /ai/queue/{id}``)."""
-        row = Generation.model_validate(
-            self._client.get_json(
-                f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
-            )
+        row = self._client.get_parsed(
+            f"/ai/queue/{self.id}",
+            Generation.model_validate,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         if row.done:
             self._client._hub.report(row)
@@ -223,7 +224,7 @@ class Job(_JobBase):
         response = self._client.request(
             "DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
         )
-        result = Cancellation.model_validate(response.json())
+        result = answer(response, Cancellation.model_validate)
         self._client._hub.report(self._cancelled())
         return result
 
@@ -275,10 +276,11 @@ class AsyncJob(_JobBase):
         self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
     ) -> Generation:
         """The job's current row (``GET /ai/queue/{id}``)."""
-        row = Generation.model_validate(
-            await self._client.get_json(
-                f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
-            )
+        row = await self._client.get_parsed(
+            f"/ai/queue/{self.id}",
+            Generation.model_validate,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
         if row.done:
             self._client._hub.report(row)
@@ -321,7 +323,7 @@ class AsyncJob(_JobBase):
         response = await self._client.request(
             "DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
         )
-        result = Cancellation.model_validate(response.json())
+        result = answer(response, Cancellation.model_validate)
         self._client._hub.report(self._cancelled())
         return result
 

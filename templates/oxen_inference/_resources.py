@@ -17,7 +17,11 @@ __all__ = ["AsyncGenerations", "AsyncModels", "AsyncQueue", "Generations", "Mode
 
 def _models(payload: Any) -> builtins.list[Model]:
     rows = payload.get("data", []) if isinstance(payload, dict) else payload
-    return [Model.model_validate(row) for row in rows or []]
+    if rows is None:
+        return []
+    if not isinstance(rows, builtins.list):
+        raise ValueError(f"expected a list of models, got {type(rows).__name__}")
+    return [Model.model_validate(row) for row in rows]
 
 
 def _query(**params: object) -> dict[str, str]:
@@ -46,10 +50,8 @@ class Models:
     ) -> builtins.list[Model]:
         """Every model, optionally filtered by developer or action."""
         params = _query(developer_name=developer_name, action=action)
-        return _models(
-            self._client.get_json(
-                "/ai/models", params=params, timeout=timeout, extra_headers=extra_headers
-            )
+        return self._client.get_parsed(
+            "/ai/models", _models, params=params, timeout=timeout, extra_headers=extra_headers
         )
 
     def get(
@@ -60,10 +62,11 @@ class Models:
         extra_headers: Mapping[str, str] | None = None,
     ) -> Model:
         """One model, with pricing, capabilities and its `request_schema`."""
-        return Model.model_validate(
-            self._client.get_json(
-                f"/ai/models/{model_id}", timeout=timeout, extra_headers=extra_headers
-            )
+        return self._client.get_parsed(
+            f"/ai/models/{model_id}",
+            Model.model_validate,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     def search(
@@ -74,13 +77,13 @@ class Models:
         extra_headers: Mapping[str, str] | None = None,
     ) -> builtins.list[Model]:
         """Models whose name or description matches `query`."""
-        payload = self._client.get_json(
+        return self._client.get_parsed(
             "/ai/models/search",
+            _models,
             params={"search": query},
             timeout=timeout,
             extra_headers=extra_headers,
         )
-        return _models(payload)
 
 
 class AsyncModels:
@@ -99,10 +102,8 @@ class AsyncModels:
     ) -> builtins.list[Model]:
         """Every model, optionally filtered by developer or action."""
         params = _query(developer_name=developer_name, action=action)
-        return _models(
-            await self._client.get_json(
-                "/ai/models", params=params, timeout=timeout, extra_headers=extra_headers
-            )
+        return await self._client.get_parsed(
+            "/ai/models", _models, params=params, timeout=timeout, extra_headers=extra_headers
         )
 
     async def get(
@@ -113,10 +114,11 @@ class AsyncModels:
         extra_headers: Mapping[str, str] | None = None,
     ) -> Model:
         """One model, with pricing, capabilities and its `request_schema`."""
-        return Model.model_validate(
-            await self._client.get_json(
-                f"/ai/models/{model_id}", timeout=timeout, extra_headers=extra_headers
-            )
+        return await self._client.get_parsed(
+            f"/ai/models/{model_id}",
+            Model.model_validate,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
 
     async def search(
@@ -127,13 +129,13 @@ class AsyncModels:
         extra_headers: Mapping[str, str] | None = None,
     ) -> builtins.list[Model]:
         """Models whose name or description matches `query`."""
-        payload = await self._client.get_json(
+        return await self._client.get_parsed(
             "/ai/models/search",
+            _models,
             params={"search": query},
             timeout=timeout,
             extra_headers=extra_headers,
         )
-        return _models(payload)
 
 
 class Queue:
@@ -163,10 +165,12 @@ class Queue:
             repo=repo,
             folder=folder,
         )
-        return QueueList.model_validate(
-            self._client.get_json(
-                "/ai/queue", params=params, timeout=timeout, extra_headers=extra_headers
-            )
+        return self._client.get_parsed(
+            "/ai/queue",
+            QueueList.model_validate,
+            params=params,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
 
 
@@ -197,10 +201,13 @@ class AsyncQueue:
             repo=repo,
             folder=folder,
         )
-        payload = await self._client.get_json(
-            "/ai/queue", params=params, timeout=timeout, extra_headers=extra_headers
+        return await self._client.get_parsed(
+            "/ai/queue",
+            QueueList.model_validate,
+            params=params,
+            timeout=timeout,
+            extra_headers=extra_headers,
         )
-        return QueueList.model_validate(payload)
 
 
 class Generations:
@@ -213,10 +220,12 @@ class Generations:
         self, page: int = 1, *, page_size: int = 20, timeout: Timeout | Omit = OMIT
     ) -> HistoryPage:
         """One page of the history, newest first."""
-        payload = self._client.get_json(
-            "/ai/generations", params={"page": page, "page_size": page_size}, timeout=timeout
+        return self._client.get_parsed(
+            "/ai/generations",
+            HistoryPage.model_validate,
+            params={"page": page, "page_size": page_size},
+            timeout=timeout,
         )
-        return HistoryPage.model_validate(payload)
 
     def list(self, *, page_size: int = 20, limit: int | None = None) -> Iterator[HistoryItem]:
         """Every generation, newest first, fetching each page only when the previous one is used up."""
@@ -248,10 +257,12 @@ class AsyncGenerations:
         self, page: int = 1, *, page_size: int = 20, timeout: Timeout | Omit = OMIT
     ) -> HistoryPage:
         """One page of the history, newest first."""
-        payload = await self._client.get_json(
-            "/ai/generations", params={"page": page, "page_size": page_size}, timeout=timeout
+        return await self._client.get_parsed(
+            "/ai/generations",
+            HistoryPage.model_validate,
+            params={"page": page, "page_size": page_size},
+            timeout=timeout,
         )
-        return HistoryPage.model_validate(payload)
 
     async def list(
         self, *, page_size: int = 20, limit: int | None = None

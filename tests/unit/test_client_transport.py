@@ -282,3 +282,94 @@ def test_download_to_a_path_ending_in_a_slash_makes_the_directory(
     assert out == Path("out/abc.mp4") and out.read_bytes() == b"mp4"
     assert c.download_url("https://api.test/files/abc.mp4", "plain") == Path("plain")
     assert Path("plain").read_bytes() == b"mp4"
+
+
+# --- 2xx answers the client cannot read ----------------------------------------------------------
+
+UNREADABLE = {
+    "html": (b"<html><body>gateway</body></html>", "text/html"),
+    "bad utf-8": (b'{"x": "\xff\xfe"}', "application/json"),
+    "truncated": (b'{"generations": [{"generation_id": "g', "application/json"),
+    "a string": (b'"ok"', "application/json"),
+    "a number": (b"42", "application/json"),
+    "empty": (b"", "application/json"),
+}
+
+
+def _chat_model() -> str:
+    from oxen_inference import _registry
+
+    return next(
+        m
+        for m in _registry.model_ids()
+        if _registry.get(m).route == "/ai/chat/completions"  # type: ignore[union-attr]
+    )
+
+
+CALLS: dict[str, Callable[[ox.Oxen], object]] = {
+    "submit": lambda c: c.submit_luma_ray_v3_2_image_to_video(
+        prompt="p", input_image="https://e/x"
+    ),
+    "generate": lambda c: c.generate_luma_ray_v3_2_image_to_video(
+        prompt="p", input_image="https://e/x"
+    ),
+    "status": lambda c: c.job("g1").status(),
+    "cancel": lambda c: c.job("g1").cancel(),
+    "models.list": lambda c: c.models.list(),
+    "models.get": lambda c: c.models.get(M),
+    "queue.list": lambda c: c.queue.list(),
+    "generations.page": lambda c: c.generations.page(),
+    "chat": lambda c: c.chat(_chat_model(), messages=[{"role": "user", "content": "hi"}]),
+}
+
+
+@pytest.mark.parametrize("body", UNREADABLE, ids=list(UNREADABLE))
+@pytest.mark.parametrize("call", CALLS, ids=list(CALLS))
+def test_an_answer_that_cannot_be_read_is_an_api_error_without_retries(
+    call: str, body: str
+) -> None:
+    content, kind = UNREADABLE[body]
+    handler, seen = sequence(httpx.Response(200, content=content, headers={"content-type": kind}))
+    c = client(handler)
+    with pytest.raises(ox.APIResponseValidationError) as info:
+        CALLS[call](c)
+    error = info.value
+    assert isinstance(error, ox.OxenError) and error.status_code == 200
+    assert len(seen) == 1  # the request went through: it is not sent again
+    assert seen[0].url.path in str(error) and KEY not in str(error) + repr(error.body)
+    if call == "submit":
+        assert "client.queue.list()" in str(error)  # the jobs may exist
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"generations": []}, {"generations": "g1"}, {"generations": [{"id": "g1"}]}, [], {}],
+    ids=["no rows", "a string", "no generation_id", "a list", "an empty object"],
+)
+def test_an_enqueue_answer_without_ids_names_what_is_missing(answer: object) -> None:
+    handler, _ = sequence(httpx.Response(200, json=answer))
+    with pytest.raises(ox.APIResponseValidationError, match="no generations with an id") as info:
+        CALLS["submit"](client(handler))
+    assert info.value.body == answer
+
+
+async def test_the_async_client_reads_answers_the_same_way() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b"<html/>", headers={"content-type": "text/html"})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with ox.AsyncOxen(
+        api_key=KEY, base_url="https://api.test/api", http_client=http, events=False
+    ) as c:
+        with pytest.raises(ox.APIResponseValidationError, match=r"client\.queue\.list"):
+            await c.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image="https://e/x")
+        with pytest.raises(ox.APIResponseValidationError, match="/ai/queue/g1"):
+            await c.job("g1").status()
+        with pytest.raises(ox.APIResponseValidationError, match="/ai/models"):
+            await c.models.list()
+
+
+def test_a_known_answer_shape_that_is_wrong_names_the_field() -> None:
+    handler, _ = sequence(httpx.Response(200, json={"generation_id": 5, "status": "queued"}))
+    with pytest.raises(ox.APIResponseValidationError, match="generation_id: "):
+        client(handler).job("g1").status()
