@@ -330,3 +330,48 @@ def test_a_value_validation_changes_is_sent_as_validated(monkeypatch: pytest.Mon
     monkeypatch.setitem(_params._CHECKERS, M, checker._replace(validator=Changing()))
     body = _params.validate(M, {"prompt": "a tiger", "input_image": "https://e/t.png"})
     assert body == {"prompt": "changed by validation", "input_image": "https://e/t.png"}
+
+
+def _error_tree(text: str) -> dict[str, str | None]:
+    """Each class name in a drawn tree -> the class on the nearest line above, less indented."""
+    import re
+
+    parents: dict[str, str | None] = {}
+    stack: list[tuple[int, str]] = []
+    for line in text.splitlines():
+        match = re.match(r"^([\s│├└─]*)[A-Z]", line)
+        if match is None:
+            continue
+        depth = len(match.group(1))
+        head = line[depth:].split("  ")[0]  # the names, before the description column
+        names = re.findall(r"\b([A-Z]\w*Error)\b", head)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        for name in names:
+            parents[name] = stack[-1][1] if stack else None
+        if names:
+            stack.append((depth, names[0]))
+    return parents
+
+
+def test_every_exception_is_in_the_error_trees_of_the_readme_and_the_module() -> None:
+    """The trees users read (the generated README, ``_exceptions``'s docstring) name every
+    exception the package exports, each under its direct base class."""
+    from pathlib import Path
+
+    from oxen_inference import _exceptions
+
+    readme = (Path(ox.__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    exported = {
+        n: getattr(ox, n)
+        for n in ox.__all__
+        if isinstance(getattr(ox, n), type) and issubclass(getattr(ox, n), ox.OxenError)
+    }
+    assert len(exported) >= 20
+    for text in (readme.split("## Errors", 1)[1].split("```")[1], _exceptions.__doc__ or ""):
+        parents = _error_tree(text)
+        assert set(exported) <= set(parents), set(exported) - set(parents)
+        for name, cls in exported.items():
+            parent = parents[name]
+            assert (parent is None) is (name == "OxenError"), name
+            assert parent is None or parent in [b.__name__ for b in cls.__bases__], (name, parent)
