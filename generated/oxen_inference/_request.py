@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode
+from pydantic_core import PydanticSerializationError
 
 from . import _registry
-from ._exceptions import OxenError
+from ._exceptions import OxenError, ValidationError
 
 if TYPE_CHECKING:
     import enum
@@ -172,24 +173,42 @@ class RequestModel(BaseModel):
         polymorphic_serialization: bool | None = None,
     ) -> str:
         """The request body as JSON text: only what was set, under the wire names (see
-        :meth:`model_dump`)."""
-        return super().model_dump_json(
-            indent=indent,
-            ensure_ascii=ensure_ascii,
-            include=include,
-            exclude=exclude,
-            context=context,
-            by_alias=by_alias,
-            exclude_unset=exclude_unset,
-            exclude_defaults=exclude_defaults,
-            exclude_none=exclude_none,
-            exclude_computed_fields=exclude_computed_fields,
-            round_trip=round_trip,
-            warnings=warnings,
-            fallback=fallback,
-            serialize_as_any=serialize_as_any,
-            polymorphic_serialization=polymorphic_serialization,
-        )
+        :meth:`model_dump`). A request holding a local file raises ``ValidationError`` naming it:
+        JSON cannot carry a file (``to_body(request, files="data-uri")`` or
+        ``client.files.resolve(request)`` turn files into URLs)."""
+        try:
+            return super().model_dump_json(
+                indent=indent,
+                ensure_ascii=ensure_ascii,
+                include=include,
+                exclude=exclude,
+                context=context,
+                by_alias=by_alias,
+                exclude_unset=exclude_unset,
+                exclude_defaults=exclude_defaults,
+                exclude_none=exclude_none,
+                exclude_computed_fields=exclude_computed_fields,
+                round_trip=round_trip,
+                warnings=warnings,
+                fallback=fallback,
+                serialize_as_any=serialize_as_any,
+                polymorphic_serialization=polymorphic_serialization,
+            )
+        except PydanticSerializationError:
+            from ._media import find
+
+            local = [where for where, _ in find(self.model_dump(by_alias=True))]
+            if not local:
+                raise
+            module = sys.modules.get(type(self).__module__)
+            message = (
+                "a local file cannot go into JSON: make it a URL first "
+                '(to_body(request, files="data-uri"), or client.files.resolve(request))'
+            )
+            raise ValidationError(
+                str(getattr(module, "MODEL_ID", type(self).__name__)),
+                [(where, message) for where in local],
+            ) from None
 
     @classmethod
     def model_json_schema(

@@ -147,3 +147,26 @@ def test_a_pipe_like_stream_is_read_once() -> None:
 )
 def test_what_counts_as_local(value: object, local: bool) -> None:
     assert _media.is_local(value) is local
+
+
+def test_json_of_a_request_holding_local_files_names_them(tmp_path: Path) -> None:
+    import json
+
+    import oxen_inference as ox
+
+    image = tmp_path / "tiger.png"
+    image.write_bytes(png())
+    cls = ox.request_model("luma-ray-v3-2-image-to-video")
+    request = cls(prompt="p", input_image=image, reference_image_urls=["https://e/a.png", png()])
+    with pytest.raises(ox.ValidationError) as info:
+        request.model_dump_json()
+    assert [where for where, _ in info.value.errors] == ["input_image", "reference_image_urls.1"]
+    assert "to_body(request" in str(info.value)
+    # the dict dump keeps the files; a body with URLs instead dumps as JSON
+    assert isinstance(request.model_dump()["input_image"], LocalFile)
+    body = ox.to_body(request, files="data-uri")
+    assert json.loads(json.dumps(body))["input_image"].startswith("data:image/png;base64,")
+    assert json.loads(cls(prompt="p", input_image="https://e/t.png").model_dump_json()) == {
+        "prompt": "p",
+        "input_image": "https://e/t.png",
+    }
