@@ -372,9 +372,14 @@ BASE_HEADERS: Mapping[str, str] = {"Accept": "application/json", "User-Agent": U
 """Sent with every request, to any origin (the key is not: see ``BaseClient._headers``)."""
 
 
+QUEUED_SLOTS = 4096  # up to this limit, _Slots; past it, threading.Semaphore (no token per slot)
+_MAKING = threading.Lock()  # held while a client makes its limiter
+
+
 class _Slots:
     """At most `limit` blocking requests in flight: a counting semaphore over a C-level queue of
-    tokens (``threading.Semaphore`` is written in Python, and every request pays for it twice)."""
+    tokens (``threading.Semaphore`` is written in Python, and every request pays for it twice).
+    One token per slot, so only for limits up to ``QUEUED_SLOTS``."""
 
     __slots__ = ("_empty", "_tokens")
 
@@ -615,7 +620,21 @@ class SyncAPIClient(BaseClient):
         super().__init__(**config)
         self._owns_http = http_client is None
         self.__http = http_client
-        self._slots = _Slots(self.max_concurrency)
+
+    def _limiter(self) -> _Slots | threading.Semaphore:
+        """The concurrency limit, made by the first request (``queue`` is imported then), once
+        even when threads race to it."""
+        slots = self.__dict__.get("_limit")
+        if slots is None:
+            with _MAKING:
+                slots = self.__dict__.get("_limit")
+                if slots is None:
+                    slots = self.__dict__["_limit"] = (
+                        _Slots(self.max_concurrency)
+                        if self.max_concurrency <= QUEUED_SLOTS
+                        else threading.Semaphore(self.max_concurrency)
+                    )
+        return slots
 
     @property
     def _http(self) -> httpx.Client:
@@ -666,6 +685,7 @@ class SyncAPIClient(BaseClient):
         if deadline is not None:
             call_deadline = deadline if call_deadline is None else min(deadline, call_deadline)
         given = not isinstance(timeout, Omit)
+        slots = self._limiter()
         attempt = hops = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)
@@ -673,7 +693,7 @@ class SyncAPIClient(BaseClient):
                 method, url, json=json, params=params, headers=headers, timeout=limit
             )
             self._log_request(request, attempt)
-            if limited and not self._slots.acquire(
+            if limited and not slots.acquire(
                 timeout=None
                 if call_deadline is None
                 else max(0.0, call_deadline - time.monotonic())
@@ -719,7 +739,7 @@ class SyncAPIClient(BaseClient):
             finally:
                 _DEADLINE.at = previous
                 if limited:
-                    self._slots.release()
+                    slots.release()
             time.sleep(delay)
             attempt += 1
 

@@ -697,6 +697,29 @@ def test_slots_count_and_time_out() -> None:
     assert slots.acquire(timeout=5)  # a waiter is woken by a release
 
 
+def test_the_limiter_is_made_once_and_any_limit_is_cheap() -> None:
+    client = ox.Oxen(api_key=KEY, base_url="http://127.0.0.1:9/api", events=False)
+    barrier = threading.Barrier(16)
+    made: list[object] = []
+
+    def first_request() -> None:
+        barrier.wait()
+        made.append(client._limiter())
+
+    threads = [threading.Thread(target=first_request) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 16 and all(m is made[0] for m in made)  # one limiter, however they race
+    started = time.monotonic()
+    huge = ox.Oxen(api_key=KEY, max_concurrency=10**9)
+    limiter = huge._limiter()  # no token per slot past QUEUED_SLOTS
+    assert time.monotonic() - started < 1.0
+    assert limiter.acquire(timeout=0) and limiter is huge._limiter()
+    limiter.release()
+
+
 # --- the event hub's threads ----------------------------------------------------------------------
 
 
