@@ -2,6 +2,7 @@
 
 1. One submit through ``Oxen`` (validation, body, retries machinery, event stream already open)
    vs the same ``POST /ai/queue`` with raw httpx on the same kind of connection. Goal <= 1.10x.
+   The same for ``AsyncOxen`` against ``httpx.AsyncClient``.
 2. 1,000 concurrent ``AsyncJob.wait()``: requests made for waiting, memory, and wall time over
    the server's own job latency.
 3. Scale: N jobs (``submit`` + ``wait``) started at once with no limit in the caller, against the
@@ -64,6 +65,35 @@ def bench_submit(n: int) -> None:
         )
         client.close()
         raw.close()
+
+
+async def _submits(base_url: str, key: str, n: int) -> tuple[float, float]:
+    async with (
+        ox.AsyncOxen(api_key=key, base_url=base_url) as client,
+        httpx.AsyncClient(headers={"Authorization": f"Bearer {key}"}) as raw,
+    ):
+        url, body = base_url + "/ai/queue", {"model": MODEL, **PARAMS}
+        await client.submit(MODEL, **PARAMS)  # warm up, as in bench_submit
+        await raw.post(url, json=body)
+        ours, theirs = [], []
+        for _ in range(n):  # interleaved
+            t = time.perf_counter()
+            await client.submit_luma_ray_v3_2_image_to_video(**PARAMS)
+            ours.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            (await raw.post(url, json=body)).json()
+            theirs.append(time.perf_counter() - t)
+    return statistics.median(ours), statistics.median(theirs)
+
+
+def bench_submit_async(n: int) -> None:
+    """The same as bench_submit for ``AsyncOxen`` against ``httpx.AsyncClient``."""
+    with running_mock_server(SCHEMAS, latency=5.0) as mock:
+        a, b = asyncio.run(_submits(mock.base_url, mock.api_key, n))
+    print(
+        f"async submit: client {a * 1e3:.3f} ms, raw httpx {b * 1e3:.3f} ms (median of {n}) -> "
+        f"ratio {a / b:.3f}x (goal <= 1.10x)"
+    )
 
 
 async def _waits(base_url: str, key: str, jobs: int) -> tuple[float, float]:
@@ -208,6 +238,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.only in (None, "submit"):
         bench_submit(args.n)
+        bench_submit_async(args.n)
     if args.only in (None, "waits"):
         bench_waits(args.jobs, args.latency)
     if args.only in (None, "scale"):
