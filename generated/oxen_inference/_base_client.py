@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import math
 import os
 import random
 import threading
@@ -38,6 +39,7 @@ from ._exceptions import (
     APITimeoutError,
     InvalidAPIKeyError,
     MissingAPIKeyError,
+    ValidationError,
     status_error,
 )
 from ._types import OMIT, Omit, Timeout
@@ -230,6 +232,35 @@ def _clip(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
 
 
 _T = TypeVar("_T")
+
+
+def _not_json_at(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    where = ".".join(path)
+    if value is None or isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            yield where, f"{value!r} cannot be sent: JSON has no NaN or infinity"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, (str, int, float, bool)) and key is not None:
+                yield where, f"the key {key!r} cannot be sent: JSON keys are strings"
+            yield from _not_json_at(item, (*path, str(key)))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _not_json_at(item, (*path, str(i)))
+    else:
+        yield where, f"{type(value).__name__} values cannot be sent as JSON"
+
+
+def not_json(body: Any) -> ValidationError | None:
+    """The error for a body that JSON cannot carry (NaN, an object, a bytes value...) naming
+    each place, or None when JSON can carry it. Only asked once encoding has failed."""
+    problems = list(_not_json_at(body, ()))
+    if not problems:
+        return None
+    model_id = body.get("model") if isinstance(body, dict) else None
+    return ValidationError(model_id if isinstance(model_id, str) else "", problems)
 
 
 def read_json(response: httpx.Response) -> Any:
@@ -690,9 +721,12 @@ class SyncAPIClient(BaseClient):
         attempt = hops = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)
-            request = self._http.build_request(
-                method, url, json=json, params=params, headers=headers, timeout=limit
-            )
+            try:
+                request = self._http.build_request(
+                    method, url, json=json, params=params, headers=headers, timeout=limit
+                )
+            except (TypeError, ValueError) as exc:
+                raise not_json(json) or exc from None
             self._log_request(request, attempt)
             if limited and not slots.acquire(
                 timeout=None
@@ -846,9 +880,12 @@ class AsyncAPIClient(BaseClient):
         attempt = hops = 0
         while True:
             url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)
-            request = self._http.build_request(
-                method, url, json=json, params=params, headers=headers, timeout=limit
-            )
+            try:
+                request = self._http.build_request(
+                    method, url, json=json, params=params, headers=headers, timeout=limit
+                )
+            except (TypeError, ValueError) as exc:
+                raise not_json(json) or exc from None
             self._log_request(request, attempt)
             response: httpx.Response | None = None
             try:

@@ -91,6 +91,7 @@ class RequestModel(BaseModel):
         defer_build=True,
         protected_namespaces=(),
         hide_input_in_errors=False,
+        allow_inf_nan=False,  # JSON has no NaN nor infinity: a number field refuses them
     )
 
     #: Where this class's schema sits in the model's schema (a JSON pointer; "" for the request).

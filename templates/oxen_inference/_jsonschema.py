@@ -19,6 +19,7 @@ use by :mod:`._ecma`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -53,7 +54,10 @@ def _to_json(value: Any) -> Any:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A JSON number: JSON has no NaN nor infinity, so those floats are not numbers."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {

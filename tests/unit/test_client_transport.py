@@ -373,3 +373,48 @@ def test_a_known_answer_shape_that_is_wrong_names_the_field() -> None:
     handler, _ = sequence(httpx.Response(200, json={"generation_id": 5, "status": "queued"}))
     with pytest.raises(ox.APIResponseValidationError, match="generation_id: "):
         client(handler).job("g1").status()
+
+
+# --- values JSON cannot carry: refused before anything is sent --------------------------------------
+
+KLEIN = "black-forest-labs-flux-2-klein-9b"
+NOT_JSON: dict[str, tuple[str, dict[str, Any], str]] = {
+    "NaN for a number": (KLEIN, {"guidance_scale": float("nan")}, "guidance_scale"),
+    "infinity for a number": (KLEIN, {"guidance_scale": float("inf")}, "guidance_scale"),
+    "NaN for an unknown model": ("no-such-model", {"strength": float("nan")}, "strength"),
+    "NaN in extra_body": (KLEIN, {"extra_body": {"x": [1, float("-inf")]}}, "x.1"),
+    "an object in extra_body": (KLEIN, {"extra_body": {"x": {"y": object()}}}, "x.y"),
+    "a set for an unknown model": ("no-such-model", {"tags": {"a"}}, "tags"),
+    "a tuple key in extra_body": (KLEIN, {"extra_body": {"x": {(1, 2): 1}}}, "x"),
+}
+
+
+@pytest.mark.parametrize("case", NOT_JSON, ids=list(NOT_JSON))
+def test_a_value_json_cannot_carry_is_a_validation_error_before_sending(case: str) -> None:
+    model_id, params, where = NOT_JSON[case]
+    handler, seen = sequence(httpx.Response(200, json={}))
+    c = client(handler)
+    with pytest.raises(ox.ValidationError) as info:
+        c.submit(model_id, prompt="p", **params)
+    assert seen == [] and info.value.model_id == model_id
+    assert where in [w for w, _ in info.value.errors], info.value.errors
+
+
+async def test_the_async_client_and_chat_refuse_values_json_cannot_carry() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={})
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    async with ox.AsyncOxen(
+        api_key=KEY, base_url="https://api.test/api", http_client=http, events=False
+    ) as c:
+        with pytest.raises(ox.ValidationError, match="JSON has no NaN"):
+            await c.generate(KLEIN, prompt="p", extra_body={"x": float("nan")})
+        with pytest.raises(ox.ValidationError, match="object values cannot be sent"):
+            await c.chat(
+                _chat_model(), messages=[{"role": "user", "content": "hi"}], extra=object()
+            )
+    assert sent == []
