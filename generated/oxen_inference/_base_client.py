@@ -209,10 +209,51 @@ def connection_error(exc: httpx.TransportError, request: httpx.Request) -> APICo
     return APIConnectionError(f"connection error: {type(exc).__name__}: {exc}", request=request)
 
 
+def check_timeout(value: object) -> None:
+    """ValidationError unless `value` is a timeout: seconds > 0, None (no limit), an
+    ``httpx.Timeout`` or OMIT. Checked without importing httpx (clients check theirs when made)."""
+    if value is None or isinstance(value, Omit) or type(value).__module__.startswith("httpx"):
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        raise ValidationError(
+            "",
+            [
+                (
+                    "timeout",
+                    f"seconds > 0, None (no limit) or an httpx.Timeout; got {value!r:.50}",
+                )
+            ],
+        )
+
+
 def _as_timeout(value: Timeout) -> httpx.Timeout:
     import httpx
 
-    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
+    if isinstance(value, httpx.Timeout):
+        return value
+    check_timeout(value)
+    return httpx.Timeout(value)
+
+
+_TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _check_headers(extra: Mapping[str, str]) -> None:
+    """ValidationError for headers that HTTP cannot carry (names are tokens; values are printable
+    ASCII, no line break: a CR LF would inject a header)."""
+    problems = []
+    for name, value in extra.items():
+        if not isinstance(name, str) or not name or not set(name) <= _TOKEN:
+            problems.append(("extra_headers", f"{name!r:.50} is not a header name"))
+        elif not isinstance(value, str) or not all(" " <= c <= "~" or c == "\t" for c in value):
+            problems.append(
+                (
+                    f"extra_headers.{name}",
+                    f"a header value is printable ASCII without line breaks; got {value!r:.50}",
+                )
+            )
+    if problems:
+        raise ValidationError("", problems)
 
 
 def _clip(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
@@ -232,6 +273,17 @@ def _clip(timeout: httpx.Timeout, remaining: float) -> httpx.Timeout:
 
 
 _T = TypeVar("_T")
+
+
+def segment(value: object, what: str) -> str:
+    """`value` as one URL path segment: percent-encoded, so that an id holding "/", "?", "#" or
+    "%" can never point the request (and the key) at another path. ValidationError for what is
+    no id at all ("", ".", "..", not a string)."""
+    if not isinstance(value, str) or value in ("", ".", ".."):
+        raise ValidationError("", [(what, f"not a usable {what}: {value!r}")])
+    from urllib.parse import quote
+
+    return quote(value, safe="")
 
 
 def _not_json_at(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
@@ -459,6 +511,7 @@ class BaseClient:
         self._base_url = str(
             base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL
         ).rstrip("/")
+        check_timeout(timeout)
         self.timeout = timeout
         self.max_retries = max_retries
         if (
@@ -525,6 +578,7 @@ class BaseClient:
                 )
             headers["Authorization"] = f"Bearer {self.__api_key.reveal()}"
         if extra:
+            _check_headers(extra)
             headers.update(extra)
         return headers
 

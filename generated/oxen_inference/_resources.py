@@ -7,6 +7,7 @@ import builtins
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._base_client import segment
 from ._models import HistoryItem, HistoryPage, Model, QueueList
 from ._types import OMIT, Omit, Timeout
 
@@ -64,7 +65,7 @@ class Models:
     ) -> Model:
         """One model, with pricing, capabilities and its `request_schema`."""
         return self._client.get_parsed(
-            f"/ai/models/{model_id}",
+            "/ai/models/" + segment(model_id, "model_id"),
             Model.model_validate,
             timeout=timeout,
             extra_headers=extra_headers,
@@ -116,7 +117,7 @@ class AsyncModels:
     ) -> Model:
         """One model, with pricing, capabilities and its `request_schema`."""
         return await self._client.get_parsed(
-            f"/ai/models/{model_id}",
+            "/ai/models/" + segment(model_id, "model_id"),
             Model.model_validate,
             timeout=timeout,
             extra_headers=extra_headers,

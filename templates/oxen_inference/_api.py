@@ -22,6 +22,7 @@ from ._base_client import (
     answer,
     overall_limit,
     read_json,
+    segment,
     unexpected_answer,
 )
 from ._exceptions import APIResponseValidationError, ValidationError
@@ -402,6 +403,7 @@ class SyncOxenBase(SyncAPIClient):
         """A handle on an existing generation (e.g. one whose ``wait`` timed out)."""
         from ._jobs import Job
 
+        segment(generation_id, "generation_id")  # refused here rather than at first use
         return Job(self, generation_id)
 
     def download_url(
@@ -723,6 +725,7 @@ class AsyncOxenBase(AsyncAPIClient):
         """A handle on an existing generation (e.g. one whose ``wait`` timed out)."""
         from ._jobs import AsyncJob
 
+        segment(generation_id, "generation_id")  # refused here rather than at first use
         return AsyncJob(self, generation_id)
 
     async def download_url(

@@ -83,7 +83,8 @@ class ValidationError(OxenError, ValueError):
         self.model_id = model_id
         self.errors = errors
         lines = "; ".join(f"{field}: {message}" if field else message for field, message in errors)
-        super().__init__(f"invalid parameters for model {model_id!r}: {lines}")
+        what = f" for model {model_id!r}" if model_id else ""
+        super().__init__(f"invalid parameters{what}: {lines}")
 
 
 class MissingAPIKeyError(OxenError):

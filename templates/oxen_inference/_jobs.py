@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._base_client import answer, deadline_scope
+from ._base_client import answer, deadline_scope, segment
 from ._exceptions import GenerationFailedError, OxenError, WaitTimeoutError
 from ._models import Cancellation, Generation, GenerationResult
 from ._types import OMIT, Omit, Timeout
@@ -131,6 +131,11 @@ class _JobBase:
     def generation_id(self) -> str:
         return self.id
 
+    @property
+    def _path(self) -> str:
+        """``/ai/queue/<id>``, the id encoded as one path segment (see ``segment``)."""
+        return "/ai/queue/" + segment(self.id, "generation_id")
+
     def __repr__(self) -> str:
         status = self.last.status if self.last is not None else "unknown"
         return f"{type(self).__name__}(id={self.id!r}, model={self.model_id!r}, status={status!r})"
@@ -179,7 +184,7 @@ class Job(_JobBase):
     ) -> Generation:
         """The job's current row (``GET /ai/queue/{id}``)."""
         row = self._client.get_parsed(
-            f"/ai/queue/{self.id}",
+            self._path,
             Generation.model_validate,
             timeout=timeout,
             extra_headers=extra_headers,
@@ -222,7 +227,7 @@ class Job(_JobBase):
     ) -> Cancellation:
         """Cancel the job while it is queued or processing (``DELETE /ai/queue/{id}``)."""
         response = self._client.request(
-            "DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
+            "DELETE", self._path, timeout=timeout, extra_headers=extra_headers
         )
         result = answer(response, Cancellation.model_validate)
         self._client._hub.report(self._cancelled())
@@ -277,7 +282,7 @@ class AsyncJob(_JobBase):
     ) -> Generation:
         """The job's current row (``GET /ai/queue/{id}``)."""
         row = await self._client.get_parsed(
-            f"/ai/queue/{self.id}",
+            self._path,
             Generation.model_validate,
             timeout=timeout,
             extra_headers=extra_headers,
@@ -321,7 +326,7 @@ class AsyncJob(_JobBase):
     ) -> Cancellation:
         """Cancel the job while it is queued or processing (``DELETE /ai/queue/{id}``)."""
         response = await self._client.request(
-            "DELETE", f"/ai/queue/{self.id}", timeout=timeout, extra_headers=extra_headers
+            "DELETE", self._path, timeout=timeout, extra_headers=extra_headers
         )
         result = answer(response, Cancellation.model_validate)
         self._client._hub.report(self._cancelled())

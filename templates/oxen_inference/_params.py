@@ -225,6 +225,10 @@ def body_for(
     response_format: str | Omit = OMIT,
 ) -> dict[str, Any]:
     """``{"model": id, **checked params, **given controls, **extra_body}``."""
+    if type(model_id) is not str or not model_id.strip():
+        raise ValidationError(
+            "", [("model", f"a model id is a non-empty string, not {model_id!r}")]
+        )
     given = {k: v for k, v in params.items() if type(v) not in _NOT_GIVEN}
     body: dict[str, Any] = {"model": model_id}
     body.update(validate(model_id, given))

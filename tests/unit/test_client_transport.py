@@ -418,3 +418,101 @@ async def test_the_async_client_and_chat_refuse_values_json_cannot_carry() -> No
                 _chat_model(), messages=[{"role": "user", "content": "hi"}], extra=object()
             )
     assert sent == []
+
+
+# --- ids in paths: one segment each, never another path ------------------------------------------
+
+IDS = {
+    "dot segments": ("../../repos/ns/repo", "/api/ai/queue/..%2F..%2Frepos%2Fns%2Frepo"),
+    "a slash": ("a/b", "/api/ai/queue/a%2Fb"),
+    "a query": ("a?b=1", "/api/ai/queue/a%3Fb%3D1"),
+    "a fragment": ("a#x", "/api/ai/queue/a%23x"),
+    "percent signs": ("%2e%2e", "/api/ai/queue/%252e%252e"),
+    "a line break": ("a\r\nX-Injected: y", "/api/ai/queue/a%0D%0AX-Injected%3A%20y"),
+}
+
+
+@pytest.mark.parametrize("case", IDS, ids=list(IDS))
+def test_a_generation_id_stays_one_path_segment(case: str) -> None:
+    """An id from untrusted input (a webhook, a file) cannot send the key to another route:
+    status() and cancel() reach /ai/queue/<that id> and nothing else."""
+    generation_id, path = IDS[case]
+    handler, seen = sequence(
+        httpx.Response(200, json={"generation_id": generation_id, "status": "queued"}),
+        httpx.Response(200, json={"status": "success", "generation_id": generation_id}),
+    )
+    job = client(handler).job(generation_id)
+    assert job.status().generation_id == generation_id
+    job.cancel()
+    assert [(r.method, r.url.raw_path.decode()) for r in seen] == [("GET", path), ("DELETE", path)]
+    assert all("x-injected" not in r.headers for r in seen)
+
+
+@pytest.mark.parametrize("bad", ["", ".", "..", 5, None])
+def test_what_is_no_id_is_refused_before_sending(bad: object) -> None:
+    handler, seen = sequence(httpx.Response(200, json={}))
+    c = client(handler)
+    with pytest.raises(ox.ValidationError, match="generation_id"):
+        c.job(bad)  # type: ignore[arg-type]
+    with pytest.raises(ox.ValidationError, match="model_id"):
+        c.models.get(bad)  # type: ignore[arg-type]
+    if bad not in (".", ".."):  # those are strings a server could know as models
+        with pytest.raises(ox.ValidationError, match="a model id is a non-empty string"):
+            c.submit(bad, prompt="p")  # type: ignore[call-overload]
+    assert seen == []
+
+
+def test_a_model_id_is_one_path_segment_too() -> None:
+    handler, seen = sequence(httpx.Response(200, json={"id": "x", "name": "x"}))
+    client(handler).models.get("a/../../repos/x")
+    assert seen[0].url.raw_path == b"/api/ai/models/a%2F..%2F..%2Frepos%2Fx"
+
+
+# --- call controls from the caller: refused before anything is sent --------------------------------
+
+BAD_CONTROLS: dict[str, tuple[dict[str, Any], str]] = {
+    "a header value with CR LF": ({"extra_headers": {"X-A": "a\r\nX-B: b"}}, "extra_headers.X-A"),
+    "a header value with NUL": ({"extra_headers": {"X-A": "a\x00"}}, "extra_headers.X-A"),
+    "a non-ASCII header value": ({"extra_headers": {"X-A": "é"}}, "extra_headers.X-A"),
+    "a header name with a space": ({"extra_headers": {"X A": "v"}}, "extra_headers"),
+    "an empty header name": ({"extra_headers": {"": "v"}}, "extra_headers"),
+    "a string timeout": ({"timeout": "5"}, "timeout"),
+    "a zero timeout": ({"timeout": 0}, "timeout"),
+    "a negative timeout": ({"timeout": -1}, "timeout"),
+    "a NaN timeout": ({"timeout": float("nan")}, "timeout"),
+    "an infinite timeout": ({"timeout": float("inf")}, "timeout"),
+    "a bool timeout": ({"timeout": True}, "timeout"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CONTROLS, ids=list(BAD_CONTROLS))
+def test_bad_call_controls_are_refused_before_sending(case: str) -> None:
+    controls, where = BAD_CONTROLS[case]
+    handler, seen = sequence(httpx.Response(200, json={}))
+    c = client(handler)
+    with pytest.raises(ox.ValidationError) as info:
+        c.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image="https://e/x", **controls)
+    assert seen == [] and [w for w, _ in info.value.errors] == [where]
+    with pytest.raises(ox.ValidationError):
+        c.models.list(**controls)
+
+
+@pytest.mark.parametrize("timeout", ["5", 0, -1.0, float("nan")])
+def test_a_client_timeout_is_checked_when_the_client_is_made(timeout: object) -> None:
+    with pytest.raises(ox.ValidationError, match="timeout"):
+        ox.Oxen(api_key=KEY, timeout=timeout)  # type: ignore[arg-type]
+    with pytest.raises(ox.ValidationError, match="timeout"):
+        ox.AsyncOxen(api_key=KEY, timeout=timeout)  # type: ignore[arg-type]
+
+
+def test_good_call_controls_still_go_through() -> None:
+    handler, seen = sequence(*[httpx.Response(200, json={"object": "list", "data": []})] * 4)
+    c = client(handler)
+    for controls in (
+        {"timeout": 2.5},
+        {"timeout": None},
+        {"timeout": httpx.Timeout(3.0)},
+        {"extra_headers": {"X-Trace": "a\tb ~!"}},
+    ):
+        assert c.models.list(**controls) == []
+    assert len(seen) == 4 and seen[-1].headers["x-trace"] == "a\tb ~!"
