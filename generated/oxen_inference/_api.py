@@ -21,6 +21,7 @@ from ._base_client import (
     AsyncAPIClient,
     SyncAPIClient,
     answer,
+    check_url,
     overall_limit,
     read_json,
     segment,
@@ -420,6 +421,7 @@ class SyncOxenBase(SyncAPIClient):
         origin. `timeout` bounds the whole download (default: none), `idle_timeout` each read."""
         from ._jobs import download_sync
 
+        check_url(url, "url", base=False)
         limits, deadline = _download_limits(timeout, idle_timeout)
         response = self.request(
             "GET",
@@ -742,6 +744,7 @@ class AsyncOxenBase(AsyncAPIClient):
         origin. `timeout` bounds the whole download (default: none), `idle_timeout` each read."""
         from ._jobs import download_async
 
+        check_url(url, "url", base=False)
         limits, deadline = _download_limits(timeout, idle_timeout)
         response = await self.request(
             "GET",

@@ -208,6 +208,32 @@ def connection_error(exc: httpx.TransportError, request: httpx.Request) -> APICo
     return APIConnectionError(f"connection error: {type(exc).__name__}: {exc}", request=request)
 
 
+def check_url(url: str, what: str, *, base: bool = True) -> str:
+    """`url` when it is an http(s) URL with a host (for a base URL: no query or fragment either,
+    since paths are appended to it); ValidationError otherwise, before any request is retried in
+    vain. Plain string work: neither httpx nor urllib is imported to make a client."""
+    scheme, sep, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
+    if authority.startswith("["):  # an IPv6 address
+        host, _, port = authority[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        host, _, port = authority.partition(":")
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        problem = "holds whitespace or control characters"
+    elif not sep or scheme.lower() not in ("http", "https"):
+        problem = "needs http:// or https://"
+    elif not host:
+        problem = "has no host"
+    elif port and not (port.isascii() and port.isdigit() and int(port) <= 65535):
+        problem = f"has a port that is no port number ({port!r})"
+    elif base and ("?" in rest or "#" in rest):
+        problem = "cannot have a query or a fragment (paths are appended to it)"
+    else:
+        return url
+    raise ValidationError("", [(what, f"{url!r:.100} {problem}")])
+
+
 def check_timeout(value: object) -> None:
     """ValidationError unless `value` is a timeout: seconds > 0, None (no limit), an
     ``httpx.Timeout`` or OMIT. Checked without importing httpx (clients check theirs when made)."""
@@ -507,9 +533,11 @@ class BaseClient:
             env = os.environ.get("OXEN_API_KEY")
             key = APIKey(check_api_key(env, "OXEN_API_KEY")) if env else None
         self.__api_key = key
-        self._base_url = str(
-            base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL
-        ).rstrip("/")
+        given_url = base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL
+        source = (
+            "base_url" if base_url else "OXEN_BASE_URL" if given_url != DEFAULT_BASE_URL else ""
+        )
+        self._base_url = check_url(str(given_url), source or "base_url").rstrip("/")
         check_timeout(timeout)
         self.timeout = timeout
         self.max_retries = max_retries

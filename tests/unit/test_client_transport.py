@@ -516,3 +516,51 @@ def test_good_call_controls_still_go_through() -> None:
     ):
         assert c.models.list(**controls) == []
     assert len(seen) == 4 and seen[-1].headers["x-trace"] == "a\tb ~!"
+
+
+# --- base URLs and download URLs: checked, not retried in vain ---------------------------------------
+
+BAD_URLS = {
+    "no scheme": "hub.oxen.ai/api",
+    "another scheme": "ftp://host/api",
+    "no host": "http://",
+    "only a port": "http://:80/api",
+    "a query": "http://127.0.0.1:9/api?x=1",
+    "a fragment": "http://127.0.0.1:9/api#x",
+    "a leading space": " http://127.0.0.1:9/api",
+    "a line break": "http://127.0.0.1:9/api\n",
+    "a port that is no number": "http://host:8o/api",
+    "a port out of range": "http://host:70000/api",
+}
+
+
+@pytest.mark.parametrize("case", BAD_URLS, ids=list(BAD_URLS))
+def test_a_base_url_that_cannot_work_is_refused_when_the_client_is_made(
+    case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = BAD_URLS[case]
+    with pytest.raises(ox.ValidationError, match="base_url"):
+        ox.Oxen(api_key=KEY, base_url=url)
+    with pytest.raises(ox.ValidationError, match="base_url"):
+        ox.AsyncOxen(api_key=KEY, base_url=url)
+    monkeypatch.setenv("OXEN_BASE_URL", url)
+    with pytest.raises(ox.ValidationError, match="OXEN_BASE_URL"):
+        ox.Oxen(api_key=KEY)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://hub.oxen.ai/api", "http://127.0.0.1:8765/api/", "http://[::1]:8080/api", "HTTP://h"],
+)
+def test_good_base_urls_are_taken(url: str) -> None:
+    made = str(ox.Oxen(api_key=KEY, base_url=url).base_url)
+    assert made.rstrip("/") == url.rstrip("/").replace("HTTP://", "http://")
+
+
+def test_a_download_url_that_is_not_http_is_refused_before_sending(tmp_path: object) -> None:
+    handler, seen = sequence(httpx.Response(200, content=b"x"))
+    c = client(handler)
+    for url in ("ftp://host/a.mp4", "file:///etc/passwd", "/relative/a.mp4"):
+        with pytest.raises(ox.ValidationError, match="url"):
+            c.download_url(url, str(tmp_path))
+    assert seen == []
