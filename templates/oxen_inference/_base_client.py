@@ -701,12 +701,35 @@ class BaseClient:
         extra_headers: Mapping[str, str] | None,
         deadline: float | None,
     ) -> tuple[str | httpx.URL, Mapping[str, str], httpx.Timeout]:
+        """URL, headers and phase limits (clipped to `deadline`) of one attempt."""
         url = self._url(path)
         headers = self._headers(url, extra_headers, own=True if path.startswith("/") else None)
         limit = self._timeout_for(path, timeout)
         if deadline is not None:
             limit = _clip(limit, deadline - time.monotonic())
         return url, headers, limit
+
+    def _build(
+        self,
+        http: httpx.Client | httpx.AsyncClient,
+        method: str,
+        path: str,
+        json: Any,
+        params: Mapping[str, Any] | None,
+        timeout: Timeout | Omit,
+        extra_headers: Mapping[str, str] | None,
+        deadline: float | None,
+    ) -> tuple[httpx.Request, httpx.Timeout]:
+        """One attempt's request (URL, headers, JSON body) and its phase limits (see
+        :meth:`_prepare`); a body JSON cannot carry is a ValidationError naming each place."""
+        url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)
+        try:
+            request = http.build_request(
+                method, url, json=json, params=params, headers=headers, timeout=limit
+            )
+        except (TypeError, ValueError) as exc:
+            raise not_json(json) or exc from None
+        return request, limit
 
     def _redirect(self, response: httpx.Response, hops: int) -> str:
         """Where a redirect leads (absolute); raises after too many hops or for another scheme."""
@@ -801,13 +824,9 @@ class SyncAPIClient(BaseClient):
         slots = self._limiter()
         attempt = hops = 0
         while True:
-            url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)
-            try:
-                request = self._http.build_request(
-                    method, url, json=json, params=params, headers=headers, timeout=limit
-                )
-            except (TypeError, ValueError) as exc:
-                raise not_json(json) or exc from None
+            request, limit = self._build(
+                self._http, method, path, json, params, timeout, extra_headers, call_deadline
+            )
             self._log_request(request, attempt)
             if limited and not slots.acquire(
                 timeout=None
@@ -960,13 +979,9 @@ class AsyncAPIClient(BaseClient):
         slots = self._slots.get() if limited else _Unlimited()
         attempt = hops = 0
         while True:
-            url, headers, limit = self._prepare(method, path, timeout, extra_headers, call_deadline)
-            try:
-                request = self._http.build_request(
-                    method, url, json=json, params=params, headers=headers, timeout=limit
-                )
-            except (TypeError, ValueError) as exc:
-                raise not_json(json) or exc from None
+            request, limit = self._build(
+                self._http, method, path, json, params, timeout, extra_headers, call_deadline
+            )
             self._log_request(request, attempt)
             response: httpx.Response | None = None
             try:
