@@ -27,7 +27,7 @@ from ._base_client import (
     segment,
     unexpected_answer,
 )
-from ._exceptions import APIResponseValidationError, ValidationError
+from ._exceptions import ValidationError
 from ._media import DATA_URI_LIMIT, check_settings
 from ._params import body_for, route_for
 from ._types import OMIT, Omit, Timeout
@@ -96,12 +96,7 @@ def _enqueued(response: httpx.Response) -> list[tuple[str, str]]:
     """``(generation_id, status)`` of each job the enqueue answered (status as the server said);
     an answer without them raises APIResponseValidationError (the jobs may exist all the same)."""
     hint = "; the jobs may have been created all the same: see client.queue.list()"
-    try:
-        payload = read_json(response)
-    except APIResponseValidationError as exc:
-        raise APIResponseValidationError(
-            exc.message + hint, response=response, body=exc.body
-        ) from None
+    payload = read_json(response, hint)
     rows = payload.get("generations") if isinstance(payload, dict) else None
     jobs = [
         (r["generation_id"], r["status"] if isinstance(r.get("status"), str) else "queued")

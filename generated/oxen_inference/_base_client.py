@@ -312,6 +312,11 @@ def segment(value: object, what: str) -> str:
     return quote(value, safe="")
 
 
+def queue_path(generation_id: object) -> str:
+    """``/ai/queue/<id>``, the id one path segment (see :func:`segment`)."""
+    return "/ai/queue/" + segment(generation_id, "generation_id")
+
+
 def _not_json_at(value: Any, path: tuple[str, ...]) -> Iterator[tuple[str, str]]:
     where = ".".join(path)
     if value is None or isinstance(value, (str, bool, int)):
@@ -341,15 +346,17 @@ def not_json(body: Any) -> ValidationError | None:
     return ValidationError(model_id if isinstance(model_id, str) else "", problems)
 
 
-def read_json(response: httpx.Response) -> Any:
-    """The JSON of a 2xx answer (read); APIResponseValidationError when it is not JSON."""
+def read_json(response: httpx.Response, hint: str = "") -> Any:
+    """The JSON of a 2xx answer (read); APIResponseValidationError when it is not JSON, its
+    message ending with `hint`."""
     try:
         return response.json()
     except ValueError:  # JSONDecodeError, UnicodeDecodeError
         kind = response.headers.get("content-type", "no content type")
         raise APIResponseValidationError(
             f"{response.request.method} {response.request.url.path} answered "
-            f"{response.status_code} with a body that is not JSON ({kind}): {response.text!r:.200}",
+            f"{response.status_code} with a body that is not JSON ({kind}): "
+            f"{response.text!r:.200}{hint}",
             response=response,
             body=response.text[:1000],
         ) from None
@@ -534,11 +541,9 @@ class BaseClient:
             env = os.environ.get("OXEN_API_KEY")
             key = APIKey(check_api_key(env, "OXEN_API_KEY")) if env else None
         self.__api_key = key
-        given_url = base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL
-        source = (
-            "base_url" if base_url else "OXEN_BASE_URL" if given_url != DEFAULT_BASE_URL else ""
-        )
-        self._base_url = check_url(str(given_url), source or "base_url").rstrip("/")
+        url = base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL  # the default is fine
+        source = "base_url" if base_url else "OXEN_BASE_URL"
+        self._base_url = check_url(str(url), source).rstrip("/")
         check_timeout(timeout)
         self.timeout = timeout
         self.max_retries = max_retries

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
-from ._base_client import backoff_delay, retry_delay, segment
+from ._base_client import backoff_delay, queue_path, retry_delay
 from ._exceptions import APIStatusError, NotFoundError, OxenError
 from ._models import Generation, GenerationResult
 from ._types import TERMINAL_STATUSES, normalise_event
@@ -492,9 +492,7 @@ class EventHub(_Hub[_SyncWaiter]):
         unknown = sorted(missing)
         for gid in unknown[:PER_ID_LIMIT]:
             try:
-                row = Generation.model_validate(
-                    self._get("/ai/queue/" + segment(gid, "generation_id"))
-                )
+                row = Generation.model_validate(self._get(queue_path(gid)))
             except NotFoundError as exc:
                 with self._lock:
                     self.fail(gid, exc)
@@ -724,9 +722,7 @@ class AsyncEventHub(_Hub["asyncio.Future[GenerationResult]"]):
         unknown = sorted(missing)
         for gid in unknown[:PER_ID_LIMIT]:
             try:
-                row = Generation.model_validate(
-                    await self._get("/ai/queue/" + segment(gid, "generation_id"))
-                )
+                row = Generation.model_validate(await self._get(queue_path(gid)))
             except NotFoundError as exc:
                 self.fail(gid, exc)
                 continue

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._base_client import answer, deadline_scope, segment
+from ._base_client import answer, deadline_scope, queue_path
 from ._exceptions import GenerationFailedError, OxenError, WaitTimeoutError
 from ._models import Cancellation, Generation, GenerationResult
 from ._types import OMIT, Omit, Timeout
@@ -133,8 +133,7 @@ class _JobBase:
 
     @property
     def _path(self) -> str:
-        """``/ai/queue/<id>``, the id encoded as one path segment (see ``segment``)."""
-        return "/ai/queue/" + segment(self.id, "generation_id")
+        return queue_path(self.id)
 
     def __repr__(self) -> str:
         status = self.last.status if self.last is not None else "unknown"
