@@ -29,7 +29,7 @@ from ._base_client import (
 )
 from ._exceptions import ValidationError
 from ._media import DATA_URI_LIMIT, check_settings
-from ._params import body_for, route_for
+from ._params import body_for, check_model_id, route_for
 from ._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:  # the rest is imported on first use, so that creating a client stays cheap
@@ -85,6 +85,7 @@ def _refuse_stream(
 
 
 def _check_queueable(model_id: str) -> None:
+    check_model_id(model_id)
     entry = _registry.get(model_id)
     if entry is not None and entry.media is None:
         route = entry.route

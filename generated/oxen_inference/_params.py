@@ -35,8 +35,18 @@ _NOT_GIVEN = frozenset({Omit, ServerDefault})  # what `is_given` refuses, as exa
 _NOT_HELD = object()
 
 
+def check_model_id(model_id: object) -> None:
+    """ValidationError unless `model_id` is a non-blank string; asked before any registry lookup
+    (``generate`` and ``submit`` alike)."""
+    if type(model_id) is not str or not model_id.strip():
+        raise ValidationError(
+            "", [("model", f"a model id is a non-empty string, not {model_id!r}")]
+        )
+
+
 def route_for(model_id: str) -> str:
     """The blocking route of `model_id`; UnknownModelError if the snapshot does not know it."""
+    check_model_id(model_id)
     entry = _registry.get(model_id)
     if entry is None:
         close = _registry.close_matches(model_id)
@@ -226,10 +236,6 @@ def body_for(
     response_format: str | Omit = OMIT,
 ) -> dict[str, Any]:
     """``{"model": id, **checked params, **given controls, **extra_body}``."""
-    if type(model_id) is not str or not model_id.strip():
-        raise ValidationError(
-            "", [("model", f"a model id is a non-empty string, not {model_id!r}")]
-        )
     given = {k: v for k, v in params.items() if type(v) not in _NOT_GIVEN}
     body: dict[str, Any] = {"model": model_id}
     body.update(validate(model_id, given))

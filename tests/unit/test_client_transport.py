@@ -448,7 +448,7 @@ def test_a_generation_id_stays_one_path_segment(case: str) -> None:
     assert all("x-injected" not in r.headers for r in seen)
 
 
-@pytest.mark.parametrize("bad", ["", ".", "..", 5, None])
+@pytest.mark.parametrize("bad", ["", ".", "..", 5, None, ["m"]])
 def test_what_is_no_id_is_refused_before_sending(bad: object) -> None:
     handler, seen = sequence(httpx.Response(200, json={}))
     c = client(handler)
@@ -459,6 +459,8 @@ def test_what_is_no_id_is_refused_before_sending(bad: object) -> None:
     if bad not in (".", ".."):  # those are strings a server could know as models
         with pytest.raises(ox.ValidationError, match="a model id is a non-empty string"):
             c.submit(bad, prompt="p")  # type: ignore[call-overload]
+        with pytest.raises(ox.ValidationError, match="a model id is a non-empty string"):
+            c.generate(bad, prompt="p")  # type: ignore[arg-type]
     assert seen == []
 
 
