@@ -21,6 +21,7 @@ Shapes seen in the wild are accepted: the schema under ``request_schema`` or
 from __future__ import annotations
 
 import asyncio
+import datetime
 import email.utils
 import json
 import os
@@ -432,8 +433,12 @@ def main(
     out: Path,
     policy: RetryPolicy | None = None,
     limits: Limits | None = None,
+    today: datetime.date | None = None,
 ) -> int:
-    """The `oxgen fetch` command; returns its exit code (0 done, 1 fetch failed, 2 bad usage)."""
+    """The `oxgen fetch` command; returns its exit code (0 done, 1 fetch failed, 2 bad usage).
+
+    `today` dates the release the fetch records (default: the local date).
+    """
     api_key = os.environ.get("OXEN_API_KEY", "").strip()
     if not api_key:
         _say(
@@ -461,7 +466,7 @@ def main(
     try:
         models = asyncio.run(fetch_models(base, api_key, policy=policy, limits=limits))
         fetched = snap.from_catalog({"data": models}, base)
-        files = with_ledger(out, fetched, snap.snapshot_files(fetched))
+        files = with_ledger(out, fetched, snap.snapshot_files(fetched), today=today)
         summary = _changes(out, files)
         snap.write_snapshot(out, files)
     except FetchFailed as exc:

@@ -148,7 +148,7 @@ def record(
     none: dict[str, tuple[Entry, ...]] = {level: () for level in LEVELS}
     if old is None:
         if not releases:
-            return (Release(INITIAL_VERSION, date, "initial", _count(new), none),)
+            return (Release(INITIAL_VERSION, date, "initial", count_models(new), none),)
         # A history without a readable previous snapshot: nothing can be judged, so the change
         # is taken as breaking, which is never wrong for users.
         unjudged = Entry(
@@ -158,11 +158,13 @@ def record(
         )
         by_level = {**none, "breaking": (unjudged,)}
         return (
-            Release(bump(current_version(releases), "major"), date, "major", _count(new), by_level),
+            Release(
+                bump(current_version(releases), "major"), date, "major", count_models(new), by_level
+            ),
             *releases,
         )
     if not releases:  # a snapshot from before the ledger existed: it becomes the first release
-        releases = (Release(INITIAL_VERSION, date, "initial", _count(old), none),)
+        releases = (Release(INITIAL_VERSION, date, "initial", count_models(old), none),)
     from oxgen.diff import compare
     from oxgen.diff.report import semver
 
@@ -174,17 +176,27 @@ def record(
         level: tuple(Entry(c.model, c.rule, c.message) for c in changes if c.level == level)
         for level in LEVELS
     }
-    models = _count(new)
+    models = count_models(new)
     release = Release(bump(current_version(releases), verdict), date, verdict, models, by_level)
     return (release, *releases)
 
 
-def _count(snapshot: snap.Snapshot) -> int:
+def count_models(snapshot: snap.Snapshot) -> int:
     return sum(1 for m in snapshot.models if m.get("request_schema") is not None)
 
 
-def with_ledger(out: Path, new: snap.Snapshot, files: Mapping[str, str]) -> dict[str, str]:
-    """`files` (a snapshot about to replace `out`) plus the ledger that records the change."""
+def with_ledger(
+    out: Path,
+    new: snap.Snapshot,
+    files: Mapping[str, str],
+    *,
+    today: datetime.date | None = None,
+) -> dict[str, str]:
+    """`files` (a snapshot about to replace `out`) plus the ledger that records the change.
+
+    A release is dated the day it is recorded (`today`, default the local date): a snapshot
+    fetched into an empty folder starts its history with an initial release of that day.
+    """
     old: snap.Snapshot | None = None
     releases: tuple[Release, ...] = ()
     if (out / snap.MANIFEST).is_file():
@@ -193,4 +205,4 @@ def with_ledger(out: Path, new: snap.Snapshot, files: Mapping[str, str]) -> dict
         except snap.SnapshotError:
             old = None  # unreadable: the new snapshot starts the history afresh
         releases = read(out)
-    return {**files, LEDGER: dumps(record(old, new, releases))}
+    return {**files, LEDGER: dumps(record(old, new, releases, today=today))}

@@ -3,6 +3,7 @@ failed or interrupted fetch that leaves the old snapshot exactly as it was."""
 
 from __future__ import annotations
 
+import datetime
 import functools
 import shutil
 import signal
@@ -15,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from oxgen import fetch
+from oxgen import fetch, releases, snapshot
 from oxgen.fetch import RetryPolicy
 from oxgen.mock.testing import MockServer, running_mock_server
 
@@ -26,6 +27,26 @@ FAST = RetryPolicy(attempts=12, backoff=0.005, max_backoff=0.05, max_retry_after
 
 def tree(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+# A day that is neither today nor the committed ledger's: the release a fetch records is dated by
+# the clock it is given, never by the day the test runs.
+DAY = datetime.date(2031, 2, 3)
+
+
+def assert_fetched_copy(out: Path, schemas_dir: Path) -> None:
+    """`out` holds the snapshot in `schemas_dir` byte for byte (every model file and the manifest)
+    and a ledger that starts a new history: one initial release, dated the day of the fetch."""
+    got, want = tree(out), tree(schemas_dir)
+    ledger = got.pop(releases.LEDGER)
+    del want[releases.LEDGER]
+    assert got == want
+    models = snapshot.from_folder(schemas_dir)
+    empty: dict[str, tuple[releases.Entry, ...]] = {level: () for level in releases.LEVELS}
+    first = releases.Release(
+        releases.INITIAL_VERSION, DAY.isoformat(), "initial", releases.count_models(models), empty
+    )
+    assert releases.parse(ledger.decode(), "fetched ledger") == (first,)
 
 
 @pytest.fixture
@@ -42,8 +63,8 @@ def test_round_trip_is_byte_identical(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "schemas"
-    assert fetch.main(base_url=mock.base_url, out=out) == 0
-    assert tree(out) == tree(schemas_dir)
+    assert fetch.main(base_url=mock.base_url, out=out, today=DAY) == 0
+    assert_fetched_copy(out, schemas_dir)
     assert "fetched 161 models" in capsys.readouterr().out
     assert mock.stats()["requests"]["GET /api/ai/models/{model_id}"] == 161
 
@@ -53,8 +74,8 @@ def test_round_trip_under_fault_injection(
 ) -> None:
     mock.configure(fault_rate=0.3, seed=5)
     out = tmp_path / "schemas"
-    assert fetch.main(base_url=mock.base_url, out=out, policy=FAST) == 0
-    assert tree(out) == tree(schemas_dir)
+    assert fetch.main(base_url=mock.base_url, out=out, policy=FAST, today=DAY) == 0
+    assert_fetched_copy(out, schemas_dir)
     assert sum(mock.stats()["faults"].values()) > 20  # retried through them
 
 
