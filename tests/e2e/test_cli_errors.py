@@ -1,0 +1,269 @@
+"""``oxen-inference`` given bad invocations: each ends with its exit code (2 before anything is
+sent, 1 for what the API or a job answered) and exactly one line on stderr, never a traceback;
+Ctrl-C while waiting leaves the job running and prints the command that picks it up (exit 130)."""
+
+from __future__ import annotations
+
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oxgen.mock.media import png
+from oxgen.mock.testing import MockServer
+from tests.e2e.cli import cli, environment, queue_row
+
+I2V = "luma-ray-v3-2-image-to-video"
+URL = "input_image=https://example.com/t.png"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "tiger.png").write_bytes(png(4, 4))
+    (tmp_path / "notes.txt").write_text("not an image\n")
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "folder").mkdir()
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def dead_url() -> Iterator[str]:
+    """An address where nothing answers: a port bound (so no one else takes it) but not listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/api"
+
+
+# (id, argv, environment changes, exit code, fragments of the one-line message)
+USAGE: list[tuple[str, list[str], dict[str, str | None], list[str]]] = [
+    ("no command", [], {}, ["needs a command (run, chat, models, jobs)"]),
+    ("no action", ["jobs"], {}, ["oxen-inference jobs needs an action"]),
+    ("no model", ["run"], {}, ["run needs a MODEL"]),
+    (
+        "unknown option",
+        ["run", I2V, "prompt=x", "--bogus"],
+        {},
+        ["unrecognized arguments: --bogus"],
+    ),
+    (
+        "unknown model",
+        ["run", "luma-ray-v3-2-image-to-vide", "prompt=x"],
+        {},
+        ["unknown model 'luma-ray-v3-2-image-to-vide'; did you mean luma-ray-v3-2-image-to-video"],
+    ),
+    (
+        "unknown model shown",
+        ["models", "show", "gpt-4"],
+        {},
+        ["unknown model 'gpt-4'; did you mean"],
+    ),
+    (
+        "bad value",
+        ["run", I2V, "prompt=x", URL, "resolution=4k"],
+        {},
+        ["resolution:", "(got '4k'); allowed: '540p', '720p', '1080p'"],
+    ),
+    (
+        "bad type",
+        ["run", I2V, "prompt=x", URL, "loop=yes"],
+        {},
+        ["loop: Input should be a valid boolean"],
+    ),
+    (
+        "misspelt key",
+        ["run", I2V, "promt=x", URL],
+        {},
+        ["unknown parameter 'promt'", "did you mean 'prompt'?", "parameters: prompt, input_image"],
+    ),
+    ("missing required", ["run", I2V, URL], {}, ["prompt: required, not given"]),
+    ("given twice", ["run", I2V, "prompt=a", "prompt=b", URL], {}, ["prompt is given twice"]),
+    ("not key=value", ["run", I2V, "prompt"], {}, ["expected key=value, got 'prompt'"]),
+    (
+        "reserved key",
+        ["run", I2V, "prompt=x", URL, "timeout=5"],
+        {},
+        ["timeout is set by oxen-inference"],
+    ),
+    (
+        "no such file",
+        ["run", I2V, "prompt=x", "input_image=@nope.png"],
+        {},
+        ["input_image: no such file: 'nope.png'"],
+    ),
+    (
+        "a directory",
+        ["run", I2V, "prompt=x", "input_image=@folder"],
+        {},
+        ["input_image:", "is a directory"],
+    ),
+    (
+        "not an image",
+        ["run", I2V, "prompt=x", "input_image=@notes.txt"],
+        {},
+        ["input_image:", "notes.txt"],
+    ),
+    ("empty @", ["run", I2V, "prompt=x", "input_image=@"], {}, ["input_image=@ needs a file path"]),
+    (
+        "path without @",
+        ["run", I2V, "prompt=x", "input_image=tiger.png"],
+        {},
+        ["a local file is given as input_image=@tiger.png"],
+    ),
+    (
+        "file for text",
+        ["run", I2V, "prompt=@notes.txt", URL],
+        {},
+        ["prompt takes string, not a file"],
+    ),
+    (
+        "chat model run",
+        ["run", "gpt-4o", "prompt=x"],
+        {},
+        ["gpt-4o is a chat model: oxen-inference chat gpt-4o"],
+    ),
+    ("chat a video model", ["chat", I2V, "hello"], {}, ["is not a chat model"]),
+    ("empty message", ["chat", "gpt-4o", " "], {}, ["the message is empty"]),
+    (
+        "bad timeout",
+        ["run", I2V, "prompt=x", URL, "--timeout", "-1"],
+        {},
+        ["expected a number of seconds > 0"],
+    ),
+    ("bad status", ["jobs", "list", "--status", "done"], {}, ["--status done: expected queued"]),
+    ("bad job id", ["jobs", "get", ".."], {}, ["generation_id"]),
+    (
+        "save into a file",
+        ["run", I2V, "prompt=x", URL, "--save", "a-file"],
+        {},
+        ["--save a-file: not a directory"],
+    ),
+    (
+        "no key",
+        ["run", I2V, "prompt=x", URL],
+        {"OXEN_API_KEY": None},
+        ["no API key", "OXEN_API_KEY"],
+    ),
+    ("empty key", ["jobs", "list"], {"OXEN_API_KEY": ""}, ["no API key", "OXEN_API_KEY"]),
+    ("blank key", ["models", "list"], {"OXEN_API_KEY": "   "}, ["OXEN_API_KEY"]),
+    (
+        "bad base URL",
+        ["jobs", "list"],
+        {"OXEN_BASE_URL": "ftp://example.com/api"},
+        ["OXEN_BASE_URL", "http"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "fragments"), [c[1:] for c in USAGE], ids=[c[0] for c in USAGE]
+)
+def test_usage_errors_exit_2_and_send_nothing(
+    mock: MockServer, files: Path, argv: list[str], env: dict[str, str | None], fragments: list[str]
+) -> None:
+    done = cli(*argv, cwd=files, env=environment(mock, **env))
+    assert done.code == 2, (done.out, done.err)
+    line = done.one_error_line()
+    for fragment in fragments:
+        assert fragment in line, line
+    assert done.out == ""
+    assert mock.stats()["requests_total"] == 0  # nothing reached the server
+
+
+def test_misspelt_key_and_missing_required_before_the_key_check(mock: MockServer) -> None:
+    """Parameters are checked before anything else, so a bad call says what is wrong with it even
+    without a key."""
+    done = cli("run", I2V, "promt=x", URL, env=environment(None))
+    assert done.code == 2 and "did you mean 'prompt'" in done.one_error_line()
+
+
+def test_server_down_exits_1(dead_url: str) -> None:
+    done = cli("jobs", "list", env=environment(None, OXEN_BASE_URL=dead_url, OXEN_API_KEY="k"))
+    assert done.code == 1
+    assert "connect" in done.one_error_line().lower()
+
+
+def test_api_errors_exit_1_with_the_servers_message(mock: MockServer) -> None:
+    missing = cli("jobs", "get", "0123456789abcdef", mock=mock)
+    assert missing.code == 1
+    assert missing.one_error_line().startswith("404: ")
+    mock.configure(fault_rate=1.0)
+    refused = cli("models", "list", mock=mock)
+    assert refused.code == 1
+    assert "mock fault injection" in refused.one_error_line()
+
+
+def test_a_failed_job_exits_1_with_the_servers_message(mock: MockServer) -> None:
+    gone = f"{mock.root_url}/files/nothing-here.png"
+    done = cli("run", I2V, "prompt=x", f"input_image={gone}", "--json", mock=mock)
+    assert done.code == 1
+    line = done.one_error_line()
+    assert "failed: Failed to download input_image" in line and gone in line
+    result = done.json
+    assert result["status"] == "failed" and result["result_url"] is None and result["files"] == []
+    assert result["error_message"] in line
+
+
+def test_wait_timeout_leaves_the_job_and_names_the_resume_command(
+    mock: MockServer, api: httpx.Client
+) -> None:
+    mock.configure(latency=30)
+    done = cli("run", I2V, "prompt=x", URL, "--timeout", "0.2", mock=mock)
+    assert done.code == 1
+    line = done.one_error_line()
+    gid = line.rsplit(" ", 1)[1]
+    assert line.endswith(f"it keeps running: oxen-inference jobs wait {gid}")
+    assert queue_row(api, gid)["status"] in ("queued", "processing")
+
+
+def _interrupt_while_waiting(
+    mock: MockServer, api: httpx.Client, argv: list[str]
+) -> tuple[subprocess.Popen[str], str]:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oxen_inference", *argv],
+        env=environment(mock),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    rows: list[dict[str, object]] = []
+    while not rows:  # the job exists: the command is waiting for it
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        rows = api.get("/ai/queue").json()["generations"]
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    return proc, str(rows[0]["generation_id"])
+
+
+def test_ctrl_c_leaves_the_job_running_and_prints_the_resume_command(
+    mock: MockServer, api: httpx.Client, tmp_path: Path
+) -> None:
+    mock.configure(latency=3)
+    save = tmp_path / "out dir"
+    proc, gid = _interrupt_while_waiting(
+        mock, api, ["run", I2V, "prompt=x", URL, "--save", str(save)]
+    )
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130
+    assert out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
+    resume = f"oxen-inference jobs wait {gid} --save {shlex.quote(str(save))}"
+    assert (
+        err.strip()
+        == f"oxen-inference: error: interrupted; generation {gid} keeps running: {resume}"
+    )
+    assert queue_row(api, gid)["status"] in ("queued", "processing")  # not cancelled
+
+    argv = shlex.split(resume)
+    assert argv[0] == "oxen-inference"
+    picked = cli(*argv[1:], mock=mock)
+    assert picked.code == 0, picked.err
+    url, path = picked.out.splitlines()
+    assert url == queue_row(api, gid)["result_url"]
+    assert Path(path) == save / f"{gid}.mp4" and Path(path).read_bytes() == httpx.get(url).content

@@ -1,0 +1,41 @@
+"""The generated README's command-line quickstart runs as written: its ``sh`` block, in a folder
+holding ``tiger.png``, against `oxgen mock-server`, saves the video it prints."""
+
+from __future__ import annotations
+
+import shlex
+import subprocess
+from pathlib import Path
+
+import httpx
+
+from oxgen.mock.media import png
+from oxgen.mock.testing import MockServer
+from tests.conftest import REPO
+from tests.e2e.cli import SCRIPT, environment
+from tests.e2e.test_readme_quickstart import blocks, section
+
+README = REPO / "generated" / "README.md"
+
+
+def test_the_one_line_run_works_as_written(mock: MockServer, tmp_path: Path) -> None:
+    [block] = blocks(section(README.read_text(encoding="utf-8"), "Quickstart"), "sh")
+    [line] = block.splitlines()
+    argv = shlex.split(line)
+    assert argv[:3] == ["oxen-inference", "run", "luma-ray-v3-2-image-to-video"]
+    assert "input_image=@tiger.png" in argv  # a local image
+    (tmp_path / "tiger.png").write_bytes(png())
+    done = subprocess.run(
+        [str(SCRIPT), *argv[1:]],
+        cwd=tmp_path,
+        env=environment(mock),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    url, path = done.stdout.splitlines()
+    assert url.startswith(mock.root_url + "/files/") and url.endswith(".mp4")
+    saved = tmp_path / path
+    assert Path(path).parent == Path("out") and saved.read_bytes() == httpx.get(url).content
+    assert saved.read_bytes()[4:8] == b"ftyp"
