@@ -27,7 +27,7 @@ from ._types import OMIT, Omit, ServerDefault
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo
 
-__all__ = ["MAX_GENERATIONS", "body_for", "route_for"]
+__all__ = ["MAX_GENERATIONS", "body_for", "query_params", "route_for"]
 
 MAX_GENERATIONS = 4
 RESPONSE_FORMATS = ("url", "b64_json")
@@ -42,6 +42,16 @@ def check_model_id(model_id: object) -> None:
         raise ValidationError(
             "", [("model", f"a model id is a non-empty string, not {model_id!r}")]
         )
+
+
+def query_params(**params: object) -> dict[str, str]:
+    """Query parameters that were given; lists are joined with commas."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if isinstance(value, Omit) or value is None:
+            continue
+        out[key] = ",".join(value) if isinstance(value, (list, tuple)) else str(value)
+    return out
 
 
 def route_for(model_id: str) -> str:

@@ -20,6 +20,7 @@ Module map:
 - ``ir``         the intermediate model that holds every decision; templates only print it.
 - ``templates``  where the templates tree is; runtime modules the generator imports from it.
 - ``render``     IR -> file texts through the templates (runtime modules copied with a header).
+- ``unasync``    the blocking twin of each asyncio runtime module (``_async/`` -> ``_sync/``).
 - ``format``     the pinned ruff, in background batches.
 - ``write``      stage, format, then write changed files or compare them (``--check``).
 - ``cache``      what each generated file was made from, so unchanged work is skipped.

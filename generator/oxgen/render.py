@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from oxgen import __version__, controls, naming
+from oxgen import __version__, controls, naming, unasync
 from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem
 from oxgen.literals import comment, docstring, py_literal, table_row
 from oxgen.releases import Release, current_version
@@ -107,6 +107,20 @@ def template_names(templates: Templates = BUILTIN) -> list[str]:
 def copy_runtime(name: str, templates: Templates = BUILTIN) -> str:
     """A runtime module as it ships: the header, then the file exactly as it is."""
     return f"{header(name)}\n{templates.read(name)}"
+
+
+def unasync_runtime(name: str, templates: Templates = BUILTIN) -> str:
+    """The blocking twin of an asyncio runtime module (``.../_async/x.py``): the header, a line
+    naming its source, then the source rewritten by :mod:`oxgen.unasync`."""
+    return twin_text(name.removeprefix(TEMPLATE_PACKAGE_DIR + "/"), templates.read(name))
+
+
+def twin_text(source: str, text: str) -> str:
+    """The blocking twin of the asyncio module `text` (at `source` in the package), unformatted."""
+    return (
+        f"{header(source)}\n# The blocking twin of {source}, made by oxgen.unasync: edit that file.\n"
+        f"{unasync.unasync(text)}"
+    )
 
 
 def output_path(template: str, package: str) -> str:
@@ -208,12 +222,19 @@ Job = tuple[str, Callable[[], str]]  # (output path, render function)
 
 
 def runtime_jobs(package: str, templates: Templates = BUILTIN) -> list[Job]:
-    """The runtime modules, copied with the header."""
-    return [
-        (output_path(name, package), functools.partial(copy_runtime, name, templates))
-        for name in template_names(templates)
-        if not name.endswith(".jinja")
-    ]
+    """The runtime modules, copied with the header; each asyncio module also gives its blocking
+    twin (see :mod:`oxgen.unasync`)."""
+    jobs: list[Job] = []
+    for name in template_names(templates):
+        if name.endswith(".jinja"):
+            continue
+        jobs.append((output_path(name, package), functools.partial(copy_runtime, name, templates)))
+        twin = unasync.sync_path(name)
+        if twin is not None:
+            jobs.append(
+                (output_path(twin, package), functools.partial(unasync_runtime, name, templates))
+            )
+    return jobs
 
 
 def catalog_jobs(

@@ -34,12 +34,13 @@ from ._types import OMIT, Omit, Timeout
 if TYPE_CHECKING:  # the rest is imported on first use, so that creating a client stays cheap
     import httpx
 
+    from ._async.resources import AsyncGenerations, AsyncModels, AsyncQueue
     from ._chat import AsyncChatStream, ChatCompletion, ChatMessageParam, ChatStream
     from ._events import AsyncEventHub, EventHub
     from ._jobs import AsyncJob, Job, Progress
     from ._media import Uploads
     from ._models import GenerateResponse
-    from ._resources import AsyncGenerations, AsyncModels, AsyncQueue, Generations, Models, Queue
+    from ._sync.resources import Generations, Models, Queue
     from ._uploads import AsyncFiles, Files
 
 __all__ = ["AsyncOxenBase", "SyncOxenBase"]
@@ -174,21 +175,21 @@ class SyncOxenBase(SyncAPIClient):
     @cached_property
     def models(self) -> Models:
         """The model catalog: ``list()``, ``get(id)``, ``search(q)``."""
-        from ._resources import Models
+        from ._sync.resources import Models
 
         return Models(self)
 
     @cached_property
     def queue(self) -> Queue:
         """The queue listing: ``list(status=..., model=..., ...)``."""
-        from ._resources import Queue
+        from ._sync.resources import Queue
 
         return Queue(self)
 
     @cached_property
     def generations(self) -> Generations:
         """The paginated generation history: ``list()`` (lazy iterator), ``page(n)``."""
-        from ._resources import Generations
+        from ._sync.resources import Generations
 
         return Generations(self)
 
@@ -497,21 +498,21 @@ class AsyncOxenBase(AsyncAPIClient):
     @cached_property
     def models(self) -> AsyncModels:
         """The model catalog: ``list()``, ``get(id)``, ``search(q)``."""
-        from ._resources import AsyncModels
+        from ._async.resources import AsyncModels
 
         return AsyncModels(self)
 
     @cached_property
     def queue(self) -> AsyncQueue:
         """The queue listing: ``list(status=..., model=..., ...)``."""
-        from ._resources import AsyncQueue
+        from ._async.resources import AsyncQueue
 
         return AsyncQueue(self)
 
     @cached_property
     def generations(self) -> AsyncGenerations:
         """The paginated generation history: ``list()`` (lazy iterator), ``page(n)``."""
-        from ._resources import AsyncGenerations
+        from ._async.resources import AsyncGenerations
 
         return AsyncGenerations(self)
 

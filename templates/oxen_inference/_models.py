@@ -25,6 +25,7 @@ __all__ = [
     "ModelDeveloper",
     "ModelPricing",
     "QueueList",
+    "model_list",
 ]
 
 
@@ -160,3 +161,13 @@ class HistoryPage(_Answer):
     page_size: int = 20
     total_count: int | None = None
     total_pages: int | None = None
+
+
+def model_list(payload: Any) -> list[Model]:
+    """The models of a catalog answer (``{"data": [...]}`` or a bare list)."""
+    rows = payload.get("data", []) if isinstance(payload, dict) else payload
+    if rows is None:
+        return []
+    if not isinstance(rows, list):
+        raise ValueError(f"expected a list of models, got {type(rows).__name__}")
+    return [Model.model_validate(row) for row in rows]

@@ -79,6 +79,7 @@ def test_check_script_runs_every_check() -> None:
         "-m mypy --strict -p oxen_inference",
         "actionlint",
         "-m oxgen generate --check",
+        "scripts/unasync.py --check",
         "-m pytest",
     ):
         assert command in script, command
