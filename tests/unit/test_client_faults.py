@@ -658,29 +658,42 @@ async def test_waiting_for_a_slot_counts_against_the_deadline() -> None:
 
 
 def test_the_sync_client_counts_the_wait_for_a_slot_against_the_deadline() -> None:
-    handler, state = _counting()  # answers after 50 ms
+    """One call holds the only slot (the server keeps it until told); calls with a deadline
+    give up in the queue by their deadline, without a request of their own."""
+    arrived, release = threading.Event(), threading.Event()
+
+    def handler(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+        arrived.set()
+        release.wait(20)
+        _reply(conn, 200, {"object": "list", "data": []})
+
     results: list[BaseException | None] = []
-    with serve(handler) as (root, _):
+    with serve(handler) as (root, seen):
         client = ox.Oxen(api_key=KEY, base_url=root + "/api", events=False, max_concurrency=1)
+        holder = threading.Thread(target=client.models.list)
+        holder.start()
+        assert arrived.wait(20)  # the slot is taken
+        threading.Timer(15, release.set).start()  # had the deadline not counted: they get in late
 
         def call() -> None:
             try:
-                client.models.list(timeout=0.5)
+                client.models.list(timeout=0.3)
                 results.append(None)
             except ox.APITimeoutError as exc:
                 results.append(exc)
 
-        threads = [threading.Thread(target=call) for _ in range(40)]
+        started = time.monotonic()
+        threads = [threading.Thread(target=call) for _ in range(8)]
         for t in threads:
             t.start()
         for t in threads:
             t.join()
+        waited = time.monotonic() - started
+        release.set()
+        holder.join(20)
         client.close()
-    timeouts = [r for r in results if r is not None]
-    # one at a time, 50 ms each: about ten got through, the rest ran out of time in the queue
-    # (the server's own count may pass 1: a call that timed out leaves its request being served)
-    assert 0 < len(timeouts) < 40 and state["total"] < 40
-    assert "request timed out waiting for a free slot" in {str(t) for t in timeouts}
+    assert [str(r) for r in results] == ["request timed out waiting for a free slot"] * 8
+    assert waited < 15 and len(seen.requests) == 1  # no call of theirs reached the server
 
 
 def test_slots_count_and_time_out() -> None:
