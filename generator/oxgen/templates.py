@@ -110,3 +110,26 @@ def runtime_module(name: str) -> ModuleType:
     sys.modules[qualified] = module
     spec.loader.exec_module(module)
     return module
+
+
+@functools.cache
+def runtime_package(name: str) -> ModuleType:
+    """A self-contained runtime subpackage of the generated package (``testing/_protocol``: its
+    modules import only each other and the standard library), imported from the templates tree as
+    ``oxgen._runtime.<last part>``, so the generator runs exactly the code the generated package
+    ships. Its modules import each other relatively, as they do inside the package."""
+    folder = templates_dir() / TEMPLATE_PACKAGE_DIR / name
+    qualified = f"oxgen._runtime.{name.rsplit('/', 1)[-1].lstrip('_')}"
+    spec = importlib.util.spec_from_file_location(
+        qualified, folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    if spec is None or spec.loader is None:  # pragma: no cover - the folder ships with oxgen
+        raise ImportError(f"cannot load the runtime package {folder}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[qualified] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[qualified]
+        raise
+    return module

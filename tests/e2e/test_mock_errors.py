@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from oxgen.mock.config import MAX_BODY_BYTES
+from oxgen.mock.protocol import config
 from oxgen.mock.testing import MockServer
 
 VIDEO = "luma-ray-v3-2-image-to-video"
@@ -85,14 +85,14 @@ def test_body_without_content_type_is_read_as_json(api: httpx.Client) -> None:
 
 
 def test_huge_body_is_413(api: httpx.Client) -> None:
-    big = b'{"model": "flux-2-pro", "prompt": "' + b"x" * MAX_BODY_BYTES + b'"}'
+    big = b'{"model": "flux-2-pro", "prompt": "' + b"x" * config.MAX_BODY_BYTES + b'"}'
     response = _post(api, big)
     assert response.status_code == 413
     assert response.json()["error"]["type"] == "payload_too_large"
 
     def chunks() -> Iterator[bytes]:
         yield b'{"model": "flux-2-pro", "prompt": "'
-        for _ in range(MAX_BODY_BYTES // 65536 + 4):
+        for _ in range(config.MAX_BODY_BYTES // 65536 + 4):
             yield b"y" * 65536
         yield b'"}'
 

@@ -8,8 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from oxgen.mock.config import MockConfig
-from oxgen.mock.faults import FaultInjector
+from oxgen.mock.protocol import config, faults
 from oxgen.mock.testing import MockServer
 from tests.e2e.test_mock_events import VIDEO_BODY, client, next_events, sse
 
@@ -85,10 +84,10 @@ async def test_stall_rate_stalls_streams_within_twice_the_latency(mock: MockServ
 
 def test_stall_decisions_are_seeded_and_do_not_shift_drops() -> None:
     def draws(stall_rate: float, seed: int) -> tuple[list[float | None], list[float | None]]:
-        faults = FaultInjector(
-            MockConfig(fault_rate=0.5, stall_rate=stall_rate, seed=seed, latency=1.0)
+        injector = faults.FaultInjector(
+            config.MockConfig(fault_rate=0.5, stall_rate=stall_rate, seed=seed, latency=1.0)
         )
-        pairs = [(faults.stream_drop_after(), faults.stream_stall_after()) for _ in range(40)]
+        pairs = [(injector.stream_drop_after(), injector.stream_stall_after()) for _ in range(40)]
         return [d for d, _ in pairs], [s for _, s in pairs]
 
     drops, stalls = draws(0.5, 3)
@@ -101,7 +100,7 @@ def test_stall_decisions_are_seeded_and_do_not_shift_drops() -> None:
 
 def test_stall_rate_is_checked(mock: MockServer, api: httpx.Client) -> None:
     with pytest.raises(ValueError, match="stall_rate"):
-        MockConfig(stall_rate=1.5)
+        config.MockConfig(stall_rate=1.5)
     bad = api.post(mock.root_url + "/_mock/config", json={"stall_rate": -0.1})
     assert bad.status_code == 400 and "stall_rate" in bad.text
     ok = api.post(mock.root_url + "/_mock/config", json={"stall_rate": 0.25})

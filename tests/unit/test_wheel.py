@@ -1,5 +1,5 @@
 """The oxgen wheel carries the templates tree, and an installed (not editable) oxgen generates
-exactly the committed client."""
+exactly the committed client and serves the mock from the shipped protocol core."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def test_wheel_ships_the_templates_and_regenerates_the_client(tmp_path: Path) ->
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); import oxgen, oxgen.templates as t; "
         "print(oxgen.__file__); print(t.templates_dir()); "
+        "from oxgen.mock.protocol import core; print(core.__file__); "
         "from oxgen.cli import main; sys.argv = ['oxgen', *sys.argv[2:]]; main()"
     )
     site = tmp_path / "site"
@@ -51,4 +52,8 @@ def test_wheel_ships_the_templates_and_regenerates_the_client(tmp_path: Path) ->
     )
     lines = done.stdout.splitlines()
     assert lines[0].startswith(str(site)) and lines[1] == str(site / "oxgen" / "_templates")
+    # The mock server's protocol core is the shipped templates' copy too.
+    assert lines[2] == str(
+        site / "oxgen" / "_templates" / "oxen_inference" / "testing" / "_protocol" / "__init__.py"
+    )
     assert done.returncode == 0, done.stdout + done.stderr

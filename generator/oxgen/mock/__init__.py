@@ -1,18 +1,18 @@
 """`oxgen mock-server`: Oxen's inference protocol (see OXEN_API.md) served over a snapshot, offline.
 
-Modules, in request order::
+The protocol itself (routing, faults, auth, bodies, jobs, events, repositories) is the core the
+generated client ships as its test kit (``oxen_inference.testing._protocol``), loaded from the
+templates tree by :mod:`.protocol`; this package is the HTTP server around it.
+
+Modules::
 
     server        uvicorn with a pre-bound socket and prompt shutdown
-    app           the Starlette app: routes, error envelopes, lifespan
-    gate          ASGI middleware: counters, fault injection, bearer auth
-    body          reading JSON bodies and query parameters defensively
-    routes_*      models, blocking generation, queue/events, mock-only and files
-    state         MockState: catalog + jobs + events + faults + counters
-    catalog       model lookup, filters, jsonschema validation
-    jobs          queued jobs and history
-    events        the SSE broker
-    faults        seeded fault decisions
-    media         tiny real PNG / MP4 / WAV files
+    app           the Starlette app: the mock-only routes, then every request through the core
+    routes_mock   /_mock/stats, /_mock/reset, /_mock/config, /_mock/events/drop|stall
+    state         MockState: the core's State over a snapshot
+    catalog       the snapshot's models, routed by oxgen.routes, checked by jsonschema
+    protocol      the core, loaded from templates/oxen_inference/testing/_protocol
+    media         the core's tiny real PNG / MP4 / WAV files, for tests and benchmarks
     testing       running_mock_server(): the server in a background thread, for tests
 """
 
@@ -23,8 +23,10 @@ import sys
 from types import FrameType
 
 from .app import create_app
-from .config import MockConfig
+from .protocol import config as _config
 from .state import MockState
+
+MockConfig = _config.MockConfig
 
 __all__ = ["MockConfig", "MockState", "create_app", "main"]
 

@@ -1,96 +1,135 @@
-"""The Starlette application: routes, error envelopes, the gate, and the lifespan."""
+"""The ASGI application: the mock-only routes, and every other request handed to the protocol
+core (an :class:`~oxen_inference.testing._protocol.router.Exchange`), whose replies it sends:
+answers after their latency (``asyncio.sleep``), files, streamed chunks and event streams."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Match
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
-from . import errors, routes_generate, routes_mock, routes_models, routes_queue, routes_repos
-from .gate import Gate
+from . import routes_mock
+from .protocol import answers, body, core, errors, events, router
 from .state import MockState
 
 log = logging.getLogger("oxgen.mock")
 
 
-async def _api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, errors.ApiError)
-    return exc.response()
+def _headers(scope: Scope) -> dict[str, str]:
+    """Request headers by lower-case name (the first of repeated ones)."""
+    out: dict[str, str] = {}
+    for name, value in scope.get("headers", []):
+        out.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
+    return out
 
 
-async def _http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    if exc.status_code == 404:
-        body = errors.envelope_a(
-            errors.NOT_FOUND,
-            "Not found",
-            f"no route {request.method} {request.url.path} on this server",
+async def _sse(state: MockState, sub: events.Subscriber) -> AsyncIterator[str]:
+    """The body of one ``/events`` answer: what each step of the stream gives, waiting between
+    steps until the stream is woken or the step's wait is over."""
+    wake = asyncio.Event()
+    sub.wake = wake.set
+    try:
+        while True:
+            wake.clear()
+            texts, ended, wait = state.step(sub)
+            for text in texts:
+                yield text
+            if ended:
+                return
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await wake.wait()
+    finally:
+        state.unsubscribe(sub)
+
+
+class _EventStream(StreamingResponse):
+    """An SSE answer that unsubscribes even when the client leaves before the body starts."""
+
+    def __init__(self, state: MockState, reply: answers.EventStream) -> None:
+        self.mock_state = state
+        self.sub = reply.subscriber
+        super().__init__(_sse(state, reply.subscriber), reply.status, reply.headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.mock_state.unsubscribe(self.sub)
+
+
+async def _response(state: MockState, reply: answers.Reply) -> Response:
+    if isinstance(reply, answers.Delayed):
+        await asyncio.sleep(reply.seconds)
+        reply = reply.then()
+    if isinstance(reply, answers.EventStream):
+        return _EventStream(state, reply)
+    if reply.file is not None:
+        return FileResponse(reply.file, reply.status, reply.headers)
+    if reply.chunks is not None:
+        return StreamingResponse(iter(reply.chunks), reply.status, reply.headers)
+    return Response(reply.body, reply.status, reply.headers)
+
+
+class Protocol:
+    """Every request that is not a mock-only route, through the protocol core."""
+
+    def __init__(self, state: MockState) -> None:
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        try:
+            response = await self._answer(request)
+        except Exception:
+            log.exception("mock server bug on %s %s", request.method, request.url.path)
+            body_ = errors.envelope_a(
+                errors.UNKNOWN_ERROR, "Internal error", "the mock server failed"
+            )
+            response = JSONResponse(body_, status_code=500)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request) -> Response:
+        refused = routes_mock.wrong_method(request.method, request.scope["path"])
+        if refused is not None:
+            return refused
+        exchange = router.Exchange(
+            self.state,
+            core.ROUTER,
+            request.method,
+            request.scope["path"],
+            request.query_params,
+            _headers(request.scope),
+            str(request.base_url).rstrip("/"),
         )
-    elif exc.status_code == 405:
-        allowed = _allowed_methods(request)
-        body = errors.envelope_a(
-            errors.METHOD_NOT_ALLOWED,
-            "Method not allowed",
-            f"{request.method} is not allowed on {request.url.path}; use {', '.join(allowed)}",
-        )
-        # Starlette's Allow names only the first route that matched the path; each method of a
-        # path is its own route here, so list them all.
-        return JSONResponse(body, status_code=405, headers={"Allow": ", ".join(allowed)})
-    else:
-        body = errors.envelope_a(errors.INVALID_PARAMS, "Bad request", str(exc.detail))
-    return JSONResponse(body, status_code=exc.status_code, headers=dict(exc.headers or {}))
-
-
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method some route serves at the request's path (HEAD wherever GET is)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        route_methods = getattr(route, "methods", None)
-        # PARTIAL: the path matches, the method does not; FULL cannot happen for a 405.
-        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
-            methods.update(route_methods)
-    return sorted(methods)
-
-
-async def _crash(request: Request, exc: Exception) -> Response:
-    log.exception("mock server bug on %s %s", request.method, request.url.path, exc_info=exc)
-    return JSONResponse(
-        errors.envelope_a(errors.UNKNOWN_ERROR, "Internal error", "the mock server failed"),
-        status_code=500,
-    )
+        if exchange.wants_body:
+            try:
+                async for chunk in request.stream():
+                    exchange.feed(chunk)
+                    if not exchange.wants_body:
+                        break
+            except ClientDisconnect:
+                exchange.abort(body.incomplete())
+        return await _response(self.state, exchange.finish())
 
 
 def create_app(state: MockState) -> Starlette:
     """An ASGI app serving `state`; run it with any ASGI server (the CLI uses uvicorn)."""
-    routes = [
-        *routes_models.ROUTES,
-        *routes_generate.ROUTES,
-        *routes_queue.ROUTES,
-        *routes_mock.ROUTES,
-        *routes_repos.ROUTES,
-    ]
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
-        state.events.close_all()
-        state.jobs.clear()
+        state.close()
 
     app = Starlette(
-        routes=routes,
-        middleware=[Middleware(Gate, state=state, routes=routes)],
-        exception_handlers={
-            errors.ApiError: _api_error,
-            HTTPException: _http_error,
-            Exception: _crash,
-        },
+        routes=[*routes_mock.ROUTES, Mount("/", app=Protocol(state))],
         lifespan=lifespan,
     )
     app.state.mock = state

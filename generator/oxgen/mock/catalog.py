@@ -1,4 +1,5 @@
-r"""The models the mock serves, their routes, filters, and independent parameter validation.
+r"""The catalog of ``oxgen mock-server``: a snapshot's models, routed as the generator routes
+them, their parameters checked by an independent validator.
 
 Validation uses the `jsonschema` library (Draft 2020-12) on the schema brought to the standard
 dialect by :func:`oxgen.normalise.to_standard`, never the generated pydantic classes, so the mock is
@@ -13,9 +14,7 @@ pattern allows).
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError, validators  # type: ignore[import-untyped]
@@ -23,20 +22,7 @@ from jsonschema import Draft202012Validator, ValidationError, validators  # type
 from .. import routes
 from ..normalise import to_standard
 from ..snapshot import Snapshot
-
-# Body fields that steer the request instead of being model parameters.
-CONTROL_FIELDS = ("model", "response_format", "target_namespace", "num_generations")
-
-MEDIA_FOR_ROUTE = {
-    routes.VIDEO: "video",
-    routes.IMAGE_GENERATE: "image",
-    routes.IMAGE_EDIT: "image",
-    routes.SPEECH: "audio",
-    routes.TRANSCRIPTION: "text",
-    routes.CHAT: "text",
-}
-
-_INPUT_RANK = ("video", "image", "audio", "text")
+from .protocol import catalog as core_catalog
 
 
 @functools.lru_cache(maxsize=512)
@@ -76,49 +62,17 @@ _Validator = validators.extend(
 _MAX_MESSAGE = 240
 
 
-@dataclass
-class Catalog:
-    """Models by id, with lazily built validators."""
+class SchemaCheck:
+    """The `check` of the mock's catalog: jsonschema on each model's standardised schema (one
+    validator per model, made on first use)."""
 
-    models: dict[str, dict[str, Any]]
-    _validators: dict[str, Any] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self._validators: dict[str, Any] = {}
 
-    @classmethod
-    def from_snapshot(cls, snapshot: Snapshot) -> Catalog:
-        return cls({m["id"]: m for m in snapshot.models})
-
-    def get(self, model_id: str) -> dict[str, Any] | None:
-        return self.models.get(model_id)
-
-    def route(self, model_id: str) -> str | None:
-        model = self.models.get(model_id)
-        return routes.route_for(model) if model is not None else None
-
-    def media(self, model_id: str) -> str | None:
-        """What the model makes: "image", "video", "audio", "text", or None (no inference)."""
-        route = self.route(model_id)
-        return MEDIA_FOR_ROUTE.get(route) if route else None
-
-    def listing(
-        self, *, developer_name: str | None = None, action: str | None = None
-    ) -> list[dict[str, Any]]:
-        return [m for m in self.models.values() if _matches(m, developer_name, action)]
-
-    def search(self, query: str) -> list[dict[str, Any]]:
-        """Models whose id, display name, description or summary contain every word of `query`."""
-        words = query.lower().split()
-        return [m for m in self.models.values() if all(w in _haystack(m) for w in words)]
-
-    def validate(self, model_id: str, params: dict[str, Any]) -> list[str]:
-        """Problems with `params` for the model, each naming its field; empty when valid."""
-        model = self.models[model_id]
-        schema = model.get("request_schema")
-        if not isinstance(schema, dict):
-            return []  # no schema published: anything goes
-        problems = [f"{name}: unknown parameter" for name in unknown_fields(schema, params)]
+    def __call__(self, model_id: str, model: dict[str, Any], params: dict[str, Any]) -> list[str]:
         validator = self._validators.get(model_id)
         if validator is None:
-            validator = _Validator(to_standard(schema))
+            validator = _Validator(to_standard(model["request_schema"]))
             self._validators[model_id] = validator
         try:
             errors = sorted(
@@ -127,7 +81,8 @@ class Catalog:
         except RecursionError:
             # A schema whose $ref leads back to itself without entering a property or item (the
             # generator reports and skips such a model) cannot be applied: say so, never a 500.
-            return [*problems, "the model's schema cannot be applied: its $ref recurses forever"]
+            return ["the model's schema cannot be applied: its $ref recurses forever"]
+        problems = []
         for error in errors:
             where = ".".join(str(p) for p in error.absolute_path)
             message = (
@@ -139,74 +94,14 @@ class Catalog:
         return problems
 
 
-def split_body(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(control fields, model parameters) of a request body."""
-    control = {k: v for k, v in body.items() if k in CONTROL_FIELDS}
-    params = {k: v for k, v in body.items() if k not in CONTROL_FIELDS}
-    return control, params
+class Catalog(core_catalog.Catalog):
+    """Models by id, each routed by :func:`oxgen.routes.route_for`, checked by jsonschema."""
 
+    def __init__(self, models: Mapping[str, dict[str, Any]]) -> None:
+        super().__init__(
+            models, {mid: routes.route_for(m) for mid, m in models.items()}, SchemaCheck()
+        )
 
-def unknown_fields(schema: dict[str, Any], params: Iterable[str]) -> list[str]:
-    """Top-level names the schema does not declare, unless it says itself what extra names mean."""
-    if any(
-        k in schema for k in ("additionalProperties", "patternProperties", "unevaluatedProperties")
-    ):
-        return []
-    known: set[str] = set()
-    for sub in [schema, *_top_level_branches(schema)]:
-        props = sub.get("properties")
-        if isinstance(props, dict):
-            known.update(props)
-    return sorted(name for name in params if name not in known)
-
-
-def _top_level_branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for key in ("allOf", "anyOf", "oneOf"):
-        value = schema.get(key)
-        if isinstance(value, list):
-            out.extend(v for v in value if isinstance(v, dict))
-    for key in ("if", "then", "else"):
-        if isinstance(schema.get(key), dict):
-            out.append(schema[key])
-    return out
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def developer_of(model: dict[str, Any]) -> str | None:
-    developer = model.get("developer")
-    if isinstance(developer, dict) and isinstance(developer.get("name"), str):
-        return str(developer["name"])
-    return None
-
-
-def action_of(model: dict[str, Any]) -> str:
-    """The model's `action`, or one derived from its capabilities, e.g. "image-to-video"."""
-    if isinstance(model.get("action"), str):
-        return str(model["action"])
-    caps = model.get("capabilities")
-    inputs = caps.get("input") if isinstance(caps, dict) else None
-    outputs = caps.get("output") if isinstance(caps, dict) else None
-    ins = {i for i in inputs if isinstance(i, str)} if isinstance(inputs, list) else set()
-    outs = [o for o in outputs if isinstance(o, str)] if isinstance(outputs, list) else []
-    source = next((kind for kind in _INPUT_RANK if kind in ins), "text")
-    return f"{source}-to-{outs[0] if outs else 'text'}"
-
-
-def _matches(model: dict[str, Any], developer_name: str | None, action: str | None) -> bool:
-    if developer_name:
-        wanted = _slug(developer_name)
-        names = {
-            _slug(n) for n in (developer_of(model), model.get("owned_by")) if isinstance(n, str)
-        }
-        if wanted not in names and not str(model["id"]).startswith(wanted + "-"):
-            return False
-    return not action or _slug(action) == _slug(action_of(model))
-
-
-def _haystack(model: dict[str, Any]) -> str:
-    parts = [model.get(k) for k in ("id", "display_name", "description", "summary")]
-    return " ".join(p for p in parts if isinstance(p, str)).lower()
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot) -> Catalog:
+        return cls({m["id"]: m for m in snapshot.models})

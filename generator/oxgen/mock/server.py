@@ -30,7 +30,8 @@ class MockUvicorn(uvicorn.Server):
         await super().serve(sockets)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        self.mock_state.events.close_all()
+        with self.mock_state.lock:
+            self.mock_state.events.close_all()
         await super().shutdown(sockets)
 
 

@@ -20,9 +20,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .. import snapshot as snap
-from .config import MockConfig
+from .protocol import config as core_config
 from .server import MockUvicorn, bind, build_server
 from .state import MockState
+
+MockConfig = core_config.MockConfig
 
 T = TypeVar("T")
 
@@ -68,21 +70,16 @@ class MockServer:
     def configure(self, **changes: Any) -> None:
         """Change settings (latency, fault_rate, seed, keepalive, ...) while running."""
 
-        def apply() -> None:
-            self.state.config.update(changes)
-            if "seed" in changes:
-                self.state.faults.reset()
-
-        self.call(apply)
+        self.call(lambda: self.state.configure(changes))
 
     def drop_streams(self) -> int:
         """Drop every open ``/events`` stream now; returns how many were open."""
-        return self.call(self.state.events.drop_all)
+        return self.call(self.state.drop_streams)
 
     def stall_streams(self, api_key: str | None = None) -> int:
         """Make every open ``/events`` stream (of `api_key` only, if given) go silent: no events,
         no keep-alives, the connection left open. Returns how many were stalled."""
-        return self.call(lambda: self.state.events.stall_all(api_key))
+        return self.call(lambda: self.state.stall_streams(api_key))
 
 
 @contextmanager

@@ -1,36 +1,22 @@
-"""Reading request bodies defensively: JSON objects only, bounded size, clear 4xx otherwise."""
+"""Reading request bodies defensively: JSON objects only, bounded size, clear 4xx otherwise.
+
+:class:`JsonBody` takes the body as it arrives (``feed``) and parses it once it is complete
+(``parse``); the size bound is checked on the declared length first, then on what arrives.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from starlette.requests import ClientDisconnect, Request
-
 from .errors import (
-    INVALID_PARAMS,
-    PAYLOAD_TOO_LARGE,
     UNSUPPORTED_MEDIA_TYPE,
     ApiError,
     envelope_a,
     invalid,
+    too_large,
 )
-
-
-def owner(request: Request) -> str:
-    """The caller's bearer token (set by the gate): jobs and events are scoped to it."""
-    return str(request.scope["oxen.owner"])
-
-
-def _too_large(limit: int) -> ApiError:
-    return ApiError(
-        413,
-        envelope_a(
-            PAYLOAD_TOO_LARGE,
-            "Request body too large",
-            f"request bodies are limited to {limit} bytes",
-        ),
-    )
 
 
 def _no_constant(name: str) -> Any:
@@ -39,35 +25,50 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
-async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
-    """The body as a JSON object, or an ApiError (400, 413 or 415) saying what is wrong."""
-    content_type = request.headers.get("content-type", "")
-    media_type = content_type.split(";", 1)[0].strip().lower()
-    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        raise ApiError(
-            415,
-            envelope_a(
-                UNSUPPORTED_MEDIA_TYPE,
-                "Unsupported content type",
-                f"send a JSON object with Content-Type: application/json, not {media_type!r}",
-            ),
-        )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large(limit)
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise invalid(
-            "the client went away before sending the whole body", "Incomplete body"
-        ) from None
-    raw = b"".join(chunks)
+def media_type_of(headers: Mapping[str, str]) -> str:
+    return headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+def incomplete() -> ApiError:
+    """The client went away before its whole body arrived."""
+    return invalid("the client went away before sending the whole body", "Incomplete body")
+
+
+class JsonBody:
+    """A JSON object body: refused early for another content type (415) or a declared size over
+    `limit` (413), refused while arriving once over `limit`, parsed by :meth:`parse`."""
+
+    def __init__(self, headers: Mapping[str, str], limit: int) -> None:
+        media_type = media_type_of(headers)
+        if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+            raise ApiError(
+                415,
+                envelope_a(
+                    UNSUPPORTED_MEDIA_TYPE,
+                    "Unsupported content type",
+                    f"send a JSON object with Content-Type: application/json, not {media_type!r}",
+                ),
+            )
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise too_large(limit)
+        self.limit = limit
+        self.size = 0
+        self.chunks: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            raise too_large(self.limit)
+        self.chunks.append(chunk)
+
+    def parse(self) -> dict[str, Any]:
+        """The body as a JSON object, or an ApiError (400) saying what is wrong."""
+        return parse_object(b"".join(self.chunks))
+
+
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """`raw` as a JSON object of Unicode text, or an ApiError (400) saying what is wrong."""
     if not raw.strip():
         raise invalid("the request body is empty; send a JSON object", "Empty body")
     try:
@@ -96,13 +97,8 @@ async def read_json_object(request: Request, limit: int) -> dict[str, Any]:
     except (RecursionError, ValueError):
         raise invalid("the request body is nested too deeply", "Malformed JSON") from None
     if not isinstance(value, dict):
-        raise ApiError(
-            400,
-            envelope_a(
-                INVALID_PARAMS,
-                "Invalid body",
-                f"the request body must be a JSON object, not {type(value).__name__}",
-            ),
+        raise invalid(
+            f"the request body must be a JSON object, not {type(value).__name__}", "Invalid body"
         )
     return value
 
@@ -135,8 +131,8 @@ def count_field(body: dict[str, Any], name: str = "num_generations") -> int:
     return value
 
 
-def int_query(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
+def int_query(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = query.get(name)
     if raw is None or raw == "":
         return default
     try:
