@@ -636,25 +636,31 @@ def test_the_sync_client_keeps_at_most_max_concurrency_requests_in_flight() -> N
 
 
 async def test_waiting_for_a_slot_counts_against_the_deadline() -> None:
-    handler, _ = _counting()
+    # As the sync test below: the only slot is held until the test lets it go; a queued call runs
+    # out of its own time without reaching the server (had the wait for a slot not counted, it
+    # would have waited for the slot and then had its whole timeout).
+    arrived, release = threading.Event(), threading.Event()
+    served: list[str] = []
+
+    def handler(method: str, path: str, headers: dict[str, str], conn: socket.socket) -> None:
+        served.append(path)
+        arrived.set()
+        release.wait(30)
+        _reply(conn, 200, {"object": "list", "data": []})
+
     with serve(handler) as (root, _):
         async with ox.AsyncOxen(
             api_key=KEY, base_url=root + "/api", events=False, max_concurrency=1
         ) as client:
-            results = await asyncio.gather(
-                *[client.models.list(timeout=1.0) for _ in range(60)], return_exceptions=True
-            )
-    timeouts = [r for r in results if isinstance(r, ox.APITimeoutError)]
-    # one at a time, 50 ms each: the first ones got through, the queue's tail (3 s) ran out of time
-    assert 0 < len(timeouts) < 60 and not isinstance(results[0], BaseException)
-    # Had the wait for a slot not counted, every call would have had its full second once sent and
-    # none would time out. Whether the deadline passed while queued ("waiting for a free slot") or
-    # just after the slot came (the call's own deadline) depends on the machine's load.
-    messages = {str(t) for t in timeouts}
-    assert messages <= {
-        "request timed out waiting for a free slot",
-        "request timed out (deadline)",
-    }, messages
+            holder = asyncio.ensure_future(client.models.list(timeout=60))
+            try:
+                assert await asyncio.to_thread(arrived.wait, 30)  # the slot is taken
+                with pytest.raises(ox.APITimeoutError, match="timed out waiting for a free slot"):
+                    await client.models.list(timeout=0.3)
+                assert served == ["/api/ai/models"]  # the queued call never reached the server
+            finally:
+                release.set()
+            await holder  # the call holding the slot was not disturbed
 
 
 def test_the_sync_client_counts_the_wait_for_a_slot_against_the_deadline() -> None:
