@@ -261,3 +261,54 @@ def test_console_script_and_module_agree(mock: MockServer) -> None:
 
     assert by_module.out.strip() == f"oxen-inference {oxen_inference.__version__}"
     assert sys.executable  # the script sits beside this interpreter
+
+
+def test_a_terminal_sees_a_live_status_line(mock: MockServer, api: httpx.Client) -> None:
+    """With stderr on a terminal, the wait redraws `<model> <id> <status> <seconds>s` in place and
+    clears it at the end; stdout (a pipe) still holds only the result."""
+    import os
+    import pty
+    import re
+    import select
+
+    mock.configure(latency=1.0)
+    controller, terminal = pty.openpty()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "oxen_inference",
+            "run",
+            I2V,
+            "prompt=x",
+            "input_image=https://e.com/t.png",
+        ],
+        env=environment(mock),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    seen = b""
+    while True:
+        ready, _, _ = select.select([controller], [], [], 30)
+        assert ready, "no output on the terminal"
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(controller)
+    out, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    [url] = out.decode().splitlines()
+    gid = url.rsplit("/", 1)[1].removesuffix(".mp4")
+    text = seen.decode()
+    draws = re.findall(rf"\r\x1b\[K{I2V} {gid} (\w+) (\d+\.\d)s", text)
+    assert len(draws) >= 2, text  # redrawn while waiting
+    assert draws[0][0] == "queued"
+    assert float(draws[-1][1]) >= float(draws[0][1])
+    assert text.endswith("\r\x1b[K")  # cleared: nothing left on the line
+    assert queue_row(api, gid)["status"] == "succeeded"

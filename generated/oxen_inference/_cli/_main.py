@@ -27,7 +27,7 @@ from ._common import FAILED, INTERRUPTED, PROG, USAGE, CommandError, error
 __all__ = ["COMMANDS", "Parser", "build_parser", "exit_code", "main"]
 
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ("run", "chat", "models", "jobs")
+COMMANDS = ("run", "chat", "models", "jobs", "completion")
 DEBUG_VARIABLE = "OXEN_INFERENCE_DEBUG"  # set to 1: internal errors show their traceback
 
 
@@ -114,8 +114,13 @@ def _message(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with `argv` (default ``sys.argv[1:]``); returns the exit code."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["__complete"]:  # asked by the shell's completion script (see completion)
+        from .completion import complete
+
+        return complete(words[1:])
     try:
-        args = _parse(build_parser(), list(sys.argv[1:] if argv is None else argv))
+        args = _parse(build_parser(), words)
         code: int = args.handler(args)
         sys.stdout.flush()
         return code

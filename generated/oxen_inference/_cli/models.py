@@ -38,10 +38,18 @@ def list_models(args: argparse.Namespace) -> int:
         print_json([_row(m) for m in models])
         return 0
     width = max((len(m.id) for m in models), default=0)
-    kinds = max((len(m.model_type or "") for m in models), default=0)
+    kinds = max((len(_io(m)) for m in models), default=0)
     for m in sorted(models, key=lambda m: m.id):
-        out(f"{m.id:<{width}}  {m.model_type or '':<{kinds}}  {m.display_name or ''}".rstrip())
+        out(f"{m.id:<{width}}  {_io(m):<{kinds}}  {m.display_name or ''}".rstrip())
     return 0
+
+
+def _io(model: Model) -> str:
+    """What the model takes and makes: ``text+image->video`` (empty when the API does not say)."""
+    caps = model.capabilities
+    if caps is None or not (caps.input or caps.output):
+        return ""
+    return f"{'+'.join(caps.input)}->{'+'.join(caps.output)}"
 
 
 def _pricing(model: Model) -> str:
@@ -65,7 +73,7 @@ def show_model(args: argparse.Namespace) -> int:
     out(f"{model.id}  {model.display_name or ''}".rstrip())
     for label, text in (
         ("", model.description or model.summary or ""),
-        ("type", model.model_type or ""),
+        ("takes->makes", _io(model)),
         ("route", info.route or ""),
         ("queue", info.media or ""),
         ("pricing", _pricing(model)),

@@ -57,7 +57,9 @@ def _facts(param: Param) -> list[str]:
     ]
     if param.default is not NO_DEFAULT:
         default = param.default
-        facts.append(f"default: {default if isinstance(default, str) else _json(default)}")
+        # A required parameter has no default: what its schema gives is an example.
+        label = "example" if param.required else "default"
+        facts.append(f"{label}: {default if isinstance(default, str) else _json(default)}")
     return facts
 
 

@@ -54,6 +54,13 @@ class StatusLine:
         sys.stderr.flush()
         self.shown = True
 
+    def downloaded(self, done: int, total: int | None) -> None:
+        """A download's progress (a ``progress`` callback of ``job.download``)."""
+        size = f"{done / 1e6:.1f}" + (f" / {total / 1e6:.1f}" if total else "")
+        sys.stderr.write(f"\r\x1b[K{self.job.id} downloading {size} MB")
+        sys.stderr.flush()
+        self.shown = True
+
     def clear(self) -> None:
         if self.shown:
             sys.stderr.write("\r\x1b[K")
@@ -106,13 +113,17 @@ def finish(job: Job, *, save: str | None, as_json: bool, timeout: float | None, 
         raise CommandError(str(exc)) from None
     files = []
     if save is not None:
+        line = StatusLine(job)
         try:
-            files.append(str(job.download(os.path.join(save, ""))))
+            progress = line.downloaded if live else None
+            files.append(str(job.download(os.path.join(save, ""), progress=progress)))
         except KeyboardInterrupt:
             raise Interrupted(
                 f"interrupted while downloading; the result of {job.id} stays available: "
                 f"{resume_command(job.id, save)}"
             ) from None
+        finally:
+            line.clear()
     if as_json:
         print_json(outcome(row, job.id, files))
     else:

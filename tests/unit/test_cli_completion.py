@@ -1,0 +1,75 @@
+"""Shell completion of ``oxen-inference``: the candidates for each position, and the bash script
+driving the real command."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from oxen_inference._cli.completion import candidates
+
+I2V = "luma-ray-v3-2-image-to-video"
+
+CASES: list[tuple[list[str], list[str]]] = [
+    ([""], ["run", "chat", "models", "jobs", "completion", "--help", "--version"]),
+    (["jo"], ["jobs"]),
+    (["jobs", ""], ["list", "get", "wait", "cancel", "download"]),
+    (["models", "s"], ["show"]),
+    (["run", "luma-ray-v3-2-i"], [I2V]),
+    (["chat", "gpt-4o"], ["gpt-4o", "gpt-4o-mini"]),
+    (["run", "gpt-4o"], []),  # chat models go through chat
+    (["chat", "luma"], []),
+    (["models", "show", "flux-2-p"], ["flux-2-pro"]),
+    (["run", I2V, "re"], ["resolution=", "reference_image_urls="]),
+    (["run", I2V, "prompt=x", "p"], []),  # given already
+    (["run", I2V, "prompt=a"], []),  # a value: the shell completes files
+    (["run", I2V, "--save", ""], []),
+    (["run", I2V, "--n"], ["--no-wait"]),
+    (["run", "no-such-model", ""], []),
+    (["jobs", "wait", "--j"], ["--json"]),
+]
+
+
+@pytest.mark.parametrize(("words", "expected"), CASES)
+def test_candidates(words: list[str], expected: list[str]) -> None:
+    assert candidates(words) == expected
+
+
+def test_every_parameter_is_offered_once() -> None:
+    offered = candidates(["run", I2V, ""])
+    assert offered[:2] == ["prompt=", "input_image="]
+    assert len(offered) == len(set(offered)) == 7
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_the_bash_script_completes_through_the_command(tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "oxen-inference"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m oxen_inference "$@"\n')
+    shim.chmod(0o755)
+    script = subprocess.run(
+        [str(shim), "completion", "bash"], capture_output=True, text=True, check=True
+    ).stdout
+    driver = (
+        script
+        + 't(){ COMP_LINE="$1"; COMP_POINT=${#1}; COMPREPLY=(); _oxen_inference; '
+        + 'printf "%s\\n" "${COMPREPLY[*]}"; }\n'
+        + f't "oxen-inference run {I2V} prompt=\\"a tiger\\" re"\n'
+        + 't "oxen-inference jobs "\n'
+    )
+    done = subprocess.run(
+        ["bash", "-c", driver],
+        capture_output=True,
+        text=True,
+        env={"PATH": f"{bin_dir}:/usr/bin:/bin"},
+        check=True,
+    )
+    assert done.stdout.splitlines() == [
+        "resolution= reference_image_urls=",
+        "list get wait cancel download",
+    ]
+    assert done.stderr == ""
