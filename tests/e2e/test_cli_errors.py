@@ -225,8 +225,15 @@ def test_wait_timeout_leaves_the_job_and_names_the_resume_command(
 def _interrupt_while_waiting(
     mock: MockServer, api: httpx.Client, argv: list[str]
 ) -> tuple[subprocess.Popen[str], str]:
+    # The child starts with SIGINT at its default whatever this process inherited (a shell's
+    # background job ignores it, and an ignored signal stays ignored across exec): a one-line
+    # launcher resets it, then becomes the command.
+    launcher = (
+        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'oxen_inference', *sys.argv[1:]])"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "oxen_inference", *argv],
+        [sys.executable, "-c", launcher, *argv],
         env=environment(mock),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

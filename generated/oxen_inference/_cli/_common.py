@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 PROG = "oxen-inference"
 API_KEY_VARIABLE = "OXEN_API_KEY"
+NO_KEY = (
+    f"no API key: set the {API_KEY_VARIABLE} environment variable (export {API_KEY_VARIABLE}=...)"
+)
 
 OK = 0
 FAILED = 1  # the API refused, a job failed, a file could not be written
@@ -84,10 +87,7 @@ def connect() -> Oxen:
     key is a usage error naming the variable, before anything is sent."""
     key = os.environ.get(API_KEY_VARIABLE, "")
     if not key.strip():
-        raise UsageError(
-            f"no API key: set the {API_KEY_VARIABLE} environment variable "
-            f"(export {API_KEY_VARIABLE}=...)"
-        )
+        raise UsageError(NO_KEY)
     from .. import Oxen
 
     return Oxen()

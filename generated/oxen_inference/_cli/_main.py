@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ._common import FAILED, INTERRUPTED, PROG, USAGE, CommandError, error
+from ._common import FAILED, INTERRUPTED, NO_KEY, PROG, USAGE, CommandError, error
 
 __all__ = ["COMMANDS", "Parser", "build_parser", "exit_code", "main"]
 
@@ -74,9 +74,10 @@ def _parse(parser: Parser, argv: list[str]) -> argparse.Namespace:
     return args
 
 
-def exit_code(exc: BaseException) -> int:
-    """The exit code of an error the library raised: 2 when nothing was sent (parameters, model
-    ids, the API key), 1 for what the API or a job answered."""
+def exit_code(exc: BaseException) -> int | None:
+    """The exit code of an error a command or the library raised: 2 when nothing was sent
+    (parameters, model ids, the API key), 1 for what the API or a job answered, a file that could
+    not be written; None for anything else (a bug)."""
     from .. import (
         InvalidAPIKeyError,
         MissingAPIKeyError,
@@ -99,14 +100,14 @@ def exit_code(exc: BaseException) -> int:
         return USAGE
     if isinstance(exc, (OxenError, OSError)):
         return FAILED
-    raise exc
+    return None
 
 
 def _message(exc: BaseException) -> str:
     from .. import MissingAPIKeyError
 
     if isinstance(exc, MissingAPIKeyError):
-        return "no API key: set the OXEN_API_KEY environment variable"
+        return NO_KEY
     if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
         return f"{exc.strerror}: {os.fsdecode(exc.filename)}"
     return str(exc)
@@ -137,12 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get(DEBUG_VARIABLE):
             raise
-        try:
-            code = exit_code(exc)
-        except Exception:
-            error(
-                f"internal error: {type(exc).__name__}: {exc} (set {DEBUG_VARIABLE}=1 to see more)"
-            )
+        known = exit_code(exc)
+        if known is None:
+            error(f"internal error: {type(exc).__name__}: {exc} (set {DEBUG_VARIABLE}=1 to see it)")
             return FAILED
         error(_message(exc))
-        return code
+        return known
