@@ -13,11 +13,15 @@ Module map:
 - ``normalise``  Oxen's schema dialect -> standard draft 2020-12; pointers and subschema walks.
 - ``compile``    snapshot -> :class:`~oxgen.ir.PackageIR`: names, routes and classes per model.
 - ``classes``    one model's JSON Schema -> request classes (``ClassIR``), used by ``compile``.
+- ``media``      which request parameters are media inputs (a URL the provider downloads).
+- ``controls``   the call arguments every client method takes besides the model's parameters.
 - ``patterns``   which ECMA-262 patterns the generated package can translate (its own ``_ecma``).
 - ``naming``     every Python identifier the generator emits, decided once.
 - ``literals``   the only way schema text reaches generated code (literals, docstrings).
 - ``routes``     which HTTP route runs a model.
-- ``ir``         the intermediate model that holds every decision; templates only print it.
+- ``ir``         the intermediate model that holds every decision; templates only print it (a
+                 leaf: it imports nothing of oxgen).
+- ``releases``   the client's version and changelog: the ledger beside the snapshot.
 - ``templates``  where the templates tree is; runtime modules the generator imports from it.
 - ``render``     IR -> file texts through the templates (runtime modules copied with a header).
 - ``unasync``    the blocking twin of each asyncio runtime module (``_async/`` -> ``_sync/``).

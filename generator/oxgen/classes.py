@@ -647,7 +647,6 @@ class ModelCompiler:
             default=default,
             description=plain(info.get("description")) or plain(info.get("title")),
             facts=describe(info),
-            schema=info,
             notes=describe(info, values_shown=_values_shown(info, t), default_shown=not required),
             param=_param(t, required, default),
             uses=t.runtime_uses,

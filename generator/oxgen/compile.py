@@ -8,9 +8,8 @@ from collections.abc import Collection, Mapping
 
 from oxgen import controls, naming, routes
 from oxgen.classes import CompileError, ModelCompiler
-from oxgen.ir import ClassIR, ImportIR, MethodIR, ModelIR, PackageIR, Problem
+from oxgen.ir import ClassIR, ImportIR, MethodIR, ModelIR, PackageIR, Problem, Release
 from oxgen.literals import plain, py_literal
-from oxgen.releases import Release
 from oxgen.snapshot import Snapshot
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -7,10 +7,45 @@ what the schema allows (it may carry ``_js.Value``/``_js.Also`` markers).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from oxgen.releases import Release, current_version
+# The release ledger (read and written by oxgen.releases; CHANGELOG.md and _version.py print it).
+INITIAL_VERSION = "0.1.0"
+LEVELS = ("breaking", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One change of a release, as the schema diff reported it."""
+
+    model: str
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    date: str  # ISO date the release was recorded
+    semver: str  # the diff's verdict: "major" | "minor" | "patch" | "initial"
+    models: int
+    changes: Mapping[str, tuple[Entry, ...]]  # level -> entries, levels in LEVELS order
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "date": self.date,
+            "semver": self.semver,
+            "models": self.models,
+            "changes": {level: [vars(e) for e in self.changes.get(level, ())] for level in LEVELS},
+        }
+
+
+def current_version(releases: Sequence[Release]) -> str:
+    """The client's version after `releases` (newest first): the newest one's."""
+    return releases[0].version if releases else INITIAL_VERSION
 
 
 @dataclass(frozen=True)
@@ -53,7 +88,6 @@ class FieldIR:
     default: str | None  # Python literal of the schema's default, if it has one
     description: str  # plain text, may be empty
     facts: tuple[str, ...]  # human-readable constraints: 'one of: ...', 'range: 1 to 10', ...
-    schema: dict[str, Any]  # the property's schema as published (docs only)
     notes: tuple[str, ...] = ()  # the facts that the type and default do not already show
     param: ParamIR | None = None  # its form as a method parameter (request class fields only)
     uses: frozenset[str] = frozenset()  # imported names `runtime` refers to
@@ -125,7 +159,6 @@ class ModelIR:
     has_schema: bool
     classes: tuple[ClassIR, ...] = ()  # request class first, then nested classes
     root_literal: str | None = None  # the schema as a literal, when checks need to resolve $ref
-    fingerprint: str = ""  # hash of everything this model's generated module depends on
     schema_json: str = ""  # the normalised schema as compact JSON (model_json_schema reads it)
     methods: tuple[MethodIR, ...] = ()
     imports: tuple[ImportIR, ...] = ()  # what the model module imports at run time

@@ -23,47 +23,30 @@ import datetime
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oxgen import snapshot as snap
+from oxgen.ir import INITIAL_VERSION, LEVELS, Entry, Release, current_version
+
+__all__ = [
+    "INITIAL_VERSION",
+    "LEDGER",
+    "LEVELS",
+    "Entry",
+    "Release",
+    "bump",
+    "count_models",
+    "current_version",
+    "dumps",
+    "parse",
+    "read",
+    "record",
+    "with_ledger",
+]
 
 LEDGER = snap.LEDGER
-INITIAL_VERSION = "0.1.0"
-LEVELS = ("breaking", "warning", "info")
 _VERSION = re.compile(r"(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One change of a release, as the schema diff reported it."""
-
-    model: str
-    rule: str
-    message: str
-
-
-@dataclass(frozen=True)
-class Release:
-    version: str
-    date: str  # ISO date the release was recorded
-    semver: str  # the diff's verdict: "major" | "minor" | "patch" | "initial"
-    models: int
-    changes: Mapping[str, tuple[Entry, ...]]  # level -> entries, levels in LEVELS order
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "date": self.date,
-            "semver": self.semver,
-            "models": self.models,
-            "changes": {level: [vars(e) for e in self.changes.get(level, ())] for level in LEVELS},
-        }
-
-
-def current_version(releases: Sequence[Release]) -> str:
-    return releases[0].version if releases else INITIAL_VERSION
 
 
 def bump(version: str, verdict: str) -> str:
@@ -165,6 +148,7 @@ def record(
         )
     if not releases:  # a snapshot from before the ledger existed: it becomes the first release
         releases = (Release(INITIAL_VERSION, date, "initial", count_models(old), none),)
+    # The diff engine loads only when a ledger is recorded (fetch, snapshot), never in generate.
     from oxgen.diff import compare
     from oxgen.diff.report import semver
 

@@ -24,9 +24,8 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from oxgen import __version__, controls, naming, unasync
-from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem
+from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem, Release, current_version
 from oxgen.literals import comment, docstring, py_literal, table_row
-from oxgen.releases import Release, current_version
 from oxgen.templates import TEMPLATE_PACKAGE_DIR, Templates, is_partial
 
 if TYPE_CHECKING:
