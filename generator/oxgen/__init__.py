@@ -17,6 +17,7 @@ Module map:
 - ``controls``   the call arguments every client method takes besides the model's parameters.
 - ``patterns``   which ECMA-262 patterns the generated package can translate (its own ``_ecma``).
 - ``naming``     every Python identifier the generator emits, decided once.
+- ``reserved``   the names Python and pydantic reserve, written out (``naming`` avoids them).
 - ``literals``   the only way schema text reaches generated code (literals, docstrings).
 - ``routes``     which HTTP route runs a model.
 - ``ir``         the intermediate model that holds every decision; templates only print it (a

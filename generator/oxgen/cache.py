@@ -10,7 +10,7 @@ What a file is made from, by kind of file:
 
 - a model's files (its module, its API page): the generator's own code and templates (the
   ``--templates`` overrides included), the formatter's version, the package name, the model's
-  snapshot entry and its assigned module name (:func:`fingerprints`);
+  snapshot entry and the names assigned to it (:func:`fingerprints`);
 - the catalog-wide files (registry, stubs, README): the generator, and the template context they
   are rendered with, which holds each model's summary (names, routes), not its schema;
 - the runtime modules: the generator alone.
@@ -26,14 +26,14 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from oxgen import naming
 from oxgen.format import ruff_identity
-from oxgen.ir import Problem
+from oxgen.ir import ModelNames, Problem
 from oxgen.snapshot import Snapshot
 from oxgen.templates import Templates, builtin_files
 
@@ -93,18 +93,21 @@ def fingerprints(
     snapshot: Snapshot,
     package: str,
     templates: Templates | None = None,
-    modules: dict[str, str] | None = None,
+    names: Mapping[str, ModelNames] | None = None,
     extra: str = "",
 ) -> tuple[dict[str, str], str]:
-    """Per model id, and for the whole package, a hash of every input to its output (`modules`:
-    the module names of the snapshot's models, when the caller has them; `extra`: inputs of the
+    """Per model id, and for the whole package, a hash of every input to its output (`names`:
+    the names of the snapshot's models, when the caller has them; `extra`: inputs of the
     catalog-wide files only, such as the release ledger)."""
     base = generator_fingerprint(templates)
-    if modules is None:
-        modules = naming.model_module_names(m["id"] for m in snapshot.models)
+    if names is None:
+        names = naming.model_names(m["id"] for m in snapshot.models)
     per_model = {
         m["id"]: sha(
-            base, package, modules[m["id"]], json.dumps(m, sort_keys=True, ensure_ascii=False)
+            base,
+            package,
+            json.dumps(vars(names[m["id"]]), sort_keys=True),
+            json.dumps(m, sort_keys=True, ensure_ascii=False),
         )
         for m in snapshot.models
     }

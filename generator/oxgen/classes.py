@@ -225,16 +225,8 @@ class ModelCompiler:
         self.stem = stem
         self.classes: dict[str, ClassIR] = {}
         self.class_names: dict[str, str] = {}  # pointer -> class name
-        self.taken: set[str] = {
-            "Any",
-            "Annotated",
-            "Literal",
-            "BaseModel",
-            "ConfigDict",
-            "Field",
-            "RequestModel",
-            "MediaInput",
-        }
+        # class names never shadow what the module imports or defines
+        self.taken: set[str] = set(naming.MODULE_SCOPE)
         self.media: str | None = None  # the media kind of the field being compiled, if any
         self.ref_stack: set[str] = set()  # $ref targets being compiled (to stop on recursion)
         self.needs_root = False
@@ -646,7 +638,6 @@ class ModelCompiler:
             required=required,
             default=default,
             description=plain(info.get("description")) or plain(info.get("title")),
-            facts=describe(info),
             notes=describe(info, values_shown=_values_shown(info, t), default_shown=not required),
             param=_param(t, required, default),
             uses=t.runtime_uses,

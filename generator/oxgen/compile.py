@@ -5,10 +5,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Collection, Mapping
+from typing import Any
 
 from oxgen import controls, naming, routes
 from oxgen.classes import CompileError, ModelCompiler
-from oxgen.ir import ClassIR, ImportIR, MethodIR, ModelIR, PackageIR, Problem, Release
+from oxgen.ir import (
+    ClassIR,
+    ImportIR,
+    MethodIR,
+    ModelIR,
+    ModelNames,
+    ModelSummary,
+    PackageIR,
+    Problem,
+    Release,
+)
 from oxgen.literals import plain, py_literal
 from oxgen.snapshot import Snapshot
 
@@ -28,39 +39,26 @@ def compile_package(
     releases: tuple[Release, ...] = (),
     *,
     only: Collection[str] | None = None,
-    modules: Mapping[str, str] | None = None,
+    names: Mapping[str, ModelNames] | None = None,
 ) -> PackageIR:
     """Every model of the snapshot (or the ids in `only`: names are still assigned over the whole
-    snapshot, so a model compiles the same alone or with the rest). `modules`: the snapshot's
-    module names (:func:`oxgen.naming.model_module_names`), when the caller has them."""
+    snapshot, so a model compiles the same alone or with the rest). `names`: the snapshot's
+    names (:func:`oxgen.naming.model_names`), when the caller has them."""
     check_package_name(package)
-    if modules is None:
-        modules = naming.model_module_names(m["id"] for m in snapshot.models)
+    if names is None:
+        names = naming.model_names(m["id"] for m in snapshot.models)
     models: list[ModelIR] = []
     problems: list[Problem] = []
     for model in snapshot.models:
         model_id = model["id"]
         if only is not None and model_id not in only:
             continue
-        module = modules[model_id]
-        stem = naming.class_stem(module)
-        route = routes.route_for(model)
-        common = {
-            "model_id": model_id,
-            "module": module,
-            "class_name": naming.request_class_name(module),
-            "generate_method": naming.generate_method_name(module),
-            "submit_method": naming.submit_method_name(module),
-            "route": route,
-            "media": routes.QUEUE_MEDIA.get(route or ""),
-            "display_name": plain(model.get("display_name")) or model_id,
-            "description": plain(model.get("description")),
-        }
+        summary = summarise(model, names[model_id])
         schema = model.get("request_schema")
         if schema is None:
-            models.append(ModelIR(**common, has_schema=False))
+            models.append(ModelIR(summary))
             continue
-        compiler = ModelCompiler(schema, common["class_name"], stem)
+        compiler = ModelCompiler(schema, summary.class_name, names[model_id].stem)
         try:
             classes = compiler.compile()
         except CompileError as exc:
@@ -70,16 +68,13 @@ def compile_package(
             problems.append(Problem(model_id, "", "schema nested too deeply to compile"))
             continue
         root = py_literal(compiler.check_root) if compiler.needs_root else None
-        methods = _methods(common)
-        imports, type_imports = _imports(classes, methods)
+        imports, type_imports = _imports(classes, summary.methods)
         models.append(
             ModelIR(
-                **common,
-                has_schema=True,
+                summary,
                 classes=tuple(classes),
                 root_literal=root,
                 schema_json=json.dumps(compiler.root, separators=(",", ":"), ensure_ascii=True),
-                methods=methods,
                 imports=imports,
                 type_imports=type_imports,
             )
@@ -92,21 +87,50 @@ def compile_package(
     )
 
 
-def _methods(common: dict[str, str | None]) -> tuple[MethodIR, ...]:
-    """The model's client methods: the blocking route's, then the queue's."""
+def summarise(model: dict[str, Any], names: ModelNames) -> ModelSummary:
+    """What every catalog-wide file knows of a model: names, routes and its client methods."""
+    route = routes.route_for(model)
+    media = routes.QUEUE_MEDIA.get(route or "")
+    return ModelSummary(
+        model_id=model["id"],
+        module=names.module,
+        class_name=names.class_name,
+        generate_method=names.generate_method,
+        submit_method=names.submit_method,
+        alias=names.alias,
+        route=route,
+        media=media,
+        display_name=plain(model.get("display_name")) or model["id"],
+        description=plain(model.get("description")),
+        has_schema=model.get("request_schema") is not None,
+        methods=_methods(names, route, media),
+    )
+
+
+def _methods(names: ModelNames, route: str | None, media: str | None) -> tuple[MethodIR, ...]:
+    """The model's client methods: the blocking route's (when it has one), then the queue's
+    (when the queue takes it)."""
     methods = []
-    for kind, name, returns, wanted in (
-        (controls.GENERATE, common["generate_method"], "GenerateResponse", common["route"]),
-        (controls.SUBMIT, common["submit_method"], "Job", common["media"]),
-    ):
-        if wanted is None or name is None:
-            continue
+    if route is not None:
         methods.append(
             MethodIR(
-                kind=kind,
-                name=name,
-                returns=returns,
-                controls=controls.controls_ir(kind),
+                kind=controls.GENERATE,
+                name=names.generate_method,
+                route=route,
+                returns="GenerateResponse",
+                async_returns="GenerateResponse",
+                controls=controls.controls_ir(controls.GENERATE),
+            )
+        )
+    if media is not None:
+        methods.append(
+            MethodIR(
+                kind=controls.SUBMIT,
+                name=names.submit_method,
+                route=routes.QUEUE,
+                returns="Job",
+                async_returns="AsyncJob",
+                controls=controls.controls_ir(controls.SUBMIT),
             )
         )
     return tuple(methods)
@@ -134,35 +158,41 @@ def _imports(
         if f.field_default is not None or f.name != f.alias or f.description:
             uses.add("Field")
     type_uses: set[str] = set()
-    standard = []
     if methods:
-        standard.append(ImportIR("typing as _typing", (), 0))
-        standard.append(ImportIR("collections.abc", ("Mapping as _Mapping",), 0))
-        uses |= {"Omit", "OMIT"}  # every method has omittable call arguments
+        uses |= {"_typing", "_Mapping", "Omit", "OMIT"}  # every method has omittable arguments
         for f in classes[0].fields:
             if f.param is not None:
                 uses |= f.param.uses
         type_uses |= {"SyncOxenBase", "Timeout", *(m.returns for m in methods)}
-    known = {n for names in naming.MODULE_IMPORTS.values() for n in names} | {"_js", "_media"}
-    unknown = uses - known
+    unknown = uses - {b.bound for b in naming.MODULE_BINDINGS}
     if unknown:  # a type expression used a name no module import provides
         raise AssertionError(f"names without an import: {sorted(unknown)}")
+    runtime = import_lines([b for b in naming.MODULE_BINDINGS if b.bound in uses])
+    types = import_lines([b for b in naming.MODULE_TYPE_BINDINGS if b.bound in type_uses])
+    return runtime, types
 
-    def lines(table: dict[str, tuple[str, ...]], wanted: set[str]) -> list[ImportIR]:
-        out = []
-        for source, names in table.items():
-            chosen = tuple(n for n in names if n in wanted)
-            if chosen:
-                out.append(ImportIR(source, chosen, _section(source)))
-        return out
 
-    runtime = standard + lines(naming.MODULE_IMPORTS, uses)
-    if "_js" in uses:
-        runtime.append(ImportIR("..", ("_jsonschema as _js",), 2))
-    if "_media" in uses:
-        runtime.append(ImportIR("..", ("_media",), 2))
-    runtime.sort(key=_isort_key)
-    return tuple(runtime), tuple(lines(naming.MODULE_TYPE_IMPORTS, type_uses))
+def import_lines(bindings: list[naming.Binding]) -> tuple[ImportIR, ...]:
+    """Import statements for `bindings`, as ruff's isort writes them: by section, ``import``
+    lines first, then ``from`` lines by module; one line per module, but a name imported under
+    an alias on a line of its own; names in isort's order (constants, classes, then the rest)."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for b in bindings:
+        if not b.source:
+            grouped[(f"{b.name} as {b.alias}", "")] = []
+        elif b.alias:
+            grouped[(b.source, b.name)] = [f"{b.name} as {b.alias}"]
+        else:
+            grouped.setdefault((b.source, ""), []).append(b.name)
+    lines = [
+        ImportIR(source, tuple(sorted(names, key=_member_key)), _section(source))
+        for (source, _), names in grouped.items()
+    ]
+    return tuple(sorted(lines, key=_isort_key))
+
+
+def _member_key(name: str) -> tuple[int, str]:
+    return (0 if name.isupper() else 1 if name[:1].isupper() else 2, name)
 
 
 def _section(source: str) -> int:
@@ -170,6 +200,6 @@ def _section(source: str) -> int:
     return 2 if source.startswith(".") else 1 if source == "pydantic" else 0
 
 
-def _isort_key(imp: ImportIR) -> tuple[int, int, str]:
+def _isort_key(imp: ImportIR) -> tuple[int, int, str, tuple[str, ...]]:
     """By section; within one, ``import x`` lines first, then ``from`` lines by module."""
-    return (imp.section, 1 if imp.names else 0, imp.source)
+    return (imp.section, 1 if imp.names else 0, imp.source, imp.names)

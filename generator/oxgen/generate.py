@@ -68,7 +68,9 @@ def catalog_fingerprint(base: str, inputs: dict[str, Any]) -> str:
         value = inputs[key]
         if key == "releases":
             value = [r.to_json() for r in value]
-        elif key in ("models", "problems"):
+        elif key == "models":
+            value = [v.to_json() for v in value]
+        elif key == "problems":
             value = [vars(v) for v in value]
         parts += [key, json.dumps(value, sort_keys=True, default=vars)]
     return cache.sha(*parts)
@@ -87,9 +89,9 @@ def run(
     try:
         snapshot = load(src)
         history = releases.read(Path(src))
-        modules = naming.model_module_names(m["id"] for m in snapshot.models)
+        names = naming.model_names(m["id"] for m in snapshot.models)
         per_model, whole = cache.fingerprints(
-            snapshot, package, tree, modules, releases.dumps(history)
+            snapshot, package, tree, names, releases.dumps(history)
         )
     except (SnapshotError, TemplateError) as exc:
         raise GenerateError(str(exc)) from None
@@ -124,13 +126,13 @@ def run(
     old: dict[str, tuple[ModelSummary | None, tuple[Problem, ...]]] = {}
     for model_id, e in list(reused.items()):
         try:  # a cache entry that does not read back is recompiled, never trusted
-            summary = ModelSummary(**e["summary"]) if e.get("summary") else None
+            summary = ModelSummary.from_json(e["summary"]) if e.get("summary") else None
             old[model_id] = (summary, tuple(Problem(**p) for p in e.get("problems", [])))
         except (TypeError, KeyError, AttributeError):
             del reused[model_id]
     try:
         only = set(per_model) - set(reused)
-        ir = compile_package(snapshot, package, history, only=only, modules=modules)
+        ir = compile_package(snapshot, package, history, only=only, names=names)
     except ValueError as exc:
         raise GenerateError(str(exc)) from None
     compiled = {m.model_id: m for m in ir.models}
@@ -143,14 +145,14 @@ def run(
             summary, mine = old[model_id]
         else:
             full = compiled.get(model_id)
-            summary = ModelSummary.of(full) if full else None
+            summary = full.summary if full else None
             mine = tuple(p for p in ir.problems if p.model_id == model_id)
         if summary is not None:
             summaries.append(summary)
         problems.extend(mine)
         model_state[model_id] = {
             "fp": per_model[model_id],
-            "summary": dict(vars(summary)) if summary else None,
+            "summary": summary.to_json() if summary else None,
             "problems": [vars(p) for p in mine],
             "outputs": sorted(render.model_outputs(summary, package).values()) if summary else [],
         }

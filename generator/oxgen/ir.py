@@ -7,7 +7,8 @@ what the schema allows (it may carry ``_js.Value``/``_js.Also`` markers).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -87,8 +88,9 @@ class FieldIR:
     required: bool
     default: str | None  # Python literal of the schema's default, if it has one
     description: str  # plain text, may be empty
-    facts: tuple[str, ...]  # human-readable constraints: 'one of: ...', 'range: 1 to 10', ...
-    notes: tuple[str, ...] = ()  # the facts that the type and default do not already show
+    # Its constraints in words ('range: >= 1, <= 10', 'one of: ...'), those its type and default
+    # do not already show (decided once, by the compiler; every template prints these).
+    notes: tuple[str, ...] = ()
     param: ParamIR | None = None  # its form as a method parameter (request class fields only)
     uses: frozenset[str] = frozenset()  # imported names `runtime` refers to
     annotation: str = ""  # in the class: `runtime`, or with `| Missing` when it may be unset
@@ -141,28 +143,138 @@ class MethodIR:
 
     kind: str  # "generate" | "submit"
     name: str
-    returns: str
+    route: str  # the HTTP route it posts to: the model's blocking route, or the queue's
+    returns: str  # what it returns on Oxen
+    async_returns: str  # what it returns (awaited) on AsyncOxen
     controls: tuple[ControlIR, ...]
 
 
 @dataclass(frozen=True)
-class ModelIR:
-    model_id: str
+class ModelNames:
+    """Every name the generated code gives one model, decided over the whole catalog at once
+    (:func:`oxgen.naming.model_names`), so that no two models share one."""
+
     module: str  # module name inside the package's `models` subpackage
+    stem: str  # what every class name of the model's module starts with
     class_name: str  # the request class
     generate_method: str
     submit_method: str
-    route: str | None
+    alias: str  # the name the client stub (`_client.pyi`) imports the model's module under
+
+
+@dataclass(frozen=True)
+class ModelSummary:
+    """What the files that list every model (the registry, the stubs, the README's index) know of
+    a model: its names, routes and methods, not its classes. Those templates see only this, so
+    that a change to one model's schema re-renders them only when the summary changes, and so
+    that a run can take the summaries of unchanged models from the cache without compiling them."""
+
+    model_id: str
+    module: str
+    class_name: str
+    generate_method: str
+    submit_method: str
+    alias: str
+    route: str | None  # the blocking route, None when the model has none
     media: str | None  # "image" | "video" when the queue accepts the model
     display_name: str
     description: str
     has_schema: bool
+    methods: tuple[MethodIR, ...]  # the client methods it gets (blocking route's first)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as JSON data (the cache keeps it); :meth:`from_json` reads it back."""
+        data = dataclasses.asdict(self)  # (tuples stay tuples: JSON has lists)
+        data["methods"] = [{**m, "controls": list(m["controls"])} for m in data["methods"]]
+        return data
+
+    @classmethod
+    def from_json(cls, data: Any) -> ModelSummary:
+        """A summary from :meth:`to_json`'s data; TypeError when it is not one (a cache entry
+        that does not read back is never trusted)."""
+        fields = _record(data, cls, {"route", "media"})
+        if not isinstance(fields["has_schema"], bool) or not isinstance(fields["methods"], list):
+            raise TypeError("not a model summary")
+        methods = []
+        for m in fields["methods"]:
+            method = _record(m, MethodIR)
+            if not isinstance(method["controls"], list):
+                raise TypeError("not a model summary")
+            controls = tuple(ControlIR(**_record(c, ControlIR)) for c in method["controls"])
+            methods.append(MethodIR(**{**method, "controls": controls}))
+        return cls(**{**fields, "methods": tuple(methods)})
+
+
+def _record(data: Any, kind: type, optional: Collection[str] = ()) -> dict[str, Any]:
+    """`data` as the fields of the dataclass `kind`: exactly its field names, strings (or None
+    where `optional` says) except the fields whose type is not ``str``, which the caller checks."""
+    names = [f.name for f in dataclasses.fields(kind)]
+    if not isinstance(data, dict) or sorted(data) != sorted(names):
+        raise TypeError(f"not a {kind.__name__}")
+    for f in dataclasses.fields(kind):
+        value = data[f.name]
+        if f.type in ("str", "str | None") and not (
+            isinstance(value, str) or (value is None and f.name in optional)
+        ):
+            raise TypeError(f"{kind.__name__}.{f.name} must be a string")
+    return data
+
+
+@dataclass(frozen=True)
+class ModelIR:
+    """One model, compiled: its summary (names, routes, methods) and its request classes."""
+
+    summary: ModelSummary
     classes: tuple[ClassIR, ...] = ()  # request class first, then nested classes
     root_literal: str | None = None  # the schema as a literal, when checks need to resolve $ref
     schema_json: str = ""  # the normalised schema as compact JSON (model_json_schema reads it)
-    methods: tuple[MethodIR, ...] = ()
     imports: tuple[ImportIR, ...] = ()  # what the model module imports at run time
     type_imports: tuple[ImportIR, ...] = ()  # imported only for type checkers
+
+    # The summary's fields, read by the per-model templates as `m.model_id`, `m.methods`, ...
+    @property
+    def model_id(self) -> str:
+        return self.summary.model_id
+
+    @property
+    def module(self) -> str:
+        return self.summary.module
+
+    @property
+    def class_name(self) -> str:
+        return self.summary.class_name
+
+    @property
+    def generate_method(self) -> str:
+        return self.summary.generate_method
+
+    @property
+    def submit_method(self) -> str:
+        return self.summary.submit_method
+
+    @property
+    def route(self) -> str | None:
+        return self.summary.route
+
+    @property
+    def media(self) -> str | None:
+        return self.summary.media
+
+    @property
+    def display_name(self) -> str:
+        return self.summary.display_name
+
+    @property
+    def description(self) -> str:
+        return self.summary.description
+
+    @property
+    def has_schema(self) -> bool:
+        return self.summary.has_schema
+
+    @property
+    def methods(self) -> tuple[MethodIR, ...]:
+        return self.summary.methods
 
     @property
     def request(self) -> ClassIR:
@@ -180,37 +292,3 @@ class PackageIR:
     def version(self) -> str:
         """The client's own version: the newest release of the ledger."""
         return current_version(self.releases)
-
-
-@dataclass(frozen=True)
-class ModelSummary:
-    """What the files that list every model (the registry, the stubs, the README's index) know of
-    a model: its names and routes, not its classes. Those templates see only this, so that a
-    change to one model's schema re-renders them only when the summary changes, and so that a
-    run can take the summaries of unchanged models from the cache without compiling them."""
-
-    model_id: str
-    module: str
-    class_name: str
-    generate_method: str
-    submit_method: str
-    route: str | None
-    media: str | None
-    display_name: str
-    description: str
-    has_schema: bool
-
-    @classmethod
-    def of(cls, model: ModelIR) -> ModelSummary:
-        return cls(
-            model.model_id,
-            model.module,
-            model.class_name,
-            model.generate_method,
-            model.submit_method,
-            model.route,
-            model.media,
-            model.display_name,
-            model.description,
-            model.has_schema,
-        )

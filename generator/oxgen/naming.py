@@ -9,7 +9,16 @@ Rules, in one place so that the generator, `oxgen diff` and the tests agree:
   already in canonical kebab-case keeps the plain name, the others get a suffix made from a hash
   of their own id, so a name never depends on which other models exist. A module name longer
   than :data:`MAX_MODULE_NAME` characters is cut and given a hash of the whole id (file names,
-  with their prefixes and the staging folder, must stay within the file system's limits).
+  with their prefixes and the staging folder, must stay within the file system's limits). A
+  module name is never a keyword, a builtin or a name the ``models`` package itself binds
+  (:data:`MODELS_PACKAGE_SCOPE`: importing a submodule sets it as an attribute of its package, so
+  a model ``os`` would replace the package's ``os``); those get a trailing ``_``.
+- Request class names are unique over the catalog in the same way: ids whose stems collide
+  (``flux-2`` and ``flux2`` both give ``Flux2``) keep the plain stem only for the id whose module
+  name is that stem in snake_case (``flux2``); the others get ``_`` and a hash of their own id
+  (``Flux2_4b9a42Request``), so the choice depends on neither the catalog's order nor the run.
+- The client stub imports each model module under an alias (``_<module>``) that is never a name
+  the stub itself imports or defines (:data:`STUB_SCOPE`).
 - A property name becomes a field name: non-ASCII is transliterated, anything else not allowed in
   an identifier becomes ``_``; a leading digit or underscore gets a ``field_`` prefix; Python
   keywords, builtins, pydantic's own attributes and the client's reserved argument names get a
@@ -23,249 +32,16 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from oxgen.controls import CALL_CONTROLS, OTHER_ARGUMENTS
+from oxgen.ir import ModelNames
+from oxgen.reserved import BUILTINS, KEYWORDS, PYDANTIC_RESERVED
 
 # Names every client call takes besides the model's own parameters (one list: oxgen.controls).
 CALL_ARGUMENTS = frozenset({*(c.name for c in CALL_CONTROLS), *OTHER_ARGUMENTS})
 
 
-# The public attributes of pydantic's BaseModel (model_dump, json, dict, copy, schema, construct,
-# ...), written out rather than read from the installed pydantic, so that the output does not
-# depend on which pydantic generates it (tests/unit/test_naming.py checks it covers the installed
-# one).
-PYDANTIC_RESERVED = frozenset(
-    {
-        "construct",
-        "copy",
-        "dict",
-        "fields",
-        "from_orm",
-        "json",
-        "model_computed_fields",
-        "model_config",
-        "model_construct",
-        "model_copy",
-        "model_dump",
-        "model_dump_json",
-        "model_extra",
-        "model_fields",
-        "model_fields_set",
-        "model_json_schema",
-        "model_parametrized_name",
-        "model_post_init",
-        "model_rebuild",
-        "model_validate",
-        "model_validate_json",
-        "model_validate_strings",
-        "parse_file",
-        "parse_obj",
-        "parse_raw",
-        "schema",
-        "schema_json",
-        "update_forward_refs",
-        "validate",
-    }
-)
-# Builtins and keywords of every supported Python (3.11 to 3.13: soft keywords included), fixed
-# for the same reason: the names must not change with the interpreter that runs the generator.
-BUILTINS = frozenset(
-    {
-        "ArithmeticError",
-        "AssertionError",
-        "AttributeError",
-        "BaseException",
-        "BaseExceptionGroup",
-        "BlockingIOError",
-        "BrokenPipeError",
-        "BufferError",
-        "BytesWarning",
-        "ChildProcessError",
-        "ConnectionAbortedError",
-        "ConnectionError",
-        "ConnectionRefusedError",
-        "ConnectionResetError",
-        "DeprecationWarning",
-        "EOFError",
-        "Ellipsis",
-        "EncodingWarning",
-        "EnvironmentError",
-        "Exception",
-        "ExceptionGroup",
-        "False",
-        "FileExistsError",
-        "FileNotFoundError",
-        "FloatingPointError",
-        "FutureWarning",
-        "GeneratorExit",
-        "IOError",
-        "ImportError",
-        "ImportWarning",
-        "IndentationError",
-        "IndexError",
-        "InterruptedError",
-        "IsADirectoryError",
-        "KeyError",
-        "KeyboardInterrupt",
-        "LookupError",
-        "MemoryError",
-        "ModuleNotFoundError",
-        "NameError",
-        "None",
-        "NotADirectoryError",
-        "NotImplemented",
-        "NotImplementedError",
-        "OSError",
-        "OverflowError",
-        "PendingDeprecationWarning",
-        "PermissionError",
-        "ProcessLookupError",
-        "PythonFinalizationError",
-        "RecursionError",
-        "ReferenceError",
-        "ResourceWarning",
-        "RuntimeError",
-        "RuntimeWarning",
-        "StopAsyncIteration",
-        "StopIteration",
-        "SyntaxError",
-        "SyntaxWarning",
-        "SystemError",
-        "SystemExit",
-        "TabError",
-        "TimeoutError",
-        "True",
-        "TypeError",
-        "UnboundLocalError",
-        "UnicodeDecodeError",
-        "UnicodeEncodeError",
-        "UnicodeError",
-        "UnicodeTranslateError",
-        "UnicodeWarning",
-        "UserWarning",
-        "ValueError",
-        "Warning",
-        "ZeroDivisionError",
-        "abs",
-        "aiter",
-        "all",
-        "anext",
-        "any",
-        "ascii",
-        "bin",
-        "bool",
-        "breakpoint",
-        "bytearray",
-        "bytes",
-        "callable",
-        "chr",
-        "classmethod",
-        "compile",
-        "complex",
-        "copyright",
-        "credits",
-        "delattr",
-        "dict",
-        "dir",
-        "divmod",
-        "enumerate",
-        "eval",
-        "exec",
-        "exit",
-        "filter",
-        "float",
-        "format",
-        "frozenset",
-        "getattr",
-        "globals",
-        "hasattr",
-        "hash",
-        "help",
-        "hex",
-        "id",
-        "input",
-        "int",
-        "isinstance",
-        "issubclass",
-        "iter",
-        "len",
-        "license",
-        "list",
-        "locals",
-        "map",
-        "max",
-        "memoryview",
-        "min",
-        "next",
-        "object",
-        "oct",
-        "open",
-        "ord",
-        "pow",
-        "print",
-        "property",
-        "quit",
-        "range",
-        "repr",
-        "reversed",
-        "round",
-        "set",
-        "setattr",
-        "slice",
-        "sorted",
-        "staticmethod",
-        "str",
-        "sum",
-        "super",
-        "tuple",
-        "type",
-        "vars",
-        "zip",
-    }
-)
-KEYWORDS = frozenset(
-    {
-        "False",
-        "None",
-        "True",
-        "_",
-        "and",
-        "as",
-        "assert",
-        "async",
-        "await",
-        "break",
-        "case",
-        "class",
-        "continue",
-        "def",
-        "del",
-        "elif",
-        "else",
-        "except",
-        "finally",
-        "for",
-        "from",
-        "global",
-        "if",
-        "import",
-        "in",
-        "is",
-        "lambda",
-        "match",
-        "nonlocal",
-        "not",
-        "or",
-        "pass",
-        "raise",
-        "return",
-        "try",
-        "type",
-        "while",
-        "with",
-        "yield",
-    }
-)
 _CANONICAL_ID = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 
@@ -334,7 +110,7 @@ def model_module_name(model_id: str) -> str:
         cut = head.rfind("_")
         head = (head[:cut] if cut >= MAX_MODULE_NAME // 2 else head).rstrip("_")
         name = f"{head}_{_short_hash(model_id, 8)}"
-    if name in KEYWORDS or name in BUILTINS:
+    if name in KEYWORDS or name in BUILTINS or name in MODELS_PACKAGE_SCOPE:
         name += "_"
     return name
 
@@ -351,7 +127,9 @@ def model_module_names(model_ids: Iterable[str]) -> dict[str, str]:
             result[claimants[0]] = name
             continue
         for model_id in claimants:
-            canonical = _CANONICAL_ID.fullmatch(model_id) and model_id.replace("-", "_") == name
+            canonical = _CANONICAL_ID.fullmatch(model_id) and (
+                model_id.replace("-", "_") == name.removesuffix("_")
+            )
             result[model_id] = name if canonical else f"{name}_{_short_hash(model_id)}"
     # A hashed name could (astronomically rarely) equal another model's plain name: lengthen it.
     taken: set[str] = set()
@@ -367,15 +145,70 @@ def model_module_names(model_ids: Iterable[str]) -> dict[str, str]:
 
 
 def class_stem(module_name: str) -> str:
-    """The CapWords stem for a model's classes (``luma_ray_v3_2`` -> ``LumaRayV3_2``)."""
+    """The natural CapWords stem for a model's classes (``luma_ray_v3_2`` -> ``LumaRayV3_2``),
+    before collisions are settled (:func:`model_names`)."""
     stem = pascal(module_name) or "Model"
     if stem[0].isdigit():
         stem = "M" + stem
     return stem
 
 
-def request_class_name(module_name: str) -> str:
-    return class_stem(module_name) + "Request"
+REQUEST_SUFFIX = "Request"
+
+
+def request_class_name(stem: str) -> str:
+    """The request class of a model whose classes start with `stem`."""
+    return stem + REQUEST_SUFFIX
+
+
+def _class_stems(modules: dict[str, str]) -> dict[str, str]:
+    """Distinct class stems for model id -> module name (see the module doc)."""
+    claims: dict[str, list[str]] = {}
+    for model_id in sorted(modules):
+        claims.setdefault(class_stem(modules[model_id]), []).append(model_id)
+    result: dict[str, str] = {}
+    contested: list[str] = []
+    for stem, claimants in claims.items():
+        owners = [i for i in claimants if len(claimants) == 1 or snake(stem) == modules[i]]
+        for model_id in claimants:
+            if model_id in owners:
+                result[model_id] = stem
+            else:
+                contested.append(model_id)
+    taken = set(result.values())
+    for model_id in sorted(contested):
+        stem, n = class_stem(modules[model_id]), 6
+        name = f"{stem}_{_short_hash(model_id, n)}"
+        while name in taken:  # (astronomically rare) lengthen the hash
+            n += 2
+            name = f"{stem}_{_short_hash(model_id, n)}"
+        result[model_id] = name
+        taken.add(name)
+    return result
+
+
+def model_names(model_ids: Iterable[str]) -> dict[str, ModelNames]:
+    """Every name of every model (module, classes, methods, the stub's alias), decided over the
+    whole set of ids so that no two models share one."""
+    modules = model_module_names(model_ids)
+    stems = _class_stems(modules)
+    taken = set(STUB_SCOPE)
+    names: dict[str, ModelNames] = {}
+    for model_id in sorted(modules, key=lambda i: modules[i]):
+        module = modules[model_id]
+        alias = "_" + module
+        while alias in taken:
+            alias += "_"
+        taken.add(alias)
+        names[model_id] = ModelNames(
+            module=module,
+            stem=stems[model_id],
+            class_name=request_class_name(stems[model_id]),
+            generate_method=generate_method_name(module),
+            submit_method=submit_method_name(module),
+            alias=alias,
+        )
+    return names
 
 
 GENERATE_PREFIX = "generate_"  # the client resolves method names by these prefixes (``_registry``)
@@ -390,23 +223,92 @@ def submit_method_name(module_name: str) -> str:
     return SUBMIT_PREFIX + module_name
 
 
-# What a generated model module may import at run time, by source, each list in the order isort
-# writes it (constants, classes, then functions). The compiler records which of these names each
-# module uses and imports exactly those (oxgen.compile); only these may be recorded.
-MODULE_IMPORTS: dict[str, tuple[str, ...]] = {
-    "typing": ("Annotated", "Any", "Literal"),
-    "pydantic": ("ConfigDict", "Field", "model_validator"),
-    ".._media": ("MediaInput",),
-    ".._request": ("MISSING", "Missing", "RequestModel"),
-    ".._types": ("OMIT", "Omit", "server_default"),
-}
+class Binding(NamedTuple):
+    """A name a generated module binds by importing it: ``from <source> import <name> [as
+    <alias>]``, or ``import <name> as <alias>`` when `source` is empty."""
+
+    name: str
+    source: str = ""
+    alias: str = ""
+
+    @property
+    def bound(self) -> str:
+        """The name the module's code uses."""
+        return self.alias or self.name
+
+
+# What a generated model module may import at run time. The compiler records which bound names
+# each module uses and imports exactly those (oxgen.compile); only these may be recorded.
+MODULE_BINDINGS: tuple[Binding, ...] = (
+    Binding("typing", alias="_typing"),  # the methods' casts and the controls' annotations
+    Binding("Mapping", "collections.abc", "_Mapping"),
+    Binding("Annotated", "typing"),
+    Binding("Any", "typing"),
+    Binding("Literal", "typing"),
+    Binding("ConfigDict", "pydantic"),
+    Binding("Field", "pydantic"),
+    Binding("model_validator", "pydantic"),
+    Binding("_jsonschema", "..", "_js"),
+    Binding("_media", ".."),
+    Binding("MediaInput", ".._media"),
+    Binding("MISSING", ".._request"),
+    Binding("Missing", ".._request"),
+    Binding("RequestModel", ".._request"),
+    Binding("OMIT", ".._types"),
+    Binding("Omit", ".._types"),
+    Binding("server_default", ".._types"),
+)
 # What it imports for type checkers only (the methods' annotations).
-MODULE_TYPE_IMPORTS: dict[str, tuple[str, ...]] = {
-    ".._api": ("SyncOxenBase",),
-    ".._jobs": ("Job",),
-    ".._models": ("GenerateResponse",),
-    ".._types": ("Timeout",),
-}
+MODULE_TYPE_BINDINGS: tuple[Binding, ...] = (
+    Binding("SyncOxenBase", ".._api"),
+    Binding("Job", ".._jobs"),
+    Binding("GenerateResponse", ".._models"),
+    Binding("Timeout", ".._types"),
+)
+# What the client stub (`_client.pyi`) binds besides the model modules it imports: its imports
+# and its own definitions (tests/unit/test_naming.py reads the rendered stub to check this list).
+STUB_SCOPE = frozenset(
+    [
+        "_typing",
+        "Callable",
+        "Coroutine",
+        "_Mapping",
+        "Any",
+        "Concatenate",
+        "ParamSpec",
+        "TypeVar",
+        "overload",
+        "AsyncOxenBase",
+        "SyncOxenBase",
+        "AsyncJob",
+        "Job",
+        "GenerateResponse",
+        "OMIT",
+        "Omit",
+        "Timeout",
+        "_P",
+        "_R",
+        "_asynchronous",
+        "Oxen",
+        "AsyncOxen",
+        "__all__",
+    ]
+)
+# What the `models` package's own `__init__.py` binds at its top level (a model module of the
+# same name would replace it on import); tests/unit/test_naming.py checks the shipped file.
+MODELS_PACKAGE_SCOPE = frozenset(
+    [
+        "annotations",
+        "importlib",
+        "os",
+        "sys",
+        "Sequence",
+        "ModuleSpec",
+        "SourceFileLoader",
+        "ModuleType",
+        "Any",
+    ]
+)
 # Names a model module defines at module level besides its classes and methods (names starting
 # with `_`, such as `_js`, `_media`, `_typing`, `_SCHEMA`, are never field names).
 MODULE_DEFINES = ("MODEL_ID",)
@@ -416,11 +318,7 @@ MODULE_DEFINES = ("MODEL_ID",)
 # breaks `Literal["a"]`), and a method parameter named MODEL_ID would shadow the module's constant
 # inside the method.
 MODULE_SCOPE = frozenset(
-    {
-        *(n for names in MODULE_IMPORTS.values() for n in names),
-        *(n for names in MODULE_TYPE_IMPORTS.values() for n in names),
-        *MODULE_DEFINES,
-    }
+    {*(b.bound for b in MODULE_BINDINGS + MODULE_TYPE_BINDINGS), *MODULE_DEFINES}
 )
 
 

@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from oxgen import __version__, controls, naming, unasync
+from oxgen import __version__, naming, unasync
 from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem, Release, current_version
 from oxgen.literals import comment, docstring, py_literal, table_row
 from oxgen.templates import TEMPLATE_PACKAGE_DIR, Templates, is_partial
@@ -75,20 +75,14 @@ def table_cell(text: str, limit: int = 300) -> str:
 
 
 def field_notes(f: FieldIR) -> str:
-    """A parameter's description and the constraints its type and default columns do not show
-    already (an enum's values are in its ``Literal`` type; the default has its own column), and
-    what a media input accepts besides a URL."""
-    facts = [
-        fact
-        for fact in f.facts
-        if not (fact.startswith("default: ") and f.default is not None)
-        and not (fact.startswith("one of: ") and "Literal[" in f.static)
-    ]
+    """A parameter's description, the notes the compiler kept for it (what its type and default
+    do not show already) and what a media input accepts besides a URL: one line of prose."""
+    notes = list(f.notes)
     if f.media:
-        facts.append(
+        notes.append(
             f"`MediaInput`: a URL, or a local {f.media} file (path, bytes, binary file object)"
         )
-    return " ".join(part for part in (f.description, "; ".join(facts)) if part)
+    return " ".join(part for part in (f.description, "; ".join(notes)) if part)
 
 
 def header(path: str) -> str:
@@ -171,8 +165,6 @@ def catalog_inputs(
         "problems": problems,
         "generate_prefix": naming.GENERATE_PREFIX,
         "submit_prefix": naming.SUBMIT_PREFIX,
-        # the call arguments of a blocking call (the stub's methods of models without a schema)
-        "generate_controls": controls.controls_ir(controls.GENERATE),
     }
 
 
@@ -274,7 +266,7 @@ def model_jobs(model: ModelIR, package: str, templates: Templates = BUILTIN) -> 
 def render_jobs(ir: PackageIR, templates: Templates = BUILTIN) -> Iterator[Job]:
     """(output path, render function) for every file of the package."""
     yield from runtime_jobs(ir.package, templates)
-    summaries = tuple(ModelSummary.of(m) for m in ir.models)
+    summaries = tuple(m.summary for m in ir.models)
     context = package_context(ir.package, summaries, ir.problems, ir.releases)
     yield from catalog_jobs(ir.package, context, templates)
     for model in ir.models:

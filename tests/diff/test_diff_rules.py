@@ -665,6 +665,18 @@ def test_model_python_name_changes_when_ids_collide() -> None:
     assert "AcmeVideoRequest -> AcmeVideo" in changes[0].message
 
 
+def test_model_python_name_changes_when_only_class_names_collide() -> None:
+    """`flux-2` (module flux_2) and `flux2` (module flux2) share no module name, but both would be
+    `Flux2Request`: when `flux2` arrives, `flux-2`'s class takes a hash suffix, which is reported."""
+    changes = run_diff([base_model("flux-2")], [base_model("flux-2"), base_model("flux2")])
+    assert _rules(changes) == [
+        ("flux-2", "model-python-name-changed", "", "breaking"),
+        ("flux2", "model-added", "", "info"),
+    ]
+    assert "request class Flux2Request -> Flux2_" in changes[0].message
+    assert "module" not in changes[0].message.split("(")[1]  # the module name stays
+
+
 def _with(**fields: Any) -> Model:
     model = base_model()
     model.update(fields)

@@ -1,17 +1,20 @@
 from __future__ import annotations
 
+import ast
 import keyword
+import random
 
 import pytest
 
-from oxgen import naming
+from oxgen import naming, reserved
+from tests.conftest import REPO
 
 
 def test_model_names_follow_the_id() -> None:
     names = naming.model_module_names(["luma-ray-v3-2-image-to-video", "kling-v2"])
     assert names["luma-ray-v3-2-image-to-video"] == "luma_ray_v3_2_image_to_video"
     assert naming.class_stem(names["luma-ray-v3-2-image-to-video"]) == "LumaRayV3_2ImageToVideo"
-    assert naming.request_class_name("kling_v2") == "KlingV2Request"
+    assert naming.request_class_name(naming.class_stem("kling_v2")) == "KlingV2Request"
     assert naming.class_stem("flux_v32") != naming.class_stem("flux_v3_2")
 
 
@@ -81,9 +84,9 @@ def test_fixed_reserved_names_cover_the_installed_pydantic_and_python() -> None:
 
     from oxgen import naming
 
-    assert {n for n in dir(BaseModel) if not n.startswith("_")} <= naming.PYDANTIC_RESERVED
-    assert {n for n in dir(builtins) if not n.startswith("_")} <= naming.BUILTINS
-    assert set(keyword.kwlist) | set(keyword.softkwlist) <= naming.KEYWORDS
+    assert {n for n in dir(BaseModel) if not n.startswith("_")} <= reserved.PYDANTIC_RESERVED
+    assert {n for n in dir(builtins) if not n.startswith("_")} <= reserved.BUILTINS
+    assert set(keyword.kwlist) | set(keyword.softkwlist) <= reserved.KEYWORDS
     for name in ("client", "params", "model_id", "timeout", "extra_body"):
         assert naming.field_names([name])[name] == name + "_"
 
@@ -114,3 +117,105 @@ def test_one_list_of_call_arguments_feeds_naming_and_the_methods() -> None:
         *(c.name for c in controls.CALL_CONTROLS),
         *controls.OTHER_ARGUMENTS,
     } == naming.CALL_ARGUMENTS
+
+
+# Ids that differ only in case, separators, digits, accents or far into a long id.
+CONFUSABLE = [
+    "flux-2",
+    "flux2",
+    "Flux-2",
+    "FLUX_2",
+    "flux.2",
+    "flux 2",
+    "flüx-2",
+    "ﬂux-2",  # a ligature that folds to "flux"
+    "a-b2",
+    "a-b-2",
+    "ab2",
+    "x1-2",
+    "x-1-2",
+    "x12",
+    "os",
+    "os-",
+    "OS",
+    "class",
+    "class-",
+    "3d",
+    "m-3d",
+    "vendor-" + "long-model-name-" * 6 + "x",
+    "vendor-" + "long-model-name-" * 6 + "y",
+    "",
+]
+
+
+def test_confusable_ids_get_distinct_names_of_every_kind() -> None:
+    names = naming.model_names(CONFUSABLE)
+    assert set(names) == set(CONFUSABLE)
+    for kind in ("module", "stem", "class_name", "generate_method", "submit_method", "alias"):
+        values = [getattr(n, kind) for n in names.values()]
+        assert len(set(values)) == len(values), kind
+        assert all(v.isidentifier() and v.isascii() and not keyword.iskeyword(v) for v in values)
+    assert all(n.class_name == n.stem + "Request" for n in names.values())
+    assert names["flux2"].class_name == "Flux2Request"  # its module is the stem in snake_case
+    assert names["flux-2"].module == "flux_2" and names["flux-2"].class_name.startswith("Flux2_")
+    assert names["os"].module == "os_" and names["class"].module == "class_"
+
+
+def test_names_do_not_depend_on_order_or_run() -> None:
+    names = naming.model_names(CONFUSABLE)
+    for seed in range(5):
+        shuffled = list(CONFUSABLE)
+        random.Random(seed).shuffle(shuffled)
+        assert naming.model_names(shuffled) == names
+
+
+def test_a_name_changes_only_when_its_own_collision_does() -> None:
+    """Adding an id renames only the models it collides with, and an id alone keeps the plain
+    names (no hash)."""
+    base = naming.model_names(["flux-2", "kling-v2"])
+    assert base["flux-2"].class_name == "Flux2Request" and base["flux-2"].module == "flux_2"
+    more = naming.model_names(["flux-2", "kling-v2", "flux2", "other"])
+    assert more["kling-v2"] == base["kling-v2"]
+    assert more["flux-2"].module == "flux_2" and more["flux-2"].class_name != "Flux2Request"
+
+
+def test_stub_aliases_avoid_what_the_stub_binds() -> None:
+    names = naming.model_names(["typing", "asynchronous", "p", "luma"])
+    assert names["typing"].alias == "_typing_"  # `_typing` is the stub's `import typing`
+    assert names["asynchronous"].alias == "_asynchronous_"
+    assert names["p"].alias == "_p" and names["luma"].alias == "_luma"
+    assert not {n.alias for n in names.values()} & naming.STUB_SCOPE
+
+
+def _top_level_names(source: str) -> set[str]:
+    """What a module binds at its top level: imports, definitions and assignments."""
+    found: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            found |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return found
+
+
+def test_stub_scope_is_what_the_shipped_stub_binds() -> None:
+    """STUB_SCOPE lists exactly what the rendered `_client.pyi` binds besides its model aliases."""
+    stub = (REPO / "generated" / "oxen_inference" / "_client.pyi").read_text(encoding="utf-8")
+    aliases = {
+        n for n in _top_level_names(stub) if n.startswith("_") and n not in naming.STUB_SCOPE
+    }
+    assert _top_level_names(stub) - aliases == naming.STUB_SCOPE
+    assert aliases  # the model modules, each under its alias
+
+
+def test_models_package_scope_covers_what_the_package_binds() -> None:
+    """A model module named like something `models/__init__.py` binds would replace it when
+    imported (a model `os` broke `os.path` there): every such name is reserved."""
+    init = REPO / "templates" / "oxen_inference" / "models" / "__init__.py"
+    bound = _top_level_names(init.read_text(encoding="utf-8"))
+    assert {n for n in bound if not n.startswith("_")} <= naming.MODELS_PACKAGE_SCOPE
+    for name in bound:  # a module name never starts with `_`, and never is a reserved name
+        assert naming.model_module_names([name])[name] != name or name.startswith("_")

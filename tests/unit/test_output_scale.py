@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from oxgen import format as fmt
-from oxgen import naming, render, routes
+from oxgen import naming, render
 from oxgen.cli import main
+from oxgen.compile import summarise
 from oxgen.generate import run
 from oxgen.ir import ModelSummary
 from oxgen.snapshot import load
@@ -157,6 +158,11 @@ def test_adding_and_removing_models_matches_a_cold_run(tmp_path: Path) -> None:
     [
         lambda m: m.update(summary={"bogus": 1}),
         lambda m: m.update(summary="not a dict"),
+        lambda m: m["summary"].update(methods="x"),
+        lambda m: m["summary"].update(methods=[{"kind": "generate"}]),
+        lambda m: m["summary"]["methods"][0].update(controls=[1]),
+        lambda m: m["summary"].update(has_schema="yes"),
+        lambda m: m["summary"].update(extra=1),
         lambda m: m.update(problems=[{"nope": 1}]),
         lambda m: m.update(outputs=["api/gamma.md"]),  # another model's file
     ],
@@ -202,26 +208,8 @@ def _summaries(count: int) -> tuple[ModelSummary, ...]:
         {**real[i % len(real)], "id": f"{real[i % len(real)]['id']}-copy-{i // len(real)}"}
         for i in range(count)
     ]
-    modules = naming.model_module_names(m["id"] for m in data)
-    out = []
-    for m in data:
-        module = modules[m["id"]]
-        route = routes.route_for(m)
-        out.append(
-            ModelSummary(
-                m["id"],
-                module,
-                naming.request_class_name(module),
-                naming.generate_method_name(module),
-                naming.submit_method_name(module),
-                route,
-                routes.QUEUE_MEDIA.get(route or ""),
-                m.get("display_name") or m["id"],
-                m.get("description") or "",
-                True,
-            )
-        )
-    return tuple(out)
+    names = naming.model_names(m["id"] for m in data)
+    return tuple(summarise(m, names[m["id"]]) for m in data)
 
 
 def _readme(summaries: tuple[ModelSummary, ...]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import naming, routes
+from ..ir import ModelNames
 from ..snapshot import Snapshot
 from . import keywords as kw
 from .rules import Change, change
@@ -21,21 +22,21 @@ _DESCRIPTIVE = ("display_name", "description", "summary")
 _ROUTING = ("endpoint", "capabilities")
 
 
-def python_names(module: str) -> dict[str, str]:
-    """The generated names a user's code refers to for a model with this module name."""
+def python_names(names: ModelNames) -> dict[str, str]:
+    """The generated names a user's code refers to for a model."""
     return {
-        "module": module,
-        "request class": naming.request_class_name(module),
-        "sync method": naming.generate_method_name(module) + "()",
-        "queue method": naming.submit_method_name(module) + "()",
+        "module": names.module,
+        "request class": names.class_name,
+        "sync method": names.generate_method + "()",
+        "queue method": names.submit_method + "()",
     }
 
 
 def compare(old: Snapshot, new: Snapshot) -> list[Change]:
     """Every change from `old` to `new`, in a deterministic order."""
     before, after = old.by_id(), new.by_id()
-    old_modules = naming.model_module_names(before)
-    new_modules = naming.model_module_names(after)
+    old_modules = naming.model_names(before)
+    new_modules = naming.model_names(after)
     out: list[Change] = []
     for model_id in sorted(set(before) | set(after)):
         if model_id not in after:
@@ -70,11 +71,15 @@ def compare(old: Snapshot, new: Snapshot) -> list[Change]:
 
 
 def _compare_model(
-    model_id: str, old: dict[str, Any], new: dict[str, Any], old_module: str, new_module: str
+    model_id: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    old_module: ModelNames,
+    new_module: ModelNames,
 ) -> list[Change]:
     out: list[Change] = []
-    if old_module != new_module:
-        old_names, new_names = python_names(old_module), python_names(new_module)
+    old_names, new_names = python_names(old_module), python_names(new_module)
+    if old_names != new_names:
         renamed = "; ".join(
             f"{k} {old_names[k]} -> {new_names[k]}"
             for k in old_names
@@ -119,7 +124,7 @@ def _compare_model(
             )
         )
     elif old_schema is not None:
-        ctx = Context(model_id, naming.request_class_name(new_module))
+        ctx = Context(model_id, new_module.class_name)
         out += compare_schema(ctx, old_schema, new_schema)
     return out
 
