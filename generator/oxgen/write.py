@@ -13,12 +13,12 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from oxgen import cache
+from oxgen.cache import FileRecord, Job
 from oxgen.format import FormatError, Formatter
 
 
@@ -32,8 +32,8 @@ class Outcome:
     unchanged: int = 0
     removed: int = 0
     drift: list[str] = field(default_factory=list)
-    # per written or compared path: what the cache records about it
-    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # per written or compared path: what the cache records about it (not under --check)
+    records: dict[str, FileRecord] = field(default_factory=dict)
 
 
 def safe_target(out: Path, rel: str) -> Path:
@@ -47,14 +47,13 @@ def safe_target(out: Path, rel: str) -> Path:
 def write(
     out: Path,
     roots: Collection[str],
-    todo: Mapping[str, tuple[str, Callable[[], str]]],
+    todo: Iterable[Job],
     expected: Collection[str],
     *,
     check: bool,
 ) -> Outcome:
-    """Render, format and write (or compare) every file of `todo` (path -> (inputs fingerprint,
-    render function)); remove generated files under ``out/<root>`` (for each of `roots`) that are not
-    in `expected`."""
+    """Render, format and write (or compare) every file of `todo`; remove generated files under
+    ``out/<root>`` (for each of `roots`) that are not in `expected`."""
     outcome = Outcome()
     with contextlib.ExitStack() as stack:
         if check:
@@ -67,10 +66,11 @@ def write(
             stack.callback(shutil.rmtree, stage, True)
         formatter = Formatter(stage)
         stack.callback(formatter.close)  # before the stage goes: no ruff left writing into it
-        targets = {path: safe_target(out, path) for path in sorted(todo)}
+        jobs = {job.path: job for job in todo}
+        targets = {path: safe_target(out, path) for path in sorted(jobs)}
         try:
             for path in targets:
-                formatter.add(path, todo[path][1]())
+                formatter.add(path, jobs[path].render())
             formatter.finish()
         except FormatError as exc:
             raise WriteError(str(exc)) from None
@@ -93,7 +93,8 @@ def write(
                 os.replace(staged, target)
                 outcome.written += 1
             if not check:
-                outcome.state[path] = {"inputs": todo[path][0], "stat": cache.stat(target)}
+                job = jobs[path]
+                outcome.records[path] = FileRecord(job.inputs, cache.stat(target), job.text)
     if check:
         outcome.drift.extend(stale)
         return outcome
