@@ -6,18 +6,50 @@ Exit codes: 0 success; 1 the check asked for failed (`generate --check` drift, `
 
 from __future__ import annotations
 
+import datetime
+import os
 import sys
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
 from oxgen import __version__
+
+if TYPE_CHECKING:
+    from oxgen.fetch import Limits, RetryPolicy
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="oxgen")
 def main() -> None:
     """Generate and maintain the typed Python client for Oxen.ai's inference API."""
+    from oxgen.snapshot import SnapshotWarning
+
+    # What the core warns about (oxgen.snapshot) is shown as one line, each time it happens.
+    warnings.simplefilter("always", SnapshotWarning)
+    warnings.showwarning = _show_warning
+
+
+_PYTHON_SHOWWARNING = warnings.showwarning
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    from oxgen.snapshot import SnapshotWarning
+
+    if issubclass(category, SnapshotWarning):
+        click.echo(f"oxgen: warning: {message}", err=True)
+    else:
+        _PYTHON_SHOWWARNING(message, category, filename, lineno, file, line)
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -170,14 +202,97 @@ def fetch(
     than its limit.
     """
     from oxgen.fetch import MB, Limits
-    from oxgen.fetch import main as fetch_main
 
     limits = Limits(
         deadline=deadline,
         max_list_bytes=int(max_list_mb * MB),
         max_model_bytes=int(max_model_mb * MB),
     )
-    sys.exit(fetch_main(base_url=base_url, out=Path(out), limits=limits))
+    sys.exit(run_fetch(base_url=base_url, out=Path(out), limits=limits))
+
+
+def run_fetch(
+    *,
+    base_url: str | None,
+    out: Path,
+    policy: RetryPolicy | None = None,
+    limits: Limits | None = None,
+    today: datetime.date | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """`oxgen fetch`: reports on stderr (the summary on stdout); returns the exit code (0 done,
+    1 fetch failed, 2 bad usage). `today` dates the release the fetch records (default: the
+    local date); `environ` is where OXEN_API_KEY and OXEN_BASE_URL are read (default: the
+    process's environment)."""
+    from oxgen import fetch
+    from oxgen import snapshot as snap
+
+    env = os.environ if environ is None else environ
+    api_key = env.get("OXEN_API_KEY", "").strip()
+    if not api_key:
+        return _say(
+            "error: OXEN_API_KEY is not set; export your Oxen API key (https://www.oxen.ai) and retry",
+            2,
+        )
+    try:
+        base = fetch.base_url(base_url, env.get("OXEN_BASE_URL"))
+        fetch.check_output(out)
+    except fetch.FetchUsageError as exc:
+        return _say(f"error: {exc}", 2)
+    untouched = f"{out} was left as it was" if out.exists() else f"nothing was written to {out}"
+    bar = _Progress(sys.stderr)
+    try:
+        try:
+            done = fetch.refresh(
+                base, api_key, out, policy=policy, limits=limits, today=today, progress=bar.show
+            )
+        finally:
+            bar.close()
+    except fetch.FetchFailed as exc:
+        for model_id, reason in sorted(exc.failures.items()):
+            _say(f"failed: {model_id}: {reason}")
+        return _say(
+            f"error: {len(exc.failures)} model(s) could not be fetched from {base}; {untouched}", 1
+        )
+    except fetch.FetchTimeout as exc:
+        return _say(f"error: {exc}; {untouched}", 1)
+    except fetch.FetchError as exc:
+        return _say(f"error: cannot list the models at {base}/ai/models: {exc}; {untouched}", 1)
+    except (snap.SnapshotError, OSError) as exc:
+        return _say(f"error: {exc}; {untouched}", 1)
+    except KeyboardInterrupt:
+        return _say(f"interrupted; {untouched}", 1)
+    click.echo(f"fetched {done.models} models from {base} into {out} ({done.changes})")
+    return 0
+
+
+def _say(message: str, code: int = 0) -> int:
+    """`message` on stderr as ``oxgen: <message>``; returns `code` (the exit code to give)."""
+    click.echo(f"oxgen: {message}", err=True)
+    return code
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; silent when the stream is not a tty."""
+
+    def __init__(self, stream: TextIO, label: str = "fetching") -> None:
+        self.stream, self.label, self.shown = stream, label, False
+        self.enabled = stream.isatty()
+
+    def show(self, done: int, total: int) -> None:
+        if self.enabled:
+            width = 30
+            filled = width * done // max(total, 1)
+            bar = "#" * filled + "-" * (width - filled)
+            self.stream.write(f"\r{self.label} [{bar}] {done}/{total} models")
+            self.stream.flush()
+            self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.shown = False
 
 
 @main.command("mock-server")
@@ -199,11 +314,24 @@ def mock_server(
     src: str, host: str, port: int, latency: float, fault_rate: float, seed: int | None
 ) -> None:
     """Serve a snapshot over Oxen's inference protocol on loopback."""
-    from oxgen.mock import main as mock_main
+    from oxgen.mock import MockError, listen, serve
 
-    sys.exit(
-        mock_main(src=src, host=host, port=port, latency=latency, fault_rate=fault_rate, seed=seed)
+    try:
+        listening = listen(
+            src=src, host=host, port=port, latency=latency, fault_rate=fault_rate, seed=seed
+        )
+    except MockError as exc:
+        _fail(str(exc))
+        return
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(
+        f"oxgen mock-server: {len(listening.state.catalog.models)} models from {src} on "
+        f"http://{shown}:{listening.port}/api (latency {latency:g}s, fault rate {fault_rate:g}, "
+        f"seed {seed}); Ctrl-C stops",
+        err=True,
     )
+    serve(listening)
+    click.echo("oxgen mock-server: stopped", err=True)
 
 
 @main.command()
@@ -223,9 +351,18 @@ def mock_server(
 )
 def diff(old: str, new: str, fmt: str, fail_on: str, allow_file: str | None) -> None:
     """Compare two snapshots (folders, catalog files or git:REV[:PATH]) and judge the changes."""
-    from oxgen.diff import main as diff_main
+    from oxgen.diff import DiffError, report, run
 
-    sys.exit(diff_main(old=old, new=new, fmt=fmt, fail_on=fail_on, allow_file=allow_file))
+    try:
+        result = run(old, new, allow_file)
+    except DiffError as exc:
+        _fail(str(exc))
+        return
+    except RecursionError:
+        _fail("a schema is nested too deeply to compare")
+        return
+    click.echo(report.RENDERERS[fmt](result), nl=False)
+    sys.exit(report.exit_code(result.changes, fail_on))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -24,14 +24,12 @@ import asyncio
 import datetime
 import email.utils
 import json
-import os
 import random
-import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -276,26 +274,7 @@ def unwrap_model(body: Any, model_id: str, listed: Mapping[str, Any]) -> dict[st
     return model
 
 
-class Progress:
-    """A one-line progress bar on a terminal; silent when the stream is not a tty."""
-
-    def __init__(self, total: int, stream: TextIO, label: str = "fetching") -> None:
-        self.total, self.done, self.stream, self.label = total, 0, stream, label
-        self.enabled = stream.isatty()
-
-    def advance(self) -> None:
-        self.done += 1
-        if self.enabled:
-            width = 30
-            filled = width * self.done // max(self.total, 1)
-            bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r{self.label} [{bar}] {self.done}/{self.total} models")
-            self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.done:
-            self.stream.write("\n")
-            self.stream.flush()
+Progress = Callable[[int, int], None]  # (models done, models listed), after each model
 
 
 async def fetch_models(
@@ -305,7 +284,7 @@ async def fetch_models(
     concurrency: int = CONCURRENCY,
     policy: RetryPolicy | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
-    progress_stream: TextIO | None = None,
+    progress: Progress | None = None,
     timeout: float = 30.0,
     rng: random.Random | None = None,
     limits: Limits | None = None,
@@ -322,7 +301,7 @@ async def fetch_models(
                 concurrency=concurrency,
                 policy=policy or RetryPolicy(),
                 transport=transport,
-                progress_stream=progress_stream,
+                progress=progress,
                 timeout=timeout,
                 rng=rng or random.Random(),
                 limits=limits,
@@ -341,7 +320,7 @@ async def _fetch_models(
     concurrency: int,
     policy: RetryPolicy,
     transport: httpx.AsyncBaseTransport | None,
-    progress_stream: TextIO | None,
+    progress: Progress | None,
     timeout: float,
     rng: random.Random,
     limits: Limits,
@@ -373,7 +352,6 @@ async def _fetch_models(
             raise FetchError(
                 "the server listed no models; refusing to replace the snapshot with an empty one"
             )
-        progress = Progress(len(ids), progress_stream or sys.stderr)
         gate = asyncio.Semaphore(max(1, concurrency))
         results: dict[str, dict[str, Any]] = {}
         failures: dict[str, str] = {}
@@ -393,12 +371,10 @@ async def _fetch_models(
                 except FetchError as exc:
                     failures[model_id] = str(exc)
                 finally:
-                    progress.advance()
+                    if progress is not None:
+                        progress(len(results) + len(failures), len(ids))
 
-        try:
-            await asyncio.gather(*(one(i, item) for i, item in zip(ids, listed, strict=True)))
-        finally:
-            progress.close()
+        await asyncio.gather(*(one(i, item) for i, item in zip(ids, listed, strict=True)))
     if failures:
         raise FetchFailed(failures)
     return [results[i] for i in ids]
@@ -423,68 +399,61 @@ def _changes(out: Path, files: Mapping[str, str]) -> str:
     return f"{changed} changed, {added} added, {removed} removed"
 
 
-def _say(message: str) -> None:
-    print(f"oxgen: {message}", file=sys.stderr)
+class FetchUsageError(Exception):
+    """The fetch cannot start (no key, a bad base URL, an output that is not a snapshot folder);
+    the message is for the user."""
 
 
-def main(
-    *,
-    base_url: str | None,
-    out: Path,
-    policy: RetryPolicy | None = None,
-    limits: Limits | None = None,
-    today: datetime.date | None = None,
-) -> int:
-    """The `oxgen fetch` command; returns its exit code (0 done, 1 fetch failed, 2 bad usage).
-
-    `today` dates the release the fetch records (default: the local date).
-    """
-    api_key = os.environ.get("OXEN_API_KEY", "").strip()
-    if not api_key:
-        _say(
-            "error: OXEN_API_KEY is not set; export your Oxen API key (https://www.oxen.ai) and retry"
-        )
-        return 2
-    base = (base_url or os.environ.get("OXEN_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+def base_url(given: str | None, from_env: str | None) -> str:
+    """The API base: `given` (``--base-url``), else `from_env` (``OXEN_BASE_URL``), else Oxen's."""
+    base = (given or from_env or DEFAULT_BASE_URL).strip().rstrip("/")
     if not base.startswith(("http://", "https://")):
-        _say(f"error: base URL {base!r} must start with http:// or https://")
-        return 2
-    out = Path(out)
+        raise FetchUsageError(f"base URL {base!r} must start with http:// or https://")
+    return base
+
+
+def check_output(out: Path) -> None:
+    """Refuse to fetch into anything but a snapshot folder (or nothing), after putting back a
+    snapshot an interrupted write left aside."""
     try:
         snap.recover(out)
     except OSError as exc:
-        _say(f"error: cannot recover {out} from an interrupted write: {exc}")
-        return 2
+        raise FetchUsageError(f"cannot recover {out} from an interrupted write: {exc}") from None
     if out.exists() and (
         not out.is_dir() or (any(out.iterdir()) and not (out / snap.MANIFEST).exists())
     ):
-        _say(
-            f"error: {out} exists and is not a snapshot folder (no {snap.MANIFEST}); refusing to replace it"
+        raise FetchUsageError(
+            f"{out} exists and is not a snapshot folder (no {snap.MANIFEST}); refusing to replace it"
         )
-        return 2
-    untouched = f"{out} was left as it was" if out.exists() else f"nothing was written to {out}"
-    try:
-        models = asyncio.run(fetch_models(base, api_key, policy=policy, limits=limits))
-        fetched = snap.from_catalog({"data": models}, base)
-        files = with_ledger(out, fetched, snap.snapshot_files(fetched), today=today)
-        summary = _changes(out, files)
-        snap.write_snapshot(out, files)
-    except FetchFailed as exc:
-        for model_id, reason in sorted(exc.failures.items()):
-            _say(f"failed: {model_id}: {reason}")
-        _say(f"error: {len(exc.failures)} model(s) could not be fetched from {base}; {untouched}")
-        return 1
-    except FetchTimeout as exc:
-        _say(f"error: {exc}; {untouched}")
-        return 1
-    except FetchError as exc:
-        _say(f"error: cannot list the models at {base}/ai/models: {exc}; {untouched}")
-        return 1
-    except (snap.SnapshotError, OSError) as exc:
-        _say(f"error: {exc}; {untouched}")
-        return 1
-    except KeyboardInterrupt:
-        _say(f"interrupted; {untouched}")
-        return 1
-    print(f"fetched {len(models)} models from {base} into {out} ({summary})")
-    return 0
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What a fetch wrote."""
+
+    models: int
+    changes: str  # "3 changed, 1 added, 0 removed", or "new snapshot"
+
+
+def refresh(
+    base: str,
+    api_key: str,
+    out: Path,
+    *,
+    policy: RetryPolicy | None = None,
+    limits: Limits | None = None,
+    today: datetime.date | None = None,
+    progress: Progress | None = None,
+) -> Fetched:
+    """Fetch every model from `base` and replace the snapshot in `out` with them, recording the
+    change in its ledger (a release dated `today`, default the local date). Nothing is written
+    unless every model arrived. Raises FetchFailed, FetchTimeout, FetchError, SnapshotError or
+    OSError (`out` is left as it was)."""
+    models = asyncio.run(
+        fetch_models(base, api_key, policy=policy, limits=limits, progress=progress)
+    )
+    fetched = snap.from_catalog({"data": models}, base)
+    files = with_ledger(out, fetched, snap.snapshot_files(fetched), today=today)
+    changes = _changes(out, files)
+    snap.write_snapshot(out, files)
+    return Fetched(len(models), changes)

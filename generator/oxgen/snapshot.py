@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,12 @@ SCHEMA_KEYS = ("request_schema", "json_request_schema")
 
 class SnapshotError(Exception):
     """A snapshot or catalog that cannot be read; the message says what and where."""
+
+
+class SnapshotWarning(UserWarning):
+    """Something about a snapshot the user should know, that does not stop the command (a file
+    edited by hand, a folder restored after an interrupted write); the command line shows it as
+    ``oxgen: warning: ...``."""
 
 
 @dataclass(frozen=True)
@@ -250,10 +257,11 @@ def from_folder(folder: Path, *, verify: bool = True, label: str | None = None) 
                     f"{model['id']!r}, not {entry['id']!r}; restore the file or run `oxgen fetch`"
                 )
             hint = "" if label else f" To record the edit: oxgen snapshot --rehash {folder}"
-            print(
-                f"oxgen: warning: {label or folder}/{name} was edited by hand (its sha256 differs"
-                f" from {MANIFEST}); using it as it is.{hint}",
-                file=sys.stderr,
+            warnings.warn(
+                f"{label or folder}/{name} was edited by hand (its sha256 differs from"
+                f" {MANIFEST}); using it as it is.{hint}",
+                SnapshotWarning,
+                stacklevel=2,
             )
         models.append(model)
     return _build(models, str(folder))
@@ -335,10 +343,11 @@ def recover(out_dir: Path) -> bool:
         return False
     os.replace(olds[0], out_dir)
     _fsync_dir(Path(os.path.abspath(out_dir)).parent)
-    print(
-        f"oxgen: warning: {out_dir} was missing after an interrupted write; restored the snapshot"
-        f" it held before (from {olds[0].name})",
-        file=sys.stderr,
+    warnings.warn(
+        f"{out_dir} was missing after an interrupted write; restored the snapshot it held before"
+        f" (from {olds[0].name})",
+        SnapshotWarning,
+        stacklevel=2,
     )
     return True
 

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from oxgen import fetch, releases, snapshot
+from oxgen.cli import run_fetch
 from oxgen.fetch import RetryPolicy
 from oxgen.mock.testing import MockServer, running_mock_server
 
@@ -63,7 +64,7 @@ def test_round_trip_is_byte_identical(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     out = tmp_path / "schemas"
-    assert fetch.main(base_url=mock.base_url, out=out, today=DAY) == 0
+    assert run_fetch(base_url=mock.base_url, out=out, today=DAY) == 0
     assert_fetched_copy(out, schemas_dir)
     assert "fetched 161 models" in capsys.readouterr().out
     assert mock.stats()["requests"]["GET /api/ai/models/{model_id}"] == 161
@@ -74,7 +75,7 @@ def test_round_trip_under_fault_injection(
 ) -> None:
     mock.configure(fault_rate=0.3, seed=5)
     out = tmp_path / "schemas"
-    assert fetch.main(base_url=mock.base_url, out=out, policy=FAST, today=DAY) == 0
+    assert run_fetch(base_url=mock.base_url, out=out, policy=FAST, today=DAY) == 0
     assert_fetched_copy(out, schemas_dir)
     assert sum(mock.stats()["faults"].values()) > 20  # retried through them
 
@@ -89,7 +90,7 @@ def test_refetch_over_an_older_snapshot_reports_changes(
     out = tmp_path / "schemas"
     shutil.copytree(schemas_dir, out)
     (out / "zz-stale-model.json").write_text("{}")
-    assert fetch.main(base_url=mock.base_url, out=out) == 0
+    assert run_fetch(base_url=mock.base_url, out=out) == 0
     assert tree(out) == tree(schemas_dir)  # stale files gone, nothing else changed
     assert "(0 changed, 0 added, 0 removed)" in capsys.readouterr().out
 
@@ -131,7 +132,7 @@ def test_server_errors_on_some_models_leave_the_old_snapshot(
         return real(*args, **{**kwargs, "transport": Failing(broken)})
 
     monkeypatch.setattr(fetch, "fetch_models", functools.wraps(real)(patched))
-    assert fetch.main(base_url=mock.base_url, out=out, policy=FAST) == 1
+    assert run_fetch(base_url=mock.base_url, out=out, policy=FAST) == 1
     err = capsys.readouterr().err
     for model_id in broken:
         assert f"failed: {model_id}: HTTP 500: exploded" in err
@@ -142,7 +143,7 @@ def test_server_errors_on_some_models_leave_the_old_snapshot(
 
 def test_listing_that_keeps_failing_exits_1(mock: MockServer, tmp_path: Path, env: None) -> None:
     mock.configure(fault_rate=1.0)
-    assert fetch.main(base_url=mock.base_url, out=tmp_path / "s", policy=FAST) == 1
+    assert run_fetch(base_url=mock.base_url, out=tmp_path / "s", policy=FAST) == 1
     assert not (tmp_path / "s").exists()
 
 

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from oxgen import fetch
+from oxgen.cli import _Progress, run_fetch
 from oxgen.fetch import FetchError, FetchFailed, RetryPolicy
 
 FAST = RetryPolicy(attempts=4, backoff=0.001, max_backoff=0.004, max_retry_after=0.05)
@@ -33,7 +34,7 @@ def run(handler: Callable[[httpx.Request], httpx.Response], **kw: Any) -> list[d
             "k",
             policy=FAST,
             transport=httpx.MockTransport(handler),
-            progress_stream=io.StringIO(),
+            progress=lambda done, total: None,
             **kw,
         )
     )
@@ -184,7 +185,7 @@ def test_concurrency_is_bounded() -> None:
             policy=FAST,
             concurrency=5,
             transport=httpx.MockTransport(handler),
-            progress_stream=io.StringIO(),
+            progress=lambda done, total: None,
         )
     )
     assert len(got) == 30 and peak == 5
@@ -216,9 +217,9 @@ class Tty(io.StringIO):
 def test_progress_only_on_a_terminal() -> None:
     quiet, loud = io.StringIO(), Tty()
     for stream in (quiet, loud):
-        bar = fetch.Progress(2, stream)
-        bar.advance()
-        bar.advance()
+        bar = _Progress(stream)
+        bar.show(1, 2)
+        bar.show(2, 2)
         bar.close()
     assert quiet.getvalue() == ""
     assert "2/2 models" in loud.getvalue() and loud.getvalue().endswith("\n")
@@ -228,13 +229,13 @@ def test_main_exit_2_without_key_or_with_bad_base(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv("OXEN_API_KEY", raising=False)
-    assert fetch.main(base_url="http://127.0.0.1:1/api", out=tmp_path / "s") == 2
+    assert run_fetch(base_url="http://127.0.0.1:1/api", out=tmp_path / "s") == 2
     assert "OXEN_API_KEY is not set" in capsys.readouterr().err
     monkeypatch.setenv("OXEN_API_KEY", "k")
-    assert fetch.main(base_url="ftp://x", out=tmp_path / "s") == 2
+    assert run_fetch(base_url="ftp://x", out=tmp_path / "s") == 2
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "todo.txt").write_text("keep me")
-    assert fetch.main(base_url="http://127.0.0.1:1/api", out=tmp_path / "notes") == 2
+    assert run_fetch(base_url="http://127.0.0.1:1/api", out=tmp_path / "notes") == 2
     assert "not a snapshot folder" in capsys.readouterr().err
     assert (tmp_path / "notes" / "todo.txt").read_text() == "keep me"
 
@@ -244,7 +245,7 @@ def test_main_base_url_from_env_and_unreachable_server(
 ) -> None:
     monkeypatch.setenv("OXEN_API_KEY", "k")
     monkeypatch.setenv("OXEN_BASE_URL", "http://127.0.0.1:9/api")  # discard port: nothing listens
-    code = fetch.main(base_url=None, out=tmp_path / "s", policy=FAST)
+    code = run_fetch(base_url=None, out=tmp_path / "s", policy=FAST)
     err = capsys.readouterr().err
     assert code == 1 and "http://127.0.0.1:9/api/ai/models" in err and "nothing was written" in err
     assert not (tmp_path / "s").exists()

@@ -169,3 +169,70 @@ def test_module_map_names_every_module() -> None:
     modules = {p.stem for p in OXGEN.glob("*.py") if p.stem not in ("__init__", "__main__")}
     packages = {f"{p.name}/" for p in OXGEN.iterdir() if (p / "__init__.py").is_file()}
     assert listed == modules | packages
+
+
+# What only the command line may do: print, exit, read the environment, talk to the terminal.
+_CLI_ONLY_CALLS = {"print", "exit", "quit", "input"}
+_CLI_ONLY_ATTRIBUTES = {
+    ("sys", "exit"),
+    ("sys", "stdout"),
+    ("sys", "stderr"),
+    ("sys", "stdin"),
+    ("os", "_exit"),
+    ("os", "environ"),
+    ("os", "getenv"),
+    ("os", "environb"),
+}
+
+
+def cli_voice(source: str) -> list[str]:
+    """What a module does that only the command line may do: print or exit, read the
+    environment, use the terminal's streams or click (line: what)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        what = None
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            what = node.func.id if node.func.id in _CLI_ONLY_CALLS else None
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            pair = (node.value.id, node.attr)
+            what = ".".join(pair) if pair in _CLI_ONLY_ATTRIBUTES else None
+        elif isinstance(node, ast.Raise) and node.exc is not None:
+            text = ast.unparse(node.exc)
+            what = "raise SystemExit" if text.startswith("SystemExit") else None
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
+            what = (
+                "import click" if any((n or "").split(".")[0] == "click" for n in names) else None
+            )
+        if what is not None:
+            found.append(f"{getattr(node, 'lineno', '?')}: {what}")
+    return found
+
+
+def test_only_the_command_line_prints_or_exits() -> None:
+    """The core returns results or raises typed errors (and warns through `warnings`); only
+    cli.py and __main__.py print, exit, read OXEN_API_KEY and the like."""
+    offenders = {
+        name: found
+        for name, path in module_files(OXGEN).items()
+        if name not in ("oxgen.cli", "oxgen.__main__")
+        and (found := cli_voice(path.read_text(encoding="utf-8")))
+    }
+    assert offenders == {}
+    assert cli_voice((OXGEN / "cli.py").read_text(encoding="utf-8"))  # the finder finds them
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("print('x')", ["1: print"]),
+        ("import sys\nsys.stderr.write('x')", ["2: sys.stderr"]),
+        ("import os\nkey = os.environ.get('K')", ["2: os.environ"]),
+        ("raise SystemExit(2)", ["1: raise SystemExit"]),
+        ("from click import echo", ["1: import click"]),
+        ("def f(stream):\n    stream.write('x')", []),
+        ("import warnings\nwarnings.warn('x')", []),
+    ],
+)
+def test_cli_voice_finder(source: str, expected: list[str]) -> None:
+    assert cli_voice(source) == expected

@@ -12,20 +12,19 @@ Modules: :mod:`~oxgen.diff.rules` (the rule book), :mod:`~oxgen.diff.sources`,
 :mod:`~oxgen.diff.regex` (whether one pattern accepts all another does),
 :mod:`~oxgen.diff.keywords` (readers),
 :mod:`~oxgen.diff.allow`, :mod:`~oxgen.diff.report`.
-Exit codes: 0 nothing at or above ``--fail-on``; 1 something is; 2 bad input (a one-line
-``oxgen: error: ...`` on stderr, never a traceback).
+The command line (:mod:`oxgen.cli`) prints the report and chooses the exit code: 0 nothing at or
+above ``--fail-on``; 1 something is; 2 bad input (a one-line ``oxgen: error: ...`` on stderr,
+never a traceback).
 """
 
 from __future__ import annotations
-
-import click
 
 from . import allow, report, sources
 from .compare import compare
 from .rules import RULES, Change, Rule
 from .sources import DiffError
 
-__all__ = ["RULES", "Change", "DiffError", "Rule", "compare", "main", "run"]
+__all__ = ["RULES", "Change", "DiffError", "Rule", "compare", "run"]
 
 
 def run(old: str, new: str, allow_file: str | None = None) -> report.Report:
@@ -37,24 +36,3 @@ def run(old: str, new: str, allow_file: str | None = None) -> report.Report:
     if allow_file:
         changes = allow.apply(changes, entries, allow_file)
     return report.Report(changes, before.label, after.label, after.files)
-
-
-def main(
-    *,
-    old: str,
-    new: str,
-    fmt: str = "text",
-    fail_on: str = "breaking",
-    allow_file: str | None = None,
-) -> int:
-    """The `oxgen diff` command: print the report in `fmt` and return the exit code."""
-    try:
-        result = run(old, new, allow_file)
-    except DiffError as exc:
-        click.echo(f"oxgen: error: {exc}", err=True)
-        return 2
-    except RecursionError:
-        click.echo("oxgen: error: a schema is nested too deeply to compare", err=True)
-        return 2
-    click.echo(report.RENDERERS[fmt](result), nl=False)
-    return report.exit_code(result.changes, fail_on)

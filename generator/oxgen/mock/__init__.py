@@ -19,7 +19,8 @@ Modules::
 from __future__ import annotations
 
 import signal
-import sys
+import socket
+from dataclasses import dataclass
 from types import FrameType
 
 from .app import create_app
@@ -28,7 +29,12 @@ from .state import MockState
 
 MockConfig = _config.MockConfig
 
-__all__ = ["MockConfig", "MockState", "create_app", "main"]
+__all__ = ["Listening", "MockConfig", "MockError", "MockState", "create_app", "listen", "serve"]
+
+
+class MockError(Exception):
+    """The server cannot start (an unreadable snapshot, bad settings, a port it cannot take);
+    the message is for the user."""
 
 
 class _Stop(Exception):
@@ -39,7 +45,16 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise _Stop
 
 
-def main(
+@dataclass(frozen=True)
+class Listening:
+    """A loaded snapshot and the socket it will be served on."""
+
+    state: MockState
+    sock: socket.socket
+    port: int  # the port the socket took (port 0 asks for any free one)
+
+
+def listen(
     *,
     src: str,
     host: str = "127.0.0.1",
@@ -47,40 +62,33 @@ def main(
     latency: float = 0.5,
     fault_rate: float = 0.0,
     seed: int | None = None,
-) -> int:
-    """Serve `src` (snapshot folder or catalog file) until Ctrl-C or SIGTERM; the exit code."""
+) -> Listening:
+    """Load `src` (snapshot folder or catalog file) and bind its socket. Raises MockError."""
     from ..snapshot import SnapshotError
-    from .server import bind, build_server
+    from .server import bind
 
     try:
         config = MockConfig(latency=latency, fault_rate=fault_rate, seed=seed)
         state = MockState.load(src, config)
     except (SnapshotError, ValueError) as exc:
-        print(f"oxgen: error: {exc}", file=sys.stderr)
-        return 2
+        raise MockError(str(exc)) from None
     try:
         sock = bind(host, port)
     except OSError as exc:
-        print(
-            f"oxgen: error: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr
-        )
-        return 2
-    bound_port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    print(
-        f"oxgen mock-server: {len(state.catalog.models)} models from {src} on http://{shown}:{bound_port}/api "
-        f"(latency {latency:g}s, fault rate {fault_rate:g}, seed {seed}); Ctrl-C stops",
-        file=sys.stderr,
-        flush=True,
-    )
-    server = build_server(state, quiet=False)
+        raise MockError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    return Listening(state, sock, sock.getsockname()[1])
+
+
+def serve(listening: Listening) -> None:
+    """Serve until Ctrl-C or SIGTERM, then close the socket."""
+    from .server import build_server
+
+    server = build_server(listening.state, quiet=False)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=[listening.sock])
     except (KeyboardInterrupt, _Stop):
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        sock.close()
-    print("oxgen mock-server: stopped", file=sys.stderr)
-    return 0
+        listening.sock.close()
