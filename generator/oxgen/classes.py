@@ -218,7 +218,10 @@ def _union_of(members: list[TypeIR]) -> TypeIR:
 class ModelCompiler:
     """Compiles one model's request schema. Use :meth:`compile` once per instance."""
 
-    def __init__(self, schema: Any, class_name: str, stem: str) -> None:
+    def __init__(
+        self, schema: Any, class_name: str, stem: str, rules: patterns.Patterns | None = None
+    ) -> None:
+        self.patterns = rules or patterns.builtin()
         self.root = normalise.localise_refs(normalise.to_standard(schema))
         self.check_root = normalise.strip_annotations(self.root)
         self.class_name = class_name
@@ -361,7 +364,7 @@ class ModelCompiler:
     def _check_pattern(self, pattern: Any, pointer: str) -> None:
         if not isinstance(pattern, str):
             raise CompileError(pointer, "pattern must be a string")
-        reason = patterns.problem(pattern)
+        reason = self.patterns.problem(pattern)
         if reason is not None:
             raise CompileError(pointer, reason)
 

@@ -21,7 +21,9 @@ from oxgen.ir import (
     Release,
 )
 from oxgen.literals import plain, py_literal
+from oxgen.patterns import Patterns
 from oxgen.snapshot import Snapshot
+from oxgen.templates import Templates
 
 _PACKAGE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -40,11 +42,14 @@ def compile_package(
     *,
     only: Collection[str] | None = None,
     names: Mapping[str, ModelNames] | None = None,
+    templates: Templates | None = None,
 ) -> PackageIR:
     """Every model of the snapshot (or the ids in `only`: names are still assigned over the whole
     snapshot, so a model compiles the same alone or with the rest). `names`: the snapshot's
-    names (:func:`oxgen.naming.model_names`), when the caller has them."""
+    names (:func:`oxgen.naming.model_names`), when the caller has them; `templates`: the run's
+    templates (patterns are accepted by the rules of their ``_ecma`` module)."""
     check_package_name(package)
+    rules = Patterns(templates) if templates is not None else None
     if names is None:
         names = naming.model_names(m["id"] for m in snapshot.models)
     models: list[ModelIR] = []
@@ -58,7 +63,7 @@ def compile_package(
         if schema is None:
             models.append(ModelIR(summary))
             continue
-        compiler = ModelCompiler(schema, summary.class_name, names[model_id].stem)
+        compiler = ModelCompiler(schema, summary.class_name, names[model_id].stem, rules)
         try:
             classes = compiler.compile()
         except CompileError as exc:

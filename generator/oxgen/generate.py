@@ -79,7 +79,7 @@ def run(
         count = len(state.files)
         return Result(state.model_count, count, unchanged=count, problems=state.problems)
     plan = cache.plan_models(state, inputs.per_model, out)
-    ir = _compile(inputs, package, plan.compile)
+    ir = _compile(inputs, package, plan.compile, tree)
     records = model_records(inputs, plan, ir, package)
     summaries = tuple(r.summary for r in records.values() if r.summary is not None)
     problems = tuple(p for r in records.values() for p in r.problems)
@@ -133,12 +133,12 @@ def read_inputs(src: str | os.PathLike[str], package: str, tree: Templates) -> I
     return Inputs(snapshot, history, names, per_model, whole)
 
 
-def _compile(inputs: Inputs, package: str, only: Collection[str]) -> PackageIR:
+def _compile(inputs: Inputs, package: str, only: Collection[str], tree: Templates) -> PackageIR:
     from oxgen.compile import compile_package
 
     try:
         return compile_package(
-            inputs.snapshot, package, inputs.history, only=only, names=inputs.names
+            inputs.snapshot, package, inputs.history, only=only, names=inputs.names, templates=tree
         )
     except ValueError as exc:
         raise GenerateError(str(exc)) from None

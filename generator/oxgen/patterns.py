@@ -2,42 +2,70 @@
 
 Patterns are ECMA-262; the generated package translates them to Python regexes at run time, in its
 ``_ecma`` module (``templates/oxen_inference/_ecma.py``, plain Python). That file is the one
-implementation: this module imports it, so the generator accepts exactly the patterns the
-generated package will translate, by the same rules.
+implementation: this module imports it (a team's ``--templates`` version of it when the run has
+one), so the generator accepts exactly the patterns the generated package will translate, by the
+same rules.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import cast
 
-from oxgen.templates import runtime_module
+from oxgen.templates import Templates, runtime_module
+
+
+class Patterns:
+    """The pattern rules of one templates tree: its ``_ecma`` module."""
+
+    def __init__(self, templates: Templates | None = None) -> None:
+        self._ecma = runtime_module("_ecma", templates)
+
+    def translate(self, pattern: str) -> str:
+        """The Python regex text the generated package uses for the ECMA-262 `pattern`.
+
+        Raises :class:`ValueError` for what it does not support (Unicode script properties, ...)."""
+        return cast(Callable[[str], str], self._ecma.translate)(pattern)
+
+    def compile(self, pattern: str) -> Callable[[str], bool]:
+        """Whether `pattern` matches somewhere in a string, exactly as the generated package
+        decides (linear time where the pattern allows). Raises :class:`ValueError` when it
+        cannot be used."""
+        return cast(Callable[[str], Callable[[str], bool]], self._ecma.compile)(pattern)
+
+    def problem(self, pattern: str) -> str | None:
+        """Why the generated package could not use `pattern`, or None when it can."""
+        try:
+            re.compile(self.translate(pattern))
+        except re.error as exc:
+            return f"pattern is not a valid regular expression: {exc}"
+        except ValueError as exc:
+            return f"pattern cannot be used: {exc}"
+        try:
+            self.compile(pattern)
+        except ValueError as exc:
+            return f"pattern cannot be used safely: {exc}"
+        return None
+
+
+@functools.cache
+def builtin() -> Patterns:
+    """The rules of the built-in templates (what the diff and the mock server go by)."""
+    return Patterns()
 
 
 def translate(pattern: str) -> str:
-    """The Python regex text the generated package uses for the ECMA-262 `pattern`.
-
-    Raises :class:`ValueError` for what it does not support (Unicode script properties, ...)."""
-    return cast(Callable[[str], str], runtime_module("_ecma").translate)(pattern)
+    """:meth:`Patterns.translate` by the built-in ``_ecma``."""
+    return builtin().translate(pattern)
 
 
 def compile_pattern(pattern: str) -> Callable[[str], bool]:
-    """Whether `pattern` matches somewhere in a string, exactly as the generated package decides
-    (linear time where the pattern allows). Raises :class:`ValueError` when it cannot be used."""
-    return cast(Callable[[str], Callable[[str], bool]], runtime_module("_ecma").compile)(pattern)
+    """:meth:`Patterns.compile` by the built-in ``_ecma``."""
+    return builtin().compile(pattern)
 
 
 def problem(pattern: str) -> str | None:
-    """Why the generated package could not use `pattern`, or None when it can."""
-    try:
-        re.compile(translate(pattern))
-    except re.error as exc:
-        return f"pattern is not a valid regular expression: {exc}"
-    except ValueError as exc:
-        return f"pattern cannot be used: {exc}"
-    try:
-        compile_pattern(pattern)
-    except ValueError as exc:
-        return f"pattern cannot be used safely: {exc}"
-    return None
+    """:meth:`Patterns.problem` by the built-in ``_ecma``."""
+    return builtin().problem(pattern)

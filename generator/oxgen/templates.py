@@ -12,6 +12,7 @@ misspelt name cannot be silently ignored.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -96,15 +97,25 @@ class Templates:
         return self.files[name].read_text(encoding="utf-8")
 
 
-@functools.cache
-def runtime_module(name: str) -> ModuleType:
+def runtime_module(name: str, templates: Templates | None = None) -> ModuleType:
     """A self-contained runtime module of the generated package (one that imports nothing of its
-    own package, such as ``_ecma``), imported from the templates tree as ``oxgen._runtime.<name>``,
-    so the generator runs exactly the code the generated package ships."""
-    path = templates_dir() / TEMPLATE_PACKAGE_DIR / f"{name}.py"
+    own package, such as ``_ecma``), imported from the templates tree of the run (a team's
+    override of it included), so that the generator runs exactly the code the generated package
+    ships."""
+    path = (templates or Templates()).files[f"{TEMPLATE_PACKAGE_DIR}/{name}.py"]
+    st = path.stat()
+    return _import(name, str(path.resolve()), st.st_size, st.st_mtime_ns)
+
+
+@functools.cache
+def _import(name: str, path: str, size: int, mtime_ns: int) -> ModuleType:
+    """The module in `path`, imported once per version of the file (size and mtime)."""
+    builtin = Path(path) == (templates_dir() / TEMPLATE_PACKAGE_DIR / f"{name}.py").resolve()
     qualified = f"oxgen._runtime.{name}"
+    if not builtin:  # a team's version: its own name, never in place of the built-in module
+        qualified += "_" + hashlib.sha256(f"{path}:{size}:{mtime_ns}".encode()).hexdigest()[:12]
     spec = importlib.util.spec_from_file_location(qualified, path)
-    if spec is None or spec.loader is None:  # pragma: no cover - the file ships with oxgen
+    if spec is None or spec.loader is None:  # pragma: no cover - the file is a .py file
         raise ImportError(f"cannot load the runtime module {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[qualified] = module

@@ -326,6 +326,35 @@ def test_templates_override_of_a_runtime_module(tmp_path: Path) -> None:
     assert "TEAM_MARK = 1" in (out / "oxen_inference" / "_types.py").read_text()
 
 
+TEAM_ECMA = """
+
+_builtin_translate = translate
+
+
+def translate(pattern: str) -> str:
+    if pattern == "^team-only$":
+        raise ValueError("the team's rules refuse it")
+    return _builtin_translate(pattern)
+"""
+
+
+def test_patterns_are_accepted_by_the_rules_of_the_templates_used(tmp_path: Path) -> None:
+    """The generator checks patterns with the `_ecma` module the generated package ships: a
+    team's version when --templates overrides it, the built-in one otherwise."""
+    team = tmp_path / "team"
+    _override(team, "oxen_inference/_ecma.py", lambda t: t + TEAM_ECMA)
+    src = _write(
+        tmp_path / "a.json", [_model("alpha", mode={"type": "string", "pattern": "^team-only$"})]
+    )
+    theirs = run(src, tmp_path / "theirs", templates=team)
+    assert [(p.model_id, p.reason) for p in theirs.problems] == [
+        ("alpha", "pattern cannot be used: the team's rules refuse it")
+    ]
+    assert run(src, tmp_path / "ours").problems == ()
+    shipped = (tmp_path / "theirs" / "oxen_inference" / "_ecma.py").read_text(encoding="utf-8")
+    assert "the team's rules refuse it" in shipped
+
+
 # --- the client's registry -------------------------------------------------------------------
 
 HOSTILE_IDS = [
