@@ -10,9 +10,14 @@ Module map:
 - ``cli``        the ``oxgen`` command line; imports each command's machinery lazily.
 - ``fetch``      ``oxgen fetch``: the models endpoint -> a new snapshot (retries, deadlines).
 - ``snapshot``   reading and writing snapshots (one JSON file per model + manifest) and catalogs.
-- ``normalise``  Oxen's schema dialect -> standard draft 2020-12; pointers and subschema walks.
+- ``normalise``  the normalise stage: Oxen's schema dialect -> standard draft 2020-12, ``$ref``s
+                 made local (:class:`~oxgen.normalise.Normalised`, what the compiler reads).
+- ``vocabulary`` what draft 2020-12's keywords are: annotations, where subschemas live, pointers.
 - ``compile``    snapshot -> :class:`~oxgen.ir.PackageIR`: names, routes and classes per model.
-- ``classes``    one model's JSON Schema -> request classes (``ClassIR``), used by ``compile``.
+- ``classes``    one model's normalised schema -> request classes (``ClassIR``), for ``compile``.
+- ``scan``       what a schema must not hold for the compiler (refused with its JSON pointer).
+- ``typeexpr``   the two type expressions of a schema position (typing form, pydantic form).
+- ``notes``      a field's constraints in words, those its type and default do not show.
 - ``media``      which request parameters are media inputs (a URL the provider downloads).
 - ``controls``   the call arguments every client method takes besides the model's parameters.
 - ``patterns``   which ECMA-262 patterns the generated package can translate (its own ``_ecma``).

@@ -8,7 +8,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from oxgen import controls, naming, routes
-from oxgen.classes import CompileError, ModelCompiler
+from oxgen.classes import ModelCompiler
 from oxgen.ir import (
     ClassIR,
     ImportIR,
@@ -21,7 +21,9 @@ from oxgen.ir import (
     Release,
 )
 from oxgen.literals import plain, py_literal
+from oxgen.normalise import normalise
 from oxgen.patterns import Patterns
+from oxgen.scan import CompileError
 from oxgen.snapshot import Snapshot
 from oxgen.templates import Templates
 
@@ -63,7 +65,7 @@ def compile_package(
         if schema is None:
             models.append(ModelIR(summary))
             continue
-        compiler = ModelCompiler(schema, summary.class_name, names[model_id].stem, rules)
+        compiler = ModelCompiler(normalise(schema), summary.class_name, names[model_id].stem, rules)
         try:
             classes = compiler.compile()
         except CompileError as exc:

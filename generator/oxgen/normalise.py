@@ -4,103 +4,26 @@ Oxen's schemas are draft 2020-12 plus a few extras (see OXEN_API.md): OpenAPI 3.
 ``nullable: true`` (null allowed *in addition* to what the rest of the schema allows), and keys that
 only inform documentation (``basic``, ``x-order``, ``renderType``, any ``x-...``). This module
 rewrites ``nullable`` into standard keywords so that every consumer (the generator, the mock
-server's independent validator, `oxgen diff`) sees one meaning, and knows which keywords are
-annotations and where subschemas live.
+server's independent validator, `oxgen diff`) sees one meaning. The stage's result is
+:class:`Normalised` (:func:`normalise`): the compiler reads only that, never the schema as
+published. What the keywords mean (annotations, where subschemas live, pointers) is
+:mod:`oxgen.vocabulary`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from dataclasses import dataclass
 from typing import Any
 
-# Keywords that never affect validation (draft 2020-12 annotations, plus Oxen's extensions).
-ANNOTATION_KEYS = frozenset(
-    {
-        "title",
-        "description",
-        "default",
-        "examples",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-        "$comment",
-        "$schema",
-        "format",  # annotation-only by default in draft 2020-12
-        "contentMediaType",
-        "contentEncoding",
-        "contentSchema",
-        "basic",
-        "renderType",
-        "nullable",
-    }
+from oxgen.vocabulary import (
+    SUBSCHEMA_KEYWORDS,
+    escape_pointer_token,
+    is_annotation,
+    strip_annotations,
+    subschemas,
+    unescape_pointer_token,
 )
-
-# Where subschemas live: keyword -> "one" (a schema), "list" (array of schemas), "map" (object of schemas).
-SUBSCHEMA_KEYWORDS: dict[str, str] = {
-    "properties": "map",
-    "patternProperties": "map",
-    "$defs": "map",
-    "definitions": "map",
-    "dependentSchemas": "map",
-    "allOf": "list",
-    "anyOf": "list",
-    "oneOf": "list",
-    "prefixItems": "list",
-    "items": "one",
-    "additionalItems": "one",
-    "additionalProperties": "one",
-    "not": "one",
-    "if": "one",
-    "then": "one",
-    "else": "one",
-    "contains": "one",
-    "propertyNames": "one",
-    "unevaluatedItems": "one",
-    "unevaluatedProperties": "one",
-}
-
-
-def is_annotation(key: str) -> bool:
-    return key in ANNOTATION_KEYS or key.startswith("x-")
-
-
-def escape_pointer_token(token: str) -> str:
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def unescape_pointer_token(token: str) -> str:
-    return token.replace("~1", "/").replace("~0", "~")
-
-
-def subschemas(schema: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
-    """Each direct subschema of `schema` with its JSON pointer."""
-    if not isinstance(schema, dict):
-        return
-    for key, kind in SUBSCHEMA_KEYWORDS.items():
-        if key not in schema:
-            continue
-        value = schema[key]
-        base = f"{pointer}/{escape_pointer_token(key)}"
-        if kind == "one":
-            if key == "items" and isinstance(value, list):  # draft-04..07 tuple form
-                for i, sub in enumerate(value):
-                    yield f"{base}/{i}", sub
-            else:
-                yield base, value
-        elif kind == "list" and isinstance(value, list):
-            for i, sub in enumerate(value):
-                yield f"{base}/{i}", sub
-        elif kind == "map" and isinstance(value, dict):
-            for name, sub in value.items():
-                yield f"{base}/{escape_pointer_token(name)}", sub
-
-
-def walk(schema: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
-    """`schema` and every subschema below it, depth first, with JSON pointers."""
-    yield pointer, schema
-    for sub_pointer, sub in subschemas(schema, pointer):
-        yield from walk(sub, sub_pointer)
-
 
 _COMPOSITE = ("$ref", "$dynamicRef", "allOf", "anyOf", "oneOf", "not", "if", "const")
 
@@ -145,30 +68,6 @@ def to_standard(schema: Any) -> Any:
     if out.get("nullable") is True:
         return _with_null(out)
     out.pop("nullable", None)
-    return out
-
-
-def strip_annotations(schema: Any) -> Any:
-    """A copy of `schema` keeping only what affects validation (for compact validator literals)."""
-    if not isinstance(schema, dict):
-        return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if is_annotation(key):
-            continue
-        kind = SUBSCHEMA_KEYWORDS.get(key)
-        if kind == "one":
-            out[key] = (
-                [strip_annotations(v) for v in value]
-                if isinstance(value, list)
-                else strip_annotations(value)
-            )
-        elif kind == "list" and isinstance(value, list):
-            out[key] = [strip_annotations(v) for v in value]
-        elif kind == "map" and isinstance(value, dict):
-            out[key] = {name: strip_annotations(v) for name, v in value.items()}
-        else:
-            out[key] = value
     return out
 
 
@@ -248,3 +147,23 @@ def localise_refs(schema: Any) -> Any:
     index(schema, _ROOT_BASE, [])
     resources.setdefault(_ROOT_BASE, [])
     return rewrite(schema, _ROOT_BASE)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A request schema as the compiler reads it: standard draft 2020-12 (``nullable``
+    rewritten), every ``$ref`` that resolves inside the document a local JSON pointer;
+    annotations kept (descriptions, defaults, ``format``: the docs and ``model_json_schema()``
+    show them)."""
+
+    root: Any
+
+    @functools.cached_property
+    def checked(self) -> Any:
+        """The schema with only what affects validation (for compact validator literals)."""
+        return strip_annotations(self.root)
+
+
+def normalise(schema: Any) -> Normalised:
+    """The normalise stage: one request schema, as published, to :class:`Normalised`."""
+    return Normalised(localise_refs(to_standard(schema)))

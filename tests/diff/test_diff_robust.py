@@ -13,7 +13,7 @@ import pytest
 from oxgen import snapshot
 from oxgen.diff import RULES, DiffError, compare
 from oxgen.diff.sources import check_schema
-from oxgen.normalise import walk
+from oxgen.vocabulary import walk
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 KEYS = ["type", "enum", "minimum", "exclusiveMaximum", "maxLength", "multipleOf", "uniqueItems", "pattern",

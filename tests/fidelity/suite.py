@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from oxgen.normalise import SUBSCHEMA_KEYWORDS
+from oxgen.vocabulary import SUBSCHEMA_KEYWORDS
 
 PREFIX = "/properties/value"
 # Figures measured by the tests, printed in pytest's terminal summary (see tests/conftest.py).

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from oxgen import media, normalise
+from oxgen import media, normalise, vocabulary
 from tests.golden import golden
 
 URI = {"type": "string", "format": "uri"}
@@ -81,7 +81,7 @@ def test_every_uri_parameter_of_the_snapshot_is_judged() -> None:
             continue
         model = json.loads(path.read_text(encoding="utf-8"))
         schema = normalise.to_standard(model.get("request_schema"))
-        for pointer, node in normalise.walk(schema):
+        for pointer, node in vocabulary.walk(schema):
             props = node.get("properties") if isinstance(node, dict) else None
             for name, prop in (props or {}).items():
                 items = prop.get("items") if isinstance(prop.get("items"), dict) else {}

@@ -18,13 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import naming
-from ..normalise import (
-    SUBSCHEMA_KEYWORDS,
-    escape_pointer_token,
-    is_annotation,
-    strip_annotations,
-    to_standard,
-)
+from ..normalise import to_standard
+from ..vocabulary import SUBSCHEMA_KEYWORDS, escape_pointer_token, is_annotation, strip_annotations
 from . import keywords as kw
 from . import values
 from .rules import RULES, UNDECIDED, Change, change

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import normalise
 from .. import snapshot as snap
+from .. import vocabulary
 
 GIT_PREFIX = "git:"
 
@@ -113,7 +113,7 @@ def check_schema(model_id: str, schema: Any, label: str) -> None:
             f"{label}: model {model_id!r}: request_schema must be a JSON object or null, "
             f"got {_json_type(schema)}"
         )
-    for pointer, sub in normalise.walk(schema):
+    for pointer, sub in vocabulary.walk(schema):
         if isinstance(sub, bool):
             continue
         where = f"{label}: model {model_id!r}: request_schema at {pointer or '/'}"

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from ..normalise import is_annotation, strip_annotations
+from ..vocabulary import is_annotation, strip_annotations
 from . import keywords as kw
 from . import regex
 
