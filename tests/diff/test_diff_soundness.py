@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
+from oxgen.diff.context import Context
 from oxgen.diff.rules import UNDECIDED, Change
 from oxgen.diff.schemas import compare_schema
-from oxgen.diff.values import Context
 from oxgen.normalise import to_standard
 
 from .instances import instances

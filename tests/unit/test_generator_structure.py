@@ -236,3 +236,38 @@ def test_only_the_command_line_prints_or_exits() -> None:
 )
 def test_cli_voice_finder(source: str, expected: list[str]) -> None:
     assert cli_voice(source) == expected
+
+
+MAX_MODULE_LINES = 600
+MAX_FUNCTION_LINES = 90
+
+
+def oversized(root: Path) -> list[str]:
+    """Modules over MAX_MODULE_LINES lines and functions (methods, nested functions) over
+    MAX_FUNCTION_LINES, counted from `def` (decorators included) to their last line."""
+    found = []
+    for name, path in module_files(root).items():
+        source = path.read_text(encoding="utf-8")
+        if source.count("\n") > MAX_MODULE_LINES:
+            found.append(f"{name}: {source.count(chr(10))} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+                length = (node.end_lineno or node.lineno) - start + 1
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{name}.{node.name}: {length} lines")
+    return found
+
+
+def test_modules_and_functions_are_small_enough_to_read_at_once() -> None:
+    assert oversized(OXGEN) == []
+
+
+def test_oversized_finds_long_modules_and_functions(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    body = "".join(f"    x{i} = {i}\n" for i in range(MAX_FUNCTION_LINES))
+    (pkg / "__init__.py").write_text("", encoding="utf-8")
+    (pkg / "long.py").write_text(f"def f():\n{body}\n" + "\n" * 520, encoding="utf-8")
+    (pkg / "short.py").write_text(f"def g():\n{body[: -len(body.splitlines()[-1]) - 1]}", "utf-8")
+    assert oversized(pkg) == ["pkg.long: 612 lines", f"pkg.long.f: {MAX_FUNCTION_LINES + 1} lines"]

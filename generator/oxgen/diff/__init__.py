@@ -8,10 +8,12 @@ Pipeline (pure in the middle, I/O at the edges)::
 
 Modules: :mod:`~oxgen.diff.rules` (the rule book), :mod:`~oxgen.diff.sources`,
 :mod:`~oxgen.diff.compare` (models), :mod:`~oxgen.diff.schemas` (request schemas, recursively),
-:mod:`~oxgen.diff.values` (what one level accepts, judged as a whole),
+:mod:`~oxgen.diff.properties` (an object's properties), :mod:`~oxgen.diff.values` (what one level
+accepts, judged as a whole), :mod:`~oxgen.diff.restrictions` (keywords that only refuse),
+:mod:`~oxgen.diff.annotations` (defaults, docs, and any keyword no rule judges),
 :mod:`~oxgen.diff.regex` (whether one pattern accepts all another does),
-:mod:`~oxgen.diff.keywords` (readers),
-:mod:`~oxgen.diff.allow`, :mod:`~oxgen.diff.report`.
+:mod:`~oxgen.diff.keywords` (readers and keyword families), :mod:`~oxgen.diff.context` (where a
+comparison is, in Python terms), :mod:`~oxgen.diff.allow`, :mod:`~oxgen.diff.report`.
 The command line (:mod:`oxgen.cli`) prints the report and chooses the exit code: 0 nothing at or
 above ``--fail-on``; 1 something is; 2 bad input (a one-line ``oxgen: error: ...`` on stderr,
 never a traceback).

@@ -14,9 +14,9 @@ from .. import naming, routes
 from ..ir import ModelNames
 from ..snapshot import Snapshot
 from . import keywords as kw
+from .context import Context
 from .rules import Change, change
 from .schemas import compare_schema
-from .values import Context
 
 _DESCRIPTIVE = ("display_name", "description", "summary")
 _ROUTING = ("endpoint", "capabilities")

@@ -162,3 +162,40 @@ def multiple_of_relation(old: Any, new: Any) -> str | None:
     if (o / n).denominator == 1:
         return "loosened"
     return "tightened"
+
+
+# --- keyword families, as the comparison groups them ---------------------------------------
+
+NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+COUNTS = (
+    ("minLength", "maxLength", "length", "string"),
+    ("minItems", "maxItems", "item count", "array"),
+    ("minProperties", "maxProperties", "property count", "object"),
+    ("minContains", "maxContains", "contains count", "array"),
+)
+NUMBERS = frozenset({"number", "integer"})
+COVARIANT_MAPS = ("patternProperties", "$defs", "definitions", "dependentSchemas")
+COMPOSITIONS = ("anyOf", "oneOf", "allOf")
+# Keywords whose subschemas decide what the level accepts in ways the value judgement below does
+# not evaluate: when one is present the level is judged keyword by keyword.
+APPLICATORS = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref", "$dynamicRef")
+# Keywords that only ever refuse values: adding one is breaking, removing one lifts a restriction.
+# `true` (or a schema of annotations only) refuses nothing, so it counts as absent. The JSON type
+# they apply to gates them like the other per-type keywords.
+RESTRICTING: dict[str, str | None] = {
+    "contains": "array",
+    "unevaluatedItems": "array",
+    "propertyNames": "object",
+    "unevaluatedProperties": "object",
+}
+CONDITIONAL = ("if", "then", "else")
+# Keywords judged by a rule here or followed by oxgen.diff.schemas; any other validation keyword
+# falls to `constraint-changed`.
+HANDLED = frozenset(
+    {"type", "enum", "const", "multipleOf", "uniqueItems", "pattern", "properties", "required"}
+    | {"additionalProperties", "items", "prefixItems", *NUMERIC, *COVARIANT_MAPS, *COMPOSITIONS}
+    | {key for quad in COUNTS for key in quad[:2]}
+    | {*RESTRICTING, *CONDITIONAL, "dependentRequired", "not"}
+)
+# Annotations with a rule of their own; the other annotation keys are `annotation-changed`.
+OWN_ANNOTATIONS = frozenset({"title", "description", "default", "format", "nullable", "deprecated"})

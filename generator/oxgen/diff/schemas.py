@@ -13,25 +13,16 @@ compared as values and any change is a `constraint-changed` warning for a human 
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable
 from typing import Any
 
-from .. import naming
-from ..normalise import to_standard
-from ..vocabulary import SUBSCHEMA_KEYWORDS, escape_pointer_token, is_annotation, strip_annotations
+from ..vocabulary import SUBSCHEMA_KEYWORDS, escape_pointer_token, is_annotation
 from . import keywords as kw
 from . import values
-from .rules import RULES, UNDECIDED, Change, change
-from .values import (
-    APPLICATORS,
-    COMPOSITIONS,
-    COVARIANT_MAPS,
-    Context,
-    Emit,
-    compare_values,
-    refuses_nothing,
-)
+from .context import Context, Emit
+from .properties import compare_properties, safe
+from .restrictions import refuses_nothing
+from .rules import RULES, Change, change
+from .values import compare_values
 
 
 def compare_schema(ctx: Context, old: Any, new: Any, pointer: str = "") -> list[Change]:
@@ -53,7 +44,7 @@ def compare_schema(ctx: Context, old: Any, new: Any, pointer: str = "") -> list[
 
     shared = compare_values(ctx, o, n, emit)
     if "object" in shared:
-        out += _properties(ctx, o, n, pointer)
+        out += compare_properties(ctx, o, n, pointer, compare_schema)
         out += _additional_properties(ctx, o, n, pointer, emit)
         for key in ("patternProperties", "dependentSchemas"):
             out += _schema_map(ctx, key, o, n, pointer, emit)
@@ -65,10 +56,6 @@ def compare_schema(ctx: Context, old: Any, new: Any, pointer: str = "") -> list[
     return out
 
 
-def _safe(changes: list[Change]) -> bool:
-    return not any(c.level == "breaking" or c.rule in UNDECIDED for c in changes)
-
-
 def _wrapped(
     ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str
 ) -> list[Change] | None:
@@ -76,10 +63,14 @@ def _wrapped(
     ``anyOf: [S, {type: null}]``, ``S`` -> ``allOf: [S, {description: ...}]``): judged by
     comparing the old schema with the members. None when this is not such a move, or when no
     judgement comes of it (the general comparison then reports)."""
-    if any(k in o for k in COMPOSITIONS):
+    if any(k in o for k in kw.COMPOSITIONS):
         return None
     rest = {k for k in n if not is_annotation(k)}
-    if len(rest) != 1 or not isinstance(n.get(key := rest.pop()), list) or key not in COMPOSITIONS:
+    if (
+        len(rest) != 1
+        or not isinstance(n.get(key := rest.pop()), list)
+        or key not in kw.COMPOSITIONS
+    ):
         return None
     members: list[Any] = n[key]
     if not members:
@@ -115,7 +106,7 @@ def _wrapped(
         return None
     for j, member in enumerate(members):
         found = compare_schema(ctx, base, member, f"{pointer}/{key}/{j}")
-        if not _safe(found):
+        if not safe(found):
             continue
         others = [
             change(
@@ -138,250 +129,6 @@ def _only_null(schema: Any) -> bool:
     if listed is not None:
         return all(v is None for v in listed)
     return kw.accepted_types(s) == {"null"}
-
-
-def shape(schema: Any) -> str:
-    """What a schema accepts, without its annotations (`format` kept): equal shapes accept the
-    same values."""
-    fmt = schema.get("format") if isinstance(schema, dict) else None
-    return kw.canonical([strip_annotations(to_standard(schema)), fmt])
-
-
-def _renames(
-    old_props: dict[str, Any], new_props: dict[str, Any], removed: list[str], added: list[str]
-) -> dict[str, str]:
-    """Removed properties paired with an added one of the same shape and a similar name or the
-    same description: most likely renamed."""
-    pairs: dict[str, str] = {}
-    for old_name in removed:
-        for new_name in added:
-            if new_name in pairs.values() or shape(old_props[old_name]) != shape(
-                new_props[new_name]
-            ):
-                continue
-            before, after = kw.as_schema(old_props[old_name]), kw.as_schema(new_props[new_name])
-            if _resemble(old_name, new_name, before, after):
-                pairs[old_name] = new_name
-                break
-    return pairs
-
-
-def _stem(name: str) -> str:
-    return name.lower().replace("_", "").replace("-", "").removesuffix("s")
-
-
-def _resemble(old_name: str, new_name: str, before: dict[str, Any], after: dict[str, Any]) -> bool:
-    """The same description or title; or names that differ only in case, separators or a plural
-    `s`, or where one contains the other; or, when the descriptions do not say otherwise, names
-    that are close (`input_images` / `input_image`, `guidance` / `guidance_scale`)."""
-    for key in ("description", "title"):
-        if before.get(key) and kw.canonical(before.get(key)) == kw.canonical(after.get(key)):
-            return True
-    a, b = _stem(old_name), _stem(new_name)
-    if a == b or (min(len(a), len(b)) >= 4 and (a in b or b in a)):
-        return True
-    described = before.get("description") and after.get("description")
-    return not described and difflib.SequenceMatcher(None, a, b).ratio() >= 0.8
-
-
-def _properties(ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str) -> list[Change]:
-    old_props: dict[str, Any] = o.get("properties") or {}
-    new_props: dict[str, Any] = n.get("properties") or {}
-    old_req, new_req = set(o.get("required") or []), set(n.get("required") or [])
-    if kw.canonical(old_props) == kw.canonical(new_props) and old_req == new_req:
-        return []
-    if (
-        ctx.path
-        and not old_props
-        and new_props
-        and refuses_nothing(o.get("additionalProperties", True))
-        and not _member_properties(o)
-    ):
-        # A free-form object (a dict of anything) that now declares its keys: not new optional
-        # arguments, but constraints on keys whose values were free.
-        now_required = sorted(new_req - old_req)
-        required = f"; now required: {', '.join(now_required)}" if now_required else ""
-        return [
-            change(
-                "constraint-added",
-                ctx.model,
-                f"{pointer}/properties",
-                f"{ctx.subject()} was a free-form object and now declares properties ({', '.join(sorted(new_props))}{required}): values under these keys that passed before may now fail validation",
-            )
-        ]
-    old_names, new_names = naming.field_names(old_props), naming.field_names(new_props)
-    renames = _renames(
-        old_props,
-        new_props,
-        sorted(set(old_props) - set(new_props)),
-        sorted(set(new_props) - set(old_props)),
-    )
-    renamed_to = set(renames.values())
-    out: list[Change] = []
-
-    def where(name: str) -> str:
-        if name in old_props or name in new_props:
-            return f"{pointer}/properties/{escape_pointer_token(name)}"
-        return f"{pointer}/required"
-
-    for name in sorted(set(old_props) | set(new_props) | old_req | new_req):
-        in_old, in_new = name in old_props, name in new_props
-        python = new_names.get(name) or old_names.get(name) or name
-        sub = ctx.child(python, required=name in old_req and name in new_req)
-        if name in renames:
-            out.append(_renamed(ctx, name, renames[name], old_names, new_names, new_req, where))
-            continue
-        if name in renamed_to:
-            continue
-        if in_old and not in_new:
-            out.append(
-                change(
-                    "property-removed",
-                    ctx.model,
-                    where(name),
-                    f"property {name!r} removed: {sub.subject()} is gone; code passing it now fails",
-                )
-            )
-            continue
-        if in_new and not in_old:
-            if name in new_req:
-                out.append(
-                    change(
-                        "property-added-required",
-                        ctx.model,
-                        where(name),
-                        f"new required property {name!r}: {sub.subject()} must now be passed; existing calls fail validation",
-                    )
-                )
-            elif _covered_by_additional(sub, o, new_props[name]):
-                out.append(
-                    change(
-                        "constraint-changed",
-                        ctx.model,
-                        where(name),
-                        f"new property {name!r} of {ctx.subject()} was covered by additionalProperties {kw.short(o.get('additionalProperties'))}: values accepted there may now be refused, review by hand",
-                    )
-                )
-            elif name in _member_properties(o):
-                out.append(
-                    change(
-                        "constraint-changed",
-                        ctx.model,
-                        where(name),
-                        f"new property {name!r} of {ctx.subject()} is also declared by an anyOf/oneOf/allOf member: values it accepted there may now be refused, review by hand",
-                    )
-                )
-            else:
-                out.append(
-                    change(
-                        "property-added-optional",
-                        ctx.model,
-                        where(name),
-                        f"new optional property {name!r}: {sub.subject()}",
-                    )
-                )
-            continue
-        if name in new_req and name not in old_req:
-            out.append(
-                change(
-                    "property-became-required",
-                    ctx.model,
-                    where(name),
-                    f"{sub.subject()} is now required: calls that omit it now fail validation",
-                )
-            )
-        elif name in old_req and name not in new_req:
-            out.append(
-                change(
-                    "property-became-optional",
-                    ctx.model,
-                    where(name),
-                    f"{sub.subject()} is now optional",
-                )
-            )
-        if in_old and old_names[name] != new_names[name]:
-            out.append(
-                change(
-                    "property-python-name-changed",
-                    ctx.model,
-                    where(name),
-                    f"property {name!r} keeps its wire name but its Python name changes from `{old_names[name]}` to `{new_names[name]}` (names collide differently): code using `{old_names[name]}` breaks",
-                )
-            )
-        if in_old:
-            out += compare_schema(sub, old_props[name], new_props[name], where(name))
-    moved = _moved(old_props, new_props, new_names)
-    if moved:
-        whose = "keyword arguments" if not ctx.path else f"fields of {ctx.subject()}"
-        out.append(
-            change(
-                "properties-reordered",
-                ctx.model,
-                pointer,
-                f"order of the {whose} changed (x-order of {', '.join(f'`{m}`' for m in moved)}): every generated argument is keyword-only, so no call changes",
-            )
-        )
-    return out
-
-
-def _argument_order(props: dict[str, Any]) -> list[str]:
-    """Property names in the order the generated signature and class list them: by `x-order`,
-    then as written (the generator's order)."""
-
-    def key(name: str) -> tuple[int, float]:
-        order = kw.as_schema(props[name]).get("x-order")
-        return (0, order) if kw.is_number(order) else (1, 0)
-
-    return sorted(props, key=key)
-
-
-def _moved(
-    old_props: dict[str, Any], new_props: dict[str, Any], names: dict[str, str]
-) -> list[str]:
-    """The Python names of properties present on both sides whose relative order changed (a
-    property inserted that shifts every `x-order` after it moves nothing)."""
-    common = set(old_props) & set(new_props)
-    before = [n for n in _argument_order(old_props) if n in common]
-    after = [n for n in _argument_order(new_props) if n in common]
-    return [names[a] for a, b in zip(before, after, strict=True) if a != b]
-
-
-def _covered_by_additional(ctx: Context, o: dict[str, Any], schema: Any) -> bool:
-    """Whether a new property's key was accepted before by a restricting `additionalProperties`
-    schema whose values the property's schema may refuse."""
-    extra = o.get("additionalProperties")
-    if extra is None or extra is False or refuses_nothing(extra):
-        return False
-    return not _safe(compare_schema(ctx, extra, schema))
-
-
-def _member_properties(schema: dict[str, Any]) -> set[str]:
-    """Property names the composition members of a level declare (at any depth of members)."""
-    names: set[str] = set()
-    for key in COMPOSITIONS:
-        for member in schema.get(key) or []:
-            if isinstance(member, dict):
-                names |= set(member.get("properties") or {}) | _member_properties(member)
-    return names
-
-
-def _renamed(
-    ctx: Context,
-    old: str,
-    new: str,
-    old_names: dict[str, str],
-    new_names: dict[str, str],
-    new_req: set[str],
-    where: Callable[[str], str],
-) -> Change:
-    old_python, new_python = old_names[old], new_names[new]
-    required = ", and it is required" if new in new_req else ""
-    return change(
-        "property-renamed",
-        ctx.model,
-        where(old),
-        f"property {old!r} removed and {new!r} added with the same type and constraints: most likely renamed; {ctx.child(old_python).subject()} is gone, code passing it must pass `{new_python}` instead{required}",
-    )
 
 
 def _additional_properties(
@@ -498,7 +245,7 @@ def _disjoint(a: Any, b: Any) -> bool:
         return True
     for first, second in ((x, y), (y, x)):
         listed = values.listed_values(first)
-        if listed is None or any(k in first or k in second for k in APPLICATORS):
+        if listed is None or any(k in first or k in second for k in kw.APPLICATORS):
             continue
         if all(values.accepts(second, v) is False for v in listed):
             return True
@@ -509,7 +256,7 @@ def _compositions(
     ctx: Context, o: dict[str, Any], n: dict[str, Any], pointer: str, emit: Emit
 ) -> list[Change]:
     out: list[Change] = []
-    for key in COMPOSITIONS:
+    for key in kw.COMPOSITIONS:
         before, after = o.get(key) or [], n.get(key) or []
         if (
             kw.canonical(before) == kw.canonical(after)
@@ -662,4 +409,4 @@ def _schema_map(
     return out
 
 
-assert all(k in SUBSCHEMA_KEYWORDS for k in COVARIANT_MAPS + COMPOSITIONS)
+assert all(k in SUBSCHEMA_KEYWORDS for k in kw.COVARIANT_MAPS + kw.COMPOSITIONS)

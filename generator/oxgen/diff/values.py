@@ -19,91 +19,14 @@ pointer. :class:`Context` says, in Python terms, where the comparison is.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any
 
-from ..vocabulary import is_annotation, strip_annotations
 from . import keywords as kw
 from . import regex
-
-_NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
-_COUNTS = (
-    ("minLength", "maxLength", "length", "string"),
-    ("minItems", "maxItems", "item count", "array"),
-    ("minProperties", "maxProperties", "property count", "object"),
-    ("minContains", "maxContains", "contains count", "array"),
-)
-_NUMBERS = frozenset({"number", "integer"})
-COVARIANT_MAPS = ("patternProperties", "$defs", "definitions", "dependentSchemas")
-COMPOSITIONS = ("anyOf", "oneOf", "allOf")
-# Keywords whose subschemas decide what the level accepts in ways the value judgement below does
-# not evaluate: when one is present the level is judged keyword by keyword.
-APPLICATORS = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else", "$ref", "$dynamicRef")
-# Keywords that only ever refuse values: adding one is breaking, removing one lifts a restriction.
-# `true` (or a schema of annotations only) refuses nothing, so it counts as absent. The JSON type
-# they apply to gates them like the other per-type keywords.
-RESTRICTING: dict[str, str | None] = {
-    "contains": "array",
-    "unevaluatedItems": "array",
-    "propertyNames": "object",
-    "unevaluatedProperties": "object",
-}
-_CONDITIONAL = ("if", "then", "else")
-# Keywords judged by a rule here or followed by oxgen.diff.schemas; any other validation keyword
-# falls to `constraint-changed`.
-_HANDLED = frozenset(
-    {"type", "enum", "const", "multipleOf", "uniqueItems", "pattern", "properties", "required"}
-    | {"additionalProperties", "items", "prefixItems", *_NUMERIC, *COVARIANT_MAPS, *COMPOSITIONS}
-    | {key for quad in _COUNTS for key in quad[:2]}
-    | {*RESTRICTING, *_CONDITIONAL, "dependentRequired", "not"}
-)
-# Annotations with a rule of their own; the other annotation keys are `annotation-changed`.
-_OWN_ANNOTATIONS = frozenset(
-    {"title", "description", "default", "format", "nullable", "deprecated"}
-)
-
-
-@dataclass(frozen=True)
-class Context:
-    """Where the comparison is, in Python terms: the model, its request class and a field path
-    such as ``""`` (the request), ``steps``, ``config.seed``, ``images[]`` or ``tags{}``.
-
-    `is_property` says the level is a property's schema (a keyword argument or a field);
-    `required` that this property is required on both sides, so every call passes it."""
-
-    model: str
-    owner: str
-    path: str = ""
-    is_property: bool = False
-    required: bool = False
-
-    def child(self, suffix: str, *, required: bool = False) -> Context:
-        """The place of a property (a name) or of items/values (``[]``, ``{}``, ``[0]``)."""
-        if suffix.startswith(("[", "{")):
-            return Context(self.model, self.owner, self.path + suffix)
-        path = f"{self.path}.{suffix}" if self.path else suffix
-        return Context(self.model, self.owner, path, is_property=True, required=required)
-
-    def member(self) -> Context:
-        """The same place, seen through a composition member (`anyOf`/`oneOf`/`allOf`)."""
-        return replace(self, required=False)
-
-    def subject(self) -> str:
-        """How messages name this place: "keyword argument `steps`", "`config.seed`", ..."""
-        if not self.path:
-            return f"the request ({self.owner})"
-        if self.is_top_level():
-            return f"keyword argument `{self.path}`"
-        return f"`{self.path}`"
-
-    def is_top_level(self) -> bool:
-        """Whether this is a keyword argument of the generated methods (a top-level property)."""
-        return bool(self.path) and not any(c in self.path for c in ".[{")
-
-
-Emit = Callable[[str, str, str], None]
+from .annotations import compare_annotations, compare_others
+from .context import Context, Emit
+from .restrictions import compare_restricting
 
 
 def compare_values(
@@ -127,9 +50,9 @@ def compare_values(
             _pattern(ctx, o, n, emit)
     if shared or before == after:
         _format(ctx, o, n, emit)
-    _restricting(ctx, o, n, emit, shared)
-    _annotations(ctx, o, n, emit)
-    _others(o, n, emit)
+    compare_restricting(ctx, o, n, emit, shared)
+    compare_annotations(ctx, o, n, emit)
+    compare_others(o, n, emit)
     return shared
 
 
@@ -219,7 +142,7 @@ def accepts(schema: dict[str, Any], value: Any) -> bool | None:
 def _describe(schema: dict[str, Any]) -> str:
     """The value keywords of a level, for messages: ``integer, minimum 2, maximum 15``."""
     parts = [kw.describe_types(kw.accepted_types(schema))]
-    for key in ("enum", "const", *_NUMERIC, "multipleOf", "minLength", "maxLength", "pattern"):
+    for key in ("enum", "const", *kw.NUMERIC, "multipleOf", "minLength", "maxLength", "pattern"):
         if key in schema:
             parts.append(f"{key} {kw.short(schema[key], 40)}")
     return ", ".join(parts)
@@ -237,7 +160,7 @@ def _judge_listed(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit
     """When the old level lists its values (`enum`/`const`, all scalars), judge the whole level by
     checking each of them against the new one. False when this judgement does not apply."""
     listed = listed_values(o)
-    if listed is None or any(k in o or k in n for k in APPLICATORS):
+    if listed is None or any(k in o or k in n for k in kw.APPLICATORS):
         return False
     if not all(v is None or isinstance(v, str | bool | int | float) for v in listed):
         return False
@@ -313,7 +236,7 @@ def accepts_null(schema: dict[str, Any]) -> bool | None:
     if listed is not None and not any(json_equal(None, v) for v in listed):
         return False
     verdicts: list[bool | None] = []
-    for key in APPLICATORS:
+    for key in kw.APPLICATORS:
         if key not in schema:
             continue
         members = schema[key] if isinstance(schema[key], list) else None
@@ -459,7 +382,7 @@ def _bound_change(
 def _bounds(
     ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit, shared: frozenset[str]
 ) -> None:
-    if shared & _NUMBERS:
+    if shared & kw.NUMBERS:
         integers_only = not shared & {"number"}
         for lower in (True, False):
             before, after = kw.numeric_bound(o, lower), kw.numeric_bound(n, lower)
@@ -467,7 +390,7 @@ def _bounds(
                 continue
             _bound_change(ctx, lower, before, after, "value", emit)
         _multiple_of(ctx, o, n, emit)
-    for low_key, high_key, noun, json_type in _COUNTS:
+    for low_key, high_key, noun, json_type in kw.COUNTS:
         if json_type not in shared:
             continue
         _bound_change(ctx, True, kw.count_bound(o, low_key), kw.count_bound(n, low_key), noun, emit)
@@ -558,205 +481,4 @@ def _format(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> N
             "format-changed",
             "format",
             f"format of {subject} changed ({kw.short(before)} -> {kw.short(after)}): values valid before may now be refused",
-        )
-
-
-# --- keywords that only restrict -------------------------------------------------------------
-
-
-def refuses_nothing(value: Any) -> bool:
-    """Whether a subschema accepts every value: ``true``, ``{}`` or annotations only."""
-    return value is True or (isinstance(value, dict) and not strip_annotations(value))
-
-
-def _restriction(schema: dict[str, Any], key: str) -> Any:
-    value = schema.get(key)
-    return None if value is None or refuses_nothing(value) else value
-
-
-def _restricting(
-    ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit, shared: frozenset[str]
-) -> None:
-    subject = ctx.subject()
-    for key, json_type in RESTRICTING.items():
-        if json_type is not None and json_type not in shared:
-            continue
-        _direction(subject, key, _restriction(o, key), _restriction(n, key), emit)
-    _conditional(subject, o, n, emit)
-    # `not` only refuses (even `not: {}`, which refuses everything): present or absent decides.
-    if "not" in o or "not" in n:
-        _direction(subject, "not", o.get("not"), n.get("not"), emit)
-    if "object" in shared:
-        _dependent_required(subject, o.get("dependentRequired"), n.get("dependentRequired"), emit)
-
-
-def _direction(subject: str, key: str, before: Any, after: Any, emit: Emit) -> None:
-    if kw.canonical(before) == kw.canonical(after):
-        return
-    if before is None:
-        emit(
-            "constraint-added",
-            key,
-            f"`{key}` added to {subject} ({kw.short(after)}): values valid before may now fail validation",
-        )
-    elif after is None:
-        emit("constraint-removed", key, f"`{key}` of {subject} removed ({kw.short(before)})")
-    else:
-        emit(
-            "constraint-changed",
-            key,
-            f"`{key}` of {subject} changed ({kw.short(before)} -> {kw.short(after)}): not judged automatically, review by hand",
-        )
-
-
-def _conditional(subject: str, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    """`if`/`then`/`else` as one restriction: `if` alone, or `then`/`else` without `if`, refuse
-    nothing; with the same `if`, a branch added restricts and a branch removed lifts."""
-
-    def branches(schema: dict[str, Any]) -> tuple[Any, Any] | None:
-        then, otherwise = _restriction(schema, "then"), _restriction(schema, "else")
-        if "if" not in schema or (then is None and otherwise is None):
-            return None
-        return then, otherwise
-
-    before, after = branches(o), branches(n)
-    if before is None and after is None:
-        return
-    if before is None or after is None or kw.canonical(o["if"]) != kw.canonical(n["if"]):
-        _direction(
-            subject,
-            "if",
-            None if before is None else {k: o.get(k) for k in _CONDITIONAL if k in o},
-            None if after is None else {k: n.get(k) for k in _CONDITIONAL if k in n},
-            emit,
-        )
-        return
-    for key, old_branch, new_branch in zip(("then", "else"), before, after, strict=True):
-        _direction(subject, key, old_branch, new_branch, emit)
-
-
-def _dependent_required(subject: str, before: Any, after: Any, emit: Emit) -> None:
-    if kw.canonical(before) == kw.canonical(after):
-        return
-    old = before if isinstance(before, dict) else {}
-    new = after if isinstance(after, dict) else {}
-    if (before is not None and not isinstance(before, dict)) or (
-        after is not None and not isinstance(after, dict)
-    ):
-        _direction(subject, "dependentRequired", before, after, emit)
-        return
-
-    def needs(table: dict[str, Any]) -> set[tuple[str, str]]:
-        return {(k, str(v)) for k, names in table.items() if isinstance(names, list) for v in names}
-
-    gained, lost = needs(new) - needs(old), needs(old) - needs(new)
-    if gained:
-        listed = ", ".join(f"{k!r} needs {v!r}" for k, v in sorted(gained))
-        emit(
-            "constraint-added",
-            "dependentRequired",
-            f"{subject} gained dependent requirements ({listed}): objects valid before may now fail validation",
-        )
-    elif lost:
-        listed = ", ".join(f"{k!r} needs {v!r}" for k, v in sorted(lost))
-        emit(
-            "constraint-removed",
-            "dependentRequired",
-            f"{subject} dropped dependent requirements ({listed})",
-        )
-
-
-# --- annotations and the rest -----------------------------------------------------------------
-
-
-def _annotations(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    _default(ctx, o, n, emit)
-    for key in ("title", "description"):
-        if kw.canonical(o.get(key)) != kw.canonical(n.get(key)):
-            emit(
-                f"{key}-changed",
-                key,
-                f"{key} of {ctx.subject()} changed: {kw.short(o.get(key))} -> {kw.short(n.get(key))}",
-            )
-    if n.get("deprecated") is True and o.get("deprecated") is not True:
-        emit(
-            "property-deprecated",
-            "deprecated",
-            f"{ctx.subject()} is now deprecated: plan to stop passing it",
-        )
-    elif kw.canonical(o.get("deprecated")) != kw.canonical(n.get("deprecated")):
-        emit("annotation-changed", "deprecated", f"{ctx.subject()} is no longer deprecated")
-    for key in sorted(set(o) | set(n)):
-        if key == "x-order" and ctx.is_property:
-            continue  # the order of arguments: reported once per object (properties-reordered)
-        if (
-            is_annotation(key)
-            and key not in _OWN_ANNOTATIONS
-            and kw.canonical(o.get(key)) != kw.canonical(n.get(key))
-        ):
-            emit(
-                "annotation-changed",
-                key,
-                f"annotation {key} of {ctx.subject()} changed: {kw.short(o.get(key))} -> {kw.short(n.get(key))}",
-            )
-
-
-def _default(ctx: Context, o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    before, after = o.get("default"), n.get("default")
-    if "default" in o and "default" not in n:
-        shift = f"{kw.short(before)} -> none"
-    elif "default" in n and "default" not in o:
-        emit(
-            "default-added",
-            "default",
-            f"{ctx.subject()} now documents a default of {kw.short(after)}",
-        )
-        return
-    elif kw.canonical(before) != kw.canonical(after):
-        shift = f"{kw.short(before)} -> {kw.short(after)}"
-    else:
-        return
-    removed = "default" not in n
-    if ctx.required:
-        emit(
-            "default-removed-required" if removed else "default-changed-required",
-            "default",
-            f"default of {ctx.subject()} {'dropped' if removed else 'changed'} ({shift}); it is required, so every call passes it and none changes (docstrings only)",
-        )
-        return
-    shown = ""
-    if ctx.is_top_level():
-        shown = (
-            f"; the signature's `server_default({kw.short(before)})` becomes `OMIT`"
-            if removed
-            else f"; the signature shows `server_default({kw.short(after)})`"
-        )
-    if removed:
-        emit(
-            "default-removed",
-            "default",
-            f"default of {ctx.subject()} ({kw.short(before)}) is no longer documented: what omitting it means may change{shown}",
-        )
-    else:
-        emit(
-            "default-changed",
-            "default",
-            f"default of {ctx.subject()} changed from {kw.short(before)} to {kw.short(after)}: calls that omit it now behave differently{shown}",
-        )
-
-
-def _others(o: dict[str, Any], n: dict[str, Any], emit: Emit) -> None:
-    for key in sorted(set(o) | set(n)):
-        if (
-            is_annotation(key)
-            or key in _HANDLED
-            or kw.canonical(o.get(key)) == kw.canonical(n.get(key))
-        ):
-            continue
-        verb = "added" if key not in o else "removed" if key not in n else "changed"
-        what = f"{kw.short(o.get(key))} -> {kw.short(n.get(key))}"
-        emit(
-            "constraint-changed",
-            key,
-            f"`{key}` {verb} ({what}): not judged automatically, review by hand",
         )
