@@ -147,6 +147,12 @@ def test_listing_that_keeps_failing_exits_1(mock: MockServer, tmp_path: Path, en
     assert not (tmp_path / "s").exists()
 
 
+def _interruptible() -> None:
+    # As from a terminal, whatever this test process inherited: a background job without job
+    # control (a CI step, `cmd &` in a script) starts with SIGINT ignored, and so would the child.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_fetch(base_url: str, out: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "oxgen.cli", "fetch", "--base-url", base_url, "--out", str(out)],
@@ -154,6 +160,7 @@ def start_fetch(base_url: str, out: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=_interruptible,
     )
 
 
