@@ -77,12 +77,14 @@ def test_wire_values_are_typed(mock: MockServer, api: httpx.Client, tiger: Path)
         "loop=true",
         f'reference_image_urls=["{ref}", "@{tiger}"]',
         "duration=5s",
+        "target_namespace=my-org",  # a queue control, not a model parameter
         "--json",
         "--no-wait",
         mock=mock,
     )
     assert done.code == 0, done.err
     row = queue_row(api, done.json["generation_id"])
+    assert row["target_namespace"] == "my-org"
     assert row["prompt"] == "42"
     assert row["loop"] is True
     assert row["duration"] == "5s"
@@ -235,6 +237,21 @@ def test_blocking_route_for_speech(mock: MockServer, tmp_path: Path) -> None:
     assert Path(saved).read_bytes()[:4] == b"RIFF"
     no_wait = cli("run", SPEECH, "prompt=Hi", "--no-wait", mock=mock)
     assert no_wait.code == 2 and "blocking route" in no_wait.one_error_line()
+
+
+def test_blocking_route_for_transcription(mock: MockServer) -> None:
+    """A model without a schema sends its key=value pairs as given; the answer's text is printed."""
+    args = ("run", "gpt-audio", "file=https://example.com/a.wav", "language=en")
+    done = cli(*args, "--json", mock=mock)
+    assert done.code == 0, done.err
+    assert done.json == {
+        "generation_id": None,
+        "status": "succeeded",
+        "result_url": None,
+        "files": [],
+        "text": "This is a mock transcription.",
+    }
+    assert cli(*args, mock=mock).out == "This is a mock transcription.\n"
 
 
 def test_chat_streams_and_json(mock: MockServer) -> None:

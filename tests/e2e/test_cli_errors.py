@@ -190,9 +190,10 @@ def test_server_down_exits_1(dead_url: str) -> None:
 
 
 def test_api_errors_exit_1_with_the_servers_message(mock: MockServer) -> None:
-    missing = cli("jobs", "get", "0123456789abcdef", mock=mock)
-    assert missing.code == 1
-    assert missing.one_error_line().startswith("404: ")
+    for action in ("get", "wait", "download", "cancel"):
+        missing = cli("jobs", action, "0123456789abcdef", mock=mock)
+        assert missing.code == 1, action
+        assert missing.one_error_line().startswith("404: "), action
     mock.configure(fault_rate=1.0)
     refused = cli("models", "list", mock=mock)
     assert refused.code == 1

@@ -7,7 +7,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import PROG, UsageError, print_json
+from ._common import PROG, UsageError, print_json, printable
 
 #: Names the chat call sets itself.
 CHAT_RESERVED = frozenset({"model", "messages", "stream", "timeout", "extra_headers", "extra_body"})
@@ -53,16 +53,19 @@ def handle(args: argparse.Namespace) -> int:
             answer = client.chat(info.model_id, messages=messages, **controls, **params)
             print_json(answer.model_dump(mode="json", exclude_none=True))
             return 0
-        with client.chat(
-            info.model_id, messages=messages, stream=True, **controls, **params
-        ) as stream:
-            ended = True
-            for chunk in stream:
-                text = chunk.text
-                if text:
-                    sys.stdout.write(text)
-                    sys.stdout.flush()
-                    ended = text.endswith("\n")
+        ended, terminal = True, sys.stdout.isatty()
+        try:
+            with client.chat(
+                info.model_id, messages=messages, stream=True, **controls, **params
+            ) as stream:
+                for chunk in stream:
+                    text = chunk.text
+                    if text:
+                        sys.stdout.write(printable(text, lines=True) if terminal else text)
+                        sys.stdout.flush()
+                        ended = text.endswith("\n")
+        finally:  # the answer so far ends its line, even when an error or Ctrl-C cuts it short
             if not ended:
                 sys.stdout.write("\n")
+                sys.stdout.flush()
     return 0

@@ -92,6 +92,7 @@ def wait_job(args: argparse.Namespace) -> int:
     check_save_dir(args.save)
     with connect() as client:
         job = client.job(args.id)
+        job.status()  # one request: an unknown id fails now, a finished job needs no waiting
         return finish(
             job, save=args.save, as_json=args.json, timeout=args.timeout, live=stderr_is_terminal()
         )
@@ -116,6 +117,7 @@ def download_job(args: argparse.Namespace) -> int:
     check_save_dir(save)
     with connect() as client:
         job = client.job(args.id)
+        job.status()  # one request: an unknown id fails now, a finished job needs no waiting
         try:
             path = job.download(os.path.join(save, ""), wait_timeout=args.timeout)
         except KeyboardInterrupt:

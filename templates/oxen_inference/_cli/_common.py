@@ -47,9 +47,24 @@ class Interrupted(CommandError):
         super().__init__(message, INTERRUPTED)
 
 
+# Control characters a server (or a model) could send to move the cursor, recolour or retitle the
+# terminal, or to forge a line of output: shown escaped (``\x1b``) in everything printed.
+_CONTROLS = (*range(0x20), 0x7F, *range(0x80, 0xA0))
+_ESCAPES = {c: f"\\x{c:02x}" for c in _CONTROLS}
+_TEXT_ESCAPES = {c: f"\\x{c:02x}" for c in _CONTROLS if c not in (9, 10)}
+MAX_ERROR = 2000  # characters of an error line (a server's message can be any size)
+
+
+def printable(text: str, *, lines: bool = False) -> str:
+    """`text` with its control characters escaped; with `lines`, line breaks and tabs kept."""
+    return text.translate(_TEXT_ESCAPES if lines else _ESCAPES)
+
+
 def one_line(text: str) -> str:
-    """`text` on one line: runs of whitespace (line breaks included) become one space."""
-    return " ".join(str(text).split()) or "(no message)"
+    """`text` on one line: runs of whitespace (line breaks included) become one space, control
+    characters are escaped, and a very long text is cut."""
+    line = printable(" ".join(str(text).split())) or "(no message)"
+    return line if len(line) <= MAX_ERROR else line[: MAX_ERROR - 1] + "…"
 
 
 def error(message: str) -> None:
@@ -65,7 +80,14 @@ def note(message: str) -> None:
 
 
 def out(line: str = "") -> None:
-    sys.stdout.write(f"{line}\n")
+    """One line on stdout (what the API said among it: control characters escaped, so a value
+    can never look like two lines)."""
+    sys.stdout.write(f"{printable(line)}\n")
+
+
+def out_text(text: str) -> None:
+    """Text of several lines on stdout (control characters but line breaks and tabs escaped)."""
+    sys.stdout.write(f"{printable(text, lines=True)}\n")
 
 
 def print_json(value: Any) -> None:

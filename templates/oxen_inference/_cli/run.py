@@ -6,7 +6,7 @@ import argparse
 import os
 from typing import TYPE_CHECKING, Any
 
-from ._common import PROG, Interrupted, UsageError, note, out, print_json, seconds
+from ._common import PROG, Interrupted, UsageError, note, out, out_text, print_json, seconds
 
 if TYPE_CHECKING:
     from .. import Oxen
@@ -61,7 +61,7 @@ def handle(args: argparse.Namespace) -> int:
             return 0
         from ._help import model_help
 
-        out(model_help(model_info(args.model)))
+        out_text(model_help(model_info(args.model)))
         return 0
     if args.model is None:
         raise UsageError(f"run needs a MODEL (see {PROG} run --help)")
@@ -154,6 +154,8 @@ def _blocking(
             result["text"] = text
         print_json(result)
         return 0
-    for line in [*urls, *files, *([text] if isinstance(text, str) else [])]:
+    for line in [*urls, *files]:
         out(line)
+    if isinstance(text, str):  # a transcription
+        out_text(text)
     return 0
