@@ -6,6 +6,9 @@
   settings), so a test may change settings with ``mock.configure(fault_rate=...)`` freely.
 - ``api``: an ``httpx.Client`` on ``mock.base_url`` (``.../api``) with the bearer key set.
 - ``SCHEMAS``: the committed snapshot folder.
+- ``backend`` (function, two params): the protocol tests' server, ``oxgen mock-server`` (the
+  ``mock`` server above) or the client's fake ``OxenMock`` (same settings), see ``backends.py``;
+  ``http``: an ``httpx.Client`` on it with the key set.
 
 Need a server with other settings or another snapshot? Use the helper directly::
 
@@ -20,8 +23,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from oxen_inference.testing import OxenMock
 
 from oxgen.mock.testing import MockServer, running_mock_server
+from tests.e2e.backends import Backend, FakeBackend, ServerBackend
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 
@@ -48,3 +53,19 @@ def api(mock: MockServer) -> Iterator[httpx.Client]:
 def schemas_dir() -> Path:
     """The committed snapshot folder the session server serves."""
     return SCHEMAS
+
+
+@pytest.fixture(params=["server", "fake"])
+def backend(request: pytest.FixtureRequest) -> Iterator[Backend]:
+    """``oxgen mock-server`` (reset) or the client's ``OxenMock``, with the same settings."""
+    if request.param == "server":
+        yield ServerBackend(request.getfixturevalue("mock"))
+        return
+    with OxenMock(latency=0.05, keepalive=0.2, retry_after_max=0) as fake:
+        yield FakeBackend(fake)
+
+
+@pytest.fixture
+def http(backend: Backend) -> Iterator[httpx.Client]:
+    with backend.client() as client:
+        yield client

@@ -10,7 +10,8 @@ import pytest
 
 from oxgen.mock.protocol import config, faults
 from oxgen.mock.testing import MockServer
-from tests.e2e.test_mock_events import VIDEO_BODY, client, next_events, sse
+from tests.e2e.test_mock_events import VIDEO_BODY, client
+from tests.e2e.test_protocol_queue import next_events, sse
 
 
 def streams_of(mock: MockServer, key: str) -> list[tuple[bool, bool]]:

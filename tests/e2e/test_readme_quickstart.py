@@ -1,6 +1,7 @@
 """The generated README's examples run as written: the quickstart's shell block (starting
 `oxgen mock-server` and exporting the client's environment) is run on a free port, then every
-Python block of the README runs, unchanged, in a fresh interpreter against that server."""
+Python block of the README runs, unchanged, in a fresh interpreter against that server (the
+"Testing your code" block, a test module, runs under pytest against the package's own fake)."""
 
 from __future__ import annotations
 
@@ -128,12 +129,32 @@ def test_many_jobs_example_runs_as_written(
     assert proc.stdout.splitlines() == ["200 videos"]
 
 
+def test_testing_example_runs_with_pytest(tmp_path: Path) -> None:
+    """The "Testing your code" block is a test module: pytest runs it as written, with the
+    fixture of the installed package's plugin and no server at all."""
+    readme = README.read_text(encoding="utf-8")
+    [code] = blocks(section(readme, "Testing your code"), "python")
+    (tmp_path / "test_app.py").write_text(code, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OXEN_", "PYTEST_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 passed" in proc.stdout
+
+
 def test_every_python_block_of_the_readme_is_run_here() -> None:
     readme = README.read_text(encoding="utf-8")
     tested = (
         blocks(section(readme, "Quickstart"), "python")
         + blocks(section(readme, "Chat, whole or streamed"), "python")
         + blocks(section(readme, "Many jobs at once"), "python")
+        + blocks(section(readme, "Testing your code"), "python")
     )
     assert blocks(readme, "python") == tested
     assert blocks(readme, "bash") == blocks(section(readme, "Quickstart"), "bash")

@@ -1,6 +1,45 @@
-"""Testing against a fake Oxen.
+"""Test your code against a fake Oxen: no network, no key, no bill.
 
-``_protocol`` holds Oxen's inference protocol as a stateful fake with no I/O of its own (routes,
-jobs moved on by time, the event stream, repositories, faults); ``oxgen mock-server`` serves the
-same code over HTTP.
+    from oxen_inference.testing import OxenMock
+
+    with OxenMock(latency=0.05) as mock:
+        job = mock.client.submit("flux-2-pro", prompt="a red fox")
+        assert job.wait(timeout=10).succeeded
+        assert mock.requests[-1].path == "/ai/queue"
+
+:class:`OxenMock` is a stateful fake of Oxen's inference API (the models this package knows, the
+blocking routes, the queue and its event stream, result files, repository uploads), served to
+``mock.client`` (an ``Oxen``) and ``mock.async_client`` (an ``AsyncOxen``) through httpx
+transports. With pytest, the fixture ``oxen_mock`` gives a fresh one to each test (the package
+registers the plugin; nothing is imported until a test uses it).
+
+``_protocol`` is the fake itself, with no I/O of its own; ``oxgen mock-server`` serves the same code
+over HTTP.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._fake import OxenMock
+    from ._transport import RecordedRequest
+
+__all__ = ["OxenMock", "RecordedRequest"]
+
+_EXPORTS = {"OxenMock": "._fake", "RecordedRequest": "._transport"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

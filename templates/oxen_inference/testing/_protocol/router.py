@@ -135,12 +135,12 @@ def fault_answer(fault: Fault) -> Answer:
             "rate limit exceeded (mock fault injection); retry later",
         )
         return json_answer(body, 429, {"Retry-After": str(fault.retry_after or 0)})
+    headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
     if fault.status == 503:
         detail = "the service is temporarily unavailable (mock fault injection)"
-        return json_answer(envelope_a(UNAVAILABLE, "Service unavailable", detail), 503)
+        return json_answer(envelope_a(UNAVAILABLE, "Service unavailable", detail), 503, headers)
     detail = f"injected fault: HTTP {fault.status}"
     kind = UNKNOWN_ERROR if fault.status >= 500 else "injected_fault"
-    headers = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
     return json_answer(envelope_a(kind, "Injected fault", detail), fault.status, headers)
 
 
