@@ -10,6 +10,7 @@ Module map:
 - ``cli``        the ``oxgen`` command line; imports each command's machinery lazily.
 - ``fetch``      ``oxgen fetch``: the models endpoint -> a new snapshot (retries, deadlines).
 - ``snapshot``   reading and writing snapshots (one JSON file per model + manifest) and catalogs.
+- ``inputs``     the one way input files are read: regular files only, each within a size cap.
 - ``normalise``  the normalise stage: Oxen's schema dialect -> standard draft 2020-12, ``$ref``s
                  made local (:class:`~oxgen.normalise.Normalised`, what the compiler reads).
 - ``vocabulary`` what draft 2020-12's keywords are: annotations, where subschemas live, pointers.

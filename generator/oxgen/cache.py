@@ -84,7 +84,7 @@ def generator_fingerprint(templates: Templates | None = None) -> str:
     parts = [base]
     for name, path in templates.files.items():
         if builtin.get(name) != path:
-            parts += [name, path.read_text(encoding="utf-8")]
+            parts += [name, templates.read(name)]
     return sha(*parts)
 
 

@@ -346,9 +346,7 @@ def mock_server(
     default="breaking",
     show_default=True,
 )
-@click.option(
-    "--allow", "allow_file", default=None, type=click.Path(dir_okay=False), help="Allow-list file."
-)
+@click.option("--allow", "allow_file", default=None, help="Allow-list file.")
 def diff(old: str, new: str, fmt: str, fail_on: str, allow_file: str | None) -> None:
     """Compare two snapshots (folders, catalog files or git:REV[:PATH]) and judge the changes."""
     from oxgen.diff import DiffError, report, run

@@ -383,9 +383,9 @@ async def _fetch_models(
 def _changes(out: Path, files: Mapping[str, str]) -> str:
     """A summary like "3 changed, 1 added, 0 removed" against the snapshot now in `out`."""
     try:
-        old = json.loads((out / snap.MANIFEST).read_text(encoding="utf-8"))
+        old = snap.decode_json(snap.read_file(out / snap.MANIFEST, out), out / snap.MANIFEST)
         old_hashes = {e["id"]: e.get("sha256") for e in old["models"]}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (snap.SnapshotError, KeyError, TypeError):
         return "new snapshot"
     new = json.loads(files[snap.MANIFEST])
     new_hashes = {e["id"]: e["sha256"] for e in new["models"]}

@@ -20,7 +20,7 @@ Going to 1.0 is a decision of the SDK team: edit the newest release's version in
 from __future__ import annotations
 
 import datetime
-import json
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -94,10 +94,7 @@ def _release(raw: Any, where: str) -> Release:
 
 
 def parse(text: str, where: str) -> tuple[Release, ...]:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise snap.SnapshotError(f"{where}: invalid JSON ({exc})") from None
+    data = snap.parse_json(text, where)
     if not isinstance(data, dict) or not isinstance(data.get("releases"), list):
         raise snap.SnapshotError(f"{where}: not a release ledger (no `releases` list)")
     return tuple(_release(r, f"{where}: releases[{i}]") for i, r in enumerate(data["releases"]))
@@ -110,13 +107,9 @@ def dumps(releases: Sequence[Release]) -> str:
 def read(src: str | Path) -> tuple[Release, ...]:
     """The ledger of a snapshot folder; empty for a catalog file or a folder without one."""
     path = Path(src) / LEDGER
-    if not Path(src).is_dir() or not path.is_file():
+    if not Path(src).is_dir() or not os.path.lexists(path):
         return ()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise snap.SnapshotError(f"{path}: cannot read ({exc})") from None
-    return parse(text, str(path))
+    return parse(snap.decode_text(snap.read_file(path, Path(src)), path), str(path))
 
 
 def record(

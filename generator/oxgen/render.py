@@ -52,7 +52,7 @@ def environment(templates: Templates = BUILTIN) -> jinja2.Environment:
         templates.compiled.mkdir(parents=True, exist_ok=True)
         bytecode = jinja2.FileSystemBytecodeCache(str(templates.compiled))
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(templates.search_path),
+        loader=jinja2.FunctionLoader(templates.jinja_source),
         bytecode_cache=bytecode,
         undefined=jinja2.StrictUndefined,
         autoescape=False,

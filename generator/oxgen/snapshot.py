@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from oxgen import inputs
+
 MANIFEST = "manifest.json"
 # The generated client's release history (see oxgen.releases); not a model file.
 LEDGER = "releases.json"
@@ -202,14 +204,28 @@ def snapshot_files(snapshot: Snapshot) -> dict[str, str]:
     return files
 
 
-def _read_json(path: Path) -> Any:
+def read_file(path: Path, within: Path | None = None) -> bytes:
+    """An input file's bytes through :mod:`oxgen.inputs` (a regular file within the size cap;
+    with `within`, inside that folder), or :class:`SnapshotError`."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        return inputs.read_bytes(path, within=within)
+    except inputs.InputFileError as exc:
+        raise SnapshotError(str(exc)) from None
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SnapshotError(f"{path}: not UTF-8 text ({exc.reason})") from None
-    return parse_json(text, str(path))
+
+
+def decode_json(data: bytes, path: Path) -> Any:
+    return parse_json(decode_text(data, path), str(path))
+
+
+def _read_json(path: Path, within: Path | None = None) -> Any:
+    return decode_json(read_file(path, within), path)
 
 
 def from_folder(folder: Path, *, verify: bool = True, label: str | None = None) -> Snapshot:
@@ -222,10 +238,11 @@ def from_folder(folder: Path, *, verify: bool = True, label: str | None = None) 
     hash check and its warnings. `label` names the folder in warnings (a git revision, say).
     """
     manifest_path = folder / MANIFEST
-    manifest = _read_json(manifest_path)
+    manifest = _read_json(manifest_path, folder)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("models"), list):
         raise SnapshotError(f"{manifest_path}: not a snapshot manifest (no `models` list)")
     models = []
+    seen: dict[str, int] = {}
     for i, entry in enumerate(manifest["models"]):
         if not isinstance(entry, Mapping) or not isinstance(entry.get("file"), str):
             raise SnapshotError(f"{manifest_path}: models[{i}] has no `file`")
@@ -234,16 +251,18 @@ def from_folder(folder: Path, *, verify: bool = True, label: str | None = None) 
             raise SnapshotError(
                 f"{manifest_path}: models[{i}].file {name!r} is not a plain file name"
             )
+        if name in seen:  # each file is read once: the folder's size bounds what is read
+            raise SnapshotError(
+                f"{manifest_path}: models[{i}].file {name!r} is also models[{seen[name]}].file"
+            )
+        seen[name] = i
         path = folder / name
+        data = read_file(path, folder)
         edited = False
         if verify and isinstance(entry.get("sha256"), str):
-            try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError as exc:
-                raise SnapshotError(f"{path}: cannot read ({exc.strerror or exc})") from None
-            edited = digest != entry["sha256"]
+            edited = hashlib.sha256(data).hexdigest() != entry["sha256"]
         try:
-            model = normalise_model(_read_json(path), str(path), depth_checked=True)
+            model = normalise_model(decode_json(data, path), str(path), depth_checked=True)
         except SnapshotError as exc:
             if edited:
                 raise SnapshotError(
@@ -273,13 +292,13 @@ def rehash(folder: Path) -> tuple[Snapshot, list[str]]:
     of the files whose content had changed. Refuses files that do not read as models."""
     folder = Path(folder)
     recover(folder)
-    if not (folder / MANIFEST).exists():
+    if not os.path.lexists(folder / MANIFEST):
         raise SnapshotError(f"{folder}: folder has no {MANIFEST}; is it a snapshot?")
-    old = _read_json(folder / MANIFEST)
+    old = _read_json(folder / MANIFEST, folder)
     loaded = from_folder(folder, verify=False)
     files = snapshot_files(loaded)
-    if (folder / LEDGER).is_file():  # the release history stays as it is
-        files[LEDGER] = (folder / LEDGER).read_text(encoding="utf-8")
+    if os.path.lexists(folder / LEDGER):  # the release history stays as it is
+        files[LEDGER] = decode_text(read_file(folder / LEDGER, folder), folder / LEDGER)
     before = {
         e.get("file"): e.get("sha256")
         for e in (old.get("models") if isinstance(old, dict) else None) or []
@@ -291,8 +310,8 @@ def rehash(folder: Path) -> tuple[Snapshot, list[str]]:
         if name != MANIFEST
         and (
             before.get(name) != sha256(files[name])
-            or not (folder / name).exists()
-            or (folder / name).read_bytes() != utf8(files[name])
+            or not os.path.lexists(folder / name)
+            or read_file(folder / name, folder) != utf8(files[name])
         )
     )
     write_snapshot(folder, files)
@@ -306,12 +325,12 @@ def load(src: str | os.PathLike[str]) -> Snapshot:
     if not path.exists():
         recover(path)
     if path.is_dir():
-        if not (path / MANIFEST).exists():
+        if not os.path.lexists(path / MANIFEST):
             raise SnapshotError(
                 f"{path}: folder has no {MANIFEST}; is it a snapshot? (`oxgen fetch` makes one)"
             )
         return from_folder(path)
-    if not path.exists():
+    if not os.path.lexists(path):
         raise SnapshotError(f"{path}: no such file or folder")
     return from_catalog(_read_json(path), str(path), depth_checked=True)
 

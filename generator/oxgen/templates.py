@@ -14,11 +14,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from types import ModuleType
+
+from oxgen import inputs
 
 TEMPLATE_PACKAGE_DIR = "oxen_inference"
 
@@ -43,14 +47,23 @@ def is_partial(name: str) -> bool:
 
 
 def tree_files(root: Path) -> dict[str, Path]:
-    """Relative path -> file for every file of a templates tree, caches and hidden files left out."""
+    """Relative path -> file for every file of a templates tree, caches and hidden files left out.
+
+    Every other entry must be a file oxgen may read (:func:`oxgen.inputs.check`: a regular file
+    within the size cap, a link only to a file inside `root`), else :class:`TemplateError`."""
     found = {}
-    for path in sorted(root.rglob("*")):
+    for path in sorted(root.rglob("*")):  # does not descend into links to folders
         rel = path.relative_to(root)
-        if not path.is_file() or path.suffix == ".pyc":
+        if path.suffix == ".pyc" or any(
+            part.startswith(".") or part == "__pycache__" for part in rel.parts
+        ):
             continue
-        if any(part.startswith(".") or part == "__pycache__" for part in rel.parts):
+        if path.is_dir() and not path.is_symlink():
             continue
+        try:
+            inputs.check(path, within=root)
+        except inputs.InputFileError as exc:
+            raise TemplateError(f"templates: {exc}") from None
         found[rel.as_posix()] = path
     return found
 
@@ -78,6 +91,16 @@ class Templates:
         if not self.overrides.is_dir():
             raise TemplateError(f"--templates {self.overrides}: not a folder")
         extra = tree_files(self.overrides)
+        folders = sorted(
+            rel
+            for path in self.overrides.rglob("*")
+            if path.is_dir() and (rel := path.relative_to(self.overrides).as_posix()) in files
+        )
+        if folders:
+            raise TemplateError(
+                f"--templates {self.overrides}: {', '.join(folders)} is a folder where the "
+                "built-in templates have a file"
+            )
         unknown = sorted(n for n in extra if n not in files and not is_partial(n))
         if unknown:
             raise TemplateError(
@@ -88,13 +111,31 @@ class Templates:
         files.update(extra)
         return files
 
-    @property
-    def search_path(self) -> list[Path]:
-        """Folders Jinja looks in, in order (an override hides the built-in file)."""
-        return [self.overrides, templates_dir()] if self.overrides else [templates_dir()]
-
     def read(self, name: str) -> str:
-        return self.files[name].read_text(encoding="utf-8")
+        """The text of template `name`, read through :mod:`oxgen.inputs` (:class:`TemplateError`
+        if it cannot be)."""
+        try:
+            return inputs.read_text(self.files[name])
+        except inputs.InputFileError as exc:
+            raise TemplateError(f"templates: {exc}") from None
+
+    def jinja_source(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        """What a Jinja ``FunctionLoader`` asks for: (source, file name, is-up-to-date), or None
+        for a name that is not a file of this tree. Jinja reads nothing else, so every template
+        it loads is one :attr:`files` listed and :meth:`read` checked."""
+        path = self.files.get(name)
+        if path is None:
+            return None
+        source = self.read(name)
+        mtime = os.stat(path).st_mtime_ns
+
+        def uptodate() -> bool:
+            try:
+                return os.stat(path).st_mtime_ns == mtime
+            except OSError:
+                return False
+
+        return source, str(path), uptodate
 
 
 def runtime_module(name: str, templates: Templates | None = None) -> ModuleType:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import inputs
 from .rules import RULES, Change
 from .sources import DiffError
 
@@ -52,9 +53,11 @@ class Entry:
 def load(path: str) -> list[Entry]:
     """Read and check an allow-list file; every problem is a :class:`DiffError` naming the entry."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DiffError(f"{path}: cannot read allow-list ({exc.strerror or exc})") from None
+        raw = inputs.read_bytes(Path(path))
+    except inputs.InputFileError as exc:
+        raise DiffError(f"cannot read allow-list: {exc}") from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DiffError(f"{path}: allow-list is not UTF-8 text ({exc.reason})") from None
     try:
@@ -63,6 +66,8 @@ def load(path: str) -> list[Entry]:
         raise DiffError(
             f"{path}: allow-list is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise DiffError(f"{path}: allow-list is nested too deeply") from None
     if isinstance(data, dict) and "allow" in data:
         data = data["allow"]
     if not isinstance(data, list):

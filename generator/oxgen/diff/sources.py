@@ -12,7 +12,6 @@ the manifest and hash checks are exactly those of a folder on disk.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -21,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import inputs, vocabulary
 from .. import snapshot as snap
-from .. import vocabulary
 
 GIT_PREFIX = "git:"
 
@@ -93,7 +92,12 @@ def _folder_files(folder: Path) -> dict[str, str]:
     """Model id -> file path for a snapshot folder on disk (for annotations); {} otherwise."""
     if not folder.is_dir():
         return {}
-    manifest = json.loads((folder / snap.MANIFEST).read_text(encoding="utf-8"))
+    try:
+        manifest = snap.decode_json(snap.read_file(folder / snap.MANIFEST, folder), folder)
+    except snap.SnapshotError as exc:
+        raise DiffError(str(exc)) from None
+    if not isinstance(manifest, dict):
+        return {}
     return {
         e["id"]: (folder / e["file"]).as_posix()
         for e in manifest.get("models", [])
@@ -192,6 +196,9 @@ def _load_git(rev: str, path: str) -> Loaded:
     if kind.returncode != 0:
         raise DiffError(f"{label}: {path!r} does not exist at revision {rev!r}")
     if kind.stdout.strip() == b"blob":
+        listed = _git("ls-tree", "-z", "-l", "--full-tree", sha, "--", rel)
+        for name, _, size in _blob_entries(listed.stdout, label):
+            _check_blob(f"{label} ({name})", size)
         blob = _git("cat-file", "blob", obj)
         try:
             data = snap.parse_json(blob.stdout.decode("utf-8"), label)
@@ -207,15 +214,14 @@ def _load_git(rev: str, path: str) -> Loaded:
 
 
 def _read_tree(obj: str, label: str) -> snap.Snapshot:
-    listing = _git("ls-tree", "-z", "--full-tree", obj)
+    listing = _git("ls-tree", "-z", "-l", "--full-tree", obj)
     if listing.returncode != 0:
         raise DiffError(f"{label}: cannot list ({_first_line(listing.stderr)})")
     blobs: list[tuple[str, str]] = []
-    for entry in listing.stdout.decode("utf-8", "replace").split("\0"):
-        meta, _, name = entry.partition("\t")
-        parts = meta.split()
-        if len(parts) == 3 and parts[1] == "blob" and name.endswith(".json") and "/" not in name:
-            blobs.append((name, parts[2]))
+    for name, oid, size in _blob_entries(listing.stdout, label):
+        if name.endswith(".json") and "/" not in name:
+            _check_blob(f"{label}/{name}", size)
+            blobs.append((name, oid))
     if snap.MANIFEST not in {name for name, _ in blobs}:
         raise DiffError(f"{label}: folder has no {snap.MANIFEST}; is it a snapshot?")
     contents = _cat_batch([oid for _, oid in blobs], label)
@@ -230,6 +236,27 @@ def _read_tree(obj: str, label: str) -> snap.Snapshot:
         return snap.Snapshot(loaded.models, label)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _blob_entries(listing: bytes, label: str) -> list[tuple[str, str, int]]:
+    """(name, object id, size) of each file of a ``git ls-tree -z -l`` listing; a symbolic link
+    has size -1 (git stores its target as a blob, which is never read as a file)."""
+    found = []
+    for entry in listing.decode("utf-8", "replace").split("\0"):
+        meta, _, name = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) == 4 and parts[1] == "blob":
+            link = parts[0] == "120000"
+            found.append((name, parts[2], -1 if link else int(parts[3])))
+    return found
+
+
+def _check_blob(where: str, size: int) -> None:
+    """Refuse what :mod:`oxgen.inputs` refuses on disk: a link, or a file over the size cap."""
+    if size < 0:
+        raise DiffError(f"{where}: a symbolic link in git; only regular files are read")
+    if size > inputs.MAX_FILE_BYTES:
+        raise DiffError(str(inputs.too_large(where, size)))
 
 
 def _cat_batch(oids: list[str], label: str) -> list[bytes]:
