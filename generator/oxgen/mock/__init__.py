@@ -7,6 +7,7 @@ templates tree by :mod:`.protocol`; this package is the HTTP server around it.
 Modules::
 
     server        uvicorn with a pre-bound socket and prompt shutdown
+    connections   the accept loop (quiet at the file limit) and a deadline on request headers
     app           the Starlette app: the mock-only routes, then every request through the core
     routes_mock   /_mock/stats, /_mock/reset, /_mock/config, /_mock/events/drop|stall
     state         MockState: the core's State over a snapshot

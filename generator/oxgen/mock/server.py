@@ -1,13 +1,17 @@
-"""Running the app on uvicorn: a pre-bound socket, prompt shutdown of open event streams."""
+"""Running the app on uvicorn: a pre-bound socket, prompt shutdown of open event streams, and
+connections handled by :mod:`.connections` (a deadline on request headers; an accept loop that
+stays quiet and keeps serving at the file limit)."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 
 import uvicorn
 
 from .app import create_app
+from .connections import HEADER_TIMEOUT, Acceptor, HeaderDeadlineProtocol
 from .state import MockState
 
 BACKLOG = 4096
@@ -20,14 +24,38 @@ class MockUvicorn(uvicorn.Server):
     so Ctrl-C, SIGTERM or leaving the test helper would hang until the graceful timeout.
     """
 
-    def __init__(self, config: uvicorn.Config, state: MockState) -> None:
+    def __init__(
+        self, config: uvicorn.Config, state: MockState, header_timeout: float = HEADER_TIMEOUT
+    ) -> None:
         super().__init__(config)
         self.mock_state = state
+        self.header_timeout = header_timeout
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.acceptors: list[Acceptor] = []
 
     async def serve(self, sockets: list[socket.socket] | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         await super().serve(sockets)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn's start-up (lifespan) with no listener of its own; each socket is served by an
+        :class:`Acceptor` instead of asyncio's accept loop."""
+        if sockets is None:
+            raise ValueError("the mock server runs on sockets it is given (see bind())")
+        await super().startup(sockets=[])
+        self.acceptors = [Acceptor(sock, self._protocol) for sock in sockets]
+        for acceptor in self.acceptors:
+            acceptor.start()
+        self.servers = list(self.acceptors)  # type: ignore[arg-type]  # closed by shutdown()
+
+    def _protocol(self, on_lost: Callable[[], None]) -> asyncio.Protocol:
+        return HeaderDeadlineProtocol(
+            config=self.config,
+            server_state=self.server_state,
+            app_state=self.lifespan.state,
+            header_timeout=self.header_timeout,
+            on_lost=on_lost,
+        )
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         with self.mock_state.lock:
@@ -52,8 +80,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def build_server(state: MockState, *, quiet: bool) -> MockUvicorn:
-    """A uvicorn server for `state`; `quiet` turns off the per-request log lines."""
+def build_server(
+    state: MockState, *, quiet: bool, header_timeout: float = HEADER_TIMEOUT
+) -> MockUvicorn:
+    """A uvicorn server for `state`; `quiet` turns off the per-request log lines;
+    `header_timeout`: seconds a request's headers may take to arrive (then 408 and closed)."""
     config = uvicorn.Config(
         create_app(state),
         log_level="warning" if quiet else "info",
@@ -66,4 +97,4 @@ def build_server(state: MockState, *, quiet: bool) -> MockUvicorn:
         timeout_keep_alive=30,
         backlog=BACKLOG,
     )
-    return MockUvicorn(config, state)
+    return MockUvicorn(config, state, header_timeout)

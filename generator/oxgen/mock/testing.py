@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .. import snapshot as snap
+from .connections import HEADER_TIMEOUT
 from .protocol import config as core_config
 from .server import MockUvicorn, bind, build_server
 from .state import MockState
@@ -95,8 +96,10 @@ def running_mock_server(
     host: str = "127.0.0.1",
     port: int = 0,
     startup_timeout: float = 10.0,
+    header_timeout: float = HEADER_TIMEOUT,
 ) -> Iterator[MockServer]:
-    """Serve `src` (snapshot folder, catalog file or a loaded Snapshot) in a background thread."""
+    """Serve `src` (snapshot folder, catalog file or a loaded Snapshot) in a background thread.
+    `header_timeout`: seconds a request's headers may take to arrive (then 408 and closed)."""
     snapshot = src if isinstance(src, snap.Snapshot) else snap.load(src)
     config = MockConfig(
         latency=latency,
@@ -108,7 +111,7 @@ def running_mock_server(
     )
     state = MockState(snapshot, config)
     sock = bind(host, port)
-    server = build_server(state, quiet=True)
+    server = build_server(state, quiet=True, header_timeout=header_timeout)
     failure: list[BaseException] = []
 
     def run() -> None:
