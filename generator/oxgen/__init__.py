@@ -35,6 +35,7 @@ Module map:
 - ``format``     the pinned ruff, in background batches.
 - ``write``      stage, format, then write changed files or compare them (``--check``).
 - ``cache``      what each generated file was made from, so unchanged work is skipped.
+- ``distribution`` the generated distribution's metadata, from ``[tool.oxgen.client]`` settings.
 - ``generate``   ``oxgen generate``: sequences the stages above.
 - ``diff/``      ``oxgen diff``: what changed between two snapshots and whether it breaks users.
 - ``mock/``      ``oxgen mock-server``: a snapshot served over Oxen's protocol on loopback.

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from oxgen import naming
+from oxgen.distribution import Distribution
 from oxgen.format import ruff_identity
 from oxgen.ir import ModelNames, ModelSummary, Problem, Release
 from oxgen.snapshot import Snapshot
@@ -117,7 +118,7 @@ def catalog_fingerprint(base: str, inputs: Mapping[str, Any]) -> str:
     """A hash of what the catalog-wide files are made from (:func:`oxgen.render.catalog_inputs`)."""
 
     def plain(value: Any) -> Any:
-        if isinstance(value, ModelSummary | Release):
+        if isinstance(value, ModelSummary | Release | Distribution):
             return value.to_json()
         if isinstance(value, Problem):
             return vars(value)

@@ -13,13 +13,15 @@ cache for the others, and are skipped too when no summary changed.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oxgen import cache, naming, releases, render
+from oxgen import cache, distribution, naming, releases, render
+from oxgen.distribution import Distribution
 from oxgen.ir import ModelNames, PackageIR, Problem, Release
 from oxgen.snapshot import Snapshot, SnapshotError, load
 from oxgen.templates import TemplateError, Templates
@@ -57,6 +59,7 @@ class Inputs:
 
     snapshot: Snapshot
     history: tuple[Release, ...]
+    dist: Distribution  # the distribution's metadata, from [tool.oxgen.client]
     names: dict[str, ModelNames]
     per_model: dict[str, str]  # model id -> fingerprint of everything its files are made from
     whole: str  # fingerprint of everything the package is made from
@@ -72,7 +75,7 @@ def run(
 ) -> Result:
     # Compiled templates are kept in the cache folder (never under --check, which writes nothing).
     tree = Templates(templates, None if check else out / cache.CACHE_DIR / "jinja")
-    inputs = read_inputs(src, package, tree)
+    inputs = read_inputs(src, out, package, tree)
     roots = output_roots(package)
     state = cache.State() if check else cache.read_state(out, package)
     if not check and cache.up_to_date(out, roots, state, inputs.whole):
@@ -84,7 +87,7 @@ def run(
     summaries = tuple(r.summary for r in records.values() if r.summary is not None)
     problems = tuple(p for r in records.values() for p in r.problems)
     base = cache.generator_fingerprint(tree)
-    catalog = render.catalog_inputs(package, summaries, problems, ir.releases)
+    catalog = render.catalog_inputs(package, summaries, problems, ir.releases, inputs.dist)
     catalog_fp = cache.catalog_fingerprint(base, catalog)
     files = cache.plan_files(
         state,
@@ -119,18 +122,19 @@ def run(
     return result
 
 
-def read_inputs(src: str | os.PathLike[str], package: str, tree: Templates) -> Inputs:
-    """The snapshot and its ledger, every model's names, and what each output is made from."""
+def read_inputs(src: str | os.PathLike[str], out: Path, package: str, tree: Templates) -> Inputs:
+    """The snapshot and its ledger, the distribution settings for `out`, every model's names, and
+    what each output is made from."""
     try:
         snapshot = load(src)
         history = releases.read(Path(src))
+        dist = distribution.decide(distribution.load(out), history)
         names = naming.model_names(m["id"] for m in snapshot.models)
-        per_model, whole = cache.fingerprints(
-            snapshot, package, tree, names, releases.dumps(history)
-        )
-    except (SnapshotError, TemplateError) as exc:
+        extra = releases.dumps(history) + json.dumps(dist.to_json(), sort_keys=True)
+        per_model, whole = cache.fingerprints(snapshot, package, tree, names, extra)
+    except (SnapshotError, TemplateError, distribution.SettingsError) as exc:
         raise GenerateError(str(exc)) from None
-    return Inputs(snapshot, history, names, per_model, whole)
+    return Inputs(snapshot, history, dist, names, per_model, whole)
 
 
 def _compile(inputs: Inputs, package: str, only: Collection[str], tree: Templates) -> PackageIR:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from oxgen import __version__, naming, unasync
+from oxgen.distribution import Distribution, Settings, decide, toml_string
 from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem, Release, current_version
 from oxgen.literals import comment, docstring, py_literal, table_row
 from oxgen.templates import TEMPLATE_PACKAGE_DIR, Templates, is_partial
@@ -66,6 +67,7 @@ def environment(templates: Templates = BUILTIN) -> jinja2.Environment:
     env.filters["table_row"] = table_row
     env.filters["cell"] = table_cell
     env.filters["notes"] = field_notes
+    env.filters["toml"] = toml_string
     return env
 
 
@@ -152,12 +154,15 @@ def catalog_inputs(
     models: tuple[ModelSummary, ...],
     problems: tuple[Problem, ...],
     releases: tuple[Release, ...] = (),
+    dist: Distribution | None = None,
 ) -> dict[str, Any]:
     """Everything the catalog-wide files are made from (the cache fingerprints exactly this;
-    :func:`package_context` adds only what it computes from these)."""
+    :func:`package_context` adds only what it computes from these). `dist`: the distribution's
+    metadata (default: :func:`oxgen.distribution.decide` without settings)."""
     return {
         "package": package,
         "distribution": package.replace("_", "-"),
+        "dist": dist or decide(Settings(), releases),
         "version": __version__,
         "client_version": current_version(releases),
         "releases": releases,
