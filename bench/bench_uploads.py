@@ -42,13 +42,14 @@ def bench_upload(mib: int, rounds: int, tmp: Path) -> None:
         client = ox.Oxen(api_key=mock.api_key, base_url=mock.base_url)
         raw = httpx.Client(headers=mock.headers, timeout=120)
         raw.post(mock.base_url + "/repos", json={"namespace": "bench", "name": "raw"})
+        client.files.create_repo("bench/ours", public=True)
         ours, theirs = [], []
         for i in range(rounds):
             video = tmp / f"v{i}.mp4"
             with video.open("wb") as f:  # distinct content per round: every upload is real
                 f.write(mp4() + i.to_bytes(4, "big"))
                 f.truncate(mib * 1024 * 1024)
-            ours.append(measure(lambda v=video, i=i: client.files.upload(v, repo=f"bench/ours{i}")))
+            ours.append(measure(lambda v=video: client.files.upload(v, repo="bench/ours")))
             with video.open("rb") as f:
                 url = f"{mock.base_url}/repos/bench/raw/file/main/v{i}.mp4"
                 theirs.append(

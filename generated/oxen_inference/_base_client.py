@@ -201,12 +201,25 @@ def retryable_exception(exc: httpx.TransportError, unsafe: bool) -> bool:
     return True
 
 
-def connection_error(exc: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
+def connection_error(
+    exc: httpx.TransportError, request: httpx.Request, attempts: int = 1
+) -> APIConnectionError:
+    """The error for a request that got no answer: it names the host and port tried and how
+    many attempts were made (`attempts`: the first try and its retries)."""
     import httpx
 
+    url = request.url
+    host = f"[{url.host}]" if ":" in url.host else url.host
+    where = f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    tries = f"{attempts} attempt{'s' if attempts != 1 else ''}"
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"request timed out ({type(exc).__name__})", request=request)
-    return APIConnectionError(f"connection error: {type(exc).__name__}: {exc}", request=request)
+        return APITimeoutError(
+            f"request to {where} timed out ({tries}): {type(exc).__name__}", request=request
+        )
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        return APIConnectionError(f"cannot connect to {where} ({tries}): {detail}", request=request)
+    return APIConnectionError(f"connection error with {where} ({tries}): {detail}", request=request)
 
 
 def check_url(url: str, what: str, *, base: bool = True) -> str:
@@ -848,7 +861,7 @@ class SyncAPIClient(BaseClient):
             except httpx.TransportError as exc:
                 delay = self._next_delay(attempt, unsafe, call_deadline, exc=exc) if retry else None
                 if delay is None:
-                    raise connection_error(exc, request) from exc
+                    raise connection_error(exc, request, attempt + 1) from exc
             else:
                 self._log_response(response, started)
                 if response.is_success:
@@ -872,7 +885,7 @@ class SyncAPIClient(BaseClient):
                 try:
                     response.read()
                 except httpx.TransportError as exc:
-                    raise connection_error(exc, request) from exc
+                    raise connection_error(exc, request, attempt + 1) from exc
                 finally:
                     response.close()
                 if delay is None:
@@ -1016,7 +1029,7 @@ class AsyncAPIClient(BaseClient):
                         self._next_delay(attempt, unsafe, call_deadline, exc=exc) if retry else None
                     )
                     if delay is None:
-                        raise connection_error(exc, request) from exc
+                        raise connection_error(exc, request, attempt + 1) from exc
                 else:
                     self._log_response(response, started)
                     if response.is_success:
@@ -1048,7 +1061,7 @@ class AsyncAPIClient(BaseClient):
                             "request timed out (deadline)", request=request
                         ) from None
                     except httpx.TransportError as exc:
-                        raise connection_error(exc, request) from exc
+                        raise connection_error(exc, request, attempt + 1) from exc
                     finally:
                         await response.aclose()
                     if delay is None:

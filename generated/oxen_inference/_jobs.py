@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -368,7 +367,16 @@ class _Partial:
 
     def __init__(self, target: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        # Made as open() makes a file (mode 0o666 less the umask), not 0o600 as mkstemp does:
+        # the download is the user's file, for a web server or another user to read as usual.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        while True:
+            name = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.part")
+            try:
+                fd = os.open(name, flags, 0o666)
+                break
+            except FileExistsError:  # another download picked the same name: draw again
+                continue
         self.file = os.fdopen(fd, "wb")
         self.name = name
         self.target = target

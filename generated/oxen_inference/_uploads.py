@@ -6,8 +6,10 @@
   the upload option. Oxen's docs accept data URIs but do not recommend them for production.
 - **upload** (``Oxen(uploads="namespace/repo")``): the file is stored in that Oxen repository and
   its ``/file/`` URL is sent (``{base_url}/repos/{namespace}/{repo}/file/main/inputs/<sha256>.<ext>``).
-  The repository is created public on first use when missing (providers download inputs without
-  a key); the path is the content's SHA-256, so the same file is stored once: before uploading,
+  The repository must exist and be public (providers download inputs without a key); the client
+  never creates one by itself: ``client.files.create_repo("namespace/repo", public=True)`` does,
+  as an explicit choice, and an upload into a missing repository raises ``NotFoundError`` saying
+  so. The path is the content's SHA-256, so the same file is stored once: before uploading,
   the client asks whether that path exists (``HEAD``), and remembers what it stored. The upload is
   a multipart ``PUT`` streamed from disk in 1 MiB pieces (never the whole file in memory), with
   a commit message naming this client.
@@ -16,7 +18,8 @@
 
 ``client.files.upload(value, repo=..., progress=...)`` and ``client.files.data_uri(value)`` do one
 file explicitly (per call, whatever the client's setting); ``client.files.url`` is the client's
-strategy as a callable, for ``to_body(request, files=client.files.url)``.
+strategy as a callable, for ``to_body(request, files=client.files.url)``;
+``client.files.create_repo(repo, public=...)`` creates the repository uploads go to.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
-from ._exceptions import APIStatusError, ValidationError, status_error
+from ._exceptions import APIStatusError, NotFoundError, ValidationError, status_error
 from ._media import (
     FileStore,
     LocalFile,
@@ -190,6 +193,40 @@ class _Plan:
         yield self.tail
 
 
+def _already_there(plan: _Plan, progress: Progress | None) -> None:
+    """Content the repository holds already costs no upload: `progress` hears once that all of
+    it is there, as it would at the end of an upload."""
+    if progress is not None:
+        progress(plan.file.size, plan.file.size)
+
+
+def _create_body(repo: str, public: object, description: str) -> dict[str, Any]:
+    """The ``POST /repos`` body for `repo`; `public` must be said, True or False."""
+    if not isinstance(public, bool):
+        raise TypeError(
+            "create_repo() needs public=True (model providers download inputs without a key, "
+            "so uploads need a public repository) or public=False"
+        )
+    namespace, name = parse_repo(repo)
+    return {"namespace": namespace, "name": name, "description": description, "is_public": public}
+
+
+def _missing_repo(plan: _Plan, exc: APIStatusError) -> APIStatusError:
+    """A 404 answer to an upload: the repository (or its branch) is not there. The client never
+    creates one by itself; the error says why and how."""
+    if exc.status_code != 404:
+        return exc
+    repo = f"{plan.namespace}/{plan.name}"
+    return NotFoundError(
+        f"cannot upload to {repo} ({exc.message}): the client never creates a repository by "
+        f"itself. Create it once, public so that model providers can download the inputs "
+        f"without a key: client.files.create_repo({repo!r}, public=True)",
+        response=exc.response,
+        body=exc.body,
+        type=exc.type,
+    )
+
+
 def _exists(exc: APIStatusError) -> bool:
     if exc.status_code in (404, 405):
         return False
@@ -204,7 +241,6 @@ class Files:
         self.uploads = uploads
         self.max_data_uri_bytes = max_data_uri_bytes
         self._stored: dict[str, str] = {}  # "ns/repo:path" -> URL, what this client stored
-        self._repos: set[str] = set()  # repositories this client made sure exist
         self._lock = threading.Lock()
         self._pending: dict[str, threading.Lock] = {}  # one lock per content being stored
 
@@ -235,7 +271,9 @@ class Files:
         self, value: Any, *, repo: str | None = None, progress: Progress | None = None
     ) -> str:
         """Store `value` (a path, bytes, a file object) in the Oxen repository `repo` (default:
-        the client's ``uploads``) and return its URL. The same content is stored once."""
+        the client's ``uploads``; it must exist, see :meth:`create_repo`) and return its URL.
+        The same content is stored once. `progress(sent, total)` is called after each piece, or
+        once with the full size when the content is there already."""
         target = repo if repo is not None else self.uploads
         if not isinstance(target, str):
             raise ValueError(
@@ -243,45 +281,51 @@ class Files:
             )
         plan = _Plan(self._client, target, LocalFile.of(value))
         known = self._stored.get(plan.key)
-        if known is not None:
-            return known
-        with self._lock:  # threads uploading the same content wait for the first one
-            lock = self._pending.setdefault(plan.key, threading.Lock())
-        with lock:
-            known = self._stored.get(plan.key)
-            if known is not None:
-                return known
-            client = self._client
+        if known is None:
+            with self._lock:  # threads uploading the same content wait for the first one
+                lock = self._pending.setdefault(plan.key, threading.Lock())
+            with lock:
+                known = self._stored.get(plan.key)
+                if known is None:
+                    return self._store(plan, progress)
+        _already_there(plan, progress)
+        return known
+
+    def _store(self, plan: _Plan, progress: Progress | None) -> str:
+        client = self._client
+        try:
+            client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
+            url = plan.url(None)
+            _already_there(plan, progress)
+        except APIStatusError as exc:
+            _exists(exc)
             try:
-                client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
-                url = plan.url(None)
-            except APIStatusError as exc:
-                _exists(exc)
-                self._ensure_repo(plan)
-                url = plan.url(self._put(plan, progress).get("file"))
-            self._stored[plan.key] = url
+                stored = self._put(plan, progress)
+            except APIStatusError as refused:
+                raise _missing_repo(plan, refused) from None
+            url = plan.url(stored.get("file"))
+        self._stored[plan.key] = url
         return url
 
-    def _ensure_repo(self, plan: _Plan) -> None:
-        repo = f"{plan.namespace}/{plan.name}"
-        if repo in self._repos:
-            return
+    def create_repo(
+        self, repo: str | None = None, *, public: bool, description: str = REPO_DESCRIPTION
+    ) -> bool:
+        """Create the Oxen repository `repo` ("namespace/repo"; default: the client's
+        ``uploads``) for input files: True when it was made, False when it existed already (as
+        it is: this does not make an existing repository public). `public` must be given: model
+        providers download inputs without a key, so they can only read a public repository."""
+        target = repo if repo is not None else self.uploads
+        if not isinstance(target, str):
+            raise ValueError('create_repo() needs "namespace/repo" (or Oxen(uploads=...))')
         try:
             self._client.request(
-                "POST",
-                "/repos",
-                json={
-                    "namespace": plan.namespace,
-                    "name": plan.name,
-                    "description": REPO_DESCRIPTION,
-                    "is_public": True,
-                },
-                unsafe=True,
+                "POST", "/repos", json=_create_body(target, public, description), unsafe=True
             )
         except APIStatusError as exc:
             if exc.status_code != 409:  # 409: it exists already
                 raise
-        self._repos.add(repo)
+            return False
+        return True
 
     def _put(self, plan: _Plan, progress: Progress | None) -> dict[str, Any]:
         import httpx
@@ -302,7 +346,7 @@ class Files:
                 if delay is None:
                     from ._base_client import connection_error
 
-                    raise connection_error(exc, request) from exc
+                    raise connection_error(exc, request, attempt + 1) from exc
             else:
                 client._log_response(response, started)
                 if response.is_success:
@@ -324,7 +368,6 @@ class AsyncFiles:
         self.uploads = uploads
         self.max_data_uri_bytes = max_data_uri_bytes
         self._stored: dict[str, str] = {}
-        self._repos: set[str] = set()
         self._pending: dict[str, asyncio.Lock] = {}
 
     async def url(self, file: LocalFile) -> str:
@@ -373,44 +416,47 @@ class AsyncFiles:
         file = LocalFile.of(value)
         plan = await asyncio.to_thread(_Plan, self._client, target, file)  # hashes the file
         known = self._stored.get(plan.key)
-        if known is not None:
-            return known
-        # Tasks uploading the same content (a batch sharing one reference image) wait for the first.
-        async with self._pending.setdefault(plan.key, asyncio.Lock()):
-            known = self._stored.get(plan.key)
-            if known is not None:
-                return known
-            client = self._client
+        if known is None:
+            # Tasks uploading the same content (a batch sharing one reference image) wait for the first.
+            async with self._pending.setdefault(plan.key, asyncio.Lock()):
+                known = self._stored.get(plan.key)
+                if known is None:
+                    return await self._store(plan, progress)
+        _already_there(plan, progress)
+        return known
+
+    async def _store(self, plan: _Plan, progress: Progress | None) -> str:
+        client = self._client
+        try:
+            await client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
+            url = plan.url(None)
+            _already_there(plan, progress)
+        except APIStatusError as exc:
+            _exists(exc)
             try:
-                await client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
-                url = plan.url(None)
-            except APIStatusError as exc:
-                _exists(exc)
-                await self._ensure_repo(plan)
-                url = plan.url((await self._put(plan, progress)).get("file"))
-            self._stored[plan.key] = url
+                stored = await self._put(plan, progress)
+            except APIStatusError as refused:
+                raise _missing_repo(plan, refused) from None
+            url = plan.url(stored.get("file"))
+        self._stored[plan.key] = url
         return url
 
-    async def _ensure_repo(self, plan: _Plan) -> None:
-        repo = f"{plan.namespace}/{plan.name}"
-        if repo in self._repos:
-            return
+    async def create_repo(
+        self, repo: str | None = None, *, public: bool, description: str = REPO_DESCRIPTION
+    ) -> bool:
+        """Create the Oxen repository `repo` for input files (see :meth:`Files.create_repo`)."""
+        target = repo if repo is not None else self.uploads
+        if not isinstance(target, str):
+            raise ValueError('create_repo() needs "namespace/repo" (or AsyncOxen(uploads=...))')
         try:
             await self._client.request(
-                "POST",
-                "/repos",
-                json={
-                    "namespace": plan.namespace,
-                    "name": plan.name,
-                    "description": REPO_DESCRIPTION,
-                    "is_public": True,
-                },
-                unsafe=True,
+                "POST", "/repos", json=_create_body(target, public, description), unsafe=True
             )
         except APIStatusError as exc:
             if exc.status_code != 409:
                 raise
-        self._repos.add(repo)
+            return False
+        return True
 
     async def _put(self, plan: _Plan, progress: Progress | None) -> dict[str, Any]:
         import asyncio
@@ -433,7 +479,7 @@ class AsyncFiles:
                 if delay is None:
                     from ._base_client import connection_error
 
-                    raise connection_error(exc, request) from exc
+                    raise connection_error(exc, request, attempt + 1) from exc
             else:
                 client._log_response(response, started)
                 if response.is_success:

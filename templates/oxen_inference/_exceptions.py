@@ -220,10 +220,14 @@ class GenerationFailedError(OxenError):
         self.generation_id = generation.generation_id
         self.status = generation.status
         self.error_message = generation.error_message
-        what = generation.error_message or (
-            "cancelled" if generation.status == "cancelled" else "no message"
-        )
-        super().__init__(f"generation {generation.generation_id} {generation.status}: {what}")
+        said = generation.error_message
+        if generation.status == "cancelled":
+            what = "was cancelled" + (f": {said}" if said and said != "cancelled" else "")
+        elif generation.status == "failed":
+            what = f"failed: {said}" if said else "failed (the server gave no reason)"
+        else:
+            what = f"ended {generation.status}" + (f": {said}" if said else "")
+        super().__init__(f"generation {generation.generation_id} {what}")
 
 
 class WaitTimeoutError(OxenError, TimeoutError):

@@ -5,6 +5,12 @@ A *media input* is a parameter whose value is a URL the provider downloads (``in
 URL string it accepts :data:`MediaInput`: a path (``pathlib.Path``, any ``os.PathLike``),
 ``bytes`` or a binary file object (``open(p, "rb")``, ``io.BytesIO``).
 
+A string must be a URL the provider can download: ``http://`` or ``https://``, or a ``data:`` URI.
+Any other string (``"tiger.png"``, ``"/home/me/tiger.png"``, ``"file:///..."``) is refused with a
+``ValidationError`` naming the parameter and saying to pass ``Path("tiger.png")``: a string is
+never read as a file name (a string that happened to name a local file would be read and sent) and
+never sent as it is (the server could not fetch it, and a path would tell it your file layout).
+
 When the request is validated, every local value is checked at once, before anything is sent:
 the path exists and is a readable regular file, it is not empty, and its bytes (or, failing that,
 its file name) show a known image, video or audio format of the kind the parameter takes. It
@@ -56,6 +62,10 @@ FileStore: TypeAlias = Callable[["LocalFile"], str]
 #: async one), or None (data URIs).
 Uploads: TypeAlias = "str | FileStore | Callable[[LocalFile], Awaitable[str]] | None"
 _REPO_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+# What a media string must start with: an http(s) URL with something after the scheme, or a data URI.
+_URL = re.compile(r"(?:[hH][tT][tT][pP][sS]?://[^\s/]|[dD][aA][tT][aA]:)")
+# A URI scheme (RFC 3986) of two letters or more: "C:\\x.png" is a Windows path, not a URL.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+:")
 
 _EXTENSIONS = {
     "image/png": ".png",
@@ -164,6 +174,25 @@ def _by_name(name: str | None) -> str | None:
     if guessed and guessed.split("/", 1)[0] in ("image", "video", "audio"):
         return {"audio/x-wav": "audio/wav", "audio/vnd.wave": "audio/wav"}.get(guessed, guessed)
     return None
+
+
+def not_a_url(value: str) -> str | None:
+    """Why the string `value` cannot be sent for a media input, or None when it is a URL the
+    provider can fetch (``http(s)://host...``) or a ``data:`` URI."""
+    if _URL.match(value):
+        return None
+    if not value.strip():
+        return f"{value!r} is empty: give a URL, or a local file as a path, bytes or a file object"
+    shown = repr(value if len(value) <= 80 else value[:77] + "...")
+    if _SCHEME.match(value) is None:  # no scheme: a file name or a path
+        return (
+            f"{shown} is not a URL; to send a local file, pass it as a path: Path({shown}) "
+            "(or bytes, or a file opened with 'rb')"
+        )
+    return (
+        f"{shown} is not an http(s) URL or a data: URI, which is all a model provider downloads; "
+        "to send a local file, pass it as a path (pathlib.Path), bytes, or a file opened with 'rb'"
+    )
 
 
 def is_local(value: object) -> bool:
@@ -385,7 +414,8 @@ def data_uri(file: LocalFile, limit: int = DATA_URI_LIMIT) -> str:
 
 class Input:
     """The marker on a media input's strings: a local value becomes a checked :class:`LocalFile`;
-    a string is validated by `strings` (the schema's own checks on it)."""
+    a string must be an http(s) URL or a data URI (:func:`not_a_url`), then is validated by
+    `strings` (the schema's own checks on it)."""
 
     __slots__ = ("kind", "strings")
 
@@ -404,7 +434,11 @@ class Input:
         kind = self.kind
 
         def validate(value: Any, strings: core_schema.ValidatorFunctionWrapHandler) -> Any:
-            if type(value) is not str and (isinstance(value, LocalFile) or is_local(value)):
+            if isinstance(value, str):
+                problem = not_a_url(value)
+                if problem is not None:
+                    raise ValueError(problem)
+            elif isinstance(value, LocalFile) or is_local(value):
                 try:
                     return LocalFile.of(value, kind)
                 except LocalFileError as exc:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+import os
+import stat
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +248,40 @@ async def test_download_async(aclient: ox.AsyncOxen, tmp_path: Path) -> None:
     job = await aclient.submit("black-forest-labs-flux-2-klein-9b", prompt="a fox")
     path = await job.download(tmp_path / "fox.png")
     assert path.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.fixture
+def umask() -> Iterator[Callable[[int], int]]:
+    """Set the process umask for the test (restored after)."""
+    previous = os.umask(0o022)
+    try:
+        yield os.umask
+    finally:
+        os.umask(previous)
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o002, 0o077, 0o000])
+def test_a_download_honours_the_umask(
+    client: ox.Oxen, tmp_path: Path, umask: Callable[[int], int], mask: int
+) -> None:
+    """A downloaded file gets the mode any program's new file gets (0o666 less the umask),
+    not mkstemp's 0o600: a web server running as another user can serve it."""
+    job = client.submit(I2V, prompt="p", input_image=IMG)
+    job.wait(timeout=20)
+    umask(mask)
+    path = job.download(tmp_path / "out/")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no partial file left
+
+
+async def test_an_async_download_honours_the_umask(
+    aclient: ox.AsyncOxen, tmp_path: Path, umask: Callable[[int], int]
+) -> None:
+    job = await aclient.submit("black-forest-labs-flux-2-klein-9b", prompt="a fox")
+    await job.wait(timeout=20)
+    umask(0o027)
+    path = await job.download(tmp_path / "fox.png")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
 def test_bad_input_never_reaches_the_server(client: ox.Oxen, mock: MockServer) -> None:

@@ -80,6 +80,14 @@ def decode(uri: str) -> tuple[str, bytes]:
     return header[5:-7], base64.b64decode(payload, validate=True)
 
 
+def public_repo(mock: MockServer, *repos: str) -> None:
+    """Create the repositories uploads go to, public, as a user does once (the client never
+    creates one by itself)."""
+    with ox.Oxen(api_key=mock.api_key, base_url=mock.base_url) as client:
+        for repo in repos:
+            assert client.files.create_repo(repo, public=True)
+
+
 def served(url: str) -> httpx.Response:
     """What a model provider downloading `url` gets: no key."""
     return httpx.get(url, timeout=10)
@@ -193,6 +201,7 @@ def test_an_open_file_is_read_from_where_it_stands(
 def test_upload_sends_a_file_url_serving_the_same_bytes(
     mock: MockServer, wire: Wire, image: Path, source: str, route: str
 ) -> None:
+    public_repo(mock, "tester/model-inputs")
     with client_for(mock, wire, uploads="tester/model-inputs") as client:
         run(client, route, input_image=SOURCES[source](image))
     url = wire.body(GENERATE if route == "generate" else QUEUE)["input_image"]
@@ -210,6 +219,7 @@ def test_upload_sends_a_file_url_serving_the_same_bytes(
 @pytest.mark.parametrize("route", ["generate", "queue"])
 async def test_upload_async(mock: MockServer, wire: Wire, image: Path, route: str) -> None:
     async with aclient_for(mock, wire, uploads="tester/model-inputs") as client:
+        assert await client.files.create_repo(public=True)
         await arun(client, route, input_image=image, reference_image_urls=[image, wav_free_png()])
     body = wire.body(GENERATE if route == "generate" else QUEUE)
     assert served(body["input_image"]).content == image.read_bytes()
@@ -228,6 +238,7 @@ def test_the_same_file_is_stored_once(mock: MockServer, wire: Wire, image: Path)
     """Content-addressed: the same bytes under another name, in another client, upload nothing."""
     copy = image.with_name("copy-of-tiger.png")
     copy.write_bytes(image.read_bytes())
+    public_repo(mock, "tester/model-inputs")
     with client_for(mock, wire, uploads="tester/model-inputs") as client:
         run(client, "generate", input_image=image, reference_image_urls=[image, copy])
         run(client, "queue", input_image=image.read_bytes())
@@ -236,7 +247,7 @@ def test_the_same_file_is_stored_once(mock: MockServer, wire: Wire, image: Path)
     stats = mock.stats()
     assert stats["repos"]["uploads"] == 1 and stats["repos"]["blobs"] == 1
     assert stats["requests"]["PUT /api/repos/{namespace}/{repo}/file/{branch}/{path}"] == 1
-    assert stats["requests"]["POST /api/repos"] == 1  # the second client never needed it
+    assert stats["requests"]["POST /api/repos"] == 1  # made once, by the caller
     first, last = wire.bodies(GENERATE)
     urls = {first["input_image"], *first["reference_image_urls"], last["input_image"]}
     urls.add(wire.body(QUEUE)["input_image"])
@@ -253,6 +264,55 @@ def test_existing_repository_is_used_not_recreated(
     assert mock.state.repos.repos[("tester", "mine")].files
 
 
+def test_uploads_never_create_a_repository(mock: MockServer, wire: Wire, image: Path) -> None:
+    """A missing repository is an error that says why and how to make one; nothing is created
+    (a public repository is an explicit choice), and nothing is enqueued."""
+    with client_for(mock, wire, uploads="tester/missing") as client:
+        for call in (
+            lambda: client.files.upload(image),
+            lambda: run(client, "queue", input_image=image),
+            lambda: run(client, "generate", input_image=image),
+        ):
+            with pytest.raises(ox.NotFoundError) as refused:
+                call()
+            message = str(refused.value)
+            assert message.startswith("404: cannot upload to tester/missing (")
+            assert "repository tester/missing does not exist" in message
+            assert "never creates a repository" in message
+            assert "client.files.create_repo('tester/missing', public=True)" in message
+    assert ("tester", "missing") not in mock.state.repos.repos
+    stats = mock.stats()["requests"]
+    assert "POST /api/repos" not in stats and "POST /api/ai/queue" not in stats
+    assert not wire.bodies(QUEUE) and not wire.bodies(GENERATE)
+
+
+async def test_async_uploads_never_create_a_repository(mock: MockServer, image: Path) -> None:
+    async with ox.AsyncOxen(
+        api_key=mock.api_key, base_url=mock.base_url, uploads="tester/missing"
+    ) as client:
+        with pytest.raises(ox.NotFoundError, match="never creates a repository"):
+            await arun(client, "queue", input_image=image)
+        with pytest.raises(ox.NotFoundError, match="never creates a repository"):
+            await client.files.upload(image, repo="tester/other")
+    assert not mock.state.repos.repos
+
+
+def test_create_repo_is_explicit_about_public(mock: MockServer, image: Path) -> None:
+    with ox.Oxen(api_key=mock.api_key, base_url=mock.base_url, uploads="tester/made") as client:
+        with pytest.raises(TypeError, match="public"):
+            client.files.create_repo()  # type: ignore[call-arg]
+        with pytest.raises(TypeError, match="public=True"):
+            client.files.create_repo(public="yes")  # type: ignore[arg-type]
+        assert client.files.create_repo(public=True) is True
+        assert client.files.create_repo(public=True) is False  # there already: left as it is
+        assert client.files.create_repo("tester/private", public=False) is True
+        assert served(client.files.upload(image)).content == image.read_bytes()
+        private = client.files.upload(image, repo="tester/private")
+    repos = mock.state.repos.repos
+    assert repos[("tester", "made")].is_public and not repos[("tester", "private")].is_public
+    assert served(private).status_code == 404  # providers cannot read a private repository
+
+
 def test_upload_streams_from_disk_with_progress(mock: MockServer, tmp_path: Path) -> None:
     """A 24 MiB video goes up in pieces: Python memory stays far below the file's size, and the
     progress callback sees every byte."""
@@ -262,6 +322,7 @@ def test_upload_streams_from_disk_with_progress(mock: MockServer, tmp_path: Path
         f.write(mp4())
         f.truncate(size)  # sparse: the rest reads as zeros
     seen: list[tuple[int, int | None]] = []
+    public_repo(mock, "tester/videos")
     with ox.Oxen(api_key=mock.api_key, base_url=mock.base_url) as client:
         tracemalloc.start()
         try:
@@ -283,6 +344,7 @@ def test_upload_streams_from_disk_with_progress(mock: MockServer, tmp_path: Path
 async def test_async_upload_progress_and_explicit_repo(mock: MockServer, image: Path) -> None:
     seen: list[tuple[int, int | None]] = []
     async with ox.AsyncOxen(api_key=mock.api_key, base_url=mock.base_url) as client:
+        assert await client.files.create_repo("tester/one-off", public=True)
         url = await client.files.upload(
             image, repo="tester/one-off", progress=lambda d, t: seen.append((d, t))
         )
@@ -291,8 +353,47 @@ async def test_async_upload_progress_and_explicit_repo(mock: MockServer, image: 
     assert seen[-1] == (image.stat().st_size, image.stat().st_size)
 
 
+@pytest.mark.parametrize("where", ["this client", "another client"])
+def test_progress_hears_once_when_the_content_is_there_already(
+    mock: MockServer, image: Path, where: str
+) -> None:
+    """No upload happens (remembered, or found by HEAD): progress is called once, with all of it."""
+    public_repo(mock, "tester/again")
+    size = image.stat().st_size
+    seen: list[tuple[int, int | None]] = []
+    with (
+        ox.Oxen(api_key=mock.api_key, base_url=mock.base_url) as client,
+        ox.Oxen(api_key=mock.api_key, base_url=mock.base_url) as other,
+    ):
+        first = client.files.upload(image, repo="tester/again")
+        second = client if where == "this client" else other
+        again = second.files.upload(
+            image, repo="tester/again", progress=lambda d, t: seen.append((d, t))
+        )
+    assert again == first
+    assert seen == [(size, size)]
+    assert mock.stats()["repos"]["uploads"] == 1
+
+
+async def test_async_progress_hears_once_when_the_content_is_there_already(
+    mock: MockServer, image: Path
+) -> None:
+    public_repo(mock, "tester/again")
+    with ox.Oxen(api_key=mock.api_key, base_url=mock.base_url) as other:
+        first = other.files.upload(image, repo="tester/again")
+    seen: list[tuple[int, int | None]] = []
+    async with ox.AsyncOxen(api_key=mock.api_key, base_url=mock.base_url) as client:
+        for _ in range(2):  # found by HEAD, then remembered
+            url = await client.files.upload(
+                image, repo="tester/again", progress=lambda d, t: seen.append((d, t))
+            )
+            assert url == first
+    assert seen == [(image.stat().st_size,) * 2] * 2
+
+
 def test_upload_survives_injected_faults(mock: MockServer, image: Path) -> None:
     """429/503 answers to the upload are retried with the body sent again from the start."""
+    public_repo(mock, "tester/flaky")
     mock.configure(fault_rate=0.7, seed=1)
     with ox.Oxen(api_key=mock.api_key, base_url=mock.base_url, max_retries=30) as client:
         url = client.files.upload(image, repo="tester/flaky")
@@ -357,6 +458,7 @@ def test_request_class_and_to_body(mock: MockServer, image: Path) -> None:
     body = ox.to_body(request, files="data-uri")
     assert decode(body["input_image"])[1] == image.read_bytes()
     assert decode(body["reference_image_urls"][0])[1] == png()
+    public_repo(mock, "tester/bodies")
     with ox.Oxen(api_key=mock.api_key, base_url=mock.base_url, uploads="tester/bodies") as client:
         uploaded = ox.to_body(request, files=client.files.url)
         assert served(uploaded["input_image"]).content == image.read_bytes()
@@ -476,6 +578,7 @@ def test_file_names_cannot_steer_the_upload_path(
     """Local names (with dots, slashes, quotes) never reach the repository path: it is the hash."""
     odd = tmp_path / 'a"b..\\c; name=evil.png'
     odd.write_bytes(png(2, 2))
+    public_repo(mock, "tester/names")
     with client_for(mock, wire, uploads="tester/names") as client:
         url = client.files.upload(odd)
     (stored,) = mock.state.repos.repos[("tester", "names")].files
@@ -737,6 +840,7 @@ async def test_a_batch_sharing_one_image_uploads_it_once(mock: MockServer, image
     """Ten jobs enqueued at once with the same local image: one upload, ten jobs."""
     import asyncio
 
+    public_repo(mock, "tester/batch")
     async with ox.AsyncOxen(
         api_key=mock.api_key, base_url=mock.base_url, uploads="tester/batch"
     ) as client:
@@ -756,6 +860,7 @@ async def test_a_batch_sharing_one_image_uploads_it_once(mock: MockServer, image
 def test_threads_sharing_one_image_upload_it_once(mock: MockServer, image: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
+    public_repo(mock, "tester/threads")
     with (
         ox.Oxen(api_key=mock.api_key, base_url=mock.base_url, uploads="tester/threads") as client,
         ThreadPoolExecutor(8) as pool,

@@ -213,7 +213,7 @@ def test_public_all_is_sorted_and_importable() -> None:
 def test_body_for_controls() -> None:
     with pytest.raises(ox.ValidationError, match="response_format"):
         _params.body_for(
-            M, {"prompt": "p", "input_image": "u"}, extra_body=None, response_format="png"
+            M, {"prompt": "p", "input_image": "https://u"}, extra_body=None, response_format="png"
         )
     assert _params.body_for("gpt-4o", {"messages": [], "x": _types.OMIT}, extra_body=None) == {
         "model": "gpt-4o",
@@ -247,6 +247,26 @@ def test_sse_decoder_and_event_normalisation() -> None:
     )
     assert failed is not None and failed.error_message == "bad"
     assert _events.completion("media_generation_completed", "not json") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "error_message", "said"),
+    [
+        ("cancelled", None, "generation g was cancelled"),
+        ("cancelled", "cancelled", "generation g was cancelled"),  # no "cancelled: cancelled"
+        ("cancelled", "by the admin", "generation g was cancelled: by the admin"),
+        ("failed", "NSFW content detected", "generation g failed: NSFW content detected"),
+        ("failed", None, "generation g failed (the server gave no reason)"),
+        ("failed", "", "generation g failed (the server gave no reason)"),
+    ],
+)
+def test_a_failed_generation_reads_as_one_plain_sentence(
+    status: str, error_message: str | None, said: str
+) -> None:
+    row = ox.Generation.model_validate(
+        {"generation_id": "g", "status": status, "error_message": error_message}
+    )
+    assert str(ox.GenerationFailedError(row)) == said
 
 
 def test_generation_keeps_extra_keys_and_failure_errors() -> None:
@@ -295,7 +315,14 @@ KLEIN = "black-forest-labs-flux-2-klein-9b"
     [
         (M, {"prompt": "a tiger", "input_image": "https://e/t.png"}),  # strings kept as given
         (M, {"prompt": "p", "input_image": "https://e/t.png", "loop": True, "duration": "10s"}),
-        (M, {"prompt": "p", "input_image": "https://e/t.png", "reference_image_urls": ["u"]}),
+        (
+            M,
+            {
+                "prompt": "p",
+                "input_image": "https://e/t.png",
+                "reference_image_urls": ["https://e/u.png"],
+            },
+        ),
         (M, {"prompt": "p", "input_image": b"\x89PNG\r\n\x1a\n" + b"\x00" * 64}),  # a local file
         (KLEIN, {"prompt": "x", "guidance_scale": 3, "seed": 7}),  # an int for a number stays int
         (KLEIN, {"prompt": "x", "guidance_scale": 3.5, "output_format": "png"}),

@@ -4,8 +4,9 @@ error envelopes and redaction, over httpx.MockTransport (no server)."""
 from __future__ import annotations
 
 import logging
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -566,3 +567,68 @@ def test_a_download_url_that_is_not_http_is_refused_before_sending(tmp_path: obj
         with pytest.raises(ox.ValidationError, match="url"):
             c.download_url(url, str(tmp_path))
     assert seen == []
+
+
+# --- a server that is down: the error names where and how often it tried ------------------------
+
+
+@pytest.fixture
+def refusing_port() -> Iterator[int]:
+    """A port on 127.0.0.1 held by a socket that is bound but not listening: every connection is
+    refused, and no other process can take the port while the test runs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(("retries", "tries"), [(0, "1 attempt"), (2, "3 attempts")])
+def test_a_server_that_is_down_is_named_with_the_attempts_made(
+    refusing_port: int, no_sleep: list[float], retries: int, tries: str
+) -> None:
+    with ox.Oxen(
+        api_key=KEY, base_url=f"http://127.0.0.1:{refusing_port}/api", max_retries=retries
+    ) as down:
+        for call in (
+            down.models.list,
+            lambda: down.submit(M, prompt="p", input_image="https://e/x.png"),  # unsafe: retried
+        ):
+            with pytest.raises(ox.APIConnectionError) as info:
+                call()
+            message = str(info.value)
+            assert message.startswith(
+                f"cannot connect to 127.0.0.1:{refusing_port} ({tries}): ConnectError: "
+            ), message
+            assert "Connection refused" in message and "\n" not in message
+    assert len(no_sleep) == 2 * retries  # the retries did happen, between the attempts
+
+
+async def test_the_async_client_names_them_too(
+    refusing_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(base, "backoff_delay", lambda attempt, **kw: 0.0)
+    async with ox.AsyncOxen(
+        api_key=KEY, base_url=f"http://127.0.0.1:{refusing_port}/api", max_retries=1
+    ) as down:
+        with pytest.raises(ox.APIConnectionError) as info:
+            await down.models.list()
+    assert str(info.value).startswith(f"cannot connect to 127.0.0.1:{refusing_port} (2 attempts)")
+
+
+@pytest.mark.parametrize(
+    ("failure", "error", "said"),
+    [
+        (httpx.ReadError("reset"), ox.APIConnectionError, "connection error with api.test:443"),
+        (httpx.ReadTimeout("slow"), ox.APITimeoutError, "request to api.test:443 timed out"),
+    ],
+)
+def test_errors_after_connecting_name_the_host_too(
+    failure: Exception, error: type[Exception], said: str
+) -> None:
+    handler, seen = sequence(failure)
+    with pytest.raises(error) as info:
+        client(handler).submit(M, prompt="p", input_image="https://e/x.png")  # never retried
+    assert str(info.value).startswith(f"{said} (1 attempt): {type(failure).__name__}")
+    handler, seen = sequence(failure)
+    with pytest.raises(error) as info:
+        client(handler, max_retries=3).models.list()  # retried: four attempts
+    assert str(info.value).startswith(f"{said} (4 attempts)") and len(seen) == 4

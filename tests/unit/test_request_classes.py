@@ -24,6 +24,7 @@ import pytest
 
 from oxgen import naming, normalise, routes
 from oxgen.literals import plain
+from oxgen.media import media_kind
 from oxgen.snapshot import load
 
 SNAPSHOT = load(Path(__file__).resolve().parents[2] / "schemas")
@@ -36,9 +37,10 @@ def _standard(model: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _instance(schema: Any, full: bool) -> Any:
+def _instance(schema: Any, full: bool, media: bool = False) -> Any:
     """A value `schema` accepts: its default, first enum value or const, else one built from its
-    type and bounds (objects: the required properties, or all of them when `full`)."""
+    type and bounds (objects: the required properties, or all of them when `full`). The strings
+    of a media input are URLs (the client refuses any other string there)."""
     if not isinstance(schema, dict):
         return None
     if "default" in schema:
@@ -49,16 +51,16 @@ def _instance(schema: Any, full: bool) -> Any:
         return schema["enum"][0]
     for key in ("anyOf", "oneOf"):
         if isinstance(schema.get(key), list) and schema[key]:
-            return _instance(schema[key][0], full)
+            return _instance(schema[key][0], full, media)
     types = schema.get("type")
     kind = types[0] if isinstance(types, list) else types
     if kind == "object" or (kind is None and "properties" in schema):
         props = schema.get("properties", {})
         wanted = props if full else [p for p in schema.get("required", []) if p in props]
-        return {p: _instance(props[p], full) for p in wanted}
+        return {p: _instance(props[p], full, media_kind(p, props[p]) is not None) for p in wanted}
     if kind == "array":
         count = max(schema.get("minItems", 0), 1 if full else 0)
-        return [_instance(schema.get("items", {}), full) for _ in range(count)]
+        return [_instance(schema.get("items", {}), full, media) for _ in range(count)]
     if kind in ("integer", "number"):
         low = _bound(schema, "minimum", "exclusiveMinimum", 0)
         high = _bound(schema, "maximum", "exclusiveMaximum", low + 2)
@@ -70,6 +72,8 @@ def _instance(schema: Any, full: bool) -> Any:
     if kind == "null":
         return None
     if kind == "string" or kind is None:
+        if media:
+            return "https://example.com/" + "x" * max(schema.get("minLength", 0), 1)
         return "x" * max(schema.get("minLength", 0), 1)
     raise AssertionError(f"no instance for {schema!r}")
 
@@ -181,14 +185,14 @@ def test_methods_carry_their_own_names(model: dict[str, Any], client: ox.Oxen) -
 
 def test_a_misspelled_keyword_suggests_the_parameter(client: ox.Oxen) -> None:
     with pytest.raises(TypeError) as caught:
-        client.generate_luma_ray_v3_2_image_to_video(promptt="a tiger", input_image="u")  # type: ignore[call-arg]
+        client.generate_luma_ray_v3_2_image_to_video(promptt="a tiger", input_image="https://u")  # type: ignore[call-arg]
     assert str(caught.value) == (
         "Oxen.generate_luma_ray_v3_2_image_to_video() got an unexpected keyword argument "
         "'promptt'; did you mean 'prompt'?"
     )
     # A TypeError raised inside the call is not rewritten.
     with pytest.raises(ox.ValidationError):
-        client.generate_luma_ray_v3_2_image_to_video(prompt=5, input_image="u")  # type: ignore[arg-type]
+        client.generate_luma_ray_v3_2_image_to_video(prompt=5, input_image="https://u")  # type: ignore[arg-type]
 
 
 async def test_async_methods_are_coroutine_functions_with_the_same_names() -> None:
@@ -200,4 +204,4 @@ async def test_async_methods_are_coroutine_functions_with_the_same_names() -> No
         assert method.__qualname__ == "AsyncOxen.submit_luma_ray_v3_2_image_to_video"
         assert "num_generations" not in inspect.signature(method).parameters
         with pytest.raises(TypeError, match="did you mean 'prompt'"):
-            await method(promptt="p", input_image="u")  # type: ignore[call-arg]
+            await method(promptt="p", input_image="https://u")  # type: ignore[call-arg]

@@ -20,7 +20,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, ValidationError, validators  # type: ignore[import-untyped]
 
 from .. import routes
-from ..normalise import to_standard
+from ..media import media_kind
+from ..normalise import localise_refs, to_standard
 from ..snapshot import Snapshot
 from .protocol import catalog as core_catalog
 
@@ -94,12 +95,85 @@ class SchemaCheck:
         return problems
 
 
+class MediaInputs:
+    """The `media` of the mock's catalog: the strings a request gives for media inputs (URLs the
+    provider downloads), found by the generator's own rule (:func:`oxgen.media.media_kind`) on
+    each model's standardised schema, nested objects and lists included."""
+
+    def __init__(self) -> None:
+        self._schemas: dict[str, Any] = {}
+
+    def __call__(
+        self, model_id: str, model: dict[str, Any], params: dict[str, Any]
+    ) -> list[tuple[str, str]]:
+        schema = model.get("request_schema")
+        if not isinstance(schema, dict):
+            return []
+        standard = self._schemas.get(model_id)
+        if standard is None:
+            standard = self._schemas[model_id] = localise_refs(to_standard(schema))
+        return list(_media_strings(standard, standard, params, (), 0))
+
+
+_MAX_DEPTH = 32
+
+
+def _branches(node: Any, root: dict[str, Any], depth: int) -> list[dict[str, Any]]:
+    """`node` and the alternatives it is made of (local ``$ref`` followed, combinators opened)."""
+    if not isinstance(node, dict) or depth > _MAX_DEPTH:
+        return []
+    out = [node]
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#"):
+        target: Any = root
+        for token in ref[1:].split("/")[1:]:
+            token = token.replace("~1", "/").replace("~0", "~")
+            target = target.get(token) if isinstance(target, dict) else None
+        out += _branches(target, root, depth + 1)
+    for key in ("allOf", "anyOf", "oneOf"):
+        alternatives = node.get(key)
+        if isinstance(alternatives, list):
+            for sub in alternatives:
+                out += _branches(sub, root, depth + 1)
+    return out
+
+
+def _media_strings(
+    node: Any, root: dict[str, Any], value: Any, path: tuple[str | int, ...], depth: int
+) -> Iterable[tuple[str, str]]:
+    branches = _branches(node, root, depth)
+    if isinstance(value, dict):
+        for key, sub in value.items():
+            props = [b["properties"][key] for b in branches if key in (b.get("properties") or {})]
+            if any(media_kind(key, prop) for prop in props):
+                yield from _strings(sub, (*path, key))
+            else:
+                for prop in props:
+                    yield from _media_strings(prop, root, sub, (*path, key), depth + 1)
+    elif isinstance(value, list):
+        for items in (b["items"] for b in branches if isinstance(b.get("items"), dict)):
+            for i, sub in enumerate(value):
+                yield from _media_strings(items, root, sub, (*path, i), depth + 1)
+
+
+def _strings(value: Any, path: tuple[str | int, ...]) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield ".".join(map(str, path)), value
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, (*path, i))
+
+
 class Catalog(core_catalog.Catalog):
-    """Models by id, each routed by :func:`oxgen.routes.route_for`, checked by jsonschema."""
+    """Models by id, each routed by :func:`oxgen.routes.route_for`, checked by jsonschema, their
+    media inputs found by :class:`MediaInputs`."""
 
     def __init__(self, models: Mapping[str, dict[str, Any]]) -> None:
         super().__init__(
-            models, {mid: routes.route_for(m) for mid, m in models.items()}, SchemaCheck()
+            models,
+            {mid: routes.route_for(m) for mid, m in models.items()},
+            SchemaCheck(),
+            MediaInputs(),
         )
 
     @classmethod

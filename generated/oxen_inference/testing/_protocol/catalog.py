@@ -39,6 +39,10 @@ _INPUT_RANK = ("video", "image", "audio", "text")
 Check = Callable[[str, dict[str, Any], dict[str, Any]], list[str]]
 """(model id, model object, parameters) -> problems, each naming its field; empty when valid."""
 
+MediaStrings = Callable[[str, dict[str, Any], dict[str, Any]], list[tuple[str, str]]]
+"""(model id, model object, parameters) -> (location, value) of every string given for a media
+input (a URL the provider downloads), nested objects and lists included."""
+
 
 class Catalog:
     """Models by id (a mapping that may make each model object on first use), the blocking route
@@ -49,10 +53,12 @@ class Catalog:
         models: Mapping[str, dict[str, Any]],
         routes: Mapping[str, str | None],
         check: Check | None = None,
+        media: MediaStrings | None = None,
     ) -> None:
         self.models = models
         self.routes = routes
         self.check = check
+        self.media_inputs = media
 
     def get(self, model_id: str) -> dict[str, Any] | None:
         return self.models.get(model_id)
@@ -85,6 +91,14 @@ class Catalog:
         if self.check is not None:
             problems += self.check(model_id, model, params)
         return problems
+
+    def media_strings(self, model_id: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+        """(location, value) of the strings of `params` given for the model's media inputs (none
+        when the catalog was given no way to tell them, or the model is unknown)."""
+        model = self.models.get(model_id)
+        if self.media_inputs is None or model is None:
+            return []
+        return self.media_inputs(model_id, model, params)
 
 
 def split_body(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,9 +7,10 @@ hostile ``{path}`` cannot reach the file system. A namespace belongs to the key 
 created a repository in it; other keys may read its public files but not write there.
 
 :meth:`RepoStore.check_inputs` is what a provider's download would find: every ``data:`` URI in
-a generation's parameters must decode, and every URL on this server (a repository ``/file/`` or a
-result under ``/files/``) must serve a file, or the generation fails with the message the real
-API gives for an unreachable URL.
+a generation's parameters must decode, every URL on this server (a repository ``/file/`` or a
+result under ``/files/``) must serve a file, and a media input must be an http(s) URL or a data
+URI (``tiger.png`` or a path cannot be downloaded), or the generation fails with the message the
+real API gives for an unreachable URL.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import tempfile
 import time
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,9 +206,19 @@ class RepoStore:
         return "404 Client Error: Not Found"
 
     def check_inputs(
-        self, params: dict[str, Any], base_url: str, result_files: set[str]
+        self,
+        params: dict[str, Any],
+        base_url: str,
+        result_files: set[str],
+        media: Sequence[tuple[str, str]] = (),
     ) -> str | None:
-        """The error a generation with `params` ends with, or None when every input is there."""
+        """The error a generation with `params` ends with, or None when every input is there.
+        `media`: (location, value) of the strings given for media inputs, which must be
+        downloadable: an http(s) URL or a data URI."""
+        for location, value in media:
+            problem = _not_downloadable(value)
+            if problem:
+                return f"Failed to download {location}: {problem}"
         own = urlsplit(base_url).netloc
         for location, value in _strings(params, ()):
             if value.startswith("data:"):
@@ -251,6 +262,24 @@ def _strings(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[str, str
     elif isinstance(value, list):
         for i, v in enumerate(value):
             yield from _strings(v, (*path, i))
+
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+
+def _not_downloadable(value: str) -> str | None:
+    """What a provider's HTTP client says about a media string it cannot download (the words of
+    Python's `requests`, which the real API's messages show), None for http(s) URLs and data URIs."""
+    scheme = _SCHEME.match(value)
+    if scheme is None:
+        return f"Invalid URL {value[:200]!r}: No scheme supplied"
+    if scheme.group(1).lower() == "data":
+        return None
+    if scheme.group(1).lower() not in ("http", "https"):
+        return f"No connection adapters were found for {value[:200]!r}"
+    if not urlsplit(value).hostname:
+        return f"Invalid URL {value[:200]!r}: No host supplied"
+    return None
 
 
 def _data_uri_problem(value: str) -> str | None:

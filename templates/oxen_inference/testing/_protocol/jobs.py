@@ -111,7 +111,7 @@ class JobStore:
         self,
         catalog: Catalog,
         on_complete: Callable[[Job], None],
-        check_inputs: Callable[[dict[str, Any], str], str | None] | None = None,
+        check_inputs: Callable[[str, dict[str, Any], str], str | None] | None = None,
     ) -> None:
         self.catalog = catalog
         self.on_complete = on_complete
@@ -165,7 +165,11 @@ class JobStore:
                 error = f"Invalid parameters for {job.model}: " + "; ".join(problems)
                 self._finish(job, "failed", moment, error)
                 return
-            missing = self.check_inputs(job.params, job.base_url) if self.check_inputs else None
+            missing = (
+                self.check_inputs(job.model, job.params, job.base_url)
+                if self.check_inputs
+                else None
+            )
             if missing:
                 self._finish(job, "failed", moment, missing)
                 return

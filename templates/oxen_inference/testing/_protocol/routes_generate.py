@@ -60,7 +60,7 @@ def _generated(ctx: Context, route: str) -> Delayed:
         raise invalid(f'`response_format` must be "url" or "b64_json", got {json.dumps(fmt)}')
     count, namespace = count_field(control), namespace_field(control)
     _validate(state, model_id, params)
-    missing = state.check_inputs(params, ctx.base_url)
+    missing = state.check_inputs(model_id, params, ctx.base_url)
     if missing:
         raise invalid(missing, "Input not readable")
     kind = MEDIA_FOR_ROUTE[route]

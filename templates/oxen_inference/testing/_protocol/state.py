@@ -128,10 +128,12 @@ class State:
 
     # -- generations -----------------------------------------------------------------------
 
-    def check_inputs(self, params: dict[str, Any], base_url: str) -> str | None:
-        """Why a generation with `params` cannot read its inputs (None when it can): data URIs
-        must decode, and URLs on this server must serve a file (see ``RepoStore.check_inputs``)."""
-        return self.repos.check_inputs(params, base_url, self.jobs.files)
+    def check_inputs(self, model_id: str, params: dict[str, Any], base_url: str) -> str | None:
+        """Why a generation of `model_id` with `params` cannot read its inputs (None when it
+        can): media inputs must be http(s) URLs or data URIs, data URIs must decode, and URLs on
+        this server must serve a file (see ``RepoStore.check_inputs``)."""
+        media = self.catalog.media_strings(model_id, params)
+        return self.repos.check_inputs(params, base_url, self.jobs.files, media)
 
     def failure_for(self, body: dict[str, Any]) -> str | None:
         """The message of the first failure rule whose predicate holds for `body`, if any."""
