@@ -22,19 +22,44 @@ __all__ = ["AsyncOxen", "Oxen"]
 
 
 def _misspelled(exc: TypeError, function: Callable[..., Any], qualname: str) -> TypeError | None:
-    """For a keyword the method does not take: the error naming the method, with the closest
-    parameter names (None for any other TypeError)."""
+    """For a keyword the method does not take: the error naming the method, with where that
+    argument goes when another call takes it, else the parameter names it may be a misspelling
+    of (None for any other TypeError)."""
     message = str(exc)
     match = re.search(r"unexpected keyword argument '([^']*)'", message)
     if match is None:
         return None
-    import difflib  # only for the error message
-    import inspect
+    import inspect  # only for the error message
 
+    given = match.group(1)
     names = [p for p in inspect.signature(function).parameters if p != "client"]
-    close = difflib.get_close_matches(match.group(1), names, n=3)
-    hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-    return TypeError(f"{qualname}() got an unexpected keyword argument {match.group(1)!r}{hint}")
+    model_id = getattr(inspect.getmodule(function), "MODEL_ID", "model-id")
+    elsewhere = {
+        "num_generations": "several generations in one request go through "
+        f"client.submit({model_id!r}, num_generations=n, ...), which returns a list of jobs",
+        "response_format": "only the blocking route takes it: "
+        f"client.{function.__name__.replace('submit_', 'generate_', 1)}(..., response_format=...)",
+    }
+    if given in elsewhere:
+        hint = f"; {elsewhere[given]}"
+    else:
+        close = _close(given, names)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+    return TypeError(f"{qualname}() got an unexpected keyword argument {given!r}{hint}")
+
+
+def _close(given: str, names: list[str]) -> list[str]:
+    """The parameter names `given` may be a misspelling of: one starts with the other
+    (``aspect`` -> ``aspect_ratio``), or they differ by a few letters (``promptt``); a name that
+    only shares some letters (``num_generations`` and ``duration``) is no suggestion."""
+    import difflib
+
+    folded = given.lower()
+    prefixed = [
+        n for n in names if len(folded) >= 3 and (n.startswith(folded) or folded.startswith(n))
+    ]
+    similar = difflib.get_close_matches(given, names, n=3, cutoff=0.75)
+    return list(dict.fromkeys([*prefixed, *similar]))[:3]
 
 
 def _bind(

@@ -3,10 +3,8 @@
 # the model's module (its one signature and docstring live there): type checkers and IDEs bind it
 # like a method, exactly as the client does at run time. AsyncOxen binds the same function, whose
 # result there is awaited: `_asynchronous` gives it that type.
-import typing as _typing
-from collections.abc import Callable, Coroutine
-from collections.abc import Mapping as _Mapping
-from typing import Any, Concatenate, ParamSpec, TypeVar, overload
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
 from ._api import AsyncOxenBase, SyncOxenBase
 from ._jobs import AsyncJob, Job
@@ -213,10 +211,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Fable 5 (claude-fable-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -224,10 +222,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.1 (claude-opus-4-1-20250805): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -235,10 +233,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.5 (claude-opus-4-5-20251101): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -246,10 +244,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.6 (claude-opus-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -257,10 +255,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.7 (claude-opus-4-7): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -268,10 +266,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.8 (claude-opus-4-8): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -279,10 +277,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.5 (claude-sonnet-4-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -290,10 +288,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.6 (claude-sonnet-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -301,10 +299,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 5 (claude-sonnet-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -312,10 +310,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Flash (deepseek-v4-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -323,10 +321,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Pro (deepseek-v4-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -344,10 +342,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Flash (gemini-2-5-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -355,10 +353,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Pro (gemini-2-5-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -366,10 +364,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3.1 Pro Preview (gemini-3-1-pro-preview): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -377,10 +375,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3 Flash (gemini-3-flash-preview): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -392,10 +390,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemma 4 31B (gemma-4-31b-it): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -411,10 +409,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 (gpt-4-1-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -422,10 +420,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 mini (gpt-4-1-mini-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -433,10 +431,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 nano (gpt-4-1-nano-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -444,10 +442,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o (gpt-4o): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -455,10 +453,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o mini (gpt-4o-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -466,10 +464,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.1 (gpt-5-1-2025-11-13): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -477,10 +475,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 (gpt-5-2-2025-12-11): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -488,10 +486,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 Chat (gpt-5-2-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -499,10 +497,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 (gpt-5-2025-08-07): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -510,10 +508,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.3 Chat (gpt-5-3-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -521,10 +519,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 (gpt-5-4-2026-03-05): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -532,10 +530,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 Mini (gpt-5-4-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -543,10 +541,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 (gpt-5-5-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -554,10 +552,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 Pro (gpt-5-5-pro-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -565,10 +563,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Luna (gpt-5-6-luna): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -576,10 +574,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Sol (gpt-5-6-sol): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -587,10 +585,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Terra (gpt-5-6-terra): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -598,10 +596,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Mini (gpt-5-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -609,10 +607,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Nano (gpt-5-nano): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -620,10 +618,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT Audio (gpt-audio): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -637,10 +635,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-120B (gpt-oss-120b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -666,10 +664,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K3 (kimi-k3): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -795,10 +793,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 3B (ministral-3b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -806,10 +804,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 8B (ministral-8b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -817,10 +815,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Large 2 (mistral-large-2407): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -828,10 +826,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Small 3.1 (mistral-small-2503): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -839,10 +837,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K2.5 (moonshotai-kimi-k2-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -850,10 +848,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Muse Spark 1.1 (muse-spark-1-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -865,10 +863,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Nemotron 3 Super (nvidia-nemotron-120b-a12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -876,10 +874,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o1 (o1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -887,10 +885,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 (o3-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -898,10 +896,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 mini (o3-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -909,10 +907,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o4 mini (o4-mini-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -920,10 +918,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral 7B (open-mistral-7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -931,10 +929,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x22B (open-mixtral-8x22b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -942,10 +940,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x7B (open-mixtral-8x7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -953,10 +951,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-20B (openai-gpt-oss-20b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -966,10 +964,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Pixtral 12B (pixtral-12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -989,10 +987,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.6 Plus (qwen3-6-plus): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1000,10 +998,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.8 Max (qwen3-8-max): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1011,10 +1009,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 2B - Instruct (qwen3-vl-2b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1022,10 +1020,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 4B - Instruct (qwen3-vl-4b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1037,10 +1035,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar (sonar): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1048,10 +1046,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Deep Research (sonar-deep-research): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1059,10 +1057,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Pro (sonar-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1070,10 +1068,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Reasoning Pro (sonar-reasoning-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1169,10 +1167,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5 (zai-org-glm-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1180,10 +1178,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.1 (zai-org-glm-5-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1191,10 +1189,10 @@ class Oxen(SyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1297,10 +1295,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Fable 5 (claude-fable-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1308,10 +1306,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.1 (claude-opus-4-1-20250805): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1319,10 +1317,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.5 (claude-opus-4-5-20251101): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1330,10 +1328,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.6 (claude-opus-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1341,10 +1339,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.7 (claude-opus-4-7): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1352,10 +1350,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.8 (claude-opus-4-8): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1363,10 +1361,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.5 (claude-sonnet-4-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1374,10 +1372,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.6 (claude-sonnet-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1385,10 +1383,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 5 (claude-sonnet-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1396,10 +1394,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Flash (deepseek-v4-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1407,10 +1405,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Pro (deepseek-v4-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1428,10 +1426,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Flash (gemini-2-5-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1439,10 +1437,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Pro (gemini-2-5-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1450,10 +1448,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3.1 Pro Preview (gemini-3-1-pro-preview): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1461,10 +1459,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3 Flash (gemini-3-flash-preview): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1478,10 +1476,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemma 4 31B (gemma-4-31b-it): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1501,10 +1499,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 (gpt-4-1-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1512,10 +1510,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 mini (gpt-4-1-mini-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1523,10 +1521,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 nano (gpt-4-1-nano-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1534,10 +1532,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o (gpt-4o): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1545,10 +1543,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o mini (gpt-4o-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1556,10 +1554,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.1 (gpt-5-1-2025-11-13): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1567,10 +1565,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 (gpt-5-2-2025-12-11): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1578,10 +1576,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 Chat (gpt-5-2-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1589,10 +1587,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 (gpt-5-2025-08-07): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1600,10 +1598,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.3 Chat (gpt-5-3-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1611,10 +1609,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 (gpt-5-4-2026-03-05): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1622,10 +1620,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 Mini (gpt-5-4-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1633,10 +1631,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 (gpt-5-5-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1644,10 +1642,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 Pro (gpt-5-5-pro-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1655,10 +1653,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Luna (gpt-5-6-luna): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1666,10 +1664,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Sol (gpt-5-6-sol): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1677,10 +1675,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Terra (gpt-5-6-terra): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1688,10 +1686,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Mini (gpt-5-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1699,10 +1697,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Nano (gpt-5-nano): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1710,10 +1708,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT Audio (gpt-audio): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1727,10 +1725,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-120B (gpt-oss-120b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1758,10 +1756,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K3 (kimi-k3): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1907,10 +1905,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 3B (ministral-3b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1918,10 +1916,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 8B (ministral-8b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1929,10 +1927,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Large 2 (mistral-large-2407): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1940,10 +1938,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Small 3.1 (mistral-small-2503): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1951,10 +1949,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K2.5 (moonshotai-kimi-k2-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1962,10 +1960,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Muse Spark 1.1 (muse-spark-1-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1977,10 +1975,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Nemotron 3 Super (nvidia-nemotron-120b-a12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1988,10 +1986,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o1 (o1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1999,10 +1997,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 (o3-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2010,10 +2008,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 mini (o3-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2021,10 +2019,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o4 mini (o4-mini-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2032,10 +2030,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral 7B (open-mistral-7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2043,10 +2041,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x22B (open-mixtral-8x22b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2054,10 +2052,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x7B (open-mixtral-8x7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2065,10 +2063,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-20B (openai-gpt-oss-20b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2078,10 +2076,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Pixtral 12B (pixtral-12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2105,10 +2103,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.6 Plus (qwen3-6-plus): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2116,10 +2114,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.8 Max (qwen3-8-max): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2127,10 +2125,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 2B - Instruct (qwen3-vl-2b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2138,10 +2136,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 4B - Instruct (qwen3-vl-4b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2153,10 +2151,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar (sonar): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2164,10 +2162,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Deep Research (sonar-deep-research): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2175,10 +2173,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Pro (sonar-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2186,10 +2184,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Reasoning Pro (sonar-reasoning-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2329,10 +2327,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5 (zai-org-glm-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2340,10 +2338,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.1 (zai-org-glm-5-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2351,10 +2349,10 @@ class AsyncOxen(AsyncOxenBase):
         self,
         *,
         target_namespace: str | Omit = OMIT,
-        response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
-        extra_headers: _Mapping[str, str] | None = None,
-        extra_body: _Mapping[str, _typing.Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""

@@ -166,7 +166,10 @@ def _imports(
             uses.add("Field")
     type_uses: set[str] = set()
     if methods:
-        uses |= {"_typing", "_Mapping", "Omit", "OMIT"}  # every method has omittable arguments
+        uses |= {"_typing", "Omit", "OMIT"}  # every method has omittable arguments
+        for method in methods:
+            for control in controls.controls_for(method.kind):
+                uses |= set(control.uses)
         for f in classes[0].fields:
             if f.param is not None:
                 uses |= f.param.uses

@@ -19,11 +19,13 @@ SUBMIT = "submit"
 @dataclass(frozen=True)
 class Control:
     name: str
-    annotation: str  # as written in a model module (its imports are `_typing`, `_Mapping`, ...)
+    annotation: str  # as written in a model module and shown by help() (plain typing names)
     default: str
     doc: str
     kinds: tuple[str, ...]  # the calls that take it: GENERATE, SUBMIT
     per_model: bool = True  # False: only the generic call takes it
+    # the imported names the annotation refers to (naming.MODULE_BINDINGS)
+    uses: tuple[str, ...] = ()
 
 
 CALL_CONTROLS: tuple[Control, ...] = (
@@ -44,10 +46,11 @@ CALL_CONTROLS: tuple[Control, ...] = (
     ),
     Control(
         "response_format",
-        '_typing.Literal["url", "b64_json"] | Omit',
+        'Literal["url", "b64_json"] | Omit',
         "OMIT",
         '"url" (temporary result URLs) or "b64_json" (the bytes inline).',
         (GENERATE,),
+        uses=("Literal",),
     ),
     Control(
         "timeout",
@@ -58,17 +61,19 @@ CALL_CONTROLS: tuple[Control, ...] = (
     ),
     Control(
         "extra_headers",
-        "_Mapping[str, str] | None",
+        "Mapping[str, str] | None",
         "None",
         "Headers added to the request.",
         (GENERATE, SUBMIT),
+        uses=("Mapping",),
     ),
     Control(
         "extra_body",
-        "_Mapping[str, _typing.Any] | None",
+        "Mapping[str, Any] | None",
         "None",
         "Keys merged into the JSON body last, unchecked (for parameters newer than this client).",
         (GENERATE, SUBMIT),
+        uses=("Mapping", "Any"),
     ),
 )
 

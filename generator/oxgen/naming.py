@@ -240,8 +240,8 @@ class Binding(NamedTuple):
 # What a generated model module may import at run time. The compiler records which bound names
 # each module uses and imports exactly those (oxgen.compile); only these may be recorded.
 MODULE_BINDINGS: tuple[Binding, ...] = (
-    Binding("typing", alias="_typing"),  # the methods' casts and the controls' annotations
-    Binding("Mapping", "collections.abc", "_Mapping"),
+    Binding("typing", alias="_typing"),  # the methods' casts and TYPE_CHECKING
+    Binding("Mapping", "collections.abc"),  # plain names in the controls' annotations (help())
     Binding("Annotated", "typing"),
     Binding("Any", "typing"),
     Binding("Literal", "typing"),
@@ -269,12 +269,12 @@ MODULE_TYPE_BINDINGS: tuple[Binding, ...] = (
 # and its own definitions (tests/unit/test_naming.py reads the rendered stub to check this list).
 STUB_SCOPE = frozenset(
     [
-        "_typing",
         "Callable",
         "Coroutine",
-        "_Mapping",
+        "Mapping",
         "Any",
         "Concatenate",
+        "Literal",
         "ParamSpec",
         "TypeVar",
         "overload",

@@ -14,7 +14,9 @@ def notes(schema: Any, t: TypeIR, required: bool) -> tuple[str, ...]:
     """The notes of a field with `schema` (standard form) and type `t`: what neither its type
     (a Literal of the enum's values) nor its default (beside an optional field's type) shows."""
     info = schema if isinstance(schema, dict) else {}
-    return describe(info, values_shown=values_shown(info, t), default_shown=not required)
+    return describe(
+        info, values_shown=values_shown(info, t), default_shown=not required, required=required
+    )
 
 
 def values_shown(info: Mapping[str, Any], t: TypeIR) -> bool:
@@ -38,13 +40,17 @@ def _fmt(value: Any) -> str:
 
 
 def describe(
-    schema: Mapping[str, Any], values_shown: bool = False, default_shown: bool = False
+    schema: Mapping[str, Any],
+    values_shown: bool = False,
+    default_shown: bool = False,
+    required: bool = False,
 ) -> tuple[str, ...]:
     """Constraint facts for documentation ('one of: ...', 'range: 1 to 10', ...) of a schema in
     standard form (:mod:`oxgen.normalise`).
 
     `values_shown`: the type already lists the allowed values (a Literal), so they are left out;
-    `default_shown`: the default is written beside the type, so it is left out.
+    `default_shown`: the default is written beside the type, so it is left out; `required`: the
+    caller must give a value, so a schema ``default`` can only be an example and is called one.
     """
     facts = []
     if isinstance(schema.get("enum"), list) and not values_shown:
@@ -71,5 +77,5 @@ def describe(
         if key in schema:
             facts.append(f"{label}: {_fmt(schema[key])}")
     if "default" in schema and not default_shown:
-        facts.append("default: " + _fmt(schema["default"]))
+        facts.append(("example: " if required else "default: ") + _fmt(schema["default"]))
     return tuple(facts)

@@ -82,7 +82,8 @@ def field_notes(f: FieldIR) -> str:
     notes = list(f.notes)
     if f.media:
         notes.append(
-            f"`MediaInput`: a URL, or a local {f.media} file (path, bytes, binary file object)"
+            f"`MediaInput`: an http(s) URL or a data URI, or a local {f.media} file as a `Path`, "
+            "bytes or a binary file object (a `str` is never read as a file name)"
         )
     return " ".join(part for part in (f.description, "; ".join(notes)) if part)
 

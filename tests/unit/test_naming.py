@@ -181,8 +181,8 @@ def test_a_name_changes_only_when_its_own_collision_does() -> None:
 
 def test_stub_aliases_avoid_what_the_stub_binds() -> None:
     names = naming.model_names(["typing", "asynchronous", "p", "luma"])
-    assert names["typing"].alias == "_typing_"  # `_typing` is the stub's `import typing`
-    assert names["asynchronous"].alias == "_asynchronous_"
+    assert names["asynchronous"].alias == "_asynchronous_"  # the stub defines `_asynchronous`
+    assert names["typing"].alias == "_typing"  # the stub imports plain names (Literal, Mapping)
     assert names["p"].alias == "_p" and names["luma"].alias == "_luma"
     assert not {n.alias for n in names.values()} & naming.STUB_SCOPE
 

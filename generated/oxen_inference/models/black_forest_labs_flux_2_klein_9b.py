@@ -7,8 +7,8 @@ Compact, fast text-to-image model
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -48,7 +48,7 @@ class BlackForestLabsFlux2Klein9bRequest(RequestModel):
         default=MISSING,
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4"] = Field(
         default="16:9", description="Aspect Ratio"
@@ -90,10 +90,10 @@ def generate_black_forest_labs_flux_2_klein_9b(
     num_inference_steps: int = server_default(28),
     guidance_scale: float = server_default(2),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): run it on POST /ai/images/generate and wait for the result.
 
@@ -105,7 +105,7 @@ def generate_black_forest_labs_flux_2_klein_9b(
     Args:
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         output_quality: Quality setting for output image
         output_format: Format of the output image
@@ -162,8 +162,8 @@ def submit_black_forest_labs_flux_2_klein_9b(
     guidance_scale: float = server_default(2),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """FLUX.2 Klein 9B (black-forest-labs-flux-2-klein-9b): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -176,7 +176,7 @@ def submit_black_forest_labs_flux_2_klein_9b(
     Args:
         prompt: Text description of the image to generate. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         output_quality: Quality setting for output image
         output_format: Format of the output image

@@ -7,8 +7,8 @@ Consistent depth maps from video
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,7 @@ class BytedanceDepthAnythingVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     depth_model: Literal["VDA-Small", "VDA-Base", "VDA-Large"] = Field(
@@ -92,10 +92,10 @@ def generate_bytedance_depth_anything_video(
     side_by_side: bool = server_default(False),
     include_raw_depths: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Depth Anything Video (bytedance-depth-anything-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -107,7 +107,7 @@ def generate_bytedance_depth_anything_video(
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
         colormap: Colormap for depth visualization.
         resolution: Output resolution. Auto preserves input resolution up to 1080p.
@@ -165,8 +165,8 @@ def submit_bytedance_depth_anything_video(
     include_raw_depths: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Depth Anything Video (bytedance-depth-anything-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -179,7 +179,7 @@ def submit_bytedance_depth_anything_video(
     Args:
         video_url: URL of the input video to estimate depth for.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         depth_model: Depth estimation model size. VDA-Large = best quality, VDA-Small = fastest.
         colormap: Colormap for depth visualization.
         resolution: Output resolution. Auto preserves input resolution up to 1080p.

@@ -7,8 +7,8 @@ Text-to-speech with voice cloning and prosody control
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class BytedanceSeedAudio1_0Request(RequestModel):
         default=MISSING,
         description="Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.",
     )
-    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
         default=MISSING,
@@ -51,7 +51,7 @@ class BytedanceSeedAudio1_0Request(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     output_format: Literal["wav", "mp3", "pcm", "ogg_opus"] = Field(
@@ -93,10 +93,10 @@ def generate_bytedance_seed_audio_1_0(
     volume: float = server_default(1.0),
     pitch: int = server_default(0),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Seed Audio 1.0 (bytedance-seed-audio-1-0): run it on POST /ai/audio/speech and wait for the result.
 
@@ -108,10 +108,10 @@ def generate_bytedance_seed_audio_1_0(
     Args:
         prompt: Prompt or text to synthesize. Reference audio inputs by order with @Audio1, @Audio2, @Audio3.
         audio_urls: Up to 3 reference audio URLs for voice cloning (max 30s and 10MB each). Reference them in the prompt as @Audio1, @Audio2, @Audio3. Supported formats: wav, mp3, pcm, ogg_opus.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         image_url: Optional single reference image URL (jpeg, png, or webp, max 10MB). Incompatible with audio references.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Output audio file format.
         sample_rate: Output sample rate in Hz.
         speed: Speech tempo multiplier (typical range 0.5-2.0).

@@ -7,8 +7,8 @@ Fast, affordable image-to-video
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -45,7 +45,7 @@ class BytedanceSeedance2_0FastImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_image_has_face: bool = Field(
@@ -59,7 +59,7 @@ class BytedanceSeedance2_0FastImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     tail_image_url_has_face: bool = Field(
@@ -108,10 +108,10 @@ def generate_bytedance_seedance_2_0_fast_image_to_video(
     generate_audio: bool = server_default(False),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Seedance 2.0 Fast - Image to Video (bytedance-seedance-2-0-fast-image-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -124,11 +124,11 @@ def generate_bytedance_seedance_2_0_fast_image_to_video(
         prompt: The text prompt describing the desired motion and action for the video.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
         tail_image_url: Optional URL of the end-frame image for first+last-frame transitions.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
         resolution: Video resolution.
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
@@ -189,8 +189,8 @@ def submit_bytedance_seedance_2_0_fast_image_to_video(
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Seedance 2.0 Fast - Image to Video (bytedance-seedance-2-0-fast-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -204,11 +204,11 @@ def submit_bytedance_seedance_2_0_fast_image_to_video(
         prompt: The text prompt describing the desired motion and action for the video.
         input_image: The URL of the starting frame image. Formats: JPEG, PNG, WebP. Max 30 MB.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image_has_face: Turn this on when the start frame contains a real human face. Content filters may block the request if this is not enabled.
         tail_image_url: Optional URL of the end-frame image for first+last-frame transitions.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url_has_face: Turn this on when the end frame contains a real human face. Content filters may block the request if this is not enabled.
         resolution: Video resolution.
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.

@@ -7,8 +7,8 @@ Fast, affordable text-to-video
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -73,10 +73,10 @@ def generate_bytedance_seedance_2_0_fast_text_to_video(
     generate_audio: bool = server_default(False),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Seedance 2.0 Fast - Text to Video (bytedance-seedance-2-0-fast-text-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -138,8 +138,8 @@ def submit_bytedance_seedance_2_0_fast_text_to_video(
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Seedance 2.0 Fast - Text to Video (bytedance-seedance-2-0-fast-text-to-video): enqueue one generation (POST /ai/queue) and return at once.
 

@@ -7,8 +7,8 @@ Reference-guided video with audio
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -44,31 +44,31 @@ class BytedanceSeedance2_0ReferenceToVideoRequest(RequestModel):
         default=MISSING,
         description="Place reference images here when they show a real human face. Content filters may block the request otherwise.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Place reference videos here when they show a real human face. Content filters may block the request otherwise.",
     )
-    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.",
     )
-    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
         default=MISSING,
         description="Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.",
     )
-    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     resolution: Literal["480p", "720p", "1080p", "4k"] = Field(
         default="720p", description="Video resolution."
@@ -114,10 +114,10 @@ def generate_bytedance_seedance_2_0_reference_to_video(
     generate_audio: bool = server_default(False),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Seedance 2.0 - Reference to Video (bytedance-seedance-2-0-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -129,15 +129,15 @@ def generate_bytedance_seedance_2_0_reference_to_video(
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
         aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.
@@ -199,8 +199,8 @@ def submit_bytedance_seedance_2_0_reference_to_video(
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Seedance 2.0 - Reference to Video (bytedance-seedance-2-0-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -213,15 +213,15 @@ def submit_bytedance_seedance_2_0_reference_to_video(
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 9 total reference images and up to 15 total references across all types may be used.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 3 total reference videos and up to 15 total references across all types may be used.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Up to 3 total reference audios and up to 15 total references across all types may be used.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution.
         duration: Duration of the video in seconds. Supports 4 to 15 seconds, or auto to let the model decide based on the prompt.
         aspect_ratio: The aspect ratio of the generated video. Use 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, 21:9 for ultrawide cinematic, or auto to let the model decide.

@@ -7,8 +7,8 @@ Reference-guided video, audio-driven, up to 30s
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -44,31 +44,31 @@ class BytedanceSeedance2_5ReferenceToVideoRequest(RequestModel):
         default=MISSING,
         description="Place reference images here when they show a real human face. Content filters may block the request otherwise.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_images: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Reference images that guide the generated video. Up to 30 total reference images may be used.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_face_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Place reference videos here when they show a real human face. Content filters may block the request otherwise.",
     )
-    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_videos: list[Annotated[MediaInput, _media.Input("video")]] | Missing = Field(
         default=MISSING,
         description="Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.",
     )
-    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     input_audios: list[Annotated[MediaInput, _media.Input("audio")]] | Missing = Field(
         default=MISSING,
         description="Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.",
     )
-    """Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     resolution: Literal["480p", "720p"] = Field(
         default="720p",
@@ -123,10 +123,10 @@ def generate_bytedance_seedance_2_5_reference_to_video(
     output_format: Literal["mp4", "mov"] = server_default("mp4"),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Seedance 2.5 - Reference to Video (bytedance-seedance-2-5-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -138,15 +138,15 @@ def generate_bytedance_seedance_2_5_reference_to_video(
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution. 480p for faster generation, 720p for higher quality.
         duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
         aspect_ratio: The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.
@@ -211,8 +211,8 @@ def submit_bytedance_seedance_2_5_reference_to_video(
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Seedance 2.5 - Reference to Video (bytedance-seedance-2-5-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -225,15 +225,15 @@ def submit_bytedance_seedance_2_5_reference_to_video(
     Args:
         prompt: The text prompt used to generate the video. Use @Image1, @Image2, @Video1, @Audio1, etc. to reference inputs. Face-containing media is indexed before non-face media within its type.
         input_face_images: Place reference images here when they show a real human face. Content filters may block the request otherwise.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_images: Reference images that guide the generated video. Up to 30 total reference images may be used.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_face_videos: Place reference videos here when they show a real human face. Content filters may block the request otherwise.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_videos: Reference videos that guide the generated video. Up to 10 total reference videos may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_audios: Reference audios that guide the generated video. Audio-only input is supported. Up to 10 reference audio clips may be used, each 2-30 seconds long with a combined duration of at most 30 seconds.
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Video resolution. 480p for faster generation, 720p for higher quality.
         duration: Duration of the video in seconds. Supports 4 to 30 seconds, or "auto" to let the model decide based on the inputs. Video editing tasks only support auto.
         aspect_ratio: The aspect ratio of the generated video. Use auto to let the model decide from the inputs, 16:9 for landscape, 9:16 for portrait/vertical, 1:1 for square, or 21:9 for ultrawide cinematic. Video editing and extension tasks only support auto.

@@ -7,8 +7,8 @@ Photorealistic 4K image generation
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class BytedanceSeedream4Request(RequestModel):
         default=MISSING,
         description="Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     size: Literal["1K", "2K", "4K"] = Field(
         default="2K",
@@ -64,10 +64,10 @@ def generate_bytedance_seedream_4(
     size: Literal["1K", "2K", "4K"] = server_default("2K"),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Seedream 4.0 (bytedance-seedream-4): run it on POST /ai/images/edit and wait for the result.
 
@@ -79,7 +79,7 @@ def generate_bytedance_seedream_4(
     Args:
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
         watermark: Whether to add an 'AI generated' watermark.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -122,8 +122,8 @@ def submit_bytedance_seedream_4(
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Seedream 4.0 (bytedance-seedream-4): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -136,7 +136,7 @@ def submit_bytedance_seedream_4(
     Args:
         prompt: Text prompt for image generation. Recommended length <=600 English words. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution. Accepts 1K, 2K, or 4K presets, or explicit WxH pixel dimensions.
         watermark: Whether to add an 'AI generated' watermark.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

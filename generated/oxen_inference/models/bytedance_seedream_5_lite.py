@@ -7,8 +7,8 @@ Intelligent visual reasoning image model
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -49,7 +49,7 @@ class BytedanceSeedream5LiteRequest(RequestModel):
     )
     """max items: 14
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     size: Literal["2K", "3K", "4K"] = Field(default="2K", description="Image resolution.")
@@ -71,10 +71,10 @@ def generate_bytedance_seedream_5_lite(
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Seedream 5.0 Lite (bytedance-seedream-5-lite): run it on POST /ai/images/generate and wait for the result.
 
@@ -87,7 +87,7 @@ def generate_bytedance_seedream_5_lite(
         prompt: Text prompt for image generation. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             max items: 14
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution.
         output_format: Output image format.
         watermark: Whether to add an 'AI generated' watermark.
@@ -133,8 +133,8 @@ def submit_bytedance_seedream_5_lite(
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Seedream 5.0 Lite (bytedance-seedream-5-lite): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -148,7 +148,7 @@ def submit_bytedance_seedream_5_lite(
         prompt: Text prompt for image generation. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 14 images.
             max items: 14
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         size: Image resolution.
         output_format: Output image format.
         watermark: Whether to add an 'AI generated' watermark.

@@ -7,8 +7,8 @@ Precise image generation and editing
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -49,7 +49,7 @@ class BytedanceSeedream5ProRequest(RequestModel):
     )
     """max items: 10
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal["1:1", "4:3", "3:4", "16:9", "9:16", "3:2", "2:3", "21:9"] = Field(
@@ -81,10 +81,10 @@ def generate_bytedance_seedream_5_pro(
     output_format: Literal["png", "jpeg"] = server_default("png"),
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Seedream 5.0 Pro (bytedance-seedream-5-pro): run it on POST /ai/images/generate and wait for the result.
 
@@ -97,7 +97,7 @@ def generate_bytedance_seedream_5_pro(
         prompt: Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
         output_format: Output image format.
@@ -148,8 +148,8 @@ def submit_bytedance_seedream_5_pro(
     watermark: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Seedream 5.0 Pro (bytedance-seedream-5-pro): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -163,7 +163,7 @@ def submit_bytedance_seedream_5_pro(
         prompt: Text prompt for image generation, or the instruction for editing the input images. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image URLs for image-to-image editing. Provide one image for single-image editing or multiple for multi-reference fusion; reference them in the prompt as @Image1, @Image2, etc. Up to 10 images.
             max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         size: Resolution level. Combined with the aspect ratio to set the output dimensions.
         output_format: Output image format.

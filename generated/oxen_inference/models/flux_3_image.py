@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -47,7 +47,7 @@ class Flux3ImageRequest(RequestModel):
     )
     """max items: 10
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal[
@@ -109,10 +109,10 @@ def generate_flux_3_image(
     grounding: bool = server_default(False),
     safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """flux-3-image (flux-3-image): run it on POST /ai/images/generate and wait for the result.
 
@@ -123,7 +123,7 @@ def generate_flux_3_image(
         prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.
@@ -189,8 +189,8 @@ def submit_flux_3_image(
     safety_tolerance: Literal[0, 1, 2, 3, 4] = server_default(2),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """flux-3-image (flux-3-image): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -202,7 +202,7 @@ def submit_flux_3_image(
         prompt: Prompt for the generated image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to edit or use as reference, up to 10. Reference them in the prompt as @Image1, @Image2, etc.
             max items: 10
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         grounding: Search the web and images before generating, so real places, products and events come out right. Slower than generating from the prompt alone.

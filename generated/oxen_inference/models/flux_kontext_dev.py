@@ -7,8 +7,8 @@ In-context image editing model
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,7 @@ class FluxKontextDevRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str = Field(
@@ -123,10 +123,10 @@ def generate_flux_kontext_dev(
     output_quality: int = server_default(80),
     disable_safety_checker: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """FLUX.1-Kontext [dev] (flux-kontext-dev): run it on POST /ai/images/edit and wait for the result.
 
@@ -138,7 +138,7 @@ def generate_flux_kontext_dev(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
         num_inference_steps: Number of inference steps
@@ -213,8 +213,8 @@ def submit_flux_kontext_dev(
     disable_safety_checker: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """FLUX.1-Kontext [dev] (flux-kontext-dev): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -227,7 +227,7 @@ def submit_flux_kontext_dev(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         aspect_ratio: Aspect ratio of the generated image. Use 'match_input_image' to match the aspect ratio of the input image.
         num_inference_steps: Number of inference steps

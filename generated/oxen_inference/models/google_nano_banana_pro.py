@@ -7,8 +7,8 @@ Studio-quality 4K image generation
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -48,7 +48,7 @@ class GoogleNanoBananaProRequest(RequestModel):
         default=MISSING,
         description="Optional reference image(s) to edit or compose (up to 14). Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal[
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3", "4:5", "5:4", "21:9"
@@ -74,10 +74,10 @@ def generate_google_nano_banana_pro(
     resolution: Literal["1K", "2K", "4K"] = server_default("2K"),
     google_search: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Nano Banana Pro (google-nano-banana-pro): run it on POST /ai/images/generate and wait for the result.
 
@@ -89,7 +89,7 @@ def generate_google_nano_banana_pro(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image(s) to edit or compose (up to 14). Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.
@@ -137,8 +137,8 @@ def submit_google_nano_banana_pro(
     google_search: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Nano Banana Pro (google-nano-banana-pro): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -151,7 +151,7 @@ def submit_google_nano_banana_pro(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image(s) to edit or compose (up to 14). Leave empty to generate from the prompt alone. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         google_search: Ground the image in real-time web search results, useful for factual or current-events content like charts, maps, and recent events.

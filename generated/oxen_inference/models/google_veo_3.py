@@ -7,8 +7,8 @@ Text/image-to-video with native audio
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -45,7 +45,7 @@ class GoogleVeo3Request(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal["9:16", "16:9"] = Field(default="16:9", description="Video aspect ratio")
@@ -72,10 +72,10 @@ def generate_google_veo_3(
     resolution: Literal["1080p", "720p"] = server_default("1080p"),
     generate_audio: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Veo 3.0 (google-veo-3): run it on POST /ai/videos/generate and wait for the result.
 
@@ -88,7 +88,7 @@ def generate_google_veo_3(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
         duration: Video duration in seconds
         resolution: Resolution of the generated video
@@ -137,8 +137,8 @@ def submit_google_veo_3(
     generate_audio: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Veo 3.0 (google-veo-3): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -152,7 +152,7 @@ def submit_google_veo_3(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
         duration: Video duration in seconds
         resolution: Resolution of the generated video

@@ -7,8 +7,8 @@ Text/image-to-video, audio, narrative control
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -46,7 +46,7 @@ class GoogleVeo3_1Request(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal["16:9", "9:16"] = Field(default="16:9", description="Video aspect ratio")
@@ -71,10 +71,10 @@ def generate_google_veo_3_1(
     resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     duration: Literal[4, 6, 8] = server_default(8),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Veo 3.1 (google-veo-3-1): run it on POST /ai/videos/generate and wait for the result.
 
@@ -87,7 +87,7 @@ def generate_google_veo_3_1(
         prompt: Text description of the video to generate, or how to animate the input image.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
         resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
         duration: Video duration in seconds. 1080p and 4k require 8 seconds.
@@ -133,8 +133,8 @@ def submit_google_veo_3_1(
     duration: Literal[4, 6, 8] = server_default(8),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Veo 3.1 (google-veo-3-1): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -148,7 +148,7 @@ def submit_google_veo_3_1(
         prompt: Text description of the video to generate, or how to animate the input image.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Video aspect ratio
         resolution: Resolution of the generated video. 1080p and 4k require an 8 second duration.
         duration: Video duration in seconds. 1080p and 4k require 8 seconds.

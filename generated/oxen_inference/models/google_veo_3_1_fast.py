@@ -7,8 +7,8 @@ Fast text/image-to-video with audio, 4K
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -46,7 +46,7 @@ class GoogleVeo3_1FastRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal["16:9", "9:16"] = Field(
@@ -78,10 +78,10 @@ def generate_google_veo_3_1_fast(
     duration: Literal[4, 6, 8] = server_default(8),
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Veo 3.1 Fast (google-veo-3-1-fast): run it on POST /ai/videos/generate and wait for the result.
 
@@ -94,7 +94,7 @@ def generate_google_veo_3_1_fast(
         prompt: Text description of the video to generate, or how to animate the input image.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
         resolution: Output video resolution. 1080p and 4k require an 8 second duration.
         duration: Video duration in seconds. 1080p and 4k require 8 seconds.
@@ -143,8 +143,8 @@ def submit_google_veo_3_1_fast(
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Veo 3.1 Fast (google-veo-3-1-fast): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -158,7 +158,7 @@ def submit_google_veo_3_1_fast(
         prompt: Text description of the video to generate, or how to animate the input image.
         input_image: Optional first-frame image to animate (image-to-video). Leave empty to generate from the prompt alone.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Output video aspect ratio.
         resolution: Output video resolution. 1080p and 4k require an 8 second duration.
         duration: Video duration in seconds. 1080p and 4k require 8 seconds.

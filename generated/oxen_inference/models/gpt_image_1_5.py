@@ -7,8 +7,8 @@ True-color precision rendering
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class GptImage1_5Request(RequestModel):
         default=MISSING,
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     output_format: Literal["webp", "jpeg", "png"] = Field(
         default="png", description="Format of the output images"
@@ -64,10 +64,10 @@ def generate_gpt_image_1_5(
     output_format: Literal["webp", "jpeg", "png"] = server_default("png"),
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """GPT Image 1.5 (gpt-image-1-5): run it on POST /ai/images/generate and wait for the result.
 
@@ -79,7 +79,7 @@ def generate_gpt_image_1_5(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -122,8 +122,8 @@ def submit_gpt_image_1_5(
     size: Literal["auto", "square", "portrait", "landscape"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """GPT Image 1.5 (gpt-image-1-5): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -136,7 +136,7 @@ def submit_gpt_image_1_5(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_format: Format of the output images
         size: The size of the generated images. Must be one of portrait (1024x1536), landscape (1536x1024), or auto (1024x1024 or determined by model)
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

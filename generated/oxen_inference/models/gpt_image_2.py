@@ -7,8 +7,8 @@ High-fidelity images with near-perfect text rendering
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -46,7 +46,7 @@ class GptImage2Request(RequestModel):
         default=MISSING,
         description="Optional reference image(s) to edit. Leave empty to generate from the prompt alone.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     mask_url: Annotated[MediaInput | None, _media.Input("mask", str | None)] | Missing = Field(
         default=MISSING,
@@ -54,7 +54,7 @@ class GptImage2Request(RequestModel):
     )
     """format: 'uri'
 
-    Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local mask file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal[
@@ -87,10 +87,10 @@ def generate_gpt_image_2(
     quality: Literal["low", "medium", "high"] = server_default("high"),
     output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """GPT Image 2 (gpt-image-2): run it on POST /ai/images/generate and wait for the result.
 
@@ -102,10 +102,10 @@ def generate_gpt_image_2(
     Args:
         prompt: Text description of the image to generate.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local mask file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         quality: Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.
@@ -158,8 +158,8 @@ def submit_gpt_image_2(
     output_format: Literal["png", "jpeg", "webp"] = server_default("png"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """GPT Image 2 (gpt-image-2): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -172,10 +172,10 @@ def submit_gpt_image_2(
     Args:
         prompt: Text description of the image to generate.
         input_image: Optional reference image(s) to edit. Leave empty to generate from the prompt alone.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL. White pixels mark regions to edit; black pixels are preserved. Leave empty to edit the whole image.
             format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local mask file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         quality: Output quality tier: low, medium, or high. Higher quality renders more detail and costs more.

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -45,7 +45,7 @@ class GptImage2_5FlareRequest(RequestModel):
         default=MISSING,
         description="Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     mask_url: Annotated[MediaInput | None, _media.Input("mask", str | None)] | Missing = Field(
         default=MISSING,
@@ -53,7 +53,7 @@ class GptImage2_5FlareRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local mask file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal[
@@ -98,10 +98,10 @@ def generate_gpt_image_2_5_flare(
     background: Literal["auto", "opaque", "transparent"] = server_default("auto"),
     moderation: Literal["low", "auto"] = server_default("low"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """gpt-image-2-5-flare (gpt-image-2-5-flare): run it on POST /ai/images/generate and wait for the result.
 
@@ -111,10 +111,10 @@ def generate_gpt_image_2_5_flare(
     Args:
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local mask file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.
@@ -173,8 +173,8 @@ def submit_gpt_image_2_5_flare(
     moderation: Literal["low", "auto"] = server_default("low"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """gpt-image-2-5-flare (gpt-image-2-5-flare): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -185,10 +185,10 @@ def submit_gpt_image_2_5_flare(
     Args:
         prompt: Text description of the image to generate, or the instruction on how to edit the reference images. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Optional reference image(s) to edit, up to 16. Leave empty to generate from the prompt alone.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         mask_url: Optional mask image URL for inpainting. Transparent pixels mark regions to edit; opaque pixels are preserved. Must match the first reference image's size. Leave empty to edit the whole image.
             format: 'uri'
-            Also a local mask file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local mask file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect Ratio
         resolution: Resolution
         quality: Output quality tier. Higher tiers render more detail and cost more; xhigh and max are the slowest and most detailed.

@@ -7,8 +7,8 @@ Image-to-video up to 1080p
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class Happyhorse1_0I2vRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Literal["720P", "1080P"] = Field(
@@ -72,10 +72,10 @@ def generate_happyhorse_1_0_i2v(
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Happy Horse - Image to Video (happyhorse-1.0-i2v): run it on POST /ai/videos/generate and wait for the result.
 
@@ -88,7 +88,7 @@ def generate_happyhorse_1_0_i2v(
         prompt: Text prompt describing the desired video.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (3-15).
             range: >= 3, <= 15
@@ -136,8 +136,8 @@ def submit_happyhorse_1_0_i2v(
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Happy Horse - Image to Video (happyhorse-1.0-i2v): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -151,7 +151,7 @@ def submit_happyhorse_1_0_i2v(
         prompt: Text prompt describing the desired video.
         input_image: URL of the input image. Formats: JPEG, JPG, PNG, BMP, WEBP. Max 10 MB. Each side must be at least 300 pixels. Aspect ratio between 2:5 and 5:2.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (3-15).
             range: >= 3, <= 15

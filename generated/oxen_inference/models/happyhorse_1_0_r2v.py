@@ -7,8 +7,8 @@ Reference-to-video, up to 9 images
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -44,7 +44,7 @@ class Happyhorse1_0R2vRequest(RequestModel):
         default=MISSING,
         description="Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal["16:9", "9:16", "1:1", "4:3", "3:4"] = Field(
         default="16:9", description="Aspect ratio of the generated video."
@@ -77,10 +77,10 @@ def generate_happyhorse_1_0_r2v(
     duration: int = server_default(5),
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Happy Horse - Reference to Video (happyhorse-1.0-r2v): run it on POST /ai/videos/generate and wait for the result.
 
@@ -92,7 +92,7 @@ def generate_happyhorse_1_0_r2v(
     Args:
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (3-15).
@@ -143,8 +143,8 @@ def submit_happyhorse_1_0_r2v(
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Happy Horse - Reference to Video (happyhorse-1.0-r2v): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -157,7 +157,7 @@ def submit_happyhorse_1_0_r2v(
     Args:
         prompt: Text prompt describing the desired video. Use @Image1, @Image2, ... to reference the reference images in order.
         reference_images: Array of up to 9 reference image URLs for character/object/scene appearance. Order maps to @Image1, @Image2, etc. Formats: JPEG, JPG, PNG. Max 10 MB each. 720p or higher recommended; shorter side must exceed 400 pixels. Reference images should share a similar aspect ratio close to the target video's aspect ratio.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
         resolution: Output video resolution tier.
         duration: Output video duration in seconds (3-15).

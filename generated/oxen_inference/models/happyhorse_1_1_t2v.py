@@ -7,8 +7,8 @@ Text-to-video up to 1080p
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -59,10 +59,10 @@ def generate_happyhorse_1_1_t2v(
     resolution: Literal["720P", "1080P"] = server_default("1080P"),
     duration: int = server_default(5),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Happy Horse 1.1 - Text to Video (happyhorse-1.1-t2v): run it on POST /ai/videos/generate and wait for the result.
 
@@ -117,8 +117,8 @@ def submit_happyhorse_1_1_t2v(
     duration: int = server_default(5),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Happy Horse 1.1 - Text to Video (happyhorse-1.1-t2v): enqueue one generation (POST /ai/queue) and return at once.
 

@@ -7,8 +7,8 @@ Typography-focused image and design generation
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -88,10 +88,10 @@ def generate_ideogram_v4(
     enable_safety_checker: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("jpeg"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Ideogram V4 (ideogram-v4): run it on POST /ai/images/generate and wait for the result.
 
@@ -162,8 +162,8 @@ def submit_ideogram_v4(
     output_format: Literal["jpeg", "png"] = server_default("jpeg"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Ideogram V4 (ideogram-v4): enqueue one generation (POST /ai/queue) and return at once.
 

@@ -7,8 +7,8 @@ Cinematic image-to-video generation
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -45,7 +45,7 @@ class KlingVideoO1ImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     tail_image_url: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
@@ -53,7 +53,7 @@ class KlingVideoO1ImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     duration: Annotated[Literal[5, 10], _js.Value({"enum": [5, 10], "type": "integer"})] = Field(
@@ -70,10 +70,10 @@ def generate_kling_video_o1_image_to_video(
     tail_image_url: MediaInput | Omit = OMIT,
     duration: Literal[5, 10] = server_default(5),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Kling O1 - Image to Video (kling-video-o1-image-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -86,10 +86,10 @@ def generate_kling_video_o1_image_to_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -131,8 +131,8 @@ def submit_kling_video_o1_image_to_video(
     duration: Literal[5, 10] = server_default(5),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Kling O1 - Image to Video (kling-video-o1-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -146,10 +146,10 @@ def submit_kling_video_o1_image_to_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         tail_image_url: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: Video duration in seconds
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.

@@ -7,7 +7,7 @@ Reference-driven cinematic video
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -43,7 +43,7 @@ class KlingVideoO1ReferenceToVideoRequest(RequestModel):
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
         description="Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them."
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     elements: list[dict[str, Any]] | Missing = Field(
         default=MISSING,
@@ -69,10 +69,10 @@ def generate_kling_video_o1_reference_to_video(
     aspect_ratio: Literal["9:16", "1:1", "16:9"] = server_default("16:9"),
     duration: Literal[5, 10] = server_default(5),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -84,7 +84,7 @@ def generate_kling_video_o1_reference_to_video(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
         duration: Video duration in seconds
@@ -130,8 +130,8 @@ def submit_kling_video_o1_reference_to_video(
     duration: Literal[5, 10] = server_default(5),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Kling O1 - Reference to Video (kling-video-o1-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -144,7 +144,7 @@ def submit_kling_video_o1_reference_to_video(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         aspect_ratio: Video aspect ratio
         duration: Video duration in seconds

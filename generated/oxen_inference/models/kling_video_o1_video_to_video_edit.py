@@ -7,8 +7,8 @@ Advanced video editing
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -44,14 +44,14 @@ class KlingVideoO1VideoToVideoEditRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_image: list[Annotated[MediaInput, _media.Input("image")]] | Missing = Field(
         default=MISSING,
         description="Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     elements: list[dict[str, Any]] | Missing = Field(
         default=MISSING,
@@ -73,10 +73,10 @@ def generate_kling_video_o1_video_to_video_edit(
     elements: list[dict[str, Any]] | Omit = OMIT,
     keep_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): run it on POST /ai/videos/generate and wait for the result.
 
@@ -89,9 +89,9 @@ def generate_kling_video_o1_video_to_video_edit(
         prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
         input_video: Video to use as reference.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -136,8 +136,8 @@ def submit_kling_video_o1_video_to_video_edit(
     keep_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Kling O1 Edit - Video to Video (kling-video-o1-video-to-video-edit): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -151,9 +151,9 @@ def submit_kling_video_o1_video_to_video_edit(
         prompt: Edit instructions. Reference @Image1, @Image2 for reference images and @Element1, @Element2 for elements.
         input_video: Video to use as reference.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional reference images. Use @Image1, @Image2, etc. in the prompt to refer to them.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         elements: Optional element references. Use @Element1, @Element2, etc. in the prompt to refer to them.
         keep_audio: Keep the original audio from the source video.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

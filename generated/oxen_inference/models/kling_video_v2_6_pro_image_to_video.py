@@ -7,8 +7,8 @@ Cinematic image-to-video with audio
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -45,7 +45,7 @@ class KlingVideoV2_6ProImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     negative_prompt: str | Missing = Field(
@@ -69,10 +69,10 @@ def generate_kling_video_v2_6_pro_image_to_video(
     duration: Literal[5, 10] = server_default(5),
     generate_audio: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Kling 2.6 Pro - Image to Video (kling-video-v2-6-pro-image-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -85,7 +85,7 @@ def generate_kling_video_v2_6_pro_image_to_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
         generate_audio: Generate audio with the video.
@@ -131,8 +131,8 @@ def submit_kling_video_v2_6_pro_image_to_video(
     generate_audio: bool = server_default(False),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Kling 2.6 Pro - Image to Video (kling-video-v2-6-pro-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -146,7 +146,7 @@ def submit_kling_video_v2_6_pro_image_to_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image.
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         negative_prompt: Text description of what you *do not* want the model to do.
         duration: Video duration in seconds
         generate_audio: Generate audio with the video.

@@ -7,8 +7,8 @@ Cinematic text-to-video with native audio
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -70,10 +70,10 @@ def generate_kling_video_v2_6_pro_text_to_video(
     generate_audio: bool = server_default(False),
     cfg_scale: float = server_default(0.5),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Kling 2.6 Pro - Text to Video (kling-video-v2-6-pro-text-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -134,8 +134,8 @@ def submit_kling_video_v2_6_pro_text_to_video(
     cfg_scale: float = server_default(0.5),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Kling 2.6 Pro - Text to Video (kling-video-v2-6-pro-text-to-video): enqueue one generation (POST /ai/queue) and return at once.
 

@@ -7,8 +7,8 @@ High-fidelity text-to-image with style references
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -87,7 +87,7 @@ class KreaV2LargeTextToImageRequestImageStyleReferencesItem(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     strength: Annotated[float, _js.Value({"maximum": 1, "minimum": -1, "type": "number"})] = Field(
@@ -111,10 +111,10 @@ def generate_krea_v2_large_text_to_image(
     creativity: Literal["raw", "low", "medium", "high"] = server_default("medium"),
     seed: int | Omit | None = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Krea 2 Large (krea-v2-large-text-to-image): run it on POST /ai/images/generate and wait for the result.
 
@@ -175,8 +175,8 @@ def submit_krea_v2_large_text_to_image(
     seed: int | Omit | None = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Krea 2 Large (krea-v2-large-text-to-image): enqueue one generation (POST /ai/queue) and return at once.
 

@@ -7,8 +7,8 @@ Targeted video segment editing
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class LightricksLtx2RetakeRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     start_time: Annotated[float, _js.Value({"minimum": 0, "type": "number"})] = Field(
@@ -73,10 +73,10 @@ def generate_lightricks_ltx_2_retake(
         "replace_video"
     ),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX-2 Retake (lightricks-ltx-2-retake): run it on POST /ai/videos/generate and wait for the result.
 
@@ -89,7 +89,7 @@ def generate_lightricks_ltx_2_retake(
         prompt: Text prompt describing the edit
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         start_time: Start time of the edit in seconds
             range: >= 0
         duration: Duration of the edited section in seconds
@@ -139,8 +139,8 @@ def submit_lightricks_ltx_2_retake(
     ),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX-2 Retake (lightricks-ltx-2-retake): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -154,7 +154,7 @@ def submit_lightricks_ltx_2_retake(
         prompt: Text prompt describing the edit
         input_video: Input video to edit, must be 1080p.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         start_time: Start time of the edit in seconds
             range: >= 0
         duration: Duration of the edited section in seconds

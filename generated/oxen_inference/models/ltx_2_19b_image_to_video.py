@@ -7,8 +7,8 @@ Fast HD image-to-video generation
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class Ltx2_19bImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Literal["1080p", "2k", "4k"] = Field(
@@ -67,10 +67,10 @@ def generate_ltx_2_19b_image_to_video(
     duration: Literal[6, 8, 10] = server_default(6),
     generate_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX-2 Pro (ltx-2-19b-image-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -83,7 +83,7 @@ def generate_ltx_2_19b_image_to_video(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
         generate_audio: Generate audio for the video
@@ -129,8 +129,8 @@ def submit_ltx_2_19b_image_to_video(
     generate_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX-2 Pro (ltx-2-19b-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -144,7 +144,7 @@ def submit_ltx_2_19b_image_to_video(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for optional image-to-video generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
         generate_audio: Generate audio for the video

@@ -7,8 +7,8 @@ Fast image-to-video with native audio
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class Ltx2_3FastImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     last_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
@@ -52,7 +52,7 @@ class Ltx2_3FastImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     duration: Annotated[
@@ -94,10 +94,10 @@ def generate_ltx_2_3_fast_image_to_video(
     fps: Literal[24, 25, 48, 50] = server_default(25),
     generate_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX 2.3 Fast: Image to Video (ltx-2-3-fast-image-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -110,10 +110,10 @@ def generate_ltx_2_3_fast_image_to_video(
         prompt: The prompt to generate the video from.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
         resolution: The resolution of the generated video.
         aspect_ratio: The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.
@@ -167,8 +167,8 @@ def submit_ltx_2_3_fast_image_to_video(
     generate_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX 2.3 Fast: Image to Video (ltx-2-3-fast-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -182,10 +182,10 @@ def submit_ltx_2_3_fast_image_to_video(
         prompt: The prompt to generate the video from.
         input_image: URL of the image to generate the video from. Supports PNG, JPEG, WebP, AVIF, and HEIF formats.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: The URL of the end image to use for the generated video. When provided, generates a transition video between start and end frames.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         duration: The duration of the generated video in seconds. The fast model supports 6-20 seconds. Durations longer than 10 seconds (12, 14, 16, 18, 20) are only supported with 25 FPS and 1080p resolution.
         resolution: The resolution of the generated video.
         aspect_ratio: The aspect ratio of the generated video. If 'auto', the aspect ratio will be determined automatically based on the input image.

@@ -7,8 +7,8 @@ Image-to-video with native audio
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class Ltx2_3ProRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     last_frame_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
@@ -52,7 +52,7 @@ class Ltx2_3ProRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     task: Literal["image_to_video"] = Field(
@@ -93,10 +93,10 @@ def generate_ltx_2_3_pro(
     fps: Literal[24, 25, 48, 50] = server_default(25),
     generate_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX-2.3 Pro (ltx-2-3-pro): run it on POST /ai/videos/generate and wait for the result.
 
@@ -109,10 +109,10 @@ def generate_ltx_2_3_pro(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for image-to-video generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         task: The generation task (fixed for this model)
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
@@ -169,8 +169,8 @@ def submit_ltx_2_3_pro(
     generate_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX-2.3 Pro (ltx-2-3-pro): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -184,10 +184,10 @@ def submit_ltx_2_3_pro(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for image-to-video generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         last_frame_image: Last frame image. When provided, the video interpolates between the first frame and this last frame.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         task: The generation task (fixed for this model)
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds

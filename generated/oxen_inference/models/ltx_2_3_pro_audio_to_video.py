@@ -7,8 +7,8 @@ Audio-driven video with lip-sync
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -40,7 +40,7 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str | Missing = Field(
@@ -54,7 +54,7 @@ class Ltx2_3ProAudioToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
 
@@ -66,10 +66,10 @@ def generate_ltx_2_3_pro_audio_to_video(
     prompt: str | Omit = OMIT,
     input_image: MediaInput | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX 2.3 Pro: Audio to Video (ltx-2-3-pro-audio-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -81,11 +81,11 @@ def generate_ltx_2_3_pro_audio_to_video(
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -124,8 +124,8 @@ def submit_ltx_2_3_pro_audio_to_video(
     input_image: MediaInput | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX 2.3 Pro: Audio to Video (ltx-2-3-pro-audio-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -138,11 +138,11 @@ def submit_ltx_2_3_pro_audio_to_video(
     Args:
         input_audio: URL of the audio file to generate a video from. Duration must be between 2 and 20 seconds.
             format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of how the video should be generated. Required if image is not provided. When image is provided, this describes how the image should be animated.
         input_image: URL of an image to use as the first frame of the video. If not provided, prompt is required.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.

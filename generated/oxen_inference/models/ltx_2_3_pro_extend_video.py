@@ -7,8 +7,8 @@ Extend existing video clips
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,7 @@ class Ltx2_3ProExtendVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str | Missing = Field(
@@ -78,10 +78,10 @@ def generate_ltx_2_3_pro_extend_video(
     mode: Literal["start", "end"] = server_default("end"),
     context: float | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX 2.3 Pro: Extend Video (ltx-2-3-pro-extend-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -93,7 +93,7 @@ def generate_ltx_2_3_pro_extend_video(
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
             range: <= 20
@@ -142,8 +142,8 @@ def submit_ltx_2_3_pro_extend_video(
     context: float | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX 2.3 Pro: Extend Video (ltx-2-3-pro-extend-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -156,7 +156,7 @@ def submit_ltx_2_3_pro_extend_video(
     Args:
         input_video: The URL of the video to extend.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Description of what should happen in the extended portion of the video.
         duration: Duration in seconds to extend the video. Maximum 20 seconds.
             range: <= 20

@@ -7,8 +7,8 @@ Text-to-video with native audio
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -97,10 +97,10 @@ def generate_ltx_2_3_pro_text_to_video(
     ] = server_default("none"),
     generate_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX 2.3 Pro: Text to Video (ltx-2-3-pro-text-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -176,8 +176,8 @@ def submit_ltx_2_3_pro_text_to_video(
     generate_audio: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX 2.3 Pro: Text to Video (ltx-2-3-pro-text-to-video): enqueue one generation (POST /ai/queue) and return at once.
 

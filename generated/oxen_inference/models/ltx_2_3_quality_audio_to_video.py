@@ -7,8 +7,8 @@ High-quality audio-driven video
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class Ltx2_3QualityAudioToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     input_image: Annotated[MediaInput, _media.Input("image")] | Missing = Field(
@@ -52,7 +52,7 @@ class Ltx2_3QualityAudioToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     match_audio_length: bool = Field(
@@ -135,10 +135,10 @@ def generate_ltx_2_3_quality_audio_to_video(
     negative_prompt: str | Omit = OMIT,
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -151,10 +151,10 @@ def generate_ltx_2_3_quality_audio_to_video(
         prompt: The prompt to guide the audio-driven video generation.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
         num_frames: The number of frames to generate.
             range: >= 9, <= 481
@@ -231,8 +231,8 @@ def submit_ltx_2_3_quality_audio_to_video(
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX 2.3 Quality: Audio to Video (ltx-2-3-quality-audio-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -246,10 +246,10 @@ def submit_ltx_2_3_quality_audio_to_video(
         prompt: The prompt to guide the audio-driven video generation.
         input_audio: The URL of the audio track that drives generation.
             format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         input_image: Optional URL of an image to use as the first frame. When omitted, the workflow runs from text and audio only.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_audio_length: When enabled, derives the number of frames from the audio duration and frames_per_second. When disabled, uses num_frames.
         num_frames: The number of frames to generate.
             range: >= 9, <= 481

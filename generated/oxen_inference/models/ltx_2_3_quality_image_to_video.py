@@ -7,8 +7,8 @@ High-quality image-to-video with audio
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class Ltx2_3QualityImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     num_frames: Annotated[int, _js.Value({"maximum": 481, "minimum": 9, "type": "integer"})] = (
@@ -119,10 +119,10 @@ def generate_ltx_2_3_quality_image_to_video(
     negative_prompt: str | Omit = OMIT,
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """LTX 2.3 Quality: Image to Video (ltx-2-3-quality-image-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -135,7 +135,7 @@ def generate_ltx_2_3_quality_image_to_video(
         prompt: The prompt to guide the video generation.
         input_image: The URL of the starting image.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_frames: The number of frames to generate.
             range: >= 9, <= 481
         resolution: The size of the generated video. 'auto' derives the size from the input image aspect ratio.
@@ -207,8 +207,8 @@ def submit_ltx_2_3_quality_image_to_video(
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """LTX 2.3 Quality: Image to Video (ltx-2-3-quality-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -222,7 +222,7 @@ def submit_ltx_2_3_quality_image_to_video(
         prompt: The prompt to guide the video generation.
         input_image: The URL of the starting image.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         num_frames: The number of frames to generate.
             range: >= 9, <= 481
         resolution: The size of the generated video. 'auto' derives the size from the input image aspect ratio.

@@ -7,7 +7,7 @@ Aspect-ratio reframe with outpainting, up to 1080p
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -44,7 +44,7 @@ class LumaRayV3_2ReframeRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal["3:4", "4:3", "1:1", "9:16", "16:9", "21:9"] = Field(
@@ -72,10 +72,10 @@ def generate_luma_ray_v3_2_reframe(
     resolution: Literal["540p", "720p", "1080p"] = server_default("540p"),
     source_position: dict[str, Any] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Luma Ray 3.2 - Reframe (luma-ray-v3-2-reframe): run it on POST /ai/videos/generate and wait for the result.
 
@@ -88,7 +88,7 @@ def generate_luma_ray_v3_2_reframe(
         prompt: Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Target aspect ratio for the reframed video.
         resolution: Resolution of the reframed video. Higher resolutions cost more.
         source_position: Optional normalized source rectangle controlling where the source video sits in the output canvas.
@@ -134,8 +134,8 @@ def submit_luma_ray_v3_2_reframe(
     source_position: dict[str, Any] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Luma Ray 3.2 - Reframe (luma-ray-v3-2-reframe): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -149,7 +149,7 @@ def submit_luma_ray_v3_2_reframe(
         prompt: Text prompt describing the content to paint into the newly exposed canvas area when reframing to the target aspect ratio.
         input_video: URL of the source video to reframe (must be 30 seconds or less).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Target aspect ratio for the reframed video.
         resolution: Resolution of the reframed video. Higher resolutions cost more.
         source_position: Optional normalized source rectangle controlling where the source video sits in the output canvas.

@@ -7,8 +7,8 @@ Text-and-image to image generation
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -44,7 +44,7 @@ class QwenImage2Request(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     match_input_image: bool = Field(
@@ -84,10 +84,10 @@ def generate_qwen_image_2(
     negative_prompt: str | Omit = OMIT,
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Qwen Image 2.0 Pro (qwen-image-2): run it on POST /ai/images/edit and wait for the result.
 
@@ -100,7 +100,7 @@ def generate_qwen_image_2(
         prompt: Text prompt for image generation or editing
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
         aspect_ratio: Aspect ratio of the generated image
         enable_prompt_expansion: Automatically expand and optimize the prompt for better results
@@ -154,8 +154,8 @@ def submit_qwen_image_2(
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Qwen Image 2.0 Pro (qwen-image-2): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -169,7 +169,7 @@ def submit_qwen_image_2(
         prompt: Text prompt for image generation or editing
         input_image: Optional reference image for image editing, style transfer, or image-to-image generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         match_input_image: When true and an image is provided, use the input image's aspect ratio and resolution instead of the aspect_ratio parameter
         aspect_ratio: Aspect ratio of the generated image
         enable_prompt_expansion: Automatically expand and optimize the prompt for better results

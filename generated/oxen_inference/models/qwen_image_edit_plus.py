@@ -7,8 +7,8 @@ Multi-image natural-language editing
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -42,7 +42,7 @@ class QwenImageEditPlusRequest(RequestModel):
     input_image: list[Annotated[MediaInput, _media.Input("image")]] = Field(
         description="Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc."
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
     aspect_ratio: Literal["1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"] = Field(
         default="16:9", description="Aspect ratio for the generated image"
@@ -69,10 +69,10 @@ def generate_qwen_image_edit_plus(
     negative_prompt: str | Omit = OMIT,
     output_format: Literal["webp", "jpg", "png"] = server_default("png"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Qwen Image Edit - 2509 (qwen-image-edit-plus): run it on POST /ai/images/edit and wait for the result.
 
@@ -84,7 +84,7 @@ def generate_qwen_image_edit_plus(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
         negative_prompt: Negative prompt for generated image
         output_format: Format of the output images
@@ -132,8 +132,8 @@ def submit_qwen_image_edit_plus(
     output_format: Literal["webp", "jpg", "png"] = server_default("png"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Qwen Image Edit - 2509 (qwen-image-edit-plus): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -146,7 +146,7 @@ def submit_qwen_image_edit_plus(
     Args:
         prompt: Text description of what you want to generate, or the instruction on how to edit the given image. Use @Image1, @Image2, etc. to reference the input images.
         input_image: Input images to transform or use as reference. Reference them in the prompt as @Image1, @Image2, etc.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio for the generated image
         negative_prompt: Negative prompt for generated image
         output_format: Format of the output images

@@ -7,8 +7,8 @@ Zero-shot image segmentation
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -40,7 +40,7 @@ class Sam3ImageRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str = Field(
@@ -63,10 +63,10 @@ def generate_sam_3_image(
     apply_mask: bool = server_default(True),
     output_format: Literal["jpeg", "png"] = server_default("png"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Segment Anything 3 - Image (sam-3-image): run it on POST /ai/images/edit and wait for the result.
 
@@ -78,7 +78,7 @@ def generate_sam_3_image(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to segment out of the image.
         apply_mask: Apply the mask on the image.
         output_format: Format of the output images
@@ -122,8 +122,8 @@ def submit_sam_3_image(
     output_format: Literal["jpeg", "png"] = server_default("png"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Segment Anything 3 - Image (sam-3-image): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -136,7 +136,7 @@ def submit_sam_3_image(
     Args:
         input_image: Image to use as reference. Must be jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Text description of what you want to segment out of the image.
         apply_mask: Apply the mask on the image.
         output_format: Format of the output images

@@ -7,8 +7,8 @@ Creative video upscaling for AI video
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -41,13 +41,13 @@ class TopazlabsAstra2VideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     creativity: Annotated[float, _js.Value({"maximum": 1, "minimum": 0, "type": "number"})] = Field(
         description="How much new creative detail to add (0.0 faithful, 1.0 most creative)."
     )
-    """range: >= 0, <= 1; default: 0.5"""
+    """range: >= 0, <= 1; example: 0.5"""
 
     resolution: Literal["1080p", "2k", "4k"] = Field(
         default="4k", description="Target output resolution."
@@ -88,10 +88,10 @@ def generate_topazlabs_astra_2_video(
     sharp: float = server_default(0.5),
     prompt: str = server_default(""),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Topaz Astra 2 (topazlabs-astra-2-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -103,9 +103,9 @@ def generate_topazlabs_astra_2_video(
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
-            range: >= 0, <= 1; default: 0.5
+            range: >= 0, <= 1; example: 0.5
         resolution: Target output resolution.
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
         target_fps: Output frame rate after interpolation.
@@ -159,8 +159,8 @@ def submit_topazlabs_astra_2_video(
     prompt: str = server_default(""),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Topaz Astra 2 (topazlabs-astra-2-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -173,9 +173,9 @@ def submit_topazlabs_astra_2_video(
     Args:
         input_video: Video file to enhance and upscale (URL or file path).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         creativity: How much new creative detail to add (0.0 faithful, 1.0 most creative).
-            range: >= 0, <= 1; default: 0.5
+            range: >= 0, <= 1; example: 0.5
         resolution: Target output resolution.
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
         target_fps: Output frame rate after interpolation.

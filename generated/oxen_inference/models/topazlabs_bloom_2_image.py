@@ -7,8 +7,8 @@ Generative image upscaling with facial detail
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,7 @@ class TopazlabsBloom2ImageRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str = Field(
@@ -68,10 +68,10 @@ def generate_topazlabs_bloom_2_image(
     creativity: int = server_default(3),
     autoprompt: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Topaz Bloom 2 (topazlabs-bloom-2-image): run it on POST /ai/images/generate and wait for the result.
 
@@ -83,7 +83,7 @@ def generate_topazlabs_bloom_2_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Optional prompt to guide the added detail (max 1024 characters).
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
             range: >= 1, <= 9
@@ -128,8 +128,8 @@ def submit_topazlabs_bloom_2_image(
     autoprompt: bool = server_default(True),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Topaz Bloom 2 (topazlabs-bloom-2-image): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -142,7 +142,7 @@ def submit_topazlabs_bloom_2_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Optional prompt to guide the added detail (max 1024 characters).
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
             range: >= 1, <= 9

@@ -7,8 +7,8 @@ Creative generative image upscaling with prompts
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,7 @@ class TopazlabsBloomImageRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt: str = Field(
@@ -85,10 +85,10 @@ def generate_topazlabs_bloom_image(
     sharpen: float = server_default(0),
     denoise: float = server_default(0),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Topaz Bloom (topazlabs-bloom-image): run it on POST /ai/images/edit and wait for the result.
 
@@ -100,7 +100,7 @@ def generate_topazlabs_bloom_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Optional prompt to guide the added detail (max 1024 characters).
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
             range: >= 1, <= 9
@@ -157,8 +157,8 @@ def submit_topazlabs_bloom_image(
     denoise: float = server_default(0),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Topaz Bloom (topazlabs-bloom-image): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -171,7 +171,7 @@ def submit_topazlabs_bloom_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt: Optional prompt to guide the added detail (max 1024 characters).
         creativity: How much new creative detail to add (1 faithful, 9 most creative).
             range: >= 1, <= 9

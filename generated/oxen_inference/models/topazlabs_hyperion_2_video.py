@@ -7,8 +7,8 @@ SDR-to-HDR video, 10-bit HDR10 output
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -40,7 +40,7 @@ class TopazlabsHyperion2VideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     output_encoder: Literal["H265", "ProRes"] = Field(
@@ -61,10 +61,10 @@ def generate_topazlabs_hyperion_2_video(
     output_encoder: Literal["H265", "ProRes"] = server_default("H265"),
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Topaz Hyperion 2 (topazlabs-hyperion-2-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -76,7 +76,7 @@ def generate_topazlabs_hyperion_2_video(
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
         output_profile: ProRes quality profile.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -117,8 +117,8 @@ def submit_topazlabs_hyperion_2_video(
     output_profile: Literal["422 Proxy", "422 LT", "422 Std", "422 HQ"] = server_default("422 HQ"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Topaz Hyperion 2 (topazlabs-hyperion-2-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -131,7 +131,7 @@ def submit_topazlabs_hyperion_2_video(
     Args:
         input_video: SDR video file to convert to HDR (URL or file path).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         output_encoder: Video encoder for the rendered HDR output. ProRes is recommended for pro editing workflows.
         output_profile: ProRes quality profile.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -7,8 +7,8 @@ Versatile video upscaling
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,7 @@ class TopazlabsProteusVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Literal["720p", "1080p", "2k", "4k"] = Field(
@@ -115,10 +115,10 @@ def generate_topazlabs_proteus_video(
     halo: float = server_default(0),
     noise: float = server_default(0),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -130,7 +130,7 @@ def generate_topazlabs_proteus_video(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Target output resolution.
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
         target_fps: Output frame rate after interpolation.
@@ -202,8 +202,8 @@ def submit_topazlabs_proteus_video(
     noise: float = server_default(0),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Topaz Proteus - Versatile Video Upscaler (topazlabs-proteus-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -216,7 +216,7 @@ def submit_topazlabs_proteus_video(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Target output resolution.
         interpolate_frames: Increase the output frame rate by generating new frames. More expensive.
         target_fps: Output frame rate after interpolation.

@@ -7,8 +7,8 @@ Professional AI video upscaling
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -41,7 +41,7 @@ class TopazlabsVideoUpscaleRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     target_resolution: Literal["720p", "1080p", "4k"] = Field(
@@ -63,10 +63,10 @@ def generate_topazlabs_video_upscale(
     target_resolution: Literal["720p", "1080p", "4k"] = server_default("1080p"),
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Topaz Video Upscaler (topazlabs-video-upscale): run it on POST /ai/videos/generate and wait for the result.
 
@@ -78,7 +78,7 @@ def generate_topazlabs_video_upscale(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_resolution: Target resolution to upscale to.
         target_fps: Target frame rate (fps).
             one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60
@@ -120,8 +120,8 @@ def submit_topazlabs_video_upscale(
     target_fps: Literal[24, 25, 30, 50, 60] | float = server_default(30),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Topaz Video Upscaler (topazlabs-video-upscale): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -134,7 +134,7 @@ def submit_topazlabs_video_upscale(
     Args:
         input_video: Video file to upscale (URL or file path).
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_resolution: Target resolution to upscale to.
         target_fps: Target frame rate (fps).
             one of: 24, 23.976, 25, 29.97, 30, 50, 59.94, 60

@@ -7,8 +7,8 @@ Detail-preserving image enhancement and upscaling
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -40,7 +40,7 @@ class TopazlabsWonder3_5ImageRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     enhancement_strength: Literal["low", "medium", "high"] = Field(
@@ -61,10 +61,10 @@ def generate_topazlabs_wonder_3_5_image(
     enhancement_strength: Literal["low", "medium", "high"] = server_default("high"),
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Topaz Wonder 3.5 (topazlabs-wonder-3-5-image): run it on POST /ai/images/generate and wait for the result.
 
@@ -76,7 +76,7 @@ def generate_topazlabs_wonder_3_5_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         enhancement_strength: Overall enhancement strength.
         scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
@@ -117,8 +117,8 @@ def submit_topazlabs_wonder_3_5_image(
     scale: Literal["1x", "2x", "4x", "6x"] = server_default("1x"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Topaz Wonder 3.5 (topazlabs-wonder-3-5-image): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -131,7 +131,7 @@ def submit_topazlabs_wonder_3_5_image(
     Args:
         input_image: Image to enhance and upscale (URL or file path). jpeg, png, gif, or webp.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         enhancement_strength: Overall enhancement strength.
         scale: Upscale factor. 1x enhances at the original size; 2x, 4x, or 6x enlarge the image by that multiple (Topaz supports up to 6x).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.

@@ -7,8 +7,8 @@ Text-to-video with bilingual text
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -86,10 +86,10 @@ def generate_wan_ai_wan2_1_t2v_14b_diffusers(
     guidance_scale: float = server_default(5.0),
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Wan2.1 14B - Text to Video (wan-ai-wan2-1-t2v-14b-diffusers): run it on POST /ai/videos/generate and wait for the result.
 
@@ -160,8 +160,8 @@ def submit_wan_ai_wan2_1_t2v_14b_diffusers(
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Wan2.1 14B - Text to Video (wan-ai-wan2-1-t2v-14b-diffusers): enqueue one generation (POST /ai/queue) and return at once.
 

@@ -7,8 +7,8 @@ Reference video with character consistency
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class WanV2_6ReferenceToVideoRequest(RequestModel):
         default=MISSING,
         description="Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.",
     )
-    """Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
 
 def generate_wan_v2_6_reference_to_video(
@@ -53,10 +53,10 @@ def generate_wan_v2_6_reference_to_video(
     prompt: str,
     input_videos: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """WAN 2.6 - Video to Video (wan-v2-6-reference-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -68,7 +68,7 @@ def generate_wan_v2_6_reference_to_video(
     Args:
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
@@ -105,8 +105,8 @@ def submit_wan_v2_6_reference_to_video(
     input_videos: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """WAN 2.6 - Video to Video (wan-v2-6-reference-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -119,7 +119,7 @@ def submit_wan_v2_6_reference_to_video(
     Args:
         prompt: Text description of the video to generate. Use @Video1, @Video2, etc. to reference the input videos.
         input_videos: Reference videos that guide the generated video. Reference them in the prompt as @Video1, @Video2, etc.
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.

@@ -7,8 +7,8 @@ Text-to-video, 1080p, multi-shot
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -64,7 +64,7 @@ class WanV2_7TextToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     prompt_extend: bool = Field(
@@ -97,10 +97,10 @@ def generate_wan_v2_7_text_to_video(
     watermark: bool = server_default(False),
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -118,7 +118,7 @@ def generate_wan_v2_7_text_to_video(
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
         seed: Random seed for reproducibility (0-2147483647).
@@ -173,8 +173,8 @@ def submit_wan_v2_7_text_to_video(
     seed: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """WAN 2.7 - Text to Video (wan-v2-7-text-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -193,7 +193,7 @@ def submit_wan_v2_7_text_to_video(
         negative_prompt: Content to avoid in the video. Supports Chinese and English. Max 500 characters.
         audio_url: URL of driving audio. Supports WAV and MP3. Duration: 2-30s. Max 15 MB. If omitted, the model auto-generates matching background audio.
             format: 'uri'
-            Also a local audio file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local audio file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         prompt_extend: Whether the model rewrites short prompts to improve quality. Adds processing time.
         watermark: Adds an 'AI-generated' watermark to the bottom-right corner.
         seed: Random seed for reproducibility (0-2147483647).

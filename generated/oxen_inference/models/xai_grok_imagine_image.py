@@ -7,8 +7,8 @@ Versatile image styles by xAI
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -81,10 +81,10 @@ def generate_xai_grok_imagine_image(
     resolution: Literal["1k", "2k"] = server_default("2k"),
     output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Grok Imagine - Text to Image (xai-grok-imagine-image): run it on POST /ai/images/generate and wait for the result.
 
@@ -152,8 +152,8 @@ def submit_xai_grok_imagine_image(
     output_format: Literal["webp", "jpeg", "png"] = server_default("webp"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Grok Imagine - Text to Image (xai-grok-imagine-image): enqueue one generation (POST /ai/queue) and return at once.
 

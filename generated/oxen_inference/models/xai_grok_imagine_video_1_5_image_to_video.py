@@ -7,8 +7,8 @@ Image-to-video with audio (Grok 1.5)
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class XaiGrokImagineVideo1_5ImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Literal["480p", "720p"] = Field(
@@ -65,10 +65,10 @@ def generate_xai_grok_imagine_video_1_5_image_to_video(
     resolution: Literal["480p", "720p"] = server_default("720p"),
     duration: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Grok Imagine Video 1.5 - Image to Video (xai-grok-imagine-video-1-5-image-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -81,7 +81,7 @@ def generate_xai_grok_imagine_video_1_5_image_to_video(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for image-to-video generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
             range: >= 1, <= 15
@@ -125,8 +125,8 @@ def submit_xai_grok_imagine_video_1_5_image_to_video(
     duration: int | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Grok Imagine Video 1.5 - Image to Video (xai-grok-imagine-video-1-5-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -140,7 +140,7 @@ def submit_xai_grok_imagine_video_1_5_image_to_video(
         prompt: Text prompt describing the video to generate
         input_image: First frame image for image-to-video generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
             range: >= 1, <= 15

@@ -7,8 +7,8 @@ Edit videos with Grok Imagine
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -44,7 +44,7 @@ class XaiGrokImagineVideoEditVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Literal["auto", "480p", "720p"] = Field(
@@ -60,10 +60,10 @@ def generate_xai_grok_imagine_video_edit_video(
     input_video: MediaInput,
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Grok Imagine - Video Edit (xai-grok-imagine-video-edit-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -76,7 +76,7 @@ def generate_xai_grok_imagine_video_edit_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given video.
         input_video: Video to use as reference.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the output video.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
@@ -116,8 +116,8 @@ def submit_xai_grok_imagine_video_edit_video(
     resolution: Literal["auto", "480p", "720p"] = server_default("auto"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Grok Imagine - Video Edit (xai-grok-imagine-video-edit-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -131,7 +131,7 @@ def submit_xai_grok_imagine_video_edit_video(
         prompt: Text description of what you want to generate, or the instruction on how to edit the given video.
         input_video: Video to use as reference.
             format: 'uri'
-            Also a local video file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local video file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution of the output video.
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.

@@ -7,8 +7,8 @@ Image-to-video with audio by xAI
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ class XaiGrokImagineVideoImageToVideoRequest(RequestModel):
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     resolution: Literal["720p", "480p"] = Field(
@@ -71,10 +71,10 @@ def generate_xai_grok_imagine_video_image_to_video(
         "auto", "1:1", "16:9", "9:16", "4:3", "3:4", "3:2", "2:3"
     ] = server_default("16:9"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Grok Imagine - Image to Video (xai-grok-imagine-video-image-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -87,7 +87,7 @@ def generate_xai_grok_imagine_video_image_to_video(
         prompt: Prompt
         input_image: First frame image for image-to-video generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
         aspect_ratio: Aspect ratio for the generated image
@@ -135,8 +135,8 @@ def submit_xai_grok_imagine_video_image_to_video(
     ] = server_default("16:9"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Grok Imagine - Image to Video (xai-grok-imagine-video-image-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -150,7 +150,7 @@ def submit_xai_grok_imagine_video_image_to_video(
         prompt: Prompt
         input_image: First frame image for image-to-video generation
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         resolution: Resolution quality of the generated video
         duration: Duration of the video in seconds
         aspect_ratio: Aspect ratio for the generated image

@@ -7,8 +7,8 @@ Fast photorealistic bilingual image generation
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -62,10 +62,10 @@ def generate_z_image_turbo(
     seed: int | Omit | None = OMIT,
     output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """Z-Image-Turbo (z-image-turbo): run it on POST /ai/images/generate and wait for the result.
 
@@ -120,8 +120,8 @@ def submit_z_image_turbo(
     output_format: Literal["webp", "jpg", "png"] = server_default("webp"),
     target_namespace: str | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> Job:
     """Z-Image-Turbo (z-image-turbo): enqueue one generation (POST /ai/queue) and return at once.
 

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import typing as _typing
-from collections.abc import Mapping as _Mapping
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -32,14 +32,14 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
     """The parameters of "luma-ray-v3-2-image-to-video"."""
 
     prompt: str = Field(description="Text prompt describing the motion/scene to generate.")
-    """default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'"""
+    """example: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'"""
 
     input_image: Annotated[MediaInput, _media.Input("image")] = Field(
         description="URL of the source image the video starts from."
     )
     """format: 'uri'
 
-    Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+    A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
     """
 
     aspect_ratio: Literal[
@@ -63,7 +63,7 @@ class LumaRayV3_2ImageToVideoRequest(RequestModel):
         default=MISSING,
         description="Optional list of reference image URLs used to guide the generation.",
     )
-    """Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
+    """A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting)."""
 
 
 def generate_luma_ray_v3_2_image_to_video(
@@ -80,10 +80,10 @@ def generate_luma_ray_v3_2_image_to_video(
     loop: bool | Omit = OMIT,
     reference_image_urls: list[MediaInput] | Omit = OMIT,
     target_namespace: str | Omit = OMIT,
-    response_format: _typing.Literal["url", "b64_json"] | Omit = OMIT,
+    response_format: Literal["url", "b64_json"] | Omit = OMIT,
     timeout: Timeout | Omit = OMIT,
-    extra_headers: _Mapping[str, str] | None = None,
-    extra_body: _Mapping[str, _typing.Any] | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    extra_body: Mapping[str, Any] | None = None,
 ) -> GenerateResponse:
     """luma-ray-v3-2-image-to-video (luma-ray-v3-2-image-to-video): run it on POST /ai/chat/completions and wait for the result.
 
@@ -92,16 +92,16 @@ def generate_luma_ray_v3_2_image_to_video(
 
     Args:
         prompt: Text prompt describing the motion/scene to generate.
-            default: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
+            example: 'Low-angle shot of a majestic tiger prowling through a snowy landscape, leaving paw prints on the white blanket.'
         input_image: URL of the source image the video starts from.
             format: 'uri'
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         aspect_ratio: Aspect ratio of the generated video.
         resolution: Resolution of the generated video (720p costs 2x, 1080p 4x).
         duration: Duration of the generated video (10s costs 2x).
         loop: Whether the video should loop seamlessly. Not supported for 10s videos.
         reference_image_urls: Optional list of reference image URLs used to guide the generation.
-            Also a local image file: a path, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
+            A string must be an http(s) URL or a data URI; a local image file goes as a ``Path``, bytes or a binary file object, sent as a data URI or uploaded (the client's ``uploads`` setting).
         target_namespace: Namespace (user or organisation) that owns and pays for the result.
         response_format: "url" (temporary result URLs) or "b64_json" (the bytes inline).
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
