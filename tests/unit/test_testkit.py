@@ -166,6 +166,7 @@ def test_uploads_go_to_the_fakes_repository(tmp_path: Path) -> None:
             http_client=httpx.Client(transport=fake.transport()),
             uploads="tester/inputs",
         )
+        assert client.files.create_repo(public=True)  # uploads never create one by themselves
         job = client.submit(VIDEO, prompt="a tiger", input_image=image)
         assert job.wait(timeout=10).succeeded
         client.close()
