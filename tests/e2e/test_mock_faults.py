@@ -60,3 +60,11 @@ def test_reset_and_config_endpoints(mock: MockServer, api: httpx.Client) -> None
     stats = httpx.get(root + "/_mock/stats").json()
     assert stats["jobs_created"] == 0 and stats["jobs"]["queued"] == 0
     assert api.get("/ai/queue", params={"status": "all"}).json()["count"] == 0
+
+
+def test_mock_endpoints_are_counted_and_refuse_other_methods(mock: MockServer) -> None:
+    assert httpx.get(mock.root_url + "/_mock/stats").status_code == 200
+    wrong = httpx.get(mock.root_url + "/_mock/reset")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+    assert wrong.json()["error"]["type"] == "method_not_allowed"
+    assert mock.stats()["requests"]["GET /_mock/stats"] == 1

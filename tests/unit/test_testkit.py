@@ -104,6 +104,29 @@ def test_forced_faults_are_retried_by_the_client(fake: OxenMock) -> None:
         fake.client.generate(IMAGE, prompt="x")
     with pytest.raises(ValueError, match="4xx or 5xx"):
         fake.fail_requests(302)
+    with pytest.raises(ValueError, match="an API path"):
+        fake.fail_requests(503, path="ai/queue")
+    fake.fail_requests(503, path="/api/ai/models", retry_after=0)  # the full path works too
+    with pytest.raises(ox.InternalServerError):
+        ox.Oxen(
+            api_key="k",
+            base_url=fake.base_url,
+            http_client=httpx.Client(transport=fake.transport()),
+            max_retries=0,
+        ).models.list()
+
+
+def test_the_catalog_is_the_packages_models(fake: OxenMock) -> None:
+    models = fake.client.models.list()
+    assert len(models) == len(ox.model_ids())
+    video = fake.client.models.get(VIDEO)
+    assert video.endpoint == "/ai/videos/generate" and video.capabilities is not None
+    assert video.request_schema == {
+        k: v for k, v in ox.request_model(VIDEO).model_json_schema().items() if k != "$schema"
+    }
+    assert fake.client.models.get("gpt-4o").request_schema is None  # chat: no schema
+    with pytest.raises(ox.NotFoundError):
+        fake.client.models.get("no-such-model")
 
 
 def test_seeded_faults_and_dropped_streams_still_finish_every_job() -> None:

@@ -124,7 +124,9 @@ class OxenMock:
         """Answer the next `times` API requests (those with `method` and `path`, e.g. ``"POST"``
         and ``"/ai/queue"``, when given) with `status` before anything happens: a faulted enqueue
         creates no job. A 429 carries ``Retry-After: retry_after`` (default 0)."""
-        full = None if path is None else API_PATH + path
+        if path is not None and not path.startswith("/"):
+            raise ValueError(f"path is an API path such as '/ai/queue', got {path!r}")
+        full = path if path is None or path.startswith(API_PATH + "/") else API_PATH + path
         upper = None if method is None else method.upper()
         self.state.fail_requests(Forced(status, times, upper, full, retry_after))
 
