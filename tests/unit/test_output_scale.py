@@ -221,10 +221,12 @@ def _readme(summaries: tuple[ModelSummary, ...]) -> str:
 
 
 def test_readme_index_is_one_short_line_per_model_and_bounded() -> None:
+    # Bounded in two parts, so that neither can hide growth in the other: the hand-written guide
+    # (the same whatever the catalog) and one short index line per model.
     summaries = _summaries(1000)
     text = _readme(summaries)
-    assert len(text.encode()) <= 100_000, len(text.encode())
     guide = len(_readme(()).encode())
+    assert guide <= 40_000, guide
     per_model = (len(text.encode()) - guide) / len(summaries)
     assert per_model < 90, per_model
     lines = text.splitlines()
