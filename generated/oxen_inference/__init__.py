@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._batch import BatchResult
+    from ._batch_inputs import BatchInputError
     from ._chat import (
         AsyncChatStream,
         ChatCompletion,
@@ -55,6 +57,7 @@ if TYPE_CHECKING:
         AsyncJob,
         Job,
     )
+    from ._journal import BatchJournalError
     from ._media import LocalFile, MediaInput
     from ._models import (
         Cancellation,
@@ -67,6 +70,8 @@ if TYPE_CHECKING:
         Model,
         QueueList,
     )
+    from ._pricing import CostEstimate
+    from ._progress import BatchProgress, as_completed, as_completed_async
     from ._request import (
         MISSING,
         Missing,
@@ -81,6 +86,13 @@ if TYPE_CHECKING:
 
 
 _EXPORTS = {
+    "BatchResult": "._batch",
+    "BatchInputError": "._batch_inputs",
+    "BatchJournalError": "._journal",
+    "BatchProgress": "._progress",
+    "CostEstimate": "._pricing",
+    "as_completed": "._progress",
+    "as_completed_async": "._progress",
     "AsyncOxen": "._client",
     "Oxen": "._client",
     "AsyncJob": "._jobs",
@@ -147,11 +159,16 @@ __all__ = [
     "AsyncOxen",
     "AuthenticationError",
     "BadRequestError",
+    "BatchInputError",
+    "BatchJournalError",
+    "BatchProgress",
+    "BatchResult",
     "Cancellation",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatMessage",
     "ChatStream",
+    "CostEstimate",
     "GenerateResponse",
     "GeneratedMedia",
     "Generation",
@@ -181,6 +198,8 @@ __all__ = [
     "ValidationError",
     "WaitTimeoutError",
     "__version__",
+    "as_completed",
+    "as_completed_async",
     "model_ids",
     "request_model",
     "to_body",

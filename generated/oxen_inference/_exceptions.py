@@ -21,7 +21,9 @@
     │   └── APIConnectionError     no answer: connection refused, reset, TLS, ... (or a stream cut short)
     │       └── APITimeoutError    no answer in time
     ├── GenerationFailedError      a queued job ended failed (or cancelled); keeps its generation id
-    └── WaitTimeoutError           ``wait`` ran out of time; the job goes on and keeps its id
+    ├── WaitTimeoutError           ``wait`` ran out of time; the job goes on and keeps its id
+    ├── BatchInputError            a batch's inputs have problems (``.problems``); nothing was sent
+    └── BatchJournalError          a batch's output folder holds another run, or is in use
 
 Both error envelopes of the API (``{"error": {"type", "title", "detail"}, ...}`` and
 ``{"error": {"message"}}`` / ``{"error": "text"}``) end up in :attr:`APIStatusError.message`.

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the rest is imported on first use, so that creating a clien
     import httpx
 
     from ._async.resources import AsyncGenerations, AsyncModels, AsyncQueue
+    from ._batch import AsyncBatches, Batches
     from ._chat import AsyncChatStream, ChatCompletion, ChatMessageParam, ChatStream
     from ._events import AsyncEventHub, EventHub
     from ._jobs import AsyncJob, Job, Progress
@@ -192,6 +193,13 @@ class SyncOxenBase(SyncAPIClient):
         from ._sync.resources import Generations
 
         return Generations(self)
+
+    @cached_property
+    def batches(self) -> Batches:
+        """Batch runs that survive the process: ``run(inputs, out)``, ``check``, ``estimate``."""
+        from ._batch import Batches
+
+        return Batches(self)
 
     def generate(
         self,
@@ -515,6 +523,13 @@ class AsyncOxenBase(AsyncAPIClient):
         from ._async.resources import AsyncGenerations
 
         return AsyncGenerations(self)
+
+    @cached_property
+    def batches(self) -> AsyncBatches:
+        """Batch runs that survive the process: ``run(inputs, out)``, ``check``, ``estimate``."""
+        from ._batch import AsyncBatches
+
+        return AsyncBatches(self)
 
     async def generate(
         self,

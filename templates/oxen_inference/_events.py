@@ -223,12 +223,13 @@ class _Hub(Generic[W]):
 
 
 class _SyncWaiter:
-    __slots__ = ("error", "event", "row")
+    __slots__ = ("error", "event", "notify", "row")
 
-    def __init__(self) -> None:
+    def __init__(self, notify: Callable[[], object] | None = None) -> None:
         self.event = threading.Event()
         self.row: GenerationResult | None = None
         self.error: BaseException | None = None
+        self.notify = notify  # called once the outcome is set (as_completed's queue)
 
 
 class EventHub(_Hub[_SyncWaiter]):
@@ -259,6 +260,8 @@ class EventHub(_Hub[_SyncWaiter]):
     ) -> None:
         waiter.row, waiter.error = row, error
         waiter.event.set()
+        if waiter.notify is not None:
+            waiter.notify()
 
     def start(self, timeout: float = CONNECT_WAIT) -> Token | None:
         """Open the stream if needed; wait (only for its first attempt) until it is up.
@@ -310,9 +313,15 @@ class EventHub(_Hub[_SyncWaiter]):
                 self._running.discard(me)
                 self._ready_in = None
 
-    def register(self, generation_id: str, token: Token | None) -> _SyncWaiter:
-        """A waiter for `generation_id`; asks for a reconcile if its event may have been missed."""
-        waiter = _SyncWaiter()
+    def register(
+        self,
+        generation_id: str,
+        token: Token | None,
+        notify: Callable[[], object] | None = None,
+    ) -> _SyncWaiter:
+        """A waiter for `generation_id`; asks for a reconcile if its event may have been missed.
+        `notify` is called (on the hub's thread, or this one) once the outcome is known."""
+        waiter = _SyncWaiter(notify)
         with self._lock:
             row = self.recent.pop(generation_id, None)
             if row is not None:

@@ -1,0 +1,247 @@
+"""Batch runs that survive the process: ``client.batches.run(inputs, out)``.
+
+    from oxen_inference import Oxen
+
+    with Oxen() as client:
+        result = client.batches.run("prompts.jsonl", "out/", on_progress=print)
+    print(result.succeeded, "of", result.total, "->", result.results)
+
+The inputs (a JSONL file, or a list of dicts shaped like its lines; see ``_batch_inputs``) are
+checked whole before anything is sent. The output folder holds the journal (``journal.sqlite``),
+the results (``outputs/<input id>.<ext>``) and ``results.jsonl``, one object per input, written
+when the run ends. Running again with the same inputs and folder resumes: nothing that was
+enqueued is enqueued again, whatever moment the previous process died at.
+
+``AsyncOxen().batches.run(...)`` is the same run, awaited; ``Oxen`` runs the same engine on an
+event loop of its own, through an ``AsyncOxen`` configured like it (the ``http_client`` given to
+``Oxen`` is not used: proxies set in the environment are).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Coroutine, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+
+from ._batch_inputs import BatchInput, read_inputs, with_local_files
+from ._journal import ENDED, Journal, Row
+from ._pricing import CostEstimate, estimate
+
+if TYPE_CHECKING:
+    from ._api import AsyncOxenBase, SyncOxenBase
+    from ._progress import ProgressCallback
+
+__all__ = ["RESULTS_NAME", "AsyncBatches", "BatchResult", "Batches", "write_results"]
+
+RESULTS_NAME = "results.jsonl"
+Inputs: TypeAlias = "str | os.PathLike[str] | Iterable[Mapping[str, Any]]"
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """How a run ended: counts of inputs by outcome, and where the results are.
+
+    `unfinished`: inputs still running or not sent (after an interruption or a refused key);
+    `missing_files`: succeeded inputs whose result could not be saved (their ``error`` says why).
+    """
+
+    folder: Path
+    results: Path
+    total: int
+    succeeded: int
+    failed: int
+    cancelled: int
+    unfinished: int
+    missing_files: int
+
+    @property
+    def ok(self) -> bool:
+        """Every input succeeded (and, when downloading, its result was saved)."""
+        return self.succeeded == self.total and self.missing_files == 0
+
+
+def _result_line(row: Row, folder: Path) -> tuple[dict[str, Any], bool]:
+    """The object of `row` in results.jsonl, and whether its result should be but is not saved."""
+    file = row.file if row.file and (folder / row.file).is_file() else None
+    error = row.error
+    return {
+        "id": row.id,
+        "model": row.model,
+        "generation_id": row.generation_id,
+        "status": row.state,
+        "result_url": row.result_url if row.state == "succeeded" else None,
+        "file": file,
+        "error": error,
+    }, file is None
+
+
+def write_results(journal: Journal, *, download: bool) -> BatchResult:
+    """Write ``results.jsonl`` (every input that has ended, in input order; atomically)."""
+    folder = journal.folder
+    rows = journal.rows()
+    path = folder / RESULTS_NAME
+    temporary = folder / f".{RESULTS_NAME}.tmp"
+    counts = dict.fromkeys(ENDED, 0)
+    missing = 0
+    with temporary.open("w", encoding="utf-8") as f:
+        for row in rows:
+            if row.state not in ENDED:
+                continue
+            counts[row.state] += 1
+            line, unsaved = _result_line(row, folder)
+            if row.state == "succeeded" and download and unsaved:
+                missing += 1
+                line["error"] = line["error"] or "the result was not saved"
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+    os.replace(temporary, path)
+    return BatchResult(
+        folder=folder,
+        results=path,
+        total=len(rows),
+        succeeded=counts["succeeded"],
+        failed=counts["failed"],
+        cancelled=counts["cancelled"],
+        unfinished=len(rows) - sum(counts.values()),
+        missing_files=missing,
+    )
+
+
+def _base(inputs: object) -> Path:
+    if isinstance(inputs, (str, os.PathLike)):
+        return Path(inputs).parent
+    return Path.cwd()
+
+
+def _estimate(items: list[BatchInput], base: Path) -> CostEstimate:
+    return estimate((i.model, with_local_files(i.model, i.params, base)) for i in items)
+
+
+class AsyncBatches:
+    """``client.batches`` of ``AsyncOxen``: check, estimate and run batches of inputs."""
+
+    def __init__(self, client: AsyncOxenBase) -> None:
+        self._client = client
+
+    def check(self, inputs: Inputs, *, model: str | None = None) -> list[BatchInput]:
+        """The inputs, checked (every line, every local file); BatchInputError lists problems."""
+        return read_inputs(inputs, model=model)
+
+    def estimate(self, inputs: Inputs, *, model: str | None = None) -> CostEstimate:
+        """The cost of running `inputs` by the catalog's pricing (unknown prices say why)."""
+        return _estimate(self.check(inputs, model=model), _base(inputs))
+
+    async def run(
+        self,
+        inputs: Inputs,
+        out: str | os.PathLike[str],
+        *,
+        model: str | None = None,
+        download: bool = True,
+        on_progress: ProgressCallback | None = None,
+    ) -> BatchResult:
+        """Run every input of `inputs` (or resume the run in `out`) until each has ended.
+
+        Raises BatchInputError (nothing sent) for bad inputs, BatchJournalError when `out` holds
+        another run or is in use, AuthenticationError/PermissionDeniedError when the key is
+        refused (results so far are written). Failed jobs do not raise: see the result.
+        """
+        items = await asyncio.to_thread(read_inputs, inputs, model=model)
+        journal = await asyncio.to_thread(Journal.open, out, items)
+        try:
+            return await _run(self._client, journal, _base(inputs), download, on_progress)
+        finally:
+            journal.close()
+
+
+async def _run(
+    client: AsyncOxenBase,
+    journal: Journal,
+    base: Path,
+    download: bool,
+    on_progress: ProgressCallback | None,
+) -> BatchResult:
+    from ._batch_engine import Engine
+
+    engine = Engine(client, journal, base, download=download, on_progress=on_progress)
+    try:
+        await engine.run()
+    finally:
+        result = write_results(journal, download=download)
+    if engine.fatal is not None:
+        raise engine.fatal
+    return result
+
+
+def _async_twin(client: SyncOxenBase) -> AsyncOxenBase:
+    """An ``AsyncOxen`` with the settings of the blocking client `client`."""
+    from ._client import AsyncOxen
+
+    key = getattr(client, "_BaseClient__api_key", None)
+    return AsyncOxen(
+        api_key=key.reveal() if key is not None else None,
+        base_url=client.base_url,
+        max_retries=client.max_retries,
+        timeout=client.timeout,
+        events=client._use_events,
+        events_idle_timeout=client._events_idle_timeout,
+        uploads=client._uploads,
+        max_data_uri_bytes=client._max_data_uri_bytes,
+        max_concurrency=client.max_concurrency,
+    )
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """Run `coro` to its end from blocking code: on this thread when no event loop runs here
+    (Ctrl-C cancels it, then raises KeyboardInterrupt), else on a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="oxen-batch") as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+class Batches:
+    """``client.batches`` of ``Oxen``: check, estimate and run batches of inputs (blocking)."""
+
+    def __init__(self, client: SyncOxenBase) -> None:
+        self._client = client
+
+    def check(self, inputs: Inputs, *, model: str | None = None) -> list[BatchInput]:
+        """The inputs, checked (every line, every local file); BatchInputError lists problems."""
+        return read_inputs(inputs, model=model)
+
+    def estimate(self, inputs: Inputs, *, model: str | None = None) -> CostEstimate:
+        """The cost of running `inputs` by the catalog's pricing (unknown prices say why)."""
+        return _estimate(self.check(inputs, model=model), _base(inputs))
+
+    def run(
+        self,
+        inputs: Inputs,
+        out: str | os.PathLike[str],
+        *,
+        model: str | None = None,
+        download: bool = True,
+        on_progress: ProgressCallback | None = None,
+    ) -> BatchResult:
+        """Run every input of `inputs` (or resume the run in `out`) until each has ended; see
+        ``AsyncOxen().batches.run``. Ctrl-C stops sending, leaves the jobs running, writes
+        results.jsonl for what has ended and raises KeyboardInterrupt."""
+
+        async def main() -> BatchResult:
+            client = _async_twin(self._client)
+            try:
+                return await AsyncBatches(client).run(
+                    inputs, out, model=model, download=download, on_progress=on_progress
+                )
+            finally:
+                await client.close()
+
+        return run_coroutine(main())

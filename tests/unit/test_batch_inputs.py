@@ -1,0 +1,276 @@
+"""Batch inputs files: every hostile file is refused whole, naming each line and field."""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from oxen_inference._batch_inputs import (
+    MAX_LINE_BYTES,
+    BatchInputError,
+    media_fields,
+    output_stems,
+    read_inputs,
+    with_local_files,
+)
+
+I2V = "luma-ray-v3-2-image-to-video"
+IMG_URL = "https://example.com/a.png"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _lines(*rows: Any) -> str:
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows)
+
+
+def _ok(prompt: str = "a tiger", **more: Any) -> dict[str, Any]:
+    return {"model": I2V, "prompt": prompt, "input_image": IMG_URL, **more}
+
+
+# (name, file content, expected problems as (line, field, words in the message))
+HOSTILE: list[tuple[str, str | bytes, list[tuple[int, str, str]]]] = [
+    ("empty", "", [(0, "", "no inputs")]),
+    ("blank lines only", "\n  \n\r\n", [(0, "", "no inputs")]),
+    ("not JSON", _lines(_ok(), "{nope"), [(2, "", "not JSON")]),
+    ("truncated JSON", _lines('{"model": "x", "prompt": "a'), [(1, "", "not JSON")]),
+    ("an array", _lines([1, 2]), [(1, "", "expected a JSON object, got an array")]),
+    ("a string", _lines('"text"'), [(1, "", "got a string")]),
+    ("not UTF-8", b'{"prompt": "\xff\xfe"}\n', [(1, "", "not UTF-8")]),
+    ("nested too deeply", "[" * 100_000 + "]" * 100_000 + "\n", [(1, "", "not JSON")]),
+    (
+        "duplicate ids",
+        _lines(_ok(id="a"), _ok(id="b"), _ok(id="a")),
+        [(3, "id", "'a' is also the id of line 1")],
+    ),
+    (
+        "an id that is another line's number",
+        _lines(_ok(), _ok(id="1")),
+        [(2, "id", "'1' is also the id of line 1")],
+    ),
+    ("an id that is a number", _lines(_ok(id=7)), [(1, "id", "must be a string")]),
+    ("a blank id", _lines(_ok(id="  ")), [(1, "id", "not blank")]),
+    ("an id with a line break", _lines(_ok(id="a\nb")), [(1, "id", "no control characters")]),
+    ("no model", _lines({"prompt": "x"}), [(1, "model", "missing")]),
+    ("a model that is not a string", _lines({"model": 3, "prompt": "x"}), [(1, "model", "string")]),
+    (
+        "unknown model",
+        _lines({"model": "luma-ray-v3-2-image-to-vidoe", "prompt": "x"}),
+        [(1, "model", "unknown model 'luma-ray-v3-2-image-to-vidoe'; did you mean 'luma-ray-v3-2")],
+    ),
+    (
+        "a chat model",
+        _lines({"model": "claude-fable-5", "messages": []}),
+        [(1, "model", "is a chat model")],
+    ),
+    (
+        "a bad value",
+        _lines(_ok(duration="7s")),
+        [(1, "duration", "allowed: '5s', '10s'")],
+    ),
+    ("a wrong type", _lines(_ok(loop="yes")), [(1, "loop", "")]),
+    (
+        "an unknown parameter",
+        _lines(_ok(durration="5s")),
+        [(1, "durration", "did you mean 'duration'")],
+    ),
+    (
+        "a required parameter missing",
+        _lines({"model": I2V, "prompt": "x"}),
+        [(1, "input_image", "required")],
+    ),
+    (
+        "num_generations",
+        _lines(_ok(num_generations=2)),
+        [(1, "num_generations", "repeat the line instead")],
+    ),
+    (
+        "a missing local file",
+        _lines(_ok(input_image="@nope.png")),
+        [(1, "input_image", "no such file")],
+    ),
+    (
+        "a directory as a file",
+        _lines(_ok(input_image="@folder")),
+        [(1, "input_image", "is a directory")],
+    ),
+    (
+        "an empty local file",
+        _lines(_ok(input_image="@empty.png")),
+        [(1, "input_image", "is empty")],
+    ),
+    (
+        "a local file of the wrong kind",
+        _lines(_ok(input_image="@clip.mp4")),
+        [(1, "input_image", "expects an image")],
+    ),
+    (
+        "several problems, each on its own line",
+        _lines(_ok(), {"prompt": "x"}, "oops", _ok(duration="1s")),
+        [(2, "model", "missing"), (3, "", "not JSON"), (4, "duration", "allowed")],
+    ),
+]
+
+
+def _write(folder: Path, content: str | bytes) -> Path:
+    (folder / "folder").mkdir(exist_ok=True)
+    (folder / "empty.png").write_bytes(b"")
+    (folder / "clip.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 32)
+    path = folder / "inputs.jsonl"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"), [c[1:] for c in HOSTILE], ids=[c[0] for c in HOSTILE]
+)
+def test_hostile_inputs_are_refused_whole(
+    tmp_path: Path, content: str | bytes, expected: list[tuple[int, str, str]]
+) -> None:
+    path = _write(tmp_path, content)
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(path)
+    got = [(p.line, p.field, p.message) for p in caught.value.problems]
+    assert [(line, field) for line, field, _ in got] == [
+        (line, field) for line, field, _ in expected
+    ]
+    for (_, _, message), (_, _, words) in zip(got, expected, strict=True):
+        assert words in message
+    lines = str(caught.value).splitlines()
+    assert len(lines) == len(expected)
+    for line, problem in zip(lines, caught.value.problems, strict=True):
+        where = f"{path}:{problem.line}" if problem.line else str(path)
+        assert line.startswith(where + ": ")
+
+
+def test_a_line_over_the_limit_is_refused_and_the_next_lines_still_read(tmp_path: Path) -> None:
+    long = json.dumps(_ok(prompt="x" * (MAX_LINE_BYTES + 10)))
+    path = _write(tmp_path, long + "\n" + _lines("{bad", _ok()))
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(path)
+    assert [(p.line, p.message) for p in caught.value.problems] == [
+        (1, f"longer than {MAX_LINE_BYTES:,} bytes"),
+        (2, "not JSON: Expecting property name enclosed in double quotes (column 2)"),
+    ]
+
+
+def test_the_line_limit_is_a_setting(tmp_path: Path) -> None:
+    path = _write(tmp_path, _lines(_ok(), _ok(prompt="y" * 200)))
+    with pytest.raises(BatchInputError, match=r":2: longer than 150 bytes"):
+        read_inputs(path, max_line_bytes=150)
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p / "missing.jsonl", "no such file"),
+        (lambda p: p, "is a directory, not a file"),
+    ],
+    ids=["missing", "a directory"],
+)
+def test_an_inputs_path_that_is_not_a_file(tmp_path: Path, make: Any, words: str) -> None:
+    with pytest.raises(BatchInputError, match=words):
+        read_inputs(make(tmp_path))
+
+
+def test_an_unreadable_local_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(PNG)
+    secret.chmod(0)
+    if os.access(secret, os.R_OK):  # root reads anything: make the read fail as it would
+        real = pathlib.Path.open
+
+        def refuse(self: Path, *args: Any, **kwargs: Any) -> Any:
+            if self.name == "secret.png":
+                raise PermissionError(13, "Permission denied", str(self))
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(pathlib.Path, "open", refuse)
+    path = _write(tmp_path, _lines(_ok(input_image="@secret.png")))
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(path)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(1, "input_image")]
+    assert "cannot read" in caught.value.problems[0].message
+    assert "Permission denied" in caught.value.problems[0].message
+
+
+def test_an_unknown_run_model_is_one_problem(tmp_path: Path) -> None:
+    path = _write(tmp_path, _lines({"prompt": "x"}))
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(path, model="nope")
+    assert [(p.line, p.field) for p in caught.value.problems] == [(0, "--model")]
+
+
+def test_the_run_model_and_a_line_model_must_agree(tmp_path: Path) -> None:
+    path = _write(tmp_path, _lines(_ok(), {"prompt": "x", "input_image": IMG_URL}))
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(path, model="luma-ray-v3-2-text-to-video")
+    # line 1 names another model; line 2 is checked against the run's (which takes no image)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(1, "model"), (2, "input_image")]
+    items = read_inputs(path, model=I2V)
+    assert [(i.id, i.model) for i in items] == [("1", I2V), ("2", I2V)]
+
+
+def test_good_inputs(tmp_path: Path) -> None:
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "a.png").write_bytes(PNG)
+    content = "\ufeff" + _lines(
+        _ok(id="first"),
+        "",
+        _ok(input_image="@img/a.png", target_namespace="team"),
+        _ok(prompt="@someone waves"),
+    ).replace("\n", "\r\n")
+    items = read_inputs(_write(tmp_path, content))
+    assert [(i.id, i.line, i.namespace) for i in items] == [
+        ("first", 1, None),
+        ("3", 3, "team"),
+        ("4", 4, None),
+    ]
+    assert items[1].params == {"prompt": "a tiger", "input_image": "@img/a.png"}
+    assert items[2].params["prompt"] == "@someone waves"  # not a media field: text as it is
+
+
+def test_identical_inputs_share_a_key_and_ids_do_not_matter(tmp_path: Path) -> None:
+    items = read_inputs(
+        _write(tmp_path, _lines(_ok(id="x"), _ok(id="y"), _ok(prompt="b"), _ok(loop=False)))
+    )
+    assert items[0].key == items[1].key
+    assert len({items[0].key, items[2].key, items[3].key}) == 3
+
+
+def test_at_paths_are_relative_to_the_inputs_folder_and_may_leave_it(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(PNG)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    items = read_inputs(_write(folder, _lines(_ok(input_image="@../outside.png"))))
+    params = with_local_files(I2V, items[0].params, folder)
+    assert Path(params["input_image"]).resolve() == outside.resolve()
+
+
+def test_mappings_are_inputs_too(tmp_path: Path) -> None:
+    items = read_inputs([_ok(), _ok(id="z")], base=tmp_path)
+    assert [i.id for i in items] == ["1", "z"]
+    with pytest.raises(BatchInputError, match=r"inputs:2: expected a mapping"):
+        read_inputs([_ok(), ["not", "a", "mapping"]])  # type: ignore[list-item]
+
+
+def test_media_fields_come_from_the_request_class() -> None:
+    assert media_fields(I2V) == {"input_image", "reference_image_urls"}
+    assert media_fields("no-such-model") == frozenset()
+
+
+def test_output_stems_are_safe_and_unique() -> None:
+    ids = ["1", "cat", "Cat", "../etc/passwd", "a b", ".hidden", "", "x" * 300, "a_b"]
+    stems = output_stems(ids)
+    assert stems["1"] == "1"
+    assert stems["a_b"] == "a_b"
+    for stem in stems.values():
+        assert stem and "/" not in stem and not stem.startswith(".")
+        assert len(stem) <= 100
+    assert len({s.casefold() for s in stems.values()}) == len(ids)
+    crafted = output_stems(["a b", f"a_b-{stems['a b'].rsplit('-', 1)[1]}"])
+    assert len({s.casefold() for s in crafted.values()}) == 2
