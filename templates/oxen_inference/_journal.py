@@ -190,7 +190,7 @@ class Journal:
             if journal._meta("format") is None:
                 journal._create(inputs)
             else:
-                journal._check(inputs)
+                journal.check_inputs(inputs)
             return journal
         except sqlite3.DatabaseError as exc:
             lock.release()
@@ -271,7 +271,8 @@ class Journal:
                 ],
             )
 
-    def _check(self, inputs: Sequence[BatchInput]) -> None:
+    def check_inputs(self, inputs: Sequence[BatchInput]) -> None:
+        """BatchJournalError unless this journal is of `inputs` (and of a format we read)."""
         if self._meta("format") != FORMAT:
             raise BatchJournalError(
                 f"{self.folder / JOURNAL_NAME} was written by another version of this client "
@@ -282,8 +283,11 @@ class Journal:
         known = self.db.execute("SELECT id, key, line FROM inputs ORDER BY seq").fetchall()
         where = f"{len(inputs)} inputs now, {len(known)} in the journal"
         for item, (id_, key, line) in zip(inputs, known, strict=False):
-            if (item.id, item.key) != (id_, key):
-                where = f"line {item.line} (id {item.id!r}) differs from line {line} (id {id_!r})"
+            if item.id != id_:
+                where = f"line {item.line} has id {item.id!r} where the journal has {id_!r}"
+                break
+            if item.key != key:
+                where = f"input {item.id!r} (line {item.line}, line {line} then) has changed"
                 break
         raise BatchJournalError(
             f"{self.folder} holds the journal of other inputs ({where}); resume with the "

@@ -1,6 +1,6 @@
 """Batch runs killed with SIGKILL at many moments, then resumed until done, against the mock.
 
-Between the batch process and `oxgen mock-server` sits a proxy that forwards everything but keeps
+The batch process is ``python -m oxen_inference batch run``. Between it and `oxgen mock-server` sits a proxy that forwards everything but keeps
 the answer of each enqueue for a while after the server created its jobs, so that kills land
 while enqueues are in flight with their answers unread. Whatever the moment, once a run ends:
 every input has exactly one job (the mock created exactly as many jobs as there are inputs, and
@@ -34,13 +34,6 @@ pytestmark = pytest.mark.slow
 
 IMAGE, VIDEO = "flux-2-pro", "luma-ray-v3-2-text-to-video"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-DRIVER = (
-    "import sys\n"
-    "from oxen_inference import Oxen\n"
-    "with Oxen() as client:\n"
-    "    result = client.batches.run(sys.argv[1], sys.argv[2])\n"
-    "sys.exit(0 if result.ok else 1)\n"
-)
 RUN_LIMIT = 60.0  # seconds a run may take before the test gives up on it
 
 
@@ -63,7 +56,8 @@ def workdir(tmp_path: Path) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
 
 def _spawn(proxy: HoldProxy, mock: MockServer, folder: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, OXEN_API_KEY=mock.api_key, OXEN_BASE_URL=proxy.base_url)
-    command = [sys.executable, "-c", DRIVER, str(folder / "inputs.jsonl"), str(folder / "out")]
+    inputs, out = str(folder / "inputs.jsonl"), str(folder / "out")
+    command = [sys.executable, "-m", "oxen_inference", "batch", "run", inputs, "--out", out]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 

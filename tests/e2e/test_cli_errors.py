@@ -43,7 +43,7 @@ def dead_url() -> Iterator[str]:
 
 # (id, argv, environment changes, exit code, fragments of the one-line message)
 USAGE: list[tuple[str, list[str], dict[str, str | None], list[str]]] = [
-    ("no command", [], {}, ["needs a command (run, chat, models, jobs, completion)"]),
+    ("no command", [], {}, ["needs a command (run, chat, models, jobs, batch, completion)"]),
     ("no action", ["jobs"], {}, ["oxen-inference jobs needs an action"]),
     ("no model", ["run"], {}, ["run needs a MODEL"]),
     (

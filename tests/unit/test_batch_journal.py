@@ -43,7 +43,7 @@ def test_the_same_inputs_reopen_and_other_inputs_are_refused(tmp_path: Path) -> 
     Journal.open(out, _inputs(tmp_path, "a", "b", "c")).close()
     Journal.open(out, _inputs(tmp_path, "a", "b", "c", name="moved.jsonl")).close()  # same content
     cases = [
-        (("a", "X", "c"), "line 2 (id '2') differs from line 2 (id '2')"),
+        (("a", "X", "c"), "input '2' (line 2, line 2 then) has changed"),
         (("a", "b"), "2 inputs now, 3 in the journal"),
         (("a", "b", "c", "d"), "4 inputs now, 3 in the journal"),
     ]

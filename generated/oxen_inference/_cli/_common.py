@@ -104,15 +104,16 @@ def stderr_is_terminal() -> bool:
         return False
 
 
-def connect() -> Oxen:
-    """The client, configured as the library is (``OXEN_API_KEY``, ``OXEN_BASE_URL``); a missing
-    key is a usage error naming the variable, before anything is sent."""
+def connect(**options: Any) -> Oxen:
+    """The client, configured as the library is (``OXEN_API_KEY``, ``OXEN_BASE_URL``) with
+    `options` (``max_concurrency=...``); a missing key is a usage error naming the variable,
+    before anything is sent."""
     key = os.environ.get(API_KEY_VARIABLE, "")
     if not key.strip():
         raise UsageError(NO_KEY)
     from .. import Oxen
 
-    return Oxen()
+    return Oxen(**options)
 
 
 def resume_command(generation_id: str, save: str | None = None) -> str:

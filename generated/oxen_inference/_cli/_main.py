@@ -27,7 +27,7 @@ from ._common import FAILED, INTERRUPTED, NO_KEY, PROG, USAGE, CommandError, err
 __all__ = ["COMMANDS", "Parser", "build_parser", "exit_code", "main"]
 
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ("run", "chat", "models", "jobs", "completion")
+COMMANDS = ("run", "chat", "models", "jobs", "batch", "completion")
 DEBUG_VARIABLE = "OXEN_INFERENCE_DEBUG"  # set to 1: internal errors show their traceback
 
 

@@ -1,0 +1,270 @@
+"""``oxen-inference batch run`` against the mock: exits, messages, dry runs, Ctrl-C and resume,
+the live progress line, and every hostile inputs file refused before anything is sent."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from oxgen.mock.testing import MockServer
+
+from ..unit.test_batch_inputs import HOSTILE, _write
+from .cli import cli, environment
+
+IMAGE = "flux-2-pro"
+
+
+def _inputs(folder: Path, rows: list[dict[str, Any]], name: str = "in.jsonl") -> Path:
+    path = folder / name
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _results(out: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"), [c[1:] for c in HOSTILE], ids=[c[0] for c in HOSTILE]
+)
+def test_a_bad_inputs_file_exits_2_with_a_line_per_problem_and_sends_nothing(
+    mock: MockServer, tmp_path: Path, content: str | bytes, expected: list[tuple[int, str, str]]
+) -> None:
+    path = _write(tmp_path, content)
+    done = cli("batch", "run", str(path), "--out", str(tmp_path / "out"), mock=mock)
+    assert done.code == 2 and done.out == ""
+    lines = done.err.splitlines()
+    assert len(lines) == len(expected) and "Traceback" not in done.err
+    for line, (number, field, words) in zip(lines, expected, strict=True):
+        where = (
+            f"oxen-inference: error: {path}:{number}: "
+            if number
+            else f"oxen-inference: error: {path}: "
+        )
+        assert line.startswith(where + (f"{field}: " if field else "")), line
+        assert words in line
+    assert mock.stats()["requests_total"] == 0
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_run_then_its_resume(mock: MockServer, tmp_path: Path) -> None:
+    rows = [{"model": IMAGE, "prompt": f"fox {i}"} for i in range(8)]
+    inputs = _inputs(tmp_path, rows)
+    done = cli(
+        "batch", "run", str(inputs), "--out", str(tmp_path / "out"), "--concurrency", "3", mock=mock
+    )
+    assert done.code == 0, done.err
+    assert done.out == f"8 inputs: 8 succeeded; results: {tmp_path / 'out' / 'results.jsonl'}\n"
+    assert "cost (from the catalog's prices):" in done.err  # estimated before it starts
+    results = _results(tmp_path / "out")
+    assert [r["file"] for r in results] == [f"outputs/{i}.png" for i in range(1, 9)]
+    before = mock.stats()["requests_total"]
+    again = cli("batch", "run", str(inputs), "--out", str(tmp_path / "out"), mock=mock)
+    assert again.code == 0 and again.out == done.out
+    assert mock.stats()["requests_total"] == before  # nothing left to do, nothing sent
+    assert _results(tmp_path / "out") == results
+
+
+def test_failures_exit_1_and_no_download_keeps_urls(mock: MockServer, tmp_path: Path) -> None:
+    rows: list[dict[str, Any]] = [
+        {"model": IMAGE, "prompt": "fine"},
+        {"model": IMAGE, "prompt": "broken", "input_image": [f"{mock.root_url}/files/none.png"]},
+    ]
+    done = cli(
+        "batch",
+        "run",
+        str(_inputs(tmp_path, rows)),
+        "--out",
+        str(tmp_path / "o"),
+        "--no-download",
+        mock=mock,
+    )
+    assert done.code == 1
+    assert done.out.startswith("2 inputs: 1 succeeded, 1 failed; results: ")
+    good, bad = _results(tmp_path / "o")
+    assert good["file"] is None and good["result_url"].startswith(mock.root_url)
+    assert bad["status"] == "failed" and "none.png" in bad["error"]
+
+
+def test_a_dry_run_checks_and_estimates_and_sends_nothing(mock: MockServer, tmp_path: Path) -> None:
+    rows = [{"prompt": "a", "quality": "low"}, {"prompt": "b"}]
+    inputs = _inputs(tmp_path, rows)
+    out = tmp_path / "dry"
+    done = cli(
+        "batch",
+        "run",
+        str(inputs),
+        "--out",
+        str(out),
+        "--model",
+        "gpt-image-2",
+        "--dry-run",
+        mock=mock,
+        env=environment(None),
+    )
+    assert done.code == 0, done.err  # no key needed: nothing is sent
+    lines = done.out.splitlines()
+    assert lines[0] == "2 inputs, 1 model(s): all valid; nothing sent (--dry-run)"
+    assert lines[1] == f"{out}: a new run"
+    assert lines[2] == "cost (from the catalog's prices):"
+    assert lines[3].startswith("  gpt-image-2: 2 input(s)")
+    assert not out.exists()
+    assert mock.stats()["requests_total"] == 0
+
+
+def test_a_changed_inputs_file_is_refused(mock: MockServer, tmp_path: Path) -> None:
+    inputs = _inputs(tmp_path, [{"model": IMAGE, "prompt": "a"}])
+    assert cli("batch", "run", str(inputs), "--out", str(tmp_path / "o"), mock=mock).code == 0
+    _inputs(tmp_path, [{"model": IMAGE, "prompt": "a changed"}])
+    for extra in ([], ["--dry-run"]):
+        done = cli("batch", "run", str(inputs), "--out", str(tmp_path / "o"), *extra, mock=mock)
+        assert done.code == 2 and done.out == ""
+        message = done.one_error_line()
+        assert message.startswith(
+            f"{tmp_path / 'o'} holds the journal of other inputs (input '1' (line 1, line 1 then) has changed)"
+        )
+    assert mock.stats()["jobs_created"] == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "words"),
+    [
+        (["--concurrency", "0"], {}, "expected a whole number >= 1"),
+        ([], {"OXEN_API_KEY": None}, "no API key"),
+        (["--model", "nope"], {}, "--model: unknown model 'nope'"),
+    ],
+    ids=["concurrency 0", "no key", "unknown --model"],
+)
+def test_bad_invocations_exit_2(
+    mock: MockServer, tmp_path: Path, argv: list[str], env: dict[str, str | None], words: str
+) -> None:
+    inputs = _inputs(tmp_path, [{"model": IMAGE, "prompt": "a"}])
+    done = cli(
+        "batch",
+        "run",
+        str(inputs),
+        "--out",
+        str(tmp_path / "o"),
+        *argv,
+        env=environment(mock, **env),
+    )
+    assert done.code == 2
+    assert words in done.err
+    assert mock.stats()["requests_total"] == 0
+
+
+def test_ctrl_c_stops_sending_leaves_jobs_running_and_prints_the_resume_command(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    mock.configure(latency=2.0)
+    rows = [{"model": IMAGE, "prompt": f"fox {i}"} for i in range(10)]
+    inputs = _inputs(tmp_path, rows)
+    out = tmp_path / "run dir"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "oxen_inference",
+            "batch",
+            "run",
+            str(inputs),
+            "--out",
+            str(out),
+            "--concurrency",
+            "2",
+        ],
+        env=environment(mock),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C's default action, even when this test runs where SIGINT is ignored (a background
+        # job inherits that, and so would the command)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 30
+    while mock.stats()["jobs_created"] < 4:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and stdout == "" and "Traceback" not in stderr
+    last = stderr.splitlines()[-1]
+    resume = f"oxen-inference batch run {shlex.quote(str(inputs))} --out {shlex.quote(str(out))} --concurrency 2"
+    assert last.startswith("oxen-inference: error: interrupted: jobs already sent keep running")
+    assert last.endswith(f"resume with: {resume}")
+    sent = mock.stats()["jobs_created"]
+    assert 4 <= sent < 10  # sending stopped
+    with httpx.Client(base_url=mock.base_url, headers=mock.headers) as api:
+        active = api.get("/ai/queue").json()["generations"]
+    assert active and all(j["status"] in ("queued", "processing") for j in active)  # not cancelled
+    assert (out / "results.jsonl").is_file()
+    picked = cli(*shlex.split(resume)[1:], mock=mock)
+    assert picked.code == 0, picked.err
+    assert len(_results(out)) == 10
+    assert mock.stats()["jobs_created"] == 10
+
+
+def test_a_terminal_gets_a_live_progress_line(mock: MockServer, tmp_path: Path) -> None:
+    mock.configure(latency=0.6)
+    inputs = _inputs(tmp_path, [{"model": IMAGE, "prompt": f"fox {i}"} for i in range(4)])
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "oxen_inference",
+            "batch",
+            "run",
+            str(inputs),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        env=environment(mock),
+        stdout=subprocess.PIPE,
+        stderr=follower,
+        text=True,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the other side closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    stdout, _ = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    text = seen.decode()
+    assert "\r\x1b[K" in text
+    assert "0/4 ended · 0 ok" in text  # drawn before anything ended...
+    assert "4/4 ended · 4 ok" in text  # ...and at the end
+    assert text.rstrip().endswith("\x1b[K")  # the line is cleared before the summary
+    assert stdout.startswith("4 inputs: 4 succeeded")
+
+
+def test_python_dash_m_is_the_same_command(mock: MockServer, tmp_path: Path) -> None:
+    inputs = _inputs(tmp_path, [{"model": IMAGE, "prompt": "a"}])
+    script = Path(sys.executable).with_name("oxen-inference")
+    proc = subprocess.run(
+        [str(script), "batch", "run", str(inputs), "--out", str(tmp_path / "o")],
+        env=environment(mock),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("1 inputs: 1 succeeded")
