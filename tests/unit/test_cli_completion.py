@@ -14,7 +14,11 @@ from oxen_inference._cli.completion import candidates
 I2V = "luma-ray-v3-2-image-to-video"
 
 CASES: list[tuple[list[str], list[str]]] = [
-    ([""], ["run", "chat", "models", "jobs", "completion", "--help", "--version"]),
+    ([""], ["run", "chat", "models", "jobs", "batch", "completion", "--help", "--version"]),
+    (["batch", ""], ["run"]),
+    (["batch", "run", "in.jsonl", "--n"], ["--no-download"]),
+    (["batch", "run", "in.jsonl", "--model", "flux-2-p"], ["flux-2-pro"]),
+    (["batch", "run", "in.jsonl", "--model", "gpt-4o"], []),  # chat models are not queued
     (["jo"], ["jobs"]),
     (["jobs", ""], ["list", "get", "wait", "cancel", "download"]),
     (["models", "s"], ["show"]),

@@ -16,10 +16,12 @@ HIDDEN = "__complete"
 GROUPS = {
     "models": ("list", "show"),
     "jobs": ("list", "get", "wait", "cancel", "download"),
+    "batch": ("run",),
 }
 OPTIONS = {
     "run": ("--json", "--no-wait", "--save", "--timeout", "--help"),
     "chat": ("--json", "--system", "--help"),
+    "batch": ("--out", "--model", "--concurrency", "--no-download", "--dry-run", "--help"),
 }
 BASH = f"""\
 # {PROG} completion for bash; for zsh, run `autoload -U +X bashcompinit && bashcompinit` first.
@@ -89,6 +91,8 @@ def candidates(words: list[str]) -> list[str]:
         found = _models(before[0] == "chat")
     elif before[:2] == ["models", "show"] and len(before) == 2:
         found = _models(None)
+    elif before[0] == "batch" and before[-1] == "--model":
+        found = _models(False)
     elif before[0] == "run" and "=" not in current and before[-1] not in ("--save", "--timeout"):
         found = _parameters(before[1], before[2:])
     else:
