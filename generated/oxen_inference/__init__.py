@@ -71,7 +71,7 @@ if TYPE_CHECKING:
         QueueList,
     )
     from ._pricing import CostEstimate
-    from ._progress import BatchProgress, as_completed, as_completed_async
+    from ._progress import ProgressReport, as_completed, as_completed_async
     from ._request import (
         MISSING,
         Missing,
@@ -89,7 +89,7 @@ _EXPORTS = {
     "BatchResult": "._batch",
     "BatchInputError": "._batch_inputs",
     "BatchJournalError": "._journal",
-    "BatchProgress": "._progress",
+    "ProgressReport": "._progress",
     "CostEstimate": "._pricing",
     "as_completed": "._progress",
     "as_completed_async": "._progress",
@@ -161,7 +161,6 @@ __all__ = [
     "BadRequestError",
     "BatchInputError",
     "BatchJournalError",
-    "BatchProgress",
     "BatchResult",
     "Cancellation",
     "ChatCompletion",
@@ -190,6 +189,7 @@ __all__ = [
     "Oxen",
     "OxenError",
     "PermissionDeniedError",
+    "ProgressReport",
     "QueueList",
     "RateLimitError",
     "RequestModel",

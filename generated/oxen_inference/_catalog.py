@@ -4,6 +4,8 @@
 ``MODELS``: a line per model, ``id TAB module TAB request class TAB route TAB queue media``.
 ``MODULES``: a line per model, ``module TAB id TAB request class``. Empty fields are absent values
 (no schema, no route, not queueable); backslash, tab and newline inside a field are escaped.
+``PRICING``: a line per model that has a price, ``id TAB pricing`` (the catalog's JSON object,
+read by ``_pricing`` for cost estimates).
 """
 
 GENERATE_PREFIX = "generate_"
@@ -337,4 +339,25 @@ MODULES = (
     "zai_org_glm_5\tzai-org-glm-5\t\n"
     "zai_org_glm_5_1\tzai-org-glm-5-1\t\n"
     "zai_org_glm_5_2\tzai-org-glm-5-2\t\n"
+)
+
+PRICING = (
+    "\n"
+    'black-forest-labs-flux-2-klein-9b\t{"cost_per_image":0.02,"method":"per_image"}\n'
+    'bytedance-seedream-5-lite\t{"cost_per_image":0.04,"method":"per_image"}\n'
+    'bytedance-seedream-5-pro\t{"cost_per_image":0.045,"method":"per_image"}\n'
+    'flux-2-pro\t{"cost_per_image":0.1,"method":"per_image"}\n'
+    'flux-3-image\t{"cost_per_image":0.0624,"cost_per_image_grid":{"high":{"1k":0.0624,"2k":0.13,"4k":0.7891,"768sq":0.0533}},"method":"per_image"}\n'
+    'google-nano-banana-pro\t{"cost_per_image":0.15,"method":"per_image"}\n'
+    'gpt-image-2\t{"cost_per_image":null,"cost_per_image_grid":{"high":{"1K":0.13,"2K":0.29,"4K":1.13},"low":{"1K":0.004,"2K":0.009,"4K":0.035},"medium":{"1K":0.031,"2K":0.071,"4K":0.281}},"method":"per_image"}\n'
+    'gpt-image-2-5-flare\t{"cost_per_image":0.0517,"cost_per_image_grid":{"high":{"1K":0.0369,"2K":0.0517,"4K":0.1301},"low":{"1K":0.0041,"2K":0.0058,"4K":0.0145},"max":{"1K":0.1477,"2K":0.2067,"4K":0.5203},"medium":{"1K":0.0096,"2K":0.0134,"4K":0.0337},"xhigh":{"1K":0.0656,"2K":0.0919,"4K":0.2313}},"method":"per_image"}\n'
+    'ideogram-v4\t{"cost_per_image":0.06,"method":"per_image"}\n'
+    'krea-v2-large-text-to-image\t{"cost_per_image":0.06,"method":"per_image"}\n'
+    'nano-banana-2\t{"cost_per_image":0.1313,"cost_per_image_grid":{"high":{"1K":0.0871,"2K":0.1313,"4K":0.1963,"512":0.0585}},"method":"per_image"}\n'
+    'qwen-image-2-1\t{"cost_per_image":0.109,"method":"per_image"}\n'
+    'topazlabs-bloom-2-image\t{"cost_per_credit":0.08,"method":"per_provider_credit"}\n'
+    'topazlabs-image-upscale\t{"cost_per_image":0.05,"method":"per_image"}\n'
+    'topazlabs-wonder-3-5-image\t{"cost_per_credit":0.08,"method":"per_provider_credit"}\n'
+    'xai-grok-imagine-image\t{"cost_per_image":0.02,"method":"per_image"}\n'
+    'z-image-turbo\t{"cost_per_image":0.01,"method":"per_image"}\n'
 )

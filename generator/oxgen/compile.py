@@ -111,7 +111,16 @@ def summarise(model: dict[str, Any], names: ModelNames) -> ModelSummary:
         description=plain(model.get("description")),
         has_schema=model.get("request_schema") is not None,
         methods=_methods(names, route, media),
+        pricing=_pricing(model.get("pricing")),
     )
+
+
+def _pricing(pricing: Any) -> str:
+    """The catalog's pricing of a model as one canonical JSON text, "" when it has none (the
+    client's cost estimates read it; nothing is inferred here)."""
+    if not isinstance(pricing, dict) or not pricing:
+        return ""
+    return json.dumps(pricing, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _methods(names: ModelNames, route: str | None, media: str | None) -> tuple[MethodIR, ...]:

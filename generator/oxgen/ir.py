@@ -181,6 +181,7 @@ class ModelSummary:
     description: str
     has_schema: bool
     methods: tuple[MethodIR, ...]  # the client methods it gets (blocking route's first)
+    pricing: str = ""  # the catalog's `pricing` as canonical JSON ("" when it has none)
 
     def to_json(self) -> dict[str, Any]:
         """The summary as JSON data (the cache keeps it); :meth:`from_json` reads it back."""

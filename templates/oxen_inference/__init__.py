@@ -70,7 +70,7 @@ if TYPE_CHECKING:
         QueueList,
     )
     from ._pricing import CostEstimate
-    from ._progress import BatchProgress, as_completed, as_completed_async
+    from ._progress import ProgressReport, as_completed, as_completed_async
     from ._request import (
         MISSING,
         Missing,
@@ -88,7 +88,7 @@ _EXPORTS = {
     "BatchResult": "._batch",
     "BatchInputError": "._batch_inputs",
     "BatchJournalError": "._journal",
-    "BatchProgress": "._progress",
+    "ProgressReport": "._progress",
     "CostEstimate": "._pricing",
     "as_completed": "._progress",
     "as_completed_async": "._progress",
@@ -160,7 +160,6 @@ __all__ = [
     "BadRequestError",
     "BatchInputError",
     "BatchJournalError",
-    "BatchProgress",
     "BatchResult",
     "Cancellation",
     "ChatCompletion",
@@ -189,6 +188,7 @@ __all__ = [
     "Oxen",
     "OxenError",
     "PermissionDeniedError",
+    "ProgressReport",
     "QueueList",
     "RateLimitError",
     "RequestModel",

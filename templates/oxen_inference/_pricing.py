@@ -30,10 +30,15 @@ _SECONDS = re.compile(r"\s*(\d+)\s*s?\s*")
 
 @functools.cache
 def _table() -> dict[str, Any]:
+    """``_catalog.PRICING`` (``id TAB pricing JSON`` per line) as a dict, read once."""
     from . import _catalog
+    from ._registry import _unescape
 
-    raw = getattr(_catalog, "PRICING", "{}")
-    table: dict[str, Any] = json.loads(raw)
+    table: dict[str, Any] = {}
+    for line in _catalog.PRICING.split("\n"):
+        if line:
+            model_id, _, raw = line.partition("\t")
+            table[_unescape(model_id)] = json.loads(_unescape(raw))
     return table
 
 

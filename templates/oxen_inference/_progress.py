@@ -1,6 +1,6 @@
 """Progress: counts by state, elapsed time and an ETA, for callbacks and progress lines.
 
-``on_progress(progress)`` is called with a :class:`BatchProgress` as a batch run goes (at most a
+``on_progress(progress)`` is called with a :class:`ProgressReport` as a batch run goes (at most a
 few times a second, and once more at the end). :func:`as_completed` and
 :func:`as_completed_async` yield jobs in the order they end.
 """
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from ._jobs import AsyncJob, Job
 
 __all__ = [
-    "BatchProgress",
     "ProgressCallback",
+    "ProgressReport",
     "Tracker",
     "as_completed",
     "as_completed_async",
@@ -32,13 +32,14 @@ ENDED = ("succeeded", "failed", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
-class BatchProgress:
-    """Where a batch stands.
+class ProgressReport:
+    """Where a batch (or one job) stands, for ``on_progress`` callbacks.
 
-    `counts`: inputs by state: ``pending`` (not sent yet), ``sending`` (enqueue in flight or in
-    doubt), ``waiting`` (queued or processing), ``succeeded``, ``failed``, ``cancelled``.
-    `downloaded`: results saved so far. `elapsed`: seconds since this run started. `eta`:
-    seconds until every input has ended, from this run's pace (None until one has ended).
+    `counts`: inputs by state: ``pending`` (not sent yet), ``sending`` (a request in flight, or
+    an enqueue in doubt), ``waiting`` (queued or processing), ``succeeded``, ``failed``,
+    ``cancelled``. `downloaded`: results saved so far. `elapsed`: seconds since this run (or
+    wait) started. `eta`: seconds until every input has ended, from this run's pace (None until
+    one has ended). For one job, `total` is 1, `generation_id` its id and `status` its state.
     """
 
     total: int
@@ -46,6 +47,12 @@ class BatchProgress:
     downloaded: int
     elapsed: float
     eta: float | None
+    generation_id: str | None = None
+
+    @property
+    def status(self) -> str:
+        """The state most inputs are in (for one job: its state)."""
+        return max(STATES, key=lambda s: self.counts.get(s, 0))
 
     @property
     def ended(self) -> int:
@@ -60,11 +67,11 @@ class BatchProgress:
         return self.counts.get("failed", 0) + self.counts.get("cancelled", 0)
 
 
-ProgressCallback = Callable[[BatchProgress], object]
+ProgressCallback = Callable[[ProgressReport], object]
 
 
 class Tracker:
-    """Counts inputs by state as a run moves them; makes :class:`BatchProgress` snapshots."""
+    """Counts inputs by state as a run moves them; makes :class:`ProgressReport` snapshots."""
 
     def __init__(self, counts: Mapping[str, int], downloaded: int = 0) -> None:
         self.counts = {s: int(counts.get(s, 0)) for s in STATES}
@@ -88,7 +95,7 @@ class Tracker:
         self.downloaded += 1
         self.version += 1
 
-    def snapshot(self) -> BatchProgress:
+    def snapshot(self) -> ProgressReport:
         elapsed = time.monotonic() - self.started
         ended = self._ended()
         done_now = ended - self._ended_at_start
@@ -97,7 +104,7 @@ class Tracker:
             eta = 0.0
         elif done_now > 0 and elapsed > 0:
             eta = (self.total - ended) * elapsed / done_now
-        return BatchProgress(self.total, dict(self.counts), self.downloaded, elapsed, eta)
+        return ProgressReport(self.total, dict(self.counts), self.downloaded, elapsed, eta)
 
 
 def format_duration(seconds: float) -> str:
@@ -110,7 +117,7 @@ def format_duration(seconds: float) -> str:
     return f"{whole // 3600}h{whole % 3600 // 60:02d}m"
 
 
-def progress_line(p: BatchProgress, *, download: bool) -> str:
+def progress_line(p: ProgressReport, *, download: bool) -> str:
     """One line: ``812/3000 ended · 800 ok · 12 failed · 2100 running · 88 to send · ...``."""
     c = p.counts
     parts = [f"{p.ended}/{p.total} ended", f"{p.succeeded} ok"]

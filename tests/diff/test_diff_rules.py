@@ -724,6 +724,43 @@ def test_metadata_and_description_changes_are_info() -> None:
     ]
 
 
+def test_price_changes_are_warnings_naming_what_moved() -> None:
+    per_image = {"method": "per_image", "cost_per_image": 0.1}
+    grid = {"method": "per_image", "cost_per_image_grid": {"high": {"1K": 0.13, "2K": 0.29}}}
+    dearer = {"method": "per_image", "cost_per_image_grid": {"high": {"1K": 0.13, "2K": 0.31}}}
+    cases = [
+        (
+            base_model(),
+            _with(pricing=per_image),
+            'pricing added: cost_per_image 0.1, method "per_image"',
+        ),
+        (_with(pricing=per_image), base_model(), "pricing removed"),
+        (
+            _with(pricing=per_image),
+            _with(pricing={**per_image, "cost_per_image": 0.12}),
+            "pricing changed: cost_per_image 0.1 -> 0.12",
+        ),
+        (
+            _with(pricing=grid),
+            _with(pricing=dearer),
+            "pricing changed: cost_per_image_grid.high.2K 0.29 -> 0.31",
+        ),
+        (
+            _with(pricing=per_image),
+            _with(pricing=grid),
+            "cost_per_image 0.1 -> (none); cost_per_image_grid.high.1K (none) -> 0.13",
+        ),
+    ]
+    for old, new, words in cases:
+        changes = run_diff([old], [new])
+        assert _rules(changes) == [(MODEL_ID, "model-pricing-changed", "", "warning")]
+        assert words in changes[0].message, changes[0].message
+    assert (
+        run_diff([_with(pricing=per_image)], [_with(pricing=dict(reversed(per_image.items())))])
+        == []
+    )
+
+
 def test_every_rule_has_a_planted_case() -> None:
     """Keeps the rule book and this file in step: a new rule needs a test here."""
     covered = {rule for _, _, _, expected in CASES for rule, _ in expected}
@@ -738,6 +775,7 @@ def test_every_rule_has_a_planted_case() -> None:
         "route-added",
         "model-metadata-changed",
         "model-description-changed",
+        "model-pricing-changed",
         "allow-entry-stale",  # tests/diff/test_diff_allow.py
     }
     assert covered == set(RULES)

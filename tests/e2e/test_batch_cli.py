@@ -117,8 +117,11 @@ def test_a_dry_run_checks_and_estimates_and_sends_nothing(mock: MockServer, tmp_
     lines = done.out.splitlines()
     assert lines[0] == "2 inputs, 1 model(s): all valid; nothing sent (--dry-run)"
     assert lines[1] == f"{out}: a new run"
-    assert lines[2] == "cost (from the catalog's prices):"
-    assert lines[3].startswith("  gpt-image-2: 2 input(s)")
+    assert lines[2:] == [
+        "cost (from the catalog's prices):",
+        "  gpt-image-2: 2 input(s), $0.30",  # low 2K $0.009 + high (default) 2K $0.29
+        "  estimated total: $0.30",
+    ]
     assert not out.exists()
     assert mock.stats()["requests_total"] == 0
 

@@ -15,7 +15,7 @@ import oxen_inference as ox
 import pytest
 from oxen_inference._batch_inputs import BatchInputError
 from oxen_inference._journal import BatchJournalError, Journal
-from oxen_inference._progress import BatchProgress
+from oxen_inference._progress import ProgressReport
 
 from oxgen.mock.testing import MockServer
 
@@ -50,7 +50,7 @@ def test_a_run_saves_every_result_under_its_input_id(mock: MockServer, tmp_path:
         {"id": "twin-2", "model": IMAGE, "prompt": "twin"},
     ]
     inputs = _write(tmp_path / "in.jsonl", rows)
-    seen: list[BatchProgress] = []
+    seen: list[ProgressReport] = []
     with _client(mock) as client:
         result = client.batches.run(inputs, tmp_path / "out", on_progress=seen.append)
     assert result.ok and (result.total, result.succeeded) == (5, 5)
@@ -147,7 +147,7 @@ async def test_an_interrupted_run_resumes_without_sending_again(
     async with _aclient(mock) as client:
         waiting = asyncio.Event()
 
-        def progress(p: BatchProgress) -> None:
+        def progress(p: ProgressReport) -> None:
             if p.counts["waiting"] == 12:
                 waiting.set()
 
@@ -176,7 +176,7 @@ def test_jobs_the_server_forgot_end_failed(mock: MockServer, tmp_path: Path) -> 
         async with _aclient(mock) as client:
             done = asyncio.Event()
 
-            def progress(p: BatchProgress) -> None:
+            def progress(p: ProgressReport) -> None:
                 if p.counts["waiting"] == 3:
                     done.set()
 

@@ -20,7 +20,7 @@ from ._common import PROG, USAGE, Interrupted, UsageError, error, note, out
 if TYPE_CHECKING:
     from .._batch import BatchResult
     from .._batch_inputs import BatchInput
-    from .._progress import BatchProgress
+    from .._progress import ProgressReport
 
 EXAMPLES = f"""\
 examples:
@@ -89,7 +89,7 @@ class ProgressLine:
         self.download = download
         self.shown = False
 
-    def __call__(self, progress: BatchProgress) -> None:
+    def __call__(self, progress: ProgressReport) -> None:
         if not self.live:
             return
         from .._progress import progress_line

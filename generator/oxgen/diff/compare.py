@@ -104,6 +104,7 @@ def _compare_model(
                 f"{', '.join(changed)} changed (docstrings only)",
             )
         )
+    out += _compare_pricing(model_id, old.get("pricing"), new.get("pricing"))
     old_schema, new_schema = old.get("request_schema"), new.get("request_schema")
     if old_schema is not None and new_schema is None:
         out.append(
@@ -127,6 +128,36 @@ def _compare_model(
         ctx = Context(model_id, new_module.class_name)
         out += compare_schema(ctx, old_schema, new_schema)
     return out
+
+
+def _leaves(value: Any, path: str = "") -> dict[str, str]:
+    """Every scalar of a pricing object by its dotted path, as JSON text."""
+    if isinstance(value, dict) and value:
+        out: dict[str, str] = {}
+        for key in sorted(value):
+            out.update(_leaves(value[key], f"{path}.{key}" if path else str(key)))
+        return out
+    return {path: kw.canonical(value)}
+
+
+def _compare_pricing(model_id: str, old: Any, new: Any) -> list[Change]:
+    """A change of the price the client's cost estimates read (`pricing`), with what moved."""
+    if kw.canonical(old) == kw.canonical(new):
+        return []
+    if not isinstance(new, dict) or not new:
+        message = "pricing removed: the client no longer estimates this model's cost"
+    elif not isinstance(old, dict) or not old:
+        message = "pricing added: " + ", ".join(f"{k} {v}" for k, v in _leaves(new).items())
+    else:
+        before, after = _leaves(old), _leaves(new)
+        moved = [
+            f"{k} {before.get(k, '(none)')} -> {after.get(k, '(none)')}"
+            for k in sorted(set(before) | set(after))
+            if before.get(k) != after.get(k)
+        ]
+        shown = "; ".join(moved[:6]) + (f"; and {len(moved) - 6} more" if len(moved) > 6 else "")
+        message = f"pricing changed: {shown}"
+    return [change("model-pricing-changed", model_id, "", message)]
 
 
 def _compare_route(model_id: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:

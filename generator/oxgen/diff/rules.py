@@ -91,6 +91,12 @@ _TABLE: tuple[tuple[str, Level, Kind, str], ...] = (
         "docs",
         "The model's `display_name`, `description` or `summary` changed (docstrings only).",
     ),
+    (
+        "model-pricing-changed",
+        "warning",
+        "behaviour",
+        "The model's `pricing` changed, appeared or went away: the client's cost estimates change.",
+    ),
     # Properties
     (
         "property-removed",
