@@ -280,3 +280,33 @@ async def test_as_completed_async(mock: MockServer) -> None:
         with pytest.raises(ox.WaitTimeoutError):
             async for _ in as_completed_async(slow, timeout=0.2):
                 pass
+
+
+def test_results_that_cannot_be_saved_are_reported_and_retried(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    inputs = _write(tmp_path / "in.jsonl", [{"model": IMAGE, "prompt": f"p{i}"} for i in range(3)])
+    with _client(mock) as client:
+        assert client.batches.run(inputs, tmp_path / "out", download=False).ok
+        mock.reset()  # the result files (and rows) are gone: neither the URL nor a fresh one works
+        result = client.batches.run(inputs, tmp_path / "out")
+    assert (result.succeeded, result.missing_files, result.ok) == (3, 3, False)
+    for row in _results(tmp_path / "out"):
+        assert row["status"] == "succeeded" and row["file"] is None
+        assert row["error"].startswith("download failed: ")
+    assert mock.stats()["jobs_created"] == 0  # nothing was enqueued again
+
+
+def test_an_enqueue_the_server_refuses_fails_its_input_only(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    mock.configure(max_body_bytes=200)
+    rows = [{"model": IMAGE, "prompt": "short"}, {"model": IMAGE, "prompt": "long " * 100}]
+    with _client(mock) as client:
+        result = client.batches.run(_write(tmp_path / "in.jsonl", rows), tmp_path / "out")
+    assert (result.succeeded, result.failed) == (1, 1)
+    short, long = _results(tmp_path / "out")
+    assert short["status"] == "succeeded"
+    assert long["status"] == "failed" and long["generation_id"] is None
+    assert long["error"].startswith("refused by the server: ")
+    assert mock.stats()["jobs_created"] == 1
