@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
 import tracemalloc
@@ -31,7 +29,7 @@ from pathlib import Path
 import httpx
 import oxen_inference as ox
 
-from oxgen.mock.testing import running_mock_server
+from oxgen.mock.testing import mock_server_process, running_mock_server
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 MODEL = "luma-ray-v3-2-image-to-video"
@@ -125,30 +123,13 @@ def bench_waits(jobs: int, latency: float) -> None:
 
 @contextmanager
 def mock_process(latency: float) -> Iterator[str]:
-    """``oxgen mock-server`` in its own process; yields its root URL (``.../api`` is the API)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    """``oxgen mock-server`` in its own process, on a port it chose; yields its root URL
+    (``.../api`` is the API)."""
     oxgen = str(Path(sys.executable).parent / "oxgen")
-    cmd = [oxgen, "mock-server", "--schemas", str(SCHEMAS), "--port", str(port)]
-    proc = subprocess.Popen(
-        [*cmd, "--latency", str(latency)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "OXEN_LOG": ""},
-    )
-    root = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                httpx.get(root + "/_mock/stats", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        yield root
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    args = ("--schemas", str(SCHEMAS), "--latency", str(latency))
+    env = {**os.environ, "OXEN_LOG": ""}
+    with mock_server_process(*args, command=(oxgen,), env=env) as (url, _):
+        yield url.removesuffix("/api")
 
 
 async def _batch(api: str, jobs: int, caller_limit: int | None) -> tuple[float, float]:

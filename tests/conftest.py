@@ -61,3 +61,29 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
     for name, text in FIGURES.items():
         terminalreporter.write_line(f"{name}: {text}")
+
+
+def process_gone(pid: int, timeout: float = 10.0) -> bool:
+    """Wait until the process `pid` (not necessarily a child of ours) has ended: it exited, or it
+    is a zombie its parent has yet to reap. False when it still runs after `timeout` seconds."""
+    import os
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+                state = f.read().rpartition(")")[2].split()[0]
+        except FileNotFoundError:
+            return True
+        except OSError:  # no /proc: ask the kernel whether the pid is still there
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return True
+            state = "R"
+        if state in ("Z", "X"):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)

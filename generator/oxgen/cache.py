@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from oxgen import naming
+from oxgen import naming, routes
 from oxgen.distribution import Distribution
 from oxgen.format import ruff_identity
 from oxgen.ir import ModelNames, ModelSummary, Problem, Release
@@ -218,12 +218,15 @@ class State:
     problems: tuple[Problem, ...] = ()
     files: Mapping[str, FileRecord] = field(default_factory=dict)
     models: Mapping[str, ModelRecord] = field(default_factory=dict)
+    # all models, with and without a schema
+    counts: routes.Counts = field(default_factory=lambda: routes.Counts(0, 0, 0, ""))
 
     def to_json(self) -> dict[str, Any]:
         return {
             "package": self.package,
             "whole": self.whole,
             "model_count": self.model_count,
+            "counts": list(self.counts),
             "problems": [vars(p) for p in self.problems],
             "files": {path: r.to_json() for path, r in self.files.items()},
             "models": {model_id: r.to_json() for model_id, r in self.models.items()},
@@ -240,6 +243,9 @@ class State:
             if not (isinstance(package, str) and isinstance(whole, str) and type(count) is int):
                 raise TypeError("not a cache state")
             problems = _problems(data.get("problems", []))
+            counts = routes.Counts(*data["counts"])
+            if not all(type(n) is int for n in counts[:3]) or not isinstance(counts.kinds, str):
+                raise TypeError("not counts")
         except (TypeError, KeyError):
             return cls()
         return cls(
@@ -249,6 +255,7 @@ class State:
             problems,
             _records(data.get("files"), FileRecord.from_json),
             _records(data.get("models"), ModelRecord.from_json),
+            counts,
         )
 
 

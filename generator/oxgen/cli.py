@@ -122,9 +122,10 @@ def generate(
             sys.exit(1)
         click.echo(f"{out} is up to date ({result.file_count} files).")
     else:
+        counts = result.counts
         click.echo(
-            f"generated {result.model_count} models into {out} "
-            f"({result.written} written, {result.unchanged} unchanged, {result.removed} removed)"
+            f"generated {counts.total} models ({counts.split()}) into {out}; files: "
+            f"{result.written} written, {result.unchanged} unchanged, {result.removed} removed"
         )
     if strict and result.problems:
         click.echo(f"--strict: {len(result.problems)} model(s) could not be generated", err=True)
@@ -304,7 +305,13 @@ class _Progress:
     help="Snapshot folder or catalog file.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=int)
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="0: any free port. Once listening, the URL is printed on stdout (its only line).",
+)
 @click.option(
     "--latency", default=0.5, show_default=True, type=float, help="Seconds a generation takes."
 )
@@ -315,6 +322,7 @@ def mock_server(
 ) -> None:
     """Serve a snapshot over Oxen's inference protocol on loopback."""
     from oxgen.mock import MockError, listen, serve
+    from oxgen.mock import catalog as mock_catalog
 
     try:
         listening = listen(
@@ -324,12 +332,16 @@ def mock_server(
         _fail(str(exc))
         return
     shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{listening.port}/api"
+    counts = mock_catalog.counts(listening.state.catalog)
     click.echo(
-        f"oxgen mock-server: {len(listening.state.catalog.models)} models from {src} on "
-        f"http://{shown}:{listening.port}/api (latency {latency:g}s, fault rate {fault_rate:g}, "
-        f"seed {seed}); Ctrl-C stops",
+        f"oxgen mock-server: {counts.total} models from {src} ({counts.split()}) on {url} "
+        f"(latency {latency:g}s, fault rate {fault_rate:g}, seed {seed}); Ctrl-C stops",
         err=True,
     )
+    # stdout carries this one line and nothing else: the socket listens already, so a script
+    # that reads it (`read -r OXEN_BASE_URL < <(oxgen mock-server --port 0)`) talks to this server.
+    click.echo(url)
     serve(listening)
     click.echo("oxgen mock-server: stopped", err=True)
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oxgen import cache, distribution, naming, releases, render
+from oxgen import cache, distribution, naming, releases, render, routes
 from oxgen.distribution import Distribution
 from oxgen.ir import ModelNames, PackageIR, Problem, Release
 from oxgen.snapshot import Snapshot, SnapshotError, load
@@ -37,7 +37,8 @@ class GenerateError(Exception):
 
 @dataclass
 class Result:
-    model_count: int = 0
+    model_count: int = 0  # models with a request schema (typed classes and methods)
+    counts: routes.Counts = field(default_factory=lambda: routes.Counts(0, 0, 0, ""))
     file_count: int = 0
     written: int = 0
     unchanged: int = 0
@@ -80,7 +81,9 @@ def run(
     state = cache.State() if check else cache.read_state(out, package)
     if not check and cache.up_to_date(out, roots, state, inputs.whole):
         count = len(state.files)
-        return Result(state.model_count, count, unchanged=count, problems=state.problems)
+        return Result(
+            state.model_count, state.counts, count, unchanged=count, problems=state.problems
+        )
     plan = cache.plan_models(state, inputs.per_model, out)
     ir = _compile(inputs, package, plan.compile, tree)
     records = model_records(inputs, plan, ir, package)
@@ -105,6 +108,7 @@ def run(
         raise GenerateError(str(exc)) from None
     result = Result(
         model_count=sum(s.has_schema for s in summaries),
+        counts=routes.count_models((s.has_schema, s.route) for s in summaries),
         file_count=len(files.expected),
         written=outcome.written,
         unchanged=len(files.expected) - len(files.todo) + outcome.unchanged,
@@ -117,7 +121,15 @@ def run(
         files_now = {**files.kept, **outcome.records}
         cache.save_state(
             out,
-            cache.State(package, inputs.whole, result.model_count, problems, files_now, records),
+            cache.State(
+                package,
+                inputs.whole,
+                result.model_count,
+                problems,
+                files_now,
+                records,
+                result.counts,
+            ),
         )
     return result
 

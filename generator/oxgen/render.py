@@ -23,7 +23,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from oxgen import __version__, naming, unasync
+from oxgen import __version__, naming, routes, unasync
 from oxgen.distribution import Distribution, Settings, decide, toml_string
 from oxgen.ir import FieldIR, ModelIR, ModelSummary, PackageIR, Problem, Release, current_version
 from oxgen.literals import comment, docstring, py_literal, table_row
@@ -194,6 +194,7 @@ def with_derived(inputs: dict[str, Any]) -> dict[str, Any]:
         # import statements list modules in the order ruff's isort does
         "by_module": sorted(models, key=lambda m: naming.natural_key(m.module)),
         "example": typed[0].class_name if typed else "SomeModelRequest",
+        "counts": routes.count_models((m.has_schema, m.route) for m in models),
         "index": _index(models),
     }
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 VIDEO = "/ai/videos/generate"
 IMAGE_GENERATE = "/ai/images/generate"
@@ -67,3 +68,44 @@ def _by_capabilities(model: dict[str, Any]) -> str | None:
         if "image" in outputs:
             return IMAGE_EDIT if "image" in inputs else IMAGE_GENERATE
     return CHAT
+
+
+_KIND_WORDS = {
+    VIDEO: "video",
+    IMAGE_GENERATE: "image",
+    IMAGE_EDIT: "image",
+    SPEECH: "speech",
+    TRANSCRIPTION: "transcription",
+    CHAT: "chat",
+}
+
+
+class Counts(NamedTuple):
+    """How many models a catalog has, with and without a request schema: the two numbers that
+    are always said together (the generator's output, the READMEs, the changelog, the mock)."""
+
+    total: int
+    typed: int  # with a request schema: a request class and typed methods
+    untyped: int  # without one: parameters sent as given (chat, transcription)
+    kinds: str  # the untyped models by kind, "63 chat, 2 transcription" ("" when none)
+
+    def split(self) -> str:
+        """'96 with request schemas, 65 without: 63 chat, 2 transcription'."""
+        if not self.untyped:
+            return f"all {self.typed} with request schemas"
+        return f"{self.typed} with request schemas, {self.untyped} without: {self.kinds}"
+
+
+def count_models(models: Iterable[tuple[bool, str | None]]) -> Counts:
+    """The counts of (has a request schema, blocking route or None) pairs."""
+    typed = untyped = 0
+    kinds: dict[str, int] = {}
+    for has_schema, route in models:
+        if has_schema:
+            typed += 1
+            continue
+        untyped += 1
+        word = _KIND_WORDS.get(route, "no inference route") if route else "no inference route"
+        kinds[word] = kinds.get(word, 0) + 1
+    ranked = sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+    return Counts(typed + untyped, typed, untyped, ", ".join(f"{n} {w}" for w, n in ranked))

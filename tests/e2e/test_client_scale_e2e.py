@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,7 +21,7 @@ import pytest
 from oxen_inference._events import PER_ID_LIMIT
 from oxen_inference._types import TERMINAL_STATUSES
 
-from oxgen.mock.testing import MockServer
+from oxgen.mock.testing import MockServer, mock_server_process
 
 I2V = "luma-ray-v3-2-image-to-video"
 IMG = "https://example.com/tiger.png"
@@ -65,46 +62,18 @@ async def test_500_jobs_under_faults_all_finish(mock: MockServer, seed: int) -> 
     assert reconciles <= 3 * streams + 10, (reconciles, streams)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def mock_process() -> Iterator[str]:
-    """``oxgen mock-server`` in its own process (latency 1 s); yields its base URL."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "oxgen"),
-            "mock-server",
-            "--schemas",
-            str(SCHEMAS),
-            "--port",
-            str(port),
-            "--latency",
-            "1.0",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    """``oxgen mock-server`` in its own process (latency 1 s, on a port it chose); its base URL."""
+    with mock_server_process(
+        "--schemas",
+        str(SCHEMAS),
+        "--latency",
+        "1.0",
+        command=(str(Path(sys.executable).parent / "oxgen"),),
         env={**os.environ, "OXEN_LOG": ""},
-    )
-    root = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(root + "/_mock/stats", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("the mock server did not start") from None
-                time.sleep(0.1)
-        yield root + "/api"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    ) as (url, _):
+        yield url
 
 
 @pytest.mark.slow

@@ -23,7 +23,8 @@ def test_the_one_line_run_works_as_written(mock: MockServer, tmp_path: Path) -> 
     [block] = blocks(section(README.read_text(encoding="utf-8"), "Quickstart"), "sh")
     [line] = block.splitlines()
     argv = shlex.split(line)
-    assert argv[:3] == ["oxen-inference", "run", "luma-ray-v3-2-image-to-video"]
+    # as a fresh clone runs it after the quickstart's set-up: the script in .venv/bin/
+    assert argv[:3] == [".venv/bin/oxen-inference", "run", "luma-ray-v3-2-image-to-video"]
     assert "input_image=@tiger.png" in argv  # a local image
     (tmp_path / "tiger.png").write_bytes(png())
     done = subprocess.run(

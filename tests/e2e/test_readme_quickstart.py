@@ -1,18 +1,15 @@
 """The generated README's examples run as written: the quickstart's shell block (starting
-`oxgen mock-server` and exporting the client's environment) is run on a free port, then every
-Python block of the README runs, unchanged, in a fresh interpreter against that server (the
+`oxgen mock-server --port 0` and exporting the URL it prints) runs in bash, then every Python block
+of the README runs, unchanged, in a fresh interpreter with `-W error` against that server (the
 "Testing your code" block, a test module, runs under pytest against the package's own fake)."""
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,10 +17,11 @@ import httpx
 import pytest
 
 from oxgen.mock.media import png
-from tests.conftest import REPO
+from tests.conftest import REPO, process_gone
 
 README = REPO / "generated" / "README.md"
-DOC_PORT = "8765"
+SETUP = "python3 -m venv .venv && .venv/bin/pip install -q -e . -e ./generated"
+VENV_BIN = ".venv/bin/"
 
 
 def blocks(text: str, lang: str) -> list[str]:
@@ -36,57 +34,52 @@ def section(text: str, title: str) -> str:
     return text[start : end if end != -1 else len(text)]
 
 
-def free_port() -> str:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return str(sock.getsockname()[1])
-
-
-def shell_steps(readme: str) -> tuple[list[str], dict[str, str]]:
-    """The quickstart's shell block: (mock-server argv, exported environment)."""
+def shell_steps(readme: str) -> list[str]:
+    """The quickstart's shell block, after its set-up line (installing into .venv), which must
+    be the set-up a fresh clone needs."""
     [shell] = blocks(section(readme, "Quickstart"), "bash")
-    start, export = [line for line in shell.splitlines() if line.strip()]
-    assert start.endswith(" &"), start  # started in the background, as documented
-    argv = shlex.split(start.removesuffix("&"))
-    assert argv[:2] == ["oxgen", "mock-server"] and f"--port={DOC_PORT}" in "=".join(argv)
-    assert export.startswith("export ")
-    env = dict(item.split("=", 1) for item in shlex.split(export.removeprefix("export ")))
-    assert set(env) == {"OXEN_BASE_URL", "OXEN_API_KEY"}
-    assert env["OXEN_BASE_URL"] == f"http://127.0.0.1:{DOC_PORT}/api"
-    return argv, env
+    setup, *steps = [line for line in shell.splitlines() if line.strip()]
+    assert setup == SETUP
+    assert any("mock-server" in step and "--port 0" in step for step in steps), steps
+    return steps
 
 
 @pytest.fixture(scope="module")
-def documented_server() -> Iterator[dict[str, str]]:
-    """The documented `oxgen mock-server` command (on a free port instead of 8765), with its env."""
-    argv, env = shell_steps(README.read_text(encoding="utf-8"))
-    port = free_port()
-    argv = [str(Path(sys.executable).with_name("oxgen")), *argv[1:]]
-    argv[argv.index("--port") + 1] = port
-    proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    env = {k: v.replace(DOC_PORT, port) for k, v in env.items()}
+def documented_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The quickstart's shell steps run by bash as written (``.venv/bin/`` is this interpreter's
+    folder); yields the environment they export. The server they start is stopped after."""
+    steps = shell_steps(README.read_text(encoding="utf-8"))
+    here = str(Path(sys.executable).parent) + "/"
+    script = "\n".join(step.replace(VENV_BIN, here) for step in steps)
+    script += '\nprintf "%s\\n" "$!" "$OXEN_BASE_URL" "$OXEN_API_KEY"\n'
+    log = tmp_path_factory.mktemp("quickstart") / "stderr.txt"
+    with log.open("w") as err:
+        # stderr to a file: the server started in the background keeps it open
+        done = subprocess.run(
+            ["bash", "-c", script],
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            timeout=60,
+            start_new_session=True,  # the server stays in this process group: stopped with it
+            env={k: v for k, v in os.environ.items() if not k.startswith("OXEN_")},
+        )
+    pid, url, key = done.stdout.splitlines()
     try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/_mock/stats", timeout=1)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"mock server did not start: {proc.stderr.read() if proc.stderr else ''!r}"
-                    ) from None
-                time.sleep(0.05)
-        yield env
+        assert done.returncode == 0, log.read_text()
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api", url), (url, log.read_text())
+        assert httpx.get(url.removesuffix("/api") + "/_mock/stats", timeout=10).status_code == 200
+        yield {"OXEN_BASE_URL": url, "OXEN_API_KEY": key}
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
+        os.kill(int(pid), signal.SIGTERM)  # `kill $!`, as the README says
+        assert process_gone(int(pid))
 
 
 def run_block(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("OXEN_")} | env
     return subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-W", "error", "-c", code],
         cwd=cwd,
         env=full_env,
         capture_output=True,

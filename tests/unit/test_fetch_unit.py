@@ -205,8 +205,10 @@ def test_parse_retry_after() -> None:
     assert fetch.parse_retry_after("3") == 3.0
     assert fetch.parse_retry_after("0.5") == 0.5
     assert fetch.parse_retry_after(None) is None and fetch.parse_retry_after("soon") is None
-    later = datetime.now(UTC) + timedelta(seconds=10)
-    assert 8 <= (fetch.parse_retry_after(format_datetime(later, usegmt=True)) or 0) <= 10
+    now = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)  # a clock given, not the machine's
+    later = format_datetime(now + timedelta(seconds=10), usegmt=True)
+    assert fetch.parse_retry_after(later, now=now.timestamp()) == 10.0
+    assert fetch.parse_retry_after(later, now=now.timestamp() + 60) == 0.0  # passed: no wait
 
 
 class Tty(io.StringIO):

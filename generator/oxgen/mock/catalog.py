@@ -179,3 +179,11 @@ class Catalog(core_catalog.Catalog):
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot) -> Catalog:
         return cls({m["id"]: m for m in snapshot.models})
+
+
+def counts(catalog: core_catalog.Catalog) -> routes.Counts:
+    """How many models `catalog` serves, with and without a request schema (the banner says both)."""
+    return routes.count_models(
+        (isinstance(m.get("request_schema"), dict), catalog.route(mid))
+        for mid, m in catalog.models.items()
+    )

@@ -5,8 +5,10 @@ stays quiet and keeps serving at the file limit)."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import socket
 from collections.abc import Callable
+from typing import Any
 
 import uvicorn
 
@@ -80,6 +82,16 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging with the per-request lines on stderr, like every other line: stdout
+    carries only the URL the server listens on (``oxgen mock-server --port 0``)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    return config
+
+
 def build_server(
     state: MockState, *, quiet: bool, header_timeout: float = HEADER_TIMEOUT
 ) -> MockUvicorn:
@@ -88,6 +100,7 @@ def build_server(
     config = uvicorn.Config(
         create_app(state),
         log_level="warning" if quiet else "info",
+        log_config=log_config(),
         access_log=not quiet,
         lifespan="on",
         timeout_graceful_shutdown=2,

@@ -1,4 +1,5 @@
-"""Run the mock server inside tests: :func:`running_mock_server`.
+"""Run the mock server inside tests: :func:`running_mock_server` (in a thread of the test's
+process) and :func:`mock_server_process` (``oxgen mock-server --port 0`` as a process).
 
     from .testing import running_mock_server
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -138,3 +140,46 @@ def running_mock_server(
             server.force_exit = True
             thread.join(timeout=5)
         sock.close()
+
+
+@contextmanager
+def mock_server_process(
+    *args: str,
+    command: tuple[str, ...] = (),
+    startup_timeout: float = 30.0,
+    **popen: Any,
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``oxgen mock-server --port 0 *args`` in its own process: yields (the base URL it printed,
+    the process). The port is the one this server bound (read from the single line it prints on
+    stdout once it listens), so no other server can answer in its place. SIGTERM on leaving.
+
+    `command` replaces ``python -m oxgen.cli`` (e.g. a console script); `popen` goes to
+    :class:`subprocess.Popen` (stderr, env, cwd...)."""
+    import queue
+    import signal
+    import sys
+
+    argv = [*(command or (sys.executable, "-m", "oxgen.cli")), "mock-server", "--port", "0", *args]
+    popen.setdefault("stderr", subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, **popen)
+    stdout = proc.stdout
+    assert stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+    try:
+        try:
+            url = lines.get(timeout=startup_timeout).strip()
+        except queue.Empty:
+            url = ""
+        if not url.startswith("http://"):
+            raise RuntimeError(f"oxgen mock-server did not start (exit code {proc.poll()})")
+        yield url, proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        stdout.close()
