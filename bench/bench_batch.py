@@ -73,6 +73,7 @@ class Child:
     wall: float
     inside: float
     peak_mb: float
+    cpu: float  # user + system seconds of the process
 
 
 def run_child(argv: list[str], mock: MockServer) -> Child:
@@ -96,7 +97,7 @@ def run_child(argv: list[str], mock: MockServer) -> Child:
     )
     if not report["ok"]:
         raise RuntimeError(f"a job did not succeed: {last}")
-    return Child(wall, report["inside"], usage.ru_maxrss / 1024)
+    return Child(wall, report["inside"], usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime)
 
 
 def batch_argv(inputs: Path, out: Path) -> list[str]:
@@ -136,7 +137,15 @@ def main() -> None:
     batch, gather = Sample("batch run"), Sample("asyncio.gather")
     resume_wall, resume_inside = Sample("resume (process)"), Sample("resume (inside)")
     rows = [
-        ["round", "batch run", "gather", "requests (batch)", "journal", "peak RSS batch / gather"]
+        [
+            "round",
+            "batch run",
+            "gather",
+            "CPU batch / gather",
+            "requests (batch)",
+            "journal",
+            "peak RSS batch / gather",
+        ]
     ]
     worst_extra = 0
     with running_mock_server(REPO / "schemas", latency=args.latency, keepalive=15.0) as mock:
@@ -169,6 +178,7 @@ def main() -> None:
                     str(r + 1),
                     fmt_s(got["batch"].wall),
                     fmt_s(got["gather"].wall),
+                    f"{got['batch'].cpu:.1f} / {got['gather'].cpu:.1f} s",
                     f"{requests} = jobs + {requests - n}",
                     f"{journal_bytes(out) / 1e6:.2f} MB",
                     f"{got['batch'].peak_mb:.0f} / {got['gather'].peak_mb:.0f} MB",

@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from oxen_inference._journal import Journal
 
 from oxgen.mock.testing import MockServer, running_mock_server
 
@@ -83,6 +84,15 @@ def _kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> b
         assert time.monotonic() < deadline, "the batch run neither reached the moment nor ended"
         time.sleep(0.005)
     return False
+
+
+def _readable(folder: Path, total: int) -> None:
+    """A killed run's journal reads (as a report would), every input in it."""
+    journal = Journal.read(folder / "out")
+    try:
+        assert len(journal.rows()) == total == sum(journal.counts().values())
+    finally:
+        journal.close()
 
 
 def _past(instant: float) -> bool:
@@ -162,7 +172,9 @@ def test_killed_runs_resume_without_paying_twice(
     ):
         kills = 0
         for ready in _moments(mock, proxy, folder, len(rows)):
-            kills += _kill_when(_spawn(proxy, mock, folder), ready)
+            if _kill_when(_spawn(proxy, mock, folder), ready):
+                kills += 1
+                _readable(folder, len(rows))
         assert kills >= 3
         _resume_to_the_end(proxy, mock, folder)
         _check_done(mock, folder, rows)

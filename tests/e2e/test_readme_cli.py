@@ -3,9 +3,9 @@ holding ``tiger.png``, against `oxgen mock-server`, saves the video it prints.""
 
 from __future__ import annotations
 
-import json
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -43,22 +43,17 @@ def test_the_one_line_run_works_as_written(mock: MockServer, tmp_path: Path) -> 
     assert saved.read_bytes()[4:8] == b"ftyp"
 
 
-def test_the_batch_command_runs_as_written(mock: MockServer, tmp_path: Path) -> None:
-    """The batch section's one-line command, in a folder holding ``prompts.jsonl``."""
-    [block] = blocks(section(README.read_text(encoding="utf-8"), "Batch runs"), "sh")
-    [line] = block.splitlines()
+def test_the_batch_example_runs_as_written(mock: MockServer, tmp_path: Path) -> None:
+    """The batch section's inputs file, its one-line command and its Python block, as written,
+    in a folder holding ``tiger.png``."""
+    text = section(README.read_text(encoding="utf-8"), "Batch runs")
+    [inputs] = blocks(text, "jsonl")
+    [line] = blocks(text, "sh")[0].splitlines()
+    [code] = blocks(text, "python")
+    (tmp_path / "prompts.jsonl").write_text(inputs)
+    (tmp_path / "tiger.png").write_bytes(png())
     argv = shlex.split(line)
     assert argv[:4] == ["oxen-inference", "batch", "run", "prompts.jsonl"]
-    rows = [
-        {"id": "fox", "model": "flux-2-pro", "prompt": "a red fox in the snow"},
-        {
-            "model": "luma-ray-v3-2-image-to-video",
-            "prompt": "Slow push-in",
-            "input_image": "@tiger.png",
-        },
-    ]
-    (tmp_path / "prompts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    (tmp_path / "tiger.png").write_bytes(png())
     done = subprocess.run(
         [str(SCRIPT), *argv[1:]],
         cwd=tmp_path,
@@ -70,4 +65,21 @@ def test_the_batch_command_runs_as_written(mock: MockServer, tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert done.stdout == "2 inputs: 2 succeeded; results: runs/first/results.jsonl\n"
     saved = sorted(p.name for p in (tmp_path / "runs" / "first" / "outputs").iterdir())
-    assert saved == ["2.mp4", "fox.png"]
+    assert saved == ["fox.png", "tiger.mp4"]
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env=environment(mock),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[:4] == [
+        "  flux-2-pro: 1 input(s), $0.10",
+        "  luma-ray-v3-2-image-to-video: 1 input(s), cost unknown (no pricing in the catalog)",
+        "  estimated total: $0.10 (inputs without a price left out)",
+        "2 of 2 succeeded",
+    ]
+    assert len(lines) == 7 and all(ln.endswith(" succeeded") for ln in lines[4:])

@@ -147,6 +147,7 @@ def test_every_python_block_of_the_readme_is_run_here() -> None:
         blocks(section(readme, "Quickstart"), "python")
         + blocks(section(readme, "Chat, whole or streamed"), "python")
         + blocks(section(readme, "Many jobs at once"), "python")
+        + blocks(section(readme, "Batch runs"), "python")  # run in tests/e2e/test_readme_cli.py
         + blocks(section(readme, "Testing your code"), "python")
     )
     assert blocks(readme, "python") == tested
