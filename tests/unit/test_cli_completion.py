@@ -77,3 +77,42 @@ def test_the_bash_script_completes_through_the_command(tmp_path: Path) -> None:
         "list get wait cancel download",
     ]
     assert done.stderr == ""
+
+
+def _usage_lines(text: str, heading: str) -> list[str]:
+    section = text[text.index(heading) :]
+    block = section[section.index("```\n") + 4 :]
+    return [line for line in block[: block.index("```")].splitlines() if line]
+
+
+def test_the_docs_commands_are_the_parsers() -> None:
+    """docs/cli.md lists every command and action the parser has, and no other."""
+    import re
+
+    from oxen_inference._cli._main import COMMANDS
+    from oxen_inference._cli.completion import GROUPS
+
+    from tests.conftest import REPO
+
+    named: set[str] = set()
+    for line in _usage_lines((REPO / "docs/cli.md").read_text(encoding="utf-8"), "## Commands"):
+        words = line.split()
+        assert words[0] == "oxen-inference", line
+        assert words[1] in COMMANDS, line
+        named.add(words[1])
+        for group, actions in GROUPS.items():
+            for found in re.findall(rf"\b{group} ([a-z|]+)", line):
+                assert set(found.split("|")) <= set(actions), line
+    assert named == set(COMMANDS)
+
+
+def test_the_readme_names_every_command() -> None:
+    import re
+
+    from oxen_inference._cli._main import COMMANDS
+
+    from tests.conftest import REPO
+
+    readme = (REPO / "generated/README.md").read_text(encoding="utf-8")
+    [listed] = re.findall(r"--help` lists the other commands \(([^)]*)\)", readme)
+    assert {"run", *re.findall(r"`([a-z]+)`", listed)} == set(COMMANDS)
