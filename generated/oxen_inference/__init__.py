@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from ._async.chat import AsyncChatStream
+    from ._async.jobs import AsyncJob
     from ._batch import BatchResult
     from ._batch_inputs import BatchInputError
     from ._chat import (
-        AsyncChatStream,
         ChatCompletion,
         ChatCompletionChunk,
         ChatMessage,
-        ChatStream,
     )
     from ._client import (
         AsyncOxen,
@@ -53,10 +53,6 @@ if TYPE_CHECKING:
         ValidationError,
         WaitTimeoutError,
     )
-    from ._jobs import (
-        AsyncJob,
-        Job,
-    )
     from ._journal import BatchJournalError
     from ._media import LocalFile, MediaInput
     from ._models import (
@@ -82,6 +78,8 @@ if TYPE_CHECKING:
         request_model,
         to_body,
     )
+    from ._sync.chat import ChatStream
+    from ._sync.jobs import Job
     from ._types import OMIT, Omit
 
 
@@ -95,13 +93,13 @@ _EXPORTS = {
     "as_completed_async": "._progress",
     "AsyncOxen": "._client",
     "Oxen": "._client",
-    "AsyncJob": "._jobs",
-    "Job": "._jobs",
-    "AsyncChatStream": "._chat",
+    "AsyncJob": "._async.jobs",
+    "Job": "._sync.jobs",
+    "AsyncChatStream": "._async.chat",
     "ChatCompletion": "._chat",
     "ChatCompletionChunk": "._chat",
     "ChatMessage": "._chat",
-    "ChatStream": "._chat",
+    "ChatStream": "._sync.chat",
     "APIConnectionError": "._exceptions",
     "APIError": "._exceptions",
     "APIStatusError": "._exceptions",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
@@ -33,8 +33,9 @@ from ._journal import ENDED, Journal, Row
 from ._pricing import CostEstimate, estimate
 
 if TYPE_CHECKING:
-    from ._api import AsyncOxenBase, SyncOxenBase
+    from ._async.api import AsyncOxenBase
     from ._progress import ProgressCallback
+    from ._sync.api import SyncOxenBase
 
 __all__ = ["RESULTS_NAME", "AsyncBatches", "BatchResult", "Batches", "write_results"]
 
@@ -178,12 +179,10 @@ async def _run(
     return result
 
 
-def _async_twin(client: SyncOxenBase) -> AsyncOxenBase:
-    """An ``AsyncOxen`` with the settings of the blocking client `client`."""
-    from ._client import AsyncOxen
-
+def _async_twin(client: SyncOxenBase, make: Callable[..., AsyncOxenBase]) -> AsyncOxenBase:
+    """An ``AsyncOxen`` (made by `make`) with the settings of the blocking client `client`."""
     key = getattr(client, "_BaseClient__api_key", None)
-    return AsyncOxen(
+    return make(
         api_key=key.reveal() if key is not None else None,
         base_url=client.base_url,
         max_retries=client.max_retries,
@@ -212,8 +211,9 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
 class Batches:
     """``client.batches`` of ``Oxen``: check, estimate and run batches of inputs (blocking)."""
 
-    def __init__(self, client: SyncOxenBase) -> None:
+    def __init__(self, client: SyncOxenBase, make_async: Callable[..., AsyncOxenBase]) -> None:
         self._client = client
+        self._make_async = make_async  # AsyncOxen (the client passes it: no import circle)
 
     def check(self, inputs: Inputs, *, model: str | None = None) -> list[BatchInput]:
         """The inputs, checked (every line, every local file); BatchInputError lists problems."""
@@ -237,7 +237,7 @@ class Batches:
         results.jsonl for what has ended and raises KeyboardInterrupt."""
 
         async def main() -> BatchResult:
-            client = _async_twin(self._client)
+            client = _async_twin(self._client, self._make_async)
             try:
                 return await AsyncBatches(client).run(
                     inputs, out, model=model, download=download, on_progress=on_progress

@@ -6,9 +6,12 @@
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
-from ._api import AsyncOxenBase, SyncOxenBase
-from ._jobs import AsyncJob, Job
+from ._async.api import AsyncOxenBase
+from ._async.jobs import AsyncJob
+from ._batch import AsyncBatches, Batches
 from ._models import GenerateResponse
+from ._sync.api import SyncOxenBase
+from ._sync.jobs import Job
 from ._types import OMIT, Omit, Timeout
 from .models import black_forest_labs_flux_2_klein_9b as _black_forest_labs_flux_2_klein_9b
 from .models import bytedance_depth_anything_video as _bytedance_depth_anything_video
@@ -141,6 +144,9 @@ def _asynchronous(
 
 class Oxen(SyncOxenBase):
     """The blocking client, with one method per model (see the package README)."""
+
+    @property
+    def batches(self) -> Batches: ...
 
     generate_black_forest_labs_flux_2_klein_9b = (
         _black_forest_labs_flux_2_klein_9b.generate_black_forest_labs_flux_2_klein_9b
@@ -1199,6 +1205,9 @@ class Oxen(SyncOxenBase):
 
 class AsyncOxen(AsyncOxenBase):
     """The asyncio client, with one method per model (see the package README)."""
+
+    @property
+    def batches(self) -> AsyncBatches: ...
 
     generate_black_forest_labs_flux_2_klein_9b = _asynchronous(
         _black_forest_labs_flux_2_klein_9b.generate_black_forest_labs_flux_2_klein_9b

@@ -288,14 +288,21 @@ def parse_error_body(body: object) -> tuple[str | None, str | None]:
     return None, None
 
 
-def status_error(response: httpx.Response) -> APIStatusError:
-    """The exception for an error response (its body must have been read)."""
+def error_body(response: httpx.Response) -> tuple[object, str | None, str | None]:
+    """An answer's body (its JSON, else its text; it must have been read) and what it says:
+    ``(body, message, error type)`` (see :func:`parse_error_body`)."""
     body: object
     try:
         body = response.json()
     except ValueError:
         body = response.text
     message, kind = parse_error_body(body)
+    return body, message, kind
+
+
+def status_error(response: httpx.Response) -> APIStatusError:
+    """The exception for an error response (its body must have been read)."""
+    body, message, kind = error_body(response)
     if message is None:
         text = body if isinstance(body, str) else ""
         message = text.strip()[:500] or response.reason_phrase or f"HTTP {response.status_code}"

@@ -17,6 +17,7 @@ from pydantic_core import PydanticSerializationError
 
 from . import _registry
 from ._exceptions import OxenError, ValidationError
+from ._media import locate, resolve
 
 if TYPE_CHECKING:
     import enum
@@ -47,20 +48,29 @@ __all__ = [
     "model_ids",
     "request_model",
     "to_body",
+    "wire_names",
 ]
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 @functools.cache
-def _python_to_wire(cls: type[RequestModel]) -> dict[str, str]:
-    """Field name -> wire name, for the fields whose names differ."""
-    names = {}
+def wire_names(cls: type[BaseModel]) -> dict[str, str]:
+    """Every key a request class accepts (each field's Python name and wire name) -> the wire
+    name: the one mapping of names, for the constructor and for the client's calls alike."""
+    names: dict[str, str] = {}
     for name, info in cls.model_fields.items():
-        wire = info.validation_alias
-        if isinstance(wire, str) and wire != name:
-            names[name] = wire
+        alias = info.validation_alias
+        wire = alias if isinstance(alias, str) else name
+        names.setdefault(name, wire)
+        names[wire] = wire  # a wire name always means itself
     return names
+
+
+@functools.cache
+def _renames(cls: type[RequestModel]) -> dict[str, str]:
+    """The Python names that differ from their wire names (the constructor maps only those)."""
+    return {key: wire for key, wire in wire_names(cls).items() if key != wire}
 
 
 @functools.cache
@@ -98,7 +108,7 @@ class RequestModel(BaseModel):
     __schema_pointer__: ClassVar[str] = ""
 
     def __init__(self, /, **data: Any) -> None:
-        renames = _python_to_wire(type(self))
+        renames = _renames(type(self))
         if renames:
             wire: dict[str, Any] = {}
             for key, value in data.items():
@@ -196,9 +206,7 @@ class RequestModel(BaseModel):
                 polymorphic_serialization=polymorphic_serialization,
             )
         except PydanticSerializationError:
-            from ._media import find
-
-            local = [where for where, _ in find(self.model_dump(by_alias=True))]
+            local = [where for where, _ in locate(self.model_dump(by_alias=True))]
             if not local:
                 raise
             module = sys.modules.get(type(self).__module__)
@@ -291,13 +299,6 @@ def to_body(
     own strategy, uploads included). Without `files`, a request holding local files raises
     ``ValidationError`` (nothing is read or sent).
     """
-    body = dump(request)
-    from ._media import has_local
-
-    if not has_local(body):
-        return body
-    from ._uploads import resolve_sync
-
     module = sys.modules.get(type(request).__module__)
     model_id = str(getattr(module, "MODEL_ID", type(request).__name__))
-    return resolve_sync(body, files, model_id)
+    return resolve(dump(request), files, model_id)

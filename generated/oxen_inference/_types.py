@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "GenerationStatus",
     "Omit",
+    "Progress",
     "Timeout",
     "is_given",
     "normalise_event",
@@ -26,6 +28,10 @@ TERMINAL_STATUSES: Final = ("succeeded", "failed", "cancelled")
 
 # A string, so that httpx is not imported with the package (annotations only; see _base_client).
 Timeout: TypeAlias = "float | httpx.Timeout | None"
+
+Progress: TypeAlias = Callable[[int, "int | None"], object]
+"""``progress(bytes_done, total_bytes_or_None)``, called after every chunk of a download or an
+upload."""
 
 
 class Omit:

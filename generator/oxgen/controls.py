@@ -2,7 +2,7 @@
 
 One list, read by the compiler (the per-model methods' signatures and docstrings in the IR) and
 by ``naming`` (a schema property never takes one of these names as its Python name). The generic
-methods of ``_api.py`` (``client.generate(model_id, ...)``, ``client.submit(model_id, ...)``)
+methods of ``_async/api.py`` (``client.generate(model_id, ...)``, ``client.submit(model_id, ...)``)
 take the same arguments; ``tests/unit/test_naming.py`` checks that they agree.
 """
 

@@ -260,8 +260,8 @@ MODULE_BINDINGS: tuple[Binding, ...] = (
 )
 # What it imports for type checkers only (the methods' annotations).
 MODULE_TYPE_BINDINGS: tuple[Binding, ...] = (
-    Binding("SyncOxenBase", ".._api"),
-    Binding("Job", ".._jobs"),
+    Binding("SyncOxenBase", ".._sync.api"),
+    Binding("Job", ".._sync.jobs"),
     Binding("GenerateResponse", ".._models"),
     Binding("Timeout", ".._types"),
 )
@@ -282,6 +282,8 @@ STUB_SCOPE = frozenset(
         "SyncOxenBase",
         "AsyncJob",
         "Job",
+        "AsyncBatches",
+        "Batches",
         "GenerateResponse",
         "OMIT",
         "Omit",

@@ -35,12 +35,30 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    # The base class keeps the name it had before there was one source.
+    # Lines that exist only in the asyncio half (an alias httpx-style code expects).
+    Rule(r".*# async only\n", ""),
+    # The base classes keep the names they had before there was one source.
+    Rule("AsyncOxenBase", "SyncOxenBase"),
     Rule("AsyncAPIClient", "SyncAPIClient"),
-    # Classes: AsyncModels -> Models, AsyncIterator -> Iterator...
+    # typing: a generator's return annotation needs its three arguments in the blocking form.
+    Rule(r"AsyncGenerator\[(\w+), None\]", r"Generator[\1, None, None]"),
+    # Classes: AsyncJob -> Job, AsyncIterator -> Iterator, httpx.AsyncClient -> httpx.Client,
+    # and the primitives of _synchronization (AsyncSlots -> Slots...).
     Rule(r"Async([A-Z]\w*)", r"\1"),
+    # Functions of _synchronization and _deadline: async_sleep -> sleep...
+    Rule(r"async_(\w+)", r"\1"),
     Rule("async def", "def"),
+    Rule("async with", "with"),
+    Rule("async for", "for"),
     Rule("await ", ""),
+    # httpx's and Python's asynchronous names
+    Rule("aclose", "close"),
+    Rule("aread", "read"),
+    Rule("aiter_lines", "iter_lines"),
+    Rule("aiter_bytes", "iter_bytes"),
+    Rule("__aiter__", "__iter__"),
+    Rule("__anext__", "__next__"),
+    Rule("anext", "next"),
 )
 _COMPILED = tuple(rule.compiled for rule in RULES)
 

@@ -46,8 +46,8 @@ from ._progress import ProgressCallback, Tracker
 from ._types import OMIT, TERMINAL_STATUSES
 
 if TYPE_CHECKING:
-    from ._api import AsyncOxenBase
-    from ._jobs import AsyncJob
+    from ._async.api import AsyncOxenBase
+    from ._async.jobs import AsyncJob
 
 __all__ = ["OUTPUTS", "Engine"]
 
@@ -82,7 +82,7 @@ def verdict(exc: BaseException) -> Verdict:
 
 
 def _suffix(url: str) -> str:
-    from ._jobs import safe_file_name
+    from ._downloads import safe_file_name
 
     suffix = Path(safe_file_name(url)).suffix
     return suffix if 1 < len(suffix) <= 9 and suffix[1:].isalnum() else ".bin"
@@ -268,7 +268,7 @@ class Engine:
         return jobs if isinstance(jobs, list) else [jobs]
 
     def _pause(self, exc: BaseException) -> float:
-        from ._events import _retry_after
+        from ._events import retry_after as _retry_after
 
         self.refusals += 1
         return min(MAX_PAUSE, _retry_after(exc, min(self.refusals, 8)))
@@ -350,7 +350,7 @@ class Engine:
 
     async def _listed(self, model: str) -> list[dict[str, Any]]:
         """Every row of `model` in the queue (active and ended), retried until it works."""
-        from ._events import _rows
+        from ._events import rows as _rows
 
         attempt = 0
         while True:
@@ -365,7 +365,7 @@ class Engine:
             except (AuthenticationError, PermissionDeniedError):
                 raise
             except OxenError as exc:
-                from ._events import _retry_after
+                from ._events import retry_after as _retry_after
 
                 logger.info("batch: listing the queue failed (%s); trying again", exc)
                 await asyncio.sleep(min(MAX_PAUSE, _retry_after(exc, attempt)))

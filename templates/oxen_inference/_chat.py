@@ -20,39 +20,39 @@ stream before any ``finish_reason`` and without ``data: [DONE]``, raises :class:
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterator, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pydantic
 from pydantic import Field
 
 from . import _registry
-from ._base_client import answer
-from ._exceptions import APIConnectionError, APIStreamError, ValidationError, parse_error_body
+from ._api import CHAT_ROUTE
+from ._events import SSEDecoder
+from ._exceptions import (
+    APIConnectionError,
+    APIStreamError,
+    ValidationError,
+    error_body,
+    parse_error_body,
+)
 from ._models import _Answer
 from ._types import Omit
 
 if TYPE_CHECKING:
     import httpx
 
-    from ._base_client import AsyncAPIClient, SyncAPIClient
-    from ._types import Timeout
-
 __all__ = [
-    "AsyncChatStream",
     "ChatChoice",
     "ChatCompletion",
     "ChatCompletionChunk",
     "ChatMessage",
     "ChatMessageParam",
-    "ChatStream",
     "ChoiceDelta",
     "ChunkChoice",
     "CompletionUsage",
 ]
 
-CHAT_ROUTE = "/ai/chat/completions"
 DONE = "[DONE]"
 
 
@@ -179,12 +179,10 @@ def chat_body(
     return body
 
 
-class _ChunkReader:
+class ChunkReader:
     """Server-Sent Events lines -> chunks; knows whether the stream ended properly."""
 
     def __init__(self, response: httpx.Response) -> None:
-        from ._events import SSEDecoder
-
         self.response = response
         self.decoder = SSEDecoder()
         self.done = False  # `data: [DONE]` seen
@@ -246,14 +244,9 @@ class _ChunkReader:
         return chunk
 
 
-def _not_a_stream(response: httpx.Response) -> APIStreamError:
+def not_a_stream(response: httpx.Response) -> APIStreamError:
     """A 2xx answer that is not an event stream (its body must have been read)."""
-    body: object
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text
-    message, kind = parse_error_body(body)
+    body, message, kind = error_body(response)
     kind_of = response.headers.get("content-type", "no content type")
     return APIStreamError(
         message or f"expected a chat event stream, got {kind_of}",
@@ -263,185 +256,11 @@ def _not_a_stream(response: httpx.Response) -> APIStreamError:
     )
 
 
-def _is_stream(response: httpx.Response) -> bool:
+def is_stream(response: httpx.Response) -> bool:
     return "text/event-stream" in response.headers.get("content-type", "")
 
 
-class ChatStream:
-    """The chunks of a streamed chat, as they arrive: iterate it, ideally inside ``with``.
-
-    `response` is the open ``httpx.Response``. Iterating to the end, ``close()`` or leaving the
-    ``with`` block closes the connection (stopping early does not read the rest).
-    """
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self._chunks = self._read()
-
-    def __iter__(self) -> Iterator[ChatCompletionChunk]:
-        return self
-
-    def __next__(self) -> ChatCompletionChunk:
-        return next(self._chunks)
-
-    def _read(self) -> Generator[ChatCompletionChunk, None, None]:
-        import httpx
-
-        from ._base_client import connection_error
-
-        reader = _ChunkReader(self.response)
-        try:
-            try:
-                for line in self.response.iter_lines():
-                    chunk = reader.feed(line)
-                    if chunk is not None:
-                        yield chunk
-                    if reader.done:
-                        return
-                last = reader.end()
-                if last is not None:
-                    yield last
-            except httpx.TransportError as exc:
-                raise connection_error(exc, self.response.request) from exc
-        finally:
-            self.response.close()
-
-    def close(self) -> None:
-        """Stop reading and close the connection (idempotent)."""
-        self._chunks.close()
-        self.response.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncChatStream:
-    """The chunks of a streamed chat for ``AsyncOxen``: ``async for``, ideally inside ``async with``."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.response = response
-        self._chunks = self._read()
-
-    def __aiter__(self) -> AsyncIterator[ChatCompletionChunk]:
-        return self
-
-    async def __anext__(self) -> ChatCompletionChunk:
-        return await anext(self._chunks)
-
-    async def _read(self) -> AsyncGenerator[ChatCompletionChunk, None]:
-        import httpx
-
-        from ._base_client import connection_error
-
-        reader = _ChunkReader(self.response)
-        try:
-            try:
-                async for line in self.response.aiter_lines():
-                    chunk = reader.feed(line)
-                    if chunk is not None:
-                        yield chunk
-                    if reader.done:
-                        return
-                last = reader.end()
-                if last is not None:
-                    yield last
-            except httpx.TransportError as exc:
-                raise connection_error(exc, self.response.request) from exc
-        finally:
-            await self.response.aclose()
-
-    async def close(self) -> None:
-        """Stop reading and close the connection (idempotent)."""
-        await self._chunks.aclose()
-        await self.response.aclose()
-
-    aclose = close
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
-
-
-def _headers(stream: bool, extra_headers: Mapping[str, str] | None) -> dict[str, str] | None:
+def chat_headers(stream: bool, extra_headers: Mapping[str, str] | None) -> dict[str, str] | None:
     if not stream:
         return dict(extra_headers) if extra_headers else None
     return {"Accept": "text/event-stream", **(extra_headers or {})}
-
-
-def chat_sync(
-    client: SyncAPIClient,
-    model_id: str,
-    messages: Sequence[ChatMessageParam],
-    params: Mapping[str, Any],
-    *,
-    stream: bool,
-    timeout: Timeout | Omit,
-    extra_headers: Mapping[str, str] | None,
-    extra_body: Mapping[str, Any] | None,
-) -> ChatCompletion | ChatStream:
-    body = chat_body(model_id, messages, params, stream=stream, extra_body=extra_body)
-    response = client.request(
-        "POST",
-        CHAT_ROUTE,
-        json=body,
-        unsafe=True,
-        timeout=timeout,
-        extra_headers=_headers(stream, extra_headers),
-        stream=stream,
-    )
-    if not stream:
-        return answer(response, ChatCompletion.model_validate)
-    if not _is_stream(response):
-        try:
-            response.read()
-        finally:
-            response.close()
-        raise _not_a_stream(response)
-    return ChatStream(response)
-
-
-async def chat_async(
-    client: AsyncAPIClient,
-    model_id: str,
-    messages: Sequence[ChatMessageParam],
-    params: Mapping[str, Any],
-    *,
-    stream: bool,
-    timeout: Timeout | Omit,
-    extra_headers: Mapping[str, str] | None,
-    extra_body: Mapping[str, Any] | None,
-) -> ChatCompletion | AsyncChatStream:
-    body = chat_body(model_id, messages, params, stream=stream, extra_body=extra_body)
-    response = await client.request(
-        "POST",
-        CHAT_ROUTE,
-        json=body,
-        unsafe=True,
-        timeout=timeout,
-        extra_headers=_headers(stream, extra_headers),
-        stream=stream,
-    )
-    if not stream:
-        return answer(response, ChatCompletion.model_validate)
-    if not _is_stream(response):
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        raise _not_a_stream(response)
-    return AsyncChatStream(response)

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import re
 from collections.abc import Callable
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, cast
 
 from . import _registry
-from ._api import AsyncOxenBase, SyncOxenBase
+from ._async.api import AsyncOxenBase
+from ._sync.api import SyncOxenBase
+
+if TYPE_CHECKING:
+    from ._batch import AsyncBatches, Batches
 
 __all__ = ["AsyncOxen", "Oxen"]
 
@@ -28,7 +34,6 @@ def _misspelled(exc: TypeError, function: Callable[..., Any], qualname: str) -> 
     match = re.search(r"unexpected keyword argument '([^']*)'", message)
     if match is None:
         return None
-    import inspect  # only for the error message
 
     given = match.group(1)
     names = [p for p in inspect.signature(function).parameters if p != "client"]
@@ -92,8 +97,6 @@ def _bind(
 def _named(method: Any, function: Any, name: str, qualname: str) -> Callable[..., Any]:
     """`method` under the method's own name (its code object too, so tracebacks show it), with
     the function's docstring and signature less the client."""
-    import inspect
-
     method.__code__ = method.__code__.replace(co_name=name, co_qualname=qualname)
     method.__name__ = name
     method.__qualname__ = qualname
@@ -120,27 +123,37 @@ def _resolve(client: SyncOxenBase | AsyncOxenBase, name: str) -> Callable[..., A
     return method
 
 
-class Oxen(SyncOxenBase):
+class _PerModel:
+    """The per-model methods, looked up in the registry and bound on first use."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return _resolve(cast("SyncOxenBase | AsyncOxenBase", self), name)
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *_registry.method_names()})
+
+
+class Oxen(_PerModel, SyncOxenBase):
     """The blocking client. ``Oxen(api_key=None, base_url=None, http_client=None, max_retries=3,
     timeout=OMIT, events=True, uploads=None)``; the key comes from ``OXEN_API_KEY`` when not
     given. ``uploads`` turns local files given to media inputs into URLs (see ``client.files``)."""
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return _resolve(self, name)
+    @cached_property
+    def batches(self) -> Batches:
+        """Batch runs that survive the process: ``run(inputs, out)``, ``check``, ``estimate``."""
+        from ._batch import Batches  # the batch engine, on first use
 
-    def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *_registry.method_names()})
+        return Batches(self, AsyncOxen)  # it runs on an AsyncOxen with this client's settings
 
 
-class AsyncOxen(AsyncOxenBase):
+class AsyncOxen(_PerModel, AsyncOxenBase):
     """The asyncio client; the same surface as :class:`Oxen`, with ``await``."""
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return _resolve(self, name)
+    @cached_property
+    def batches(self) -> AsyncBatches:
+        """Batch runs that survive the process: ``run(inputs, out)``, ``check``, ``estimate``."""
+        from ._batch import AsyncBatches
 
-    def __dir__(self) -> list[str]:
-        return sorted({*super().__dir__(), *_registry.method_names()})
+        return AsyncBatches(self)

@@ -1,10 +1,16 @@
-"""A network backend for the blocking client whose socket operations end by the call's deadline.
+"""The clients' transports; for the blocking client, a network backend whose socket operations
+end by the call's deadline.
 
 httpx's timeouts bound each read or write, not a whole call: a server that sends one byte a second
 keeps a call alive forever. The blocking client wraps httpcore's backend so that each connect,
 read and write waits at most until the deadline of the call running on the current thread (set
-by ``_base_client.deadline_scope``), and fails with a timeout once it has passed. Connections are
+by ``_synchronization.Deadline``), and fails with a timeout once it has passed. Connections are
 used by one thread at a time, so a pooled connection obeys whichever call is using it.
+
+That backend sits where httpcore keeps it, ``transport._pool._network_backend``, a private
+attribute: :func:`install_deadlines` is the one place that reaches it, and a test fails loudly
+when a new httpcore moves it (the client then still works, each phase bounded by its timeout).
+This module imports httpx and httpcore: the clients load it when they make their connection pool.
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 import httpcore
+import httpx
 
-__all__ = ["DeadlineBackend"]
+from ._synchronization import DEADLINE
+
+__all__ = ["DeadlineBackend", "async_transport", "install_deadlines", "transport"]
 
 SocketOption = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
@@ -106,3 +115,27 @@ class DeadlineBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+def install_deadlines(transport: httpx.HTTPTransport, holder: _Holder = DEADLINE) -> bool:
+    """Put a :class:`DeadlineBackend` (reading its deadline from `holder`) under `transport`'s
+    connection pool; False when httpcore keeps its backend elsewhere (nothing is changed)."""
+    pool = getattr(transport, "_pool", None)
+    backend = getattr(pool, "_network_backend", None)
+    if not isinstance(backend, httpcore.NetworkBackend):
+        return False
+    pool._network_backend = DeadlineBackend(backend, holder)  # type: ignore[union-attr]
+    return True
+
+
+def transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """The blocking client's transport: httpx's, over a backend that honours the thread's
+    deadline (see :func:`install_deadlines`)."""
+    made = httpx.HTTPTransport(limits=limits)
+    install_deadlines(made)
+    return made
+
+
+def async_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """The asyncio client's transport: httpx's own (its deadlines are ``asyncio.timeout``)."""
+    return httpx.AsyncHTTPTransport(limits=limits)

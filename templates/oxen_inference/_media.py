@@ -22,12 +22,17 @@ upload to an Oxen repository with ``uploads="namespace/repo"``, or your own ``up
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 import re
+import stat
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias
+
+from ._exceptions import ValidationError
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
@@ -41,11 +46,15 @@ __all__ = [
     "LocalFileError",
     "MediaInput",
     "Uploads",
+    "check_all",
     "check_settings",
     "data_uri",
-    "has_local",
     "is_local",
+    "locate",
     "parse_repo",
+    "resolve",
+    "url_of",
+    "with_urls",
 ]
 
 #: What a media input accepts besides a URL string.
@@ -283,8 +292,6 @@ class LocalFile:
 
     @classmethod
     def _of_path(cls, path: Path, kind: str) -> LocalFile:
-        import stat
-
         try:
             st = path.stat()
         except FileNotFoundError:
@@ -390,8 +397,6 @@ class LocalFile:
     def sha256(self) -> str:
         """The SHA-256 of the content, hex (computed once, reading in chunks)."""
         if self._digest is None:
-            import hashlib
-
             digest = hashlib.sha256()
             for chunk in self.chunks():
                 digest.update(chunk)
@@ -407,8 +412,6 @@ def data_uri(file: LocalFile, limit: int = DATA_URI_LIMIT) -> str:
             'as a data URI (max_data_uri_bytes); upload it instead with Oxen(uploads="namespace/repo") '
             "(stored in an Oxen repository), or uploads=callable for your own storage"
         )
-    import base64
-
     return f"data:{file.media_type};base64,{base64.b64encode(file.read()).decode('ascii')}"
 
 
@@ -456,55 +459,90 @@ class Input:
 # -- finding and replacing local files in a body -----------------------------------------------
 
 
-def _location(path: tuple[str | int, ...]) -> str:
-    return ".".join(str(p) for p in path)
-
-
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
-def has_local(value: Any) -> bool:
-    """Whether a JSON-like body holds a local file anywhere. On every call's path, so plain loops
-    (about twice as fast as ``any()`` with a generator) and exact type checks first."""
+def locate(body: Any) -> list[tuple[str, Any]]:
+    """(location, value) of every local file in a JSON-like body, in one walk: LocalFile objects,
+    and raw paths, bytes or file objects (in parameters the client could not check: unknown
+    models, ``extra_body``). On every call's path, so plain loops and exact type checks first."""
+    found: list[tuple[str, Any]] = []
+    _locate(body, (), found)
+    return found
+
+
+def _locate(value: Any, path: tuple[str | int, ...], found: list[tuple[str, Any]]) -> None:
     kind = type(value)
-    if kind in _PLAIN:
-        return False
     if kind is dict or kind is list:
-        for v in value.values() if kind is dict else value:
-            if type(v) not in _PLAIN and has_local(v):
-                return True
-        return False
-    return next(find(value), None) is not None
-
-
-def find(value: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str, Any]]:
-    """(location, value) of every local file in a JSON-like body: LocalFile objects, and raw
-    paths, bytes or file objects (in parameters the client could not check: unknown models,
-    ``extra_body``)."""
-    if isinstance(value, LocalFile) or is_local(value):
-        yield _location(path), value
+        for key, item in value.items() if kind is dict else enumerate(value):
+            if type(item) not in _PLAIN:
+                _locate(item, (*path, key), found)
+    elif isinstance(value, LocalFile) or is_local(value):
+        found.append((".".join(str(p) for p in path), value))
     elif isinstance(value, Mapping):
-        for k, v in value.items():
-            yield from find(v, (*path, k))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            yield from find(v, (*path, i))
+        for key, item in value.items():
+            _locate(item, (*path, key), found)
+    elif isinstance(value, tuple | list):
+        for i, item in enumerate(value):
+            _locate(item, (*path, i), found)
 
 
-def replace(value: Any, urls: Mapping[int, str]) -> Any:
+def check_all(found: list[tuple[str, Any]], model_id: str) -> list[tuple[str, LocalFile, Any]]:
+    """The located files, each checked (``LocalFile.of``): (location, LocalFile, the value given).
+    All are checked before any is read or sent; a file that cannot be used is a ValidationError
+    naming its place."""
+    files = []
+    for location, value in found:
+        try:
+            files.append((location, LocalFile.of(value), value))
+        except LocalFileError as exc:
+            raise ValidationError(model_id, [(location, str(exc))]) from None
+    return files
+
+
+def url_of(url: object) -> str:
+    """What a storage callable returned, when it is a URL string; LocalFileError otherwise."""
+    if not isinstance(url, str) or not url:
+        raise LocalFileError(f"the uploads callable returned {url!r}, not a URL string")
+    return url
+
+
+def with_urls(value: Any, urls: Mapping[int, str]) -> Any:
     """`value` with each local file (by ``id``) replaced by its URL; the rest shared, not copied."""
     if id(value) in urls and (isinstance(value, LocalFile) or is_local(value)):
         return urls[id(value)]
     if isinstance(value, Mapping):
-        return {k: replace(v, urls) for k, v in value.items()}
+        return {k: with_urls(v, urls) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [replace(v, urls) for v in value]
+        return [with_urls(v, urls) for v in value]
     return value
 
 
-def checked(location: str, value: Any) -> LocalFile:
-    """`value` as a LocalFile (raw values are checked as kind "file"); LocalFileError names where."""
-    try:
-        return LocalFile.of(value, "file")
-    except LocalFileError as exc:
-        raise LocalFileError(f"{location}: {exc}") from None
+def resolve(
+    body: dict[str, Any], store: Literal["data-uri"] | FileStore | None, model_id: str
+) -> dict[str, Any]:
+    """`body` with every local file replaced by the URL `store` gives (``"data-uri"``: inline);
+    without a store, a body holding a local file is a ValidationError (nothing is read)."""
+    found = locate(body)
+    if not found:
+        return body
+    if store is None:
+        raise ValidationError(
+            model_id,
+            [
+                (
+                    found[0][0],
+                    "holds a local file, which JSON cannot carry: resolve it with "
+                    'to_body(request, files="data-uri"), files=client.files.url or '
+                    "files=your_callable",
+                )
+            ],
+        )
+    urls: dict[int, str] = {}
+    for location, file, value in check_all(found, model_id):
+        try:
+            urls[id(value)] = url_of(data_uri(file) if store == "data-uri" else store(file))
+        except LocalFileError as exc:
+            raise ValidationError(model_id, [(location, str(exc))]) from None
+    result: dict[str, Any] = with_urls(body, urls)
+    return result

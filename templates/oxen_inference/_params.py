@@ -20,11 +20,11 @@ import pydantic
 
 from . import _registry
 from ._exceptions import ValidationError
-from ._request import MISSING, RequestModel, UnknownModelError, request_model
+from ._request import MISSING, RequestModel, UnknownModelError, request_model, wire_names
 from ._types import OMIT, Omit, ServerDefault
 
 if TYPE_CHECKING:
-    from pydantic.fields import FieldInfo
+    pass
 
 __all__ = ["MAX_GENERATIONS", "body_for", "query_params", "route_for"]
 
@@ -74,21 +74,6 @@ def queue_media(model_id: str) -> str | None:
     return None if entry is None else entry.media
 
 
-def _wire(name: str, info: FieldInfo) -> str:
-    alias = info.validation_alias
-    return alias if isinstance(alias, str) else name
-
-
-def _wire_names(cls: type[pydantic.BaseModel]) -> dict[str, str]:
-    """Every accepted key (Python name and wire name) -> wire name."""
-    names: dict[str, str] = {}
-    for name, info in cls.model_fields.items():
-        wire = _wire(name, info)
-        names.setdefault(name, wire)
-        names[wire] = wire  # a wire name always means itself
-    return names
-
-
 class _Validator(Protocol):
     def validate_python(self, input: Any, /) -> Any: ...
 
@@ -112,10 +97,9 @@ def _checker(model_id: str) -> _Checker:
     if found is None:
         cls = request_model(model_id)
         cls.model_rebuild()  # classes are built on first use (defer_build): build it now
-        attrs = {_wire(name, info): name for name, info in cls.model_fields.items()}
-        found = _CHECKERS[model_id] = _Checker(
-            cls, cls.__pydantic_validator__, _wire_names(cls), attrs
-        )
+        names = wire_names(cls)
+        attrs = {names[name]: name for name in cls.model_fields}
+        found = _CHECKERS[model_id] = _Checker(cls, cls.__pydantic_validator__, names, attrs)
     return found
 
 
@@ -150,21 +134,16 @@ def _message(error: Mapping[str, Any]) -> str:
     return msg
 
 
-def _explain(
-    cls: type[pydantic.BaseModel], error: Mapping[str, Any], names: Mapping[str, str]
-) -> tuple[str, str]:
+def _explain(checker: _Checker, error: Mapping[str, Any]) -> tuple[str, str]:
     """(wire location, message); a message about an enumerated field always lists its values."""
     loc = tuple(error["loc"])
     message = _message(error)
     if len(loc) == 1 and "one of" not in message:
-        field = next(
-            (n for n, i in cls.model_fields.items() if _wire(n, i) == loc[0]),
-            None,
-        )
-        allowed = allowed_values(cls, field) if field else None
+        field = checker.attrs.get(str(loc[0]))
+        allowed = allowed_values(checker.cls, field) if field else None
         if allowed:
             message += "; allowed: " + ", ".join(repr(v) for v in allowed)
-    return _location(loc, names), message
+    return _location(loc, checker.names), message
 
 
 def validate(model_id: str, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -213,8 +192,7 @@ def _checked(model_id: str, checker: _Checker, wire: dict[str, Any]) -> dict[str
     try:
         request = checker.validator.validate_python(wire)
     except pydantic.ValidationError as exc:
-        cls, names = checker.cls, checker.names
-        raise ValidationError(model_id, [_explain(cls, e, names) for e in exc.errors()]) from exc
+        raise ValidationError(model_id, [_explain(checker, e) for e in exc.errors()]) from exc
     # When every value given is a scalar that validation kept as it was (same type, equal), the
     # dump would be `wire` itself: the set fields, under their wire names, unchanged.
     held = request.__dict__

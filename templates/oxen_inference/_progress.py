@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._events import _SyncWaiter
-    from ._jobs import AsyncJob, Job
+    from ._async.jobs import AsyncJob
+    from ._models import GenerationResult
+    from ._sync.jobs import Job
+    from ._synchronization import Waiter
 
 __all__ = [
     "ProgressCallback",
@@ -147,7 +149,7 @@ def as_completed(jobs: Sequence[Job], timeout: float | None = None) -> Iterator[
 
     deadline = None if timeout is None else time.monotonic() + timeout
     ended: queue.SimpleQueue[int] = queue.SimpleQueue()
-    waiting: dict[int, _SyncWaiter] = {}
+    waiting: dict[int, Waiter[GenerationResult]] = {}
     for index, job in enumerate(jobs):
         if job.last is not None and job.last.done:
             yield job
@@ -167,10 +169,9 @@ def as_completed(jobs: Sequence[Job], timeout: float | None = None) -> Iterator[
                 raise WaitTimeoutError(first.id, timeout or 0.0, None) from None
             job, waiter = jobs[index], waiting.pop(index)
             job._client._hub.unregister(job.id, waiter)
-            if waiter.error is not None:
-                raise waiter.error
-            assert waiter.row is not None
-            job.last = waiter.row
+            row = waiter.wait(0)  # delivered: the outcome, or its error raised
+            assert row is not None
+            job.last = row
             yield job
     finally:
         for index, waiter in waiting.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, TypeAlias, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -13,6 +14,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "GenerationStatus",
     "Omit",
+    "Progress",
     "Timeout",
     "is_given",
     "normalise_event",
@@ -25,6 +27,10 @@ TERMINAL_STATUSES: Final = ("succeeded", "failed", "cancelled")
 
 # A string, so that httpx is not imported with the package (annotations only; see _base_client).
 Timeout: TypeAlias = "float | httpx.Timeout | None"
+
+Progress: TypeAlias = Callable[[int, "int | None"], object]
+"""``progress(bytes_done, total_bytes_or_None)``, called after every chunk of a download or an
+upload."""
 
 
 class Omit:

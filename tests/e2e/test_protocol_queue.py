@@ -273,11 +273,3 @@ async def test_drop_ends_open_streams(backend: Backend) -> None:
         await asyncio.wait_for(stream.aread(), 2.0)  # the body ends
     stats = backend.stats()["streams"]
     assert stats["dropped"] == before["dropped"] + open_now and stats["open"] == 0
-
-
-def test_head_of_events_is_headers_alone(backend: Backend, http: httpx.Client) -> None:
-    before = backend.stats()["streams"]["opened"]
-    response = http.head("/events")
-    assert response.status_code == 200 and response.content == b""
-    assert response.headers["content-type"].startswith("text/event-stream")
-    assert backend.stats()["streams"]["opened"] == before  # nothing was subscribed

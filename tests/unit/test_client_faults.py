@@ -17,7 +17,7 @@ from pathlib import Path
 
 import oxen_inference as ox
 import pytest
-from oxen_inference._jobs import safe_file_name
+from oxen_inference._downloads import safe_file_name
 
 I2V = "luma-ray-v3-2-image-to-video"
 IMG = "https://example.com/tiger.png"
@@ -703,9 +703,9 @@ def test_the_sync_client_counts_the_wait_for_a_slot_against_the_deadline() -> No
 
 
 def test_slots_count_and_time_out() -> None:
-    from oxen_inference._base_client import _Slots
+    from oxen_inference._synchronization import _Tokens
 
-    slots = _Slots(2)
+    slots = _Tokens(2)
     assert slots.acquire() and slots.acquire(timeout=0)
     started = time.monotonic()
     assert not slots.acquire(timeout=0.2)
@@ -723,7 +723,7 @@ def test_the_limiter_is_made_once_and_any_limit_is_cheap() -> None:
 
     def first_request() -> None:
         barrier.wait()
-        made.append(client._limiter())
+        made.append(client._slots.tokens())
 
     threads = [threading.Thread(target=first_request) for _ in range(16)]
     for t in threads:
@@ -733,9 +733,9 @@ def test_the_limiter_is_made_once_and_any_limit_is_cheap() -> None:
     assert len(made) == 16 and all(m is made[0] for m in made)  # one limiter, however they race
     started = time.monotonic()
     huge = ox.Oxen(api_key=KEY, max_concurrency=10**9)
-    limiter = huge._limiter()  # no token per slot past QUEUED_SLOTS
+    limiter = huge._slots.tokens()  # no token per slot past QUEUED_SLOTS
     assert time.monotonic() - started < 1.0
-    assert limiter.acquire(timeout=0) and limiter is huge._limiter()
+    assert limiter.acquire(timeout=0) and limiter is huge._slots.tokens()
     limiter.release()
 
 
@@ -747,6 +747,7 @@ def test_a_hub_thread_that_ended_is_started_again_by_the_next_submit() -> None:
     takes that shortcut away, so the next start() looks again and replaces it."""
     client = ox.Oxen(api_key=KEY, base_url="http://127.0.0.1:9/api", events=False)
     hub = client._hub
+    workers = hub._workers
     runs: list[str] = []
     release = threading.Event()
 
@@ -754,37 +755,37 @@ def test_a_hub_thread_that_ended_is_started_again_by_the_next_submit() -> None:
         runs.append("ended")
         with hub._lock:
             hub.attempted = True
-            hub._up.notify_all()
+        workers.up.set()
 
     def keeps_running() -> None:
         runs.append("running")
         with hub._lock:
             hub.polling = True
-            hub._up.notify_all()
+        workers.up.set()
         release.wait(10)
 
     hub._run = ends_at_once  # type: ignore[method-assign]
     hub.start(timeout=2)
-    first = hub._thread
-    assert first is not None
+    first = workers._threads["oxen-events"]
     first.join(2)
-    assert hub._ready_in is None  # the ended thread took the shortcut away
+    assert not workers.ready()  # the ended thread took the shortcut away
     hub._run = keeps_running  # type: ignore[method-assign]
     hub.start(timeout=2)
-    assert hub._thread is not first
+    assert workers._threads["oxen-events"] is not first
     for _ in range(200):  # the new thread marks itself running; a later start() sees it
-        if hub.start() is None and hub._ready_in is not None:
+        if hub.start() is None and workers.ready():
             break
         time.sleep(0.01)
     assert runs == ["ended", "running"]
-    import os
-
-    assert hub._ready_in == os.getpid()
-    second = hub._thread
+    assert workers.ready()
+    second = workers._threads["oxen-events"]
     hub.start()
-    assert hub._thread is second and runs == ["ended", "running"]  # no new thread
+    assert workers._threads["oxen-events"] is second and runs == [
+        "ended",
+        "running",
+    ]  # no new thread
     client.close()
-    assert hub._ready_in is None and hub.start() is None
+    assert not workers.ready() and hub.start() is None
     release.set()
 
 
@@ -792,3 +793,28 @@ def test_a_hub_thread_that_ended_is_started_again_by_the_next_submit() -> None:
 def test_max_concurrency_is_checked(bad: object) -> None:
     with pytest.raises(ValueError, match="max_concurrency"):
         ox.Oxen(api_key=KEY, max_concurrency=bad)  # type: ignore[arg-type]
+
+
+def test_a_waiter_gives_its_outcome_and_tells_who_asked() -> None:
+    from oxen_inference._synchronization import Waiter
+
+    told: list[int] = []
+    waiter: Waiter[str] = Waiter(lambda: told.append(1))
+    assert waiter.wait(0) is None and told == []  # nothing yet: the wait times out
+    waiter.deliver("row", None)
+    assert told == [1] and waiter.wait(0) == "row"
+    failed: Waiter[str] = Waiter()
+    failed.deliver(None, KeyError("gone"))
+    with pytest.raises(KeyError):
+        failed.wait(5)
+
+
+async def test_an_async_waiter_gives_its_outcome_and_tells_who_asked() -> None:
+    from oxen_inference._synchronization import AsyncWaiter
+
+    told: list[int] = []
+    waiter: AsyncWaiter[str] = AsyncWaiter(lambda: told.append(1))
+    assert await waiter.wait(0.01) is None and told == []
+    waiter.deliver("row", None)
+    waiter.deliver("again", None)  # only the first outcome counts
+    assert told == [1] and await waiter.wait(0) == "row"

@@ -13,6 +13,9 @@ import httpx
 import oxen_inference as ox
 import pytest
 from oxen_inference import _base_client as base
+from oxen_inference import _limits, _retries
+
+from tests.conftest import REPO
 
 KEY = "sk-secret-key-123"
 M = "luma-ray-v3-2-image-to-video"
@@ -65,7 +68,9 @@ def test_get_retries_5xx_and_429_then_succeeds(no_sleep: list[float]) -> None:
     )
     assert client(handler).models.list() == []
     assert len(seen) == 3
-    assert no_sleep[0] < base.MAX_RETRY_DELAY and 2.0 <= no_sleep[1] < 2.1  # Retry-After honoured
+    assert (
+        no_sleep[0] < _retries.MAX_RETRY_DELAY and 2.0 <= no_sleep[1] < 2.1
+    )  # Retry-After honoured
 
 
 def test_retries_give_up_after_max_retries(no_sleep: list[float]) -> None:
@@ -103,22 +108,24 @@ def test_enqueue_retried_when_surely_not_processed() -> None:
 
 
 def test_backoff_grows_with_jitter_and_cap() -> None:
-    delays = [base.backoff_delay(n) for n in range(10)]
+    delays = [_retries.backoff_delay(n) for n in range(10)]
     for n, d in enumerate(delays):
-        nominal = min(base.MAX_RETRY_DELAY, base.INITIAL_RETRY_DELAY * 2**n)
+        nominal = min(_retries.MAX_RETRY_DELAY, _retries.INITIAL_RETRY_DELAY * 2**n)
         assert 0.75 * nominal <= d <= nominal
-    assert max(delays) <= base.MAX_RETRY_DELAY
+    assert max(delays) <= _retries.MAX_RETRY_DELAY
 
 
 def test_retry_after_forms() -> None:
-    assert base.parse_retry_after({"retry-after": "3"}) == 3.0
-    assert base.parse_retry_after({"retry-after-ms": "250"}) == 0.25
+    assert _retries.parse_retry_after({"retry-after": "3"}) == 3.0
+    assert _retries.parse_retry_after({"retry-after-ms": "250"}) == 0.25
     date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(1_000_010))
-    assert base.parse_retry_after({"retry-after": date}, now=1_000_000) == pytest.approx(10, abs=1)
-    assert base.parse_retry_after({"retry-after": "soon"}) is None
-    assert base.parse_retry_after({}) is None
+    assert _retries.parse_retry_after({"retry-after": date}, now=1_000_000) == pytest.approx(
+        10, abs=1
+    )
+    assert _retries.parse_retry_after({"retry-after": "soon"}) is None
+    assert _retries.parse_retry_after({}) is None
     assert (
-        base.retry_delay(0, {"retry-after": "600"}) <= base.INITIAL_RETRY_DELAY
+        _retries.retry_delay(0, {"retry-after": "600"}) <= _retries.INITIAL_RETRY_DELAY
     )  # absurd: ignored
 
 
@@ -141,7 +148,7 @@ def test_route_timeouts() -> None:
     client(handler).generate(M, prompt="p", input_image="https://e/x.png", timeout=3)
     assert 2.9 < seen[1].extensions["timeout"]["read"] <= 3  # what remains of the deadline
     client(handler).models.list()
-    assert seen[2].extensions["timeout"]["read"] == base.DEFAULT_TIMEOUT.read
+    assert seen[2].extensions["timeout"]["read"] == _limits.DEFAULT_TIMEOUT.read
 
 
 @pytest.mark.parametrize(
@@ -605,7 +612,7 @@ def test_a_server_that_is_down_is_named_with_the_attempts_made(
 async def test_the_async_client_names_them_too(
     refusing_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(base, "backoff_delay", lambda attempt, **kw: 0.0)
+    monkeypatch.setattr(_retries, "backoff_delay", lambda attempt, **kw: 0.0)
     async with ox.AsyncOxen(
         api_key=KEY, base_url=f"http://127.0.0.1:{refusing_port}/api", max_retries=1
     ) as down:
@@ -632,3 +639,30 @@ def test_errors_after_connecting_name_the_host_too(
     with pytest.raises(error) as info:
         client(handler, max_retries=3).models.list()  # retried: four attempts
     assert str(info.value).startswith(f"{said} (4 attempts)") and len(seen) == 4
+
+
+def test_the_deadline_backend_sits_where_httpcore_keeps_its_backend() -> None:
+    """The blocking client's per-call deadlines hang on httpcore's private layout
+    (``transport._pool._network_backend``, patched in one place: ``_deadline.install_deadlines``).
+    When a new httpcore moves it, this fails rather than the deadlines quietly becoming per phase."""
+    from oxen_inference import _deadline
+    from oxen_inference._synchronization import DEADLINE
+
+    transport = httpx.HTTPTransport()
+    assert _deadline.install_deadlines(transport), (
+        "httpcore no longer keeps its network backend at transport._pool._network_backend: "
+        "update oxen_inference._deadline.install_deadlines"
+    )
+    backend = transport._pool._network_backend
+    assert isinstance(backend, _deadline.DeadlineBackend) and backend._holder is DEADLINE
+    client = ox.Oxen(api_key=KEY, base_url="https://api.test/api")
+    made = client._http._transport  # the pool the client makes for itself has it too
+    assert isinstance(made._pool._network_backend, _deadline.DeadlineBackend)  # type: ignore[attr-defined]
+    client.close()
+    assert not _deadline.install_deadlines(object())  # type: ignore[arg-type]  # elsewhere: left as is
+
+
+def test_the_client_declares_httpcore_which_it_imports() -> None:
+    text = (REPO / "generated" / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"httpcore>=1.0,<2"' in text
+    assert "import httpcore" in (REPO / "generated" / "oxen_inference" / "_deadline.py").read_text()

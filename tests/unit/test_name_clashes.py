@@ -177,7 +177,7 @@ def test_every_id_reaches_its_own_model(generated: Path) -> None:
 def test_a_nested_class_never_takes_a_name_the_module_imports(generated: Path) -> None:
     text = (generated / PACKAGE / "models" / "job.py").read_text(encoding="utf-8")
     assert "class Job2(RequestModel):" in text and "class Job(" not in text
-    assert "from .._jobs import Job" in text
+    assert "from .._sync.jobs import Job" in text
 
 
 @pytest.mark.slow

@@ -98,7 +98,7 @@ def test_one_list_of_call_arguments_feeds_naming_and_the_methods() -> None:
     import inspect
 
     import oxen_inference as ox
-    from oxen_inference._api import SyncOxenBase
+    from oxen_inference._sync.api import SyncOxenBase
 
     from oxgen import controls
 

@@ -91,8 +91,8 @@ async def main() -> None:
 
 # tag -> text mypy reports on that line (a note for reveal_type, else an error).
 MYPY = {
-    "JOB": 'Revealed type is "oxen_inference._jobs.Job"',
-    "JOBS": 'Revealed type is "list[oxen_inference._jobs.Job]"',
+    "JOB": 'Revealed type is "oxen_inference._sync.jobs.Job"',
+    "JOBS": 'Revealed type is "list[oxen_inference._sync.jobs.Job]"',
     "RESPONSE": 'Revealed type is "oxen_inference._models.GenerateResponse"',
     "BAD_VALUE": 'Argument "duration" has incompatible type "Literal[\'7s\']"',
     "MISSING_ARG": 'Missing named argument "input_image"',
@@ -103,7 +103,7 @@ MYPY = {
     "DEFAULTED": "Revealed type is \"Literal['5s'] | Literal['10s']\"",
     "DUMP": 'Revealed type is "dict[str, Any]"',
     "BAD_CLASS_VALUE": 'Argument "duration" to "LumaRayV3_2ImageToVideoRequest" has incompatible type',
-    "AJOB": 'Revealed type is "oxen_inference._jobs.AsyncJob"',
+    "AJOB": 'Revealed type is "oxen_inference._async.jobs.AsyncJob"',
     "ARESPONSE": 'Revealed type is "oxen_inference._models.GenerateResponse"',
     "ABAD_VALUE": 'Argument "duration" has incompatible type "Literal[\'7s\']"',
 }

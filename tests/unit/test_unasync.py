@@ -29,7 +29,20 @@ SOURCES = REPO / "templates" / "oxen_inference" / "_async"
         ("        return await self._client.get(x)\n", "        return self._client.get(x)\n"),
         ("def f(c: AsyncAPIClient) -> None:", "def f(c: SyncAPIClient) -> None:"),
         ("x = httpx.AsyncClient()", "x = httpx.Client()"),
+        ("    async with AsyncDeadline(at, request):\n", "    with Deadline(at, request):\n"),
+        ("        async for line in r.aiter_lines():\n", "        for line in r.iter_lines():\n"),
+        ("    await async_sleep(delay)\n", "    sleep(delay)\n"),
+        ("    await response.aclose()\n", "    response.close()\n"),
+        ("        return await anext(self._chunks)\n", "        return next(self._chunks)\n"),
+        ("    async def __anext__(self) -> X:\n", "    def __next__(self) -> X:\n"),
+        (
+            "    async def _read(self) -> AsyncGenerator[Chunk, None]:\n",
+            "    def _read(self) -> Generator[Chunk, None, None]:\n",
+        ),
+        ("class AsyncOxenBase(AsyncAPIClient):\n", "class SyncOxenBase(SyncAPIClient):\n"),
+        ("    aclose = close  # async only\n", ""),  # a line the blocking half does without
         # only whole words: other names that contain the same letters are left alone
+        ("self.areader = anextra = aclosed\n", "self.areader = anextra = aclosed\n"),
         ("MyAsyncModels = awaited + await_x", "MyAsyncModels = awaited + await_x"),
         ("Asyncio, Async, async_ = 1", "Asyncio, Async, async_ = 1"),
         ("asyncdef = 1  # not a keyword", "asyncdef = 1  # not a keyword"),

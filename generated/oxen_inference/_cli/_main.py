@@ -22,12 +22,10 @@ import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ._common import FAILED, INTERRUPTED, NO_KEY, PROG, USAGE, CommandError, error
+from ._common import COMMANDS, FAILED, INTERRUPTED, NO_KEY, PROG, USAGE, CommandError, error
 
 __all__ = ["COMMANDS", "Parser", "build_parser", "exit_code", "main"]
 
-#: The command modules, in the order ``--help`` lists them.
-COMMANDS = ("run", "chat", "models", "jobs", "batch", "completion")
 DEBUG_VARIABLE = "OXEN_INFERENCE_DEBUG"  # set to 1: internal errors show their traceback
 
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import PROG
+from ._common import COMMANDS, PROG
 
 CHAT_ROUTE = "/ai/chat/completions"
 
@@ -79,8 +79,6 @@ def _parameters(model_id: str, given: list[str]) -> list[str]:
 
 def candidates(words: list[str]) -> list[str]:
     """What may come next: `words` are the words after the program, the last one being typed."""
-    from ._main import COMMANDS
-
     *before, current = words or [""]
     if not before:
         found = [*COMMANDS, "--help", "--version"]

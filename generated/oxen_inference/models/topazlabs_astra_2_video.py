@@ -19,9 +19,9 @@ from .._request import RequestModel
 from .._types import OMIT, Omit, server_default
 
 if _typing.TYPE_CHECKING:
-    from .._api import SyncOxenBase
-    from .._jobs import Job
     from .._models import GenerateResponse
+    from .._sync.api import SyncOxenBase
+    from .._sync.jobs import Job
     from .._types import Timeout
 
 __all__ = [

@@ -6,13 +6,13 @@ import builtins
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
-from .._base_client import segment
+from .._checks import segment
 from .._models import HistoryItem, HistoryPage, Model, QueueList, model_list
 from .._params import query_params
 from .._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:
-    from .._base_client import AsyncAPIClient
+    from .api_client import AsyncAPIClient
 
 __all__ = ["AsyncGenerations", "AsyncModels", "AsyncQueue"]
 

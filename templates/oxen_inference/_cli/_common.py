@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from .. import Oxen
 
 PROG = "oxen-inference"
+#: The command modules, in the order ``--help`` lists them (``_main`` and completion read it).
+COMMANDS = ("run", "chat", "models", "jobs", "batch", "completion")
 API_KEY_VARIABLE = "OXEN_API_KEY"
 NO_KEY = (
     f"no API key: set the {API_KEY_VARIABLE} environment variable (export {API_KEY_VARIABLE}=...)"

@@ -14,8 +14,8 @@ from .._request import MISSING, Missing, RequestModel
 from .._types import OMIT, Omit
 
 if _typing.TYPE_CHECKING:
-    from .._api import SyncOxenBase
     from .._models import GenerateResponse
+    from .._sync.api import SyncOxenBase
     from .._types import Timeout
 
 __all__ = [

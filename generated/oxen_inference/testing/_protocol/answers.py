@@ -76,11 +76,7 @@ class EventStream:
 
     subscriber: Subscriber
     status: int = 200
-    headers: dict[str, str] = field(default_factory=lambda: EventStream.default_headers())
-
-    @staticmethod
-    def default_headers() -> dict[str, str]:
-        return {"Content-Type": SSE, **SSE_HEADERS}
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": SSE, **SSE_HEADERS})
 
 
 Reply = Answer | Delayed | EventStream

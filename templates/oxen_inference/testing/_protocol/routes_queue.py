@@ -120,11 +120,9 @@ def generations(ctx: Context) -> Answer:
     )
 
 
-def events(ctx: Context) -> Answer | EventStream:
+def events(ctx: Context) -> EventStream:
     """``GET /events``: subscribed before the answer leaves, so an enqueue made after the headers
-    arrive is always reported on this stream. ``HEAD`` gets the headers alone, no subscription."""
-    if ctx.method == "HEAD":
-        return Answer(200, headers=dict(EventStream.default_headers()))
+    arrive is always reported on this stream."""
     return EventStream(ctx.state.subscribe(ctx.owner))
 
 

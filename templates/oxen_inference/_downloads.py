@@ -1,0 +1,94 @@
+"""Saving a download: where it goes (a safe file name inside a folder) and a temporary file moved
+into place only when complete, so a file appears whole or not at all."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from ._exceptions import OxenError
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Partial", "safe_file_name", "size_of", "target"]
+
+MAX_NAME_BYTES = 200
+FALLBACK_NAME = "result"
+
+
+def safe_file_name(url: str) -> str:
+    """A file name for `url`'s result that stays inside the target directory.
+
+    The last path segment, percent-decoded; separators and control characters become ``_``;
+    leading dots are dropped (so ``..``, ``%2e%2e`` and hidden names cannot be produced); a name
+    longer than ``MAX_NAME_BYTES`` keeps its extension and loses the end of its stem; an empty
+    result becomes ``result``.
+    """
+    import httpx  # loaded by then: a download follows a request
+
+    name = httpx.URL(url).path.rsplit("/", 1)[-1]
+    name = "".join("_" if ch in "\\/:" or ord(ch) < 32 or ord(ch) == 127 else ch for ch in name)
+    name = name.strip().lstrip(".").strip()
+    if not name:
+        return FALLBACK_NAME
+    if len(name.encode()) > MAX_NAME_BYTES:
+        stem, dot, ext = name.rpartition(".")
+        suffix = f".{ext}" if dot and stem and 0 < len(ext.encode()) <= 16 else ""
+        room = MAX_NAME_BYTES - len(suffix.encode())
+        stem = (stem if suffix else name).encode()[:room].decode(errors="ignore").rstrip()
+        name = (stem or FALLBACK_NAME) + suffix
+    return name
+
+
+def target(path: str | os.PathLike[str], url: str) -> Path:
+    """Where to save: `path`, or the URL's file name inside it when `path` is a directory or ends
+    with a separator (``"out/"``: created if missing). Never outside that directory."""
+    where = Path(path)
+    raw = os.fspath(path)
+    if where.is_dir() or raw.endswith(("/", os.sep)):
+        folder = where
+        where = folder / safe_file_name(url)
+        if where.resolve().parent != folder.resolve():
+            raise OxenError(
+                f"refusing to save {url!r}: its file name leads outside {os.fspath(folder)!r}"
+            )
+    return where
+
+
+def size_of(response: httpx.Response) -> int | None:
+    """The body's size in bytes, when the response says."""
+    raw = response.headers.get("content-length")
+    return int(raw) if raw and raw.isdigit() else None
+
+
+class Partial:
+    """A temporary file beside `target`, moved into place only when complete."""
+
+    def __init__(self, target: Path) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Made as open() makes a file (mode 0o666 less the umask), not 0o600 as mkstemp does:
+        # the download is the user's file, for a web server or another user to read as usual.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        while True:
+            name = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.part")
+            try:
+                fd = os.open(name, flags, 0o666)
+                break
+            except FileExistsError:  # another download picked the same name: draw again
+                continue
+        self.file: BinaryIO = os.fdopen(fd, "wb")
+        self.name = name
+        self.target = target
+
+    def commit(self) -> Path:
+        self.file.close()
+        os.replace(self.name, self.target)
+        return self.target
+
+    def abort(self) -> None:
+        self.file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.name)
