@@ -20,7 +20,7 @@ Module map:
 - ``typeexpr``   the two type expressions of a schema position (typing form, pydantic form).
 - ``notes``      a field's constraints in words, those its type and default do not show.
 - ``media``      which request parameters are media inputs (a URL the provider downloads).
-- ``controls``   the call arguments every client method takes besides the model's parameters.
+- ``controls``   which client methods a model gets, and the call arguments they take.
 - ``patterns``   which ECMA-262 patterns the generated package can translate (its own ``_ecma``).
 - ``naming``     every Python identifier the generator emits, decided once.
 - ``reserved``   the names Python and pydantic reserve, written out (``naming`` avoids them).

@@ -33,9 +33,9 @@ import os
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple
 
-from oxgen import naming, routes
+from oxgen import controls, naming, routes
 from oxgen.distribution import Distribution
 from oxgen.format import ruff_identity
 from oxgen.ir import ModelNames, ModelSummary, Problem, Release
@@ -106,7 +106,7 @@ def fingerprints(
         m["id"]: sha(
             base,
             package,
-            json.dumps(vars(names[m["id"]]), sort_keys=True),
+            "\0".join(names[m["id"]]),
             json.dumps(m, sort_keys=True, ensure_ascii=False),
         )
         for m in snapshot.models
@@ -118,7 +118,9 @@ def catalog_fingerprint(base: str, inputs: Mapping[str, Any]) -> str:
     """A hash of what the catalog-wide files are made from (:func:`oxgen.render.catalog_inputs`)."""
 
     def plain(value: Any) -> Any:
-        if isinstance(value, ModelSummary | Release | Distribution):
+        if isinstance(value, ModelSummary):
+            return summary_to_json(value)
+        if isinstance(value, Release | Distribution):
             return value.to_json()
         if isinstance(value, Problem):
             return vars(value)
@@ -135,8 +137,7 @@ def catalog_fingerprint(base: str, inputs: Mapping[str, Any]) -> str:
 # -- the previous run ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     """What the cache knows of one output file."""
 
     inputs: str  # the fingerprint of what it was made from
@@ -169,8 +170,45 @@ def _stat(raw: Any) -> Stat | None:
     raise TypeError("not a file stat")
 
 
-@dataclass(frozen=True)
-class ModelRecord:
+# A summary's fields as the cache keeps them (its methods follow from them: controls.model_methods).
+_SUMMARY_TEXT = (
+    "model_id",
+    "module",
+    "class_name",
+    "generate_method",
+    "submit_method",
+    "alias",
+    "display_name",
+    "description",
+    "pricing",
+)
+_SUMMARY_KEYS = frozenset({*_SUMMARY_TEXT, "route", "media", "has_schema"})
+
+
+def summary_to_json(summary: ModelSummary) -> dict[str, Any]:
+    """A model summary as the cache keeps it (:func:`summary_from_json` reads it back)."""
+    data = dict(vars(summary))
+    del data["methods"]
+    return data
+
+
+def summary_from_json(data: Any) -> ModelSummary:
+    """The summary in `data`; TypeError when it is not one."""
+    if not isinstance(data, dict) or data.keys() != _SUMMARY_KEYS:
+        raise TypeError("not a model summary")
+    route, media = data["route"], data["media"]
+    if not (
+        all(isinstance(data[key], str) for key in _SUMMARY_TEXT)
+        and (route is None or isinstance(route, str))
+        and (media is None or isinstance(media, str))
+        and isinstance(data["has_schema"], bool)
+    ):
+        raise TypeError("not a model summary")
+    methods = controls.model_methods(data["generate_method"], data["submit_method"], route, media)
+    return ModelSummary(**data, methods=methods)
+
+
+class ModelRecord(NamedTuple):
     """What the cache knows of one model: enough to skip compiling it."""
 
     fingerprint: str
@@ -181,7 +219,7 @@ class ModelRecord:
     def to_json(self) -> dict[str, Any]:
         return {
             "fp": self.fingerprint,
-            "summary": self.summary.to_json() if self.summary else None,
+            "summary": summary_to_json(self.summary) if self.summary else None,
             "problems": [vars(p) for p in self.problems],
             "outputs": list(self.outputs),
         }
@@ -194,7 +232,7 @@ class ModelRecord:
         if not isinstance(outputs, list) or not all(isinstance(p, str) for p in outputs):
             raise TypeError("not a model record")
         raw = data.get("summary")
-        summary = ModelSummary.from_json(raw) if raw else None
+        summary = summary_from_json(raw) if raw else None
         return cls(data["fp"], summary, _problems(data.get("problems", [])), tuple(outputs))
 
 
@@ -210,16 +248,39 @@ def _problems(raw: Any) -> tuple[Problem, ...]:
 @dataclass(frozen=True)
 class State:
     """What the previous run recorded (empty when there was none, for ``--check``, or when it
-    was made for another package)."""
+    was made for another package). Its model records are read back when asked for
+    (:meth:`model`): a run with nothing to do never reads them."""
 
     package: str = ""
     whole: str = ""  # the whole package's fingerprint
     model_count: int = 0
     problems: tuple[Problem, ...] = ()
     files: Mapping[str, FileRecord] = field(default_factory=dict)
-    models: Mapping[str, ModelRecord] = field(default_factory=dict)
+    models: Mapping[str, Any] = field(default_factory=dict)  # model id -> its record's JSON data
     # all models, with and without a schema
     counts: routes.Counts = field(default_factory=lambda: routes.Counts(0, 0, 0, ""))
+
+    def model(self, model_id: str) -> ModelRecord | None:
+        """The record of `model_id`, None when there is none or it does not read back."""
+        try:
+            return ModelRecord.from_json(self.models.get(model_id))
+        except (TypeError, KeyError, ValueError):
+            return None
+
+    @classmethod
+    def of(
+        cls,
+        package: str,
+        whole: str,
+        model_count: int,
+        problems: tuple[Problem, ...],
+        files: Mapping[str, FileRecord],
+        models: Mapping[str, ModelRecord],
+        counts: routes.Counts,
+    ) -> State:
+        """The state a run leaves."""
+        data = {model_id: record.to_json() for model_id, record in models.items()}
+        return cls(package, whole, model_count, problems, files, data, counts)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -229,12 +290,12 @@ class State:
             "counts": list(self.counts),
             "problems": [vars(p) for p in self.problems],
             "files": {path: r.to_json() for path, r in self.files.items()},
-            "models": {model_id: r.to_json() for model_id, r in self.models.items()},
+            "models": dict(self.models),
         }
 
     @classmethod
     def from_json(cls, data: Any) -> State:
-        """The state in `data`: its records that read back (the others are dropped), or an
+        """The state in `data`: its file records that read back (the others are dropped), or an
         empty state when its own fields do not."""
         try:
             if not isinstance(data, dict):
@@ -248,28 +309,24 @@ class State:
                 raise TypeError("not counts")
         except (TypeError, KeyError):
             return cls()
+        models = data.get("models")
+        files: dict[str, FileRecord] = {}
+        for path, value in (
+            (data.get("files") or {}).items() if isinstance(data.get("files"), dict) else ()
+        ):
+            try:
+                files[path] = FileRecord.from_json(value)
+            except (TypeError, KeyError, ValueError):
+                continue  # dropped: that file is made again
         return cls(
             package,
             whole,
             count,
             problems,
-            _records(data.get("files"), FileRecord.from_json),
-            _records(data.get("models"), ModelRecord.from_json),
+            files,
+            models if isinstance(models, dict) else {},
             counts,
         )
-
-
-_R = TypeVar("_R")
-
-
-def _records(raw: Any, read: Callable[[Any], _R]) -> dict[str, _R]:
-    records: dict[str, _R] = {}
-    for key, value in raw.items() if isinstance(raw, dict) else ():
-        try:
-            records[key] = read(value)
-        except (TypeError, KeyError, ValueError):
-            continue  # dropped: what it described is made again
-    return records
 
 
 def read_state(out: Path, package: str) -> State:
@@ -340,8 +397,7 @@ def up_to_date(out: Path, roots: Collection[str], state: State, whole: str) -> b
 # -- this run's plans ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ModelPlan:
+class ModelPlan(NamedTuple):
     """Which models a run compiles; the others' records stand in for them."""
 
     reused: Mapping[str, ModelRecord]  # model id -> its record, for the models not compiled
@@ -354,8 +410,11 @@ def plan_models(state: State, per_model: Mapping[str, str], out: Path) -> ModelP
     prefix = os.path.join(out, "")
     reused = {}
     for model_id, fp in per_model.items():
-        record = state.models.get(model_id)
-        if record is not None and record.fingerprint == fp:
+        raw = state.models.get(model_id)
+        if not isinstance(raw, dict) or raw.get("fp") != fp:
+            continue
+        record = state.model(model_id)
+        if record is not None:
             files = [state.files.get(p) for p in record.outputs]
             if all(
                 f is not None and _fresh(f, fp, prefix + p)
@@ -369,8 +428,7 @@ def _fresh(record: FileRecord, inputs: str, path: str) -> bool:
     return record.inputs == inputs and record.stat == stat(path)
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """One output file to make: where, from what, and how."""
 
     path: str
@@ -379,8 +437,7 @@ class Job:
     text: str | None = None  # sha of the rendered text, when it was rendered while planning
 
 
-@dataclass(frozen=True)
-class FilePlan:
+class FilePlan(NamedTuple):
     todo: tuple[Job, ...]  # to format and write (or compare)
     expected: frozenset[str]  # every file of the package
     kept: Mapping[str, FileRecord]  # the records of files left as they are

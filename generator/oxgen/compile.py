@@ -110,7 +110,7 @@ def summarise(model: dict[str, Any], names: ModelNames) -> ModelSummary:
         display_name=plain(model.get("display_name")) or model["id"],
         description=plain(model.get("description")),
         has_schema=model.get("request_schema") is not None,
-        methods=_methods(names, route, media),
+        methods=controls.model_methods(names.generate_method, names.submit_method, route, media),
         pricing=_pricing(model.get("pricing")),
     )
 
@@ -121,35 +121,6 @@ def _pricing(pricing: Any) -> str:
     if not isinstance(pricing, dict) or not pricing:
         return ""
     return json.dumps(pricing, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def _methods(names: ModelNames, route: str | None, media: str | None) -> tuple[MethodIR, ...]:
-    """The model's client methods: the blocking route's (when it has one), then the queue's
-    (when the queue takes it)."""
-    methods = []
-    if route is not None:
-        methods.append(
-            MethodIR(
-                kind=controls.GENERATE,
-                name=names.generate_method,
-                route=route,
-                returns="GenerateResponse",
-                async_returns="GenerateResponse",
-                controls=controls.controls_ir(controls.GENERATE),
-            )
-        )
-    if media is not None:
-        methods.append(
-            MethodIR(
-                kind=controls.SUBMIT,
-                name=names.submit_method,
-                route=routes.QUEUE,
-                returns="Job",
-                async_returns="AsyncJob",
-                controls=controls.controls_ir(controls.SUBMIT),
-            )
-        )
-    return tuple(methods)
 
 
 def _imports(

@@ -1,4 +1,6 @@
-"""The client's call arguments: what every call takes besides the model's own parameters.
+"""The client's per-model methods and their call arguments: which methods a model gets
+(:func:`model_methods`, decided here once: the compiler, the stub, the model page and the cache
+all take it from here) and what every call takes besides the model's own parameters.
 
 One list, read by the compiler (the per-model methods' signatures and docstrings in the IR) and
 by ``naming`` (a schema property never takes one of these names as its Python name). The generic
@@ -8,12 +10,14 @@ take the same arguments; ``tests/unit/test_naming.py`` checks that they agree.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from oxgen.ir import ControlIR
+from oxgen.ir import ControlIR, MethodIR
 
 GENERATE = "generate"
 SUBMIT = "submit"
+KINDS = (GENERATE, SUBMIT)  # the kinds of per-model method
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,34 @@ def controls_for(kind: str) -> tuple[Control, ...]:
     return tuple(c for c in CALL_CONTROLS if c.per_model and kind in c.kinds)
 
 
+@functools.cache
 def controls_ir(kind: str) -> tuple[ControlIR, ...]:
     """The controls of a per-model method of `kind` as the IR holds them."""
     return tuple(ControlIR(c.name, c.annotation, c.default, c.doc) for c in controls_for(kind))
+
+
+QUEUE_ROUTE = "/ai/queue"  # where the queue's jobs are enqueued
+
+
+def model_methods(
+    generate_name: str, submit_name: str, route: str | None, media: str | None
+) -> tuple[MethodIR, ...]:
+    """The client methods of a model with blocking `route` (None: it has none) and queue `media`
+    (None: the queue does not take it): the blocking route's method, then the queue's."""
+    methods = []
+    if route is not None:
+        methods.append(
+            MethodIR(
+                GENERATE,
+                generate_name,
+                route,
+                "GenerateResponse",
+                "GenerateResponse",
+                controls_ir(GENERATE),
+            )
+        )
+    if media is not None:
+        methods.append(
+            MethodIR(SUBMIT, submit_name, QUEUE_ROUTE, "Job", "AsyncJob", controls_ir(SUBMIT))
+        )
+    return tuple(methods)

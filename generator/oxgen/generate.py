@@ -121,7 +121,7 @@ def run(
         files_now = {**files.kept, **outcome.records}
         cache.save_state(
             out,
-            cache.State(
+            cache.State.of(
                 package,
                 inputs.whole,
                 result.model_count,

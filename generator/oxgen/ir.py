@@ -7,8 +7,7 @@ what the schema allows (it may carry ``_js.Value``/``_js.Also`` markers).
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -137,8 +136,7 @@ class ControlIR:
     doc: str
 
 
-@dataclass(frozen=True)
-class MethodIR:
+class MethodIR(NamedTuple):
     """A per-model client method: ``generate_<module>`` or ``submit_<module>``."""
 
     kind: str  # "generate" | "submit"
@@ -149,8 +147,7 @@ class MethodIR:
     controls: tuple[ControlIR, ...]
 
 
-@dataclass(frozen=True)
-class ModelNames:
+class ModelNames(NamedTuple):
     """Every name the generated code gives one model, decided over the whole catalog at once
     (:func:`oxgen.naming.model_names`), so that no two models share one."""
 
@@ -182,43 +179,6 @@ class ModelSummary:
     has_schema: bool
     methods: tuple[MethodIR, ...]  # the client methods it gets (blocking route's first)
     pricing: str = ""  # the catalog's `pricing` as canonical JSON ("" when it has none)
-
-    def to_json(self) -> dict[str, Any]:
-        """The summary as JSON data (the cache keeps it); :meth:`from_json` reads it back."""
-        data = dataclasses.asdict(self)  # (tuples stay tuples: JSON has lists)
-        data["methods"] = [{**m, "controls": list(m["controls"])} for m in data["methods"]]
-        return data
-
-    @classmethod
-    def from_json(cls, data: Any) -> ModelSummary:
-        """A summary from :meth:`to_json`'s data; TypeError when it is not one (a cache entry
-        that does not read back is never trusted)."""
-        fields = _record(data, cls, {"route", "media"})
-        if not isinstance(fields["has_schema"], bool) or not isinstance(fields["methods"], list):
-            raise TypeError("not a model summary")
-        methods = []
-        for m in fields["methods"]:
-            method = _record(m, MethodIR)
-            if not isinstance(method["controls"], list):
-                raise TypeError("not a model summary")
-            controls = tuple(ControlIR(**_record(c, ControlIR)) for c in method["controls"])
-            methods.append(MethodIR(**{**method, "controls": controls}))
-        return cls(**{**fields, "methods": tuple(methods)})
-
-
-def _record(data: Any, kind: type, optional: Collection[str] = ()) -> dict[str, Any]:
-    """`data` as the fields of the dataclass `kind`: exactly its field names, strings (or None
-    where `optional` says) except the fields whose type is not ``str``, which the caller checks."""
-    names = [f.name for f in dataclasses.fields(kind)]
-    if not isinstance(data, dict) or sorted(data) != sorted(names):
-        raise TypeError(f"not a {kind.__name__}")
-    for f in dataclasses.fields(kind):
-        value = data[f.name]
-        if f.type in ("str", "str | None") and not (
-            isinstance(value, str) or (value is None and f.name in optional)
-        ):
-            raise TypeError(f"{kind.__name__}.{f.name} must be a string")
-    return data
 
 
 @dataclass(frozen=True)

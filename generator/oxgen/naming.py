@@ -85,8 +85,13 @@ def snake(text: str) -> str:
 
 def pascal(text: str) -> str:
     """``luma_ray_v3_2`` -> ``LumaRayV3_2``: each part capitalised, ``_`` kept between digits."""
+    return _capwords(snake(text))
+
+
+def _capwords(snaked: str) -> str:
+    """:func:`pascal` of a text already in :func:`snake`'s form (a module name is)."""
     out = ""
-    for part in snake(text).split("_"):
+    for part in snaked.split("_"):
         if not part:
             continue
         if out and out[-1].isdigit() and part[0].isdigit():
@@ -147,7 +152,7 @@ def model_module_names(model_ids: Iterable[str]) -> dict[str, str]:
 def class_stem(module_name: str) -> str:
     """The natural CapWords stem for a model's classes (``luma_ray_v3_2`` -> ``LumaRayV3_2``),
     before collisions are settled (:func:`model_names`)."""
-    stem = pascal(module_name) or "Model"
+    stem = _capwords(module_name) or "Model"  # a module name is already snake_case
     if stem[0].isdigit():
         stem = "M" + stem
     return stem

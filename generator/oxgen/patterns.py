@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
+from types import ModuleType
 from typing import cast
 
 from oxgen.templates import Templates, runtime_module
@@ -21,7 +22,11 @@ class Patterns:
     """The pattern rules of one templates tree: its ``_ecma`` module."""
 
     def __init__(self, templates: Templates | None = None) -> None:
-        self._ecma = runtime_module("_ecma", templates)
+        self._templates = templates
+
+    @functools.cached_property
+    def _ecma(self) -> ModuleType:
+        return runtime_module("_ecma", self._templates)  # on first use: most schemas have none
 
     def translate(self, pattern: str) -> str:
         """The Python regex text the generated package uses for the ECMA-262 `pattern`.

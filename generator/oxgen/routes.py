@@ -11,7 +11,6 @@ IMAGE_EDIT = "/ai/images/edit"
 SPEECH = "/ai/audio/speech"
 TRANSCRIPTION = "/ai/audio/transcriptions"
 CHAT = "/ai/chat/completions"
-QUEUE = "/ai/queue"  # where jobs are enqueued (image and video models)
 
 # Routes whose jobs the queue accepts (image and video models only), with the media they make.
 QUEUE_MEDIA = {VIDEO: "video", IMAGE_GENERATE: "image", IMAGE_EDIT: "image"}

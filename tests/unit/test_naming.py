@@ -219,3 +219,13 @@ def test_models_package_scope_covers_what_the_package_binds() -> None:
     assert {n for n in bound if not n.startswith("_")} <= naming.MODELS_PACKAGE_SCOPE
     for name in bound:  # a module name never starts with `_`, and never is a reserved name
         assert naming.model_module_names([name])[name] != name or name.startswith("_")
+
+
+def test_class_stems_take_the_fast_path_of_module_names_faithfully() -> None:
+    """A module name is already snake_case, so its stem skips `snake`: the same result."""
+    for module in naming.model_module_names(CONFUSABLE).values():
+        assert naming.class_stem(module).removeprefix("M") in (
+            naming.pascal(module),
+            naming.pascal(module).removeprefix("M"),
+        )
+        assert naming.class_stem(module)[0].isupper()

@@ -158,11 +158,13 @@ def test_adding_and_removing_models_matches_a_cold_run(tmp_path: Path) -> None:
     [
         lambda m: m.update(summary={"bogus": 1}),
         lambda m: m.update(summary="not a dict"),
-        lambda m: m["summary"].update(methods="x"),
-        lambda m: m["summary"].update(methods=[{"kind": "generate"}]),
-        lambda m: m["summary"]["methods"][0].update(controls=[1]),
+        lambda m: m["summary"].update(methods=[]),  # a key the cache never writes
+        lambda m: m["summary"].update(route=5),
+        lambda m: m["summary"].pop("alias"),
         lambda m: m["summary"].update(has_schema="yes"),
         lambda m: m["summary"].update(extra=1),
+        lambda m: m.update(outputs="api/alpha.md"),
+        lambda m: m.update(fp=None),
         lambda m: m.update(problems=[{"nope": 1}]),
         lambda m: m.update(outputs=["api/gamma.md"]),  # another model's file
     ],
