@@ -7,7 +7,7 @@ Every answer class allows extra keys (kept on the object, reachable as attribute
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,7 +31,7 @@ __all__ = [
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         extra="allow", defer_build=True, protected_namespaces=(), populate_by_name=True
     )
 

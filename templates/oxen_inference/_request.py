@@ -91,7 +91,7 @@ class RequestModel(BaseModel):
     names, with no defaults added; ``model_json_schema()`` is the schema the API publishes.
     """
 
-    model_config = ConfigDict(
+    model_config: ClassVar[ConfigDict] = ConfigDict(
         strict=True,
         extra="allow",
         validate_by_name=False,
