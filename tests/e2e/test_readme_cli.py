@@ -1,5 +1,7 @@
-"""The generated README's command-line quickstart runs as written: its ``sh`` block, in a folder
-holding ``tiger.png``, against `oxgen mock-server`, saves the video it prints."""
+"""The generated README's command lines run as written, with Python's warnings made errors
+(``PYTHONWARNINGS=error``, as ``python -W error``): the quickstart's ``sh`` block, in a folder
+holding ``tiger.png``, against `oxgen mock-server`, saves the video it prints; the batch section's
+inputs file, command and Python block run as the README shows them."""
 
 from __future__ import annotations
 
@@ -30,12 +32,13 @@ def test_the_one_line_run_works_as_written(mock: MockServer, tmp_path: Path) -> 
     done = subprocess.run(
         [str(SCRIPT), *argv[1:]],
         cwd=tmp_path,
-        env=environment(mock),
+        env=environment(mock, PYTHONWARNINGS="error"),
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     url, path = done.stdout.splitlines()
     assert url.startswith(mock.root_url + "/files/") and url.endswith(".mp4")
     saved = tmp_path / path
@@ -53,28 +56,29 @@ def test_the_batch_example_runs_as_written(mock: MockServer, tmp_path: Path) -> 
     (tmp_path / "prompts.jsonl").write_text(inputs)
     (tmp_path / "tiger.png").write_bytes(png())
     argv = shlex.split(line)
-    assert argv[:4] == ["oxen-inference", "batch", "run", "prompts.jsonl"]
+    assert argv[:4] == [".venv/bin/oxen-inference", "batch", "run", "prompts.jsonl"]
     done = subprocess.run(
         [str(SCRIPT), *argv[1:]],
         cwd=tmp_path,
-        env=environment(mock),
+        env=environment(mock, PYTHONWARNINGS="error"),
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+    assert "Warning" not in done.stderr and "Traceback" not in done.stderr, done.stderr
     assert done.stdout == "2 inputs: 2 succeeded; results: runs/first/results.jsonl\n"
     saved = sorted(p.name for p in (tmp_path / "runs" / "first" / "outputs").iterdir())
     assert saved == ["fox.png", "tiger.mp4"]
     proc = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "-W", "error", "-c", code],
         cwd=tmp_path,
         env=environment(mock),
         capture_output=True,
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[:4] == [
         "  flux-2-pro: 1 input(s), $0.10",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -77,8 +78,11 @@ def documented_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
 
 
 def run_block(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`code` run by ``python -W error``; nothing may reach stderr: a warning raised where
+    Python can only print it (a file left open, found by the garbage collector or at exit, is
+    "Exception ignored in: ... ResourceWarning") does not change the exit status."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("OXEN_")} | env
-    return subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-W", "error", "-c", code],
         cwd=cwd,
         env=full_env,
@@ -86,6 +90,76 @@ def run_block(code: str, env: dict[str, str], cwd: Path) -> subprocess.Completed
         text=True,
         timeout=60,
     )
+    assert done.stderr == "", done.stderr
+    return done
+
+
+def test_a_block_that_leaves_a_file_open_fails(tmp_path: Path) -> None:
+    """What run_block catches: the warning of a file nobody closed, though the exit status is 0."""
+    (tmp_path / "tiger.png").write_bytes(png())
+    with pytest.raises(AssertionError, match="ResourceWarning: unclosed file"):
+        run_block('open("tiger.png", "rb").read()', {}, tmp_path)
+    assert run_block('with open("tiger.png", "rb") as f:\n    f.read()', {}, tmp_path).stdout == ""
+
+
+# Shell builtins the blocks may use; every other program comes from the venv the set-up made.
+BUILTINS = {"read", "export", "kill", "cd", "printf"}
+SETUP_VENV = ["python3", "-m", "venv", ".venv"]
+
+
+def commands(block: str) -> list[list[str]]:
+    """The simple commands of a shell block, as word lists, without their variable assignments
+    and redirections (`read -r X < <(cmd)` is `read -r X` and `cmd`)."""
+    text = block.replace("\\\n", " ")
+    found = []
+    for part in re.split(r"&&|\|\||[;|\n]|<\(|\$\(|\)", text):
+        words = shlex.split(part.replace("<", " "), comments=True)
+        while words and re.fullmatch(r"[A-Za-z_]\w*=.*", words[0]):
+            words.pop(0)
+        if words:
+            found.append(words)
+    return found
+
+
+def bare_programs(block: str) -> list[str]:
+    return [
+        words[0]
+        for words in commands(block)
+        if words[0] not in BUILTINS
+        and words[: len(SETUP_VENV)] != SETUP_VENV
+        and not words[0].startswith(VENV_BIN)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("block", "bare"),
+    [
+        ("oxgen mock-server --port 0", ["oxgen"]),
+        ("read -r U < <(oxgen mock-server --port 0)\nexport U", ["oxgen"]),
+        ("export A=1 && pytest -q", ["pytest"]),
+        ("OXEN_API_KEY=k oxen-inference run m", ["oxen-inference"]),
+        ("python3 -m venv .venv && pip install -e .", ["pip"]),
+        ("python3 example.py", ["python3"]),
+        ("x=$(python -c 1); kill $!", ["python"]),
+        ("a \\\n  | oxgen diff", ["a", "oxgen"]),
+        ("python3 -m venv .venv && .venv/bin/pip install -e .", []),
+        ("read -r U < <(.venv/bin/oxgen mock-server --port 0)\nexport U K=v\nkill $!", []),
+        ("OXEN_API_KEY=k .venv/bin/oxen-inference run m  # a comment: oxgen", []),
+    ],
+)
+def test_bare_programs_are_found(block: str, bare: list[str]) -> None:
+    assert bare_programs(block) == bare
+
+
+def test_the_shell_blocks_run_programs_from_the_venv_they_set_up() -> None:
+    """A fresh clone has no activated venv: each program the README's shell blocks run is
+    `.venv/bin/...` or a shell builtin, never a bare `oxgen` or `oxen-inference` that only a
+    shell with the venv activated finds."""
+    readme = README.read_text(encoding="utf-8")
+    shell = blocks(readme, "bash") + blocks(readme, "sh")
+    assert len(shell) == 3
+    for block in shell:
+        assert not bare_programs(block), block
 
 
 def test_quickstart_runs_as_written(documented_server: dict[str, str], tmp_path: Path) -> None:
@@ -129,8 +203,11 @@ def test_testing_example_runs_with_pytest(tmp_path: Path) -> None:
     [code] = blocks(section(readme, "Testing your code"), "python")
     (tmp_path / "test_app.py").write_text(code, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OXEN_", "PYTEST_"))}
+    # warnings are errors in the test; pytest-asyncio, a plugin of this repository's own
+    # tests, warns about its configuration when it loads, so it stays out
+    options = ["-W", "error", "-p", "no:asyncio", "-p", "no:cacheprovider"]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-q", *options, str(tmp_path)],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -152,3 +229,17 @@ def test_every_python_block_of_the_readme_is_run_here() -> None:
     )
     assert blocks(readme, "python") == tested
     assert blocks(readme, "bash") == blocks(section(readme, "Quickstart"), "bash")
+    # the command lines (tests/e2e/test_readme_cli.py) and the batch inputs they read
+    shell = blocks(section(readme, "Quickstart"), "sh") + blocks(
+        section(readme, "Batch runs"), "sh"
+    )
+    assert blocks(readme, "sh") == shell
+    assert blocks(readme, "jsonl") == blocks(section(readme, "Batch runs"), "jsonl")
+    # and nothing else runnable: the other fenced blocks have no language (the error tree)
+    assert set(re.findall(r"^```(\w*)$", readme, flags=re.MULTILINE)) == {
+        "python",
+        "bash",
+        "sh",
+        "jsonl",
+        "",
+    }
