@@ -27,12 +27,19 @@
 
 Both error envelopes of the API (``{"error": {"type", "title", "detail"}, ...}`` and
 ``{"error": {"message"}}`` / ``{"error": "text"}``) end up in :attr:`APIStatusError.message`.
-No exception ever carries the API key: requests keep their headers, but ``str``/``repr`` show
-only the method, URL, status and the server's own message.
+
+No exception shows the API key. Requests keep their headers (whose repr masks credentials), and
+``str``/``repr`` show only the method, URL, status and the server's own message, in which the
+client's key and any ``Bearer`` credential are replaced by ``<redacted>`` (a server that echoes
+the request back). Every exception pickles (across ``ProcessPoolExecutor``, ``multiprocessing``)
+to the same type, message and attributes, without its ``request`` and ``response`` (None after
+unpickling): a pickle never holds the key.
 """
 
 from __future__ import annotations
 
+import re
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # httpx only in annotations: the first request imports it
@@ -71,8 +78,29 @@ REQUEST_ID_HEADERS = (
 )
 
 
+REDACTED = "<redacted>"
+MAX_BODY_DEPTH = 64  # an error keeps a body nested at most this deep (a hostile one goes deeper)
+TOO_DEEP = f"<a JSON body nested more than {MAX_BODY_DEPTH} levels deep: not kept>"
+_UNPICKLED = ("request", "response")  # they hold the request's headers: the key
+
+
+def _rebuild(cls: type[OxenError], args: tuple[Any, ...], state: dict[str, Any]) -> OxenError:
+    """An exception back from its pickle, without calling its ``__init__``."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
+
 class OxenError(Exception):
     """The root of every exception this package raises."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as type, message and attributes; ``request``/``response`` are left out (they
+        carry the key) and are None once unpickled. ``__init__`` is not called again, so every
+        subclass pickles whatever its signature."""
+        state = {k: (None if k in _UNPICKLED else v) for k, v in self.__dict__.items()}
+        return _rebuild, (type(self), self.args, state)
 
 
 class ValidationError(OxenError, ValueError):
@@ -101,9 +129,13 @@ class InvalidAPIKeyError(OxenError, ValueError):
 
 
 class APIError(OxenError):
-    """A failed exchange with the API. `request` is the request that was sent (or tried)."""
+    """A failed exchange with the API. `request` is the request that was sent (or tried).
+
+    `message` comes from the server (or names what went wrong); the client's key and any
+    ``Bearer`` credential in it are replaced by ``<redacted>``."""
 
     def __init__(self, message: str, request: httpx.Request | None) -> None:
+        message = scrub(message, request)
         super().__init__(message)
         self.message = message
         self.request = request
@@ -123,7 +155,7 @@ class APIStatusError(APIError):
         super().__init__(message, response.request)
         self.response = response
         self.status_code = response.status_code
-        self.body = body
+        self.body = scrub(body, response.request)
         self.type = type
         self.request_id = request_id_of(response.headers)
 
@@ -172,7 +204,7 @@ class APIStreamError(APIError):
     ) -> None:
         super().__init__(message, response.request)
         self.response = response
-        self.body = body
+        self.body = scrub(body, response.request)
         self.type = type
         self.request_id = request_id_of(response.headers)
 
@@ -190,7 +222,7 @@ class APIResponseValidationError(APIError):
         super().__init__(message, response.request)
         self.response = response
         self.status_code = response.status_code
-        self.body = body
+        self.body = scrub(body, response.request)
         self.request_id = request_id_of(response.headers)
 
 
@@ -257,6 +289,57 @@ _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
 }
 
 
+@cache
+def _bearer() -> re.Pattern[str]:
+    return re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9\-._~+/]+=*")
+
+
+def _secrets(request: httpx.Request | None) -> list[str]:
+    """The credentials `request` carried (its ``Authorization`` tokens), to scrub from answers."""
+    if request is None:
+        return []
+    found = []
+    for name in ("authorization", "proxy-authorization"):
+        value = request.headers.get(name)
+        if value:
+            token = value.split(None, 1)[-1].strip()
+            found += [token, value] if len(token) >= 8 else [value]
+    return found
+
+
+def scrub(value: Any, request: httpx.Request | None) -> Any:
+    """`value` (a string, or JSON: dicts, lists, strings) with the credentials that `request`
+    carried, and any ``Bearer <token>``, replaced by ``<redacted>``: what a server that echoes
+    the request back would otherwise put in an error message. A copy, made without recursion;
+    JSON nested deeper than ``MAX_BODY_DEPTH`` is not kept (``TOO_DEEP`` instead), so that the
+    error still pickles and prints."""
+    secrets = _secrets(request)
+    top = [value]
+    todo: list[tuple[Any, Any, int]] = [(top, 0, 0)]
+    while todo:
+        holder, at, depth = todo.pop()
+        item = holder[at]
+        if isinstance(item, str):
+            holder[at] = _scrub_text(item, secrets)
+        elif isinstance(item, (dict, list)) and depth >= MAX_BODY_DEPTH:
+            return TOO_DEEP
+        elif isinstance(item, dict):
+            holder[at] = fields = {_scrub_text(str(k), secrets): v for k, v in item.items()}
+            todo += [(fields, k, depth + 1) for k in fields]
+        elif isinstance(item, list):
+            holder[at] = items = list(item)
+            todo += [(items, i, depth + 1) for i in range(len(items))]
+    return top[0]
+
+
+def _scrub_text(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    if "bearer" in text.lower():
+        text = _bearer().sub(lambda m: m.group(1) + REDACTED, text)
+    return text
+
+
 def request_id_of(headers: httpx.Headers) -> str | None:
     for name in REQUEST_ID_HEADERS:
         value = headers.get(name)
@@ -294,7 +377,7 @@ def error_body(response: httpx.Response) -> tuple[object, str | None, str | None
     body: object
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than the parser goes
         body = response.text
     message, kind = parse_error_body(body)
     return body, message, kind

@@ -42,7 +42,7 @@ def read_json(response: httpx.Response, hint: str = "") -> Any:
     message ending with `hint`."""
     try:
         return response.json()
-    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, too deep
         kind = response.headers.get("content-type", "no content type")
         raise APIResponseValidationError(
             f"{response.request.method} {response.request.url.path} answered "
@@ -59,7 +59,7 @@ def answer(response: httpx.Response, parse: Callable[[Any], _T]) -> _T:
     payload = read_json(response)
     try:
         return parse(payload)
-    except ValueError as exc:  # pydantic's ValidationError is one
+    except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
         raise unexpected_answer(response, payload, exc) from exc
 
 

@@ -155,24 +155,28 @@ class BaseClient:
         if own and not extra and key is not None:
             cached = key.headers
             if cached is None:  # made once: httpx copies Headers objects without re-encoding them
-                import httpx
-
-                cached = key.headers = httpx.Headers(self._header_dict(True, None))
+                cached = key.headers = self._header_dict(True, None)
             return cached
         return self._header_dict(own, extra)
 
-    def _header_dict(self, own: bool, extra: Mapping[str, str] | None) -> dict[str, str]:
+    def _header_dict(self, own: bool, extra: Mapping[str, str] | None) -> httpx.Headers:
+        """The headers of a request: ``httpx.Headers``, whose repr masks the key, so that no
+        frame holds it in plain sight (a traceback shown with its locals: Sentry, ``pytest -l``).
+        """
+        import httpx
+
+        if extra:
+            check_headers(extra)  # before the key is anywhere near
         # A connection pool the client made already carries BASE_HEADERS (httpx merges them into
         # every request for less than it costs to pass them each time); another one does not.
-        headers = {} if self._owns_http else dict(BASE_HEADERS)
+        headers = httpx.Headers(None if self._owns_http else BASE_HEADERS)
         if own:
             if self.__api_key is None:
                 raise MissingAPIKeyError(
                     "no API key: pass Oxen(api_key=...) or set the OXEN_API_KEY environment variable"
                 )
-            headers["Authorization"] = f"Bearer {self.__api_key.reveal()}"
+            headers["Authorization"] = "Bearer " + self.__api_key.reveal()
         if extra:
-            check_headers(extra)
             headers.update(extra)
         return headers
 
