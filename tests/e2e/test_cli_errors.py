@@ -4,6 +4,10 @@ Ctrl-C while waiting leaves the job running and prints the command that picks it
 
 from __future__ import annotations
 
+import os
+import pty
+import re
+import select
 import shlex
 import signal
 import socket
@@ -11,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -19,6 +24,7 @@ import pytest
 from oxgen.mock.media import png
 from oxgen.mock.testing import MockServer
 from tests.e2e.cli import cli, environment, queue_row
+from tests.e2e.holdproxy import running_hold_proxy
 
 I2V = "luma-ray-v3-2-image-to-video"
 URL = "input_image=https://example.com/t.png"
@@ -223,51 +229,90 @@ def test_wait_timeout_leaves_the_job_and_names_the_resume_command(
     assert queue_row(api, gid)["status"] in ("queued", "processing")
 
 
-def _interrupt_while_waiting(
-    mock: MockServer, api: httpx.Client, argv: list[str]
-) -> tuple[subprocess.Popen[str], str]:
-    # The child starts with SIGINT at its default whatever this process inherited (a shell's
-    # background job ignores it, and an ignored signal stays ignored across exec): a one-line
-    # launcher resets it, then becomes the command.
-    launcher = (
-        "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-        "os.execv(sys.executable, [sys.executable, '-m', 'oxen_inference', *sys.argv[1:]])"
-    )
+# The child starts with SIGINT at its default whatever this process inherited (a shell's background
+# job ignores it, and an ignored signal stays ignored across exec): a one-line launcher resets it,
+# then becomes the command.
+LAUNCHER = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'oxen_inference', *sys.argv[1:]])"
+)
+# The status line a waiting command draws on a terminal: [model ]id status seconds
+STATUS_LINE = re.compile(r"\r\x1b\[K(?:\S+ )?(\S+) (?:waiting|queued|processing) \d+\.\ds")
+HOUR = 3600.0  # a job's latency: it runs until the test ends it, however slow the machine
+
+
+@dataclass
+class Interrupted:
+    code: int
+    out: str
+    terminal: str  # everything written to the terminal (stderr)
+    generation_id: str  # the job of the status line
+
+    def last_line(self) -> str:
+        """The one line left on the terminal once the status line was cleared."""
+        assert "Traceback" not in self.terminal, self.terminal
+        rest = self.terminal.rsplit("\r\x1b[K", 1)[1]
+        assert rest.endswith("\r\n") and rest.count("\n") == 1, self.terminal  # one line
+        return rest.removesuffix("\r\n")
+
+
+def interrupt_while_waiting(mock: MockServer, *argv: str) -> Interrupted:
+    """Run the command with stderr on a terminal (where Ctrl-C is typed) and send SIGINT once it
+    has drawn its status line: it has the job's id then, and waits for it. A condition, not a
+    delay, so the signal lands in the wait however loaded the machine is."""
+    controller, terminal = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-c", launcher, *argv],
+        [sys.executable, "-c", LAUNCHER, *argv],
         env=environment(mock),
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=terminal,
     )
-    deadline = time.monotonic() + 30
-    rows: list[dict[str, object]] = []
-    while not rows:  # the job exists: the command is waiting for it
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        rows = api.get("/ai/queue").json()["generations"]
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGINT)
-    return proc, str(rows[0]["generation_id"])
+    os.close(terminal)
+    seen, gid = b"", None
+    try:
+        while True:
+            ready, _, _ = select.select([controller], [], [], 60)
+            assert ready, f"the command wrote nothing for 60 s: {seen!r}"
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the child closed its end
+                break
+            if not chunk:
+                break
+            seen += chunk
+            drawn = STATUS_LINE.search(seen.decode(errors="replace"))
+            if gid is None and drawn is not None:
+                gid = drawn.group(1)
+                proc.send_signal(signal.SIGINT)
+    finally:
+        os.close(controller)
+    out, _ = proc.communicate(timeout=60)
+    assert gid is not None, f"no status line: {seen!r}"
+    return Interrupted(proc.returncode, out.decode(), seen.decode(), gid)
+
+
+def finish_every_job(mock: MockServer) -> None:
+    """Let the mock's clock run an hour ahead for its jobs: every one of them ends now."""
+    mock.call(lambda: mock.state.advance(time.monotonic() + HOUR))
 
 
 def test_ctrl_c_leaves_the_job_running_and_prints_the_resume_command(
     mock: MockServer, api: httpx.Client, tmp_path: Path
 ) -> None:
-    mock.configure(latency=3)
+    mock.configure(latency=HOUR)
     save = tmp_path / "out dir"
-    proc, gid = _interrupt_while_waiting(
-        mock, api, ["run", I2V, "prompt=x", URL, "--save", str(save)]
-    )
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130
-    assert out == "" and len(err.splitlines()) == 1 and "Traceback" not in err
+    stopped = interrupt_while_waiting(mock, "run", I2V, "prompt=x", URL, "--save", str(save))
+    gid = stopped.generation_id
+    assert stopped.code == 130 and stopped.out == ""
     resume = f"oxen-inference jobs wait {gid} --save {shlex.quote(str(save))}"
-    assert (
-        err.strip()
-        == f"oxen-inference: error: interrupted; generation {gid} keeps running: {resume}"
+    assert stopped.last_line() == (
+        f"oxen-inference: error: interrupted; generation {gid} keeps running: {resume}"
     )
-    assert queue_row(api, gid)["status"] in ("queued", "processing")  # not cancelled
+    assert queue_row(api, gid)["status"] == "queued"  # not cancelled
+    assert mock.stats()["jobs_created"] == 1
 
+    finish_every_job(mock)
     argv = shlex.split(resume)
     assert argv[0] == "oxen-inference"
     picked = cli(*argv[1:], mock=mock)
@@ -275,3 +320,48 @@ def test_ctrl_c_leaves_the_job_running_and_prints_the_resume_command(
     url, path = picked.out.splitlines()
     assert url == queue_row(api, gid)["result_url"]
     assert Path(path) == save / f"{gid}.mp4" and Path(path).read_bytes() == httpx.get(url).content
+    assert mock.stats()["jobs_created"] == 1  # picked up, not submitted again
+
+
+def test_ctrl_c_in_jobs_wait_prints_the_same_command(mock: MockServer, api: httpx.Client) -> None:
+    mock.configure(latency=HOUR)
+    submitted = cli("run", I2V, "prompt=x", URL, "--no-wait", mock=mock)
+    assert submitted.code == 0, submitted.err
+    gid = submitted.out.strip()
+    stopped = interrupt_while_waiting(mock, "jobs", "wait", gid)
+    assert stopped.code == 130 and stopped.out == "" and stopped.generation_id == gid
+    assert stopped.last_line() == (
+        f"oxen-inference: error: interrupted; generation {gid} keeps running: "
+        f"oxen-inference jobs wait {gid}"
+    )
+    assert queue_row(api, gid)["status"] == "queued"
+
+
+def test_ctrl_c_while_the_enqueue_answer_is_on_its_way(mock: MockServer, api: httpx.Client) -> None:
+    """Interrupted after the job was created but before its id came back: the command cannot name
+    the job, so it says where to find it."""
+    mock.configure(latency=HOUR)
+    with running_hold_proxy(mock.root_url, hold=HOUR) as proxy:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER, "run", I2V, "prompt=x", URL],
+            env=environment(mock, OXEN_BASE_URL=proxy.base_url),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 60
+        while proxy.held == 0:  # the job exists; its id is held back
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and out == ""
+    assert err == (
+        "oxen-inference: error: interrupted while submitting: the job may exist "
+        "('oxen-inference jobs list' shows it)\n"
+    )
+    [row] = api.get("/ai/queue").json()["generations"]  # the job exists, and the command says how
+    listed = cli("jobs", "list", mock=mock)  # to find it: its line in `jobs list`
+    assert listed.code == 0, listed.err
+    [line] = listed.out.splitlines()
+    assert line.split()[:3] == [row["generation_id"], "queued", I2V]

@@ -71,8 +71,10 @@ def one_line(text: str) -> str:
 
 
 def error(message: str) -> None:
-    """Print an error as one line on stderr."""
-    sys.stderr.write(f"{PROG}: error: {one_line(message)}\n")
+    """Print an error as one line on stderr (on a terminal, over a status line left drawn when
+    Ctrl-C cut its clearing short)."""
+    clear = "\r\x1b[K" if stderr_is_terminal() else ""
+    sys.stderr.write(f"{clear}{PROG}: error: {one_line(message)}\n")
     sys.stderr.flush()
 
 

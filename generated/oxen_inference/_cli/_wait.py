@@ -51,16 +51,16 @@ class StatusLine:
         status = self.job.last.status if self.job.last is not None else "waiting"
         model = f"{self.job.model_id} " if self.job.model_id else ""
         elapsed = time.monotonic() - self.start
+        self.shown = True  # first: Ctrl-C may come at any moment once it is written
         sys.stderr.write(f"\r\x1b[K{model}{self.job.id} {status} {elapsed:.1f}s")
         sys.stderr.flush()
-        self.shown = True
 
     def downloaded(self, done: int, total: int | None) -> None:
         """A download's progress (a ``progress`` callback of ``job.download``)."""
         size = f"{done / 1e6:.1f}" + (f" / {total / 1e6:.1f}" if total else "")
+        self.shown = True
         sys.stderr.write(f"\r\x1b[K{self.job.id} downloading {size} MB")
         sys.stderr.flush()
-        self.shown = True
 
     def clear(self) -> None:
         if self.shown:
