@@ -42,6 +42,9 @@ RULES: tuple[Rule, ...] = (
     Rule("AsyncAPIClient", "SyncAPIClient"),
     # typing: a generator's return annotation needs its three arguments in the blocking form.
     Rule(r"AsyncGenerator\[(\w+), None\]", r"Generator[\1, None, None]"),
+    # httpx's names that do not follow the pattern (the test kit's transports).
+    Rule("AsyncByteStream", "SyncByteStream"),
+    Rule("handle_async_request", "handle_request"),
     # Classes: AsyncJob -> Job, AsyncIterator -> Iterator, httpx.AsyncClient -> httpx.Client,
     # and the primitives of _synchronization (AsyncSlots -> Slots...).
     Rule(r"Async([A-Z]\w*)", r"\1"),

@@ -10,6 +10,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,6 +71,34 @@ async def test_async_client(fake: OxenMock) -> None:
     await client.close()
     posts = [r for r in fake.requests if r.method == "POST"]
     assert sorted(r.json["prompt"] for r in posts[:5]) == [f"fox {i}" for i in range(5)]
+
+
+async def test_the_async_event_stream_is_woken_by_other_threads() -> None:
+    """The fake's event stream on an event loop is woken by whichever thread changes it: a job
+    submitted by a blocking client on another thread, then streams dropped from a thread, reach
+    the reader at once, long before the stream's keep-alive (60 s) would have woken it."""
+    with OxenMock(latency=0.01, keepalive=60) as fake:
+        headers = {"Authorization": f"Bearer {fake.api_key}"}
+        async with (
+            httpx.AsyncClient(transport=fake.async_transport(), base_url=fake.base_url) as http,
+            http.stream("GET", "/events", headers=headers, timeout=None) as stream,
+            asyncio.timeout(20),
+        ):
+            lines = stream.aiter_lines()
+            submit = threading.Thread(
+                target=fake.client.submit, args=(IMAGE,), kwargs={"prompt": "x"}
+            )
+            submit.start()
+            async for line in lines:  # the job's events reach this stream too
+                if line.startswith("data:") and "succeeded" in line:
+                    break
+            submit.join()
+            drop = threading.Thread(target=fake.drop_streams)
+            drop.start()
+            assert [line async for line in lines if line.startswith("data:")] == []  # it ended
+            drop.join()
+        assert fake.stats()["streams"]["dropped"] >= 1  # this one, and the blocking client's
+        fake.client.close()
 
 
 def test_failure_rules_fail_jobs_and_blocking_calls(fake: OxenMock) -> None:

@@ -15,7 +15,9 @@ import pytest
 from oxgen import render, unasync
 from tests.conftest import REPO
 
-SOURCES = REPO / "templates" / "oxen_inference" / "_async"
+PACKAGE = REPO / "templates" / "oxen_inference"
+SOURCES = PACKAGE / "_async"
+ALL_SOURCES = sorted(PACKAGE.rglob("_async/*.py"))  # the client's, and the test kit's transports
 
 
 @pytest.mark.parametrize(
@@ -57,14 +59,14 @@ def test_rules_rewrite_whole_words(line: str, expected: str) -> None:
 
 
 def test_every_rule_is_needed_by_the_shipped_sources() -> None:
-    sources = [p.read_text(encoding="utf-8") for p in sorted(SOURCES.glob("*.py"))]
-    assert sources
+    sources = [p.read_text(encoding="utf-8") for p in ALL_SOURCES]
+    assert len(sources) > len(list(SOURCES.glob("*.py")))
     assert unasync.unused_rules(sources) == []
     assert unasync.unused_rules([]) == list(unasync.RULES)  # ... and nothing else counts as a use
 
 
 def test_twins_hold_nothing_asynchronous() -> None:
-    for path in sorted(SOURCES.glob("*.py")):
+    for path in ALL_SOURCES:
         assert unasync.leftovers(unasync.unasync(path.read_text(encoding="utf-8"))) == []
     assert unasync.leftovers("x = 1\n    await y\nasync_ok = 2\nr.aclose()\n") == [
         (2, "    await y"),
@@ -113,20 +115,28 @@ def _script() -> Any:
 
 def test_the_check_fails_on_drift_strays_and_unused_rules(tmp_path: Path) -> None:
     script = _script()
-    sources, twins = tmp_path / "_async", tmp_path / "_sync"
-    sources.mkdir()
-    twins.mkdir()
-    for path in SOURCES.glob("*.py"):
-        shutil.copy(path, sources / path.name)
-    for path in script.TWINS.glob("*.py"):
-        shutil.copy(path, twins / path.name)
-    assert script.check(sources, twins) == []
+    pairs = []
+    for where, sources, twins in script.folders():  # a copy of every _async folder and its twins
+        copy = (tmp_path / "src" / where, tmp_path / "out" / Path(where).parent / "_sync")
+        shutil.copytree(sources, copy[0])
+        shutil.copytree(twins, copy[1])
+        pairs.append((where, *copy))
+    assert [where for where, _, _ in pairs] == ["_async", "testing/_async"]
+    assert script.check(pairs) == []
+    twins = pairs[0][2]
     twin = twins / "resources.py"
     twin.write_text(twin.read_text(encoding="utf-8").replace("class Queue:", "class Queues:"))
     (twins / "orphan.py").write_text("x = 1\n")
-    problems = script.check(sources, twins)
+    (pairs[1][2] / "transport.py").unlink()
+    problems = script.check(pairs)
     assert any("resources.py is not made from its source" in p for p in problems)
-    assert any("_sync/orphan.py has no source" in p for p in problems)
-    for path in sources.glob("*.py"):  # sources that need no `await`: that rule is left unused
-        path.write_text(path.read_text(encoding="utf-8").replace("await ", ""))
-    assert any("'await ' -> '' is used by no source" in p for p in script.check(sources, twins))
+    assert any("_sync/orphan.py has no source in _async/" in p for p in problems)
+    assert any("testing/_sync/transport.py is not made from its source" in p for p in problems)
+    # a rule only the test kit's transport needs counts as used: drop that source and it is not
+    (pairs[1][1] / "transport.py").unlink()
+    unused = "'handle_async_request' -> 'handle_request' is used by no source"
+    assert unused not in "\n".join(problems) and unused in "\n".join(script.check(pairs))
+    for _, sources, _ in pairs:  # sources that need no `await`: that rule is left unused
+        for path in sources.glob("*.py"):
+            path.write_text(path.read_text(encoding="utf-8").replace("await ", ""))
+    assert any("'await ' -> '' is used by no source" in p for p in script.check(pairs))

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from ._async.transport import AsyncFakeTransport
 from ._protocol import Forced, MockConfig, State
-from ._transport import API_PATH, AsyncFakeTransport, FakeTransport, RecordedRequest, Server
+from ._sync.transport import FakeTransport
+from ._transport import API_PATH, RecordedRequest, Server
 
 if TYPE_CHECKING:
     from .._client import AsyncOxen, Oxen

@@ -1,5 +1,6 @@
-"""httpx transports that serve the fake's protocol state: no socket, no port, no thread of their
-own. A request goes through the same :class:`~._protocol.router.Exchange` as on
+"""What the fake's httpx transports share (``testing/_async/transport.py`` and its blocking twin
+``testing/_sync/transport.py``): they serve the fake's protocol state, with no socket, no port, no
+thread of their own. A request goes through the same :class:`~._protocol.router.Exchange` as on
 ``oxgen mock-server``; a generation's latency is slept (``time.sleep`` or ``asyncio.sleep``) and
 the event stream really streams: its body yields each event as it is published, waiting in
 between, so the client's waits work as against the real API.
@@ -11,10 +12,7 @@ a closed fake refuses connections (``httpx.ConnectError``).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from ._protocol import ROUTER, Answer, Delayed, EventStream, Exchange, Reply, State, Subscriber
+from ._protocol import ROUTER, Answer, Exchange, Reply, State
 
 API_PATH = "/api"
 
@@ -61,7 +59,7 @@ def read_timeout(request: httpx.Request) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _timed_out(request: httpx.Request, what: str) -> httpx.ReadTimeout:
+def timed_out(request: httpx.Request, what: str) -> httpx.ReadTimeout:
     return httpx.ReadTimeout(
         f"the fake Oxen sent nothing within the read timeout ({what})", request=request
     )
@@ -121,7 +119,7 @@ class _Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
             yield chunk
 
 
-def _limit(
+def limit(
     wait: float | None, last: float, timeout: float | None, request: httpx.Request
 ) -> float | None:
     """How long a stream may wait now: `wait`, cut to what is left of the read timeout since the
@@ -130,122 +128,5 @@ def _limit(
         return wait
     left = last + timeout - time.monotonic()
     if left <= 0:
-        raise _timed_out(request, "event stream")
+        raise timed_out(request, "event stream")
     return left if wait is None else min(wait, left)
-
-
-class _SyncEvents(httpx.SyncByteStream):
-    """An ``/events`` body for a thread: each step's texts, then a wait until woken."""
-
-    def __init__(self, state: State, sub: Subscriber, request: httpx.Request) -> None:
-        self.state, self.sub, self.request = state, sub, request
-        self.timeout = read_timeout(request)
-        self.woken = threading.Event()
-        self.closed = False
-        sub.wake = self.woken.set
-
-    def __iter__(self) -> Iterator[bytes]:
-        last = time.monotonic()
-        try:
-            while not self.closed:
-                self.woken.clear()
-                texts, ended, wait = self.state.step(self.sub)
-                if texts:
-                    last = time.monotonic()
-                    yield "".join(texts).encode()
-                if ended:
-                    return
-                self.woken.wait(_limit(wait, last, self.timeout, self.request))
-        finally:
-            self.state.unsubscribe(self.sub)
-
-    def close(self) -> None:
-        self.closed = True
-        self.woken.set()
-        self.state.unsubscribe(self.sub)
-
-
-class _AsyncEvents(httpx.AsyncByteStream):
-    """An ``/events`` body for an event loop; it may be woken from any thread."""
-
-    def __init__(self, state: State, sub: Subscriber, request: httpx.Request) -> None:
-        self.state, self.sub, self.request = state, sub, request
-        self.timeout = read_timeout(request)
-        self.loop = asyncio.get_running_loop()
-        self.thread = threading.get_ident()
-        self.woken = asyncio.Event()
-        self.closed = False
-        sub.wake = self._wake
-
-    def _wake(self) -> None:
-        if threading.get_ident() == self.thread:
-            self.woken.set()
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
-                self.loop.call_soon_threadsafe(self.woken.set)
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        last = time.monotonic()
-        try:
-            while not self.closed:
-                self.woken.clear()
-                texts, ended, wait = self.state.step(self.sub)
-                if texts:
-                    last = time.monotonic()
-                    yield "".join(texts).encode()
-                if ended:
-                    return
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(_limit(wait, last, self.timeout, self.request)):
-                        await self.woken.wait()
-        finally:
-            self.state.unsubscribe(self.sub)
-
-    async def aclose(self) -> None:
-        self.closed = True
-        self.woken.set()
-        self.state.unsubscribe(self.sub)
-
-
-class FakeTransport(httpx.BaseTransport):
-    """The fake Oxen for an ``httpx.Client``."""
-
-    def __init__(self, server: Server) -> None:
-        self.server = server
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        reply, record = self.server.open(request, request.read())
-        if isinstance(reply, Delayed):
-            timeout = read_timeout(request)
-            if timeout is not None and reply.seconds > timeout:
-                time.sleep(timeout)
-                raise _timed_out(request, "a generation's latency")
-            time.sleep(reply.seconds)
-            reply = reply.then()
-        if isinstance(reply, EventStream):
-            record.status = reply.status
-            stream = _SyncEvents(self.server.state, reply.subscriber, request)
-            return httpx.Response(reply.status, headers=reply.headers, stream=stream)
-        return self.server.response(request, reply, record)
-
-
-class AsyncFakeTransport(httpx.AsyncBaseTransport):
-    """The fake Oxen for an ``httpx.AsyncClient`` (asyncio)."""
-
-    def __init__(self, server: Server) -> None:
-        self.server = server
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        reply, record = self.server.open(request, await request.aread())
-        if isinstance(reply, Delayed):
-            timeout = read_timeout(request)
-            if timeout is not None and reply.seconds > timeout:
-                await asyncio.sleep(timeout)
-                raise _timed_out(request, "a generation's latency")
-            await asyncio.sleep(reply.seconds)
-            reply = reply.then()
-        if isinstance(reply, EventStream):
-            record.status = reply.status
-            stream = _AsyncEvents(self.server.state, reply.subscriber, request)
-            return httpx.Response(reply.status, headers=reply.headers, stream=stream)
-        return self.server.response(request, reply, record)
