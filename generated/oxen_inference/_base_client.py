@@ -26,7 +26,8 @@ from ._checks import (
     check_url,
     not_json,
 )
-from ._exceptions import APIConnectionError, MissingAPIKeyError
+from ._exceptions import APIConnectionError, ClientClosedError, MissingAPIKeyError
+from ._fork import track
 from ._limits import (
     DEFAULT_MAX_CONCURRENCY,
     as_timeout,
@@ -116,6 +117,18 @@ class BaseClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_concurrency = check_max_concurrency(max_concurrency)
+        self._closed = False
+        track(self)  # a forked child starts afresh (see _fork)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosedError(
+                f"this {type(self).__name__} is closed (close(), or the end of its with block): "
+                "make a new client"
+            )
+
+    def _after_fork(self) -> None:
+        """In a forked child (see ``_fork``): the subclasses drop what the parent may hold."""
 
     def __repr__(self) -> str:
         key = "set" if self.__api_key else "missing"

@@ -23,6 +23,15 @@ reconciles are at least ``MIN_RECONCILE_GAP`` seconds apart. One reconcile makes
 A reconcile that fails (429, 5xx, no connection, after the client's own retries) is tried again
 with backoff, honouring ``Retry-After``; only 401/403 end the waits.
 
+Whatever the stream sends, the hub goes on. A completion event it cannot read (not JSON, no
+string id, a status that is no status, a field of the wrong type, a number too long to parse,
+nesting too deep) is dropped with a warning, and every job that may have missed its event is
+reconciled. Each id has one outcome, the first one seen (by
+event, reconciliation or a ``status()`` call): a later, contradictory event changes nothing,
+and every handle on the id gets that same outcome. Should one of the hub's loops stop on an
+error nobody foresaw, it is logged and the loop restarted after a pause, the waits served by
+reconciliation meanwhile. ``close()`` ends every pending wait with ``ClientClosedError``.
+
 The server sends a ``: keep-alive`` comment every 15 s. A stream on which nothing at all arrives
 for ``idle_timeout`` seconds (``IDLE_TIMEOUT``, 45 s, ``Oxen(events_idle_timeout=...)``) is
 treated as dead, as when a proxy or NAT forgets a connection without closing it: the hub closes
@@ -36,10 +45,10 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
-from json import JSONDecodeError, loads
+from json import loads
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._exceptions import APIStatusError
+from ._exceptions import APIStatusError, ClientClosedError
 from ._models import Generation, GenerationResult
 from ._retries import retry_delay
 from ._types import TERMINAL_STATUSES, normalise_event
@@ -47,7 +56,17 @@ from ._types import TERMINAL_STATUSES, normalise_event
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["HubState", "SSEDecoder", "Token", "completion", "fatal", "retry_after", "rows"]
+__all__ = [
+    "UNREADABLE",
+    "HubState",
+    "SSEDecoder",
+    "Token",
+    "closed_error",
+    "completion",
+    "fatal",
+    "retry_after",
+    "rows",
+]
 
 logger = logging.getLogger(__package__)
 
@@ -60,6 +79,8 @@ POLL_START, POLL_MAX = 1.0, 15.0
 PER_ID_LIMIT = 5
 RECENT_SIZE = 16384
 UNAVAILABLE = frozenset({404, 405, 406, 501})
+STATUSES = frozenset({"queued", "processing", *TERMINAL_STATUSES})
+UNREADABLE = (ValueError, TypeError, RecursionError)  # what reading a hostile event can raise
 
 Token = tuple[int, int]
 """What a job remembers of the hub when it is enqueued: (stream epoch, evictions)."""
@@ -98,16 +119,22 @@ class SSEDecoder:
 
 
 def completion(event: str, data: str) -> GenerationResult | None:
-    """The outcome an event reports, or None for any other event."""
+    """The outcome a completion event reports (None: another event, or a job that has not
+    ended). Raises one of ``UNREADABLE`` for a completion event that cannot be read: not a JSON
+    object, no string id, a status that is no status, a field of the wrong type (a number of
+    100,000 digits and nesting too deep for Python's parser included)."""
     if event != COMPLETED:
         return None
-    try:
-        payload = loads(data)
-    except JSONDecodeError:
-        return None
-    if not isinstance(payload, dict) or not isinstance(payload.get("generation_id"), str):
-        return None
-    return GenerationResult.model_validate(normalise_event(payload))
+    payload = loads(data)
+    if not isinstance(payload, dict):
+        raise ValueError(f"not a JSON object but {type(payload).__name__}")
+    gid, status = payload.get("generation_id"), payload.get("status")
+    if not isinstance(gid, str) or not gid:
+        raise ValueError(f"generation_id is {gid!r:.50}, not an id")
+    if status not in STATUSES:
+        raise ValueError(f"status is {status!r:.50}, not a status")
+    row = GenerationResult.model_validate(normalise_event(payload))
+    return row if row.status in TERMINAL_STATUSES else None
 
 
 def rows(payload: Any) -> list[dict[str, Any]]:
@@ -122,6 +149,13 @@ def retry_after(exc: BaseException, attempt: int) -> float:
     return retry_delay(attempt, headers)
 
 
+def closed_error(generation_id: str) -> ClientClosedError:
+    return ClientClosedError(
+        f"the client was closed while waiting for generation {generation_id}; it keeps "
+        f"running: a new client's job({generation_id!r}).wait() picks it up again"
+    )
+
+
 def fatal(exc: BaseException) -> bool:
     """Errors that end every wait: the key is refused."""
     return isinstance(exc, APIStatusError) and exc.status_code in (401, 403)
@@ -133,9 +167,12 @@ class HubState:
 
     def __init__(self, idle_timeout: float = IDLE_TIMEOUT) -> None:
         self.waiters: dict[str, list[Waiter]] = {}
-        self.recent: OrderedDict[str, GenerationResult] = OrderedDict()
+        # id -> (its outcome, the first one seen; whether a waiter has had it)
+        self.recent: OrderedDict[str, tuple[GenerationResult, bool]] = OrderedDict()
         self.epoch = 0  # increments on each successful (re)connect
-        self.evictions = 0  # unclaimed results dropped from `recent`
+        self.evictions = 0  # unclaimed results dropped from `recent`, and events dropped
+        self.dropped = 0  # completion events that could not be read
+        self.crashes = 0  # loops of the hub restarted after an unforeseen error
         self.connected = False
         self.attempted = False  # the stream's first attempt has ended (up or failed)
         self.polling = False  # the server has no event stream
@@ -170,22 +207,33 @@ class HubState:
         """Whether every event of a job enqueued at `token` has reached, or will reach, the hub."""
         return token is not None and self.connected and token == (self.epoch, self.evictions)
 
-    def _remember(self, row: GenerationResult) -> None:
-        self.recent[row.generation_id] = row
-        self.recent.move_to_end(row.generation_id)
-        while len(self.recent) > RECENT_SIZE:
-            self.recent.popitem(last=False)
-            self.evictions += 1
+    def outcome(self, generation_id: str) -> GenerationResult | None:
+        """How `generation_id` ended, if the hub knows (a waiter is about to have it)."""
+        entry = self.recent.get(generation_id)
+        if entry is None:
+            return None
+        if not entry[1]:
+            self.recent[generation_id] = (entry[0], True)
+        return entry[0]
 
     def resolve(self, row: GenerationResult) -> None:
-        """A generation ended: wake its waiters (or keep the result for one who comes later)."""
+        """A generation ended: wake its waiters, and keep the outcome for handles that ask later.
+        The first outcome seen for an id is its outcome: a later one changes nothing."""
         if row.status not in TERMINAL_STATUSES:
             return
-        waiters = self.waiters.pop(row.generation_id, None)
-        if not waiters:
-            self._remember(row)
-            return
-        for waiter in waiters:
+        gid = row.generation_id
+        waiters = self.waiters.pop(gid, None)
+        entry = self.recent.get(gid)
+        if entry is not None:
+            row = entry[0]
+            if waiters and not entry[1]:
+                self.recent[gid] = (row, True)
+        else:
+            self.recent[gid] = (row, bool(waiters))
+            while len(self.recent) > RECENT_SIZE:
+                if not self.recent.popitem(last=False)[1][1]:
+                    self.evictions += 1  # its job may wait later: reconcile then
+        for waiter in waiters or ():
             waiter.deliver(row, None)
 
     def fail(self, generation_id: str, error: BaseException) -> None:
@@ -198,12 +246,39 @@ class HubState:
             for waiter in group:
                 waiter.deliver(None, error)
 
-    def handle_line(self, decoder: SSEDecoder, line: str) -> None:
+    def close_all(self) -> None:
+        """The hub closes: every wait ends with its own ClientClosedError."""
+        self.closed = True
+        waiters, self.waiters = self.waiters, {}
+        for gid, group in waiters.items():
+            for waiter in group:
+                waiter.deliver(None, closed_error(gid))
+
+    def handle_line(self, decoder: SSEDecoder, line: str) -> bool:
+        """Take one line of the stream; True when a reconcile is needed (an event was dropped)."""
         item = decoder.feed(line)
-        if item is not None:
+        if item is None or item[0] != COMPLETED:
+            return False
+        try:
             row = completion(*item)
-            if row is not None:
-                self.resolve(row)
+        except UNREADABLE as exc:
+            self.drop(exc)
+            return True
+        if row is not None:
+            self.resolve(row)
+        return False
+
+    def drop(self, why: BaseException) -> None:
+        """A completion event could not be read: any job enqueued until now may have lost its
+        outcome with it, so each reconciles (now if it waits, else when it does)."""
+        self.dropped += 1
+        self.evictions += 1
+        logger.warning(
+            "dropped a completion event that cannot be read (%s: %.200s); waiting jobs are "
+            "reconciled",
+            type(why).__name__,
+            why,
+        )
 
     def plan_missing(self, rows: Iterable[dict[str, Any]]) -> set[str]:
         """Resolve what `rows` report for waiting jobs; the waiting ids the rows did not mention."""
@@ -212,8 +287,12 @@ class HubState:
         for raw in rows:
             gid = raw["generation_id"]
             if gid in waiters:
+                try:
+                    row = Generation.model_validate(raw)
+                except UNREADABLE:
+                    continue  # a row that cannot be read: the job is asked about by its id
                 seen.add(gid)
-                self.resolve(Generation.model_validate(raw))
+                self.resolve(row)
         return {gid for gid in self.waiters if gid not in seen}
 
     def due(self) -> float:

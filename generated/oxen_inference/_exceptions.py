@@ -23,7 +23,8 @@
     ├── GenerationFailedError      a queued job ended failed (or cancelled); keeps its generation id
     ├── WaitTimeoutError           ``wait`` ran out of time; the job goes on and keeps its id
     ├── BatchInputError            a batch's inputs have problems (``.problems``); nothing was sent
-    └── BatchJournalError          a batch's output folder holds another run, or is in use
+    ├── BatchJournalError          a batch's output folder holds another run, or is in use
+    └── ClientClosedError          the client was closed: pending waits end with it, later calls too
 
 Both error envelopes of the API (``{"error": {"type", "title", "detail"}, ...}`` and
 ``{"error": {"message"}}`` / ``{"error": "text"}``) end up in :attr:`APIStatusError.message`.
@@ -56,6 +57,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "GenerationFailedError",
     "InternalServerError",
     "InvalidAPIKeyError",
@@ -155,7 +157,7 @@ class APIStatusError(APIError):
         super().__init__(message, response.request)
         self.response = response
         self.status_code = response.status_code
-        self.body = scrub(body, response.request)
+        self.body: object = scrub(body, response.request)
         self.type = type
         self.request_id = request_id_of(response.headers)
 
@@ -204,7 +206,7 @@ class APIStreamError(APIError):
     ) -> None:
         super().__init__(message, response.request)
         self.response = response
-        self.body = scrub(body, response.request)
+        self.body: object = scrub(body, response.request)
         self.type = type
         self.request_id = request_id_of(response.headers)
 
@@ -222,7 +224,7 @@ class APIResponseValidationError(APIError):
         super().__init__(message, response.request)
         self.response = response
         self.status_code = response.status_code
-        self.body = scrub(body, response.request)
+        self.body: object = scrub(body, response.request)
         self.request_id = request_id_of(response.headers)
 
 
@@ -277,6 +279,11 @@ class WaitTimeoutError(OxenError, TimeoutError):
             f"generation {generation_id} not finished after {timeout:g}s (last status: {last_status or 'unknown'}); "
             f"it keeps running: client.job({generation_id!r}).wait() picks it up again"
         )
+
+
+class ClientClosedError(OxenError, RuntimeError):
+    """The client was closed (``close()``, ``aclose()``, the end of its ``with`` block): a wait
+    that was pending then ends with it, and so does every call made afterwards."""
 
 
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {

@@ -150,7 +150,6 @@ def iterate(chunks: Iterator[bytes]) -> Iterator[bytes]:
 # -- the concurrency limit ---------------------------------------------------------------------
 
 QUEUED_SLOTS = 4096  # up to this limit, _Tokens; past it, threading.Semaphore (no token per slot)
-_MAKING = threading.Lock()  # held while a client makes its limiter
 
 
 class _NoSlot:
@@ -233,16 +232,17 @@ class Slots:
     """At most `limit` blocking requests in flight, the rest waiting their turn. The tokens are
     made by the first request (``queue`` is imported then), once even when threads race to it."""
 
-    __slots__ = ("_limit", "_tokens")
+    __slots__ = ("_limit", "_making", "_tokens")
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._tokens: _Tokens | threading.Semaphore | None = None
+        self._making = threading.Lock()  # held while the tokens are made
 
     def tokens(self) -> _Tokens | threading.Semaphore:
         tokens = self._tokens
         if tokens is None:
-            with _MAKING:
+            with self._making:
                 tokens = self._tokens
                 if tokens is None:
                     limit = self._limit

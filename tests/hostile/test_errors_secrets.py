@@ -152,6 +152,7 @@ def test_errors_made_without_a_server_pickle_too() -> None:
         ox.InvalidAPIKeyError("the key holds a line break"),
         ox.UnknownModelError("unknown model 'x'"),
         ox.NoRequestSchemaError("model 'x' publishes no request schema"),
+        ox.ClientClosedError("the client is closed"),
         ox.APIConnectionError(),
         ox.APITimeoutError(),
         ox.OxenError("plain"),

@@ -246,7 +246,9 @@ def test_sse_decoder_and_event_normalisation() -> None:
         "media_generation_completed", '{"generation_id": "g", "status": "failed", "error": "bad"}'
     )
     assert failed is not None and failed.error_message == "bad"
-    assert _events.completion("media_generation_completed", "not json") is None
+    for unreadable in ("not json", "[]", '{"generation_id": "g", "status": 5}'):
+        with pytest.raises(_events.UNREADABLE):  # the hub drops it and reconciles
+            _events.completion("media_generation_completed", unreadable)
 
 
 @pytest.mark.parametrize(

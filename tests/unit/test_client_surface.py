@@ -34,7 +34,8 @@ TWIN_DUNDERS = {
     "__iter__": "__aiter__",
     "__next__": "__anext__",
 }
-ONLY_ASYNC = {(AsyncChatStream, "aclose")}  # httpx's name for close(), on the async stream only
+# httpx's name for close(), on the async stream and client only
+ONLY_ASYNC = {(AsyncChatStream, "aclose"), (ox.AsyncOxen, "aclose")}
 
 
 def _public(cls: type) -> set[str]:

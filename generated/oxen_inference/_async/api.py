@@ -385,7 +385,16 @@ class AsyncOxenBase(AsyncAPIClient):
             await response.aclose()
 
     async def close(self) -> None:
-        """Stop the event stream and close the connections."""
+        """Stop the event stream, end every pending wait with ClientClosedError, close the
+        connections. Every later call raises ClientClosedError; closing twice is fine."""
         if "_hub" in self.__dict__:
             await self._hub.close()
         await super().close()
+
+    aclose = close  # async only
+
+    def _after_fork(self) -> None:
+        """In a forked child (see ``_fork``): a new event hub and new upload bookkeeping."""
+        super()._after_fork()
+        for made in ("_hub", "files"):
+            self.__dict__.pop(made, None)

@@ -25,9 +25,11 @@ from .._events import (
     POLL_START,
     RECONCILE_EVERY,
     UNAVAILABLE,
+    UNREADABLE,
     HubState,
     SSEDecoder,
     Token,
+    closed_error,
     fatal,
     logger,
     retry_after,
@@ -72,7 +74,7 @@ class AsyncEventHub(HubState):
         with self._lock:
             if self.closed:
                 return None
-            loops = {"oxen-events": self._run, "oxen-reconcile": self._reconcile_loop}
+            loops = {"oxen-events": self._reader, "oxen-reconcile": self._reconciler}
             if self._workers.start(loops):  # a new event loop: the stream starts over
                 self.connected = self.polling = self.attempted = False
         if not (self.connected or self.polling or self.attempted):
@@ -92,7 +94,10 @@ class AsyncEventHub(HubState):
         `notify` is called (on the hub's loop or thread, or this one) once the outcome is known."""
         waiter: AsyncWaiter[GenerationResult] = AsyncWaiter(notify)
         with self._lock:
-            row = self.recent.pop(generation_id, None)
+            if self.closed:
+                waiter.deliver(None, closed_error(generation_id))
+                return waiter
+            row = self.outcome(generation_id)
             if row is not None:
                 waiter.deliver(row, None)
                 return waiter
@@ -100,6 +105,11 @@ class AsyncEventHub(HubState):
             if not self.current(token):
                 self.request_reconcile()
         return waiter
+
+    def known(self, generation_id: str) -> GenerationResult | None:
+        """The outcome the hub holds for `generation_id` (the first seen), if any."""
+        with self._lock:
+            return self.outcome(generation_id)
 
     def unregister(self, generation_id: str, waiter: AsyncWaiter[GenerationResult]) -> None:
         with self._lock:
@@ -120,11 +130,45 @@ class AsyncEventHub(HubState):
             self._workers.ask.set()
 
     async def close(self) -> None:
-        """Stop the loops; the stream is closed (waits end by their own deadlines)."""
+        """Stop the loops and close the stream; every pending wait ends with ClientClosedError."""
         with self._lock:
-            self.closed = True
+            self.close_all()
             response = self._response
         await self._workers.stop(response)
+
+    # -- supervision ---------------------------------------------------------------------------
+
+    async def _reader(self) -> None:
+        await self._supervised("event reader", self._run)
+
+    async def _reconciler(self) -> None:
+        await self._supervised("reconciler", self._reconcile_loop)
+
+    async def _supervised(self, name: str, loop: Callable[[], Any]) -> None:
+        """Run `loop` until the hub closes. Should it stop on an error nobody foresaw (a bug), the
+        error is logged and the loop started again after a pause; meanwhile every waiting job is
+        served by reconciliation (the stream counts as down)."""
+        crashes = 0
+        while not self.closed:
+            try:
+                await loop()
+                return
+            except Exception as exc:  # the hub must not die: anything at all is survived
+                crashes += 1
+                logger.warning(
+                    "the event hub's %s stopped on %s: %s; restarting it (waiting jobs are "
+                    "reconciled meanwhile)",
+                    name,
+                    type(exc).__name__,
+                    exc,
+                    exc_info=exc,
+                )
+                with self._lock:
+                    self.crashes += 1
+                    self.connected = False
+                    self.evictions += 1  # jobs enqueued until now may have lost their event
+                self.request_reconcile()
+                await self._workers.stopping.wait(backoff_delay(crashes, initial=0.2, maximum=10.0))
 
     # -- the reader ----------------------------------------------------------------------------
 
@@ -185,7 +229,9 @@ class AsyncEventHub(HubState):
             last = time.monotonic()
             async for line in response.aiter_lines():
                 with self._lock:
-                    self.handle_line(decoder, line)
+                    lost = self.handle_line(decoder, line)
+                if lost:
+                    self.request_reconcile()
                 if self.closed:
                     return
                 if self.waiters and time.monotonic() - last > RECONCILE_EVERY:
@@ -272,6 +318,9 @@ class AsyncEventHub(HubState):
             except NotFoundError as exc:
                 with self._lock:
                     self.fail(gid, exc)
+                continue
+            except UNREADABLE as exc:  # a row that cannot be read: asked again next time
+                logger.info("unreadable row for generation %s: %.200s", gid, exc)
                 continue
             with self._lock:
                 self.resolve(row)

@@ -3,7 +3,9 @@
 """The request loop: send with retries, within the call's deadline and the concurrency limit.
 
 Every decision that needs no I/O is ``BaseClient``'s (``_base_client``); what differs between
-threads and an event loop (the limiter, deadlines, sleeping) is ``_synchronization``'s.
+threads and an event loop (the limiter, deadlines, sleeping) is ``_synchronization``'s, and who a
+connection pool belongs to is ``_pools``'s. After ``close()`` every call raises
+ClientClosedError.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._answers import answer, connection_error, read_json
 from .._base_client import BASE_HEADERS, BaseClient
-from .._exceptions import status_error
+from .._exceptions import OxenError, status_error
 from .._limits import default_timeout, pool_limits
+from .._pools import LOOP_CHANGED, close_with_loop, pool_owner
 from .._synchronization import NO_SLOT, Closing, Deadline, Slots, sleep
 from .._types import OMIT, Omit, Timeout
 
@@ -34,22 +37,58 @@ class SyncAPIClient(BaseClient, Closing):
         super().__init__(**config)
         self._owns_http = http_client is None
         self.__http = http_client
+        self.__owner: object = None  # the event loop the pool belongs to (see pool_owner)
+        self.__closing: object = None  # the pool whose closing is arranged (close_with_loop)
+        self.__closer: object = None
         self._slots = Slots(self.max_concurrency)
 
     @property
     def _http(self) -> httpx.Client:
-        """The connection pool, made on first use (so creating a client costs nothing)."""
-        if self.__http is None:
-            import httpx
+        """The connection pool, made on first use (so creating a client costs nothing), and
+        made anew for another event loop."""
+        http = self.__http
+        owner = pool_owner()
+        if http is None or owner is not self.__owner:
+            http = self._new_pool(http, owner)
+        return http
 
-            from .._deadline import transport
+    def _connections(self) -> httpx.Client:
+        """The pool for the next attempt (see ``_http``), with its closing arranged when the client
+        made it (see ``_pools``)."""
+        http = self.__http
+        if http is not None and http is self.__closing and pool_owner() is self.__owner:
+            return http  # every attempt passes here: one call, three comparisons
+        http = self._http
+        self.__closing = http
+        if self._owns_http:
+            self.__closer = close_with_loop(http)
+        return http
 
-            self.__http = httpx.Client(
-                headers=BASE_HEADERS,
-                timeout=default_timeout(),
-                transport=transport(pool_limits(self.max_concurrency)),
-            )
+    def _new_pool(self, old: httpx.Client | None, owner: object) -> httpx.Client:
+        if old is not None and self.__owner is not None and not self._owns_http:
+            raise OxenError(LOOP_CHANGED)
+        self.__owner = owner
+        if old is not None and not self._owns_http:
+            return old
+        import httpx
+
+        from .._deadline import transport
+
+        self.__http = httpx.Client(
+            headers=BASE_HEADERS,
+            timeout=default_timeout(),
+            transport=transport(pool_limits(self.max_concurrency)),
+        )
         return self.__http
+
+    def _after_fork(self) -> None:
+        """In a forked child: drop what the parent's threads may hold (never closing it: that
+        would touch the parent's connections); all of it is made anew on first use."""
+        super()._after_fork()
+        if self._owns_http:
+            self.__http = None
+        self.__owner = None
+        self._slots = Slots(self.max_concurrency)
 
     def request(
         self,
@@ -72,16 +111,19 @@ class SyncAPIClient(BaseClient, Closing):
         `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
         `stream`, the body is read afterwards and only each read is bounded by the read timeout.
         `limited=False` skips the concurrency limit (the event stream: one long-lived request
-        that must not queue behind a burst of submits).
+        that must not queue behind a burst of submits). After ``close()``: ClientClosedError.
         """
         import httpx  # the first request pays for importing httpx
 
+        if self._closed:
+            self._check_open()
         call_deadline = self._call_deadline(timeout, deadline)
         given = not isinstance(timeout, Omit)
         attempt = hops = 0
         while True:
+            http = self._connections()
             request, limit = self._build(
-                self._http, method, path, json, params, timeout, extra_headers, call_deadline
+                http, method, path, json, params, timeout, extra_headers, call_deadline
             )
             self._log_request(request, attempt)
             slot = self._slots.acquire(call_deadline, request) if limited else NO_SLOT
@@ -90,7 +132,7 @@ class SyncAPIClient(BaseClient, Closing):
                 at = self._attempt_deadline(path, limit, call_deadline, given)
                 with Deadline(at, request):
                     try:
-                        response = self._http.send(request, stream=stream)
+                        response = http.send(request, stream=stream)
                     except httpx.TransportError as exc:
                         delay = self._next_delay(
                             attempt, unsafe, call_deadline, exc=exc, retry=retry
@@ -135,6 +177,9 @@ class SyncAPIClient(BaseClient, Closing):
         return answer(self.request("GET", path, **kwargs), parse)
 
     def close(self) -> None:
-        """Close the connections (only those of an ``httpx.Client`` the client made itself)."""
-        if self._owns_http and self.__http is not None:
-            self.__http.close()
+        """Close the connections (only those of an ``httpx.Client`` the client made itself,
+        and only in the event loop they belong to); every later call raises ClientClosedError."""
+        self._closed = True
+        http, self.__http = self.__http, None
+        if self._owns_http and http is not None and self.__owner is pool_owner():
+            http.close()

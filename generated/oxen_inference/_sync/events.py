@@ -26,9 +26,11 @@ from .._events import (
     POLL_START,
     RECONCILE_EVERY,
     UNAVAILABLE,
+    UNREADABLE,
     HubState,
     SSEDecoder,
     Token,
+    closed_error,
     fatal,
     logger,
     retry_after,
@@ -73,7 +75,7 @@ class EventHub(HubState):
         with self._lock:
             if self.closed:
                 return None
-            loops = {"oxen-events": self._run, "oxen-reconcile": self._reconcile_loop}
+            loops = {"oxen-events": self._reader, "oxen-reconcile": self._reconciler}
             if self._workers.start(loops):  # a new event loop: the stream starts over
                 self.connected = self.polling = self.attempted = False
         if not (self.connected or self.polling or self.attempted):
@@ -93,7 +95,10 @@ class EventHub(HubState):
         `notify` is called (on the hub's loop or thread, or this one) once the outcome is known."""
         waiter: Waiter[GenerationResult] = Waiter(notify)
         with self._lock:
-            row = self.recent.pop(generation_id, None)
+            if self.closed:
+                waiter.deliver(None, closed_error(generation_id))
+                return waiter
+            row = self.outcome(generation_id)
             if row is not None:
                 waiter.deliver(row, None)
                 return waiter
@@ -101,6 +106,11 @@ class EventHub(HubState):
             if not self.current(token):
                 self.request_reconcile()
         return waiter
+
+    def known(self, generation_id: str) -> GenerationResult | None:
+        """The outcome the hub holds for `generation_id` (the first seen), if any."""
+        with self._lock:
+            return self.outcome(generation_id)
 
     def unregister(self, generation_id: str, waiter: Waiter[GenerationResult]) -> None:
         with self._lock:
@@ -121,11 +131,45 @@ class EventHub(HubState):
             self._workers.ask.set()
 
     def close(self) -> None:
-        """Stop the loops; the stream is closed (waits end by their own deadlines)."""
+        """Stop the loops and close the stream; every pending wait ends with ClientClosedError."""
         with self._lock:
-            self.closed = True
+            self.close_all()
             response = self._response
         self._workers.stop(response)
+
+    # -- supervision ---------------------------------------------------------------------------
+
+    def _reader(self) -> None:
+        self._supervised("event reader", self._run)
+
+    def _reconciler(self) -> None:
+        self._supervised("reconciler", self._reconcile_loop)
+
+    def _supervised(self, name: str, loop: Callable[[], Any]) -> None:
+        """Run `loop` until the hub closes. Should it stop on an error nobody foresaw (a bug), the
+        error is logged and the loop started again after a pause; meanwhile every waiting job is
+        served by reconciliation (the stream counts as down)."""
+        crashes = 0
+        while not self.closed:
+            try:
+                loop()
+                return
+            except Exception as exc:  # the hub must not die: anything at all is survived
+                crashes += 1
+                logger.warning(
+                    "the event hub's %s stopped on %s: %s; restarting it (waiting jobs are "
+                    "reconciled meanwhile)",
+                    name,
+                    type(exc).__name__,
+                    exc,
+                    exc_info=exc,
+                )
+                with self._lock:
+                    self.crashes += 1
+                    self.connected = False
+                    self.evictions += 1  # jobs enqueued until now may have lost their event
+                self.request_reconcile()
+                self._workers.stopping.wait(backoff_delay(crashes, initial=0.2, maximum=10.0))
 
     # -- the reader ----------------------------------------------------------------------------
 
@@ -186,7 +230,9 @@ class EventHub(HubState):
             last = time.monotonic()
             for line in response.iter_lines():
                 with self._lock:
-                    self.handle_line(decoder, line)
+                    lost = self.handle_line(decoder, line)
+                if lost:
+                    self.request_reconcile()
                 if self.closed:
                     return
                 if self.waiters and time.monotonic() - last > RECONCILE_EVERY:
@@ -273,6 +319,9 @@ class EventHub(HubState):
             except NotFoundError as exc:
                 with self._lock:
                     self.fail(gid, exc)
+                continue
+            except UNREADABLE as exc:  # a row that cannot be read: asked again next time
+                logger.info("unreadable row for generation %s: %.200s", gid, exc)
                 continue
             with self._lock:
                 self.resolve(row)

@@ -63,21 +63,24 @@ class Job(JobBase):
         (429, 5xx, connection trouble) only delay it. Raises GenerationFailedError if the job
         failed or was cancelled (unless ``raise_on_failure=False``), NotFoundError for an unknown
         id, AuthenticationError/PermissionDeniedError for a refused key, WaitTimeoutError (with
-        the id; the job goes on) on time-out.
+        the id; the job goes on) on time-out, ClientClosedError when the client is closed
+        meanwhile.
         """
-        if self.last is not None and self.last.done:
-            return checked(self.last, raise_on_failure)
+        self._client._check_open()
+        last = self.last
+        if last is not None and last.done:  # the id's one outcome, as the hub has it
+            return checked(self._seen(self._client._hub.known(self.id) or last), raise_on_failure)
         deadline = deadline_in(timeout)
         hub = self._client._hub
         hub.start(timeout=min(START_WAIT, timeout) if timeout is not None else START_WAIT)
         waiter = hub.register(self.id, self._epoch)
         try:
-            row = waiter.wait(remaining(deadline))
+            ended = waiter.wait(remaining(deadline))
         finally:
             hub.unregister(self.id, waiter)
-        if row is None:
+        if ended is None:
             raise self._timed_out(timeout)
-        return checked(self._seen(row), raise_on_failure)
+        return checked(self._seen(ended), raise_on_failure)
 
     def cancel(
         self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
