@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from oxen_inference._cli.completion import candidates
+from oxen_inference._cli._main import build_parser
+from oxen_inference._cli.completion import candidates, command_tree
 
 I2V = "luma-ray-v3-2-image-to-video"
+PARSER = build_parser()
 
 CASES: list[tuple[list[str], list[str]]] = [
     ([""], ["run", "chat", "models", "jobs", "batch", "completion", "--help", "--version"]),
@@ -34,16 +36,23 @@ CASES: list[tuple[list[str], list[str]]] = [
     (["run", I2V, "--n"], ["--no-wait"]),
     (["run", "no-such-model", ""], []),
     (["jobs", "wait", "--j"], ["--json"]),
+    (["jobs", "wait", "abc", "--"], ["--help", "--json", "--save", "--timeout"]),
+    (["jobs", "download", "abc", "--t"], ["--timeout"]),
+    (["models", "list", "--"], ["--help", "--json"]),
+    (["chat", "gpt-4o", "hi", "--s"], ["--system"]),
+    (["completion", "--"], ["--help"]),
+    (["no-such-command", ""], []),
+    (["--version", ""], []),
 ]
 
 
 @pytest.mark.parametrize(("words", "expected"), CASES)
 def test_candidates(words: list[str], expected: list[str]) -> None:
-    assert candidates(words) == expected
+    assert candidates(words, PARSER) == expected
 
 
 def test_every_parameter_is_offered_once() -> None:
-    offered = candidates(["run", I2V, ""])
+    offered = candidates(["run", I2V, ""], PARSER)
     assert offered[:2] == ["prompt=", "input_image="]
     assert len(offered) == len(set(offered)) == 7
 
@@ -86,24 +95,31 @@ def _usage_lines(text: str, heading: str) -> list[str]:
 
 
 def test_the_docs_commands_are_the_parsers() -> None:
-    """docs/cli.md lists every command and action the parser has, and no other."""
-    import re
-
-    from oxen_inference._cli._main import COMMANDS
-    from oxen_inference._cli.completion import GROUPS
-
+    """docs/cli.md's list names every command and every action the parser has, and no other."""
     from tests.conftest import REPO
 
-    named: set[str] = set()
+    tree = command_tree(PARSER)
+    parsers = {(command, action) for command, actions in tree.items() for action in actions or [""]}
+    named: set[tuple[str, str]] = set()
     for line in _usage_lines((REPO / "docs/cli.md").read_text(encoding="utf-8"), "## Commands"):
-        words = line.split()
-        assert words[0] == "oxen-inference", line
-        assert words[1] in COMMANDS, line
-        named.add(words[1])
-        for group, actions in GROUPS.items():
-            for found in re.findall(rf"\b{group} ([a-z|]+)", line):
-                assert set(found.split("|")) <= set(actions), line
-    assert named == set(COMMANDS)
+        program, command, *rest = line.split()
+        assert program == "oxen-inference" and command in tree, line
+        actions = rest[0].split("|") if tree[command] else [""]
+        named.update((command, action) for action in actions)
+    assert named == parsers
+
+
+def test_completion_offers_every_command_action_and_option_of_the_parser() -> None:
+    """Completion reads the parser itself: a command or option added there is offered at once."""
+    tree = command_tree(PARSER)
+    assert candidates([""], PARSER) == [*tree, "--help", "--version"]
+    assert tree["jobs"] == ["list", "get", "wait", "cancel", "download"]
+    for command, actions in tree.items():
+        if actions:
+            assert candidates([command, ""], PARSER) == actions
+        for words in [[command, action] for action in actions] or [[command]]:
+            offered = candidates([*words, "--"], PARSER)
+            assert offered[0] == "--help" and len(offered) == len(set(offered)), words
 
 
 def test_the_readme_names_every_command() -> None:

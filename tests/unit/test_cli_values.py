@@ -209,3 +209,19 @@ def test_model_help_loads_no_httpx() -> None:
     assert "  reference_image_urls  (list of images: URLs or @PATHs)" in text
     body = "\n".join(text)
     assert "default: 540p" in body and "default: 16:9" in body
+
+
+def test_the_library_never_loads_the_command_line() -> None:
+    """``import oxen_inference`` and making a client leave ``oxen_inference._cli`` unloaded: the
+    command line adds nothing to the library's import."""
+    probe = (
+        "import sys\n"
+        "import oxen_inference\n"
+        "from oxen_inference import Oxen, request_model\n"
+        "Oxen(api_key='x')\n"
+        f"request_model({I2V!r})\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[:2] == ['oxen_inference', '_cli']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

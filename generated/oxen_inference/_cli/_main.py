@@ -117,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if words[:1] == ["__complete"]:  # asked by the shell's completion script (see completion)
         from .completion import complete
 
-        return complete(words[1:])
+        return complete(words[1:], build_parser())
     try:
         args = _parse(build_parser(), words)
         code: int = args.handler(args)

@@ -8,21 +8,11 @@ import argparse
 import sys
 from typing import Any
 
-from ._common import COMMANDS, PROG
+from ._common import PROG
 
 CHAT_ROUTE = "/ai/chat/completions"
 
 HIDDEN = "__complete"
-GROUPS = {
-    "models": ("list", "show"),
-    "jobs": ("list", "get", "wait", "cancel", "download"),
-    "batch": ("run",),
-}
-OPTIONS = {
-    "run": ("--json", "--no-wait", "--save", "--timeout", "--help"),
-    "chat": ("--json", "--system", "--help"),
-    "batch": ("--out", "--model", "--concurrency", "--no-download", "--dry-run", "--help"),
-}
 BASH = f"""\
 # {PROG} completion for bash; for zsh, run `autoload -U +X bashcompinit && bashcompinit` first.
 _oxen_inference() {{
@@ -76,15 +66,40 @@ def _parameters(model_id: str, given: list[str]) -> list[str]:
     return [f"{name}=" for name in info.params or {} if name not in taken]
 
 
-def candidates(words: list[str]) -> list[str]:
-    """What may come next: `words` are the words after the program, the last one being typed."""
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    """The parsers of `parser`'s subcommands (the commands, or a command's actions) by name."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _options(parser: argparse.ArgumentParser) -> list[str]:
+    return [o for a in parser._actions for o in a.option_strings if o.startswith("--")]
+
+
+def command_tree(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
+    """Each command of `parser` (the program's) and its actions (none for a plain command)."""
+    commands = _subcommands(parser)
+    return {name: list(_subcommands(sub)) for name, sub in commands.items()}
+
+
+def candidates(words: list[str], top: argparse.ArgumentParser) -> list[str]:
+    """What may come next: `words` are the words after the program, the last one being typed.
+    Commands, actions and options come from `top`, the program's parser; model ids and parameter
+    names from the client's catalog."""
     *before, current = words or [""]
-    if not before:
-        found = [*COMMANDS, "--help", "--version"]
-    elif before[0] in GROUPS and len(before) == 1:
-        found = list(GROUPS[before[0]])
+    command = _subcommands(top).get(before[0]) if before else top
+    actions = _subcommands(command) if command is not None else {}
+    found: list[str]
+    if command is None:
+        found = []
+    elif not before:
+        found = [*actions, *_options(top)]
+    elif actions and len(before) == 1:
+        found = list(actions)
     elif current.startswith("-"):
-        found = list(OPTIONS.get(before[0], ("--json", "--help")))
+        found = _options(actions.get(before[1] if len(before) > 1 else "", command))
     elif before[0] in ("run", "chat") and len(before) == 1:
         found = _models(before[0] == "chat")
     elif before[:2] == ["models", "show"] and len(before) == 2:
@@ -98,7 +113,7 @@ def candidates(words: list[str]) -> list[str]:
     return [word for word in found if word.startswith(current)]
 
 
-def complete(words: list[str]) -> int:
-    for word in candidates(words):
+def complete(words: list[str], parser: argparse.ArgumentParser) -> int:
+    for word in candidates(words, parser):
         sys.stdout.write(word + "\n")
     return 0
