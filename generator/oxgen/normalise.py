@@ -20,6 +20,7 @@ from oxgen.vocabulary import (
     SUBSCHEMA_KEYWORDS,
     escape_pointer_token,
     is_annotation,
+    map_subschemas,
     strip_annotations,
     subschemas,
     unescape_pointer_token,
@@ -52,19 +53,7 @@ def to_standard(schema: Any) -> Any:
     """
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        kind = SUBSCHEMA_KEYWORDS.get(key)
-        if kind == "one":
-            out[key] = (
-                [to_standard(v) for v in value] if isinstance(value, list) else to_standard(value)
-            )
-        elif kind == "list" and isinstance(value, list):
-            out[key] = [to_standard(v) for v in value]
-        elif kind == "map" and isinstance(value, dict):
-            out[key] = {name: to_standard(v) for name, v in value.items()}
-        else:
-            out[key] = value
+    out = map_subschemas(schema, to_standard)
     if out.get("nullable") is True:
         return _with_null(out)
     out.pop("nullable", None)

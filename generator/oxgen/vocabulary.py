@@ -3,7 +3,7 @@ subschemas live, JSON pointers, walks over a schema and what of it validates. Pu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 # Keywords that never affect validation (draft 2020-12 annotations, plus Oxen's extensions).
@@ -95,25 +95,29 @@ def walk(schema: Any, pointer: str = "") -> Iterator[tuple[str, Any]]:
         yield from walk(sub, sub_pointer)
 
 
+def map_subschemas(
+    schema: dict[str, Any], fn: Callable[[Any], Any], drop: Callable[[str], bool] | None = None
+) -> dict[str, Any]:
+    """A copy of `schema` with `fn` applied to each of its direct subschemas (every other value
+    kept as it is), leaving out the keys `drop` says to."""
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if drop is not None and drop(key):
+            continue
+        kind = SUBSCHEMA_KEYWORDS.get(key)
+        if kind == "one":
+            out[key] = [fn(v) for v in value] if isinstance(value, list) else fn(value)
+        elif kind == "list" and isinstance(value, list):
+            out[key] = [fn(v) for v in value]
+        elif kind == "map" and isinstance(value, dict):
+            out[key] = {name: fn(v) for name, v in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
 def strip_annotations(schema: Any) -> Any:
     """A copy of `schema` keeping only what affects validation (for compact validator literals)."""
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if is_annotation(key):
-            continue
-        kind = SUBSCHEMA_KEYWORDS.get(key)
-        if kind == "one":
-            out[key] = (
-                [strip_annotations(v) for v in value]
-                if isinstance(value, list)
-                else strip_annotations(value)
-            )
-        elif kind == "list" and isinstance(value, list):
-            out[key] = [strip_annotations(v) for v in value]
-        elif kind == "map" and isinstance(value, dict):
-            out[key] = {name: strip_annotations(v) for name, v in value.items()}
-        else:
-            out[key] = value
-    return out
+    return map_subschemas(schema, strip_annotations, drop=is_annotation)

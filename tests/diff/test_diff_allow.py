@@ -116,7 +116,9 @@ def test_stale_entry_is_a_warning(tmp_path: Path, pair: tuple[str, str]) -> None
 @pytest.mark.parametrize(
     ("entries", "expected"),
     [
-        ("{", "not valid JSON"),
+        ("{", "invalid JSON at line 1 column 2"),
+        ("[" * 100_000, "nested more than"),
+        (b"[\xff]", "not UTF-8 text"),
         ({"rules": []}, "JSON list of entries"),
         (["x"], "entry 0: must be an object"),
         ([{**REMOVAL, "reason": "  "}], "`reason` is required"),
@@ -131,7 +133,10 @@ def test_bad_allow_lists_exit_2(
     tmp_path: Path, pair: tuple[str, str], entries: Any, expected: str
 ) -> None:
     path = tmp_path / "allow.json"
-    path.write_text(entries if isinstance(entries, str) else json.dumps(entries), encoding="utf-8")
+    if isinstance(entries, bytes):
+        path.write_bytes(entries)
+    else:
+        path.write_text(entries if isinstance(entries, str) else json.dumps(entries), "utf-8")
     result = diff(*pair, "--allow", str(path))
     assert result.exit_code == 2
     assert result.stderr.startswith(f"oxgen: error: {path}: ") and expected in result.stderr

@@ -16,12 +16,12 @@ change is reported as an ``allow-entry-stale`` warning so allow-lists do not rot
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import inputs
+from .. import snapshot as snap
 from .rules import RULES, Change
 from .sources import DiffError
 
@@ -57,17 +57,9 @@ def load(path: str) -> list[Entry]:
     except inputs.InputFileError as exc:
         raise DiffError(f"cannot read allow-list: {exc}") from None
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DiffError(f"{path}: allow-list is not UTF-8 text ({exc.reason})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DiffError(
-            f"{path}: allow-list is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
-        ) from None
-    except RecursionError:
-        raise DiffError(f"{path}: allow-list is nested too deeply") from None
+        data = snap.parse_json(snap.decode_text(raw, Path(path)), f"{path}: allow-list")
+    except snap.SnapshotError as exc:
+        raise DiffError(str(exc)) from None
     if isinstance(data, dict) and "allow" in data:
         data = data["allow"]
     if not isinstance(data, list):
