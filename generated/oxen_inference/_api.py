@@ -4,6 +4,7 @@ calls themselves are ``_async/api.py`` and its blocking twin)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +16,29 @@ from ._params import check_model_id
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["CHAT_ROUTE", "EVENTS_IDLE_TIMEOUT", "check_queueable", "enqueued", "refuse_stream"]
+__all__ = [
+    "CHAT_ROUTE",
+    "ENQUEUED_HINT",
+    "EVENTS_IDLE_TIMEOUT",
+    "check_queueable",
+    "connect_wait",
+    "enqueued",
+    "refuse_stream",
+]
 
 # The event stream is dead after this long without a byte (keep-alives come every 15 s).
 EVENTS_IDLE_TIMEOUT = 45.0
 CHAT_ROUTE = "/ai/chat/completions"
+CONNECT_WAIT = 10.0  # the longest a first submit waits for the event stream's first attempt
+ENQUEUED_HINT = "; the jobs may have been created all the same: see client.queue.list()"
+
+
+def connect_wait(deadline: float | None) -> float:
+    """How long a submit may wait for the event stream's first attempt: `CONNECT_WAIT`, or less
+    when the call's deadline (a ``time.monotonic()`` instant) comes first."""
+    if deadline is None:
+        return CONNECT_WAIT
+    return max(0.0, min(CONNECT_WAIT, deadline - time.monotonic()))
 
 
 def refuse_stream(
@@ -52,7 +71,7 @@ def check_queueable(model_id: str) -> None:
 def enqueued(response: httpx.Response) -> list[tuple[str, str]]:
     """``(generation_id, status)`` of each job the enqueue answered (status as the server said);
     an answer without them raises APIResponseValidationError (the jobs may exist all the same)."""
-    hint = "; the jobs may have been created all the same: see client.queue.list()"
+    hint = ENQUEUED_HINT
     payload = read_json(response, hint)
     rows = payload.get("generations") if isinstance(payload, dict) else None
     jobs = [

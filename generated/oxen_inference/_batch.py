@@ -192,6 +192,7 @@ def _async_twin(client: SyncOxenBase, make: Callable[..., AsyncOxenBase]) -> Asy
         uploads=client._uploads,
         max_data_uri_bytes=client._max_data_uri_bytes,
         max_concurrency=client.max_concurrency,
+        max_response_bytes=client.max_response_bytes,
     )
 
 

@@ -18,6 +18,7 @@
     │   │   └── InternalServerError        5xx
     │   ├── APIStreamError         a stream that had started (2xx) reported an error or sent garbage
     │   ├── APIResponseValidationError  a 2xx answer that is not JSON or not the shape expected
+    │   ├── ResponseTooLargeError  an answer (or a download) past its size cap; not read further
     │   └── APIConnectionError     no answer: connection refused, reset, TLS, ... (or a stream cut short)
     │       └── APITimeoutError    no answer in time
     ├── GenerationFailedError      a queued job ended failed (or cancelled); keeps its generation id
@@ -66,6 +67,7 @@ __all__ = [
     "OxenError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "UnprocessableEntityError",
     "ValidationError",
     "WaitTimeoutError",
@@ -281,6 +283,22 @@ class WaitTimeoutError(OxenError, TimeoutError):
         )
 
 
+class ResponseTooLargeError(APIError):
+    """An answer larger than the client reads: a 2xx body past ``max_response_bytes``, a
+    download past its ``max_bytes``. Nothing more was read; the connection was closed.
+
+    `limit` (bytes), `status_code`, `response` and `request_id`. For an enqueue the request went
+    through: the jobs may exist (see ``client.queue.list()``).
+    """
+
+    def __init__(self, message: str, *, response: httpx.Response, limit: int) -> None:
+        super().__init__(message, response.request)
+        self.response: httpx.Response = response
+        self.status_code: int = response.status_code
+        self.limit: int = limit
+        self.request_id: str | None = request_id_of(response.headers)
+
+
 class ClientClosedError(OxenError, RuntimeError):
     """The client was closed (``close()``, ``aclose()``, the end of its ``with`` block): a wait
     that was pending then ends with it, and so does every call made afterwards."""
@@ -390,12 +408,15 @@ def error_body(response: httpx.Response) -> tuple[object, str | None, str | None
     return body, message, kind
 
 
-def status_error(response: httpx.Response) -> APIStatusError:
-    """The exception for an error response (its body must have been read)."""
+def status_error(response: httpx.Response, cut: int | None = None) -> APIStatusError:
+    """The exception for an error response (its body must have been read; `cut`: only its first
+    `cut` bytes were, the rest was larger than the client reads)."""
     body, message, kind = error_body(response)
     if message is None:
         text = body if isinstance(body, str) else ""
         message = text.strip()[:500] or response.reason_phrase or f"HTTP {response.status_code}"
+    if cut is not None:
+        message += f" (an answer of more than {cut:,} bytes: the rest was not read)"
     cls = _STATUS_CLASSES.get(response.status_code)
     if cls is None:
         cls = InternalServerError if response.status_code >= 500 else APIStatusError

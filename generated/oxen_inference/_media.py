@@ -14,11 +14,18 @@ never sent as it is (the server could not fetch it, and a path would tell it you
 
 When the request is validated, every local value is checked at once, before anything is sent:
 the path exists and is a readable regular file, it is not empty, and its bytes (or, failing that,
-its file name) show a known image, video or audio format of the kind the parameter takes. It
-becomes a :class:`LocalFile`. Before sending, the client turns each one into a URL by its
-strategy (see ``_uploads``): a ``data:`` URI by default (at most ``max_data_uri_bytes``), an
-upload to an Oxen repository with ``uploads="namespace/repo"``, or your own ``uploads=callable``.
+its file name) show a known image, video or audio format of the kind the parameter takes. The
+bytes win: a file named ``.png`` (or ``.jpg``, ``.gif``, ``.webp``, ``.bmp``, ``.tiff``) whose
+bytes are not that format is refused. It becomes a :class:`LocalFile`. Before sending, the client
+turns each one into a URL by its strategy (see ``_uploads`` and ``_resolve``): ``data:`` URIs by
+default (at most ``max_data_uri_bytes`` for all the files of one request), an upload to an Oxen
+repository with ``uploads="namespace/repo"``, or your own ``uploads=callable``.
 ``to_body(request, files=...)`` does the same for a request object, explicitly.
+
+A file is read when it is sent, not when it is checked: a path that has changed since (grown,
+shrunk, replaced by a pipe or a directory) is refused then. A stream that cannot seek (a pipe) is
+read as far as its format check needs; the rest is read when it is sent, at most as many bytes as
+the request may still carry inline (or into a temporary file, for an upload or your own storage).
 """
 
 from __future__ import annotations
@@ -29,11 +36,11 @@ import io
 import os
 import re
 import stat
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, TypeAlias
 
-from ._exceptions import ValidationError
+from ._exceptions import OxenError
 
 if TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
@@ -47,15 +54,10 @@ __all__ = [
     "LocalFileError",
     "MediaInput",
     "Uploads",
-    "check_all",
     "check_settings",
     "data_uri",
     "is_local",
-    "locate",
     "parse_repo",
-    "resolve",
-    "url_of",
-    "with_urls",
 ]
 
 #: What a media input accepts besides a URL string.
@@ -103,9 +105,16 @@ _KIND_PREFIX = {"image": "image/", "mask": "image/", "video": "video/", "audio":
 _KIND_WORD = {"image": "an image", "mask": "an image", "video": "a video", "audio": "audio"}
 
 
-class LocalFileError(ValueError):
+# Formats whose bytes always say what they are: a file named so must show them.
+_MAGIC_ONLY = frozenset(
+    {"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp", "image/tiff"}
+)
+
+
+class LocalFileError(OxenError, ValueError):
     """A local file that cannot be used: missing, unreadable, empty, of an unknown or wrong kind,
-    or too large to inline. The client reports it as a ``ValidationError`` naming the parameter."""
+    changed since it was checked, or too large to inline. The client reports it as a
+    ``ValidationError`` naming the parameter."""
 
 
 def parse_repo(value: str) -> tuple[str, str]:
@@ -220,19 +229,22 @@ class LocalFile:
     `media_type` (``"image/png"``), `size` (bytes), `name` (the file name, if it has one),
     `path` (for a path), `kind` (what the parameter takes: image, video, audio, mask, file).
     :meth:`open` gives a binary stream from the start, :meth:`read` the bytes, :meth:`chunks`
-    an iterator of them, :meth:`sha256` the hex digest (read once and kept).
+    an iterator of them, :meth:`sha256` the hex digest (read once and kept). For a stream that
+    cannot seek, `size` reads it to its end first (into a temporary file); `known_size` is None
+    until then.
     """
 
     __slots__ = (
         "_data",
         "_digest",
+        "_head",
+        "_size",
         "_start",
         "_stream",
         "kind",
         "media_type",
         "name",
         "path",
-        "size",
     )
 
     def __init__(
@@ -240,31 +252,49 @@ class LocalFile:
         *,
         kind: str,
         media_type: str,
-        size: int,
+        size: int | None,
         name: str | None,
         path: Path | None = None,
         data: bytes | None = None,
         stream: BinaryIO | None = None,
         start: int = 0,
+        first: bytes = b"",
     ) -> None:
         self.kind = kind
         self.media_type = media_type
-        self.size = size
         self.name = name
         self.path = path
+        self._size = size
         self._data = data
         self._stream = stream
         self._start = start
+        self._head = first  # what was read of a stream that cannot seek (its size unknown)
         self._digest: str | None = None
 
     def __repr__(self) -> str:
-        return f"LocalFile({self.describe()}, {self.media_type}, {self.size} bytes)"
+        size = "size unknown" if self._size is None else f"{self._size} bytes"
+        return f"LocalFile({self.describe()}, {self.media_type}, {size})"
 
     def describe(self) -> str:
         """How error messages name the file."""
         if self.path is not None:
             return repr(str(self.path))
-        return repr(self.name) if self.name else f"<{self.size} bytes>"
+        if self.name:
+            return repr(self.name)
+        return "the stream" if self._size is None else f"<{self._size} bytes>"
+
+    @property
+    def size(self) -> int:
+        """Its size in bytes (a stream that cannot seek is read to its end first)."""
+        if self._size is None:
+            self.spool(None)
+        assert self._size is not None
+        return self._size
+
+    @property
+    def known_size(self) -> int | None:
+        """Its size without reading anything: None for a stream not read yet."""
+        return self._size
 
     @property
     def extension(self) -> str:
@@ -318,26 +348,27 @@ class LocalFile:
             raise LocalFileError("the file object is closed")
         raw_name = getattr(stream, "name", None)
         name = os.path.basename(raw_name) if isinstance(raw_name, str) else None
-        seekable = getattr(stream, "seekable", None)
         try:
+            seekable = getattr(stream, "seekable", None)
             if callable(seekable) and seekable():
                 start = stream.tell()
                 size = stream.seek(0, os.SEEK_END) - start
                 stream.seek(start)
-                head = stream.read(_HEAD)
+                head = _read(stream, _HEAD)
                 stream.seek(start)
-                if not isinstance(head, bytes):
-                    raise LocalFileError("the file object gives text; open it with 'rb'")
                 return cls._made(kind, head, size, name, stream=stream, start=start)
-            data = stream.read()  # not seekable (a pipe): read once, kept in memory
-        except OSError as exc:
-            raise LocalFileError(f"cannot read the file object: {exc}") from None
-        if not isinstance(data, bytes):
-            raise LocalFileError("the file object gives text; open it with 'rb'")
-        return cls._made(kind, data[:_HEAD], len(data), name, data=data)
+            head = _read(stream, _HEAD)  # a pipe: the rest is read when the file is sent
+        except LocalFileError:
+            raise
+        except Exception as exc:  # a file object of any kind may raise anything
+            raise LocalFileError(f"cannot read the file object: {_why(exc)}") from None
+        size = None if len(head) == _HEAD else len(head)  # a shorter head is the whole stream
+        return cls._made(kind, head, size, name, stream=stream, first=head)
 
     @classmethod
-    def _made(cls, kind: str, head: bytes, size: int, name: str | None, **source: Any) -> LocalFile:
+    def _made(
+        cls, kind: str, head: bytes, size: int | None, name: str | None, **source: Any
+    ) -> LocalFile:
         what = (
             repr(str(source["path"]))
             if source.get("path")
@@ -345,9 +376,15 @@ class LocalFile:
             if name
             else "the bytes given"
         )
-        if size <= 0:
+        if size == 0 or not head:
             raise LocalFileError(f"{what} is empty")
-        media_type = sniff(head) or _by_name(name)
+        by_bytes, by_name = sniff(head), _by_name(name)
+        if by_bytes is None and by_name in _MAGIC_ONLY:
+            raise LocalFileError(
+                f"{what} is named like {by_name}, but its bytes are not {by_name} (nor any "
+                "known image, video or audio format)"
+            )
+        media_type = by_bytes or by_name
         if media_type is None:
             if kind != "file":
                 raise LocalFileError(
@@ -358,20 +395,70 @@ class LocalFile:
         prefix = _KIND_PREFIX.get(kind)
         if prefix is not None and not media_type.startswith(prefix):
             raise LocalFileError(f"expects {_KIND_WORD[kind]}, but {what} is {media_type}")
+        if size is not None and size <= len(head) and "stream" in source:
+            source = {"data": head}  # a short stream, read whole already
         return cls(kind=kind, media_type=media_type, size=size, name=name, **source)
 
+    def spool(self, limit: int | None) -> None:
+        """Read a stream that cannot seek to its end, so that its size is known: into memory, at
+        most `limit` + 1 bytes in all (LocalFileError past `limit`), or, without a limit, into a
+        temporary file (memory stays small whatever the stream holds). Nothing for other files."""
+        if self._size is not None:
+            return
+        assert self._stream is not None
+        stream, head = self._stream, self._head
+        try:
+            if limit is not None:
+                data = head + _read(stream, max(0, limit + 1 - len(head)))
+                if len(data) > limit:
+                    raise LocalFileError(
+                        f"{self.describe()} holds more than {limit:,} bytes, the most this "
+                        "request can still send inline (max_data_uri_bytes)"
+                    )
+                self._data, self._size = data, len(data)
+                return
+            import tempfile
+
+            spooled = tempfile.SpooledTemporaryFile(max_size=CHUNK)  # noqa: SIM115 - kept open
+            spooled.write(head)
+            while chunk := _read(stream, CHUNK):
+                spooled.write(chunk)
+        except LocalFileError:
+            raise
+        except Exception as exc:
+            raise LocalFileError(f"cannot read {self.describe()}: {_why(exc)}") from None
+        self._stream, self._start, self._size = spooled, 0, spooled.tell()  # type: ignore[assignment]
+
     def open(self) -> BinaryIO:
-        """A binary stream of the file from its start (a file object you passed, rewound)."""
+        """A binary stream of the file from its start (a file object you passed, rewound).
+        LocalFileError when a path is no longer the regular file of the size it had."""
         if self.path is not None:
-            return self.path.open("rb")
+            return self._reopen(self.path)
         if self._data is not None:
             return io.BytesIO(self._data)
+        self.spool(None)
         assert self._stream is not None
         self._stream.seek(self._start)
         return self._stream
 
+    def _reopen(self, path: Path) -> BinaryIO:
+        try:
+            # O_NONBLOCK: a path turned into a pipe must not block the open
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            st = os.fstat(fd)
+        except OSError as exc:
+            raise LocalFileError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+        if not stat.S_ISREG(st.st_mode) or st.st_size != self._size:
+            os.close(fd)
+            now = f"{st.st_size:,} bytes" if stat.S_ISREG(st.st_mode) else "not a regular file"
+            raise LocalFileError(
+                f"{str(path)!r} changed since it was checked ({self._size:,} bytes then, {now} now)"
+            )
+        return os.fdopen(fd, "rb")
+
     def chunks(self, size: int = CHUNK) -> Iterator[bytes]:
-        """The file's bytes in pieces of at most `size` (never the whole file at once)."""
+        """The file's bytes in pieces of at most `size` (never the whole file at once).
+        LocalFileError when the file changes while it is read."""
         if self._data is not None:
             for i in range(0, len(self._data), size):
                 yield self._data[i : i + size]
@@ -380,11 +467,13 @@ class LocalFile:
         try:
             left = self.size
             while left > 0:
-                chunk = stream.read(min(size, left))
+                chunk = _read(stream, min(size, left))
                 if not chunk:
-                    raise LocalFileError(f"{self.describe()} changed while it was read")
+                    raise LocalFileError(f"{self.describe()} changed (shrank) while it was read")
                 left -= len(chunk)
                 yield chunk
+            if _read(stream, 1):
+                raise LocalFileError(f"{self.describe()} changed (grew) while it was read")
         finally:
             if self.path is not None:
                 stream.close()
@@ -405,8 +494,34 @@ class LocalFile:
         return self._digest
 
 
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _read(stream: Any, n: int) -> bytes:
+    """Up to `n` bytes of `stream` (fewer only at its end); LocalFileError for text or for
+    anything the stream raises."""
+    parts: list[bytes] = []
+    while n > 0:
+        try:
+            part = stream.read(n)
+        except Exception as exc:
+            raise LocalFileError(f"cannot read the file object: {_why(exc)}") from None
+        if part is None:
+            raise LocalFileError("the file object is non-blocking and had nothing to read")
+        if not isinstance(part, bytes | bytearray):
+            raise LocalFileError("the file object gives text; open it with 'rb'")
+        if not part:
+            break
+        parts.append(bytes(part))
+        n -= len(part)
+    return b"".join(parts)
+
+
 def data_uri(file: LocalFile, limit: int = DATA_URI_LIMIT) -> str:
-    """``data:<media type>;base64,...`` for `file`; LocalFileError past `limit` bytes."""
+    """``data:<media type>;base64,...`` for `file`; LocalFileError past `limit` bytes (a stream
+    that cannot seek is read at most `limit` + 1 bytes)."""
+    file.spool(limit)
     if file.size > limit:
         raise LocalFileError(
             f"{file.describe()} is {file.size:,} bytes, more than the {limit:,} bytes sent inline "
@@ -455,95 +570,3 @@ class Input:
             # as it is: a string stays a string, a LocalFile stays itself (no Python call)
             serialization=core_schema.simple_ser_schema("any"),
         )
-
-
-# -- finding and replacing local files in a body -----------------------------------------------
-
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def locate(body: Any) -> list[tuple[str, Any]]:
-    """(location, value) of every local file in a JSON-like body, in one walk: LocalFile objects,
-    and raw paths, bytes or file objects (in parameters the client could not check: unknown
-    models, ``extra_body``). On every call's path, so plain loops and exact type checks first."""
-    found: list[tuple[str, Any]] = []
-    _locate(body, (), found)
-    return found
-
-
-def _locate(value: Any, path: tuple[str | int, ...], found: list[tuple[str, Any]]) -> None:
-    kind = type(value)
-    if kind is dict or kind is list:
-        for key, item in value.items() if kind is dict else enumerate(value):
-            if type(item) not in _PLAIN:
-                _locate(item, (*path, key), found)
-    elif isinstance(value, LocalFile) or is_local(value):
-        found.append((".".join(str(p) for p in path), value))
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _locate(item, (*path, key), found)
-    elif isinstance(value, tuple | list):
-        for i, item in enumerate(value):
-            _locate(item, (*path, i), found)
-
-
-def check_all(found: list[tuple[str, Any]], model_id: str) -> list[tuple[str, LocalFile, Any]]:
-    """The located files, each checked (``LocalFile.of``): (location, LocalFile, the value given).
-    All are checked before any is read or sent; a file that cannot be used is a ValidationError
-    naming its place."""
-    files = []
-    for location, value in found:
-        try:
-            files.append((location, LocalFile.of(value), value))
-        except LocalFileError as exc:
-            raise ValidationError(model_id, [(location, str(exc))]) from None
-    return files
-
-
-def url_of(url: object) -> str:
-    """What a storage callable returned, when it is a URL string; LocalFileError otherwise."""
-    if not isinstance(url, str) or not url:
-        raise LocalFileError(f"the uploads callable returned {url!r}, not a URL string")
-    return url
-
-
-def with_urls(value: Any, urls: Mapping[int, str]) -> Any:
-    """`value` with each local file (by ``id``) replaced by its URL; the rest shared, not copied."""
-    if id(value) in urls and (isinstance(value, LocalFile) or is_local(value)):
-        return urls[id(value)]
-    if isinstance(value, Mapping):
-        return {k: with_urls(v, urls) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [with_urls(v, urls) for v in value]
-    return value
-
-
-def resolve(
-    body: dict[str, Any], store: Literal["data-uri"] | FileStore | None, model_id: str
-) -> dict[str, Any]:
-    """`body` with every local file replaced by the URL `store` gives (``"data-uri"``: inline);
-    without a store, a body holding a local file is a ValidationError (nothing is read)."""
-    found = locate(body)
-    if not found:
-        return body
-    if store is None:
-        raise ValidationError(
-            model_id,
-            [
-                (
-                    found[0][0],
-                    "holds a local file, which JSON cannot carry: resolve it with "
-                    'to_body(request, files="data-uri"), files=client.files.url or '
-                    "files=your_callable",
-                )
-            ],
-        )
-    urls: dict[int, str] = {}
-    for location, file, value in check_all(found, model_id):
-        try:
-            urls[id(value)] = url_of(data_uri(file) if store == "data-uri" else store(file))
-        except LocalFileError as exc:
-            raise ValidationError(model_id, [(location, str(exc))]) from None
-    result: dict[str, Any] = with_urls(body, urls)
-    return result

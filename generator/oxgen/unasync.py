@@ -57,7 +57,6 @@ RULES: tuple[Rule, ...] = (
     # httpx's and Python's asynchronous names
     Rule("aclose", "close"),
     Rule("aread", "read"),
-    Rule("aiter_lines", "iter_lines"),
     Rule("aiter_bytes", "iter_bytes"),
     Rule("__aiter__", "__iter__"),
     Rule("__anext__", "__next__"),

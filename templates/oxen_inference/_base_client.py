@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any
 
+from ._bodies import DEFAULT_MAX_RESPONSE_BYTES, check_cap
 from ._checks import (
     APIKey,
     check_api_key,
@@ -101,6 +102,7 @@ class BaseClient:
         timeout: Timeout | Omit,
         max_retries: int,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         setup_logging()
         if api_key is not None:
@@ -116,6 +118,7 @@ class BaseClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.max_concurrency = check_max_concurrency(max_concurrency)
+        self.max_response_bytes: int = check_cap("max_response_bytes", max_response_bytes)
         self._closed = False
         track(self)  # a forked child starts afresh (see _fork)
 
@@ -259,6 +262,15 @@ class BaseClient:
         )
         return delay
 
+    def deadline_of(self, timeout: Timeout | Omit) -> float | None:
+        """The deadline (a ``time.monotonic()`` instant) of a call given `timeout`, or the
+        client's ``timeout`` when the call gives none; None: neither bounds the whole call."""
+        if isinstance(timeout, Omit):
+            timeout = self.timeout
+            if isinstance(timeout, Omit):  # the common case, on every call's path
+                return None
+        return self._call_deadline(timeout, None)
+
     def _call_deadline(self, timeout: Timeout | Omit, deadline: float | None) -> float | None:
         """The deadline of a whole call: the one its timeout implies (when the caller gave one)
         or `deadline` (a ``time.monotonic()`` instant), whichever comes first; None: neither."""
@@ -308,10 +320,17 @@ class BaseClient:
         timeout: Timeout | Omit,
         extra_headers: Mapping[str, str] | None,
         deadline: float | None,
+        content: Callable[[], Any] | None = None,
     ) -> tuple[httpx.Request, httpx.Timeout]:
-        """One attempt's request (URL, headers, JSON body) and its phase limits (see
-        :meth:`_prepare`); a body JSON cannot carry is a ValidationError naming each place."""
+        """One attempt's request (URL, headers, JSON body or the `content` it makes) and its
+        phase limits (see :meth:`_prepare`); a body JSON cannot carry is a ValidationError naming
+        each place."""
         url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)
+        if content is not None:
+            request = http.build_request(
+                method, url, content=content(), params=params, headers=headers, timeout=limit
+            )
+            return request, limit
         try:
             request = http.build_request(
                 method, url, json=json, params=params, headers=headers, timeout=limit

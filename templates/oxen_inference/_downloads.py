@@ -19,10 +19,24 @@ MAX_NAME_BYTES = 200
 FALLBACK_NAME = "result"
 
 
+# Characters that change how a name is shown: bidirectional controls (a right-to-left override
+# makes "invoice\u202egnp.exe" read "invoiceexe.png"), zero-width marks and separators.
+_INVISIBLE = frozenset(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def _hidden(ch: str) -> bool:
+    """A control character, or one that hides or reorders what a name shows."""
+    return ord(ch) < 32 or 127 <= ord(ch) < 160 or ch in _INVISIBLE
+
+
 def safe_file_name(url: str) -> str:
     """A file name for `url`'s result that stays inside the target directory.
 
-    The last path segment, percent-decoded; separators and control characters become ``_``;
+    The last path segment, percent-decoded; separators, control characters and the characters
+    that reorder or hide text (a right-to-left override...) become ``_``;
     leading dots are dropped (so ``..``, ``%2e%2e`` and hidden names cannot be produced); a name
     longer than ``MAX_NAME_BYTES`` keeps its extension and loses the end of its stem; an empty
     result becomes ``result``.
@@ -30,7 +44,7 @@ def safe_file_name(url: str) -> str:
     import httpx  # loaded by then: a download follows a request
 
     name = httpx.URL(url).path.rsplit("/", 1)[-1]
-    name = "".join("_" if ch in "\\/:" or ord(ch) < 32 or ord(ch) == 127 else ch for ch in name)
+    name = "".join("_" if ch in "\\/:" or _hidden(ch) else ch for ch in name)
     name = name.strip().lstrip(".").strip()
     if not name:
         return FALLBACK_NAME
@@ -65,30 +79,49 @@ def size_of(response: httpx.Response) -> int | None:
 
 
 class Partial:
-    """A temporary file beside `target`, moved into place only when complete."""
+    """A temporary file beside `target`, moved into place only when complete. A write the disk
+    refuses (full, a file size limit, gone) is an OxenError naming the file; the temporary file
+    is removed."""
 
     def __init__(self, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self.target = target
         # Made as open() makes a file (mode 0o666 less the umask), not 0o600 as mkstemp does:
         # the download is the user's file, for a web server or another user to read as usual.
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-        while True:
-            name = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.part")
-            try:
-                fd = os.open(name, flags, 0o666)
-                break
-            except FileExistsError:  # another download picked the same name: draw again
-                continue
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            while True:
+                name = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.part")
+                try:
+                    fd = os.open(name, flags, 0o666)
+                    break
+                except FileExistsError:  # another download picked the same name: draw again
+                    continue
+        except OSError as exc:
+            raise self._error(exc) from None
         self.file: BinaryIO = os.fdopen(fd, "wb")
         self.name = name
-        self.target = target
+
+    def _error(self, exc: OSError) -> OxenError:
+        return OxenError(f"cannot write {os.fspath(self.target)!r}: {exc.strerror or exc}")
+
+    def write(self, chunk: bytes) -> None:
+        try:
+            self.file.write(chunk)
+        except OSError as exc:
+            raise self._error(exc) from None
 
     def commit(self) -> Path:
-        self.file.close()
-        os.replace(self.name, self.target)
+        try:
+            self.file.close()
+            os.replace(self.name, self.target)
+        except OSError as exc:
+            self.abort()
+            raise self._error(exc) from None
         return self.target
 
     def abort(self) -> None:
-        self.file.close()
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # closing flushes: the disk may refuse that too
+            self.file.close()
+        with contextlib.suppress(OSError):
             os.unlink(self.name)

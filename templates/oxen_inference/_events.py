@@ -25,7 +25,8 @@ with backoff, honouring ``Retry-After``; only 401/403 end the waits.
 Whatever the stream sends, the hub goes on. A completion event it cannot read (not JSON, no
 string id, a status that is no status, a field of the wrong type, a number too long to parse,
 nesting too deep) is dropped with a warning, and every job that may have missed its event is
-reconciled. Each id has one outcome, the first one seen (by
+reconciled. A line (or an event) longer than ``MAX_LINE_BYTES`` drops the connection, which is
+made again and reconciled as after any drop. Each id has one outcome, the first one seen (by
 event, reconciliation or a ``status()`` call): a later, contradictory event changes nothing,
 and every handle on the id gets that same outcome. Should one of the hub's loops stop on an
 error nobody foresaw, it is logged and the loop restarted after a pause, the waits served by
@@ -47,6 +48,8 @@ from collections.abc import Iterable
 from json import loads
 from typing import TYPE_CHECKING, Any, Protocol
 
+from ._api import CONNECT_WAIT  # how long the first submit waits for the stream's first attempt
+from ._bodies import MAX_LINE_BYTES, LineTooLong
 from ._exceptions import APIStatusError, ClientClosedError
 from ._models import Generation, GenerationResult
 from ._retries import retry_delay
@@ -56,6 +59,7 @@ if TYPE_CHECKING:
     import httpx
 
 __all__ = [
+    "CONNECT_WAIT",
     "UNREADABLE",
     "HubState",
     "SSEDecoder",
@@ -70,7 +74,6 @@ __all__ = [
 logger = logging.getLogger(__package__)
 
 COMPLETED = "media_generation_completed"
-CONNECT_WAIT = 10.0  # how long the first submit waits for the stream's first attempt
 IDLE_TIMEOUT = 45.0  # keep-alives come every 15 s; silence for this long means a dead stream
 RECONCILE_EVERY = 60.0
 MIN_RECONCILE_GAP = 0.25
@@ -92,11 +95,15 @@ class Waiter(Protocol):
 
 
 class SSEDecoder:
-    """Server-Sent Events, line by line: yields ``(event, data)``; comments and ids are ignored."""
+    """Server-Sent Events, line by line: yields ``(event, data)``; comments and ids are ignored.
+    An event whose data passes `limit` characters raises LineTooLong (its lines are kept until
+    the blank line that ends it, so the cap is on the whole event)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limit: int = MAX_LINE_BYTES) -> None:
         self._event = ""
         self._data: list[str] = []
+        self._size = 0
+        self._limit = limit
 
     def feed(self, line: str) -> tuple[str, str] | None:
         line = line.rstrip("\r\n")
@@ -104,7 +111,7 @@ class SSEDecoder:
             if not self._data and not self._event:
                 return None
             out = (self._event or "message", "\n".join(self._data))
-            self._event, self._data = "", []
+            self._event, self._data, self._size = "", [], 0
             return out
         if line.startswith(":"):
             return None
@@ -113,6 +120,10 @@ class SSEDecoder:
         if name == "event":
             self._event = value
         elif name == "data":
+            self._size += len(value) + 1
+            if self._size > self._limit:
+                self._data, self._size = [], 0
+                raise LineTooLong(self._limit)
             self._data.append(value)
         return None
 

@@ -16,7 +16,7 @@ from pydantic_core import PydanticSerializationError
 
 from . import _registry
 from ._exceptions import OxenError, ValidationError
-from ._media import locate, resolve
+from ._resolve import locate, resolve
 
 if TYPE_CHECKING:
     import enum

@@ -1,8 +1,9 @@
 """Turning local files into URLs before a request is sent: ``client.files`` and its strategies.
 
-- **data URI** (default): ``data:image/png;base64,...`` inline in the JSON body, for files up to
-  ``max_data_uri_bytes`` (10 MiB by default). Past it, a ``ValidationError`` names the parameter and
-  the upload option. Oxen's docs accept data URIs but do not recommend them for production.
+- **data URI** (default): ``data:image/png;base64,...`` inline in the JSON body, up to
+  ``max_data_uri_bytes`` (10 MiB by default) for all the local files of one request together
+  (see ``_resolve.inline_all``). Past it, a ``ValidationError`` names the parameters and the upload
+  option. Oxen's docs accept data URIs but do not recommend them for production.
 - **upload** (``Oxen(uploads="namespace/repo")``): the file is stored in that Oxen repository and
   its ``/file/`` URL is sent (``{base_url}/repos/{namespace}/{repo}/file/main/inputs/<sha256>.<ext>``).
   The repository must exist and be public (providers download inputs without a key); the client
@@ -11,7 +12,8 @@
   so. The path is the content's SHA-256, so the same file is stored once: before uploading,
   the client asks whether that path exists (``HEAD``), and remembers what it stored. The upload is
   a multipart ``PUT`` streamed from disk in 1 MiB pieces (never the whole file in memory), with
-  a commit message naming this client.
+  a commit message naming this client. Every request of an upload ends by the deadline of the
+  call that needs it (``submit(..., timeout=...)``, the client's ``timeout``).
 - **your own storage** (``uploads=callable``): ``callable(local_file) -> url`` for each file
   (``AsyncOxen`` also takes an ``async`` callable; a plain one runs in a worker thread).
 

@@ -108,7 +108,7 @@ def test_a_file_that_shrinks_after_the_check_is_an_error(tmp_path: Path) -> None
     path.write_bytes(png() * 10)
     file = LocalFile.of(path, "image")
     path.write_bytes(png())
-    with pytest.raises(LocalFileError, match="changed while it was read"):
+    with pytest.raises(LocalFileError, match="changed since it was checked"):
         file.read()
 
 

@@ -158,6 +158,7 @@ LAZY_MODULES = {
     "logging": "the first log line (OXEN_LOG) or a debug message",
     "difflib": "an error message's did-you-mean",
     "mimetypes": "a local file whose bytes show no known format",
+    "tempfile": "a pipe copied to a temporary file (for an upload or your own storage)",
     "unicodedata": "a pattern with a Unicode property class",
     "pydantic_core": "the pattern modules, shared with the generator",
 }

@@ -32,7 +32,7 @@ ALL_SOURCES = sorted(PACKAGE.rglob("_async/*.py"))  # the client's, and the test
         ("def f(c: AsyncAPIClient) -> None:", "def f(c: SyncAPIClient) -> None:"),
         ("x = httpx.AsyncClient()", "x = httpx.Client()"),
         ("    async with AsyncDeadline(at, request):\n", "    with Deadline(at, request):\n"),
-        ("        async for line in r.aiter_lines():\n", "        for line in r.iter_lines():\n"),
+        ("        async for chunk in r.aiter_bytes():\n", "        for chunk in r.iter_bytes():\n"),
         ("    await async_sleep(delay)\n", "    sleep(delay)\n"),
         ("    await response.aclose()\n", "    response.close()\n"),
         ("        return await anext(self._chunks)\n", "        return next(self._chunks)\n"),

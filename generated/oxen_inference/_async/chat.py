@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._answers import answer, connection_error
 from .._api import CHAT_ROUTE
+from .._bodies import MAX_ERROR_BODY_BYTES, MAX_LINE_BYTES, LineTooLong, line_error
 from .._chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -20,6 +21,7 @@ from .._chat import (
 )
 from .._synchronization import AsyncClosing
 from .._types import Omit, Timeout
+from .bodies import lines, read_upto
 
 if TYPE_CHECKING:
     import httpx
@@ -53,7 +55,7 @@ class AsyncChatStream(AsyncClosing):
         reader = ChunkReader(self.response)
         try:
             try:
-                async for line in self.response.aiter_lines():
+                async for line in lines(self.response, MAX_LINE_BYTES):
                     chunk = reader.feed(line)
                     if chunk is not None:
                         yield chunk
@@ -64,6 +66,8 @@ class AsyncChatStream(AsyncClosing):
                     yield last
             except httpx.TransportError as exc:
                 raise connection_error(exc, self.response.request) from exc
+            except LineTooLong as exc:
+                raise line_error(self.response, exc) from None
         finally:
             await self.response.aclose()
 
@@ -100,9 +104,6 @@ async def send_chat(
     if not stream:
         return answer(response, ChatCompletion.model_validate)
     if not is_stream(response):
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
+        await read_upto(response, MAX_ERROR_BODY_BYTES)  # enough to say what it is
         raise not_a_stream(response)
     return AsyncChatStream(response)

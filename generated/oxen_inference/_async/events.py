@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx  # this module is loaded by the first submit or wait: httpx is in use by then
 
+from .._bodies import MAX_LINE_BYTES, LineTooLong
 from .._checks import queue_path
 from .._events import (
     CONNECT_WAIT,
@@ -40,6 +41,7 @@ from .._models import Generation, GenerationResult
 from .._retries import backoff_delay
 from .._synchronization import AsyncThreadLock, AsyncWaiter, AsyncWorkers, async_sleep
 from .._types import TERMINAL_STATUSES
+from .bodies import lines
 
 if TYPE_CHECKING:
     from .api_client import AsyncAPIClient
@@ -190,6 +192,9 @@ class AsyncEventHub(HubState):
                 failures = self.failed(exc, failures, self.epoch != epoch)
             except (httpx.HTTPError, OSError, RuntimeError) as exc:
                 failures = self.failed(exc, failures, self.epoch != epoch)
+            except LineTooLong as exc:
+                logger.warning("the event stream sent %s: reconnecting", exc)
+                failures = self.failed(exc, failures, self.epoch != epoch)
             with self._lock:
                 self.connected = False
                 self.attempted = True
@@ -227,7 +232,7 @@ class AsyncEventHub(HubState):
             self._workers.up.set()
             decoder = SSEDecoder()
             last = time.monotonic()
-            async for line in response.aiter_lines():
+            async for line in lines(response, MAX_LINE_BYTES):
                 with self._lock:
                     lost = self.handle_line(decoder, line)
                 if lost:

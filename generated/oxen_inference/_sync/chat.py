@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._answers import answer, connection_error
 from .._api import CHAT_ROUTE
+from .._bodies import MAX_ERROR_BODY_BYTES, MAX_LINE_BYTES, LineTooLong, line_error
 from .._chat import (
     ChatCompletion,
     ChatCompletionChunk,
@@ -21,6 +22,7 @@ from .._chat import (
 )
 from .._synchronization import Closing
 from .._types import Omit, Timeout
+from .bodies import lines, read_upto
 
 if TYPE_CHECKING:
     import httpx
@@ -54,7 +56,7 @@ class ChatStream(Closing):
         reader = ChunkReader(self.response)
         try:
             try:
-                for line in self.response.iter_lines():
+                for line in lines(self.response, MAX_LINE_BYTES):
                     chunk = reader.feed(line)
                     if chunk is not None:
                         yield chunk
@@ -65,6 +67,8 @@ class ChatStream(Closing):
                     yield last
             except httpx.TransportError as exc:
                 raise connection_error(exc, self.response.request) from exc
+            except LineTooLong as exc:
+                raise line_error(self.response, exc) from None
         finally:
             self.response.close()
 
@@ -99,9 +103,6 @@ def send_chat(
     if not stream:
         return answer(response, ChatCompletion.model_validate)
     if not is_stream(response):
-        try:
-            response.read()
-        finally:
-            response.close()
+        read_upto(response, MAX_ERROR_BODY_BYTES)  # enough to say what it is
         raise not_a_stream(response)
     return ChatStream(response)

@@ -15,9 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from .._answers import answer, connection_error
-from .._api import EVENTS_IDLE_TIMEOUT, check_queueable, enqueued, refuse_stream
+from .._api import (
+    CONNECT_WAIT,
+    ENQUEUED_HINT,
+    EVENTS_IDLE_TIMEOUT,
+    check_queueable,
+    connect_wait,
+    enqueued,
+    refuse_stream,
+)
+from .._bodies import DEFAULT_MAX_RESPONSE_BYTES, check_optional_cap, too_large
 from .._checks import check_url, segment
 from .._downloads import Partial, size_of, target
+from .._exceptions import ResponseTooLargeError
 from .._limits import DEFAULT_MAX_CONCURRENCY, DOWNLOAD_IDLE_TIMEOUT, download_limits, positive
 from .._media import DATA_URI_LIMIT, check_settings
 from .._params import body_for, route_for
@@ -57,6 +67,7 @@ class AsyncOxenBase(AsyncAPIClient):
         uploads: Uploads = None,
         max_data_uri_bytes: int = DATA_URI_LIMIT,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         check_settings(uploads, max_data_uri_bytes)
         self._uploads = uploads
@@ -68,6 +79,7 @@ class AsyncOxenBase(AsyncAPIClient):
             max_retries=max_retries,
             timeout=timeout,
             max_concurrency=max_concurrency,
+            max_response_bytes=max_response_bytes,
         )
         self._use_events = events
         self._events_idle_timeout = positive("events_idle_timeout", events_idle_timeout)
@@ -151,9 +163,17 @@ class AsyncOxenBase(AsyncAPIClient):
             target_namespace=target_namespace,
             response_format=response_format,
         )
-        body = await self.files.resolve(body, model_id)  # local files -> URLs
+        # the uploads of local files count too (no timeout at all: the common case, no call)
+        deadline = None if timeout is OMIT and self.timeout is OMIT else self.deadline_of(timeout)
+        body = await self.files.resolve(body, model_id, deadline=deadline)  # local files -> URLs
         response = await self.request(
-            "POST", route, json=body, unsafe=True, timeout=timeout, extra_headers=extra_headers
+            "POST",
+            route,
+            json=body,
+            unsafe=True,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            deadline=deadline,
         )
         from .._models import GenerateResponse  # the answer classes, on first use
 
@@ -294,18 +314,26 @@ class AsyncOxenBase(AsyncAPIClient):
             num_generations=num_generations,
             target_namespace=target_namespace,
         )
-        body = await self.files.resolve(body, model_id)  # local files -> URLs
+        # the uploads of local files count too (no timeout at all: the common case, no call)
+        deadline = None if timeout is OMIT and self.timeout is OMIT else self.deadline_of(timeout)
+        body = await self.files.resolve(body, model_id, deadline=deadline)  # local files -> URLs
         # The stream is open before the job exists, so no event can be missed; if it cannot be
         # opened, the enqueue goes ahead and the job's waiters are served by reconciliation.
-        epoch = await self._hub.start()
-        response = await self.request(
-            "POST",
-            "/ai/queue",
-            json=body,
-            unsafe=True,
-            timeout=timeout,
-            extra_headers=extra_headers,
-        )
+        epoch = await self._hub.start(CONNECT_WAIT if deadline is None else connect_wait(deadline))
+        try:
+            response = await self.request(
+                "POST",
+                "/ai/queue",
+                json=body,
+                unsafe=True,
+                timeout=timeout,
+                extra_headers=extra_headers,
+                deadline=deadline,
+            )
+        except ResponseTooLargeError as exc:
+            raise ResponseTooLargeError(
+                exc.message + ENQUEUED_HINT, response=exc.response, limit=exc.limit
+            ) from None
         job = self._job_class
         jobs = [
             job(self, gid, epoch=epoch, model_id=model_id, status=status)
@@ -332,10 +360,13 @@ class AsyncOxenBase(AsyncAPIClient):
         progress: Progress | None = None,
         timeout: Timeout | Omit = OMIT,
         idle_timeout: float = DOWNLOAD_IDLE_TIMEOUT,
+        max_bytes: int | None = None,
     ) -> Path:
         """Stream `url` to `path`, following redirects; the API key goes only to the API's own
-        origin. `timeout` bounds the whole download (default: none), `idle_timeout` each read."""
+        origin. `timeout` bounds the whole download (default: none), `idle_timeout` each read;
+        `max_bytes` its size (default: none): past it, ResponseTooLargeError and no file."""
         check_url(url, "url", base=False)
+        cap = check_optional_cap("max_bytes", max_bytes)
         limits, deadline = download_limits(timeout, idle_timeout)
         response = await self.request(
             "GET",
@@ -346,7 +377,7 @@ class AsyncOxenBase(AsyncAPIClient):
             follow_redirects=True,
             extra_headers={"Accept": "*/*"},
         )
-        return await self._save(response, url, path, progress, deadline)
+        return await self._save(response, url, path, progress, deadline, cap)
 
     async def _save(
         self,
@@ -355,22 +386,27 @@ class AsyncOxenBase(AsyncAPIClient):
         path: str | os.PathLike[str],
         progress: Progress | None,
         deadline: float | None,
+        cap: int | None,
     ) -> Path:
         """Write the body to `path` (atomically); each read waits at most the idle timeout, the
-        whole download ends by `deadline`."""
+        whole download ends by `deadline`, and holds at most `cap` bytes."""
         import httpx
 
+        total, done = size_of(response), 0
         try:
+            if cap is not None and total is not None and total > cap:
+                raise too_large(response, cap, "max_bytes")
             partial = Partial(target(path, url))
         except BaseException:
             await response.aclose()
             raise
-        total, done = size_of(response), 0
         try:
             async with AsyncDeadline(deadline, response.request, "download"):
                 async for chunk in response.aiter_bytes(65536):
-                    partial.file.write(chunk)
                     done += len(chunk)
+                    if cap is not None and done > cap:
+                        raise too_large(response, cap, "max_bytes")
+                    partial.write(chunk)
                     if progress is not None:
                         progress(done, total)
             return partial.commit()

@@ -1,4 +1,5 @@
-"""The request loop: send with retries, within the call's deadline and the concurrency limit.
+"""The request loop: send with retries, within the call's deadline and the concurrency limit,
+reading each answer under its cap (``_bodies``).
 
 Every decision that needs no I/O is ``BaseClient``'s (``_base_client``); what differs between
 threads and an event loop (the limiter, deadlines, sleeping) is ``_synchronization``'s, and who a
@@ -14,11 +15,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._answers import answer, connection_error, read_json
 from .._base_client import BASE_HEADERS, BaseClient
+from .._bodies import MAX_ERROR_BODY_BYTES
 from .._exceptions import OxenError, status_error
 from .._limits import default_timeout, pool_limits
 from .._pools import LOOP_CHANGED, async_close_with_loop, async_pool_owner
 from .._synchronization import NO_SLOT, AsyncClosing, AsyncDeadline, AsyncSlots, async_sleep
 from .._types import OMIT, Omit, Timeout
+from .bodies import read_capped, read_upto
 
 if TYPE_CHECKING:  # httpx is imported by the first request, not by making a client
     import httpx
@@ -103,25 +106,31 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
         retry: bool = True,
         follow_redirects: bool = False,
         limited: bool = True,
+        content: Callable[[], Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
 
         `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
         `stream`, the body is read afterwards and only each read is bounded by the read timeout.
         `limited=False` skips the concurrency limit (the event stream: one long-lived request
-        that must not queue behind a burst of submits). After ``close()``: ClientClosedError.
+        that must not queue behind a burst of submits). `content` makes the body of each
+        attempt instead of `json` (an upload's stream). A 2xx body is read up to
+        ``max_response_bytes`` (ResponseTooLargeError past it), an error body up to
+        ``MAX_ERROR_BODY_BYTES``.
         """
         import httpx  # the first request pays for importing httpx
 
         if self._closed:
             self._check_open()
+        if isinstance(timeout, Omit):  # the client's timeout, when set, is the call's
+            timeout = self.timeout
         call_deadline = self._call_deadline(timeout, deadline)
         given = not isinstance(timeout, Omit)
         attempt = hops = 0
         while True:
             http = await self._connections()
             request, limit = self._build(
-                http, method, path, json, params, timeout, extra_headers, call_deadline
+                http, method, path, json, params, timeout, extra_headers, call_deadline, content
             )
             self._log_request(request, attempt)
             slot = await self._slots.acquire(call_deadline, request) if limited else NO_SLOT
@@ -130,7 +139,12 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
                 at = self._attempt_deadline(path, limit, call_deadline, given)
                 async with AsyncDeadline(at, request):
                     try:
-                        response = await http.send(request, stream=stream)
+                        response = await http.send(request, stream=True)
+                        ok = response.is_success
+                        if ok and not stream:
+                            await read_capped(
+                                response, self.max_response_bytes, "max_response_bytes"
+                            )
                     except httpx.TransportError as exc:
                         delay = self._next_delay(
                             attempt, unsafe, call_deadline, exc=exc, retry=retry
@@ -139,7 +153,7 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
                             raise connection_error(exc, request, attempt + 1) from exc
                     else:
                         self._log_response(response, started)
-                        if response.is_success:
+                        if ok:
                             return response
                         if follow_redirects and response.is_redirect:
                             path = self._redirect(response, hops)
@@ -155,13 +169,11 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
                             retry=retry,
                         )
                         try:
-                            await response.aread()
+                            whole = await read_upto(response, MAX_ERROR_BODY_BYTES)
                         except httpx.TransportError as exc:
                             raise connection_error(exc, request, attempt + 1) from exc
-                        finally:
-                            await response.aclose()
                         if delay is None:
-                            raise status_error(response)
+                            raise status_error(response, None if whole else MAX_ERROR_BODY_BYTES)
             finally:
                 slot.release()
             await async_sleep(delay)

@@ -99,6 +99,7 @@ class AsyncJob(JobBase):
         wait_timeout: float | None = DEFAULT_WAIT,
         timeout: Timeout | Omit = OMIT,
         idle_timeout: float = DOWNLOAD_IDLE_TIMEOUT,
+        max_bytes: int | None = None,
     ) -> Path:
         """Stream the result to `path`: a file, or a directory that keeps the URL's file name.
 
@@ -106,7 +107,8 @@ class AsyncJob(JobBase):
         is made safe (never ``..``, never outside the directory). Waits for the job first if
         needed. The file appears complete or not at all. Redirects are followed; the API key is
         sent only to the API's own origin. `timeout` bounds the whole download (default: none);
-        `idle_timeout` bounds the wait for each chunk.
+        `idle_timeout` bounds the wait for each chunk; `max_bytes` its size (default: none; past
+        it, ResponseTooLargeError and no file).
         """
         row = (
             self.last
@@ -119,4 +121,5 @@ class AsyncJob(JobBase):
             progress=progress,
             timeout=timeout,
             idle_timeout=idle_timeout,
+            max_bytes=max_bytes,
         )

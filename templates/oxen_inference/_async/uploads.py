@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
-from .._answers import connection_error
-from .._exceptions import APIStatusError, ValidationError, status_error
-from .._media import LocalFile, LocalFileError, check_all, data_uri, locate, url_of, with_urls
+from .._exceptions import APIStatusError, ValidationError
+from .._media import LocalFile, LocalFileError, data_uri
 from .._request import RequestModel, dump
+from .._resolve import check_all, inline_all, locate, url_of, with_urls
 from .._synchronization import (
     AsyncKeyedLocks,
     async_call_store,
     async_iterate,
     async_run_blocking,
-    async_sleep,
 )
-from .._types import OMIT, Progress
+from .._types import OMIT, Omit, Progress, Timeout
 from .._uploads import (
     REPO_DESCRIPTION,
     Plan,
@@ -44,13 +42,14 @@ class AsyncFiles:
         self._stored: dict[str, str] = {}  # "ns/repo:path" -> URL, what this client stored
         self._pending = AsyncKeyedLocks()  # one lock per content being stored
 
-    async def url(self, file: LocalFile) -> str:
-        """The URL for `file` by this client's strategy (a FileStore for ``to_body``)."""
+    async def url(self, file: LocalFile, *, deadline: float | None = None) -> str:
+        """The URL for `file` by this client's strategy (a FileStore for ``to_body``); an upload
+        ends by `deadline` (a ``time.monotonic()`` instant)."""
         file = LocalFile.of(file)
         if self.uploads is None:
             return await async_run_blocking(data_uri, file, self.max_data_uri_bytes)
         if isinstance(self.uploads, str):
-            return await self.upload(file, repo=self.uploads)
+            return await self._upload(file, self.uploads, None, deadline)
         return url_of(await async_call_store(self.uploads, file))
 
     async def data_uri(self, value: Any) -> str:
@@ -58,9 +57,14 @@ class AsyncFiles:
         return await async_run_blocking(data_uri, LocalFile.of(value), self.max_data_uri_bytes)
 
     async def resolve(
-        self, body: dict[str, Any] | Any, model_id: str | None = None
+        self,
+        body: dict[str, Any] | Any,
+        model_id: str | None = None,
+        *,
+        deadline: float | None = None,
     ) -> dict[str, Any]:
-        """`body` (a dict, or a request object) with every local file turned into a URL."""
+        """`body` (a dict, or a request object) with every local file turned into a URL; the
+        uploads end by `deadline` (the call's, a ``time.monotonic()`` instant)."""
         if isinstance(body, RequestModel):
             model_id = model_id or type(body).__name__
             body = dump(body)
@@ -68,28 +72,43 @@ class AsyncFiles:
         if not found:
             return body
         model_id = model_id or str(body.get("model", ""))
+        files = check_all(found, model_id)
         urls: dict[int, str] = {}
-        for location, file, value in check_all(found, model_id):
+        if self.uploads is None:  # inline, all of the request's files within one cap
+            urls = await async_run_blocking(inline_all, files, self.max_data_uri_bytes, model_id)
+        for location, file, value in files if self.uploads is not None else ():
             try:
-                urls[id(value)] = await self.url(file)
+                urls[id(value)] = await self.url(file, deadline=deadline)
             except LocalFileError as exc:
                 raise ValidationError(model_id, [(location, str(exc))]) from None
         resolved: dict[str, Any] = with_urls(body, urls)
         return resolved
 
     async def upload(
-        self, value: Any, *, repo: str | None = None, progress: Progress | None = None
+        self,
+        value: Any,
+        *,
+        repo: str | None = None,
+        progress: Progress | None = None,
+        timeout: Timeout | Omit = OMIT,
     ) -> str:
         """Store `value` (a path, bytes, a file object) in the Oxen repository `repo` (default:
         the client's ``uploads``; it must exist, see :meth:`create_repo`) and return its URL.
         The same content is stored once. `progress(sent, total)` is called after each piece, or
-        once with the full size when the content is there already."""
+        once with the full size when the content is there already. `timeout` bounds the whole
+        upload (default: the client's ``timeout``, else each request by its own limits)."""
         target = repo if repo is not None else self.uploads
         if not isinstance(target, str):
             raise ValueError(
                 'upload() needs repo="namespace/repo" (or AsyncOxen(uploads="namespace/repo"))'
             )
-        file = LocalFile.of(value)
+        deadline = self._client.deadline_of(timeout)
+        return await self._upload(LocalFile.of(value), target, progress, deadline)
+
+    async def _upload(
+        self, file: LocalFile, target: str, progress: Progress | None, deadline: float | None
+    ) -> str:
+        self._client._check_open()
         base = str(self._client.base_url)
         plan = await async_run_blocking(Plan, base, target, file)  # hashes the file
         known = self._stored.get(plan.key)
@@ -97,19 +116,21 @@ class AsyncFiles:
             async with self._pending.hold(plan.key):  # the same content: wait for the first
                 known = self._stored.get(plan.key)
                 if known is None:
-                    return await self._store(plan, progress)
+                    return await self._store(plan, progress, deadline)
         already_there(plan, progress)
         return known
 
-    async def _store(self, plan: Plan, progress: Progress | None) -> str:
+    async def _store(self, plan: Plan, progress: Progress | None, deadline: float | None) -> str:
         try:
-            await self._client.request("HEAD", plan.route, extra_headers={"Accept": "*/*"})
+            await self._client.request(
+                "HEAD", plan.route, extra_headers={"Accept": "*/*"}, deadline=deadline
+            )
             url = plan.url(None)
             already_there(plan, progress)
         except APIStatusError as exc:
             raise_unless_missing(exc)
             try:
-                answered = await self._put(plan, progress)
+                answered = await self._put(plan, progress, deadline)
             except APIStatusError as refused:
                 raise missing_repo(plan, refused) from None
             url = plan.url(answered.get("file"))
@@ -136,35 +157,17 @@ class AsyncFiles:
             return False
         return True
 
-    async def _put(self, plan: Plan, progress: Progress | None) -> dict[str, Any]:
-        """The multipart ``PUT``, streamed from disk, retried with a fresh body when it may be;
-        only each phase is bounded (an upload takes as long as the file needs)."""
-        import httpx
-
-        client = self._client
-        attempt = 0
-        while True:
-            url, headers, limit = client._prepare("PUT", plan.route, OMIT, plan.headers, None)
-            content = async_iterate(plan.body(progress))
-            request = client._http.build_request(
-                "PUT", url, content=content, headers=headers, timeout=limit
-            )
-            client._log_request(request, attempt)
-            started = time.monotonic()
-            try:
-                response = await client._http.send(request)
-            except httpx.TransportError as exc:
-                delay = client._next_delay(attempt, True, None, exc=exc)
-                if delay is None:
-                    raise connection_error(exc, request, attempt + 1) from exc
-            else:
-                client._log_response(response, started)
-                if response.is_success:
-                    return stored(response)
-                delay = client._next_delay(
-                    attempt, True, None, status=response.status_code, headers=response.headers
-                )
-                if delay is None:
-                    raise status_error(response)
-            await async_sleep(delay)
-            attempt += 1
+    async def _put(
+        self, plan: Plan, progress: Progress | None, deadline: float | None
+    ) -> dict[str, Any]:
+        """The multipart ``PUT``, streamed from disk (a fresh stream for each attempt), retried
+        when the server surely did not store it, ended by `deadline` like any request."""
+        response = await self._client.request(
+            "PUT",
+            plan.route,
+            content=lambda: async_iterate(plan.body(progress)),
+            extra_headers=plan.headers,
+            unsafe=True,
+            deadline=deadline,
+        )
+        return stored(response)
