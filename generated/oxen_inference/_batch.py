@@ -9,8 +9,9 @@
 
 The inputs (a JSONL file, or a list of dicts shaped like its lines; see ``_batch_inputs``) are
 checked whole before anything is sent. The output folder holds the journal (``journal.sqlite``),
-the results (``outputs/<input id>.<ext>``) and ``results.jsonl``, one object per input, written
-when the run ends. Running again with the same inputs and folder resumes: nothing that was
+the results (``outputs/<input id>.<ext>``), ``results.jsonl``, one object per input, written
+when the run ends, and ``index.html``, the results as a page (see ``_batch_page``), rewritten as
+they come in. Running again with the same inputs and folder resumes: nothing that was
 enqueued is enqueued again, whatever moment the previous process died at.
 
 ``AsyncOxen().batches.run(...)`` is the same run, awaited; ``Oxen`` runs the same engine on an
@@ -21,25 +22,37 @@ event loop of its own, through an ``AsyncOxen`` configured like it (the ``http_c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 from collections.abc import Callable, Coroutine, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from ._batch_inputs import BatchInput, read_inputs, with_local_files
+from ._batch_page import PAGE_NAME
 from ._journal import ENDED, Journal, Row
 from ._pricing import CostEstimate, estimate
 
 if TYPE_CHECKING:
     from ._async.api import AsyncOxenBase
+    from ._batch_engine import Engine
     from ._progress import ProgressCallback
     from ._sync.api import SyncOxenBase
 
-__all__ = ["RESULTS_NAME", "AsyncBatches", "BatchResult", "Batches", "write_results"]
+__all__ = [
+    "RESULTS_NAME",
+    "AsyncBatches",
+    "BatchResult",
+    "Batches",
+    "write_page",
+    "write_report",
+    "write_results",
+]
 
 RESULTS_NAME = "results.jsonl"
+PAGE_EVERY = 5.0  # seconds between rewrites of index.html while results come in (at most)
 Inputs: TypeAlias = "str | os.PathLike[str] | Iterable[Mapping[str, Any]]"
 T = TypeVar("T")
 
@@ -50,10 +63,12 @@ class BatchResult:
 
     `unfinished`: inputs still running or not sent (after an interruption or a refused key);
     `missing_files`: succeeded inputs whose result could not be saved (their ``error`` says why).
+    `page`: ``index.html``, the results as a page to open in a browser.
     """
 
     folder: Path
     results: Path
+    page: Path
     total: int
     succeeded: int
     failed: int
@@ -104,6 +119,7 @@ def write_results(journal: Journal, *, download: bool) -> BatchResult:
     return BatchResult(
         folder=folder,
         results=path,
+        page=folder / PAGE_NAME,
         total=len(rows),
         succeeded=counts["succeeded"],
         failed=counts["failed"],
@@ -111,6 +127,53 @@ def write_results(journal: Journal, *, download: bool) -> BatchResult:
         unfinished=len(rows) - sum(counts.values()),
         missing_files=missing,
     )
+
+
+def write_page(journal: Journal) -> Path:
+    """Write ``index.html`` from the journal (atomically; a result file that is gone is left
+    out). Reads only: it may run beside the run that writes the journal."""
+    from ._batch_page import PageSummary, render
+
+    folder = journal.folder
+    rows = [
+        row if not row.file or (folder / row.file).is_file() else replace(row, file=None)
+        for row in journal.rows()
+    ]
+    created = journal.meta().get("created_at")
+    summary = PageSummary(
+        title=folder.resolve().name or str(folder),
+        started_at=float(created) if created else None,
+        cost=estimate((row.model, row.params) for row in rows),  # prices read no media
+    )
+    path = folder / PAGE_NAME
+    temporary = folder / f".{PAGE_NAME}.{os.getpid()}.tmp"
+    try:
+        temporary.write_text(render(rows, summary), encoding="utf-8", errors="replace")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def write_report(folder: str | os.PathLike[str]) -> Path:
+    """Write ``index.html`` in `folder` from its journal: for a run going on, ended or killed.
+    BatchJournalError when `folder` holds no journal this client reads."""
+    journal = Journal.read(folder)
+    try:
+        return write_page(journal)
+    finally:
+        journal.close()
+
+
+async def _pages(engine: Engine, journal: Journal) -> None:
+    """Rewrite the page every PAGE_EVERY seconds while results come in."""
+    seen = engine.tracker.version
+    while True:
+        await asyncio.sleep(PAGE_EVERY)
+        if engine.tracker.version != seen:
+            seen = engine.tracker.version
+            with contextlib.suppress(OSError):  # a full disk, say: the run goes on
+                write_page(journal)
 
 
 def _base(inputs: object) -> Path:
@@ -170,10 +233,13 @@ async def _run(
     from ._batch_engine import Engine
 
     engine = Engine(client, journal, base, download=download, on_progress=on_progress)
+    pages = asyncio.create_task(_pages(engine, journal))
     try:
         await engine.run()
     finally:
+        pages.cancel()
         result = write_results(journal, download=download)
+        write_page(journal)
     if engine.fatal is not None:
         raise engine.fatal
     return result

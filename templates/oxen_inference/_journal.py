@@ -53,7 +53,8 @@ CREATE TABLE inputs (
     result_url TEXT,
     error TEXT,
     file TEXT,
-    updated REAL
+    updated REAL,
+    ended_at REAL
 );
 CREATE INDEX inputs_state ON inputs(state);
 CREATE TABLE attempts (
@@ -89,6 +90,8 @@ class Row:
     result_url: str | None
     error: str | None
     file: str | None
+    sent_at: float | None = None  # when its last enqueue left
+    ended_at: float | None = None  # when it was seen to end
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +105,15 @@ class Attempt:
     sent_at: float
 
 
-_COLUMNS = "seq, id, line, model, params, namespace, key, stem, state, generation_id, result_url, error, file"
+_COLUMNS = (
+    "seq, id, line, model, params, namespace, key, stem, state, generation_id, result_url, "
+    "error, file, (SELECT sent_at FROM attempts WHERE attempts.attempt = inputs.attempt)"
+)
 
 
 def _row(raw: tuple[Any, ...]) -> Row:
-    seq, id_, line, model, params, namespace, key, stem, state, gid, url, error, file = raw
+    seq, id_, line, model, params, namespace, key, stem, state, gid, url, error, file = raw[:13]
+    sent_at, ended_at = raw[13:]
     return Row(
         seq,
         id_,
@@ -121,6 +128,8 @@ def _row(raw: tuple[Any, ...]) -> Row:
         url,
         error,
         file,
+        sent_at,
+        ended_at,
     )
 
 
@@ -176,6 +185,7 @@ class Journal:
         self.db = db
         self.folder = folder
         self._lock = lock
+        self._ended_at = "ended_at"  # NULL in a journal written before inputs had the column
 
     @classmethod
     def open(cls, folder: str | os.PathLike[str], inputs: Sequence[BatchInput]) -> Journal:
@@ -191,6 +201,7 @@ class Journal:
                 journal._create(inputs)
             else:
                 journal.check_inputs(inputs)
+                journal._add_ended_at()
             return journal
         except sqlite3.DatabaseError as exc:
             lock.release()
@@ -210,7 +221,18 @@ class Journal:
             db.execute("SELECT value FROM meta WHERE key = 'format'").fetchone()
         except sqlite3.DatabaseError as exc:
             raise BatchJournalError(f"{path} cannot be read: {exc}") from None
-        return cls(db, Path(folder), None)
+        journal = cls(db, Path(folder), None)
+        if not journal._has_ended_at():
+            journal._ended_at = "NULL"
+        return journal
+
+    def _has_ended_at(self) -> bool:
+        return any(c[1] == "ended_at" for c in self.db.execute("PRAGMA table_info(inputs)"))
+
+    def _add_ended_at(self) -> None:
+        if not self._has_ended_at():
+            with self._write() as db:
+                db.execute("ALTER TABLE inputs ADD COLUMN ended_at REAL")
 
     def close(self) -> None:
         self.db.close()
@@ -297,7 +319,7 @@ class Journal:
     # -- reading ----------------------------------------------------------------------------
 
     def rows(self, where: str = "", args: Iterable[Any] = ()) -> list[Row]:
-        sql = f"SELECT {_COLUMNS} FROM inputs {where} ORDER BY seq"
+        sql = f"SELECT {_COLUMNS}, {self._ended_at} FROM inputs {where} ORDER BY seq"
         return [_row(r) for r in self.db.execute(sql, tuple(args))]
 
     def counts(self) -> dict[str, int]:
@@ -368,8 +390,14 @@ class Journal:
         with self._write() as db:
             db.execute("UPDATE attempts SET state = 'refused' WHERE attempt = ?", (attempt,))
             db.executemany(
-                "UPDATE inputs SET state = ?, error = ?, attempt = NULL, updated = ? WHERE seq = ?",
-                [("pending" if error is None else "failed", error, now, seq) for seq in seqs],
+                "UPDATE inputs SET state = ?, error = ?, attempt = NULL, updated = ?, ended_at = ? "
+                "WHERE seq = ?",
+                [
+                    ("pending", None, now, None, seq)
+                    if error is None
+                    else ("failed", error, now, now, seq)
+                    for seq in seqs
+                ],
             )
 
     def doubt(self, attempt: int) -> None:
@@ -392,8 +420,11 @@ class Journal:
             )
             db.executemany(
                 "UPDATE inputs SET state = ?, generation_id = ?, result_url = ?, error = ?, "
-                "updated = ? WHERE seq = ?",
-                [(_state(st), gid, url, err, now, seq) for seq, gid, st, url, err in found],
+                "updated = ?, ended_at = ? WHERE seq = ?",
+                [
+                    (_state(st), gid, url, err, now, now if st in ENDED else None, seq)
+                    for seq, gid, st, url, err in found
+                ],
             )
             db.executemany(
                 "UPDATE inputs SET state = 'pending', attempt = NULL, updated = ? WHERE seq = ?",
@@ -402,9 +433,11 @@ class Journal:
 
     def ended(self, seq: int, status: str, url: str | None, error: str | None) -> None:
         with self._write() as db:
+            now = time.time()
             db.execute(
-                "UPDATE inputs SET state = ?, result_url = ?, error = ?, updated = ? WHERE seq = ?",
-                (_state(status), url, error, time.time(), seq),
+                "UPDATE inputs SET state = ?, result_url = ?, error = ?, updated = ?, ended_at = ? "
+                "WHERE seq = ?",
+                (_state(status), url, error, now, now if status in ENDED else None, seq),
             )
 
     def downloaded(self, seq: int, file: str | None, error: str | None = None) -> None:

@@ -65,7 +65,10 @@ def test_a_run_then_its_resume(mock: MockServer, tmp_path: Path) -> None:
         "batch", "run", str(inputs), "--out", str(tmp_path / "out"), "--concurrency", "3", mock=mock
     )
     assert done.code == 0, done.err
-    assert done.out == f"8 inputs: 8 succeeded; results: {tmp_path / 'out' / 'results.jsonl'}\n"
+    out = tmp_path / "out"
+    assert done.out == (
+        f"8 inputs: 8 succeeded; results: {out / 'results.jsonl'}; page: {out / 'index.html'}\n"
+    )
     assert "cost (from the catalog's prices):" in done.err  # estimated before it starts
     results = _results(tmp_path / "out")
     assert [r["file"] for r in results] == [f"outputs/{i}.png" for i in range(1, 9)]
@@ -171,7 +174,7 @@ def test_ctrl_c_stops_sending_leaves_jobs_running_and_prints_the_resume_command(
     mock: MockServer, tmp_path: Path
 ) -> None:
     mock.configure(latency=2.0)
-    rows = [{"model": IMAGE, "prompt": f"fox {i}"} for i in range(10)]
+    rows = [{"model": IMAGE, "prompt": f"fox {i}"} for i in range(200)]  # more than sent in a blink
     inputs = _inputs(tmp_path, rows)
     out = tmp_path / "run dir"
     proc = subprocess.Popen(
@@ -207,15 +210,19 @@ def test_ctrl_c_stops_sending_leaves_jobs_running_and_prints_the_resume_command(
     assert last.startswith("oxen-inference: error: interrupted: jobs already sent keep running")
     assert last.endswith(f"resume with: {resume}")
     sent = mock.stats()["jobs_created"]
-    assert 4 <= sent < 10  # sending stopped
+    assert 4 <= sent < 200  # sending stopped
     with httpx.Client(base_url=mock.base_url, headers=mock.headers) as api:
         active = api.get("/ai/queue").json()["generations"]
     assert active and all(j["status"] in ("queued", "processing") for j in active)  # not cancelled
     assert (out / "results.jsonl").is_file()
+    page = (out / "index.html").read_text()  # written on the way out
+    assert page.count("<article") == 200 and 'data-status="pending"' in page
+    assert 1 <= page.count('data-status="waiting"') <= sent
     picked = cli(*shlex.split(resume)[1:], mock=mock)
     assert picked.code == 0, picked.err
-    assert len(_results(out)) == 10
-    assert mock.stats()["jobs_created"] == 10
+    assert len(_results(out)) == 200
+    assert mock.stats()["jobs_created"] == 200
+    assert (out / "index.html").read_text().count('data-status="succeeded"') == 200
 
 
 def test_a_terminal_gets_a_live_progress_line(mock: MockServer, tmp_path: Path) -> None:
@@ -271,3 +278,62 @@ def test_python_dash_m_is_the_same_command(mock: MockServer, tmp_path: Path) -> 
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("1 inputs: 1 succeeded")
+
+
+def test_batch_report_writes_the_page_of_a_run_going_on_killed_or_ended(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    mock.configure(latency=2.0)
+    rows = [{"model": IMAGE, "prompt": f"fox {i}"} for i in range(6)]
+    inputs = _inputs(tmp_path, rows)
+    out = tmp_path / "out"
+    command = ["batch", "run", str(inputs), "--out", str(out), "--concurrency", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oxen_inference", *command],
+        env=environment(mock),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while mock.stats()["jobs_created"] < 2:
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        going = cli("batch", "report", str(out), mock=None)  # beside the run; no key needed
+        assert going.code == 0 and going.out == f"{out / 'index.html'}\n", going.err
+        page = (out / "index.html").read_text()
+        assert page.count("<article") == 6 and 'data-status="waiting"' in page
+        proc.kill()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    (out / "index.html").unlink()
+    killed = cli("batch", "report", str(out), mock=None)
+    assert killed.code == 0, killed.err
+    page = (out / "index.html").read_text()
+    assert page.count("<article") == 6 and "fox 5" in page
+    mock.configure(latency=0.0)
+    assert cli(*command, mock=mock).code == 0
+    page = (out / "index.html").read_text()
+    assert page.count('data-status="succeeded"') == 6 and page.count('<img src="outputs/') == 6
+    assert not [name for name in os.listdir(out) if name.startswith(".")]  # no page half-written
+
+
+@pytest.mark.parametrize("kind", ["empty folder", "no folder", "not a journal"])
+def test_batch_report_without_a_journal_exits_1(tmp_path: Path, kind: str) -> None:
+    folder = tmp_path / "out"
+    if kind != "no folder":
+        folder.mkdir()
+    if kind == "not a journal":
+        (folder / "journal.sqlite").write_bytes(b"not a database at all, " * 100)
+    done = cli("batch", "report", str(folder), mock=None)
+    assert done.code == 1
+    line = done.one_error_line()
+    assert (
+        ("holds no batch journal" in line)
+        if kind != "not a journal"
+        else ("cannot be read" in line)
+    )
+    assert not (folder / "index.html").exists()

@@ -67,7 +67,9 @@ def test_the_batch_example_runs_as_written(mock: MockServer, tmp_path: Path) -> 
     )
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr and "Traceback" not in done.stderr, done.stderr
-    assert done.stdout == "2 inputs: 2 succeeded; results: runs/first/results.jsonl\n"
+    assert done.stdout == (
+        "2 inputs: 2 succeeded; results: runs/first/results.jsonl; page: runs/first/index.html\n"
+    )
     saved = sorted(p.name for p in (tmp_path / "runs" / "first" / "outputs").iterdir())
     assert saved == ["fox.png", "tiger.mp4"]
     proc = subprocess.run(

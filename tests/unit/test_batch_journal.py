@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +161,53 @@ def test_a_reader_sees_what_a_running_writer_committed(tmp_path: Path) -> None:
 def test_reading_a_folder_without_a_journal(tmp_path: Path) -> None:
     with pytest.raises(BatchJournalError, match="holds no batch journal"):
         Journal.read(tmp_path)
+
+
+def test_each_input_keeps_when_it_was_sent_and_when_it_ended(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path / "out", _inputs(tmp_path, "a", "b", "c", "d"))
+    try:
+        before = time.time()
+        first = journal.intend(I2V, {}, [0, 1])
+        journal.answered(first, [(0, "g0"), (1, "g1")])
+        journal.ended(0, "succeeded", "https://r/0.png", None)
+        journal.ended(1, "processing", None, None)  # not an end
+        journal.refused(journal.intend(I2V, {}, [2]), [2], "refused by the server: no")
+        settle = journal.intend(I2V, {}, [3])
+        journal.settled([settle], [(3, "g3", "failed", None, "boom")], [])
+        after = time.time()
+        rows = journal.rows()
+        sent = {r.seq: r.sent_at for r in rows}
+        ended = {r.seq: r.ended_at for r in rows}
+        assert sent[0] == sent[1] and sent[2] is None  # a refused enqueue is forgotten
+        assert all(before <= sent[s] <= after for s in (0, 3))  # type: ignore[operator]
+        assert ended[1] is None
+        assert all(before <= ended[s] <= after for s in (0, 2, 3))  # type: ignore[operator]
+    finally:
+        journal.close()
+
+
+def test_a_journal_written_before_inputs_had_an_end_time_is_read_and_resumed(
+    tmp_path: Path,
+) -> None:
+    items = _inputs(tmp_path, "a", "b")
+    journal = Journal.open(tmp_path / "out", items)
+    journal.ended(0, "failed", None, "boom")
+    journal.close()
+    db = sqlite3.connect(tmp_path / "out" / JOURNAL_NAME)
+    db.execute("ALTER TABLE inputs DROP COLUMN ended_at")
+    db.commit()
+    db.close()
+    reader = Journal.read(tmp_path / "out")
+    try:
+        assert [(r.state, r.ended_at) for r in reader.rows()] == [
+            ("failed", None),
+            ("pending", None),
+        ]
+    finally:
+        reader.close()
+    journal = Journal.open(tmp_path / "out", items)  # a writer adds the column
+    try:
+        journal.ended(1, "succeeded", "https://r/1.png", None)
+        assert [r.ended_at is None for r in journal.rows()] == [True, False]
+    finally:
+        journal.close()

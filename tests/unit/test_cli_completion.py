@@ -17,7 +17,8 @@ PARSER = build_parser()
 
 CASES: list[tuple[list[str], list[str]]] = [
     ([""], ["run", "chat", "models", "jobs", "batch", "completion", "--help", "--version"]),
-    (["batch", ""], ["run"]),
+    (["batch", ""], ["run", "report"]),
+    (["batch", "re"], ["report"]),
     (["batch", "run", "in.jsonl", "--n"], ["--no-download"]),
     (["batch", "run", "in.jsonl", "--model", "flux-2-p"], ["flux-2-pro"]),
     (["batch", "run", "in.jsonl", "--model", "gpt-4o"], []),  # chat models are not queued

@@ -4,7 +4,8 @@
 Every line of INPUTS is checked before anything is sent (a bad file exits 2 with one line per
 problem). The run keeps a journal in DIR: the same command with the same DIR resumes it, and a
 run killed at any moment never pays twice for an input nor loses one. DIR/results.jsonl holds one
-object per input when the command ends. On a terminal, stderr shows a live progress line.
+object per input when the command ends, DIR/index.html the results as a page (rewritten as they
+come in). On a terminal, stderr shows a live progress line.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import shlex
 import sys
 from typing import TYPE_CHECKING, Any
 
-from ._common import PROG, USAGE, Interrupted, UsageError, error, note, out
+from ._common import PROG, USAGE, CommandError, Interrupted, UsageError, error, note, out
 
 if TYPE_CHECKING:
     from .._batch import BatchResult
@@ -30,7 +31,8 @@ examples:
 
 INPUTS.jsonl: one JSON object per line, the model's parameters plus "model" (unless --model)
 and an optional unique "id" (default: the line number); "@PATH" in a media field is a local
-file, relative to the inputs file. Results: DIR/results.jsonl and DIR/outputs/<id>.<ext>.
+file, relative to the inputs file. Results: DIR/results.jsonl, DIR/outputs/<id>.<ext> and the
+page DIR/index.html.
 Run the same command again to resume; Ctrl-C stops sending and leaves sent jobs running."""
 
 
@@ -67,6 +69,17 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         "--dry-run", action="store_true", help="check the inputs, estimate the cost, send nothing"
     )
     run.set_defaults(handler=handle_run)
+    report = actions.add_parser(
+        "report",
+        help="rewrite DIR/index.html from the journal (a run going on, ended or killed)",
+        description="Write DIR/index.html, the results of the run in DIR as a page to open in a "
+        "browser (no network needed), from its journal: for a run that ended, that is still "
+        "going or that was killed. Sends nothing; needs no API key.",
+        epilog=f"example:\n  {PROG} batch report runs/foxes",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument("out", metavar="DIR", help="the folder of a batch run")
+    report.set_defaults(handler=handle_report)
 
 
 def resume_command(args: argparse.Namespace) -> str:
@@ -173,7 +186,9 @@ def _summary(result: BatchResult, args: argparse.Namespace) -> str:
         parts.append(f"{result.unfinished} unfinished")
     if result.missing_files:
         parts.append(f"{result.missing_files} not saved")
-    return f"{result.total} inputs: {', '.join(parts)}; results: {result.results}"
+    return (
+        f"{result.total} inputs: {', '.join(parts)}; results: {result.results}; page: {result.page}"
+    )
 
 
 def handle_run(args: argparse.Namespace) -> int:
@@ -204,7 +219,8 @@ def handle_run(args: argparse.Namespace) -> int:
         progress.clear()
         raise Interrupted(
             "interrupted: jobs already sent keep running, results so far are in "
-            f"{os.path.join(args.out, 'results.jsonl')}; resume with: {resume_command(args)}"
+            f"{os.path.join(args.out, 'results.jsonl')} and {os.path.join(args.out, 'index.html')}; "
+            f"resume with: {resume_command(args)}"
         ) from None
     except BatchJournalError as exc:
         raise UsageError(str(exc)) from None
@@ -212,3 +228,17 @@ def handle_run(args: argparse.Namespace) -> int:
         progress.clear()
     out(_summary(result, args))
     return 0 if result.ok else 1
+
+
+def handle_report(args: argparse.Namespace) -> int:
+    from .._batch import write_report
+    from .._journal import BatchJournalError
+
+    try:
+        page = write_report(args.out)
+    except BatchJournalError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write the page in {args.out}: {exc.strerror or exc}") from None
+    out(str(page))
+    return 0
