@@ -9,7 +9,10 @@
 * **Journal and memory**: the journal's size on disk, and each process's peak resident memory.
 * **Resume**: the same command again on the finished folder: whole-process time, and the time
   inside the run (reading and checking the inputs, opening the journal, finding nothing to do,
-  rewriting results.jsonl), per thousand inputs. Goal: well under a second per thousand.
+  rewriting results.jsonl and index.html), per thousand inputs. Goal: well under a second per
+  thousand.
+* **Page**: the size of index.html, and the time ``write_report`` takes to rewrite it from the
+  journal (what ``batch report`` does after its imports), per thousand inputs.
 
     python bench/bench_batch.py [--inputs 3000] [--rounds 3] [--latency 1.0] [--strict]
 
@@ -48,6 +51,14 @@ started = time.perf_counter()
 with Oxen(max_concurrency=int(sys.argv[3])) as client:
     result = client.batches.run(sys.argv[1], sys.argv[2], download=False)
 print(json.dumps({"inside": time.perf_counter() - started, "ok": result.ok}))
+"""
+
+REPORT = """
+import json, sys, time
+from oxen_inference._batch import write_report
+started = time.perf_counter()
+write_report(sys.argv[1])
+print(json.dumps({"inside": time.perf_counter() - started, "ok": True}))
 """
 
 GATHER = """
@@ -136,6 +147,7 @@ def main() -> None:
     inputs = write_inputs(n)
     batch, gather = Sample("batch run"), Sample("asyncio.gather")
     resume_wall, resume_inside = Sample("resume (process)"), Sample("resume (inside)")
+    report, page_bytes = Sample("report (inside)"), 0
     rows = [
         [
             "round",
@@ -173,6 +185,8 @@ def main() -> None:
             assert mock.stats()["requests_total"] == 0, "resuming a finished run sent requests"
             resume_wall.times.append(again.wall)
             resume_inside.times.append(inside.inside)
+            report.times.append(run_child(["-c", REPORT, str(out)], mock).inside)
+            page_bytes = (out / "index.html").stat().st_size
             rows.append(
                 [
                     str(r + 1),
@@ -190,6 +204,11 @@ def main() -> None:
     print(
         f"\nresume of the finished run: whole process {resume_wall.fmt()}; inside the run "
         f"{resume_inside.fmt()} = {per_thousand * 1000:.0f} ms per thousand inputs"
+    )
+    print(
+        f"results page: {page_bytes / 1e6:.2f} MB ({page_bytes / n:.0f} bytes per input), "
+        f"rewritten from the journal in {report.fmt()} = "
+        f"{report.median / (n / 1000) * 1000:.0f} ms per thousand inputs"
     )
     goals = [Goal(f"{n:,} jobs: batch run vs asyncio.gather", batch, gather, 1.25)]
     print_goals(goals)

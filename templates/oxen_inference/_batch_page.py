@@ -117,6 +117,7 @@ CSP = (
 )
 
 _UNPRINTABLE = re.compile("[\x00\ud800-\udfff]")
+_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +159,7 @@ def relative_src(file: str) -> str | None:
 
 def _link(url: str | None) -> str | None:
     """An http(s) result URL, escaped for an attribute (None for anything else)."""
-    if not url or _UNPRINTABLE.search(url) or any(c.isspace() for c in url):
+    if not url or _UNPRINTABLE.search(url) or _SPACE.search(url):
         return None
     try:
         parts = urlsplit(url)
