@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from oxgen.vocabulary import (
-    SUBSCHEMA_KEYWORDS,
     escape_pointer_token,
     is_annotation,
     map_subschemas,
@@ -119,17 +118,7 @@ def localise_refs(schema: Any) -> Any:
                     out["$ref"] = "#" + _pointer(tokens)
                 elif target in anchors:
                     out["$ref"] = "#" + _pointer(anchors[target])
-        for key, kind in SUBSCHEMA_KEYWORDS.items():
-            if key not in out:
-                continue
-            value = out[key]
-            if kind == "map" and isinstance(value, dict):
-                out[key] = {k: rewrite(v, base) for k, v in value.items()}
-            elif isinstance(value, list):
-                out[key] = [rewrite(v, base) for v in value]
-            else:
-                out[key] = rewrite(value, base)
-        return out
+        return map_subschemas(out, lambda sub: rewrite(sub, base))
 
     if not isinstance(schema, dict):
         return schema

@@ -76,3 +76,51 @@ def test_to_standard_rewrites_nullable_in_every_kind_of_subschema() -> None:
         "$defs": {"d": null},
         "enum": [{"nullable": True}],
     }
+
+
+STRING = {"type": "string"}
+
+
+@pytest.mark.parametrize(
+    ("schema", "ref", "expected"),
+    [
+        # a local pointer stays as it is
+        ({"$defs": {"a": STRING}}, "#/$defs/a", "#/$defs/a"),
+        # a relative URI against the root's $id, naming a subschema's own $id
+        (
+            {"$id": "https://e.test/root.json", "$defs": {"a": {"$id": "a.json", **STRING}}},
+            "a.json",
+            "#/$defs/a",
+        ),
+        # the same resource with a pointer into it
+        (
+            {"$id": "https://e.test/r", "$defs": {"a": {"$id": "urn:a", "$defs": {"b": STRING}}}},
+            "urn:a#/$defs/b",
+            "#/$defs/a/$defs/b",
+        ),
+        # a plain-name anchor
+        ({"$defs": {"a": {"$anchor": "A", **STRING}}}, "#A", "#/$defs/a"),
+        # names that need escaping and percent-encoding keep them
+        ({"$defs": {"a/b~c": STRING}}, "#/$defs/a~1b~0c", "#/$defs/a~1b~0c"),
+        ({"$defs": {"a%b": STRING}}, "#/$defs/a%25b", "#/$defs/a%25b"),
+        # subschemas in every kind of place: tuple items, lists, maps
+        ({"items": [{"$id": "urn:t", **STRING}]}, "urn:t", "#/items/0"),
+        ({"anyOf": [STRING, {"$id": "urn:o", **STRING}]}, "urn:o", "#/anyOf/1"),
+        # other documents and unknown anchors are left alone
+        ({}, "https://other.test/s.json", "https://other.test/s.json"),
+        ({}, "#missing", "#missing"),
+    ],
+)
+def test_localise_refs(schema: dict[str, Any], ref: str, expected: str) -> None:
+    document = {**schema, "properties": {"x": {"$ref": ref}}}
+    before = copy.deepcopy(document)
+    out = normalise.localise_refs(document)
+    assert out["properties"]["x"]["$ref"] == expected
+    assert document == before
+
+
+def test_localise_refs_resolves_inside_a_nested_resource_against_its_own_id() -> None:
+    """``#/...`` inside a subschema with an ``$id`` points into that subschema, not the root."""
+    inner = {"$id": "urn:inner", "$defs": {"c": STRING}, "properties": {"y": {"$ref": "#/$defs/c"}}}
+    out = normalise.localise_refs({"$defs": {"b": inner}})
+    assert out["$defs"]["b"]["properties"]["y"]["$ref"] == "#/$defs/b/$defs/c"
