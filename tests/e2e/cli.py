@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,15 @@ import httpx
 from oxgen.mock.testing import MockServer
 
 SCRIPT = Path(sys.executable).with_name("oxen-inference")  # the installed console script
+HOUR = 3600.0  # a job's latency: it runs until the test ends it, however slow the machine
+
+# The child starts with SIGINT at its default whatever this process inherited (a shell's background
+# job ignores it, and an ignored signal stays ignored across exec): a one-line launcher resets it,
+# then becomes the command.
+LAUNCHER = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'oxen_inference', *sys.argv[1:]])"
+)
 
 
 @dataclass
@@ -76,3 +86,8 @@ def queue_row(api: httpx.Client, generation_id: str) -> dict[str, Any]:
     """The job's row as the server keeps it: every request parameter as it came over the wire."""
     row: dict[str, Any] = api.get(f"/ai/queue/{generation_id}").raise_for_status().json()
     return row
+
+
+def finish_every_job(mock: MockServer) -> None:
+    """Let the mock's clock run an hour ahead for its jobs: every one of them ends now."""
+    mock.call(lambda: mock.state.advance(time.monotonic() + HOUR))

@@ -23,7 +23,7 @@ import pytest
 
 from oxgen.mock.media import png
 from oxgen.mock.testing import MockServer
-from tests.e2e.cli import cli, environment, queue_row
+from tests.e2e.cli import HOUR, LAUNCHER, cli, environment, finish_every_job, queue_row
 from tests.e2e.holdproxy import running_hold_proxy
 
 I2V = "luma-ray-v3-2-image-to-video"
@@ -220,7 +220,7 @@ def test_a_failed_job_exits_1_with_the_servers_message(mock: MockServer) -> None
 def test_wait_timeout_leaves_the_job_and_names_the_resume_command(
     mock: MockServer, api: httpx.Client
 ) -> None:
-    mock.configure(latency=30)
+    mock.configure(latency=HOUR)
     done = cli("run", I2V, "prompt=x", URL, "--timeout", "0.2", mock=mock)
     assert done.code == 1
     line = done.one_error_line()
@@ -229,16 +229,8 @@ def test_wait_timeout_leaves_the_job_and_names_the_resume_command(
     assert queue_row(api, gid)["status"] in ("queued", "processing")
 
 
-# The child starts with SIGINT at its default whatever this process inherited (a shell's background
-# job ignores it, and an ignored signal stays ignored across exec): a one-line launcher resets it,
-# then becomes the command.
-LAUNCHER = (
-    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
-    "os.execv(sys.executable, [sys.executable, '-m', 'oxen_inference', *sys.argv[1:]])"
-)
 # The status line a waiting command draws on a terminal: [model ]id status seconds
 STATUS_LINE = re.compile(r"\r\x1b\[K(?:\S+ )?(\S+) (?:waiting|queued|processing) \d+\.\ds")
-HOUR = 3600.0  # a job's latency: it runs until the test ends it, however slow the machine
 
 
 @dataclass
@@ -290,11 +282,6 @@ def interrupt_while_waiting(mock: MockServer, *argv: str) -> Interrupted:
     out, _ = proc.communicate(timeout=60)
     assert gid is not None, f"no status line: {seen!r}"
     return Interrupted(proc.returncode, out.decode(), seen.decode(), gid)
-
-
-def finish_every_job(mock: MockServer) -> None:
-    """Let the mock's clock run an hour ahead for its jobs: every one of them ends now."""
-    mock.call(lambda: mock.state.advance(time.monotonic() + HOUR))
 
 
 def test_ctrl_c_leaves_the_job_running_and_prints_the_resume_command(

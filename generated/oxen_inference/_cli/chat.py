@@ -61,9 +61,9 @@ def handle(args: argparse.Namespace) -> int:
                 for chunk in stream:
                     text = chunk.text
                     if text:
+                        ended = text.endswith("\n")  # first: Ctrl-C may come once it is out
                         sys.stdout.write(printable(text, lines=True) if terminal else text)
                         sys.stdout.flush()
-                        ended = text.endswith("\n")
         finally:  # the answer so far ends its line, even when an error or Ctrl-C cuts it short
             if not ended:
                 sys.stdout.write("\n")
