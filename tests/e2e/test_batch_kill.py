@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import pytest
+from oxen_inference._batch import write_report
 from oxen_inference._journal import Journal
 
 from oxgen.mock.testing import MockServer, running_mock_server
@@ -87,12 +88,15 @@ def _kill_when(process: subprocess.Popen[bytes], ready: Callable[[], bool]) -> b
 
 
 def _readable(folder: Path, total: int) -> None:
-    """A killed run's journal reads (as a report would), every input in it."""
+    """A killed run's journal reads, every input in it, and its page is written from it (what
+    ``batch report`` does) with a card per input."""
     journal = Journal.read(folder / "out")
     try:
         assert len(journal.rows()) == total == sum(journal.counts().values())
     finally:
         journal.close()
+    page = write_report(folder / "out").read_text(encoding="utf-8")
+    assert page.count("<article") == total
 
 
 def _past(instant: float) -> bool:
