@@ -14,6 +14,7 @@ import pytest
 from oxen_inference._async.chat import AsyncChatStream
 from oxen_inference._async.resources import AsyncGenerations, AsyncModels, AsyncQueue
 from oxen_inference._async.uploads import AsyncFiles
+from oxen_inference._batch import AsyncBatches, Batches
 from oxen_inference._sync.chat import ChatStream
 from oxen_inference._sync.resources import Generations, Models, Queue
 from oxen_inference._sync.uploads import Files
@@ -26,6 +27,7 @@ PAIRS = [
     (Generations, AsyncGenerations),
     (Files, AsyncFiles),
     (ChatStream, AsyncChatStream),
+    (Batches, AsyncBatches),  # written by hand (a blocking face over one asyncio engine)
 ]
 # Dunder methods that are part of the surface, and their twins.
 TWIN_DUNDERS = {
@@ -96,7 +98,8 @@ def test_io_methods_of_the_async_classes_are_coroutines() -> None:
         ox.AsyncOxen: {"generate", "chat", "submit", "download_url", "close", "__aenter__"},
         ox.AsyncJob: {"status", "wait", "cancel", "download"},
         AsyncModels: {"list", "get", "search"},
-        AsyncFiles: {"url", "data_uri", "resolve", "upload"},
+        AsyncFiles: {"url", "data_uri", "resolve", "upload", "create_repo"},
+        AsyncBatches: {"run"},
     }
     for cls, names in expected.items():
         for name in names:
