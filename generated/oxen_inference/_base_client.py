@@ -23,6 +23,8 @@ from ._checks import (
     check_api_key,
     check_headers,
     check_max_concurrency,
+    check_max_retries,
+    check_query,
     check_timeout,
     check_url,
     not_json,
@@ -93,6 +95,9 @@ BASE_HEADERS: Mapping[str, str] = {"Accept": "application/json", "User-Agent": U
 class BaseClient:
     """Configuration and the pure parts of sending a request (no I/O)."""
 
+    timeout: Timeout | Omit
+    max_retries: int
+    max_concurrency: int
     _owns_http = False  # whether the connection pool is the client's own (made with BASE_HEADERS)
 
     def __init__(
@@ -117,7 +122,7 @@ class BaseClient:
         self._base_url = check_url(str(url), source).rstrip("/")
         check_timeout(timeout)
         self.timeout = timeout
-        self.max_retries = max_retries
+        self.max_retries = check_max_retries(max_retries)
         self.max_concurrency = check_max_concurrency(max_concurrency)
         self.max_response_bytes: int = check_cap("max_response_bytes", max_response_bytes)
         self._closed = False
@@ -246,10 +251,11 @@ class BaseClient:
         status: int | None = None,
         headers: Mapping[str, str] | None = None,
         exc: httpx.TransportError | None = None,
-        retry: bool = True,
+        retries: int | None = None,
     ) -> float | None:
-        """Seconds to wait before retrying, or None to give up (`retry` False: always)."""
-        if not retry or attempt >= self.max_retries:
+        """Seconds to wait before retrying, or None to give up: after `retries` retries (None:
+        the client's ``max_retries``), for an error that is not worth one, or past `deadline`."""
+        if attempt >= (self.max_retries if retries is None else retries):
             return None
         if exc is not None and not retryable_exception(exc, unsafe):
             return None
@@ -323,9 +329,9 @@ class BaseClient:
         deadline: float | None,
         content: Callable[[], Any] | None = None,
     ) -> tuple[httpx.Request, httpx.Timeout]:
-        """One attempt's request (URL, headers, JSON body or the `content` it makes) and its
-        phase limits (see :meth:`_prepare`); a body JSON cannot carry is a ValidationError naming
-        each place."""
+        """One attempt's request (URL, headers, query `params`, JSON body or the `content` it
+        makes) and its phase limits (see :meth:`_prepare`); a body JSON cannot carry is a
+        ValidationError naming each place."""
         url, headers, limit = self._prepare(method, path, timeout, extra_headers, deadline)
         if content is not None:
             request = http.build_request(
@@ -339,6 +345,23 @@ class BaseClient:
         except (TypeError, ValueError) as exc:
             raise not_json(json) or exc from None
         return request, limit
+
+    def _retries(self, max_retries: int | None, retry: bool) -> int | None:
+        """How many retries a call allows: none without `retry`, else its own `max_retries`
+        (checked) or, None, the client's."""
+        if not retry:
+            return 0
+        return None if max_retries is None else check_max_retries(max_retries)
+
+    @staticmethod
+    def _query(
+        params: Mapping[str, Any] | None, extra_query: Mapping[str, Any] | None
+    ) -> Mapping[str, Any] | None:
+        """A call's query parameters: its own, then `extra_query` (checked) over them."""
+        if not extra_query:
+            return params
+        check_query(extra_query)
+        return {**params, **extra_query} if params else extra_query
 
     def _redirect(self, response: httpx.Response, hops: int) -> str:
         """Where a redirect leads (absolute); raises after too many hops or for another scheme."""

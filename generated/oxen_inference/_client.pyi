@@ -221,6 +221,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Fable 5 (claude-fable-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -232,6 +234,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.1 (claude-opus-4-1-20250805): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -243,6 +247,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.5 (claude-opus-4-5-20251101): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -254,6 +260,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.6 (claude-opus-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -265,6 +273,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.7 (claude-opus-4-7): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -276,6 +286,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.8 (claude-opus-4-8): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -287,6 +299,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.5 (claude-sonnet-4-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -298,6 +312,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.6 (claude-sonnet-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -309,6 +325,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 5 (claude-sonnet-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -320,6 +338,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Flash (deepseek-v4-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -331,6 +351,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Pro (deepseek-v4-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -352,6 +374,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Flash (gemini-2-5-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -363,6 +387,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Pro (gemini-2-5-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -374,6 +400,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3.1 Pro Preview (gemini-3-1-pro-preview): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -385,6 +413,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3 Flash (gemini-3-flash-preview): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -400,6 +430,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemma 4 31B (gemma-4-31b-it): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -419,6 +451,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 (gpt-4-1-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -430,6 +464,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 mini (gpt-4-1-mini-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -441,6 +477,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 nano (gpt-4-1-nano-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -452,6 +490,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o (gpt-4o): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -463,6 +503,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o mini (gpt-4o-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -474,6 +516,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.1 (gpt-5-1-2025-11-13): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -485,6 +529,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 (gpt-5-2-2025-12-11): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -496,6 +542,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 Chat (gpt-5-2-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -507,6 +555,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 (gpt-5-2025-08-07): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -518,6 +568,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.3 Chat (gpt-5-3-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -529,6 +581,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 (gpt-5-4-2026-03-05): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -540,6 +594,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 Mini (gpt-5-4-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -551,6 +607,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 (gpt-5-5-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -562,6 +620,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 Pro (gpt-5-5-pro-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -573,6 +633,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Luna (gpt-5-6-luna): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -584,6 +646,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Sol (gpt-5-6-sol): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -595,6 +659,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Terra (gpt-5-6-terra): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -606,6 +672,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Mini (gpt-5-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -617,6 +685,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Nano (gpt-5-nano): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -628,6 +698,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT Audio (gpt-audio): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -645,6 +717,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-120B (gpt-oss-120b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -674,6 +748,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K3 (kimi-k3): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -803,6 +879,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 3B (ministral-3b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -814,6 +892,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 8B (ministral-8b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -825,6 +905,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Large 2 (mistral-large-2407): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -836,6 +918,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Small 3.1 (mistral-small-2503): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -847,6 +931,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K2.5 (moonshotai-kimi-k2-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -858,6 +944,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Muse Spark 1.1 (muse-spark-1-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -873,6 +961,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Nemotron 3 Super (nvidia-nemotron-120b-a12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -884,6 +974,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o1 (o1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -895,6 +987,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 (o3-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -906,6 +1000,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 mini (o3-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -917,6 +1013,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o4 mini (o4-mini-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -928,6 +1026,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral 7B (open-mistral-7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -939,6 +1039,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x22B (open-mixtral-8x22b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -950,6 +1052,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x7B (open-mixtral-8x7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -961,6 +1065,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-20B (openai-gpt-oss-20b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -974,6 +1080,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Pixtral 12B (pixtral-12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -997,6 +1105,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.6 Plus (qwen3-6-plus): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1008,6 +1118,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.8 Max (qwen3-8-max): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1019,6 +1131,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 2B - Instruct (qwen3-vl-2b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1030,6 +1144,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 4B - Instruct (qwen3-vl-4b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1045,6 +1161,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar (sonar): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1056,6 +1174,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Deep Research (sonar-deep-research): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1067,6 +1187,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Pro (sonar-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1078,6 +1200,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Reasoning Pro (sonar-reasoning-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1177,6 +1301,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5 (zai-org-glm-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1188,6 +1314,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.1 (zai-org-glm-5-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1199,6 +1327,8 @@ class Oxen(SyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1308,6 +1438,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Fable 5 (claude-fable-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1319,6 +1451,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.1 (claude-opus-4-1-20250805): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1330,6 +1464,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.5 (claude-opus-4-5-20251101): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1341,6 +1477,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.6 (claude-opus-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1352,6 +1490,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.7 (claude-opus-4-7): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1363,6 +1503,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Opus 4.8 (claude-opus-4-8): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1374,6 +1516,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.5 (claude-sonnet-4-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1385,6 +1529,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 4.6 (claude-sonnet-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1396,6 +1542,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Claude Sonnet 5 (claude-sonnet-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1407,6 +1555,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Flash (deepseek-v4-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1418,6 +1568,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """DeepSeek V4 Pro (deepseek-v4-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1439,6 +1591,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Flash (gemini-2-5-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1450,6 +1604,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 2.5 Pro (gemini-2-5-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1461,6 +1617,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3.1 Pro Preview (gemini-3-1-pro-preview): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1472,6 +1630,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemini 3 Flash (gemini-3-flash-preview): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1489,6 +1649,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Gemma 4 31B (gemma-4-31b-it): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1512,6 +1674,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 (gpt-4-1-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1523,6 +1687,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 mini (gpt-4-1-mini-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1534,6 +1700,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4.1 nano (gpt-4-1-nano-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1545,6 +1713,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o (gpt-4o): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1556,6 +1726,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 4o mini (gpt-4o-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1567,6 +1739,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.1 (gpt-5-1-2025-11-13): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1578,6 +1752,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 (gpt-5-2-2025-12-11): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1589,6 +1765,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.2 Chat (gpt-5-2-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1600,6 +1778,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 (gpt-5-2025-08-07): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1611,6 +1791,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.3 Chat (gpt-5-3-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1622,6 +1804,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 (gpt-5-4-2026-03-05): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1633,6 +1817,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.4 Mini (gpt-5-4-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1644,6 +1830,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 (gpt-5-5-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1655,6 +1843,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.5 Pro (gpt-5-5-pro-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1666,6 +1856,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Luna (gpt-5-6-luna): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1677,6 +1869,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Sol (gpt-5-6-sol): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1688,6 +1882,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5.6 Terra (gpt-5-6-terra): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1699,6 +1895,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Mini (gpt-5-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1710,6 +1908,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT 5 Nano (gpt-5-nano): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1721,6 +1921,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GPT Audio (gpt-audio): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1738,6 +1940,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-120B (gpt-oss-120b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1769,6 +1973,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K3 (kimi-k3): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1918,6 +2124,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 3B (ministral-3b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1929,6 +2137,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Ministral 8B (ministral-8b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1940,6 +2150,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Large 2 (mistral-large-2407): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1951,6 +2163,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral Small 3.1 (mistral-small-2503): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1962,6 +2176,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Kimi K2.5 (moonshotai-kimi-k2-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1973,6 +2189,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Muse Spark 1.1 (muse-spark-1-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1988,6 +2206,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Nemotron 3 Super (nvidia-nemotron-120b-a12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -1999,6 +2219,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o1 (o1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2010,6 +2232,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 (o3-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2021,6 +2245,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o3 mini (o3-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2032,6 +2258,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """o4 mini (o4-mini-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2043,6 +2271,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mistral 7B (open-mistral-7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2054,6 +2284,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x22B (open-mixtral-8x22b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2065,6 +2297,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Mixtral 8x7B (open-mixtral-8x7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2076,6 +2310,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """OpenAI/GPT-OSS-20B (openai-gpt-oss-20b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2089,6 +2325,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Pixtral 12B (pixtral-12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2116,6 +2354,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.6 Plus (qwen3-6-plus): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2127,6 +2367,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3.8 Max (qwen3-8-max): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2138,6 +2380,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 2B - Instruct (qwen3-vl-2b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2149,6 +2393,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Qwen3 VL 4B - Instruct (qwen3-vl-4b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2164,6 +2410,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar (sonar): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2175,6 +2423,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Deep Research (sonar-deep-research): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2186,6 +2436,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Pro (sonar-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2197,6 +2449,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Perplexity Sonar Reasoning Pro (sonar-reasoning-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2340,6 +2594,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5 (zai-org-glm-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2351,6 +2607,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.1 (zai-org-glm-5-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
@@ -2362,6 +2620,8 @@ class AsyncOxen(AsyncOxenBase):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""

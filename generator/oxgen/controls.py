@@ -79,6 +79,21 @@ CALL_CONTROLS: tuple[Control, ...] = (
         (GENERATE, SUBMIT),
         uses=("Mapping", "Any"),
     ),
+    Control(
+        "extra_query",
+        "Mapping[str, Any] | None",
+        "None",
+        "Query parameters added to the request's URL.",
+        (GENERATE, SUBMIT),
+        uses=("Mapping", "Any"),
+    ),
+    Control(
+        "max_retries",
+        "int | None",
+        "None",
+        "Retries for this call (None: the client's max_retries).",
+        (GENERATE, SUBMIT),
+    ),
 )
 
 # The other names a call binds: the client (positional), the generic calls' model id and their

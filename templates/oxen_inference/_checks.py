@@ -21,6 +21,8 @@ __all__ = [
     "check_api_key",
     "check_headers",
     "check_max_concurrency",
+    "check_max_retries",
+    "check_query",
     "check_timeout",
     "check_url",
     "not_json",
@@ -91,6 +93,38 @@ def check_headers(extra: Mapping[str, str]) -> None:
             )
     if problems:
         raise ValidationError("", problems)
+
+
+_QUERY_SCALARS = (str, int, float, bool, type(None))
+
+
+def check_query(extra: Mapping[str, Any]) -> None:
+    """ValidationError for query parameters a URL cannot carry: names are non-empty strings,
+    values a string, number, bool or None, or a list/tuple of them (one ``name=value`` each)."""
+    problems = []
+    for name, value in extra.items():
+        if not isinstance(name, str) or not name:
+            problems.append(("extra_query", f"{name!r:.50} is not a query parameter name"))
+            continue
+        values = value if isinstance(value, (list, tuple)) else (value,)
+        if not all(isinstance(v, _QUERY_SCALARS) for v in values):
+            problems.append(
+                (
+                    f"extra_query.{name}",
+                    "a query value is a str, int, float, bool or None (or a list of them); "
+                    f"got {type(value).__name__}",
+                )
+            )
+    if problems:
+        raise ValidationError("", problems)
+
+
+def check_max_retries(value: object, what: str = "max_retries") -> int:
+    """`value` when it is an int >= 0 (how many times a failed attempt may be retried);
+    ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be an int >= 0, got {value!r}")
+    return value
 
 
 def segment(value: object, what: str) -> str:

@@ -19,17 +19,11 @@ import pytest
 from oxen_inference import _registry
 from oxen_inference._types import ServerDefault
 
+from oxgen.controls import CALL_CONTROLS
 from tests.conftest import REPO
 
 PAGES = sorted((REPO / "generated" / "api").glob("*.md"))
-CONTROLS = {
-    "target_namespace",
-    "response_format",
-    "timeout",
-    "extra_headers",
-    "extra_body",
-    "num_generations",
-}
+CONTROLS = {c.name for c in CALL_CONTROLS}
 I2V = "luma-ray-v3-2-image-to-video"
 
 

@@ -131,6 +131,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Run `model_id` on its blocking route and return the answer (parameters checked first)."""
@@ -142,6 +144,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     async def _generate(
@@ -154,6 +158,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> GenerateResponse:
         route = route_for(model_id)
         refuse_stream(model_id, route, params, extra_body)
@@ -175,6 +181,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
             deadline=deadline,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
         from .._models import GenerateResponse  # the answer classes, on first use
 
@@ -190,6 +198,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> ChatCompletion: ...
     @overload
@@ -202,6 +212,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> AsyncChatStream: ...
     @overload
@@ -214,6 +226,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> ChatCompletion | AsyncChatStream: ...
     async def chat(
@@ -225,6 +239,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> ChatCompletion | AsyncChatStream:
         """Chat with `model_id` (``POST /ai/chat/completions``, OpenAI-compatible).
@@ -248,6 +264,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     @overload
@@ -260,6 +278,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> AsyncJob: ...
     @overload
@@ -272,6 +292,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> list[AsyncJob]: ...
     async def submit(
@@ -283,6 +305,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> AsyncJob | list[AsyncJob]:
         """Enqueue `model_id` (``POST /ai/queue``): a job, or a list of them when `num_generations` is given."""
@@ -294,6 +318,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     async def _submit(
@@ -306,6 +332,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> AsyncJob | list[AsyncJob]:
         check_queueable(model_id)
         body = body_for(
@@ -330,6 +358,8 @@ class AsyncOxenBase(AsyncAPIClient):
                 timeout=timeout,
                 extra_headers=extra_headers,
                 deadline=deadline,
+                extra_query=extra_query,
+                max_retries=max_retries,
             )
         except ResponseTooLargeError as exc:
             raise ResponseTooLargeError(

@@ -108,6 +108,8 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
         follow_redirects: bool = False,
         limited: bool = True,
         content: Callable[[], Any] | None = None,
+        max_retries: int | None = None,
+        extra_query: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
 
@@ -117,7 +119,9 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
         that must not queue behind a burst of submits). `content` makes the body of each
         attempt instead of `json` (an upload's stream). A 2xx body is read up to
         ``max_response_bytes`` (ResponseTooLargeError past it), an error body up to
-        ``MAX_ERROR_BODY_BYTES``.
+        ``MAX_ERROR_BODY_BYTES``. `max_retries` (None: the client's) and `retry=False` (none)
+        bound the retries; `extra_query` is added to `params`. After ``close()``:
+        ClientClosedError.
         """
         import httpx  # the first request pays for importing httpx
 
@@ -125,6 +129,8 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
             self._check_open()
         if isinstance(timeout, Omit):  # the client's timeout, when set, is the call's
             timeout = self.timeout
+        retries = self._retries(max_retries, retry)
+        params = self._query(params, extra_query)
         call_deadline = self._call_deadline(timeout, deadline)
         given = not isinstance(timeout, Omit)
         attempt = hops = 0
@@ -148,7 +154,7 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
                             )
                     except httpx.TransportError as exc:
                         delay = self._next_delay(
-                            attempt, unsafe, call_deadline, exc=exc, retry=retry
+                            attempt, unsafe, call_deadline, exc=exc, retries=retries
                         )
                         if delay is None:
                             raise connection_error(exc, request, attempt + 1) from exc
@@ -167,7 +173,7 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
                             call_deadline,
                             status=response.status_code,
                             headers=response.headers,
-                            retry=retry,
+                            retries=retries,
                         )
                         try:
                             whole = await read_upto(response, MAX_ERROR_BODY_BYTES)

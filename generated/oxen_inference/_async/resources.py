@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import AsyncIterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._checks import segment
 from .._models import HistoryItem, HistoryPage, Model, QueueList, model_list
@@ -31,11 +31,19 @@ class AsyncModels:
         action: str | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> builtins.list[Model]:
         """Every model, optionally filtered by developer or action."""
         params = query_params(developer_name=developer_name, action=action)
         return await self._client.get_parsed(
-            "/ai/models", model_list, params=params, timeout=timeout, extra_headers=extra_headers
+            "/ai/models",
+            model_list,
+            params=params,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     async def get(
@@ -44,6 +52,8 @@ class AsyncModels:
         *,
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> Model:
         """One model, with pricing, capabilities and its `request_schema`."""
         return await self._client.get_parsed(
@@ -51,6 +61,8 @@ class AsyncModels:
             Model.model_validate,
             timeout=timeout,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     async def search(
@@ -59,6 +71,8 @@ class AsyncModels:
         *,
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> builtins.list[Model]:
         """Models whose name or description matches `query`."""
         return await self._client.get_parsed(
@@ -67,6 +81,8 @@ class AsyncModels:
             params={"search": query},
             timeout=timeout,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
 
@@ -87,6 +103,8 @@ class AsyncQueue:
         folder: str | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> QueueList:
         """Queue rows; `status` is one status, a list of them, or ``"all"``."""
         params = query_params(
@@ -103,6 +121,8 @@ class AsyncQueue:
             params=params,
             timeout=timeout,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
 
@@ -113,7 +133,14 @@ class AsyncGenerations:
         self._client = client
 
     async def page(
-        self, page: int = 1, *, page_size: int = 20, timeout: Timeout | Omit = OMIT
+        self,
+        page: int = 1,
+        *,
+        page_size: int = 20,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> HistoryPage:
         """One page of the history, newest first."""
         return await self._client.get_parsed(
@@ -121,6 +148,9 @@ class AsyncGenerations:
             HistoryPage.model_validate,
             params={"page": page, "page_size": page_size},
             timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     async def list(

@@ -109,6 +109,8 @@ class SyncAPIClient(BaseClient, Closing):
         follow_redirects: bool = False,
         limited: bool = True,
         content: Callable[[], Any] | None = None,
+        max_retries: int | None = None,
+        extra_query: Mapping[str, Any] | None = None,
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
 
@@ -118,7 +120,9 @@ class SyncAPIClient(BaseClient, Closing):
         that must not queue behind a burst of submits). `content` makes the body of each
         attempt instead of `json` (an upload's stream). A 2xx body is read up to
         ``max_response_bytes`` (ResponseTooLargeError past it), an error body up to
-        ``MAX_ERROR_BODY_BYTES``.
+        ``MAX_ERROR_BODY_BYTES``. `max_retries` (None: the client's) and `retry=False` (none)
+        bound the retries; `extra_query` is added to `params`. After ``close()``:
+        ClientClosedError.
         """
         import httpx  # the first request pays for importing httpx
 
@@ -126,6 +130,8 @@ class SyncAPIClient(BaseClient, Closing):
             self._check_open()
         if isinstance(timeout, Omit):  # the client's timeout, when set, is the call's
             timeout = self.timeout
+        retries = self._retries(max_retries, retry)
+        params = self._query(params, extra_query)
         call_deadline = self._call_deadline(timeout, deadline)
         given = not isinstance(timeout, Omit)
         attempt = hops = 0
@@ -147,7 +153,7 @@ class SyncAPIClient(BaseClient, Closing):
                             read_capped(response, self.max_response_bytes, "max_response_bytes")
                     except httpx.TransportError as exc:
                         delay = self._next_delay(
-                            attempt, unsafe, call_deadline, exc=exc, retry=retry
+                            attempt, unsafe, call_deadline, exc=exc, retries=retries
                         )
                         if delay is None:
                             raise connection_error(exc, request, attempt + 1) from exc
@@ -166,7 +172,7 @@ class SyncAPIClient(BaseClient, Closing):
                             call_deadline,
                             status=response.status_code,
                             headers=response.headers,
-                            retry=retry,
+                            retries=retries,
                         )
                         try:
                             whole = read_upto(response, MAX_ERROR_BODY_BYTES)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._answers import answer
 from .._jobs import DEFAULT_WAIT, START_WAIT, JobBase, checked, deadline_in, remaining
@@ -39,7 +39,12 @@ class Job(JobBase):
         self._client = client
 
     def status(
-        self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
+        self,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> Generation:
         """The job's current row (``GET /ai/queue/{id}``)."""
         row = self._client.get_parsed(
@@ -47,6 +52,8 @@ class Job(JobBase):
             Generation.model_validate,
             timeout=timeout,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
         if row.done:
             self._client._hub.report(row)
@@ -83,11 +90,21 @@ class Job(JobBase):
         return checked(self._seen(ended), raise_on_failure)
 
     def cancel(
-        self, *, timeout: Timeout | Omit = OMIT, extra_headers: Mapping[str, str] | None = None
+        self,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> Cancellation:
         """Cancel the job while it is queued or processing (``DELETE /ai/queue/{id}``)."""
         response = self._client.request(
-            "DELETE", self._path, timeout=timeout, extra_headers=extra_headers
+            "DELETE",
+            self._path,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
         result = answer(response, Cancellation.model_validate)
         self._client._hub.report(self._cancelled())

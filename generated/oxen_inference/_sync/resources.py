@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._checks import segment
 from .._models import HistoryItem, HistoryPage, Model, QueueList, model_list
@@ -32,11 +32,19 @@ class Models:
         action: str | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> builtins.list[Model]:
         """Every model, optionally filtered by developer or action."""
         params = query_params(developer_name=developer_name, action=action)
         return self._client.get_parsed(
-            "/ai/models", model_list, params=params, timeout=timeout, extra_headers=extra_headers
+            "/ai/models",
+            model_list,
+            params=params,
+            timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     def get(
@@ -45,6 +53,8 @@ class Models:
         *,
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> Model:
         """One model, with pricing, capabilities and its `request_schema`."""
         return self._client.get_parsed(
@@ -52,6 +62,8 @@ class Models:
             Model.model_validate,
             timeout=timeout,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     def search(
@@ -60,6 +72,8 @@ class Models:
         *,
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> builtins.list[Model]:
         """Models whose name or description matches `query`."""
         return self._client.get_parsed(
@@ -68,6 +82,8 @@ class Models:
             params={"search": query},
             timeout=timeout,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
 
@@ -88,6 +104,8 @@ class Queue:
         folder: str | Omit = OMIT,
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> QueueList:
         """Queue rows; `status` is one status, a list of them, or ``"all"``."""
         params = query_params(
@@ -104,6 +122,8 @@ class Queue:
             params=params,
             timeout=timeout,
             extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
 
@@ -114,7 +134,14 @@ class Generations:
         self._client = client
 
     def page(
-        self, page: int = 1, *, page_size: int = 20, timeout: Timeout | Omit = OMIT
+        self,
+        page: int = 1,
+        *,
+        page_size: int = 20,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> HistoryPage:
         """One page of the history, newest first."""
         return self._client.get_parsed(
@@ -122,6 +149,9 @@ class Generations:
             HistoryPage.model_validate,
             params={"page": page, "page_size": page_size},
             timeout=timeout,
+            extra_headers=extra_headers,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     def list(self, *, page_size: int = 20, limit: int | None = None) -> Iterator[HistoryItem]:

@@ -81,6 +81,8 @@ def generate_happyhorse_1_0_r2v(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """Happy Horse - Reference to Video (happyhorse-1.0-r2v): run it on POST /ai/videos/generate and wait for the result.
 
@@ -104,6 +106,8 @@ def generate_happyhorse_1_0_r2v(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -128,6 +132,8 @@ def generate_happyhorse_1_0_r2v(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )
 
 
@@ -145,6 +151,8 @@ def submit_happyhorse_1_0_r2v(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Job:
     """Happy Horse - Reference to Video (happyhorse-1.0-r2v): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -168,6 +176,8 @@ def submit_happyhorse_1_0_r2v(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
@@ -193,5 +203,7 @@ def submit_happyhorse_1_0_r2v(
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         ),
     )

@@ -83,6 +83,8 @@ def generate_kling_video_v3_pro_motion_control(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """Kling 3.0 Pro: Motion Control (kling-video-v3-pro-motion-control): run it on POST /ai/videos/generate and wait for the result.
 
@@ -108,6 +110,8 @@ def generate_kling_video_v3_pro_motion_control(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -132,6 +136,8 @@ def generate_kling_video_v3_pro_motion_control(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )
 
 
@@ -149,6 +155,8 @@ def submit_kling_video_v3_pro_motion_control(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Job:
     """Kling 3.0 Pro: Motion Control (kling-video-v3-pro-motion-control): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -174,6 +182,8 @@ def submit_kling_video_v3_pro_motion_control(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
@@ -199,5 +209,7 @@ def submit_kling_video_v3_pro_motion_control(
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         ),
     )

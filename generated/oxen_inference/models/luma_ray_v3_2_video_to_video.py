@@ -125,6 +125,8 @@ def generate_luma_ray_v3_2_video_to_video(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """Luma Ray 3.2 - Video to Video (luma-ray-v3-2-video-to-video): run it on POST /ai/videos/generate and wait for the result.
 
@@ -152,6 +154,8 @@ def generate_luma_ray_v3_2_video_to_video(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -179,6 +183,8 @@ def generate_luma_ray_v3_2_video_to_video(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )
 
 
@@ -210,6 +216,8 @@ def submit_luma_ray_v3_2_video_to_video(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Job:
     """Luma Ray 3.2 - Video to Video (luma-ray-v3-2-video-to-video): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -237,6 +245,8 @@ def submit_luma_ray_v3_2_video_to_video(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
@@ -265,5 +275,7 @@ def submit_luma_ray_v3_2_video_to_video(
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         ),
     )

@@ -112,6 +112,8 @@ def generate_nano_banana_2(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """Nano Banana 2 (nano-banana-2): run it on POST /ai/images/generate and wait for the result.
 
@@ -133,6 +135,8 @@ def generate_nano_banana_2(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -157,6 +161,8 @@ def generate_nano_banana_2(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )
 
 
@@ -190,6 +196,8 @@ def submit_nano_banana_2(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Job:
     """Nano Banana 2 (nano-banana-2): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -211,6 +219,8 @@ def submit_nano_banana_2(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
@@ -236,5 +246,7 @@ def submit_nano_banana_2(
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         ),
     )

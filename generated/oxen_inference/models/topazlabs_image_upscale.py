@@ -74,6 +74,8 @@ def generate_topazlabs_image_upscale(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """Topaz Image Upscaler (topazlabs-image-upscale): run it on POST /ai/images/generate and wait for the result.
 
@@ -94,6 +96,8 @@ def generate_topazlabs_image_upscale(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -116,6 +120,8 @@ def generate_topazlabs_image_upscale(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )
 
 
@@ -133,6 +139,8 @@ def submit_topazlabs_image_upscale(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Job:
     """Topaz Image Upscaler (topazlabs-image-upscale): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -153,6 +161,8 @@ def submit_topazlabs_image_upscale(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
@@ -176,5 +186,7 @@ def submit_topazlabs_image_upscale(
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         ),
     )

@@ -90,6 +90,8 @@ def generate_wan_ai_wan2_1_t2v_1_3b_diffusers(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """Wan2.1 1.3B - Text to Video (wan-ai-wan2-1-t2v-1-3b-diffusers): run it on POST /ai/videos/generate and wait for the result.
 
@@ -117,6 +119,8 @@ def generate_wan_ai_wan2_1_t2v_1_3b_diffusers(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -143,6 +147,8 @@ def generate_wan_ai_wan2_1_t2v_1_3b_diffusers(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )
 
 
@@ -162,6 +168,8 @@ def submit_wan_ai_wan2_1_t2v_1_3b_diffusers(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> Job:
     """Wan2.1 1.3B - Text to Video (wan-ai-wan2-1-t2v-1-3b-diffusers): enqueue one generation (POST /ai/queue) and return at once.
 
@@ -189,6 +197,8 @@ def submit_wan_ai_wan2_1_t2v_1_3b_diffusers(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         Job (AsyncJob on AsyncOxen): ``job.wait()``, ``.status()``, ``.cancel()``, ``.download(path)``.
@@ -216,5 +226,7 @@ def submit_wan_ai_wan2_1_t2v_1_3b_diffusers(
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         ),
     )

@@ -130,6 +130,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
         """Run `model_id` on its blocking route and return the answer (parameters checked first)."""
@@ -141,6 +143,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     async def _generate(
@@ -153,6 +157,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> GenerateResponse:
         route = route_for(model_id)
         refuse_stream(model_id, route, params, extra_body)
@@ -174,6 +180,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
             deadline=deadline,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
         from .._models import GenerateResponse  # the answer classes, on first use
 
@@ -189,6 +197,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> ChatCompletion: ...
     @overload
@@ -201,6 +211,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> AsyncChatStream: ...
     @overload
@@ -213,6 +225,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> ChatCompletion | AsyncChatStream: ...
     async def chat(
@@ -224,6 +238,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> ChatCompletion | AsyncChatStream:
         """Chat with `model_id` (``POST /ai/chat/completions``, OpenAI-compatible).
@@ -247,6 +263,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     @overload
@@ -259,6 +277,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> AsyncJob: ...
     @overload
@@ -271,6 +291,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> list[AsyncJob]: ...
     async def submit(
@@ -282,6 +304,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
         **params: Any,
     ) -> AsyncJob | list[AsyncJob]:
         """Enqueue `model_id` (``POST /ai/queue``): a job, or a list of them when `num_generations` is given."""
@@ -293,6 +317,8 @@ class AsyncOxenBase(AsyncAPIClient):
             timeout=timeout,
             extra_headers=extra_headers,
             extra_body=extra_body,
+            extra_query=extra_query,
+            max_retries=max_retries,
         )
 
     async def _submit(
@@ -305,6 +331,8 @@ class AsyncOxenBase(AsyncAPIClient):
         timeout: Timeout | Omit = OMIT,
         extra_headers: Mapping[str, str] | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
     ) -> AsyncJob | list[AsyncJob]:
         check_queueable(model_id)
         body = body_for(
@@ -329,6 +357,8 @@ class AsyncOxenBase(AsyncAPIClient):
                 timeout=timeout,
                 extra_headers=extra_headers,
                 deadline=deadline,
+                extra_query=extra_query,
+                max_retries=max_retries,
             )
         except ResponseTooLargeError as exc:
             raise ResponseTooLargeError(

@@ -88,6 +88,8 @@ async def send_chat(
     timeout: Timeout | Omit,
     extra_headers: Mapping[str, str] | None,
     extra_body: Mapping[str, Any] | None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> ChatCompletion | AsyncChatStream:
     """``POST /ai/chat/completions``: the completion, or the stream of its chunks."""
     body = chat_body(model_id, messages, params, stream=stream, extra_body=extra_body)
@@ -99,6 +101,8 @@ async def send_chat(
         timeout=timeout,
         extra_headers=chat_headers(stream, extra_headers),
         stream=stream,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )
     if not stream:
         return answer(response, ChatCompletion.model_validate)
