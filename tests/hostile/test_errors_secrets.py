@@ -78,7 +78,7 @@ def _errors(server_url: str, handler_name: str) -> ox.OxenError:
         "wait": lambda: client.job("g1").wait(timeout=0.3),
     }
     try:
-        calls.get(handler_name, client.models.list)()
+        calls.get(handler_name, lambda: client.models.list())()
     except ox.OxenError as exc:
         return exc
     finally:
