@@ -23,6 +23,7 @@ from ._sync.api import SyncOxenBase
 
 if TYPE_CHECKING:
     from ._batch import AsyncBatches, Batches
+    from ._response import RawResponses
 
 __all__ = ["AsyncOxen", "Oxen"]
 
@@ -148,6 +149,15 @@ class Oxen(_PerModel, SyncOxenBase):
 
         return Batches(self, AsyncOxen)  # it runs on an AsyncOxen with this client's settings
 
+    @cached_property
+    def with_raw_response(self) -> RawResponses:
+        """This client's calls, each returning an ``APIResponse`` (``status_code``,
+        ``headers``, ``request_id``; ``parse()`` is what the call returns):
+        ``client.with_raw_response.generate_<model>(...)``, ``.models.list()``, ..."""
+        from ._response import RawResponses
+
+        return RawResponses(self, asynchronous=False)
+
 
 class AsyncOxen(_PerModel, AsyncOxenBase):
     """The asyncio client; the same surface as :class:`Oxen`, with ``await``."""
@@ -158,3 +168,11 @@ class AsyncOxen(_PerModel, AsyncOxenBase):
         from ._batch import AsyncBatches
 
         return AsyncBatches(self)
+
+    @cached_property
+    def with_raw_response(self) -> RawResponses:
+        """This client's calls, each returning an ``APIResponse`` once awaited (see
+        :attr:`Oxen.with_raw_response`)."""
+        from ._response import RawResponses
+
+        return RawResponses(self, asynchronous=True)

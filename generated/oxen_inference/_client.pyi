@@ -6,12 +6,20 @@
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
+from pathlib import Path
+
 from ._async.api import AsyncOxenBase
+from ._async.chat import AsyncChatStream
 from ._async.jobs import AsyncJob
+from ._async.resources import AsyncGenerations, AsyncModels, AsyncQueue
 from ._batch import AsyncBatches, Batches
+from ._chat import ChatCompletion
 from ._models import GenerateResponse
+from ._response import APIResponse
 from ._sync.api import SyncOxenBase
+from ._sync.chat import ChatStream
 from ._sync.jobs import Job
+from ._sync.resources import Generations, Models, Queue
 from ._types import OMIT, Omit, Timeout
 from .models import black_forest_labs_flux_2_klein_9b as _black_forest_labs_flux_2_klein_9b
 from .models import bytedance_depth_anything_video as _bytedance_depth_anything_video
@@ -142,11 +150,31 @@ def _asynchronous(
     method: Callable[Concatenate[SyncOxenBase, _P], _R],
 ) -> Callable[Concatenate[AsyncOxenBase, _P], Coroutine[Any, Any, _R]]: ...
 
+# client.with_raw_response: the same calls, each returning an APIResponse of what it returns.
+def _raw(
+    method: Callable[Concatenate[Any, _P], _R],
+) -> Callable[Concatenate[Any, _P], APIResponse[_R]]: ...
+def _async_raw(
+    method: Callable[Concatenate[Any, _P], Coroutine[Any, Any, _R]],
+) -> Callable[Concatenate[Any, _P], Coroutine[Any, Any, APIResponse[_R]]]: ...
+@overload
+def _asynchronous_raw(
+    method: Callable[Concatenate[SyncOxenBase, _P], Job],
+) -> Callable[Concatenate[Any, _P], Coroutine[Any, Any, APIResponse[AsyncJob]]]: ...
+@overload
+def _asynchronous_raw(
+    method: Callable[Concatenate[SyncOxenBase, _P], _R],
+) -> Callable[Concatenate[Any, _P], Coroutine[Any, Any, APIResponse[_R]]]: ...
+
 class Oxen(SyncOxenBase):
     """The blocking client, with one method per model (see the package README)."""
 
     @property
     def batches(self) -> Batches: ...
+    @property
+    def with_raw_response(self) -> _OxenWithRawResponse:
+        """This client's calls, each returning an ``APIResponse`` (``status_code``, ``headers``,
+        ``request_id``; ``parse()`` is what the call returns)."""
 
     generate_black_forest_labs_flux_2_klein_9b = (
         _black_forest_labs_flux_2_klein_9b.generate_black_forest_labs_flux_2_klein_9b
@@ -1338,6 +1366,9 @@ class AsyncOxen(AsyncOxenBase):
 
     @property
     def batches(self) -> AsyncBatches: ...
+    @property
+    def with_raw_response(self) -> _AsyncOxenWithRawResponse:
+        """This client's calls, each returning an ``APIResponse`` once awaited."""
 
     generate_black_forest_labs_flux_2_klein_9b = _asynchronous(
         _black_forest_labs_flux_2_klein_9b.generate_black_forest_labs_flux_2_klein_9b
@@ -2624,4 +2655,2626 @@ class AsyncOxen(AsyncOxenBase):
         max_retries: int | None = None,
         **params: Any,
     ) -> GenerateResponse:
+        """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+
+class _RawModels:
+    list = _raw(Models.list)
+    get = _raw(Models.get)
+    search = _raw(Models.search)
+
+class _RawQueue:
+    list = _raw(Queue.list)
+
+class _RawGenerations:
+    page = _raw(Generations.page)
+
+class _OxenWithRawResponse:
+    """``Oxen.with_raw_response``: each call returns an ``APIResponse`` of what it returns."""
+
+    # The generic calls take what they take on the client (keywords unchecked here).
+    def generate(self, model_id: str, **kwargs: Any) -> APIResponse[GenerateResponse]: ...
+    @overload
+    def submit(
+        self, model_id: str, *, num_generations: int, **kwargs: Any
+    ) -> APIResponse[list[Job]]: ...
+    @overload
+    def submit(self, model_id: str, **kwargs: Any) -> APIResponse[Job]: ...
+    @overload
+    def chat(
+        self, model_id: str, *, stream: Literal[True], **kwargs: Any
+    ) -> APIResponse[ChatStream]: ...
+    @overload
+    def chat(
+        self, model_id: str, *, stream: Literal[False] = False, **kwargs: Any
+    ) -> APIResponse[ChatCompletion]: ...
+    def download_url(self, url: str, path: Any, **kwargs: Any) -> APIResponse[Path]: ...
+    @property
+    def models(self) -> _RawModels: ...
+    @property
+    def queue(self) -> _RawQueue: ...
+    @property
+    def generations(self) -> _RawGenerations: ...
+
+    generate_black_forest_labs_flux_2_klein_9b = _raw(
+        _black_forest_labs_flux_2_klein_9b.generate_black_forest_labs_flux_2_klein_9b
+    )
+    submit_black_forest_labs_flux_2_klein_9b = _raw(
+        _black_forest_labs_flux_2_klein_9b.submit_black_forest_labs_flux_2_klein_9b
+    )
+    generate_bytedance_depth_anything_video = _raw(
+        _bytedance_depth_anything_video.generate_bytedance_depth_anything_video
+    )
+    submit_bytedance_depth_anything_video = _raw(
+        _bytedance_depth_anything_video.submit_bytedance_depth_anything_video
+    )
+    generate_bytedance_seed_audio_1_0 = _raw(
+        _bytedance_seed_audio_1_0.generate_bytedance_seed_audio_1_0
+    )
+    generate_bytedance_seedance_2_0_fast_image_to_video = _raw(
+        _bytedance_seedance_2_0_fast_image_to_video.generate_bytedance_seedance_2_0_fast_image_to_video
+    )
+    submit_bytedance_seedance_2_0_fast_image_to_video = _raw(
+        _bytedance_seedance_2_0_fast_image_to_video.submit_bytedance_seedance_2_0_fast_image_to_video
+    )
+    generate_bytedance_seedance_2_0_fast_text_to_video = _raw(
+        _bytedance_seedance_2_0_fast_text_to_video.generate_bytedance_seedance_2_0_fast_text_to_video
+    )
+    submit_bytedance_seedance_2_0_fast_text_to_video = _raw(
+        _bytedance_seedance_2_0_fast_text_to_video.submit_bytedance_seedance_2_0_fast_text_to_video
+    )
+    generate_bytedance_seedance_2_0_image_to_video = _raw(
+        _bytedance_seedance_2_0_image_to_video.generate_bytedance_seedance_2_0_image_to_video
+    )
+    submit_bytedance_seedance_2_0_image_to_video = _raw(
+        _bytedance_seedance_2_0_image_to_video.submit_bytedance_seedance_2_0_image_to_video
+    )
+    generate_bytedance_seedance_2_0_mini_image_to_video = _raw(
+        _bytedance_seedance_2_0_mini_image_to_video.generate_bytedance_seedance_2_0_mini_image_to_video
+    )
+    submit_bytedance_seedance_2_0_mini_image_to_video = _raw(
+        _bytedance_seedance_2_0_mini_image_to_video.submit_bytedance_seedance_2_0_mini_image_to_video
+    )
+    generate_bytedance_seedance_2_0_mini_text_to_video = _raw(
+        _bytedance_seedance_2_0_mini_text_to_video.generate_bytedance_seedance_2_0_mini_text_to_video
+    )
+    submit_bytedance_seedance_2_0_mini_text_to_video = _raw(
+        _bytedance_seedance_2_0_mini_text_to_video.submit_bytedance_seedance_2_0_mini_text_to_video
+    )
+    generate_bytedance_seedance_2_0_reference_to_video = _raw(
+        _bytedance_seedance_2_0_reference_to_video.generate_bytedance_seedance_2_0_reference_to_video
+    )
+    submit_bytedance_seedance_2_0_reference_to_video = _raw(
+        _bytedance_seedance_2_0_reference_to_video.submit_bytedance_seedance_2_0_reference_to_video
+    )
+    generate_bytedance_seedance_2_0_text_to_video = _raw(
+        _bytedance_seedance_2_0_text_to_video.generate_bytedance_seedance_2_0_text_to_video
+    )
+    submit_bytedance_seedance_2_0_text_to_video = _raw(
+        _bytedance_seedance_2_0_text_to_video.submit_bytedance_seedance_2_0_text_to_video
+    )
+    generate_bytedance_seedance_2_5_image_to_video = _raw(
+        _bytedance_seedance_2_5_image_to_video.generate_bytedance_seedance_2_5_image_to_video
+    )
+    submit_bytedance_seedance_2_5_image_to_video = _raw(
+        _bytedance_seedance_2_5_image_to_video.submit_bytedance_seedance_2_5_image_to_video
+    )
+    generate_bytedance_seedance_2_5_reference_to_video = _raw(
+        _bytedance_seedance_2_5_reference_to_video.generate_bytedance_seedance_2_5_reference_to_video
+    )
+    submit_bytedance_seedance_2_5_reference_to_video = _raw(
+        _bytedance_seedance_2_5_reference_to_video.submit_bytedance_seedance_2_5_reference_to_video
+    )
+    generate_bytedance_seedance_2_5_text_to_video = _raw(
+        _bytedance_seedance_2_5_text_to_video.generate_bytedance_seedance_2_5_text_to_video
+    )
+    submit_bytedance_seedance_2_5_text_to_video = _raw(
+        _bytedance_seedance_2_5_text_to_video.submit_bytedance_seedance_2_5_text_to_video
+    )
+    generate_bytedance_seedream_4 = _raw(_bytedance_seedream_4.generate_bytedance_seedream_4)
+    submit_bytedance_seedream_4 = _raw(_bytedance_seedream_4.submit_bytedance_seedream_4)
+    generate_bytedance_seedream_5_lite = _raw(
+        _bytedance_seedream_5_lite.generate_bytedance_seedream_5_lite
+    )
+    submit_bytedance_seedream_5_lite = _raw(
+        _bytedance_seedream_5_lite.submit_bytedance_seedream_5_lite
+    )
+    generate_bytedance_seedream_5_pro = _raw(
+        _bytedance_seedream_5_pro.generate_bytedance_seedream_5_pro
+    )
+    submit_bytedance_seedream_5_pro = _raw(
+        _bytedance_seedream_5_pro.submit_bytedance_seedream_5_pro
+    )
+    def generate_claude_fable_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Fable 5 (claude-fable-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_claude_opus_4_1_20250805(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.1 (claude-opus-4-1-20250805): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_claude_opus_4_5_20251101(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.5 (claude-opus-4-5-20251101): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_claude_opus_4_6(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.6 (claude-opus-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_claude_opus_4_7(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.7 (claude-opus-4-7): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_claude_opus_4_8(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.8 (claude-opus-4-8): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_claude_sonnet_4_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Sonnet 4.5 (claude-sonnet-4-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_claude_sonnet_4_6(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Sonnet 4.6 (claude-sonnet-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_claude_sonnet_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Sonnet 5 (claude-sonnet-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_deepseek_v4_flash(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """DeepSeek V4 Flash (deepseek-v4-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_deepseek_v4_pro(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """DeepSeek V4 Pro (deepseek-v4-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_flux_2_dev = _raw(_flux_2_dev.generate_flux_2_dev)
+    submit_flux_2_dev = _raw(_flux_2_dev.submit_flux_2_dev)
+    generate_flux_2_pro = _raw(_flux_2_pro.generate_flux_2_pro)
+    submit_flux_2_pro = _raw(_flux_2_pro.submit_flux_2_pro)
+    generate_flux_3_image = _raw(_flux_3_image.generate_flux_3_image)
+    submit_flux_3_image = _raw(_flux_3_image.submit_flux_3_image)
+    generate_flux_3_video = _raw(_flux_3_video.generate_flux_3_video)
+    submit_flux_3_video = _raw(_flux_3_video.submit_flux_3_video)
+    generate_flux_kontext_dev = _raw(_flux_kontext_dev.generate_flux_kontext_dev)
+    submit_flux_kontext_dev = _raw(_flux_kontext_dev.submit_flux_kontext_dev)
+    def generate_gemini_2_5_flash(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemini 2.5 Flash (gemini-2-5-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gemini_2_5_pro(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemini 2.5 Pro (gemini-2-5-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gemini_3_1_pro_preview(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemini 3.1 Pro Preview (gemini-3-1-pro-preview): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gemini_3_flash_preview(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemini 3 Flash (gemini-3-flash-preview): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_gemini_omni_flash_preview = _raw(
+        _gemini_omni_flash_preview.generate_gemini_omni_flash_preview
+    )
+    submit_gemini_omni_flash_preview = _raw(
+        _gemini_omni_flash_preview.submit_gemini_omni_flash_preview
+    )
+    def generate_gemma_4_31b_it(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemma 4 31B (gemma-4-31b-it): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_google_nano_banana_pro = _raw(_google_nano_banana_pro.generate_google_nano_banana_pro)
+    submit_google_nano_banana_pro = _raw(_google_nano_banana_pro.submit_google_nano_banana_pro)
+    generate_google_veo_3 = _raw(_google_veo_3.generate_google_veo_3)
+    submit_google_veo_3 = _raw(_google_veo_3.submit_google_veo_3)
+    generate_google_veo_3_1 = _raw(_google_veo_3_1.generate_google_veo_3_1)
+    submit_google_veo_3_1 = _raw(_google_veo_3_1.submit_google_veo_3_1)
+    generate_google_veo_3_1_fast = _raw(_google_veo_3_1_fast.generate_google_veo_3_1_fast)
+    submit_google_veo_3_1_fast = _raw(_google_veo_3_1_fast.submit_google_veo_3_1_fast)
+    def generate_gpt_4_1_2025_04_14(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4.1 (gpt-4-1-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_4_1_mini_2025_04_14(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4.1 mini (gpt-4-1-mini-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_4_1_nano_2025_04_14(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4.1 nano (gpt-4-1-nano-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_4o(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4o (gpt-4o): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_4o_mini(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4o mini (gpt-4o-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_1_2025_11_13(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.1 (gpt-5-1-2025-11-13): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_2_2025_12_11(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.2 (gpt-5-2-2025-12-11): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_2_chat_latest(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.2 Chat (gpt-5-2-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_2025_08_07(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5 (gpt-5-2025-08-07): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_3_chat_latest(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.3 Chat (gpt-5-3-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_4_2026_03_05(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.4 (gpt-5-4-2026-03-05): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_4_mini(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.4 Mini (gpt-5-4-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_5_2026_04_23(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.5 (gpt-5-5-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_5_pro_2026_04_23(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.5 Pro (gpt-5-5-pro-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_6_luna(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.6 Luna (gpt-5-6-luna): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_6_sol(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.6 Sol (gpt-5-6-sol): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_6_terra(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.6 Terra (gpt-5-6-terra): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_mini(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5 Mini (gpt-5-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_5_nano(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5 Nano (gpt-5-nano): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_gpt_audio(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT Audio (gpt-audio): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_gpt_image_1_5 = _raw(_gpt_image_1_5.generate_gpt_image_1_5)
+    submit_gpt_image_1_5 = _raw(_gpt_image_1_5.submit_gpt_image_1_5)
+    generate_gpt_image_2 = _raw(_gpt_image_2.generate_gpt_image_2)
+    submit_gpt_image_2 = _raw(_gpt_image_2.submit_gpt_image_2)
+    generate_gpt_image_2_5_flare = _raw(_gpt_image_2_5_flare.generate_gpt_image_2_5_flare)
+    submit_gpt_image_2_5_flare = _raw(_gpt_image_2_5_flare.submit_gpt_image_2_5_flare)
+    def generate_gpt_oss_120b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """OpenAI/GPT-OSS-120B (gpt-oss-120b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_happyhorse_1_0_i2v = _raw(_happyhorse_1_0_i2v.generate_happyhorse_1_0_i2v)
+    submit_happyhorse_1_0_i2v = _raw(_happyhorse_1_0_i2v.submit_happyhorse_1_0_i2v)
+    generate_happyhorse_1_0_r2v = _raw(_happyhorse_1_0_r2v.generate_happyhorse_1_0_r2v)
+    submit_happyhorse_1_0_r2v = _raw(_happyhorse_1_0_r2v.submit_happyhorse_1_0_r2v)
+    generate_happyhorse_1_0_t2v = _raw(_happyhorse_1_0_t2v.generate_happyhorse_1_0_t2v)
+    submit_happyhorse_1_0_t2v = _raw(_happyhorse_1_0_t2v.submit_happyhorse_1_0_t2v)
+    generate_happyhorse_1_0_video_edit = _raw(
+        _happyhorse_1_0_video_edit.generate_happyhorse_1_0_video_edit
+    )
+    submit_happyhorse_1_0_video_edit = _raw(
+        _happyhorse_1_0_video_edit.submit_happyhorse_1_0_video_edit
+    )
+    generate_happyhorse_1_1_i2v = _raw(_happyhorse_1_1_i2v.generate_happyhorse_1_1_i2v)
+    submit_happyhorse_1_1_i2v = _raw(_happyhorse_1_1_i2v.submit_happyhorse_1_1_i2v)
+    generate_happyhorse_1_1_r2v = _raw(_happyhorse_1_1_r2v.generate_happyhorse_1_1_r2v)
+    submit_happyhorse_1_1_r2v = _raw(_happyhorse_1_1_r2v.submit_happyhorse_1_1_r2v)
+    generate_happyhorse_1_1_t2v = _raw(_happyhorse_1_1_t2v.generate_happyhorse_1_1_t2v)
+    submit_happyhorse_1_1_t2v = _raw(_happyhorse_1_1_t2v.submit_happyhorse_1_1_t2v)
+    generate_ideogram_v4 = _raw(_ideogram_v4.generate_ideogram_v4)
+    submit_ideogram_v4 = _raw(_ideogram_v4.submit_ideogram_v4)
+    def generate_kimi_k3(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Kimi K3 (kimi-k3): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_kling_video_o1_image_to_video = _raw(
+        _kling_video_o1_image_to_video.generate_kling_video_o1_image_to_video
+    )
+    submit_kling_video_o1_image_to_video = _raw(
+        _kling_video_o1_image_to_video.submit_kling_video_o1_image_to_video
+    )
+    generate_kling_video_o1_reference_to_video = _raw(
+        _kling_video_o1_reference_to_video.generate_kling_video_o1_reference_to_video
+    )
+    submit_kling_video_o1_reference_to_video = _raw(
+        _kling_video_o1_reference_to_video.submit_kling_video_o1_reference_to_video
+    )
+    generate_kling_video_o1_video_to_video_edit = _raw(
+        _kling_video_o1_video_to_video_edit.generate_kling_video_o1_video_to_video_edit
+    )
+    submit_kling_video_o1_video_to_video_edit = _raw(
+        _kling_video_o1_video_to_video_edit.submit_kling_video_o1_video_to_video_edit
+    )
+    generate_kling_video_o3_omni = _raw(_kling_video_o3_omni.generate_kling_video_o3_omni)
+    submit_kling_video_o3_omni = _raw(_kling_video_o3_omni.submit_kling_video_o3_omni)
+    generate_kling_video_v2_5_turbo_pro_image_to_video = _raw(
+        _kling_video_v2_5_turbo_pro_image_to_video.generate_kling_video_v2_5_turbo_pro_image_to_video
+    )
+    submit_kling_video_v2_5_turbo_pro_image_to_video = _raw(
+        _kling_video_v2_5_turbo_pro_image_to_video.submit_kling_video_v2_5_turbo_pro_image_to_video
+    )
+    generate_kling_video_v2_6_pro_image_to_video = _raw(
+        _kling_video_v2_6_pro_image_to_video.generate_kling_video_v2_6_pro_image_to_video
+    )
+    submit_kling_video_v2_6_pro_image_to_video = _raw(
+        _kling_video_v2_6_pro_image_to_video.submit_kling_video_v2_6_pro_image_to_video
+    )
+    generate_kling_video_v2_6_pro_text_to_video = _raw(
+        _kling_video_v2_6_pro_text_to_video.generate_kling_video_v2_6_pro_text_to_video
+    )
+    submit_kling_video_v2_6_pro_text_to_video = _raw(
+        _kling_video_v2_6_pro_text_to_video.submit_kling_video_v2_6_pro_text_to_video
+    )
+    generate_kling_video_v3_pro_motion_control = _raw(
+        _kling_video_v3_pro_motion_control.generate_kling_video_v3_pro_motion_control
+    )
+    submit_kling_video_v3_pro_motion_control = _raw(
+        _kling_video_v3_pro_motion_control.submit_kling_video_v3_pro_motion_control
+    )
+    generate_krea_v2_large_text_to_image = _raw(
+        _krea_v2_large_text_to_image.generate_krea_v2_large_text_to_image
+    )
+    submit_krea_v2_large_text_to_image = _raw(
+        _krea_v2_large_text_to_image.submit_krea_v2_large_text_to_image
+    )
+    generate_lightricks_ltx_2_retake = _raw(
+        _lightricks_ltx_2_retake.generate_lightricks_ltx_2_retake
+    )
+    submit_lightricks_ltx_2_retake = _raw(_lightricks_ltx_2_retake.submit_lightricks_ltx_2_retake)
+    generate_ltx_2_19b_image_to_video = _raw(
+        _ltx_2_19b_image_to_video.generate_ltx_2_19b_image_to_video
+    )
+    submit_ltx_2_19b_image_to_video = _raw(
+        _ltx_2_19b_image_to_video.submit_ltx_2_19b_image_to_video
+    )
+    generate_ltx_2_3_fast_image_to_video = _raw(
+        _ltx_2_3_fast_image_to_video.generate_ltx_2_3_fast_image_to_video
+    )
+    submit_ltx_2_3_fast_image_to_video = _raw(
+        _ltx_2_3_fast_image_to_video.submit_ltx_2_3_fast_image_to_video
+    )
+    generate_ltx_2_3_pro = _raw(_ltx_2_3_pro.generate_ltx_2_3_pro)
+    submit_ltx_2_3_pro = _raw(_ltx_2_3_pro.submit_ltx_2_3_pro)
+    generate_ltx_2_3_pro_audio_to_video = _raw(
+        _ltx_2_3_pro_audio_to_video.generate_ltx_2_3_pro_audio_to_video
+    )
+    submit_ltx_2_3_pro_audio_to_video = _raw(
+        _ltx_2_3_pro_audio_to_video.submit_ltx_2_3_pro_audio_to_video
+    )
+    generate_ltx_2_3_pro_extend_video = _raw(
+        _ltx_2_3_pro_extend_video.generate_ltx_2_3_pro_extend_video
+    )
+    submit_ltx_2_3_pro_extend_video = _raw(
+        _ltx_2_3_pro_extend_video.submit_ltx_2_3_pro_extend_video
+    )
+    generate_ltx_2_3_pro_text_to_video = _raw(
+        _ltx_2_3_pro_text_to_video.generate_ltx_2_3_pro_text_to_video
+    )
+    submit_ltx_2_3_pro_text_to_video = _raw(
+        _ltx_2_3_pro_text_to_video.submit_ltx_2_3_pro_text_to_video
+    )
+    generate_ltx_2_3_quality_audio_to_video = _raw(
+        _ltx_2_3_quality_audio_to_video.generate_ltx_2_3_quality_audio_to_video
+    )
+    submit_ltx_2_3_quality_audio_to_video = _raw(
+        _ltx_2_3_quality_audio_to_video.submit_ltx_2_3_quality_audio_to_video
+    )
+    generate_ltx_2_3_quality_image_to_video = _raw(
+        _ltx_2_3_quality_image_to_video.generate_ltx_2_3_quality_image_to_video
+    )
+    submit_ltx_2_3_quality_image_to_video = _raw(
+        _ltx_2_3_quality_image_to_video.submit_ltx_2_3_quality_image_to_video
+    )
+    generate_ltx_2_3_quality_reference_video_to_video = _raw(
+        _ltx_2_3_quality_reference_video_to_video.generate_ltx_2_3_quality_reference_video_to_video
+    )
+    submit_ltx_2_3_quality_reference_video_to_video = _raw(
+        _ltx_2_3_quality_reference_video_to_video.submit_ltx_2_3_quality_reference_video_to_video
+    )
+    generate_ltx_2_3_quality_text_to_video = _raw(
+        _ltx_2_3_quality_text_to_video.generate_ltx_2_3_quality_text_to_video
+    )
+    submit_ltx_2_3_quality_text_to_video = _raw(
+        _ltx_2_3_quality_text_to_video.submit_ltx_2_3_quality_text_to_video
+    )
+    generate_luma_ray_v3_2_image_to_video = _raw(
+        _luma_ray_v3_2_image_to_video.generate_luma_ray_v3_2_image_to_video
+    )
+    submit_luma_ray_v3_2_image_to_video = _raw(
+        _luma_ray_v3_2_image_to_video.submit_luma_ray_v3_2_image_to_video
+    )
+    generate_luma_ray_v3_2_reframe = _raw(_luma_ray_v3_2_reframe.generate_luma_ray_v3_2_reframe)
+    submit_luma_ray_v3_2_reframe = _raw(_luma_ray_v3_2_reframe.submit_luma_ray_v3_2_reframe)
+    generate_luma_ray_v3_2_text_to_video = _raw(
+        _luma_ray_v3_2_text_to_video.generate_luma_ray_v3_2_text_to_video
+    )
+    submit_luma_ray_v3_2_text_to_video = _raw(
+        _luma_ray_v3_2_text_to_video.submit_luma_ray_v3_2_text_to_video
+    )
+    generate_luma_ray_v3_2_video_to_video = _raw(
+        _luma_ray_v3_2_video_to_video.generate_luma_ray_v3_2_video_to_video
+    )
+    submit_luma_ray_v3_2_video_to_video = _raw(
+        _luma_ray_v3_2_video_to_video.submit_luma_ray_v3_2_video_to_video
+    )
+    generate_minimax_h3 = _raw(_minimax_h3.generate_minimax_h3)
+    submit_minimax_h3 = _raw(_minimax_h3.submit_minimax_h3)
+    def generate_ministral_3b_latest(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Ministral 3B (ministral-3b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_ministral_8b_latest(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Ministral 8B (ministral-8b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_mistral_large_2407(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mistral Large 2 (mistral-large-2407): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_mistral_small_2503(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mistral Small 3.1 (mistral-small-2503): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_moonshotai_kimi_k2_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Kimi K2.5 (moonshotai-kimi-k2-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_muse_spark_1_1(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Muse Spark 1.1 (muse-spark-1-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_nano_banana = _raw(_nano_banana.generate_nano_banana)
+    submit_nano_banana = _raw(_nano_banana.submit_nano_banana)
+    generate_nano_banana_2 = _raw(_nano_banana_2.generate_nano_banana_2)
+    submit_nano_banana_2 = _raw(_nano_banana_2.submit_nano_banana_2)
+    def generate_nvidia_nemotron_120b_a12b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Nemotron 3 Super (nvidia-nemotron-120b-a12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_o1(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """o1 (o1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_o3_2025_04_16(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """o3 (o3-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_o3_mini(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """o3 mini (o3-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_o4_mini_2025_04_16(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """o4 mini (o4-mini-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_open_mistral_7b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mistral 7B (open-mistral-7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_open_mixtral_8x22b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mixtral 8x22B (open-mixtral-8x22b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_open_mixtral_8x7b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mixtral 8x7B (open-mixtral-8x7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_openai_gpt_oss_20b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """OpenAI/GPT-OSS-20B (openai-gpt-oss-20b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_openai_sora_2_pro = _raw(_openai_sora_2_pro.generate_openai_sora_2_pro)
+    submit_openai_sora_2_pro = _raw(_openai_sora_2_pro.submit_openai_sora_2_pro)
+    def generate_pixtral_12b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Pixtral 12B (pixtral-12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_qwen_image = _raw(_qwen_image.generate_qwen_image)
+    submit_qwen_image = _raw(_qwen_image.submit_qwen_image)
+    generate_qwen_image_2 = _raw(_qwen_image_2.generate_qwen_image_2)
+    submit_qwen_image_2 = _raw(_qwen_image_2.submit_qwen_image_2)
+    generate_qwen_image_2_1 = _raw(_qwen_image_2_1.generate_qwen_image_2_1)
+    submit_qwen_image_2_1 = _raw(_qwen_image_2_1.submit_qwen_image_2_1)
+    generate_qwen_image_2512 = _raw(_qwen_image_2512.generate_qwen_image_2512)
+    submit_qwen_image_2512 = _raw(_qwen_image_2512.submit_qwen_image_2512)
+    generate_qwen_image_edit_2511 = _raw(_qwen_image_edit_2511.generate_qwen_image_edit_2511)
+    submit_qwen_image_edit_2511 = _raw(_qwen_image_edit_2511.submit_qwen_image_edit_2511)
+    generate_qwen_image_edit_plus = _raw(_qwen_image_edit_plus.generate_qwen_image_edit_plus)
+    submit_qwen_image_edit_plus = _raw(_qwen_image_edit_plus.submit_qwen_image_edit_plus)
+    def generate_qwen3_6_plus(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Qwen3.6 Plus (qwen3-6-plus): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_qwen3_8_max(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Qwen3.8 Max (qwen3-8-max): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_qwen3_vl_2b_instruct(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Qwen3 VL 2B - Instruct (qwen3-vl-2b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_qwen3_vl_4b_instruct(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Qwen3 VL 4B - Instruct (qwen3-vl-4b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_sam_3_image = _raw(_sam_3_image.generate_sam_3_image)
+    submit_sam_3_image = _raw(_sam_3_image.submit_sam_3_image)
+    generate_sam_3_video = _raw(_sam_3_video.generate_sam_3_video)
+    submit_sam_3_video = _raw(_sam_3_video.submit_sam_3_video)
+    def generate_sonar(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Perplexity Sonar (sonar): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_sonar_deep_research(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Perplexity Sonar Deep Research (sonar-deep-research): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_sonar_pro(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Perplexity Sonar Pro (sonar-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_sonar_reasoning_pro(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Perplexity Sonar Reasoning Pro (sonar-reasoning-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_topazlabs_astra_2_video = _raw(
+        _topazlabs_astra_2_video.generate_topazlabs_astra_2_video
+    )
+    submit_topazlabs_astra_2_video = _raw(_topazlabs_astra_2_video.submit_topazlabs_astra_2_video)
+    generate_topazlabs_bloom_2_image = _raw(
+        _topazlabs_bloom_2_image.generate_topazlabs_bloom_2_image
+    )
+    submit_topazlabs_bloom_2_image = _raw(_topazlabs_bloom_2_image.submit_topazlabs_bloom_2_image)
+    generate_topazlabs_bloom_image = _raw(_topazlabs_bloom_image.generate_topazlabs_bloom_image)
+    submit_topazlabs_bloom_image = _raw(_topazlabs_bloom_image.submit_topazlabs_bloom_image)
+    generate_topazlabs_hyperion_2_video = _raw(
+        _topazlabs_hyperion_2_video.generate_topazlabs_hyperion_2_video
+    )
+    submit_topazlabs_hyperion_2_video = _raw(
+        _topazlabs_hyperion_2_video.submit_topazlabs_hyperion_2_video
+    )
+    generate_topazlabs_image_upscale = _raw(
+        _topazlabs_image_upscale.generate_topazlabs_image_upscale
+    )
+    submit_topazlabs_image_upscale = _raw(_topazlabs_image_upscale.submit_topazlabs_image_upscale)
+    generate_topazlabs_proteus_video = _raw(
+        _topazlabs_proteus_video.generate_topazlabs_proteus_video
+    )
+    submit_topazlabs_proteus_video = _raw(_topazlabs_proteus_video.submit_topazlabs_proteus_video)
+    generate_topazlabs_rhea_video = _raw(_topazlabs_rhea_video.generate_topazlabs_rhea_video)
+    submit_topazlabs_rhea_video = _raw(_topazlabs_rhea_video.submit_topazlabs_rhea_video)
+    generate_topazlabs_upscale_starlight_2_5_video = _raw(
+        _topazlabs_upscale_starlight_2_5_video.generate_topazlabs_upscale_starlight_2_5_video
+    )
+    submit_topazlabs_upscale_starlight_2_5_video = _raw(
+        _topazlabs_upscale_starlight_2_5_video.submit_topazlabs_upscale_starlight_2_5_video
+    )
+    generate_topazlabs_video_upscale = _raw(
+        _topazlabs_video_upscale.generate_topazlabs_video_upscale
+    )
+    submit_topazlabs_video_upscale = _raw(_topazlabs_video_upscale.submit_topazlabs_video_upscale)
+    generate_topazlabs_wonder_3_5_image = _raw(
+        _topazlabs_wonder_3_5_image.generate_topazlabs_wonder_3_5_image
+    )
+    submit_topazlabs_wonder_3_5_image = _raw(
+        _topazlabs_wonder_3_5_image.submit_topazlabs_wonder_3_5_image
+    )
+    generate_topazlabs_wonder_3_image = _raw(
+        _topazlabs_wonder_3_image.generate_topazlabs_wonder_3_image
+    )
+    submit_topazlabs_wonder_3_image = _raw(
+        _topazlabs_wonder_3_image.submit_topazlabs_wonder_3_image
+    )
+    generate_wan_ai_wan2_1_t2v_1_3b_diffusers = _raw(
+        _wan_ai_wan2_1_t2v_1_3b_diffusers.generate_wan_ai_wan2_1_t2v_1_3b_diffusers
+    )
+    submit_wan_ai_wan2_1_t2v_1_3b_diffusers = _raw(
+        _wan_ai_wan2_1_t2v_1_3b_diffusers.submit_wan_ai_wan2_1_t2v_1_3b_diffusers
+    )
+    generate_wan_ai_wan2_1_t2v_14b_diffusers = _raw(
+        _wan_ai_wan2_1_t2v_14b_diffusers.generate_wan_ai_wan2_1_t2v_14b_diffusers
+    )
+    submit_wan_ai_wan2_1_t2v_14b_diffusers = _raw(
+        _wan_ai_wan2_1_t2v_14b_diffusers.submit_wan_ai_wan2_1_t2v_14b_diffusers
+    )
+    generate_wan_ai_wan2_2_ti2v_5b_diffusers = _raw(
+        _wan_ai_wan2_2_ti2v_5b_diffusers.generate_wan_ai_wan2_2_ti2v_5b_diffusers
+    )
+    submit_wan_ai_wan2_2_ti2v_5b_diffusers = _raw(
+        _wan_ai_wan2_2_ti2v_5b_diffusers.submit_wan_ai_wan2_2_ti2v_5b_diffusers
+    )
+    generate_wan_v2_6_reference_to_video = _raw(
+        _wan_v2_6_reference_to_video.generate_wan_v2_6_reference_to_video
+    )
+    submit_wan_v2_6_reference_to_video = _raw(
+        _wan_v2_6_reference_to_video.submit_wan_v2_6_reference_to_video
+    )
+    generate_wan_v2_7_image_to_video = _raw(
+        _wan_v2_7_image_to_video.generate_wan_v2_7_image_to_video
+    )
+    submit_wan_v2_7_image_to_video = _raw(_wan_v2_7_image_to_video.submit_wan_v2_7_image_to_video)
+    generate_wan_v2_7_reference_to_video = _raw(
+        _wan_v2_7_reference_to_video.generate_wan_v2_7_reference_to_video
+    )
+    submit_wan_v2_7_reference_to_video = _raw(
+        _wan_v2_7_reference_to_video.submit_wan_v2_7_reference_to_video
+    )
+    generate_wan_v2_7_text_to_video = _raw(_wan_v2_7_text_to_video.generate_wan_v2_7_text_to_video)
+    submit_wan_v2_7_text_to_video = _raw(_wan_v2_7_text_to_video.submit_wan_v2_7_text_to_video)
+    generate_xai_grok_imagine_image = _raw(_xai_grok_imagine_image.generate_xai_grok_imagine_image)
+    submit_xai_grok_imagine_image = _raw(_xai_grok_imagine_image.submit_xai_grok_imagine_image)
+    generate_xai_grok_imagine_video_1_5_image_to_video = _raw(
+        _xai_grok_imagine_video_1_5_image_to_video.generate_xai_grok_imagine_video_1_5_image_to_video
+    )
+    submit_xai_grok_imagine_video_1_5_image_to_video = _raw(
+        _xai_grok_imagine_video_1_5_image_to_video.submit_xai_grok_imagine_video_1_5_image_to_video
+    )
+    generate_xai_grok_imagine_video_edit_video = _raw(
+        _xai_grok_imagine_video_edit_video.generate_xai_grok_imagine_video_edit_video
+    )
+    submit_xai_grok_imagine_video_edit_video = _raw(
+        _xai_grok_imagine_video_edit_video.submit_xai_grok_imagine_video_edit_video
+    )
+    generate_xai_grok_imagine_video_image_to_video = _raw(
+        _xai_grok_imagine_video_image_to_video.generate_xai_grok_imagine_video_image_to_video
+    )
+    submit_xai_grok_imagine_video_image_to_video = _raw(
+        _xai_grok_imagine_video_image_to_video.submit_xai_grok_imagine_video_image_to_video
+    )
+    generate_z_image_turbo = _raw(_z_image_turbo.generate_z_image_turbo)
+    submit_z_image_turbo = _raw(_z_image_turbo.submit_z_image_turbo)
+    def generate_zai_org_glm_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GLM 5 (zai-org-glm-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_zai_org_glm_5_1(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GLM 5.1 (zai-org-glm-5-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    def generate_zai_org_glm_5_2(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+
+class _AsyncRawModels:
+    list = _async_raw(AsyncModels.list)
+    get = _async_raw(AsyncModels.get)
+    search = _async_raw(AsyncModels.search)
+
+class _AsyncRawQueue:
+    list = _async_raw(AsyncQueue.list)
+
+class _AsyncRawGenerations:
+    page = _async_raw(AsyncGenerations.page)
+
+class _AsyncOxenWithRawResponse:
+    """``AsyncOxen.with_raw_response``: each call returns an ``APIResponse`` once awaited."""
+
+    # The generic calls take what they take on the client (keywords unchecked here).
+    async def generate(self, model_id: str, **kwargs: Any) -> APIResponse[GenerateResponse]: ...
+    @overload
+    async def submit(
+        self, model_id: str, *, num_generations: int, **kwargs: Any
+    ) -> APIResponse[list[AsyncJob]]: ...
+    @overload
+    async def submit(self, model_id: str, **kwargs: Any) -> APIResponse[AsyncJob]: ...
+    @overload
+    async def chat(
+        self, model_id: str, *, stream: Literal[True], **kwargs: Any
+    ) -> APIResponse[AsyncChatStream]: ...
+    @overload
+    async def chat(
+        self, model_id: str, *, stream: Literal[False] = False, **kwargs: Any
+    ) -> APIResponse[ChatCompletion]: ...
+    async def download_url(self, url: str, path: Any, **kwargs: Any) -> APIResponse[Path]: ...
+    @property
+    def models(self) -> _AsyncRawModels: ...
+    @property
+    def queue(self) -> _AsyncRawQueue: ...
+    @property
+    def generations(self) -> _AsyncRawGenerations: ...
+
+    generate_black_forest_labs_flux_2_klein_9b = _asynchronous_raw(
+        _black_forest_labs_flux_2_klein_9b.generate_black_forest_labs_flux_2_klein_9b
+    )
+    submit_black_forest_labs_flux_2_klein_9b = _asynchronous_raw(
+        _black_forest_labs_flux_2_klein_9b.submit_black_forest_labs_flux_2_klein_9b
+    )
+    generate_bytedance_depth_anything_video = _asynchronous_raw(
+        _bytedance_depth_anything_video.generate_bytedance_depth_anything_video
+    )
+    submit_bytedance_depth_anything_video = _asynchronous_raw(
+        _bytedance_depth_anything_video.submit_bytedance_depth_anything_video
+    )
+    generate_bytedance_seed_audio_1_0 = _asynchronous_raw(
+        _bytedance_seed_audio_1_0.generate_bytedance_seed_audio_1_0
+    )
+    generate_bytedance_seedance_2_0_fast_image_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_fast_image_to_video.generate_bytedance_seedance_2_0_fast_image_to_video
+    )
+    submit_bytedance_seedance_2_0_fast_image_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_fast_image_to_video.submit_bytedance_seedance_2_0_fast_image_to_video
+    )
+    generate_bytedance_seedance_2_0_fast_text_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_fast_text_to_video.generate_bytedance_seedance_2_0_fast_text_to_video
+    )
+    submit_bytedance_seedance_2_0_fast_text_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_fast_text_to_video.submit_bytedance_seedance_2_0_fast_text_to_video
+    )
+    generate_bytedance_seedance_2_0_image_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_image_to_video.generate_bytedance_seedance_2_0_image_to_video
+    )
+    submit_bytedance_seedance_2_0_image_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_image_to_video.submit_bytedance_seedance_2_0_image_to_video
+    )
+    generate_bytedance_seedance_2_0_mini_image_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_mini_image_to_video.generate_bytedance_seedance_2_0_mini_image_to_video
+    )
+    submit_bytedance_seedance_2_0_mini_image_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_mini_image_to_video.submit_bytedance_seedance_2_0_mini_image_to_video
+    )
+    generate_bytedance_seedance_2_0_mini_text_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_mini_text_to_video.generate_bytedance_seedance_2_0_mini_text_to_video
+    )
+    submit_bytedance_seedance_2_0_mini_text_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_mini_text_to_video.submit_bytedance_seedance_2_0_mini_text_to_video
+    )
+    generate_bytedance_seedance_2_0_reference_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_reference_to_video.generate_bytedance_seedance_2_0_reference_to_video
+    )
+    submit_bytedance_seedance_2_0_reference_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_reference_to_video.submit_bytedance_seedance_2_0_reference_to_video
+    )
+    generate_bytedance_seedance_2_0_text_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_text_to_video.generate_bytedance_seedance_2_0_text_to_video
+    )
+    submit_bytedance_seedance_2_0_text_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_0_text_to_video.submit_bytedance_seedance_2_0_text_to_video
+    )
+    generate_bytedance_seedance_2_5_image_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_5_image_to_video.generate_bytedance_seedance_2_5_image_to_video
+    )
+    submit_bytedance_seedance_2_5_image_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_5_image_to_video.submit_bytedance_seedance_2_5_image_to_video
+    )
+    generate_bytedance_seedance_2_5_reference_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_5_reference_to_video.generate_bytedance_seedance_2_5_reference_to_video
+    )
+    submit_bytedance_seedance_2_5_reference_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_5_reference_to_video.submit_bytedance_seedance_2_5_reference_to_video
+    )
+    generate_bytedance_seedance_2_5_text_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_5_text_to_video.generate_bytedance_seedance_2_5_text_to_video
+    )
+    submit_bytedance_seedance_2_5_text_to_video = _asynchronous_raw(
+        _bytedance_seedance_2_5_text_to_video.submit_bytedance_seedance_2_5_text_to_video
+    )
+    generate_bytedance_seedream_4 = _asynchronous_raw(
+        _bytedance_seedream_4.generate_bytedance_seedream_4
+    )
+    submit_bytedance_seedream_4 = _asynchronous_raw(
+        _bytedance_seedream_4.submit_bytedance_seedream_4
+    )
+    generate_bytedance_seedream_5_lite = _asynchronous_raw(
+        _bytedance_seedream_5_lite.generate_bytedance_seedream_5_lite
+    )
+    submit_bytedance_seedream_5_lite = _asynchronous_raw(
+        _bytedance_seedream_5_lite.submit_bytedance_seedream_5_lite
+    )
+    generate_bytedance_seedream_5_pro = _asynchronous_raw(
+        _bytedance_seedream_5_pro.generate_bytedance_seedream_5_pro
+    )
+    submit_bytedance_seedream_5_pro = _asynchronous_raw(
+        _bytedance_seedream_5_pro.submit_bytedance_seedream_5_pro
+    )
+    async def generate_claude_fable_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Fable 5 (claude-fable-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_claude_opus_4_1_20250805(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.1 (claude-opus-4-1-20250805): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_claude_opus_4_5_20251101(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.5 (claude-opus-4-5-20251101): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_claude_opus_4_6(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.6 (claude-opus-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_claude_opus_4_7(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.7 (claude-opus-4-7): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_claude_opus_4_8(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Opus 4.8 (claude-opus-4-8): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_claude_sonnet_4_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Sonnet 4.5 (claude-sonnet-4-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_claude_sonnet_4_6(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Sonnet 4.6 (claude-sonnet-4-6): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_claude_sonnet_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Claude Sonnet 5 (claude-sonnet-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_deepseek_v4_flash(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """DeepSeek V4 Flash (deepseek-v4-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_deepseek_v4_pro(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """DeepSeek V4 Pro (deepseek-v4-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_flux_2_dev = _asynchronous_raw(_flux_2_dev.generate_flux_2_dev)
+    submit_flux_2_dev = _asynchronous_raw(_flux_2_dev.submit_flux_2_dev)
+    generate_flux_2_pro = _asynchronous_raw(_flux_2_pro.generate_flux_2_pro)
+    submit_flux_2_pro = _asynchronous_raw(_flux_2_pro.submit_flux_2_pro)
+    generate_flux_3_image = _asynchronous_raw(_flux_3_image.generate_flux_3_image)
+    submit_flux_3_image = _asynchronous_raw(_flux_3_image.submit_flux_3_image)
+    generate_flux_3_video = _asynchronous_raw(_flux_3_video.generate_flux_3_video)
+    submit_flux_3_video = _asynchronous_raw(_flux_3_video.submit_flux_3_video)
+    generate_flux_kontext_dev = _asynchronous_raw(_flux_kontext_dev.generate_flux_kontext_dev)
+    submit_flux_kontext_dev = _asynchronous_raw(_flux_kontext_dev.submit_flux_kontext_dev)
+    async def generate_gemini_2_5_flash(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemini 2.5 Flash (gemini-2-5-flash): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gemini_2_5_pro(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemini 2.5 Pro (gemini-2-5-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gemini_3_1_pro_preview(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemini 3.1 Pro Preview (gemini-3-1-pro-preview): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gemini_3_flash_preview(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemini 3 Flash (gemini-3-flash-preview): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_gemini_omni_flash_preview = _asynchronous_raw(
+        _gemini_omni_flash_preview.generate_gemini_omni_flash_preview
+    )
+    submit_gemini_omni_flash_preview = _asynchronous_raw(
+        _gemini_omni_flash_preview.submit_gemini_omni_flash_preview
+    )
+    async def generate_gemma_4_31b_it(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Gemma 4 31B (gemma-4-31b-it): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_google_nano_banana_pro = _asynchronous_raw(
+        _google_nano_banana_pro.generate_google_nano_banana_pro
+    )
+    submit_google_nano_banana_pro = _asynchronous_raw(
+        _google_nano_banana_pro.submit_google_nano_banana_pro
+    )
+    generate_google_veo_3 = _asynchronous_raw(_google_veo_3.generate_google_veo_3)
+    submit_google_veo_3 = _asynchronous_raw(_google_veo_3.submit_google_veo_3)
+    generate_google_veo_3_1 = _asynchronous_raw(_google_veo_3_1.generate_google_veo_3_1)
+    submit_google_veo_3_1 = _asynchronous_raw(_google_veo_3_1.submit_google_veo_3_1)
+    generate_google_veo_3_1_fast = _asynchronous_raw(
+        _google_veo_3_1_fast.generate_google_veo_3_1_fast
+    )
+    submit_google_veo_3_1_fast = _asynchronous_raw(_google_veo_3_1_fast.submit_google_veo_3_1_fast)
+    async def generate_gpt_4_1_2025_04_14(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4.1 (gpt-4-1-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_4_1_mini_2025_04_14(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4.1 mini (gpt-4-1-mini-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_4_1_nano_2025_04_14(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4.1 nano (gpt-4-1-nano-2025-04-14): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_4o(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4o (gpt-4o): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_4o_mini(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 4o mini (gpt-4o-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_1_2025_11_13(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.1 (gpt-5-1-2025-11-13): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_2_2025_12_11(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.2 (gpt-5-2-2025-12-11): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_2_chat_latest(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.2 Chat (gpt-5-2-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_2025_08_07(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5 (gpt-5-2025-08-07): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_3_chat_latest(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.3 Chat (gpt-5-3-chat-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_4_2026_03_05(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.4 (gpt-5-4-2026-03-05): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_4_mini(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.4 Mini (gpt-5-4-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_5_2026_04_23(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.5 (gpt-5-5-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_5_pro_2026_04_23(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.5 Pro (gpt-5-5-pro-2026-04-23): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_6_luna(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.6 Luna (gpt-5-6-luna): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_6_sol(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.6 Sol (gpt-5-6-sol): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_6_terra(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5.6 Terra (gpt-5-6-terra): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_mini(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5 Mini (gpt-5-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_5_nano(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT 5 Nano (gpt-5-nano): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_gpt_audio(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GPT Audio (gpt-audio): POST /ai/audio/transcriptions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_gpt_image_1_5 = _asynchronous_raw(_gpt_image_1_5.generate_gpt_image_1_5)
+    submit_gpt_image_1_5 = _asynchronous_raw(_gpt_image_1_5.submit_gpt_image_1_5)
+    generate_gpt_image_2 = _asynchronous_raw(_gpt_image_2.generate_gpt_image_2)
+    submit_gpt_image_2 = _asynchronous_raw(_gpt_image_2.submit_gpt_image_2)
+    generate_gpt_image_2_5_flare = _asynchronous_raw(
+        _gpt_image_2_5_flare.generate_gpt_image_2_5_flare
+    )
+    submit_gpt_image_2_5_flare = _asynchronous_raw(_gpt_image_2_5_flare.submit_gpt_image_2_5_flare)
+    async def generate_gpt_oss_120b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """OpenAI/GPT-OSS-120B (gpt-oss-120b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_happyhorse_1_0_i2v = _asynchronous_raw(_happyhorse_1_0_i2v.generate_happyhorse_1_0_i2v)
+    submit_happyhorse_1_0_i2v = _asynchronous_raw(_happyhorse_1_0_i2v.submit_happyhorse_1_0_i2v)
+    generate_happyhorse_1_0_r2v = _asynchronous_raw(_happyhorse_1_0_r2v.generate_happyhorse_1_0_r2v)
+    submit_happyhorse_1_0_r2v = _asynchronous_raw(_happyhorse_1_0_r2v.submit_happyhorse_1_0_r2v)
+    generate_happyhorse_1_0_t2v = _asynchronous_raw(_happyhorse_1_0_t2v.generate_happyhorse_1_0_t2v)
+    submit_happyhorse_1_0_t2v = _asynchronous_raw(_happyhorse_1_0_t2v.submit_happyhorse_1_0_t2v)
+    generate_happyhorse_1_0_video_edit = _asynchronous_raw(
+        _happyhorse_1_0_video_edit.generate_happyhorse_1_0_video_edit
+    )
+    submit_happyhorse_1_0_video_edit = _asynchronous_raw(
+        _happyhorse_1_0_video_edit.submit_happyhorse_1_0_video_edit
+    )
+    generate_happyhorse_1_1_i2v = _asynchronous_raw(_happyhorse_1_1_i2v.generate_happyhorse_1_1_i2v)
+    submit_happyhorse_1_1_i2v = _asynchronous_raw(_happyhorse_1_1_i2v.submit_happyhorse_1_1_i2v)
+    generate_happyhorse_1_1_r2v = _asynchronous_raw(_happyhorse_1_1_r2v.generate_happyhorse_1_1_r2v)
+    submit_happyhorse_1_1_r2v = _asynchronous_raw(_happyhorse_1_1_r2v.submit_happyhorse_1_1_r2v)
+    generate_happyhorse_1_1_t2v = _asynchronous_raw(_happyhorse_1_1_t2v.generate_happyhorse_1_1_t2v)
+    submit_happyhorse_1_1_t2v = _asynchronous_raw(_happyhorse_1_1_t2v.submit_happyhorse_1_1_t2v)
+    generate_ideogram_v4 = _asynchronous_raw(_ideogram_v4.generate_ideogram_v4)
+    submit_ideogram_v4 = _asynchronous_raw(_ideogram_v4.submit_ideogram_v4)
+    async def generate_kimi_k3(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Kimi K3 (kimi-k3): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_kling_video_o1_image_to_video = _asynchronous_raw(
+        _kling_video_o1_image_to_video.generate_kling_video_o1_image_to_video
+    )
+    submit_kling_video_o1_image_to_video = _asynchronous_raw(
+        _kling_video_o1_image_to_video.submit_kling_video_o1_image_to_video
+    )
+    generate_kling_video_o1_reference_to_video = _asynchronous_raw(
+        _kling_video_o1_reference_to_video.generate_kling_video_o1_reference_to_video
+    )
+    submit_kling_video_o1_reference_to_video = _asynchronous_raw(
+        _kling_video_o1_reference_to_video.submit_kling_video_o1_reference_to_video
+    )
+    generate_kling_video_o1_video_to_video_edit = _asynchronous_raw(
+        _kling_video_o1_video_to_video_edit.generate_kling_video_o1_video_to_video_edit
+    )
+    submit_kling_video_o1_video_to_video_edit = _asynchronous_raw(
+        _kling_video_o1_video_to_video_edit.submit_kling_video_o1_video_to_video_edit
+    )
+    generate_kling_video_o3_omni = _asynchronous_raw(
+        _kling_video_o3_omni.generate_kling_video_o3_omni
+    )
+    submit_kling_video_o3_omni = _asynchronous_raw(_kling_video_o3_omni.submit_kling_video_o3_omni)
+    generate_kling_video_v2_5_turbo_pro_image_to_video = _asynchronous_raw(
+        _kling_video_v2_5_turbo_pro_image_to_video.generate_kling_video_v2_5_turbo_pro_image_to_video
+    )
+    submit_kling_video_v2_5_turbo_pro_image_to_video = _asynchronous_raw(
+        _kling_video_v2_5_turbo_pro_image_to_video.submit_kling_video_v2_5_turbo_pro_image_to_video
+    )
+    generate_kling_video_v2_6_pro_image_to_video = _asynchronous_raw(
+        _kling_video_v2_6_pro_image_to_video.generate_kling_video_v2_6_pro_image_to_video
+    )
+    submit_kling_video_v2_6_pro_image_to_video = _asynchronous_raw(
+        _kling_video_v2_6_pro_image_to_video.submit_kling_video_v2_6_pro_image_to_video
+    )
+    generate_kling_video_v2_6_pro_text_to_video = _asynchronous_raw(
+        _kling_video_v2_6_pro_text_to_video.generate_kling_video_v2_6_pro_text_to_video
+    )
+    submit_kling_video_v2_6_pro_text_to_video = _asynchronous_raw(
+        _kling_video_v2_6_pro_text_to_video.submit_kling_video_v2_6_pro_text_to_video
+    )
+    generate_kling_video_v3_pro_motion_control = _asynchronous_raw(
+        _kling_video_v3_pro_motion_control.generate_kling_video_v3_pro_motion_control
+    )
+    submit_kling_video_v3_pro_motion_control = _asynchronous_raw(
+        _kling_video_v3_pro_motion_control.submit_kling_video_v3_pro_motion_control
+    )
+    generate_krea_v2_large_text_to_image = _asynchronous_raw(
+        _krea_v2_large_text_to_image.generate_krea_v2_large_text_to_image
+    )
+    submit_krea_v2_large_text_to_image = _asynchronous_raw(
+        _krea_v2_large_text_to_image.submit_krea_v2_large_text_to_image
+    )
+    generate_lightricks_ltx_2_retake = _asynchronous_raw(
+        _lightricks_ltx_2_retake.generate_lightricks_ltx_2_retake
+    )
+    submit_lightricks_ltx_2_retake = _asynchronous_raw(
+        _lightricks_ltx_2_retake.submit_lightricks_ltx_2_retake
+    )
+    generate_ltx_2_19b_image_to_video = _asynchronous_raw(
+        _ltx_2_19b_image_to_video.generate_ltx_2_19b_image_to_video
+    )
+    submit_ltx_2_19b_image_to_video = _asynchronous_raw(
+        _ltx_2_19b_image_to_video.submit_ltx_2_19b_image_to_video
+    )
+    generate_ltx_2_3_fast_image_to_video = _asynchronous_raw(
+        _ltx_2_3_fast_image_to_video.generate_ltx_2_3_fast_image_to_video
+    )
+    submit_ltx_2_3_fast_image_to_video = _asynchronous_raw(
+        _ltx_2_3_fast_image_to_video.submit_ltx_2_3_fast_image_to_video
+    )
+    generate_ltx_2_3_pro = _asynchronous_raw(_ltx_2_3_pro.generate_ltx_2_3_pro)
+    submit_ltx_2_3_pro = _asynchronous_raw(_ltx_2_3_pro.submit_ltx_2_3_pro)
+    generate_ltx_2_3_pro_audio_to_video = _asynchronous_raw(
+        _ltx_2_3_pro_audio_to_video.generate_ltx_2_3_pro_audio_to_video
+    )
+    submit_ltx_2_3_pro_audio_to_video = _asynchronous_raw(
+        _ltx_2_3_pro_audio_to_video.submit_ltx_2_3_pro_audio_to_video
+    )
+    generate_ltx_2_3_pro_extend_video = _asynchronous_raw(
+        _ltx_2_3_pro_extend_video.generate_ltx_2_3_pro_extend_video
+    )
+    submit_ltx_2_3_pro_extend_video = _asynchronous_raw(
+        _ltx_2_3_pro_extend_video.submit_ltx_2_3_pro_extend_video
+    )
+    generate_ltx_2_3_pro_text_to_video = _asynchronous_raw(
+        _ltx_2_3_pro_text_to_video.generate_ltx_2_3_pro_text_to_video
+    )
+    submit_ltx_2_3_pro_text_to_video = _asynchronous_raw(
+        _ltx_2_3_pro_text_to_video.submit_ltx_2_3_pro_text_to_video
+    )
+    generate_ltx_2_3_quality_audio_to_video = _asynchronous_raw(
+        _ltx_2_3_quality_audio_to_video.generate_ltx_2_3_quality_audio_to_video
+    )
+    submit_ltx_2_3_quality_audio_to_video = _asynchronous_raw(
+        _ltx_2_3_quality_audio_to_video.submit_ltx_2_3_quality_audio_to_video
+    )
+    generate_ltx_2_3_quality_image_to_video = _asynchronous_raw(
+        _ltx_2_3_quality_image_to_video.generate_ltx_2_3_quality_image_to_video
+    )
+    submit_ltx_2_3_quality_image_to_video = _asynchronous_raw(
+        _ltx_2_3_quality_image_to_video.submit_ltx_2_3_quality_image_to_video
+    )
+    generate_ltx_2_3_quality_reference_video_to_video = _asynchronous_raw(
+        _ltx_2_3_quality_reference_video_to_video.generate_ltx_2_3_quality_reference_video_to_video
+    )
+    submit_ltx_2_3_quality_reference_video_to_video = _asynchronous_raw(
+        _ltx_2_3_quality_reference_video_to_video.submit_ltx_2_3_quality_reference_video_to_video
+    )
+    generate_ltx_2_3_quality_text_to_video = _asynchronous_raw(
+        _ltx_2_3_quality_text_to_video.generate_ltx_2_3_quality_text_to_video
+    )
+    submit_ltx_2_3_quality_text_to_video = _asynchronous_raw(
+        _ltx_2_3_quality_text_to_video.submit_ltx_2_3_quality_text_to_video
+    )
+    generate_luma_ray_v3_2_image_to_video = _asynchronous_raw(
+        _luma_ray_v3_2_image_to_video.generate_luma_ray_v3_2_image_to_video
+    )
+    submit_luma_ray_v3_2_image_to_video = _asynchronous_raw(
+        _luma_ray_v3_2_image_to_video.submit_luma_ray_v3_2_image_to_video
+    )
+    generate_luma_ray_v3_2_reframe = _asynchronous_raw(
+        _luma_ray_v3_2_reframe.generate_luma_ray_v3_2_reframe
+    )
+    submit_luma_ray_v3_2_reframe = _asynchronous_raw(
+        _luma_ray_v3_2_reframe.submit_luma_ray_v3_2_reframe
+    )
+    generate_luma_ray_v3_2_text_to_video = _asynchronous_raw(
+        _luma_ray_v3_2_text_to_video.generate_luma_ray_v3_2_text_to_video
+    )
+    submit_luma_ray_v3_2_text_to_video = _asynchronous_raw(
+        _luma_ray_v3_2_text_to_video.submit_luma_ray_v3_2_text_to_video
+    )
+    generate_luma_ray_v3_2_video_to_video = _asynchronous_raw(
+        _luma_ray_v3_2_video_to_video.generate_luma_ray_v3_2_video_to_video
+    )
+    submit_luma_ray_v3_2_video_to_video = _asynchronous_raw(
+        _luma_ray_v3_2_video_to_video.submit_luma_ray_v3_2_video_to_video
+    )
+    generate_minimax_h3 = _asynchronous_raw(_minimax_h3.generate_minimax_h3)
+    submit_minimax_h3 = _asynchronous_raw(_minimax_h3.submit_minimax_h3)
+    async def generate_ministral_3b_latest(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Ministral 3B (ministral-3b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_ministral_8b_latest(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Ministral 8B (ministral-8b-latest): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_mistral_large_2407(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mistral Large 2 (mistral-large-2407): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_mistral_small_2503(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mistral Small 3.1 (mistral-small-2503): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_moonshotai_kimi_k2_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Kimi K2.5 (moonshotai-kimi-k2-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_muse_spark_1_1(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Muse Spark 1.1 (muse-spark-1-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_nano_banana = _asynchronous_raw(_nano_banana.generate_nano_banana)
+    submit_nano_banana = _asynchronous_raw(_nano_banana.submit_nano_banana)
+    generate_nano_banana_2 = _asynchronous_raw(_nano_banana_2.generate_nano_banana_2)
+    submit_nano_banana_2 = _asynchronous_raw(_nano_banana_2.submit_nano_banana_2)
+    async def generate_nvidia_nemotron_120b_a12b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Nemotron 3 Super (nvidia-nemotron-120b-a12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_o1(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """o1 (o1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_o3_2025_04_16(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """o3 (o3-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_o3_mini(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """o3 mini (o3-mini): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_o4_mini_2025_04_16(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """o4 mini (o4-mini-2025-04-16): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_open_mistral_7b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mistral 7B (open-mistral-7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_open_mixtral_8x22b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mixtral 8x22B (open-mixtral-8x22b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_open_mixtral_8x7b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Mixtral 8x7B (open-mixtral-8x7b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_openai_gpt_oss_20b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """OpenAI/GPT-OSS-20B (openai-gpt-oss-20b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_openai_sora_2_pro = _asynchronous_raw(_openai_sora_2_pro.generate_openai_sora_2_pro)
+    submit_openai_sora_2_pro = _asynchronous_raw(_openai_sora_2_pro.submit_openai_sora_2_pro)
+    async def generate_pixtral_12b(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Pixtral 12B (pixtral-12b): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_qwen_image = _asynchronous_raw(_qwen_image.generate_qwen_image)
+    submit_qwen_image = _asynchronous_raw(_qwen_image.submit_qwen_image)
+    generate_qwen_image_2 = _asynchronous_raw(_qwen_image_2.generate_qwen_image_2)
+    submit_qwen_image_2 = _asynchronous_raw(_qwen_image_2.submit_qwen_image_2)
+    generate_qwen_image_2_1 = _asynchronous_raw(_qwen_image_2_1.generate_qwen_image_2_1)
+    submit_qwen_image_2_1 = _asynchronous_raw(_qwen_image_2_1.submit_qwen_image_2_1)
+    generate_qwen_image_2512 = _asynchronous_raw(_qwen_image_2512.generate_qwen_image_2512)
+    submit_qwen_image_2512 = _asynchronous_raw(_qwen_image_2512.submit_qwen_image_2512)
+    generate_qwen_image_edit_2511 = _asynchronous_raw(
+        _qwen_image_edit_2511.generate_qwen_image_edit_2511
+    )
+    submit_qwen_image_edit_2511 = _asynchronous_raw(
+        _qwen_image_edit_2511.submit_qwen_image_edit_2511
+    )
+    generate_qwen_image_edit_plus = _asynchronous_raw(
+        _qwen_image_edit_plus.generate_qwen_image_edit_plus
+    )
+    submit_qwen_image_edit_plus = _asynchronous_raw(
+        _qwen_image_edit_plus.submit_qwen_image_edit_plus
+    )
+    async def generate_qwen3_6_plus(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Qwen3.6 Plus (qwen3-6-plus): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_qwen3_8_max(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Qwen3.8 Max (qwen3-8-max): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_qwen3_vl_2b_instruct(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Qwen3 VL 2B - Instruct (qwen3-vl-2b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_qwen3_vl_4b_instruct(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Qwen3 VL 4B - Instruct (qwen3-vl-4b-instruct): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_sam_3_image = _asynchronous_raw(_sam_3_image.generate_sam_3_image)
+    submit_sam_3_image = _asynchronous_raw(_sam_3_image.submit_sam_3_image)
+    generate_sam_3_video = _asynchronous_raw(_sam_3_video.generate_sam_3_video)
+    submit_sam_3_video = _asynchronous_raw(_sam_3_video.submit_sam_3_video)
+    async def generate_sonar(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Perplexity Sonar (sonar): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_sonar_deep_research(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Perplexity Sonar Deep Research (sonar-deep-research): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_sonar_pro(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Perplexity Sonar Pro (sonar-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_sonar_reasoning_pro(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """Perplexity Sonar Reasoning Pro (sonar-reasoning-pro): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    generate_topazlabs_astra_2_video = _asynchronous_raw(
+        _topazlabs_astra_2_video.generate_topazlabs_astra_2_video
+    )
+    submit_topazlabs_astra_2_video = _asynchronous_raw(
+        _topazlabs_astra_2_video.submit_topazlabs_astra_2_video
+    )
+    generate_topazlabs_bloom_2_image = _asynchronous_raw(
+        _topazlabs_bloom_2_image.generate_topazlabs_bloom_2_image
+    )
+    submit_topazlabs_bloom_2_image = _asynchronous_raw(
+        _topazlabs_bloom_2_image.submit_topazlabs_bloom_2_image
+    )
+    generate_topazlabs_bloom_image = _asynchronous_raw(
+        _topazlabs_bloom_image.generate_topazlabs_bloom_image
+    )
+    submit_topazlabs_bloom_image = _asynchronous_raw(
+        _topazlabs_bloom_image.submit_topazlabs_bloom_image
+    )
+    generate_topazlabs_hyperion_2_video = _asynchronous_raw(
+        _topazlabs_hyperion_2_video.generate_topazlabs_hyperion_2_video
+    )
+    submit_topazlabs_hyperion_2_video = _asynchronous_raw(
+        _topazlabs_hyperion_2_video.submit_topazlabs_hyperion_2_video
+    )
+    generate_topazlabs_image_upscale = _asynchronous_raw(
+        _topazlabs_image_upscale.generate_topazlabs_image_upscale
+    )
+    submit_topazlabs_image_upscale = _asynchronous_raw(
+        _topazlabs_image_upscale.submit_topazlabs_image_upscale
+    )
+    generate_topazlabs_proteus_video = _asynchronous_raw(
+        _topazlabs_proteus_video.generate_topazlabs_proteus_video
+    )
+    submit_topazlabs_proteus_video = _asynchronous_raw(
+        _topazlabs_proteus_video.submit_topazlabs_proteus_video
+    )
+    generate_topazlabs_rhea_video = _asynchronous_raw(
+        _topazlabs_rhea_video.generate_topazlabs_rhea_video
+    )
+    submit_topazlabs_rhea_video = _asynchronous_raw(
+        _topazlabs_rhea_video.submit_topazlabs_rhea_video
+    )
+    generate_topazlabs_upscale_starlight_2_5_video = _asynchronous_raw(
+        _topazlabs_upscale_starlight_2_5_video.generate_topazlabs_upscale_starlight_2_5_video
+    )
+    submit_topazlabs_upscale_starlight_2_5_video = _asynchronous_raw(
+        _topazlabs_upscale_starlight_2_5_video.submit_topazlabs_upscale_starlight_2_5_video
+    )
+    generate_topazlabs_video_upscale = _asynchronous_raw(
+        _topazlabs_video_upscale.generate_topazlabs_video_upscale
+    )
+    submit_topazlabs_video_upscale = _asynchronous_raw(
+        _topazlabs_video_upscale.submit_topazlabs_video_upscale
+    )
+    generate_topazlabs_wonder_3_5_image = _asynchronous_raw(
+        _topazlabs_wonder_3_5_image.generate_topazlabs_wonder_3_5_image
+    )
+    submit_topazlabs_wonder_3_5_image = _asynchronous_raw(
+        _topazlabs_wonder_3_5_image.submit_topazlabs_wonder_3_5_image
+    )
+    generate_topazlabs_wonder_3_image = _asynchronous_raw(
+        _topazlabs_wonder_3_image.generate_topazlabs_wonder_3_image
+    )
+    submit_topazlabs_wonder_3_image = _asynchronous_raw(
+        _topazlabs_wonder_3_image.submit_topazlabs_wonder_3_image
+    )
+    generate_wan_ai_wan2_1_t2v_1_3b_diffusers = _asynchronous_raw(
+        _wan_ai_wan2_1_t2v_1_3b_diffusers.generate_wan_ai_wan2_1_t2v_1_3b_diffusers
+    )
+    submit_wan_ai_wan2_1_t2v_1_3b_diffusers = _asynchronous_raw(
+        _wan_ai_wan2_1_t2v_1_3b_diffusers.submit_wan_ai_wan2_1_t2v_1_3b_diffusers
+    )
+    generate_wan_ai_wan2_1_t2v_14b_diffusers = _asynchronous_raw(
+        _wan_ai_wan2_1_t2v_14b_diffusers.generate_wan_ai_wan2_1_t2v_14b_diffusers
+    )
+    submit_wan_ai_wan2_1_t2v_14b_diffusers = _asynchronous_raw(
+        _wan_ai_wan2_1_t2v_14b_diffusers.submit_wan_ai_wan2_1_t2v_14b_diffusers
+    )
+    generate_wan_ai_wan2_2_ti2v_5b_diffusers = _asynchronous_raw(
+        _wan_ai_wan2_2_ti2v_5b_diffusers.generate_wan_ai_wan2_2_ti2v_5b_diffusers
+    )
+    submit_wan_ai_wan2_2_ti2v_5b_diffusers = _asynchronous_raw(
+        _wan_ai_wan2_2_ti2v_5b_diffusers.submit_wan_ai_wan2_2_ti2v_5b_diffusers
+    )
+    generate_wan_v2_6_reference_to_video = _asynchronous_raw(
+        _wan_v2_6_reference_to_video.generate_wan_v2_6_reference_to_video
+    )
+    submit_wan_v2_6_reference_to_video = _asynchronous_raw(
+        _wan_v2_6_reference_to_video.submit_wan_v2_6_reference_to_video
+    )
+    generate_wan_v2_7_image_to_video = _asynchronous_raw(
+        _wan_v2_7_image_to_video.generate_wan_v2_7_image_to_video
+    )
+    submit_wan_v2_7_image_to_video = _asynchronous_raw(
+        _wan_v2_7_image_to_video.submit_wan_v2_7_image_to_video
+    )
+    generate_wan_v2_7_reference_to_video = _asynchronous_raw(
+        _wan_v2_7_reference_to_video.generate_wan_v2_7_reference_to_video
+    )
+    submit_wan_v2_7_reference_to_video = _asynchronous_raw(
+        _wan_v2_7_reference_to_video.submit_wan_v2_7_reference_to_video
+    )
+    generate_wan_v2_7_text_to_video = _asynchronous_raw(
+        _wan_v2_7_text_to_video.generate_wan_v2_7_text_to_video
+    )
+    submit_wan_v2_7_text_to_video = _asynchronous_raw(
+        _wan_v2_7_text_to_video.submit_wan_v2_7_text_to_video
+    )
+    generate_xai_grok_imagine_image = _asynchronous_raw(
+        _xai_grok_imagine_image.generate_xai_grok_imagine_image
+    )
+    submit_xai_grok_imagine_image = _asynchronous_raw(
+        _xai_grok_imagine_image.submit_xai_grok_imagine_image
+    )
+    generate_xai_grok_imagine_video_1_5_image_to_video = _asynchronous_raw(
+        _xai_grok_imagine_video_1_5_image_to_video.generate_xai_grok_imagine_video_1_5_image_to_video
+    )
+    submit_xai_grok_imagine_video_1_5_image_to_video = _asynchronous_raw(
+        _xai_grok_imagine_video_1_5_image_to_video.submit_xai_grok_imagine_video_1_5_image_to_video
+    )
+    generate_xai_grok_imagine_video_edit_video = _asynchronous_raw(
+        _xai_grok_imagine_video_edit_video.generate_xai_grok_imagine_video_edit_video
+    )
+    submit_xai_grok_imagine_video_edit_video = _asynchronous_raw(
+        _xai_grok_imagine_video_edit_video.submit_xai_grok_imagine_video_edit_video
+    )
+    generate_xai_grok_imagine_video_image_to_video = _asynchronous_raw(
+        _xai_grok_imagine_video_image_to_video.generate_xai_grok_imagine_video_image_to_video
+    )
+    submit_xai_grok_imagine_video_image_to_video = _asynchronous_raw(
+        _xai_grok_imagine_video_image_to_video.submit_xai_grok_imagine_video_image_to_video
+    )
+    generate_z_image_turbo = _asynchronous_raw(_z_image_turbo.generate_z_image_turbo)
+    submit_z_image_turbo = _asynchronous_raw(_z_image_turbo.submit_z_image_turbo)
+    async def generate_zai_org_glm_5(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GLM 5 (zai-org-glm-5): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_zai_org_glm_5_1(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
+        """GLM 5.1 (zai-org-glm-5-1): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""
+    async def generate_zai_org_glm_5_2(
+        self,
+        *,
+        target_namespace: str | Omit = OMIT,
+        response_format: Literal["url", "b64_json"] | Omit = OMIT,
+        timeout: Timeout | Omit = OMIT,
+        extra_headers: Mapping[str, str] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        extra_query: Mapping[str, Any] | None = None,
+        max_retries: int | None = None,
+        **params: Any,
+    ) -> APIResponse[GenerateResponse]:
         """GLM 5.2 (zai-org-glm-5-2): POST /ai/chat/completions. This model publishes no parameter schema: parameters (e.g. OpenAI-style `messages`) are sent as given."""

@@ -79,6 +79,7 @@ if TYPE_CHECKING:
         request_model,
         to_body,
     )
+    from ._response import APIResponse
     from ._sync.chat import ChatStream
     from ._sync.jobs import Job
     from ._types import OMIT, Omit
@@ -90,6 +91,7 @@ _EXPORTS = {
     "BatchJournalError": "._journal",
     "ProgressReport": "._progress",
     "CostEstimate": "._pricing",
+    "APIResponse": "._response",
     "as_completed": "._progress",
     "as_completed_async": "._progress",
     "AsyncOxen": "._client",
@@ -151,6 +153,7 @@ __all__ = [
     "OMIT",
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APIStreamError",

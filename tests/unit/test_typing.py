@@ -79,6 +79,12 @@ if request.loop is not MISSING:
 reveal_type(request.duration)  # DEFAULTED
 reveal_type(request.model_dump())  # DUMP
 Luma(prompt="p", input_image="u", duration="7s")  # BAD_CLASS_VALUE
+raw = client.with_raw_response.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u")
+reveal_type(raw)  # RAW
+reveal_type(raw.request_id)  # RAW_ID
+reveal_type(client.with_raw_response.submit("luma-ray-v3-2-image-to-video", num_generations=2, prompt="p").parse())  # RAW_JOBS
+reveal_type(client.with_raw_response.models.list().parse())  # RAW_MODELS
+client.with_raw_response.generate_luma_ray_v3_2_image_to_video(prompt="p")  # RAW_MISSING_ARG
 
 
 async def main() -> None:
@@ -87,6 +93,8 @@ async def main() -> None:
     reveal_type(await aclient.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u"))  # ARESPONSE
     await aclient.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image="u", duration="7s")  # ABAD_VALUE
     await aclient.generate_luma_ray_v3_2_image_to_video(prompt="p", input_image=Path("a.png"))
+    reveal_type(await aclient.with_raw_response.submit_luma_ray_v3_2_image_to_video(prompt="p", input_image="u"))  # ARAW_JOB
+    reveal_type((await aclient.with_raw_response.models.get("x")).parse())  # ARAW_MODEL
 """
 
 # tag -> text mypy reports on that line (a note for reveal_type, else an error).
@@ -106,6 +114,13 @@ MYPY = {
     "AJOB": 'Revealed type is "oxen_inference._async.jobs.AsyncJob"',
     "ARESPONSE": 'Revealed type is "oxen_inference._models.GenerateResponse"',
     "ABAD_VALUE": 'Argument "duration" has incompatible type "Literal[\'7s\']"',
+    "RAW": 'Revealed type is "oxen_inference._response.APIResponse[oxen_inference._models.GenerateResponse]"',
+    "RAW_ID": 'Revealed type is "str | None"',
+    "RAW_JOBS": 'Revealed type is "list[oxen_inference._sync.jobs.Job]"',
+    "RAW_MODELS": 'Revealed type is "list[oxen_inference._models.Model]"',
+    "RAW_MISSING_ARG": 'Missing named argument "input_image"',
+    "ARAW_JOB": 'Revealed type is "oxen_inference._response.APIResponse[oxen_inference._async.jobs.AsyncJob]"',
+    "ARAW_MODEL": 'Revealed type is "oxen_inference._models.Model"',
 }
 # The same for pyright: its own wording of the same facts.
 PYRIGHT = {
@@ -124,6 +139,13 @@ PYRIGHT = {
     "AJOB": 'is "AsyncJob"',
     "ARESPONSE": 'is "GenerateResponse"',
     "ABAD_VALUE": 'Argument of type "Literal[\'7s\']" cannot be assigned to parameter "duration"',
+    "RAW": 'is "APIResponse[GenerateResponse]"',
+    "RAW_ID": 'is "str | None"',
+    "RAW_JOBS": 'is "list[Job]"',
+    "RAW_MODELS": 'is "list[Model]"',
+    "RAW_MISSING_ARG": 'Argument missing for parameter "input_image"',
+    "ARAW_JOB": 'is "APIResponse[AsyncJob]"',
+    "ARAW_MODEL": 'is "Model"',
 }
 
 

@@ -20,6 +20,7 @@ from .._bodies import MAX_ERROR_BODY_BYTES
 from .._exceptions import OxenError, status_error
 from .._limits import default_timeout, pool_limits
 from .._pools import LOOP_CHANGED, async_close_with_loop, async_pool_owner
+from .._response import record
 from .._synchronization import NO_SLOT, AsyncClosing, AsyncDeadline, AsyncSlots, async_sleep
 from .._types import OMIT, Omit, Timeout
 from .bodies import read_capped, read_upto
@@ -161,6 +162,7 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
                     else:
                         self._log_response(response, started)
                         if ok:
+                            record(response)  # for client.with_raw_response
                             return response
                         if follow_redirects and response.is_redirect:
                             path = self._redirect(response, hops)
