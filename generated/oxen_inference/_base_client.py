@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from functools import cache, cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from ._bodies import DEFAULT_MAX_RESPONSE_BYTES, check_cap
 from ._checks import (
@@ -98,6 +98,11 @@ class BaseClient:
     timeout: Timeout | Omit
     max_retries: int
     max_concurrency: int
+    # Headers sent with every request to the API's own origin (``with_options(default_headers=)``)
+    _default_headers: Mapping[str, str] | None = None
+    # The client whose connections, limiter, event hub and uploads this one uses: itself, or
+    # for a copy made by ``with_options``, the client it was made from.
+    _root: Self
     _owns_http = False  # whether the connection pool is the client's own (made with BASE_HEADERS)
 
     def __init__(
@@ -126,10 +131,11 @@ class BaseClient:
         self.max_concurrency = check_max_concurrency(max_concurrency)
         self.max_response_bytes: int = check_cap("max_response_bytes", max_response_bytes)
         self._closed = False
+        self._root = cast("Self", self)  # what `self` is in a subclass
         track(self)  # a forked child starts afresh (see _fork)
 
     def _check_open(self) -> None:
-        if self._closed:
+        if self._root._closed:  # a with_options copy is closed with its original
             raise ClientClosedError(
                 f"this {type(self).__name__} is closed (close(), or the end of its with block): "
                 "make a new client"
@@ -173,6 +179,8 @@ class BaseClient:
         self, url: str | httpx.URL, extra: Mapping[str, str] | None, own: bool | None = None
     ) -> Mapping[str, str]:
         own = own if own is not None else self.same_origin(url)
+        if own and self._default_headers:
+            extra = {**self._default_headers, **extra} if extra else self._default_headers
         key = self.__api_key
         if own and not extra and key is not None:
             cached = key.headers

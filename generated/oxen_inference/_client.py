@@ -13,13 +13,14 @@ import functools
 import importlib
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from . import _registry
 from ._async.api import AsyncOxenBase
 from ._sync.api import SyncOxenBase
+from ._types import OMIT, Omit, Timeout
 
 if TYPE_CHECKING:
     from ._batch import AsyncBatches, Batches
@@ -126,7 +127,49 @@ def _resolve(client: SyncOxenBase | AsyncOxenBase, name: str) -> Callable[..., A
 
 
 class _PerModel:
-    """The per-model methods, looked up in the registry and bound on first use."""
+    """The per-model methods, looked up in the registry and bound on first use; and
+    ``with_options``."""
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> Self:
+        """A copy of this client whose calls use other settings: `timeout` and `max_retries`
+        (in place of this client's; a call's own still wins) and `default_headers` (sent to the
+        API with every request, added to this client's own; a call's `extra_headers` win).
+        The copy shares the rest with this client: its connections, the concurrency limit, the
+        event hub, uploads, and closing (closing either one closes both). Cheap: nothing is
+        connected or started."""
+        from ._checks import check_headers, check_max_retries, check_timeout
+
+        if not isinstance(timeout, Omit):
+            check_timeout(timeout)
+        if max_retries is not None:
+            check_max_retries(max_retries)
+        if default_headers:
+            check_headers(default_headers, "default_headers")
+        cls = type(self)
+        copy = cls.__new__(cls)
+        # Settings are copied; what the client makes on first use (cached properties, bound
+        # per-model methods) is made anew for the copy, or taken from the original (_root).
+        copy.__dict__.update(
+            (name, value)
+            for name, value in self.__dict__.items()
+            if not isinstance(getattr(cls, name, None), cached_property)
+            and _registry.by_method(name) is None
+        )
+        base, made = cast("tuple[SyncOxenBase | AsyncOxenBase, Any]", (self, copy))
+        if not isinstance(timeout, Omit):
+            made.timeout = timeout
+        if max_retries is not None:
+            made.max_retries = max_retries
+        if default_headers:
+            made._default_headers = {**(base._default_headers or {}), **default_headers}
+        made._root = base._root
+        return copy
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

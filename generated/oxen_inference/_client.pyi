@@ -4,9 +4,8 @@
 # like a method, exactly as the client does at run time. AsyncOxen binds the same function, whose
 # result there is awaited: `_asynchronous` gives it that type.
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
-
 from pathlib import Path
+from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, overload
 
 from ._async.api import AsyncOxenBase
 from ._async.chat import AsyncChatStream
@@ -171,6 +170,15 @@ class Oxen(SyncOxenBase):
 
     @property
     def batches(self) -> Batches: ...
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> Oxen:
+        """A copy of this client whose calls use other settings; it shares the connections, the
+        concurrency limit, the event hub, uploads and closing with this client."""
     @property
     def with_raw_response(self) -> _OxenWithRawResponse:
         """This client's calls, each returning an ``APIResponse`` (``status_code``, ``headers``,
@@ -1366,6 +1374,14 @@ class AsyncOxen(AsyncOxenBase):
 
     @property
     def batches(self) -> AsyncBatches: ...
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | Omit = OMIT,
+        max_retries: int | None = None,
+        default_headers: Mapping[str, str] | None = None,
+    ) -> AsyncOxen:
+        """A copy of this client whose calls use other settings (see ``Oxen.with_options``)."""
     @property
     def with_raw_response(self) -> _AsyncOxenWithRawResponse:
         """This client's calls, each returning an ``APIResponse`` once awaited."""

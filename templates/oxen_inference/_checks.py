@@ -77,17 +77,17 @@ def check_timeout(value: object) -> None:
 _TOKEN = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-def check_headers(extra: Mapping[str, str]) -> None:
+def check_headers(extra: Mapping[str, str], what: str = "extra_headers") -> None:
     """ValidationError for headers that HTTP cannot carry (names are tokens; values are printable
     ASCII, no line break: a CR LF would inject a header)."""
     problems = []
     for name, value in extra.items():
         if not isinstance(name, str) or not name or not set(name) <= _TOKEN:
-            problems.append(("extra_headers", f"{name!r:.50} is not a header name"))
+            problems.append((what, f"{name!r:.50} is not a header name"))
         elif not isinstance(value, str) or not all(" " <= c <= "~" or c == "\t" for c in value):
             problems.append(
                 (
-                    f"extra_headers.{name}",
+                    f"{what}.{name}",
                     f"a header value is printable ASCII without line breaks; got {value!r:.50}",
                 )
             )

@@ -88,6 +88,8 @@ class AsyncOxenBase(AsyncAPIClient):
     @cached_property
     def _hub(self) -> AsyncEventHub:
         """The shared event stream (or poller) serving every waiting job of this client."""
+        if self._root is not self:  # a with_options copy: its original's
+            return self._root._hub
         from .events import AsyncEventHub
 
         return AsyncEventHub(
@@ -97,6 +99,8 @@ class AsyncOxenBase(AsyncAPIClient):
     @cached_property
     def files(self) -> AsyncFiles:
         """Local files to URLs: ``upload(path)``, ``data_uri(path)``, ``url`` (see ``uploads=``)."""
+        if self._root is not self:  # a with_options copy: its original's
+            return self._root.files
         from .uploads import AsyncFiles
 
         return AsyncFiles(self, self._uploads, self._max_data_uri_bytes)
@@ -452,7 +456,11 @@ class AsyncOxenBase(AsyncAPIClient):
 
     async def close(self) -> None:
         """Stop the event stream, end every pending wait with ClientClosedError, close the
-        connections. Every later call raises ClientClosedError; closing twice is fine."""
+        connections. Every later call raises ClientClosedError; closing twice is fine. A
+        ``with_options`` copy closes its original (they share all of it)."""
+        if self._root is not self:
+            await self._root.close()
+            return
         if "_hub" in self.__dict__:
             await self._hub.close()
         await super().close()

@@ -114,20 +114,16 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
     ) -> httpx.Response:
         """Send with retries; returns a 2xx response (unread when `stream`), raises otherwise.
 
-        `timeout` (or `deadline`, a ``time.monotonic()`` instant) bounds the whole call; with
-        `stream`, the body is read afterwards and only each read is bounded by the read timeout.
-        `limited=False` skips the concurrency limit (the event stream: one long-lived request
-        that must not queue behind a burst of submits). `content` makes the body of each
-        attempt instead of `json` (an upload's stream). A 2xx body is read up to
-        ``max_response_bytes`` (ResponseTooLargeError past it), an error body up to
-        ``MAX_ERROR_BODY_BYTES``. `max_retries` (None: the client's) and `retry=False` (none)
-        bound the retries; `extra_query` is added to `params`. After ``close()``:
-        ClientClosedError.
-        """
+        `timeout` (or `deadline`, a monotonic instant) bounds the whole call; with `stream`, only
+        each read of the body. `limited=False` skips the concurrency limit (the event stream).
+        `content` makes each attempt's body (an upload's stream). Bodies are capped (2xx:
+        ``max_response_bytes``, errors: ``MAX_ERROR_BODY_BYTES``). `max_retries`: None, the
+        client's; `retry=False`: none. `extra_query` goes over `params`. Closed: an error."""
         import httpx  # the first request pays for importing httpx
 
-        if self._closed:
-            self._check_open()
+        root = self._root  # a with_options copy uses its original's connections, slots, state
+        if root._closed:
+            root._check_open()
         if isinstance(timeout, Omit):  # the client's timeout, when set, is the call's
             timeout = self.timeout
         retries = self._retries(max_retries, retry)
@@ -136,12 +132,12 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
         given = not isinstance(timeout, Omit)
         attempt = hops = 0
         while True:
-            http = await self._connections()
+            http = await root._connections()
             request, limit = self._build(
                 http, method, path, json, params, timeout, extra_headers, call_deadline, content
             )
             self._log_request(request, attempt)
-            slot = await self._slots.acquire(call_deadline, request) if limited else NO_SLOT
+            slot = await root._slots.acquire(call_deadline, request) if limited else NO_SLOT
             try:
                 started = time.monotonic()
                 at = self._attempt_deadline(path, limit, call_deadline, given)
@@ -197,7 +193,11 @@ class AsyncAPIClient(BaseClient, AsyncClosing):
 
     async def close(self) -> None:
         """Close the connections (only those of an ``httpx.AsyncClient`` the client made itself,
-        and only in the event loop they belong to); every later call raises ClientClosedError."""
+        and only in the event loop they belong to); every later call raises ClientClosedError.
+        On a ``with_options`` copy: its original's (they are the same)."""
+        if self._root is not self:
+            await self._root.close()
+            return
         self._closed = True
         http, self.__http = self.__http, None
         if self._owns_http and http is not None and self.__owner is async_pool_owner():

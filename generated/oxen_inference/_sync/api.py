@@ -89,6 +89,8 @@ class SyncOxenBase(SyncAPIClient):
     @cached_property
     def _hub(self) -> EventHub:
         """The shared event stream (or poller) serving every waiting job of this client."""
+        if self._root is not self:  # a with_options copy: its original's
+            return self._root._hub
         from .events import EventHub
 
         return EventHub(self, use_events=self._use_events, idle_timeout=self._events_idle_timeout)
@@ -96,6 +98,8 @@ class SyncOxenBase(SyncAPIClient):
     @cached_property
     def files(self) -> Files:
         """Local files to URLs: ``upload(path)``, ``data_uri(path)``, ``url`` (see ``uploads=``)."""
+        if self._root is not self:  # a with_options copy: its original's
+            return self._root.files
         from .uploads import Files
 
         return Files(self, self._uploads, self._max_data_uri_bytes)
@@ -451,7 +455,11 @@ class SyncOxenBase(SyncAPIClient):
 
     def close(self) -> None:
         """Stop the event stream, end every pending wait with ClientClosedError, close the
-        connections. Every later call raises ClientClosedError; closing twice is fine."""
+        connections. Every later call raises ClientClosedError; closing twice is fine. A
+        ``with_options`` copy closes its original (they share all of it)."""
+        if self._root is not self:
+            self._root.close()
+            return
         if "_hub" in self.__dict__:
             self._hub.close()
         super().close()
