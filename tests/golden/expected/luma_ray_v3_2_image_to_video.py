@@ -84,6 +84,8 @@ def generate_luma_ray_v3_2_image_to_video(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """luma-ray-v3-2-image-to-video (luma-ray-v3-2-image-to-video): run it on POST /ai/chat/completions and wait for the result.
 
@@ -107,6 +109,8 @@ def generate_luma_ray_v3_2_image_to_video(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -132,4 +136,6 @@ def generate_luma_ray_v3_2_image_to_video(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )

@@ -128,6 +128,8 @@ def generate_media_inputs(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """media-inputs (media-inputs): run it on POST /ai/chat/completions and wait for the result.
 
@@ -159,6 +161,8 @@ def generate_media_inputs(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -187,4 +191,6 @@ def generate_media_inputs(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )

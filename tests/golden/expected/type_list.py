@@ -47,6 +47,8 @@ def generate_type_list(
     timeout: Timeout | Omit = OMIT,
     extra_headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    extra_query: Mapping[str, Any] | None = None,
+    max_retries: int | None = None,
 ) -> GenerateResponse:
     """type-list (type-list): run it on POST /ai/chat/completions and wait for the result.
 
@@ -60,6 +62,8 @@ def generate_type_list(
         timeout: Seconds (or an httpx.Timeout) for this call; blocking video routes default to 20 minutes.
         extra_headers: Headers added to the request.
         extra_body: Keys merged into the JSON body last, unchecked (for parameters newer than this client).
+        extra_query: Query parameters added to the request's URL.
+        max_retries: Retries for this call (None: the client's max_retries).
 
     Returns:
         GenerateResponse: ``.videos`` / ``.images`` with temporary URLs (``.urls`` lists them all).
@@ -79,4 +83,6 @@ def generate_type_list(
         timeout=timeout,
         extra_headers=extra_headers,
         extra_body=extra_body,
+        extra_query=extra_query,
+        max_retries=max_retries,
     )
