@@ -185,11 +185,8 @@ def _estimate(items: list[BatchInput], base: Path) -> CostEstimate:
     return estimate((i.model, with_local_files(i.model, i.params, base)) for i in items)
 
 
-class AsyncBatches:
-    """``client.batches`` of ``AsyncOxen``: check, estimate and run batches of inputs."""
-
-    def __init__(self, client: AsyncOxenBase) -> None:
-        self._client = client
+class _Checks:
+    """What both faces of ``client.batches`` do without the network: check and estimate."""
 
     def check(self, inputs: Inputs, *, model: str | None = None) -> list[BatchInput]:
         """The inputs, checked (every line, every local file); BatchInputError lists problems."""
@@ -198,6 +195,13 @@ class AsyncBatches:
     def estimate(self, inputs: Inputs, *, model: str | None = None) -> CostEstimate:
         """The cost of running `inputs` by the catalog's pricing (unknown prices say why)."""
         return _estimate(self.check(inputs, model=model), _base(inputs))
+
+
+class AsyncBatches(_Checks):
+    """``client.batches`` of ``AsyncOxen``: check, estimate and run batches of inputs."""
+
+    def __init__(self, client: AsyncOxenBase) -> None:
+        self._client = client
 
     async def run(
         self,
@@ -274,20 +278,12 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
         return pool.submit(asyncio.run, coro).result()
 
 
-class Batches:
+class Batches(_Checks):
     """``client.batches`` of ``Oxen``: check, estimate and run batches of inputs (blocking)."""
 
     def __init__(self, client: SyncOxenBase, make_async: Callable[..., AsyncOxenBase]) -> None:
         self._client = client
         self._make_async = make_async  # AsyncOxen (the client passes it: no import circle)
-
-    def check(self, inputs: Inputs, *, model: str | None = None) -> list[BatchInput]:
-        """The inputs, checked (every line, every local file); BatchInputError lists problems."""
-        return read_inputs(inputs, model=model)
-
-    def estimate(self, inputs: Inputs, *, model: str | None = None) -> CostEstimate:
-        """The cost of running `inputs` by the catalog's pricing (unknown prices say why)."""
-        return _estimate(self.check(inputs, model=model), _base(inputs))
 
     def run(
         self,
