@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._batch_inputs import canonical, media_fields, with_local_files
 from ._batch_match import CONTROL_KEYS, Pool, digests, match
+from ._downloads import remove_partials
 from ._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
@@ -122,6 +123,8 @@ class Engine:
     # -- the run --------------------------------------------------------------------------
 
     async def run(self) -> None:
+        # Downloads a killed run left half-written: this run holds the folder, none is live.
+        await asyncio.to_thread(remove_partials, self.folder / OUTPUTS)
         ticker = asyncio.create_task(self._tick())
         try:
             await self._settle()

@@ -14,10 +14,11 @@ from ._exceptions import OxenError
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Partial", "safe_file_name", "size_of", "target"]
+__all__ = ["Partial", "remove_partials", "safe_file_name", "size_of", "target"]
 
 MAX_NAME_BYTES = 200
 FALLBACK_NAME = "result"
+_TAG_BYTES = 6  # random bytes in a temporary file's name, written in hex
 
 
 # Characters that change how a name is shown: bidirectional controls (a right-to-left override
@@ -92,7 +93,7 @@ class Partial:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             while True:
-                name = str(target.parent / f".{target.name}.{os.urandom(6).hex()}.part")
+                name = str(target.parent / _partial_name(target.name))
                 try:
                     fd = os.open(name, flags, 0o666)
                     break
@@ -126,3 +127,32 @@ class Partial:
             self.file.close()
         with contextlib.suppress(OSError):
             os.unlink(self.name)
+
+
+def _partial_name(name: str) -> str:
+    return f".{name}.{os.urandom(_TAG_BYTES).hex()}.part"
+
+
+def _is_partial(name: str) -> bool:
+    head, _, tag = name.removesuffix(".part").rpartition(".")
+    return (
+        name.startswith(".")
+        and name.endswith(".part")
+        and len(head) > 1
+        and len(tag) == 2 * _TAG_BYTES
+        and all(ch in "0123456789abcdef" for ch in tag)
+    )
+
+
+def remove_partials(folder: Path) -> int:
+    """Remove the temporary files that downloads into `folder` left behind (a process killed
+    mid-download cannot remove its own), and say how many. Only for a folder no live download
+    writes to: the caller holds it (a batch run's output folder is locked). Other files stay."""
+    removed = 0
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+        for entry in os.scandir(folder):
+            if _is_partial(entry.name) and entry.is_file(follow_symlinks=False):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
+    return removed

@@ -162,10 +162,19 @@ async def test_an_interrupted_run_resumes_without_sending_again(
     reader = Journal.read(tmp_path / "out")
     assert reader.counts()["waiting"] == 12
     reader.close()
+    # What a process killed mid-download leaves, beside files that only look alike.
+    outputs = tmp_path / "out" / "outputs"
+    outputs.mkdir(exist_ok=True)
+    stale = [".1.png.0a1b2c3d4e5f.part", ".7.mp4.ffffffffffff.part"]
+    kept = [".keep", ".1.png.part", ".1.png.0A1B2C3D4E5F.part", "1.png.0a1b2c3d4e5f.part"]
+    for name in stale + kept:
+        (outputs / name).write_bytes(b"half")
     async with _aclient(mock) as client:
         result = await client.batches.run(inputs, tmp_path / "out")
     assert result.ok and len(_results(tmp_path / "out")) == 12
     assert mock.stats()["jobs_created"] == 12
+    assert sorted(p.name for p in outputs.glob(".*")) == sorted(n for n in kept if n[0] == ".")
+    assert (outputs / "1.png.0a1b2c3d4e5f.part").read_bytes() == b"half"
 
 
 def test_jobs_the_server_forgot_end_failed(mock: MockServer, tmp_path: Path) -> None:

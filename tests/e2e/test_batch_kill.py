@@ -37,6 +37,7 @@ pytestmark = pytest.mark.slow
 IMAGE, VIDEO = "flux-2-pro", "luma-ray-v3-2-text-to-video"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 RUN_LIMIT = 60.0  # seconds a run may take before the test gives up on it
+FEW = 3  # requests in flight for the runs killed at chosen moments
 
 
 def _inputs(folder: Path) -> list[dict[str, Any]]:
@@ -56,10 +57,14 @@ def workdir(tmp_path: Path) -> Iterator[tuple[Path, list[dict[str, Any]]]]:
     yield tmp_path, rows
 
 
-def _spawn(proxy: HoldProxy, mock: MockServer, folder: Path) -> subprocess.Popen[bytes]:
+def _spawn(
+    proxy: HoldProxy, mock: MockServer, folder: Path, concurrency: int | None = None
+) -> subprocess.Popen[bytes]:
     env = dict(os.environ, OXEN_API_KEY=mock.api_key, OXEN_BASE_URL=proxy.base_url)
     inputs, out = str(folder / "inputs.jsonl"), str(folder / "out")
     command = [sys.executable, "-m", "oxen_inference", "batch", "run", inputs, "--out", out]
+    if concurrency is not None:
+        command += ["--concurrency", str(concurrency)]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -176,7 +181,9 @@ def test_killed_runs_resume_without_paying_twice(
     ):
         kills = 0
         for ready in _moments(mock, proxy, folder, len(rows)):
-            if _kill_when(_spawn(proxy, mock, folder), ready):
+            # A few enqueues in flight at a time, so that each killed run leaves inputs unsent
+            # for the next one, however slowly this machine gets to the kill.
+            if _kill_when(_spawn(proxy, mock, folder, concurrency=FEW), ready):
                 kills += 1
                 _readable(folder, len(rows))
         assert kills >= 3
