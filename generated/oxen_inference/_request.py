@@ -9,7 +9,7 @@ import importlib
 import json
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.json_schema import DEFAULT_REF_TEMPLATE, GenerateJsonSchema, JsonSchemaMode
@@ -25,6 +25,22 @@ if TYPE_CHECKING:
     from pydantic.main import IncEx
 
     from ._media import FileStore
+
+    class DumpOptions(TypedDict, total=False):
+        """The other arguments of BaseModel's ``model_dump`` and ``model_dump_json``."""
+
+        include: IncEx | None
+        exclude: IncEx | None
+        context: Any | None
+        by_alias: bool | None
+        exclude_defaults: bool
+        exclude_none: bool
+        exclude_computed_fields: bool
+        round_trip: bool
+        warnings: bool | Literal["none", "warn", "error"]
+        fallback: Callable[[Any], Any] | None
+        serialize_as_any: bool
+        polymorphic_serialization: bool | None
 
     class Missing(enum.Enum):
         """The type of :data:`MISSING`: the value of an optional field that was not set."""
@@ -127,19 +143,8 @@ class RequestModel(BaseModel):
         self,
         *,
         mode: Literal["json", "python"] | str = "python",
-        include: IncEx | None = None,
-        exclude: IncEx | None = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
         exclude_unset: bool = True,
-        exclude_defaults: bool = False,
-        exclude_none: bool = False,
-        exclude_computed_fields: bool = False,
-        round_trip: bool = False,
-        warnings: bool | Literal["none", "warn", "error"] = True,
-        fallback: Callable[[Any], Any] | None = None,
-        serialize_as_any: bool = False,
-        polymorphic_serialization: bool | None = None,
+        **options: Unpack[DumpOptions],
     ) -> dict[str, Any]:
         """The request body as a dict: only what was set, under the wire names.
 
@@ -147,41 +152,15 @@ class RequestModel(BaseModel):
         that a dump validates back to the same object. ``exclude_unset=False`` adds the schema's
         defaults of fields that were not set.
         """
-        return super().model_dump(
-            mode=mode,
-            include=include,
-            exclude=exclude,
-            context=context,
-            by_alias=by_alias,
-            exclude_unset=exclude_unset,
-            exclude_defaults=exclude_defaults,
-            exclude_none=exclude_none,
-            exclude_computed_fields=exclude_computed_fields,
-            round_trip=round_trip,
-            warnings=warnings,
-            fallback=fallback,
-            serialize_as_any=serialize_as_any,
-            polymorphic_serialization=polymorphic_serialization,
-        )
+        return super().model_dump(mode=mode, exclude_unset=exclude_unset, **options)
 
     def model_dump_json(
         self,
         *,
         indent: int | None = None,
         ensure_ascii: bool = False,
-        include: IncEx | None = None,
-        exclude: IncEx | None = None,
-        context: Any | None = None,
-        by_alias: bool | None = None,
         exclude_unset: bool = True,
-        exclude_defaults: bool = False,
-        exclude_none: bool = False,
-        exclude_computed_fields: bool = False,
-        round_trip: bool = False,
-        warnings: bool | Literal["none", "warn", "error"] = True,
-        fallback: Callable[[Any], Any] | None = None,
-        serialize_as_any: bool = False,
-        polymorphic_serialization: bool | None = None,
+        **options: Unpack[DumpOptions],
     ) -> str:
         """The request body as JSON text: only what was set, under the wire names (see
         :meth:`model_dump`). A request holding a local file raises ``ValidationError`` naming it:
@@ -189,21 +168,7 @@ class RequestModel(BaseModel):
         ``client.files.resolve(request)`` turn files into URLs)."""
         try:
             return super().model_dump_json(
-                indent=indent,
-                ensure_ascii=ensure_ascii,
-                include=include,
-                exclude=exclude,
-                context=context,
-                by_alias=by_alias,
-                exclude_unset=exclude_unset,
-                exclude_defaults=exclude_defaults,
-                exclude_none=exclude_none,
-                exclude_computed_fields=exclude_computed_fields,
-                round_trip=round_trip,
-                warnings=warnings,
-                fallback=fallback,
-                serialize_as_any=serialize_as_any,
-                polymorphic_serialization=polymorphic_serialization,
+                indent=indent, ensure_ascii=ensure_ascii, exclude_unset=exclude_unset, **options
             )
         except PydanticSerializationError:
             local = [where for where, _ in locate(self.model_dump(by_alias=True))]

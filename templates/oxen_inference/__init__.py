@@ -12,9 +12,9 @@ loaded on first use, so import time does not grow with the number of models.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._lazy import loader
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -212,13 +212,11 @@ __all__ = [
 ]
 
 
+_load = loader(__name__, _EXPORTS, globals())
+
+
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+    return _load(name)
 
 
 def __dir__() -> list[str]:

@@ -74,16 +74,11 @@ class BatchJournalError(OxenError):
 
 
 @dataclass(frozen=True, slots=True)
-class Row:
-    """An input as the journal knows it."""
+class Row(BatchInput):
+    """An input as the journal knows it: the checked input, its place (`seq`, from 1), its
+    output file's stem, and how far it has got."""
 
     seq: int
-    id: str
-    line: int
-    model: str
-    params: dict[str, Any]
-    namespace: str | None
-    key: str
     stem: str
     state: str
     generation_id: str | None
@@ -111,26 +106,17 @@ _COLUMNS = (
 )
 
 
+# The fields of a Row in the order _COLUMNS (and the journal's ended_at) select them.
+_ROW_FIELDS = (  # noqa: SIM905 (one line of names reads better than fifteen)
+    "seq id line model params namespace key stem state generation_id result_url error file "
+    "sent_at ended_at"
+).split()
+
+
 def _row(raw: tuple[Any, ...]) -> Row:
-    seq, id_, line, model, params, namespace, key, stem, state, gid, url, error, file = raw[:13]
-    sent_at, ended_at = raw[13:]
-    return Row(
-        seq,
-        id_,
-        line,
-        model,
-        json.loads(params),
-        namespace,
-        key,
-        stem,
-        state,
-        gid,
-        url,
-        error,
-        file,
-        sent_at,
-        ended_at,
-    )
+    values = dict(zip(_ROW_FIELDS, raw, strict=True))
+    values["params"] = json.loads(values["params"])
+    return Row(**values)
 
 
 def inputs_digest(inputs: Sequence[BatchInput]) -> str:

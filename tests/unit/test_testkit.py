@@ -269,6 +269,7 @@ def test_the_test_kit_is_not_imported_by_the_package_and_the_plugin_imports_noth
     )
     assert json.loads(out.replace("'", '"')) == [
         "oxen_inference",
+        "oxen_inference._lazy",
         "oxen_inference._version",
         "oxen_inference.testing",
         "oxen_inference.testing._plugin",

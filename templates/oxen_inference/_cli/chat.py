@@ -12,13 +12,18 @@ from ._common import PROG, UsageError, print_json, printable
 CHAT_RESERVED = frozenset({"model", "messages", "stream", "timeout", "extra_headers", "extra_body"})
 
 
+DESCRIPTION = (
+    "Send MESSAGE (- reads it from stdin) to a chat model and stream the answer to stdout. "
+    "key=value pairs are OpenAI-style parameters (temperature=0.2, max_tokens=200), JSON when "
+    "valid JSON, else text."
+)
+
+
 def register(commands: argparse._SubParsersAction[Any]) -> None:
     parser = commands.add_parser(
         "chat",
         help="ask a chat model; the answer is streamed",
-        description="Send MESSAGE (- reads it from stdin) to a chat model and stream the answer "
-        "to stdout. key=value pairs are OpenAI-style parameters (temperature=0.2, "
-        "max_tokens=200), JSON when valid JSON, else text.",
+        description=DESCRIPTION,
         epilog=f"example: {PROG} chat gpt-4o 'Describe a tiger in the snow.' temperature=0.2",
     )
     parser.add_argument("model", metavar="MODEL", help="a chat model id")

@@ -12,6 +12,9 @@ if TYPE_CHECKING:
     from .. import Oxen
     from ._model import ModelInfo
 
+Values = dict[str, Any]  # parameters by name
+Args = argparse.Namespace
+
 EXAMPLES = f"""\
 examples:
   {PROG} run luma-ray-v3-2-image-to-video prompt="a tiger in the snow" input_image=@tiger.png --save out
@@ -88,13 +91,7 @@ def handle(args: argparse.Namespace) -> int:
         return _blocking(client, info, params, controls, args)
 
 
-def _queued(
-    client: Oxen,
-    info: ModelInfo,
-    params: dict[str, Any],
-    controls: dict[str, Any],
-    args: argparse.Namespace,
-) -> int:
+def _queued(client: Oxen, info: ModelInfo, params: Values, controls: Values, args: Args) -> int:
     from ._common import resume_command, stderr_is_terminal
     from ._wait import finish
 
@@ -127,13 +124,7 @@ def _urls(answer: Any) -> list[str]:
     return urls
 
 
-def _blocking(
-    client: Oxen,
-    info: ModelInfo,
-    params: dict[str, Any],
-    controls: dict[str, Any],
-    args: argparse.Namespace,
-) -> int:
+def _blocking(client: Oxen, info: ModelInfo, params: Values, controls: Values, args: Args) -> int:
     timeout = {} if args.timeout is None else {"timeout": args.timeout}
     answer = client.generate(info.model_id, **controls, **timeout, **params)
     urls = _urls(answer)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._lazy import loader
+
 if TYPE_CHECKING:
     from ._fake import OxenMock
     from ._transport import RecordedRequest
@@ -30,15 +32,11 @@ __all__ = ["OxenMock", "RecordedRequest"]
 _EXPORTS = {"OxenMock": "._fake", "RecordedRequest": "._transport"}
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
+_load = loader(__name__, _EXPORTS, globals())
 
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+
+def __getattr__(name: str) -> Any:
+    return _load(name)
 
 
 def __dir__() -> list[str]:

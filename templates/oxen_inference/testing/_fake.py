@@ -50,14 +50,7 @@ class OxenMock:
     ) -> None:
         from ._catalog import package_catalog
 
-        config = MockConfig(
-            latency=latency,
-            fault_rate=fault_rate,
-            seed=seed,
-            stall_rate=stall_rate,
-            keepalive=keepalive,
-            retry_after_max=retry_after_max,
-        )
+        config = MockConfig(latency, fault_rate, stall_rate, seed, keepalive, retry_after_max)
         self.state = State(package_catalog(), config)
         self.api_key = api_key
         self.requests: list[RecordedRequest] = []

@@ -56,6 +56,13 @@ class Job:
     latency: float = 0.0
     forced_error: str | None = None  # the job ends failed with this message
 
+    @classmethod
+    def new(
+        cls, owner: str, model: str, media_type: str, params: dict[str, Any], base_url: str
+    ) -> Job:
+        """A job not yet queued or recorded, with a fresh id."""
+        return cls(uuid.uuid4().hex, owner, model, media_type, params, base_url)
+
     @property
     def file_name(self) -> str:
         return f"{self.id}.{EXTENSION_FOR_MEDIA.get(self.media_type, 'bin')}"
@@ -122,22 +129,11 @@ class JobStore:
         self._order = itertools.count()
 
     def enqueue(
-        self,
-        *,
-        owner: str,
-        model: str,
-        media_type: str,
-        params: dict[str, Any],
-        namespace: str | None,
-        base_url: str,
-        latency: float,
-        now: float,
-        forced_error: str | None = None,
+        self, job: Job, *, latency: float, now: float, forced_error: str | None = None
     ) -> Job:
-        """Create a queued job; it starts processing a quarter of `latency` after `now`."""
-        job = Job(uuid.uuid4().hex, owner, model, media_type, params, base_url, namespace=namespace)
+        """Queue `job` (a new one); it starts processing a quarter of `latency` after `now`."""
         job.begun, job.latency, job.forced_error = now, latency, forced_error
-        job.cost = estimate_cost(self.catalog.get(model) or {}, params)
+        job.cost = estimate_cost(self.catalog.get(job.model) or {}, job.params)
         self.jobs[job.id] = job
         self._schedule(now + latency * 0.25, job)
         return job
@@ -187,33 +183,13 @@ class JobStore:
         if status != "cancelled":
             self.on_complete(job)
 
-    def record_sync(
-        self,
-        *,
-        owner: str,
-        model: str,
-        media_type: str,
-        params: dict[str, Any],
-        namespace: str | None,
-        base_url: str,
-    ) -> Job:
-        """Record a result made by a blocking route (already validated and waited for)."""
+    def record_sync(self, job: Job) -> Job:
+        """Record `job` (a new one) as a result made by a blocking route (already validated and
+        waited for)."""
         now = time.time()
-        job = Job(
-            uuid.uuid4().hex,
-            owner,
-            model,
-            media_type,
-            params,
-            base_url,
-            source="sync",
-            namespace=namespace,
-            status="succeeded",
-            started_at=now,
-            completed_at=now,
-        )
-        job.cost = estimate_cost(self.catalog.get(model) or {}, params)
-        job.result_url = f"{base_url}/files/{job.file_name}"
+        job.source, job.status, job.started_at, job.completed_at = "sync", "succeeded", now, now
+        job.cost = estimate_cost(self.catalog.get(job.model) or {}, job.params)
+        job.result_url = f"{job.base_url}/files/{job.file_name}"
         self.files.add(job.file_name)
         self.jobs[job.id] = job
         return job

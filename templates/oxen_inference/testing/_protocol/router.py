@@ -170,25 +170,26 @@ class Exchange:
         base_url: str,
     ) -> None:
         self.state = state
+        self.method, self.path, self.query, self.headers = method, path, query, headers
+        self.base_url = base_url
         self.reply: Reply | None = None
         self.sink: JsonBody | Multipart | None = None
         self.route: Route | None = None
         self.context: Context | None = None
         try:
-            self._open(router, method, path, query, headers, base_url)
+            self._open(router)
         except ApiError as exc:
             self.reply = exc.answer()
 
-    def _open(
-        self,
-        router: Router,
-        method: str,
-        path: str,
-        query: Mapping[str, str],
-        headers: Mapping[str, str],
-        base_url: str,
-    ) -> None:
-        state = self.state
+    def _open(self, router: Router) -> None:
+        state, method, path, query, headers = (
+            self.state,
+            self.method,
+            self.path,
+            self.query,
+            self.headers,
+        )
+        base_url = self.base_url
         route, params, allowed, key = router.match(method, path)
         owner = ""
         with state.lock:

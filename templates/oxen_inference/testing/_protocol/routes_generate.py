@@ -20,6 +20,7 @@ from .body import count_field, model_field, namespace_field
 from .catalog import CHAT, IMAGE_EDIT, IMAGE_GENERATE, MEDIA_FOR_ROUTE, SPEECH, TRANSCRIPTION, VIDEO
 from .catalog import split_body as split
 from .errors import invalid, model_not_found
+from .jobs import Job
 from .router import Context, Route
 from .state import State
 
@@ -71,14 +72,9 @@ def _generated(ctx: Context, route: str) -> Delayed:
             raise invalid(failure, "Generation failed")
         items: list[dict[str, str]] = []
         for _ in range(count):
-            job = state.jobs.record_sync(
-                owner=ctx.owner,
-                model=model_id,
-                media_type=kind,
-                params=params,
-                namespace=namespace,
-                base_url=ctx.base_url,
-            )
+            job = Job.new(ctx.owner, model_id, kind, params, ctx.base_url)
+            job.namespace = namespace
+            state.jobs.record_sync(job)
             if fmt == "b64_json":
                 ext = media.EXTENSION_FOR_MEDIA[kind]
                 items.append({"b64_json": base64.b64encode(media.content(ext)).decode("ascii")})
