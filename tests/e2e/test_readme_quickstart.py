@@ -196,6 +196,16 @@ def test_many_jobs_example_runs_as_written(
     assert proc.stdout.splitlines() == ["200 videos"]
 
 
+def test_configured_copies_example_runs_as_written(
+    documented_server: dict[str, str], tmp_path: Path
+) -> None:
+    readme = README.read_text(encoding="utf-8")
+    [code] = blocks(section(readme, "Configured copies and raw responses"), "python")
+    proc = run_block(code, documented_server, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["200 application/json", "succeeded"]
+
+
 def test_testing_example_runs_with_pytest(tmp_path: Path) -> None:
     """The "Testing your code" block is a test module: pytest runs it as written, with the
     fixture of the installed package's plugin and no server at all."""
@@ -225,6 +235,7 @@ def test_every_python_block_of_the_readme_is_run_here() -> None:
         + blocks(section(readme, "Chat, whole or streamed"), "python")
         + blocks(section(readme, "Many jobs at once"), "python")
         + blocks(section(readme, "Batch runs"), "python")  # run in tests/e2e/test_readme_cli.py
+        + blocks(section(readme, "Configured copies and raw responses"), "python")
         + blocks(section(readme, "Testing your code"), "python")
     )
     assert blocks(readme, "python") == tested
