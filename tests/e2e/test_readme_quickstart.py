@@ -162,6 +162,40 @@ def test_the_shell_blocks_run_programs_from_the_venv_they_set_up() -> None:
         assert not bare_programs(block), block
 
 
+def test_the_repository_docs_run_oxgen_from_the_venv_they_set_up() -> None:
+    """The repository's README sets up `.venv` without activating it: its shell blocks, and
+    those of docs/, run `.venv/bin/oxgen`, never a bare `oxgen`. (The client's own commands,
+    `oxen-inference`, are shown as its users run them once it is installed.)"""
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    found = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        for block in blocks(text, "bash") + blocks(text, "sh"):
+            found += "oxgen" in block
+            assert not BARE_OXGEN.search(block), (page.name, block)
+    assert found >= 4
+
+
+# `oxgen` where a command starts: a line, after `&&`, `|`, `;`, `$(`, `<(`, or variables.
+BARE_OXGEN = re.compile(r"(?:^|[;&|(]|\$\(|<\()\s*(?:[A-Za-z_]\w*=\S*\s+)*oxgen\b", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("line", "bare"),
+    [
+        ("oxgen generate", True),
+        ("X=1 oxgen fetch", True),
+        ("read -r U < <(oxgen mock-server --port 0)", True),
+        ("a && oxgen diff", True),
+        (".venv/bin/oxgen generate", False),
+        ("read -r U < <(.venv/bin/oxgen mock-server --port 0)", False),
+        ("curl -s x  # oxgen serves it", False),
+    ],
+)
+def test_bare_oxgen_is_found(line: str, bare: bool) -> None:
+    assert bool(BARE_OXGEN.search(line)) == bare
+
+
 def test_quickstart_runs_as_written(documented_server: dict[str, str], tmp_path: Path) -> None:
     readme = README.read_text(encoding="utf-8")
     [code] = blocks(section(readme, "Quickstart"), "python")
