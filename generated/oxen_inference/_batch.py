@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 from ._batch_inputs import BatchInput, read_inputs, with_local_files
-from ._batch_page import PAGE_NAME
+from ._batch_page import PAGE_NAME, page_temporary
 from ._journal import ENDED, Journal, Row
 from ._pricing import CostEstimate, estimate
 
@@ -146,7 +146,7 @@ def write_page(journal: Journal) -> Path:
         cost=estimate((row.model, row.params) for row in rows),  # prices read no media
     )
     path = folder / PAGE_NAME
-    temporary = folder / f".{PAGE_NAME}.{os.getpid()}.tmp"
+    temporary = page_temporary(folder)
     try:
         temporary.write_text(render(rows, summary), encoding="utf-8", errors="replace")
         os.replace(temporary, path)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from ._batch_inputs import canonical, media_fields, with_local_files
 from ._batch_match import CONTROL_KEYS, Pool, digests, match
+from ._batch_page import remove_stale_pages
 from ._downloads import remove_partials
 from ._exceptions import (
     APIConnectionError,
@@ -90,6 +91,13 @@ def _suffix(url: str) -> str:
     return suffix if 1 < len(suffix) <= 9 and suffix[1:].isalnum() else ".bin"
 
 
+def tidy(folder: Path) -> None:
+    """Remove what killed runs left half-written in `folder`: downloads (this run holds the
+    folder: none is live) and old temporary pages."""
+    remove_partials(folder / OUTPUTS)
+    remove_stale_pages(folder)
+
+
 class Engine:
     """One run over a journal. ``await Engine(...).run()``; `fatal` is set when it stopped
     because the API refused the key."""
@@ -123,8 +131,7 @@ class Engine:
     # -- the run --------------------------------------------------------------------------
 
     async def run(self) -> None:
-        # Downloads a killed run left half-written: this run holds the folder, none is live.
-        await asyncio.to_thread(remove_partials, self.folder / OUTPUTS)
+        await asyncio.to_thread(tidy, self.folder)
         ticker = asyncio.create_task(self._tick())
         try:
             await self._settle()

@@ -12,13 +12,16 @@ script the page shows everything.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import html
 import json
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
@@ -28,9 +31,35 @@ if TYPE_CHECKING:
     from ._journal import Row
     from ._pricing import CostEstimate
 
-__all__ = ["PAGE_NAME", "PageSummary", "media_kind", "relative_src", "render"]
+__all__ = [
+    "PAGE_NAME",
+    "PageSummary",
+    "media_kind",
+    "page_temporary",
+    "relative_src",
+    "remove_stale_pages",
+    "render",
+]
 
 PAGE_NAME = "index.html"
+STALE_PAGE = 600.0  # seconds after which a page's temporary file is a killed writer's leftover
+
+
+def page_temporary(folder: Path) -> Path:
+    """Where this process writes the page before moving it into place."""
+    return folder / f".{PAGE_NAME}.{os.getpid()}.tmp"
+
+
+def remove_stale_pages(folder: Path, now: float | None = None) -> None:
+    """Remove the temporary pages of writers killed mid-write (a page takes well under
+    STALE_PAGE seconds to write; one written now, by `batch report` say, stays)."""
+    now = time.time() if now is None else now
+    for entry in folder.glob(f".{PAGE_NAME}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if entry.stem.rpartition(".")[2].isdigit() and entry.stat().st_mtime < now - STALE_PAGE:
+                entry.unlink()
+
+
 LABELS = {
     "pending": "not sent",
     "sending": "sending",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -169,12 +170,21 @@ async def test_an_interrupted_run_resumes_without_sending_again(
     kept = [".keep", ".1.png.part", ".1.png.0A1B2C3D4E5F.part", "1.png.0a1b2c3d4e5f.part"]
     for name in stale + kept:
         (outputs / name).write_bytes(b"half")
+    # and pages killed writers left: an old one goes, a fresh one (a report being written) stays
+    old_page, fresh_page = (
+        tmp_path / "out" / ".index.html.4242.tmp",
+        tmp_path / "out" / ".index.html.4243.tmp",
+    )
+    old_page.write_text("<html")
+    fresh_page.write_text("<html")
+    os.utime(old_page, (old_page.stat().st_atime, old_page.stat().st_mtime - 3600))
     async with _aclient(mock) as client:
         result = await client.batches.run(inputs, tmp_path / "out")
     assert result.ok and len(_results(tmp_path / "out")) == 12
     assert mock.stats()["jobs_created"] == 12
     assert sorted(p.name for p in outputs.glob(".*")) == sorted(n for n in kept if n[0] == ".")
     assert (outputs / "1.png.0a1b2c3d4e5f.part").read_bytes() == b"half"
+    assert not old_page.exists() and fresh_page.read_text() == "<html"
 
 
 def test_jobs_the_server_forgot_end_failed(mock: MockServer, tmp_path: Path) -> None:
