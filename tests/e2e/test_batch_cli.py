@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from oxen_inference._batch_inputs import read_inputs
+from oxen_inference._journal import Journal
 
 from oxgen.mock.testing import MockServer
 
@@ -72,9 +74,14 @@ def test_a_run_then_its_resume(mock: MockServer, tmp_path: Path) -> None:
     assert "cost (from the catalog's prices):" in done.err  # estimated before it starts
     results = _results(tmp_path / "out")
     assert [r["file"] for r in results] == [f"outputs/{i}.png" for i in range(1, 9)]
+    assert f"{out}: a new run" in done.err
     before = mock.stats()["requests_total"]
     again = cli("batch", "run", str(inputs), "--out", str(tmp_path / "out"), mock=mock)
     assert again.code == 0 and again.out == done.out
+    # a resume says how far the run had got, and prices only what may still be sent: nothing
+    assert f"{out}: resumes a run: 8 ended, 0 running, 0 to send\n" in again.err
+    assert "cost: none to come (every input was sent before)" in again.err
+    assert "$" not in again.err
     assert mock.stats()["requests_total"] == before  # nothing left to do, nothing sent
     assert _results(tmp_path / "out") == results
 
@@ -126,6 +133,34 @@ def test_a_dry_run_checks_and_estimates_and_sends_nothing(mock: MockServer, tmp_
         "  estimated total: $0.30",
     ]
     assert not out.exists()
+    assert mock.stats()["requests_total"] == 0
+
+
+def test_a_dry_run_of_a_resume_prices_only_what_may_still_be_sent(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    rows = [{"model": IMAGE, "prompt": f"fox {i}"} for i in range(5)]
+    inputs = _inputs(tmp_path, rows)
+    out = tmp_path / "out"
+    # a journal as a killed run leaves it: 1 ended, 1 waiting, 1 in doubt, 2 never sent
+    journal = Journal.open(out, read_inputs(inputs))
+    try:
+        first = journal.intend(IMAGE, {}, [1, 2])
+        journal.answered(first, [(1, "g1"), (2, "g2")])
+        journal.ended(1, "succeeded", "https://example.com/1.png", None)
+        journal.intend(IMAGE, {}, [3])
+    finally:
+        journal.close()
+    done = cli("batch", "run", str(inputs), "--out", str(out), "--dry-run", mock=mock)
+    assert done.code == 0, done.err
+    assert done.out.splitlines() == [
+        "5 inputs, 1 model(s): all valid; nothing sent (--dry-run)",
+        f"{out}: resumes a run: 1 ended, 1 running, 2 to send, 1 in doubt "
+        "(sent again only if the queue does not have them)",
+        "cost of what may still be sent, 3 input(s) (from the catalog's prices):",
+        f"  {IMAGE}: 3 input(s), $0.30",
+        "  estimated total: $0.30",
+    ]
     assert mock.stats()["requests_total"] == 0
 
 

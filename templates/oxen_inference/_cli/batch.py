@@ -10,6 +10,7 @@ come in). On a terminal, stderr shows a live progress line.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import shlex
 import sys
@@ -129,20 +130,30 @@ def _inputs(args: argparse.Namespace) -> list[BatchInput] | None:
         return None
 
 
-def _cost_lines(items: list[BatchInput], inputs: str) -> list[str]:
+UNSENT = ("pending", "sending")  # journal states of inputs a resume may still send
+
+
+def _cost_lines(items: list[BatchInput], inputs: str, unsent: set[str] | None) -> list[str]:
+    """The estimate of what the run may still pay for: every input (a new run, `unsent` None)
+    or those the journal has not seen answered (a resume)."""
+    from pathlib import Path
+
     from .._batch_inputs import with_local_files
     from .._pricing import estimate
 
-    base = os.path.dirname(os.path.abspath(inputs))
-    from pathlib import Path
+    if unsent is not None:
+        items = [i for i in items if i.id in unsent]
+        if not items:
+            return ["cost: none to come (every input was sent before)"]
+    base = Path(os.path.dirname(os.path.abspath(inputs)))
+    found = estimate((i.model, with_local_files(i.model, i.params, base)) for i in items)
+    what = "" if unsent is None else f" of what may still be sent, {len(items)} input(s)"
+    return [f"cost{what} (from the catalog's prices):", *found.lines()]
 
-    found = estimate((i.model, with_local_files(i.model, i.params, Path(base))) for i in items)
-    return ["cost (from the catalog's prices):", *found.lines()]
 
-
-def _check_journal(args: argparse.Namespace, items: list[BatchInput]) -> dict[str, int] | None:
-    """The counts of the run DIR holds (None for a new run); a usage error when DIR holds the
-    run of other inputs."""
+def _check_journal(args: argparse.Namespace, items: list[BatchInput]) -> dict[str, str] | None:
+    """The state of each input (by id) of the run DIR holds (None for a new run); a usage error
+    when DIR holds the run of other inputs."""
     from .._journal import JOURNAL_NAME, BatchJournalError, Journal
 
     if not os.path.isfile(os.path.join(args.out, JOURNAL_NAME)):
@@ -151,26 +162,41 @@ def _check_journal(args: argparse.Namespace, items: list[BatchInput]) -> dict[st
         journal = Journal.read(args.out)
         try:
             journal.check_inputs(items)
-            return journal.counts()
+            return {row.id: row.state for row in journal.rows()}
         finally:
             journal.close()
     except BatchJournalError as exc:
         raise UsageError(str(exc)) from None
 
 
+def _plan(args: argparse.Namespace, items: list[BatchInput]) -> list[str]:
+    """What the run will do: a new run, or a resume and how far the run had got; then the cost
+    of what may still be sent."""
+    from .._journal import ENDED
+
+    states = _check_journal(args, items)
+    if states is None:
+        return [f"{args.out}: a new run", *_cost_lines(items, args.inputs, None)]
+    ended = sum(state in ENDED for state in states.values())
+    counts = collections.Counter(states.values())
+    doubt = (
+        f", {counts['sending']} in doubt (sent again only if the queue does not have them)"
+        if counts["sending"]
+        else ""
+    )
+    unsent = {id_ for id_, state in states.items() if state in UNSENT}
+    return [
+        f"{args.out}: resumes a run: {ended} ended, {counts['waiting']} running, "
+        f"{counts['pending']} to send{doubt}",
+        *_cost_lines(items, args.inputs, unsent),
+    ]
+
+
 def _dry_run(args: argparse.Namespace, items: list[BatchInput]) -> int:
-    counts = _check_journal(args, items)
+    plan = _plan(args, items)
     models = len({i.model for i in items})
     out(f"{len(items)} inputs, {models} model(s): all valid; nothing sent (--dry-run)")
-    if counts is not None:
-        ended = counts["succeeded"] + counts["failed"] + counts["cancelled"]
-        running = counts["waiting"] + counts["sending"]
-        out(
-            f"{args.out}: resumes a run: {ended} ended, {running} running, {counts['pending']} to send"
-        )
-    else:
-        out(f"{args.out}: a new run")
-    for line in _cost_lines(items, args.inputs):
+    for line in plan:
         out(line)
     return 0
 
@@ -199,8 +225,7 @@ def handle_run(args: argparse.Namespace) -> int:
     from ._common import connect, stderr_is_terminal
 
     client = connect(**({} if args.concurrency is None else {"max_concurrency": args.concurrency}))
-    _check_journal(args, items)
-    for line in _cost_lines(items, args.inputs):
+    for line in _plan(args, items):
         note(line)
     from .._journal import BatchJournalError
 
