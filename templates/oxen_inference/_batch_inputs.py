@@ -1,4 +1,5 @@
-"""A batch's inputs: one JSON object per line, every line checked before anything is sent.
+"""A batch's inputs: one JSON object per line (or a spreadsheet's row: see ``_batch_sheets``),
+every line checked before anything is sent.
 
 A line holds the model's parameters, ``"model"`` (unless the run gives one model for all), an
 optional ``"id"`` (a string, unique in the file; default the line number) and an optional
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _registry
+from ._batch_sheets import SHEET_DELIMITERS, sheet_rows
 from ._exceptions import OxenError, ValidationError
 
 __all__ = [
@@ -299,11 +301,19 @@ def _check_line(
 
 def _rows(
     source: str | os.PathLike[str] | Iterable[Mapping[str, Any]],
+    model: str | None,
     problems: list[InputProblem],
     limit: int,
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if path.suffix.lower() in SHEET_DELIMITERS:
+
+            def report(line: int, field: str, message: str) -> None:
+                problems.append(InputProblem(line, field, message))
+
+            yield from sheet_rows(path, model, report, limit)
+            return
         for number, raw in _lines(path, limit):
             if raw is None:
                 problems.append(InputProblem(number, "", f"longer than {limit:,} bytes"))
@@ -341,7 +351,8 @@ def read_inputs(
     base: str | os.PathLike[str] | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
 ) -> list[BatchInput]:
-    """Every input of `source` (a JSONL file, or mappings shaped like its lines), checked.
+    """Every input of `source` (a JSONL file, a ``.csv``/``.tsv`` file with a header row, or
+    mappings shaped like JSONL lines), checked.
 
     `base` is the folder ``@PATH`` values are relative to (default: the file's folder, or the
     current directory for mappings). Raises BatchInputError listing every problem found.
@@ -361,7 +372,7 @@ def read_inputs(
             raise BatchInputError(label, [InputProblem(0, "--model", wrong)])
     inputs: list[BatchInput] = []
     lines_of: dict[str, int] = {}
-    for number, row in _rows(source, problems, max_line_bytes):
+    for number, row in _rows(source, model, problems, max_line_bytes):
         item = _check_line(number, row, model, folder, problems)
         if item is None:
             continue
@@ -373,7 +384,12 @@ def read_inputs(
             continue
         inputs.append(item)
     if not inputs and not problems:
-        problems.append(InputProblem(0, "", "no inputs (the file has no lines with a JSON object)"))
+        sheet = (
+            isinstance(source, (str, os.PathLike))
+            and Path(source).suffix.lower() in SHEET_DELIMITERS
+        )
+        what = "rows below the first" if sheet else "lines with a JSON object"
+        problems.append(InputProblem(0, "", f"no inputs (the file has no {what})"))
     if problems:
         problems.sort(key=lambda p: p.line)
         raise BatchInputError(label, problems)

@@ -134,6 +134,30 @@ def _message(error: Mapping[str, Any]) -> str:
     return msg
 
 
+def _is_tag(part: int | str) -> bool:
+    """A union member's tag in an error's location (``list[function-wrap[validate()]]``), not a
+    field name or an index."""
+    return isinstance(part, str) and "[" in part and part.endswith("]")
+
+
+def _without_branches(errors: list[Any]) -> list[dict[str, Any]]:
+    """pydantic's errors as a user reads them: union members' tags left out of the locations,
+    and a nullable field's ``null`` member left out when another member says what is wrong
+    (``input_image.0: no such file``, not also ``expected null, got [...]``)."""
+    out = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        if len(loc) > 1 and any(_is_tag(p) for p in loc[1:]):
+            same = [e for e in errors if e["loc"][:1] == loc[:1] and e is not error]
+            if same and str(error.get("msg", "")).removeprefix("Value error, ").startswith(
+                "expected null,"
+            ):
+                continue
+            error = {**error, "loc": (loc[0], *(p for p in loc[1:] if not _is_tag(p)))}
+        out.append(error)
+    return out
+
+
 def _explain(checker: _Checker, error: Mapping[str, Any]) -> tuple[str, str]:
     """(wire location, message); a message about an enumerated field always lists its values."""
     loc = tuple(error["loc"])
@@ -192,7 +216,8 @@ def _checked(model_id: str, checker: _Checker, wire: dict[str, Any]) -> dict[str
     try:
         request = checker.validator.validate_python(wire)
     except pydantic.ValidationError as exc:
-        raise ValidationError(model_id, [_explain(checker, e) for e in exc.errors()]) from exc
+        errors = _without_branches(exc.errors())
+        raise ValidationError(model_id, [_explain(checker, e) for e in errors]) from exc
     # When every value given is a scalar that validation kept as it was (same type, equal), the
     # dump would be `wire` itself: the set fields, under their wire names, unchanged.
     held = request.__dict__

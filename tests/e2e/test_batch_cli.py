@@ -25,6 +25,7 @@ from ..unit.test_batch_inputs import HOSTILE, _write
 from .cli import cli, environment
 
 IMAGE = "flux-2-pro"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 def _inputs(folder: Path, rows: list[dict[str, Any]], name: str = "in.jsonl") -> Path:
@@ -84,6 +85,37 @@ def test_a_run_then_its_resume(mock: MockServer, tmp_path: Path) -> None:
     assert "$" not in again.err
     assert mock.stats()["requests_total"] == before  # nothing left to do, nothing sent
     assert _results(tmp_path / "out") == results
+
+
+def test_a_spreadsheet_runs_typed_by_the_schema_and_resumes(
+    mock: MockServer, tmp_path: Path
+) -> None:
+    (tmp_path / "img").mkdir()
+    (tmp_path / "img" / "fox.png").write_bytes(PNG)
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        'id,prompt,seed,input_image\r\nfox,"a red fox, in the snow",7,@img/fox.png\r\n,1984,,\r\n',
+        encoding="utf-8-sig",  # as a spreadsheet saves "CSV UTF-8"
+    )
+    out = tmp_path / "out"
+    argv = ("batch", "run", str(sheet), "--out", str(out), "--model", IMAGE)
+    done = cli(*argv, mock=mock)
+    assert done.code == 0, done.err
+    assert [(r["id"], r["status"], r["file"]) for r in _results(out)] == [
+        ("fox", "succeeded", "outputs/fox.png"),
+        ("3", "succeeded", "outputs/3.png"),
+    ]
+    jobs = mock.call(lambda: [j.params for j in mock.state.jobs.jobs.values()])
+    by_prompt = {params["prompt"]: params for params in jobs}
+    assert set(by_prompt) == {"a red fox, in the snow", "1984"}  # text stays text
+    fox = by_prompt["a red fox, in the snow"]
+    assert fox["seed"] == 7  # a number where the schema takes one
+    [image] = fox["input_image"]  # one cell in a list column: a list of one, the file inlined
+    assert image.startswith("data:image/png;base64,")
+    assert by_prompt["1984"] == {"prompt": "1984"}  # empty cells left out
+    before = mock.stats()["requests_total"]
+    again = cli(*argv, mock=mock)
+    assert again.code == 0 and mock.stats()["requests_total"] == before
 
 
 def test_failures_exit_1_and_no_download_keeps_urls(mock: MockServer, tmp_path: Path) -> None:

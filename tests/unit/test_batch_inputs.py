@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import pathlib
@@ -17,6 +18,7 @@ from oxen_inference._batch_inputs import (
     read_inputs,
     with_local_files,
 )
+from oxen_inference._batch_sheets import cell_value
 
 I2V = "luma-ray-v3-2-image-to-video"
 IMG_URL = "https://example.com/a.png"
@@ -274,3 +276,151 @@ def test_output_stems_are_safe_and_unique() -> None:
     assert len({s.casefold() for s in stems.values()}) == len(ids)
     crafted = output_stems(["a b", f"a_b-{stems['a b'].rsplit('-', 1)[1]}"])
     assert len({s.casefold() for s in crafted.values()}) == 2
+
+
+# -- spreadsheets (.csv, .tsv) ----------------------------------------------------------------
+
+T2I = "flux-2-pro"  # seed: integer or null; guidance: number; input_image: a list of images
+
+
+def _sheet(folder: Path, content: str | bytes, name: str = "inputs.csv") -> Path:
+    _write(folder, b"")  # the local files the table refers to
+    path = folder / name
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return path
+
+
+def test_a_sheet_is_read_row_by_row_typed_by_the_schema(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(PNG)
+    content = (
+        "\ufeffmodel,id,prompt,seed,guidance,disable_safety_checker,input_image\r\n"
+        f'{T2I},first,"1984, in ""snow""\nand wind",7,2.5,true,@a.png\r\n'
+        f"{T2I},,1984,,3,,https://example.com/a.png\r\n"
+        ",,,,,,\r\n"  # an empty row: skipped
+        f'{T2I},,null,null,,,"[""@a.png"", ""https://example.com/b.png""]"\r\n'
+    )
+    items = read_inputs(_sheet(tmp_path, content))
+    assert [(i.id, i.line, i.model) for i in items] == [
+        ("first", 2, T2I),
+        ("4", 4, T2I),  # the line the row starts on: the cell above holds a line break
+        ("6", 6, T2I),
+    ]
+    assert [i.params for i in items] == [
+        {
+            "prompt": '1984, in "snow"\nand wind',
+            "seed": 7,
+            "guidance": 2.5,
+            "disable_safety_checker": True,
+            "input_image": ["@a.png"],  # one value in a list column: a list of one
+        },
+        {"prompt": "1984", "guidance": 3, "input_image": ["https://example.com/a.png"]},
+        {"prompt": "null", "seed": None, "input_image": ["@a.png", "https://example.com/b.png"]},
+    ]
+    again = read_inputs(tmp_path / "inputs.csv")
+    assert [i.key for i in again] == [i.key for i in items]  # a resume reads the same inputs
+
+
+def test_a_tab_separated_sheet_and_the_run_model(tmp_path: Path) -> None:
+    content = "prompt\tseed\na red fox\t3\nc\tb\n"
+    items = read_inputs(_sheet(tmp_path, "prompt\tseed\na red fox\t3\n", "in.TSV"), model=T2I)
+    assert [(i.line, i.model, i.params) for i in items] == [
+        (2, T2I, {"prompt": "a red fox", "seed": 3})
+    ]
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(_sheet(tmp_path, content, "in.tsv"), model=T2I)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(3, "seed")]
+
+
+@pytest.mark.parametrize(
+    ("types", "raw", "expected"),
+    [
+        ({"string"}, "1984", "1984"),
+        ({"string"}, "true", "true"),
+        ({"string"}, '"quoted"', "quoted"),
+        ({"string"}, "@me waves", "@me waves"),
+        ({"string", "null"}, "null", None),
+        ({"integer"}, "7", 7),
+        ({"integer"}, "seven", "seven"),  # the schema check names what it takes
+        ({"number"}, "7", 7),
+        ({"boolean"}, "false", False),
+        ({"array"}, "https://example.com/a.png", ["https://example.com/a.png"]),
+        ({"array", "null"}, "@a.png", ["@a.png"]),
+        ({"array"}, "[1, 2]", [1, 2]),
+        ({"object"}, '{"a": 1}', {"a": 1}),
+        (set(), "7", 7),
+        (None, "a fox", "a fox"),
+    ],
+)
+def test_a_cell_is_typed_by_what_its_parameter_takes(
+    types: set[str] | None, raw: str, expected: Any
+) -> None:
+    assert cell_value(None if types is None else frozenset(types), raw) == expected
+
+
+# (name, sheet content, expected problems as (line, field, words in the message))
+HOSTILE_SHEETS: list[tuple[str, str | bytes, list[tuple[int, str, str]]]] = [
+    ("empty", "", [(0, "", "no rows below the first")]),
+    ("a header only", "model,prompt\n", [(0, "", "no rows below the first")]),
+    ("no column names", ",\nx,y\n", [(1, "", "must name the columns")]),
+    ("a name twice", "prompt,seed,prompt\na,1,b\n", [(1, "prompt", "names two columns")]),
+    ("more cells than names", f"model,prompt\n{T2I},a,extra\n", [(2, "", "3 cells")]),
+    (
+        "a value under no name",
+        f"model,prompt,\n{T2I},a,\n{T2I},b,stray\n",
+        [(3, "", "does not name")],
+    ),
+    ("an unclosed quote", f'model,prompt\n{T2I},"a fox\n', [(2, "", "not CSV")]),
+    ("a quote inside a cell", f'model,prompt\n{T2I},a "fox" b\n{T2I},"x"y\n', [(3, "", "not CSV")]),
+    ("not UTF-8", b"model,prompt\nflux-2-pro,caf\xe9\n", [(2, "", "not UTF-8")]),
+    ("an unknown model", "model,prompt\nflux-9,a\n", [(2, "model", "unknown model")]),
+    ("no model", "prompt\na fox\n", [(2, "model", "missing")]),
+    (
+        "values the schema refuses",
+        f"model,prompt,seed,output_format\n{T2I},a,,bmp\n{T2I},b,x,\n",
+        [(2, "output_format", ""), (3, "seed", "")],
+    ),
+    ("a parameter the model lacks", f"model,prompt,colour\n{T2I},a,red\n", [(2, "colour", "")]),
+    (
+        "a missing local file",
+        f"model,prompt,input_image\n{T2I},a,@nope.png\n",
+        [(2, "input_image.0", "no such file")],
+    ),
+    (
+        "an id twice",
+        f"model,id,prompt\n{T2I},x,a\n{T2I},x,b\n",
+        [(3, "id", "also the id of line 2")],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"), [c[1:] for c in HOSTILE_SHEETS], ids=[c[0] for c in HOSTILE_SHEETS]
+)
+def test_hostile_sheets_are_refused_whole(
+    tmp_path: Path, content: str | bytes, expected: list[tuple[int, str, str]]
+) -> None:
+    path = _sheet(tmp_path, content)
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(path)
+    got = [(p.line, p.field, p.message) for p in caught.value.problems]
+    assert [(line, field) for line, field, _ in got] == [
+        (line, field) for line, field, _ in expected
+    ]
+    for (_, _, message), (_, _, words) in zip(got, expected, strict=True):
+        assert words in message
+
+
+def test_a_sheet_line_over_the_limit_and_a_cell_over_csvs_limit(tmp_path: Path) -> None:
+    path = _sheet(tmp_path, f"model,prompt\n{T2I},short\n{T2I},{'x' * 100}\n")
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(path, max_line_bytes=60)
+    assert [(p.line, p.message) for p in caught.value.problems] == [(3, "longer than 60 bytes")]
+    cap = csv.field_size_limit()  # 131,072 unless something in the process raised it
+    path = _sheet(tmp_path, f"model,prompt\n{T2I},{'x' * (cap + 1)}\n")
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(path, max_line_bytes=cap + 100)
+    [problem] = caught.value.problems
+    assert (problem.line, problem.message) == (
+        2,
+        f"a cell longer than {cap:,} characters (give a file as @PATH)",
+    )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+from pathlib import Path
 
 import httpx
 import oxen_inference as ox
@@ -111,6 +112,31 @@ def test_bad_values_fail_before_the_network(
     assert [f for f, _ in err.errors] == [field]
     for word in words:
         assert word in str(err)
+
+
+@pytest.mark.parametrize(
+    ("value", "errors"),
+    [
+        ([Path("nope.png")], [("input_image.0", "no such file: 'nope.png'")]),
+        (["ftp://x"], [("input_image.0", "'ftp://x' is not an http(s) URL")]),
+        (5, [("input_image", "Input should be a valid list (got 5)")]),
+        ("https://e/a.png", [("input_image", "Input should be a valid list")]),
+    ],
+    ids=["a missing file", "a URL it cannot fetch", "a number", "a URL outside a list"],
+)
+def test_a_nullable_list_names_the_item_and_not_the_null_branch(
+    value: object, errors: list[tuple[str, str]]
+) -> None:
+    """flux-2-pro's input_image is a list of images or null: an error says where in the list,
+    without pydantic's union tags, and without also saying the value is not null."""
+    c, seen = recording()
+    with pytest.raises(ox.ValidationError) as info:
+        c.submit("flux-2-pro", prompt="p", input_image=value)
+    assert seen == []
+    assert [f for f, _ in info.value.errors] == [f for f, _ in errors]
+    for (_, message), (_, words) in zip(info.value.errors, errors, strict=True):
+        assert message.startswith(words)
+    assert "[" not in str(info.value).split(": ", 1)[1].split(":")[0]  # no tag in the place
 
 
 def test_missing_required_and_unqueueable_models() -> None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _registry
+from .._schema_types import json_type, schema_types
+from .._schema_types import resolve as _resolve
 from ._common import PROG, UsageError
 
 CHAT_ROUTE = "/ai/chat/completions"
@@ -65,66 +67,10 @@ class ModelInfo:
         return "blocking" if self.route else "none"
 
 
-def json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def unknown_model(model_id: str) -> UsageError:
     close = _registry.close_matches(model_id)
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     return UsageError(f"unknown model {model_id!r}{hint} ('{PROG} models list' lists them)")
-
-
-def _resolve(node: Any, root: dict[str, Any], depth: int = 0) -> Any:
-    """`node` with a local ``$ref`` followed (a few levels at most)."""
-    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 8:
-        ref: str = node["$ref"]
-        if not ref.startswith("#"):
-            return {}
-        target: Any = root
-        for token in ref.lstrip("#").strip("/").split("/") if ref != "#" else []:
-            key = token.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, dict) or key not in target:
-                return {}
-            target = target[key]
-        node, depth = target, depth + 1
-    return node
-
-
-def schema_types(node: Any, root: dict[str, Any], depth: int = 0) -> set[str]:
-    """The JSON types a schema admits (empty: any). Follows $ref, anyOf/oneOf/allOf, enum."""
-    node = _resolve(node, root)
-    if not isinstance(node, dict) or depth > 8:
-        return set()
-    kind = node.get("type")
-    if isinstance(kind, str):
-        return {kind}
-    if isinstance(kind, list):
-        return {k for k in kind if isinstance(k, str)}
-    for key in ("anyOf", "oneOf"):
-        options = node.get(key)
-        if isinstance(options, list):
-            branches = [schema_types(o, root, depth + 1) for o in options]
-            return set() if any(not b for b in branches) else set().union(*branches)
-    if isinstance(node.get("allOf"), list):
-        for part in node["allOf"]:
-            found = schema_types(part, root, depth + 1)
-            if found:
-                return found
-    values = node.get("enum", [node["const"]] if "const" in node else None)
-    if isinstance(values, list) and values:
-        return {json_type(v) for v in values}
-    return set()
 
 
 def _media_kind(annotation: Any, metadata: list[Any]) -> str | None:

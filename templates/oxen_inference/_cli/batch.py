@@ -28,11 +28,14 @@ examples:
   {PROG} batch run prompts.jsonl --out runs/foxes
   {PROG} batch run prompts.jsonl --out runs/foxes --model flux-2-pro --concurrency 8
   {PROG} batch run prompts.jsonl --out runs/foxes --dry-run     check, estimate the cost, send nothing
+  {PROG} batch run sheet.csv --out runs/foxes --model flux-2-pro   a spreadsheet saved as CSV
 
 INPUTS.jsonl: one JSON object per line, the model's parameters plus "model" (unless --model)
 and an optional unique "id" (default: the line number); "@PATH" in a media field is a local
-file, relative to the inputs file. Results: DIR/results.jsonl, DIR/outputs/<id>.<ext> and the
-page DIR/index.html.
+file, relative to the inputs file. A .csv or .tsv file is a sheet: its first row names the
+columns (parameters, "model", "id"), each further row is an input, an empty cell is left out,
+and a cell is text for a text parameter, else JSON when it parses. Results: DIR/results.jsonl,
+DIR/outputs/<id>.<ext> and the page DIR/index.html.
 Run the same command again to resume; Ctrl-C stops sending and leaves sent jobs running."""
 
 
@@ -47,7 +50,7 @@ def _count(text: str) -> int:
 
 
 def register(commands: argparse._SubParsersAction[Any]) -> None:
-    parser = commands.add_parser("batch", help="run the inputs of a JSONL file, resumably")
+    parser = commands.add_parser("batch", help="run the inputs of a JSONL or CSV file, resumably")
     actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions")
     run = actions.add_parser(
         "run",
@@ -56,7 +59,9 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("inputs", metavar="INPUTS.jsonl", help="one JSON object per line")
+    run.add_argument(
+        "inputs", metavar="INPUTS.jsonl", help="one JSON object per line (or a .csv/.tsv sheet)"
+    )
     run.add_argument(
         "--out", required=True, metavar="DIR", help="the run's folder (journal, results)"
     )

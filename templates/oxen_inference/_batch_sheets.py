@@ -1,0 +1,146 @@
+"""Batch inputs from a spreadsheet: a CSV (``.csv``) or tab-separated (``.tsv``) file.
+
+The first row names the columns: the model's parameters (under their wire names), and the same
+``model``, ``id`` and ``target_namespace`` a JSONL line may hold. Each further row is one input,
+numbered by the line it starts on. A cell is text, typed by the parameter's schema:
+
+- an empty cell is a parameter left out (its default applies);
+- for a parameter that takes text, the cell is that text (``1984`` stays ``"1984"``);
+- otherwise the cell is JSON when it parses (``5``, ``true``, ``[1, 2]``), else the text itself,
+  and a single value in a column that takes a list is a list of one (a URL, or ``@PATH``);
+- ``@PATH`` in a media column is a local file, as in a JSONL line; ``id``, ``model`` and
+  ``target_namespace`` are text as written.
+
+What the schema refuses is reported by the same checks as a JSONL line's.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from ._schema_types import field_types, json_type
+
+__all__ = ["SHEET_DELIMITERS", "Report", "cell_value", "sheet_rows"]
+
+#: How problems are told: (line, field, message).
+Report = Callable[[int, str, str], None]
+
+SHEET_DELIMITERS = {".csv": ",", ".tsv": "\t"}  # by the file's suffix, in any case
+TEXT_COLUMNS = frozenset({"id", "model", "target_namespace"})
+
+
+def cell_value(types: frozenset[str] | None, raw: str) -> Any:
+    """The value of a non-empty cell for a parameter that takes `types` (None or empty: any)."""
+    if raw.startswith("@"):
+        value: Any = raw
+    else:
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        if types and "string" in types and not _takes(types, value):
+            value = raw
+    if types and "array" in types and "string" not in types and not isinstance(value, list):
+        value = [value]
+    return value
+
+
+def _takes(types: frozenset[str], value: Any) -> bool:
+    kind = json_type(value)
+    return kind in types or (kind == "integer" and "number" in types)
+
+
+def _header(cells: list[str], report: Report) -> list[str] | None:
+    names = [cell.strip() for cell in cells]
+    if not any(names):
+        report(1, "", "the first row must name the columns")
+        return None
+    twice = sorted({name for name in names if name and names.count(name) > 1})
+    for name in twice:
+        report(1, name, "names two columns")
+    return None if twice else names
+
+
+def _typed(
+    number: int,
+    names: list[str],
+    cells: list[str],
+    run_model: str | None,
+    types_of: dict[str, dict[str, frozenset[str]] | None],
+    report: Report,
+) -> dict[str, Any] | None:
+    if len(cells) > len(names):
+        report(number, "", f"{len(cells)} cells, the first row names {len(names)}")
+        return None
+    text = {name: cell for name, cell in zip(names, cells, strict=False) if cell.strip()}
+    if "" in text:
+        report(number, "", "a value in a column the first row does not name")
+        return None
+    model = run_model if run_model is not None else text.get("model")
+    if model is not None and model not in types_of:
+        types_of[model] = field_types(model)
+    types = types_of.get(model) if model is not None else None
+    return {
+        name: raw if name in TEXT_COLUMNS else cell_value((types or {}).get(name), raw)
+        for name, raw in text.items()
+    }
+
+
+def _text_lines(path: Path, report: Report, limit: int) -> Iterator[str]:
+    """The file's lines, decoded, line ends kept; a line that is not UTF-8 or is longer than
+    `limit` is reported and ends the reading."""
+    with path.open("rb") as f:
+        for number, raw in enumerate(iter(lambda: f.readline(limit + 1), b""), 1):
+            if len(raw) > limit:
+                report(number, "", f"longer than {limit:,} bytes")
+                return
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                report(
+                    number,
+                    "",
+                    f"not UTF-8 text (byte {exc.start + 1}; save the sheet as CSV UTF-8)",
+                )
+                return
+
+
+def sheet_rows(
+    path: Path, run_model: str | None, report: Report, limit: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line the row starts on, its parameters typed) for each row with a value; problems are
+    reported as they are found (a line that is not UTF-8, or not CSV, ends the reading)."""
+    delimiter = SHEET_DELIMITERS[path.suffix.lower()]
+    types_of: dict[str, dict[str, frozenset[str]] | None] = {}
+    reader = csv.reader(_text_lines(path, report, limit), delimiter=delimiter, strict=True)
+    names: list[str] | None = None
+    end = 0
+    while True:
+        start = end + 1
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            report(start, "", _why(exc))
+            return
+        end = reader.line_num
+        if cells is None:
+            return
+        if names is None:
+            names = _header(cells, report)
+            if names is None:
+                return
+        elif any(c.strip() for c in cells):
+            row = _typed(start, names, cells, run_model, types_of, report)
+            if row is not None:
+                yield start, row
+
+
+def _why(exc: csv.Error) -> str:
+    message = str(exc)
+    if "field larger than field limit" in message:
+        return f"a cell longer than {csv.field_size_limit():,} characters (give a file as @PATH)"
+    return f"not CSV: {message}"

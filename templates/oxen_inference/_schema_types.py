@@ -1,0 +1,81 @@
+"""The JSON types a request schema admits, parameter by parameter: what the command line's
+``key=value`` words and the batch inputs' spreadsheet cells are typed by. Loaded by the command
+line and by batch runs only (it loads pydantic, through the request classes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import _registry
+from ._request import request_model
+
+__all__ = ["field_types", "json_type", "resolve", "schema_types"]
+
+
+def json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def resolve(node: Any, root: dict[str, Any], depth: int = 0) -> Any:
+    """`node` with a local ``$ref`` followed (a few levels at most)."""
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and depth < 8:
+        ref: str = node["$ref"]
+        if not ref.startswith("#"):
+            return {}
+        target: Any = root
+        for token in ref.lstrip("#").strip("/").split("/") if ref != "#" else []:
+            key = token.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or key not in target:
+                return {}
+            target = target[key]
+        node, depth = target, depth + 1
+    return node
+
+
+def schema_types(node: Any, root: dict[str, Any], depth: int = 0) -> set[str]:
+    """The JSON types a schema admits (empty: any). Follows $ref, anyOf/oneOf/allOf, enum."""
+    node = resolve(node, root)
+    if not isinstance(node, dict) or depth > 8:
+        return set()
+    kind = node.get("type")
+    if isinstance(kind, str):
+        return {kind}
+    if isinstance(kind, list):
+        return {k for k in kind if isinstance(k, str)}
+    for key in ("anyOf", "oneOf"):
+        options = node.get(key)
+        if isinstance(options, list):
+            branches = [schema_types(o, root, depth + 1) for o in options]
+            return set() if any(not b for b in branches) else set().union(*branches)
+    if isinstance(node.get("allOf"), list):
+        for part in node["allOf"]:
+            found = schema_types(part, root, depth + 1)
+            if found:
+                return found
+    values = node.get("enum", [node["const"]] if "const" in node else None)
+    if isinstance(values, list) and values:
+        return {json_type(v) for v in values}
+    return set()
+
+
+def field_types(model_id: str) -> dict[str, frozenset[str]] | None:
+    """The JSON types each parameter of `model_id` takes, by wire name (an empty set: any);
+    None when the model is unknown or publishes no schema."""
+    entry = _registry.get(model_id)
+    if entry is None or entry.class_name is None:
+        return None
+    schema = request_model(model_id).model_json_schema()
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return {}
+    return {name: frozenset(schema_types(node, schema)) for name, node in properties.items()}
