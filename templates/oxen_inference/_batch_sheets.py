@@ -2,7 +2,9 @@
 
 The first row names the columns: the model's parameters (under their wire names), and the same
 ``model``, ``id`` and ``target_namespace`` a JSONL line may hold. Each further row is one input,
-numbered by the line it starts on. A cell is text, typed by the parameter's schema:
+numbered by the line it starts on. Cells are separated by commas, or by semicolons when the first
+row holds no comma (as spreadsheets save CSV where the decimal mark is a comma; there ``2,5`` in a
+number column is 2.5). A cell is text, typed by the parameter's schema:
 
 - an empty cell is a parameter left out (its default applies);
 - for a parameter that takes text, the cell is that text (``1984`` stays ``"1984"``);
@@ -17,7 +19,9 @@ What the schema refuses is reported by the same checks as a JSONL line's.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,8 +37,14 @@ SHEET_DELIMITERS = {".csv": ",", ".tsv": "\t"}  # by the file's suffix, in any c
 TEXT_COLUMNS = frozenset({"id", "model", "target_namespace"})
 
 
-def cell_value(types: frozenset[str] | None, raw: str) -> Any:
-    """The value of a non-empty cell for a parameter that takes `types` (None or empty: any)."""
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+
+
+def cell_value(types: frozenset[str] | None, raw: str, decimal_comma: bool = False) -> Any:
+    """The value of a non-empty cell for a parameter that takes `types` (None or empty: any);
+    with `decimal_comma`, ``2,5`` for a number is 2.5."""
+    if decimal_comma and types and "number" in types and _DECIMAL_COMMA.fullmatch(raw.strip()):
+        raw = raw.replace(",", ".")
     if raw.startswith("@"):
         value: Any = raw
     else:
@@ -72,6 +82,7 @@ def _typed(
     run_model: str | None,
     types_of: dict[str, dict[str, frozenset[str]] | None],
     report: Report,
+    decimal_comma: bool,
 ) -> dict[str, Any] | None:
     if len(cells) > len(names):
         report(number, "", f"{len(cells)} cells, the first row names {len(names)}")
@@ -83,9 +94,9 @@ def _typed(
     model = run_model if run_model is not None else text.get("model")
     if model is not None and model not in types_of:
         types_of[model] = field_types(model)
-    types = types_of.get(model) if model is not None else None
+    known = (types_of.get(model) if model is not None else None) or {}
     return {
-        name: raw if name in TEXT_COLUMNS else cell_value((types or {}).get(name), raw)
+        name: raw if name in TEXT_COLUMNS else cell_value(known.get(name), raw, decimal_comma)
         for name, raw in text.items()
     }
 
@@ -114,9 +125,15 @@ def sheet_rows(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line the row starts on, its parameters typed) for each row with a value; problems are
     reported as they are found (a line that is not UTF-8, or not CSV, ends the reading)."""
+    lines = _text_lines(path, report, limit)
+    first = next(lines, None)
+    if first is None:
+        return
     delimiter = SHEET_DELIMITERS[path.suffix.lower()]
+    if delimiter == "," and ";" in first and "," not in first:
+        delimiter = ";"  # as spreadsheets save CSV where the decimal mark is a comma
     types_of: dict[str, dict[str, frozenset[str]] | None] = {}
-    reader = csv.reader(_text_lines(path, report, limit), delimiter=delimiter, strict=True)
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter, strict=True)
     names: list[str] | None = None
     end = 0
     while True:
@@ -134,7 +151,7 @@ def sheet_rows(
             if names is None:
                 return
         elif any(c.strip() for c in cells):
-            row = _typed(start, names, cells, run_model, types_of, report)
+            row = _typed(start, names, cells, run_model, types_of, report, delimiter == ";")
             if row is not None:
                 yield start, row
 

@@ -424,3 +424,27 @@ def test_a_sheet_line_over_the_limit_and_a_cell_over_csvs_limit(tmp_path: Path) 
         2,
         f"a cell longer than {cap:,} characters (give a file as @PATH)",
     )
+
+
+def test_a_sheet_saved_with_semicolons_and_decimal_commas(tmp_path: Path) -> None:
+    content = f"model;prompt;guidance;seed\n{T2I};a fox, red;2,5;7\n{T2I};1,5;3;\n"
+    items = read_inputs(_sheet(tmp_path, content))
+    assert [i.params for i in items] == [
+        {"prompt": "a fox, red", "guidance": 2.5, "seed": 7},
+        {"prompt": "1,5", "guidance": 3},  # text stays text
+    ]
+    # a first row with a comma is a comma-separated sheet: "2,5" is then a quoted cell's text
+    content = f'model,prompt,guidance\n{T2I},"a; b","2,5"\n'
+    with pytest.raises(BatchInputError) as caught:
+        read_inputs(_sheet(tmp_path, content))
+    assert [(p.line, p.field) for p in caught.value.problems] == [(2, "guidance")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "decimal_comma", "expected"),
+    [("2,5", True, 2.5), ("-2,5", True, -2.5), ("2,5", False, "2,5"), ("1,2,3", True, "1,2,3")],
+)
+def test_a_decimal_comma_only_in_a_semicolon_sheet(
+    raw: str, decimal_comma: bool, expected: object
+) -> None:
+    assert cell_value(frozenset({"number"}), raw, decimal_comma) == expected
