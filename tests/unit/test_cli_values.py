@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 from oxen_inference._cli._common import UsageError
-from oxen_inference._cli._model import ModelInfo, model_info, params_of, schema_types
+from oxen_inference._cli._model import ModelInfo, model_info, params_of
 from oxen_inference._cli._values import parameters
+from oxen_inference._schema_types import schema_types
 
 I2V = "luma-ray-v3-2-image-to-video"
 FLUX = "flux-2-pro"
