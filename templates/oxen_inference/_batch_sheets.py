@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._schema_types import field_types, json_type
+from ._schema_types import json_type, schema_types
 
 __all__ = ["SHEET_DELIMITERS", "Report", "cell_value", "sheet_rows"]
 
@@ -57,6 +57,22 @@ def cell_value(types: frozenset[str] | None, raw: str, decimal_comma: bool = Fal
     if types and "array" in types and "string" not in types and not isinstance(value, list):
         value = [value]
     return value
+
+
+def field_types(model_id: str) -> dict[str, frozenset[str]] | None:
+    """The JSON types each parameter of `model_id` takes, by wire name (an empty set: any);
+    None when the model is unknown or publishes no schema."""
+    from . import _registry
+    from ._request import request_model
+
+    entry = _registry.get(model_id)
+    if entry is None or entry.class_name is None:
+        return None
+    schema = request_model(model_id).model_json_schema()
+    properties = schema.get("properties")
+    if not isinstance(properties, dict):
+        return {}
+    return {name: frozenset(schema_types(node, schema)) for name, node in properties.items()}
 
 
 def _takes(types: frozenset[str], value: Any) -> bool:

@@ -1,15 +1,12 @@
 """The JSON types a request schema admits, parameter by parameter: what the command line's
-``key=value`` words and the batch inputs' spreadsheet cells are typed by. Loaded by the command
-line and by batch runs only (it loads pydantic, through the request classes)."""
+``key=value`` words and the batch inputs' spreadsheet cells are typed by (plain JSON Schema: no
+pydantic here)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import _registry
-from ._request import request_model
-
-__all__ = ["field_types", "json_type", "resolve", "schema_types"]
+__all__ = ["json_type", "resolve", "schema_types"]
 
 
 def json_type(value: Any) -> str:
@@ -66,16 +63,3 @@ def schema_types(node: Any, root: dict[str, Any], depth: int = 0) -> set[str]:
     if isinstance(values, list) and values:
         return {json_type(v) for v in values}
     return set()
-
-
-def field_types(model_id: str) -> dict[str, frozenset[str]] | None:
-    """The JSON types each parameter of `model_id` takes, by wire name (an empty set: any);
-    None when the model is unknown or publishes no schema."""
-    entry = _registry.get(model_id)
-    if entry is None or entry.class_name is None:
-        return None
-    schema = request_model(model_id).model_json_schema()
-    properties = schema.get("properties")
-    if not isinstance(properties, dict):
-        return {}
-    return {name: frozenset(schema_types(node, schema)) for name, node in properties.items()}
