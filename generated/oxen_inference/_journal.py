@@ -33,6 +33,7 @@ __all__ = ["JOURNAL_NAME", "Attempt", "BatchJournalError", "Journal", "Row"]
 
 JOURNAL_NAME = "journal.sqlite"
 LOCK_NAME = "journal.lock"
+RETIRED = "retired_generation_ids"  # meta key: the ids of failed jobs since retried
 FORMAT = "1"
 ENDED = ("succeeded", "failed", "cancelled")
 STATES = ("pending", "sending", "waiting", *ENDED)
@@ -76,7 +77,7 @@ class BatchJournalError(OxenError):
 
 @dataclass(frozen=True, slots=True)
 class Row(BatchInput):
-    """An input as the journal knows it: the checked input, its place (`seq`, from 1), its
+    """An input as the journal knows it: the checked input, its place (`seq`, from 0), its
     output file's stem, and how far it has got."""
 
     seq: int
@@ -332,8 +333,9 @@ class Journal:
         return out
 
     def known_ids(self) -> set[str]:
+        """Every generation id this run has had: its inputs' and those retried since."""
         rows = self.db.execute("SELECT generation_id FROM inputs WHERE generation_id IS NOT NULL")
-        return {gid for (gid,) in rows}
+        return {gid for (gid,) in rows} | set(json.loads(self._meta(RETIRED) or "[]"))
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -426,6 +428,28 @@ class Journal:
                 "WHERE seq = ?",
                 (_state(status), url, error, now, now if status in ENDED else None, seq),
             )
+
+    def retry_failed(self) -> int:
+        """Put the inputs that ended failed back to pending, for the next run to send again (a
+        new job each, paid again); how many. Their old generation ids stay known, so that
+        settling a later enqueue in doubt never takes an old failed job for a new one."""
+        with self._write() as db:
+            old = db.execute(
+                "SELECT generation_id FROM inputs WHERE state = 'failed' AND generation_id IS NOT NULL"
+            ).fetchall()
+            if old:
+                retired = [*json.loads(self._meta(RETIRED) or "[]"), *(gid for (gid,) in old)]
+                db.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    (RETIRED, json.dumps(retired)),
+                )
+            cursor = db.execute(
+                "UPDATE inputs SET state = 'pending', attempt = NULL, generation_id = NULL, "
+                "result_url = NULL, error = NULL, file = NULL, updated = ?, ended_at = NULL "
+                "WHERE state = 'failed'",
+                (time.time(),),
+            )
+        return cursor.rowcount
 
     def downloaded(self, seq: int, file: str | None, error: str | None = None) -> None:
         """The result's file (relative to the folder), or why it could not be downloaded."""

@@ -211,16 +211,21 @@ class AsyncBatches(_Checks):
         model: str | None = None,
         download: bool = True,
         on_progress: ProgressCallback | None = None,
+        retry_failed: bool = False,
     ) -> BatchResult:
         """Run every input of `inputs` (or resume the run in `out`) until each has ended.
 
-        Raises BatchInputError (nothing sent) for bad inputs, BatchJournalError when `out` holds
-        another run or is in use, AuthenticationError/PermissionDeniedError when the key is
-        refused (results so far are written). Failed jobs do not raise: see the result.
+        With `retry_failed`, the inputs of `out` that ended failed are sent again (new jobs,
+        paid again); the others are left as they are. Raises BatchInputError (nothing sent) for
+        bad inputs, BatchJournalError when `out` holds another run or is in use,
+        AuthenticationError/PermissionDeniedError when the key is refused (results so far are
+        written). Failed jobs do not raise: see the result.
         """
         items = await asyncio.to_thread(read_inputs, inputs, model=model)
         journal = await asyncio.to_thread(Journal.open, out, items)
         try:
+            if retry_failed:
+                await asyncio.to_thread(journal.retry_failed)
             return await _run(self._client, journal, _base(inputs), download, on_progress)
         finally:
             journal.close()
@@ -293,16 +298,23 @@ class Batches(_Checks):
         model: str | None = None,
         download: bool = True,
         on_progress: ProgressCallback | None = None,
+        retry_failed: bool = False,
     ) -> BatchResult:
         """Run every input of `inputs` (or resume the run in `out`) until each has ended; see
-        ``AsyncOxen().batches.run``. Ctrl-C stops sending, leaves the jobs running, writes
-        results.jsonl for what has ended and raises KeyboardInterrupt."""
+        ``AsyncOxen().batches.run`` (`retry_failed` sends the failed inputs again). Ctrl-C stops
+        sending, leaves the jobs running, writes results.jsonl for what has ended and raises
+        KeyboardInterrupt."""
 
         async def main() -> BatchResult:
             client = _async_twin(self._client, self._make_async)
             try:
                 return await AsyncBatches(client).run(
-                    inputs, out, model=model, download=download, on_progress=on_progress
+                    inputs,
+                    out,
+                    model=model,
+                    download=download,
+                    on_progress=on_progress,
+                    retry_failed=retry_failed,
                 )
             finally:
                 await client.close()

@@ -118,6 +118,37 @@ def test_a_spreadsheet_runs_typed_by_the_schema_and_resumes(
     assert again.code == 0 and mock.stats()["requests_total"] == before
 
 
+def test_retry_failed_sends_only_what_failed_again(mock: MockServer, tmp_path: Path) -> None:
+    rows = [{"model": IMAGE, "prompt": f"fox {i}"} for i in range(4)]
+    inputs = _inputs(tmp_path, rows)
+    out = tmp_path / "out"
+    mock.call(lambda: mock.state.fail_jobs(lambda body: body.get("prompt") == "fox 2", "busy"))
+    first = cli("batch", "run", str(inputs), "--out", str(out), mock=mock)
+    assert first.code == 1 and first.out.startswith("4 inputs: 3 succeeded, 1 failed;")
+    before = {r["id"]: r["generation_id"] for r in _results(out)}
+    mock.call(mock.state.rules.clear)  # the provider is well again
+    plain = cli("batch", "run", str(inputs), "--out", str(out), mock=mock)
+    assert plain.code == 1 and mock.stats()["jobs_created"] == 4  # a resume does not retry
+    argv = ("batch", "run", str(inputs), "--out", str(out), "--retry-failed")
+    dry = cli(*argv, "--dry-run", mock=mock)
+    assert dry.out.splitlines()[1:] == [
+        f"{out}: resumes a run: 3 ended, 0 running, 0 to send, 1 failed to send again",
+        "cost of what may still be sent, 1 input(s) (from the catalog's prices):",
+        f"  {IMAGE}: 1 input(s), $0.10",
+        "  estimated total: $0.10",
+    ]
+    assert mock.stats()["jobs_created"] == 4  # a dry run changes nothing
+    again = cli(*argv, mock=mock)
+    assert again.code == 0, again.err
+    after = {r["id"]: (r["generation_id"], r["status"]) for r in _results(out)}
+    assert mock.stats()["jobs_created"] == 5  # one new job, for the failed input only
+    assert {k: v[0] for k, v in after.items() if k != "3"} == {
+        k: v for k, v in before.items() if k != "3"
+    }
+    assert after["3"][1] == "succeeded" and after["3"][0] != before["3"]
+    assert (out / "outputs" / "3.png").is_file()
+
+
 def test_failures_exit_1_and_no_download_keeps_urls(mock: MockServer, tmp_path: Path) -> None:
     rows: list[dict[str, Any]] = [
         {"model": IMAGE, "prompt": "fine"},

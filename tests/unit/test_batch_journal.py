@@ -211,3 +211,28 @@ def test_a_journal_written_before_inputs_had_an_end_time_is_read_and_resumed(
         assert [r.ended_at is None for r in journal.rows()] == [True, False]
     finally:
         journal.close()
+
+
+def test_retrying_failed_inputs_keeps_their_old_ids_known(tmp_path: Path) -> None:
+    journal = Journal.open(tmp_path / "out", _inputs(tmp_path, "a", "b", "c"))
+    try:
+        attempt = journal.intend("flux-2-pro", {}, [0, 1, 2])
+        journal.answered(attempt, [(0, "g1"), (1, "g2"), (2, "g3")])
+        journal.ended(0, "succeeded", "https://e/1.png", None)
+        journal.ended(1, "failed", None, "busy")
+        journal.ended(2, "cancelled", None, None)
+        assert journal.retry_failed() == 1
+        assert [(r.seq, r.state, r.generation_id, r.error) for r in journal.rows()] == [
+            (0, "succeeded", "g1", None),
+            (1, "pending", None, None),
+            (2, "cancelled", "g3", None),
+        ]
+        assert journal.known_ids() == {"g1", "g2", "g3"}  # g2 is never taken for a new job
+        assert journal.retry_failed() == 0
+        again = journal.intend("flux-2-pro", {}, [1])
+        journal.answered(again, [(1, "g4")])
+        journal.ended(1, "failed", None, "busy again")
+        assert journal.retry_failed() == 1
+        assert journal.known_ids() == {"g1", "g2", "g3", "g4"}
+    finally:
+        journal.close()

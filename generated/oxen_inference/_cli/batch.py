@@ -74,6 +74,11 @@ def register(commands: argparse._SubParsersAction[Any]) -> None:
     run.add_argument(
         "--dry-run", action="store_true", help="check the inputs, estimate the cost, send nothing"
     )
+    run.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="send the inputs that ended failed again (new jobs, paid again)",
+    )
     run.set_defaults(handler=handle_run)
     report = actions.add_parser(
         "report",
@@ -183,6 +188,8 @@ def _plan(args: argparse.Namespace, items: list[BatchInput]) -> list[str]:
     states = _check_journal(args, items)
     if states is None:
         return [f"{args.out}: a new run", *_cost_lines(items, args.inputs, None)]
+    if args.retry_failed:
+        states = {id_: "retry" if state == "failed" else state for id_, state in states.items()}
     ended = sum(state in ENDED for state in states.values())
     counts = collections.Counter(states.values())
     doubt = (
@@ -190,10 +197,11 @@ def _plan(args: argparse.Namespace, items: list[BatchInput]) -> list[str]:
         if counts["sending"]
         else ""
     )
-    unsent = {id_ for id_, state in states.items() if state in UNSENT}
+    unsent = {id_ for id_, state in states.items() if state in (*UNSENT, "retry")}
+    retry = f", {counts['retry']} failed to send again" if counts["retry"] else ""
     return [
         f"{args.out}: resumes a run: {ended} ended, {counts['waiting']} running, "
-        f"{counts['pending']} to send{doubt}",
+        f"{counts['pending']} to send{retry}{doubt}",
         *_cost_lines(items, args.inputs, unsent),
     ]
 
@@ -244,6 +252,7 @@ def handle_run(args: argparse.Namespace) -> int:
                 model=args.model,
                 download=not args.no_download,
                 on_progress=progress,
+                retry_failed=args.retry_failed,
             )
     except KeyboardInterrupt:
         progress.clear()
