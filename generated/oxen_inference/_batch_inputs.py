@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from . import _registry
-from ._batch_sheets import SHEET_DELIMITERS, sheet_rows
+from ._batch_sheets import is_sheet, sheet_rows
 from ._exceptions import OxenError, ValidationError
 
 __all__ = [
@@ -308,7 +308,7 @@ def _rows(
 ) -> Iterator[tuple[int, dict[str, Any]]]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if path.suffix.lower() in SHEET_DELIMITERS:
+        if is_sheet(path):
 
             def report(line: int, field: str, message: str) -> None:
                 problems.append(InputProblem(line, field, message))
@@ -385,11 +385,7 @@ def read_inputs(
             continue
         inputs.append(item)
     if not inputs and not problems:
-        sheet = (
-            isinstance(source, (str, os.PathLike))
-            and Path(source).suffix.lower() in SHEET_DELIMITERS
-        )
-        what = "rows below the first" if sheet else "lines with a JSON object"
+        what = "rows below the first" if is_sheet(source) else "lines with a JSON object"
         problems.append(InputProblem(0, "", f"no inputs (the file has no {what})"))
     if problems:
         problems.sort(key=lambda p: p.line)

@@ -21,15 +21,15 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._schema_types import json_type, schema_types
+from ._schema_types import is_list, json_or_text, schema_types, typed
 
-__all__ = ["SHEET_DELIMITERS", "Report", "cell_value", "sheet_rows"]
+__all__ = ["SHEET_DELIMITERS", "Report", "cell_value", "is_sheet", "sheet_rows"]
 
 #: How problems are told: (line, field, message).
 Report = Callable[[int, str, str], None]
@@ -38,26 +38,26 @@ SHEET_DELIMITERS = {".csv": ",", ".tsv": "\t"}  # by the file's suffix, in any c
 TEXT_COLUMNS = frozenset({"id", "model", "target_namespace"})
 
 
+def is_sheet(source: object) -> bool:
+    """Whether `source` names a file read as a sheet (by its suffix)."""
+    return (
+        isinstance(source, (str, os.PathLike)) and Path(source).suffix.lower() in SHEET_DELIMITERS
+    )
+
+
 _DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
 
 
 def cell_value(types: frozenset[str] | None, raw: str, decimal_comma: bool = False) -> Any:
-    """The value of a non-empty cell for a parameter that takes `types` (None or empty: any);
-    with `decimal_comma`, ``2,5`` for a number is 2.5."""
-    if decimal_comma and types and "number" in types and _DECIMAL_COMMA.fullmatch(raw.strip()):
+    """The value of a non-empty cell for a parameter that takes `types` (None or empty: any),
+    typed as a ``key=value`` word of the command line is; with `decimal_comma`, ``2,5`` for a
+    number is 2.5."""
+    types = types or frozenset()
+    if decimal_comma and "number" in types and _DECIMAL_COMMA.fullmatch(raw.strip()):
         raw = raw.replace(",", ".")
-    if raw.startswith("@"):
-        value: Any = raw
-    else:
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
-        if types and "string" in types and not _takes(types, value):
-            value = raw
-    if types and "array" in types and "string" not in types and not isinstance(value, list):
-        value = [value]
-    return value
+    if raw.startswith("@"):  # a local file in a media column, text elsewhere (as in JSONL)
+        return [raw] if is_list(types) else raw
+    return typed(types, raw, json_or_text(raw))
 
 
 def field_types(model_id: str) -> dict[str, frozenset[str]] | None:
@@ -74,11 +74,6 @@ def field_types(model_id: str) -> dict[str, frozenset[str]] | None:
     if not isinstance(properties, dict):
         return {}
     return {name: frozenset(schema_types(node, schema)) for name, node in properties.items()}
-
-
-def _takes(types: frozenset[str], value: Any) -> bool:
-    kind = json_type(value)
-    return kind in types or (kind == "integer" and "number" in types)
 
 
 def _header(cells: list[str], report: Report) -> list[str] | None:

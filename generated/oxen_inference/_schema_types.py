@@ -5,9 +5,11 @@ pydantic here)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from typing import Any
 
-__all__ = ["json_type", "resolve", "schema_types"]
+__all__ = ["is_list", "json_or_text", "json_type", "resolve", "schema_types", "takes", "typed"]
 
 
 def json_type(value: Any) -> str:
@@ -22,6 +24,38 @@ def json_type(value: Any) -> str:
     if isinstance(value, str):
         return "string"
     return "array" if isinstance(value, list) else "object"
+
+
+def takes(types: Collection[str], value: Any) -> bool:
+    """Whether `value`'s JSON type is one of `types` (anything when `types` is empty; an integer
+    is a number too)."""
+    kind = json_type(value)
+    return not types or kind in types or (kind == "integer" and "number" in types)
+
+
+def is_list(types: Collection[str]) -> bool:
+    """A list (or a list or null): one value given for it is a list of one."""
+    return "array" in types and set(types) <= {"array", "null"}
+
+
+def json_or_text(raw: str) -> Any:
+    """`raw` as JSON when it parses, else the text itself."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def typed(types: Collection[str], raw: str, parsed: Any) -> Any:
+    """The value of a parameter that takes `types`, given as the text `raw` (`parsed` is
+    ``json_or_text(raw)``): the JSON when the parameter takes it, else the text for a parameter
+    that takes text (``1984`` stays ``"1984"``), else a list of one for a list, else the JSON for
+    the schema check to name."""
+    if takes(types, parsed):
+        return parsed
+    if "string" in types:
+        return raw
+    return [parsed] if is_list(types) else parsed
 
 
 def resolve(node: Any, root: dict[str, Any], depth: int = 0) -> Any:

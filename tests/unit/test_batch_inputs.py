@@ -345,6 +345,8 @@ def test_a_tab_separated_sheet_and_the_run_model(tmp_path: Path) -> None:
         ({"boolean"}, "false", False),
         ({"array"}, "https://example.com/a.png", ["https://example.com/a.png"]),
         ({"array", "null"}, "@a.png", ["@a.png"]),
+        ({"array", "null"}, "null", None),  # a list or null: null, not a list of it
+        ({"array", "integer"}, "5", 5),  # taken as it is
         ({"array"}, "[1, 2]", [1, 2]),
         ({"object"}, '{"a": 1}', {"a": 1}),
         (set(), "7", 7),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import _registry
-from .._schema_types import json_type, schema_types
+from .._schema_types import is_list, schema_types, takes
 from .._schema_types import resolve as _resolve
 from ._common import PROG, UsageError
 
@@ -36,15 +36,11 @@ class Param:
     @property
     def is_list(self) -> bool:
         """A list (or a list or null): several ``key=`` words collect into it."""
-        return "array" in self.types and self.types <= {"array", "null"}
+        return is_list(self.types)
 
     def takes(self, value: Any) -> bool:
         """Whether the value's JSON type is one this parameter takes (anything when unknown)."""
-        return (
-            not self.types
-            or json_type(value) in self.types
-            or (json_type(value) == "integer" and "number" in self.types)
-        )
+        return takes(self.types, value)
 
 
 @dataclass(frozen=True)

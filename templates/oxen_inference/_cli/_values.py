@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .._schema_types import json_or_text, typed
 from ._common import PROG, UsageError
 from ._model import ModelInfo, Param
 
@@ -76,19 +77,12 @@ def value(info: ModelInfo, key: str, param: Param | None, raw: str) -> Any:
     """The value of one ``key=raw`` word, typed as described in the module docstring."""
     if raw.startswith("@"):
         return _file(info, key, param, raw[1:])
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        parsed = raw
+    parsed = json_or_text(raw)
     if param is not None and param.media and parsed is not None:
         items = parsed if isinstance(parsed, list) else [parsed]
-        typed = [_media_item(info, key, param, item) for item in items]
-        return typed if isinstance(parsed, list) or param.is_list else typed[0]
-    if param is None or param.takes(parsed):
-        return parsed
-    if "string" in param.types:
-        return raw
-    return [parsed] if param.is_list else parsed  # the library's check names what it takes
+        media = [_media_item(info, key, param, item) for item in items]
+        return media if isinstance(parsed, list) or param.is_list else media[0]
+    return parsed if param is None else typed(param.types, raw, parsed)
 
 
 def _media_item(info: ModelInfo, key: str, param: Param, item: Any) -> Any:
