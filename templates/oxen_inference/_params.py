@@ -148,9 +148,8 @@ def _without_branches(errors: list[Any]) -> list[dict[str, Any]]:
     for error in errors:
         loc = tuple(error["loc"])
         if len(loc) > 1 and any(_is_tag(p) for p in loc[1:]):
-            same = [e for e in errors if e["loc"][:1] == loc[:1] and e is not error]
-            if same and str(error.get("msg", "")).removeprefix("Value error, ").startswith(
-                "expected null,"
+            if _message(error).startswith("expected null,") and any(
+                e is not error and e["loc"][:1] == loc[:1] for e in errors
             ):
                 continue
             error = {**error, "loc": (loc[0], *(p for p in loc[1:] if not _is_tag(p)))}

@@ -190,8 +190,8 @@ def _plan(args: argparse.Namespace, items: list[BatchInput]) -> list[str]:
         return [f"{args.out}: a new run", *_cost_lines(items, args.inputs, None)]
     if args.retry_failed:
         states = {id_: "retry" if state == "failed" else state for id_, state in states.items()}
-    ended = sum(state in ENDED for state in states.values())
     counts = collections.Counter(states.values())
+    ended = sum(counts[state] for state in ENDED)
     doubt = (
         f", {counts['sending']} in doubt (sent again only if the queue does not have them)"
         if counts["sending"]

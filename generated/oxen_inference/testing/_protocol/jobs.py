@@ -59,10 +59,18 @@ class Job:
 
     @classmethod
     def new(
-        cls, owner: str, model: str, media_type: str, params: dict[str, Any], base_url: str
+        cls,
+        owner: str,
+        model: str,
+        media_type: str,
+        params: dict[str, Any],
+        base_url: str,
+        namespace: str | None,
     ) -> Job:
         """A job not yet queued or recorded, with a fresh id."""
-        return cls(uuid.uuid4().hex, owner, model, media_type, params, base_url)
+        return cls(
+            uuid.uuid4().hex, owner, model, media_type, params, base_url, namespace=namespace
+        )
 
     @property
     def file_name(self) -> str:

@@ -183,14 +183,8 @@ class Exchange:
             self.reply = exc.answer()
 
     def _open(self, router: Router) -> None:
-        state, method, path, query, headers = (
-            self.state,
-            self.method,
-            self.path,
-            self.query,
-            self.headers,
-        )
-        base_url = self.base_url
+        state, method, path = self.state, self.method, self.path
+        query, headers, base_url = self.query, self.headers, self.base_url
         route, params, allowed, key = router.match(method, path)
         owner = ""
         with state.lock:

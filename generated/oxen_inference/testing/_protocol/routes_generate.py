@@ -73,9 +73,9 @@ def _generated(ctx: Context, route: str) -> Delayed:
             raise invalid(failure, "Generation failed")
         items: list[dict[str, str]] = []
         for _ in range(count):
-            job = Job.new(ctx.owner, model_id, kind, params, ctx.base_url)
-            job.namespace = namespace
-            state.jobs.record_sync(job)
+            job = state.jobs.record_sync(
+                Job.new(ctx.owner, model_id, kind, params, ctx.base_url, namespace)
+            )
             if fmt == "b64_json":
                 ext = media.EXTENSION_FOR_MEDIA[kind]
                 items.append({"b64_json": base64.b64encode(media.content(ext)).decode("ascii")})

@@ -30,14 +30,15 @@ def enqueue(ctx: Context) -> Answer:
         )
     count, namespace = count_field(control), namespace_field(control)
     failure = state.failure_for(ctx.json)
-    jobs = []
-    for _ in range(count):
-        job = Job.new(ctx.owner, model_id, kind, dict(params), ctx.base_url)
-        job.namespace = namespace
-        now = state.clock()
-        jobs.append(
-            state.jobs.enqueue(job, latency=state.config.latency, now=now, forced_error=failure)
+    jobs = [
+        state.jobs.enqueue(
+            Job.new(ctx.owner, model_id, kind, dict(params), ctx.base_url, namespace),
+            latency=state.config.latency,
+            now=state.clock(),
+            forced_error=failure,
         )
+        for _ in range(count)
+    ]
     state.jobs_created += count
     state.events.wake(ctx.owner)
     return json_answer({"generations": [{"generation_id": j.id, "status": j.status} for j in jobs]})
